@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "tandem.accounts"
+    label = "accounts"
+
+    def ready(self) -> None:
+        from tandem.accounts import receivers  # noqa: F401  (audit rows for sign-in events)

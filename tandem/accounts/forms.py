@@ -1,0 +1,126 @@
+from typing import Any
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from tandem.accounts import actions
+from tandem.accounts.models import THERAPIST_LICENCES, LicenceType, User
+from tandem.core.usstates import US_STATES
+
+
+def parse_states(raw: str) -> list[str]:
+    """Turn "MA, ri" into ["MA", "RI"], rejecting unknown codes with a message naming them."""
+    codes = [part.strip().upper() for part in raw.replace(";", ",").split(",") if part.strip()]
+    if not codes:
+        raise ValidationError("Name at least one state, as two-letter codes such as MA.")
+    unknown = [c for c in codes if c not in US_STATES]
+    if unknown:
+        raise ValidationError(
+            "Unknown state code(s): %(codes)s. Use two-letter codes such as MA.",
+            params={"codes": ", ".join(unknown)},
+        )
+    return list(dict.fromkeys(codes))
+
+
+class SignupForm(AllauthSignupForm):
+    """Sign up as a therapist (with licence details) or as a client."""
+
+    ACCOUNT_TYPES = (
+        ("therapist", "I am a licensed therapist"),
+        ("client", "I am a client looking for care"),
+    )
+
+    full_name = forms.CharField(max_length=200, label="Full name")
+    account_type = forms.ChoiceField(
+        choices=ACCOUNT_TYPES,
+        widget=forms.RadioSelect,
+        label="I am signing up as",
+        initial="therapist",
+    )
+    licence_type = forms.ChoiceField(
+        choices=[("", "—")] + [(t.value, t.label) for t in LicenceType if t in THERAPIST_LICENCES],
+        required=False,
+        label="Licence type",
+    )
+    licence_number = forms.CharField(max_length=40, required=False, label="Licence number")
+    licence_states = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Licensed in (states)",
+        help_text="Two-letter codes, separated by commas: MA, RI",
+    )
+    practice_name = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Practice name",
+        help_text="Leave blank if you practise under your own name.",
+    )
+
+    field_order = [
+        "full_name",
+        "email",
+        "password1",
+        "password2",
+        "account_type",
+        "licence_type",
+        "licence_number",
+        "licence_states",
+        "practice_name",
+    ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("account_type") == "therapist":
+            if not cleaned.get("licence_type"):
+                self.add_error("licence_type", "Therapists must give their licence type.")
+            if not (cleaned.get("licence_number") or "").strip():
+                self.add_error("licence_number", "Therapists must give their licence number.")
+            try:
+                cleaned["licence_states_list"] = parse_states(cleaned.get("licence_states") or "")
+            except ValidationError as error:
+                self.add_error("licence_states", error)
+        return cleaned
+
+    def save(self, request: HttpRequest) -> User:
+        user: User = super().save(request)
+        data = self.cleaned_data
+        if data["account_type"] == "therapist":
+            actions.register_therapist(
+                user=user,
+                full_name=data["full_name"],
+                licence_type=data["licence_type"],
+                licence_number=data["licence_number"].strip(),
+                licence_states=data["licence_states_list"],
+                practice_name=data.get("practice_name", "").strip(),
+            )
+        else:
+            actions.register_client(user=user, full_name=data["full_name"])
+        return user
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(max_length=200, label="Full name")
+    preferred_name = forms.CharField(max_length=100, required=False, label="Preferred name")
+    licence_type = forms.ChoiceField(
+        choices=LicenceType.choices, required=False, label="Licence type"
+    )
+    licence_number = forms.CharField(max_length=40, required=False, label="Licence number")
+    licence_states = forms.CharField(
+        max_length=200, required=False, label="Licensed in (states)", help_text="MA, RI"
+    )
+
+    def __init__(self, *args: Any, is_clinician: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_clinician = is_clinician
+        if not is_clinician:
+            for name in ("licence_type", "licence_number", "licence_states"):
+                del self.fields[name]
+        else:
+            self.fields["licence_type"].required = True
+            self.fields["licence_number"].required = True
+            self.fields["licence_states"].required = True
+
+    def clean_licence_states(self) -> list[str]:
+        return parse_states(self.cleaned_data.get("licence_states") or "")

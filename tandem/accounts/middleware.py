@@ -1,0 +1,34 @@
+"""Staff and clinicians must enrol a second factor before they can use Tandem."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from tandem.core import policy
+
+#: Paths a signed-in user without MFA may still reach: enrolment itself, account upkeep, sign-out.
+_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/session/", "/healthz")
+
+
+class MFARequiredMiddleware:
+    """Send a clinician or staff member without MFA to TOTP enrolment.
+
+    The access policy also refuses them clinical data; this middleware makes
+    the way forward obvious instead of showing empty pages.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            policy.is_signed_in(user)
+            and not request.path.startswith(_ALLOWED_PREFIXES)
+            and (policy.is_staff_member(user) or user.is_staff)  # type: ignore[union-attr]
+            and not policy.has_mfa(user)
+        ):
+            return redirect(reverse("mfa_activate_totp") + "?required=1")
+        return self.get_response(request)

@@ -1,0 +1,82 @@
+"""Audit rows for authentication events.
+
+Django and allauth announce these only through signals, so this is the one
+place Tandem listens to signals; everything it does is append an audit row.
+"""
+
+from typing import Any
+
+from allauth.account.signals import password_changed, password_reset, user_signed_up
+from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.core import policy
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record(actor=user, action=AuditAction.LOGIN, obj=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        record(actor=user, action=AuditAction.LOGOUT, obj=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
+    # The typed email is not stored (it may be anyone's); the account, if one matches, is.
+    email = str(credentials.get("email") or credentials.get("username") or "")
+    user = get_user_model().objects.filter(email__iexact=email).first() if email else None
+    record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        object_type="accounts.user",
+        object_id=str(user.public_id) if user else "",
+    )
+
+
+@receiver(user_signed_up)
+def _signed_up(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record(actor=user, action=AuditAction.SIGNUP, obj=user)
+
+
+@receiver(password_changed)
+def _password_changed(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record(actor=user, action=AuditAction.PASSWORD_CHANGED, obj=user)
+
+
+@receiver(password_reset)
+def _password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    record(actor=user, action=AuditAction.PASSWORD_RESET, obj=user)
+
+
+@receiver(authenticator_added)
+def _mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    policy.forget(user)
+    record(actor=user, action=AuditAction.MFA_ADDED, obj=user, detail={"type": authenticator.type})
+
+
+@receiver(authenticator_removed)
+def _mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    policy.forget(user)
+    record(
+        actor=user, action=AuditAction.MFA_REMOVED, obj=user, detail={"type": authenticator.type}
+    )
+
+
+@receiver(authenticator_reset)
+def _mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
+    record(
+        actor=user,
+        action=AuditAction.MFA_ADDED,
+        obj=user,
+        detail={"type": authenticator.type, "reset": True},
+    )

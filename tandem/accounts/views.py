@@ -1,0 +1,44 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from tandem.accounts import actions
+from tandem.accounts.forms import ProfileForm
+from tandem.core import policy
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """Let a user keep their name and (clinicians) licence details current."""
+    user = request.user
+    clinician = getattr(user, "clinician_profile", None)
+    initial = {"full_name": user.full_name, "preferred_name": user.preferred_name}  # type: ignore[union-attr]
+    if clinician is not None:
+        initial |= {
+            "licence_type": clinician.licence_type,
+            "licence_number": clinician.licence_number,
+            "licence_states": ", ".join(clinician.licence_states),
+        }
+    form = ProfileForm(request.POST or None, initial=initial, is_clinician=clinician is not None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actions.update_clinician_profile(
+            actor=user,  # type: ignore[arg-type]
+            full_name=data["full_name"],
+            preferred_name=data["preferred_name"],
+            licence_type=data.get("licence_type"),
+            licence_number=data.get("licence_number"),
+            licence_states=data.get("licence_states"),
+        )
+        messages.success(request, "Your details are saved.")
+        return redirect("accounts:profile")
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            "form": form,
+            "has_mfa": policy.has_mfa(user),
+            "memberships": policy.active_memberships(user),
+        },
+    )

@@ -1,0 +1,23 @@
+from django import forms
+
+from tandem.audit.models import AuditAction
+
+
+class AuditSearchForm(forms.Form):
+    action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
+    actor_email = forms.EmailField(required=False, label="Who (email)")
+    object_id = forms.CharField(required=False, max_length=64, label="Object id")
+    client_id = forms.UUIDField(required=False, label="Client id")
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:  # type: ignore[operator]
+            self.add_error("until", "“To” must be on or after “From”.")
+        return cleaned

@@ -1,0 +1,81 @@
+"""The audit trail: append-only and hash-chained.
+
+Rows hold references (public ids, roles, action names), never PHI values.
+"""
+
+from typing import Any, ClassVar, NoReturn
+
+from django.db import models
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Viewed"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Changed"
+    DELETE = "delete", "Deleted"
+    EXPORT = "export", "Exported"
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login_failed", "Failed sign-in"
+    LOGOUT = "logout", "Signed out"
+    MFA_ADDED = "mfa_added", "Added a second factor"
+    MFA_REMOVED = "mfa_removed", "Removed a second factor"
+    PASSWORD_CHANGED = "password_changed", "Changed password"
+    PASSWORD_RESET = "password_reset", "Reset password"
+    PERMISSION_GRANTED = "permission_granted", "Granted a role"
+    PERMISSION_REVOKED = "permission_revoked", "Revoked a role"
+    SIGNUP = "signup", "Signed up"
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
+    occurred_at = models.DateTimeField(db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=30, choices=AuditAction.choices, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    organisation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    client_id = models.CharField(
+        max_length=64, blank=True, db_index=True, help_text="Public id of the client concerned."
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Only audit.actions.record() creates rows; nothing may change one afterwards.
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The last link of the chain: serialises writers and exposes a truncated tail."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head at #{self.last_seq}"

@@ -1,0 +1,104 @@
+"""The audit trail is append-only and tamper-evident."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction, AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _three_events():
+    return [
+        record(actor=None, action=AuditAction.LOGIN_FAILED, object_id=f"x{i}") for i in range(3)
+    ]
+
+
+def _raw(sql, params=()):
+    """Tamper as a database administrator would: raw SQL, bypassing the app and its trigger."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_append_only"
+            )
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE audit_auditevent ENABLE TRIGGER audit_auditevent_append_only"
+            )
+
+
+def test_intact_chain_verifies(capsys):
+    _three_events()
+    call_command("verify_audit")
+    assert "3 events verified" in capsys.readouterr().out
+
+
+def test_edited_row_is_reported_at_its_position():
+    events = _three_events()
+    _raw("UPDATE audit_auditevent SET object_id = %s WHERE seq = %s", ["tampered", events[1].seq])
+    with pytest.raises(CommandError, match=rf"#{events[1].seq}: content does not match"):
+        call_command("verify_audit")
+
+
+def test_deleted_row_is_reported():
+    events = _three_events()
+    _raw("DELETE FROM audit_auditevent WHERE seq = %s", [events[1].seq])
+    with pytest.raises(CommandError, match=rf"#{events[1].seq} is missing"):
+        call_command("verify_audit")
+
+
+def test_deleted_last_row_is_reported():
+    events = _three_events()
+    _raw("DELETE FROM audit_auditevent WHERE seq = %s", [events[2].seq])
+    with pytest.raises(CommandError, match="head records"):
+        call_command("verify_audit")
+
+
+def test_inserted_row_is_reported():
+    events = _three_events()
+    # Shift the later rows up to make room, then forge a row that links to its predecessor.
+    _raw("UPDATE audit_auditevent SET seq = seq + 100 WHERE seq >= %s", [events[1].seq])
+    forged = AuditEvent(
+        seq=events[1].seq,
+        occurred_at=events[1].occurred_at,
+        action=AuditAction.VIEW,
+        prev_hash=events[0].hash,
+        hash="f" * 64,
+    )
+    AuditEvent.objects.bulk_create([forged])
+    with pytest.raises(CommandError, match=rf"#{events[1].seq}: content does not match"):
+        call_command("verify_audit")
+
+
+def test_app_cannot_change_or_delete_rows():
+    event = record(actor=None, action=AuditAction.LOGIN_FAILED)
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(action="view")
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+
+
+@pytest.mark.postgres
+def test_database_refuses_update_and_delete_on_postgresql():
+    from django.db import DatabaseError
+
+    event = record(actor=None, action=AuditAction.LOGIN_FAILED)
+    for sql in (
+        "UPDATE audit_auditevent SET action = 'view' WHERE id = %s",
+        "DELETE FROM audit_auditevent WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk])
+    assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.LOGIN_FAILED

@@ -1,0 +1,58 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from tandem.audit.forms import AuditSearchForm
+from tandem.audit.selectors import search_events
+from tandem.core import policy
+from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.roles import Role
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    """Search the audit trail (practice admins: their practice; platform operators: all)."""
+    user = request.user
+    if not (user.is_superuser or Role.PRACTICE_ADMIN in policy.roles(user)):
+        raise Http404("Not found.")
+    form = AuditSearchForm(request.GET or None)
+    events = search_events(user).none() if form.is_bound and not form.is_valid() else None
+    if events is None:
+        data = form.cleaned_data if form.is_bound else {}
+        actor_id = None
+        if data.get("actor_email"):
+            actor_id = (
+                get_user_model()
+                .objects.filter(email__iexact=data["actor_email"])
+                .values_list("pk", flat=True)
+                .first()
+                or -1
+            )
+        events = search_events(
+            user,
+            action=data.get("action", ""),
+            actor_id=actor_id,
+            object_id=data.get("object_id", ""),
+            client_id=str(data["client_id"]) if data.get("client_id") else "",
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    actors = {
+        u.pk: u
+        for u in get_user_model().objects.filter(pk__in={e.actor_id for e in page if e.actor_id})
+    }
+    rows = [(event, actors.get(event.actor_id or 0)) for event in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        page_or_fragment(request, "audit/search.html", "results"),
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ClientsConfig(AppConfig):
+    name = "tandem.clients"
+    label = "clients"
+
+    def ready(self) -> None:
+        from tandem.clients import access  # noqa: F401  (registers the access rules)

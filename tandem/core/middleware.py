@@ -1,0 +1,48 @@
+"""Request-scoped plumbing shared by every app."""
+
+import contextvars
+import re
+import secrets
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+def current_request_id() -> str:
+    """Return the id of the request being served, or "-" outside a request."""
+    return _request_id.get()
+
+
+def current_client_ip() -> str | None:
+    """Return the remote address of the request being served, if any."""
+    return _client_ip.get()
+
+
+class RequestIdMiddleware:
+    """Give every request an id, echo it in a header, and expose it to logs and the audit trail.
+
+    An upstream proxy's X-Request-ID is kept when it looks like an id, so a
+    request can be followed from the proxy's log to Tandem's audit rows.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        token_id = _request_id.set(request_id)
+        token_ip = _client_ip.set(request.META.get("REMOTE_ADDR"))
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token_id)
+            _client_ip.reset(token_ip)
+        response["X-Request-ID"] = request_id
+        return response

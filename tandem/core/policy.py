@@ -1,0 +1,154 @@
+"""The access policy: the one place that decides "may this user do this to this object".
+
+Every view and every queryset that touches clinical data goes through
+``scope()`` / ``get_or_404()`` here (usually via an app's ``access.py``).
+The rules combine role (from memberships and client records), organisation,
+care-team membership and MFA; the consent engine joins in for disclosures
+between organisations. Anything not covered by a rule is denied.
+
+Rules are registered per model with ``@rule(Model)``. A rule answers two
+questions: which rows of a queryset the user may act on (``scope``), and
+whether one object is allowed (``allows``) — the latter defaults to asking
+``scope`` about that one row, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db import models
+from django.http import Http404
+
+M = TypeVar("M", bound=models.Model)
+
+
+class Action(enum.StrEnum):
+    VIEW = "view"
+    CHANGE = "change"
+    MANAGE = "manage"  # administer: members, settings, policy
+
+
+ScopeFn = Callable[[Any, Action, models.QuerySet[Any]], models.QuerySet[Any]]
+
+_RULES: dict[type[models.Model], ScopeFn] = {}
+
+
+def rule(model: type[models.Model]) -> Callable[[ScopeFn], ScopeFn]:
+    """Register ``fn(user, action, queryset) -> queryset`` as the access rule for ``model``."""
+
+    def register(fn: ScopeFn) -> ScopeFn:
+        _RULES[model] = fn
+        return fn
+
+    return register
+
+
+def is_signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def has_mfa(user: Any) -> bool:
+    """Return whether the user has a second factor enrolled (cached on the user object)."""
+    if not is_signed_in(user):
+        return False
+    cached = getattr(user, "_tandem_has_mfa", None)
+    if cached is None:
+        from allauth.mfa.models import Authenticator
+
+        cached = Authenticator.objects.filter(
+            user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+        ).exists()
+        user._tandem_has_mfa = cached
+    return bool(cached)
+
+
+def active_memberships(user: Any) -> list[Any]:
+    """Return the user's active memberships in active organisations (cached on the user)."""
+    if not is_signed_in(user):
+        return []
+    cached = getattr(user, "_tandem_memberships", None)
+    if cached is None:
+        cached = list(
+            user.memberships.filter(is_active=True, organisation__is_active=True).select_related(
+                "organisation"
+            )
+        )
+        user._tandem_memberships = cached
+    return cached
+
+
+def roles(user: Any) -> set[str]:
+    """Return every role the user holds anywhere (``client`` when they have a client record)."""
+    from tandem.core.roles import Role
+
+    held = {m.role for m in active_memberships(user)}
+    if is_signed_in(user) and _client_record_id(user) is not None:
+        held.add(Role.CLIENT)
+    return held
+
+
+def is_staff_member(user: Any) -> bool:
+    """Return whether the user works in any organisation (and so must use MFA)."""
+    return bool(active_memberships(user))
+
+
+def may_see_clinical_data(user: Any) -> bool:
+    """Clinicians and staff see clinical data only once MFA is enrolled; clients see their own."""
+    if not is_signed_in(user):
+        return False
+    if is_staff_member(user) or user.is_staff or user.is_superuser:
+        return has_mfa(user)
+    return True
+
+
+def _client_record_id(user: Any) -> int | None:
+    cached = getattr(user, "_tandem_client_id", False)
+    if cached is False:
+        from tandem.clients.models import Client
+
+        cached = Client.objects.filter(user=user).values_list("pk", flat=True).first()
+        user._tandem_client_id = cached
+    return cached  # type: ignore[no-any-return]
+
+
+def forget(user: Any) -> None:
+    """Drop the per-request caches on ``user`` after its roles or factors change."""
+    for attr in ("_tandem_has_mfa", "_tandem_memberships", "_tandem_client_id"):
+        if hasattr(user, attr):
+            delattr(user, attr)
+
+
+def scope[M: models.Model](
+    user: Any, action: Action, queryset: models.QuerySet[M]
+) -> models.QuerySet[M]:
+    """Return the rows of ``queryset`` that ``user`` may ``action``; none when no rule exists."""
+    fn = _RULES.get(queryset.model)
+    if fn is None or not is_signed_in(user):
+        return queryset.none()
+    return fn(user, action, queryset)
+
+
+def allows(user: Any, action: Action, obj: models.Model) -> bool:
+    """Return whether ``user`` may ``action`` this one object."""
+    manager = type(obj)._default_manager
+    return scope(user, action, manager.all()).filter(pk=obj.pk).exists()
+
+
+def get_or_404[M: models.Model](
+    user: Any, action: Action, queryset: models.QuerySet[M], **lookup: Any
+) -> M:
+    """Return the one object matching ``lookup`` that the user may act on, else raise Http404.
+
+    Missing and forbidden look the same, so a 404 never hints that something exists.
+    """
+    try:
+        return scope(user, action, queryset).get(**lookup)
+    except (queryset.model.DoesNotExist, queryset.model.MultipleObjectsReturned, ValueError):
+        raise Http404("Not found.") from None
+
+
+def registered_models() -> list[type[models.Model]]:
+    """Return the models that have an access rule (for the policy tests)."""
+    return list(_RULES)

@@ -1,0 +1,125 @@
+/* Tandem's small amount of vanilla JS: the idle-session warning and keeping typed input
+   across a timeout. Loaded with `defer`; no inline script anywhere (CSP forbids it). */
+(function () {
+  "use strict";
+  var DRAFT_PREFIX = "tandem:draft:";
+  var body = document.body;
+
+  function draftKey() { return DRAFT_PREFIX + window.location.pathname; }
+
+  function keepableFields(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      if (!el.name || el.disabled) return false;
+      if (el.name === "csrfmiddlewaretoken") return false;
+      var type = (el.type || "").toLowerCase();
+      return ["password", "hidden", "file", "submit", "button"].indexOf(type) === -1;
+    });
+  }
+
+  function saveDrafts() {
+    var forms = document.querySelectorAll("main form");
+    var saved = [];
+    forms.forEach(function (form, index) {
+      var values = {};
+      keepableFields(form).forEach(function (el) {
+        var type = (el.type || "").toLowerCase();
+        if (type === "checkbox" || type === "radio") {
+          if (el.checked) { (values[el.name] = values[el.name] || []).push(el.value); }
+        } else if (el.value) {
+          values[el.name] = [el.value];
+        }
+      });
+      if (Object.keys(values).length) saved.push({ index: index, values: values });
+    });
+    if (saved.length) {
+      try { sessionStorage.setItem(draftKey(), JSON.stringify(saved)); } catch (e) { /* storage full or off */ }
+    }
+  }
+
+  function restoreDrafts() {
+    var raw;
+    try { raw = sessionStorage.getItem(draftKey()); } catch (e) { return; }
+    if (!raw) return;
+    var forms = document.querySelectorAll("main form");
+    var restored = false;
+    JSON.parse(raw).forEach(function (entry) {
+      var form = forms[entry.index];
+      if (!form) return;
+      keepableFields(form).forEach(function (el) {
+        var values = entry.values[el.name];
+        if (!values) return;
+        var type = (el.type || "").toLowerCase();
+        if (type === "checkbox" || type === "radio") {
+          el.checked = values.indexOf(el.value) !== -1;
+        } else {
+          el.value = values[0];
+        }
+        restored = true;
+      });
+    });
+    sessionStorage.removeItem(draftKey());
+    if (restored) {
+      var note = document.createElement("p");
+      note.className = "message message-success";
+      note.setAttribute("role", "status");
+      note.textContent = "What you typed before you were signed out has been put back. Check it, then save.";
+      var main = document.getElementById("main");
+      if (main) main.insertBefore(note, main.firstChild);
+    }
+  }
+
+  function csrfToken() {
+    try { return JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || ""; } catch (e) { return ""; }
+  }
+
+  function idleTimer() {
+    var idle = parseInt(body.dataset.sessionIdle || "0", 10);
+    var warning = parseInt(body.dataset.sessionWarning || "0", 10);
+    if (!idle) return;
+    var dialog = document.getElementById("session-warning");
+    var countdown = dialog ? dialog.querySelector("[data-countdown]") : null;
+    var lastActivity = Date.now();
+    var tick = null;
+
+    function reset() {
+      lastActivity = Date.now();
+      if (dialog && dialog.open) dialog.close();
+    }
+
+    function signedOut() {
+      saveDrafts();
+      var next = window.location.pathname + window.location.search;
+      window.location.assign(body.dataset.loginUrl + "?next=" + encodeURIComponent(next) + "&timeout=1");
+    }
+
+    function check() {
+      var left = idle - Math.floor((Date.now() - lastActivity) / 1000);
+      if (left <= 0) { clearInterval(tick); signedOut(); return; }
+      if (left <= warning && dialog && !dialog.open) dialog.showModal();
+      if (countdown && dialog && dialog.open) {
+        var minutes = Math.floor(left / 60), seconds = left % 60;
+        countdown.textContent = minutes + ":" + (seconds < 10 ? "0" : "") + seconds;
+      }
+    }
+
+    if (dialog) {
+      dialog.querySelector("[data-stay-signed-in]").addEventListener("click", function () {
+        fetch(body.dataset.keepaliveUrl, {
+          method: "POST", credentials: "same-origin",
+          headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
+        }).then(function (response) {
+          if (response.ok) { reset(); } else { signedOut(); }
+        }, signedOut);
+      });
+    }
+    // Every server round trip renews the server-side session, so it renews the timer too.
+    document.addEventListener("htmx:afterRequest", reset);
+    window.__tandemSessionCheck = check; /* exposed for the browser tests */
+    tick = setInterval(check, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    restoreDrafts();
+    idleTimer();
+  });
+})();

@@ -1,0 +1,58 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from tandem.core import policy
+from tandem.core.roles import Role
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("core:dashboard")
+    return render(request, "core/home.html")
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Render the dashboard for each role the user holds; later issues fill the panels."""
+    from tandem.clients.access import caseload_for
+
+    user = request.user
+    held = policy.roles(user)
+    memberships = policy.active_memberships(user)
+    caseload = []
+    if policy.may_see_clinical_data(user) and held & {
+        Role.THERAPIST,
+        Role.PRESCRIBER,
+        Role.COORDINATOR,
+    }:
+        caseload = list(caseload_for(user).order_by("last_name", "first_name")[:50])
+    context = {
+        "held": held,
+        "memberships": memberships,
+        "caseload": caseload,
+        "is_therapist": Role.THERAPIST in held,
+        "is_prescriber": Role.PRESCRIBER in held,
+        "is_coordinator": Role.COORDINATOR in held,
+        "is_practice_admin": Role.PRACTICE_ADMIN in held,
+        "is_client": Role.CLIENT in held,
+    }
+    return render(request, "core/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def keepalive(request: HttpRequest) -> JsonResponse:
+    """Extend an active session (the idle warning's "stay signed in" button calls this)."""
+    return JsonResponse({"ok": True})
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("tandem.core.urls")),
+    path("accounts/", include("tandem.accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("clients/", include("tandem.clients.urls")),
+    path("organisations/", include("tandem.organisations.urls")),
+    path("audit/", include("tandem.audit.urls")),
+    path("django-admin/", admin.site.urls),
+]
