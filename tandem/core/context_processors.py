@@ -13,7 +13,7 @@ def tandem(request: HttpRequest) -> dict[str, Any]:
     return {
         "nav_roles": held,
         "nav_needs_mfa": policy.is_signed_in(user)
-        and (policy.is_staff_member(user) or user.is_staff)
+        and (policy.is_staff_member(user) or bool(getattr(user, "is_staff", False)))
         and not policy.has_mfa(user),
         "session_idle_seconds": settings.SESSION_IDLE_SECONDS,
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,

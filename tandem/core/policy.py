@@ -18,6 +18,11 @@ import enum
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.core.exceptions import (
+    MultipleObjectsReturned,
+    ObjectDoesNotExist,
+    ValidationError,
+)
 from django.db import models
 from django.http import Http404
 
@@ -110,7 +115,7 @@ def _client_record_id(user: Any) -> int | None:
 
         cached = Client.objects.filter(user=user).values_list("pk", flat=True).first()
         user._tandem_client_id = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def forget(user: Any) -> None:
@@ -145,7 +150,7 @@ def get_or_404[M: models.Model](
     """
     try:
         return scope(user, action, queryset).get(**lookup)
-    except (queryset.model.DoesNotExist, queryset.model.MultipleObjectsReturned, ValueError):
+    except (ObjectDoesNotExist, MultipleObjectsReturned, ValueError, ValidationError):
         raise Http404("Not found.") from None
 
 
