@@ -18,6 +18,6 @@ class AuditSearchForm(forms.Form):
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
         since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:  # type: ignore[operator]
+        if since and until and since > until:
             self.add_error("until", "“To” must be on or after “From”.")
         return cleaned
