@@ -1,0 +1,105 @@
+"""Which object each URL id names, and how to build one that the probing users may not reach.
+
+The URL walk (``tandem.core.testing.urlwalk``) looks up every path argument of
+every URL pattern here. A new ``<uuid:something_id>`` in any ``urls.py`` needs
+an entry: a function that builds a real ``something`` owned by a practice the
+probing users do not belong to, together with one user who may reach it and
+one who sits in the same place but has no second factor. Until the entry
+exists the URL walk fails and names the argument.
+
+Values are invented and distinctive (``Qz…canary``), so a response that
+leaks them is caught by a plain substring search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tandem.core.roles import Role
+
+
+@dataclass
+class Target:
+    """A real object behind a URL argument, and who should and should not reach it."""
+
+    value: Any  # what goes into the URL
+    secrets: list[str]  # identifying values that must never show to someone refused
+    allowed: Any  # a user who may reach the object (the positive case)
+    insider_without_mfa: Any  # same role and place as ``allowed``, but no second factor
+    objects: dict[str, Any] = field(default_factory=dict)  # for later arguments of the same URL
+
+
+#: ``factory(built)``: ``built`` holds the targets of the arguments before this one in the URL.
+Factory = Callable[[dict[str, Target]], Target]
+
+REGISTRY: dict[str, Factory] = {}
+
+#: Path arguments that identify nothing a user could be refused (with the reason why).
+NOT_OBJECT_IDS: dict[str, str] = {}
+
+
+def registers(kwarg: str) -> Callable[[Factory], Factory]:
+    """Register ``factory`` as the maker of objects for the URL argument ``kwarg``."""
+
+    def register(factory: Factory) -> Factory:
+        REGISTRY[kwarg] = factory
+        return factory
+
+    return register
+
+
+@registers("client_id")
+def _client(built: dict[str, Target]) -> Target:
+    from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
+
+    client = ClientFactory.create(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary", email="qzmailcanary@example.test"
+    )
+    therapist = make_staff(Role.THERAPIST)
+    add_to_care_team(client, therapist, Role.THERAPIST, primary=True)
+    without_mfa = make_staff(Role.PRESCRIBER, mfa=False)
+    add_to_care_team(client, without_mfa, Role.PRESCRIBER)
+    return Target(
+        value=client.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary", "qzmailcanary@example.test"],
+        allowed=therapist,
+        insider_without_mfa=without_mfa,
+        objects={"client": client},
+    )
+
+
+@registers("org_id")
+def _organisation(built: dict[str, Target]) -> Target:
+    from tandem.core.tests.factories import OrganisationFactory, make_staff
+
+    organisation = OrganisationFactory.create(name="Qzpracticecanary Psychiatry")
+    admin = make_staff(Role.PRACTICE_ADMIN, organisation)
+    without_mfa = make_staff(Role.PRESCRIBER, organisation, mfa=False)
+    return Target(
+        value=organisation.public_id,
+        secrets=["Qzpracticecanary"],
+        allowed=admin,
+        insider_without_mfa=without_mfa,
+        objects={"organisation": organisation},
+    )
+
+
+@registers("membership_id")
+def _membership(built: dict[str, Target]) -> Target:
+    from tandem.core.tests.factories import OrganisationFactory, make_staff
+
+    organisation = OrganisationFactory.create(name="Qzmemberorgcanary Psychiatry")
+    admin = make_staff(Role.PRACTICE_ADMIN, organisation)
+    coordinator = make_staff(
+        Role.COORDINATOR, organisation, full_name="Qzpersoncanary", email="qzperson@example.test"
+    )
+    without_mfa = make_staff(Role.PRACTICE_ADMIN, organisation, mfa=False)
+    return Target(
+        value=coordinator.memberships.get().public_id,
+        secrets=["Qzmemberorgcanary", "Qzpersoncanary", "qzperson@example.test"],
+        allowed=admin,
+        insider_without_mfa=without_mfa,
+        objects={"organisation": organisation},
+    )

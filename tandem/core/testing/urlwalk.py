@@ -1,0 +1,271 @@
+"""Walk every URL pattern that takes an object id and try to reach the object as the wrong person.
+
+The list of URLs comes from the URL conf itself, so a view added tomorrow is
+probed tomorrow without anyone remembering to add a test. For each pattern
+with path arguments, each argument is looked up in
+``tandem.core.testing.url_objects.REGISTRY``, a real object is built in a
+practice the probing users do not belong to, and every probing user asks for
+it with GET and POST. Each must be refused (404, 403, 405, or a redirect to
+sign-in or to MFA enrolment) and never see the object's identifying values.
+One user who may reach the object must get through, so the walk cannot pass
+by refusing everyone.
+
+``walk()`` returns a report rather than asserting, so the test of the test can
+run it against a URL conf with a deliberately unprotected view and check that
+exactly that view is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.http import HttpResponse
+from django.test import Client as HttpClient
+from django.test import override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import RoutePattern
+
+from tandem.core.roles import Role
+from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+REGISTRY_MODULE = "tandem/core/testing/url_objects.py"
+
+#: Where a refused visitor may be sent instead of a 404: sign-in, or MFA enrolment for staff.
+_REFUSAL_REDIRECTS = ("/accounts/login/", "/accounts/2fa/totp/activate/", "/django-admin/login/")
+_REFUSAL_STATUSES = (403, 404, 405)
+
+#: Who probes every object, besides the object's own care-team member without MFA.
+PROBERS = (
+    "outsider therapist with MFA",
+    "outsider prescriber with MFA",
+    "coordinator of another practice",
+    "practice admin of another practice",
+    "client",
+    "anonymous visitor",
+)
+NO_MFA_INSIDER = "care-team member without MFA"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One URL pattern, flattened out of its includes."""
+
+    namespace: str  # e.g. "clients" ("" for none)
+    name: str  # namespaced, e.g. "clients:detail" ("" when the pattern has no name)
+    route: str  # e.g. "clients/<uuid:client_id>/"
+    kwargs: tuple[str, ...]  # path arguments in the order they appear
+    callback: Any
+
+    @property
+    def label(self) -> str:
+        return self.name or self.route
+
+    @property
+    def module(self) -> str:
+        return str(getattr(self.callback, "__module__", ""))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A probe that got further than it should have (or an allowed user who was refused)."""
+
+    route: str
+    who: str
+    method: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.route}: {self.who} {self.method} → {self.problem}"
+
+
+@dataclass
+class Report:
+    checked: list[str] = field(default_factory=list)  # route names probed
+    skipped: dict[str, str] = field(default_factory=dict)  # route → why it was not probed
+    unregistered: list[str] = field(default_factory=list)  # instructions for the developer
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def leaking_routes(self) -> set[str]:
+        return {f.route for f in self.findings}
+
+
+def routes(urlconf: str | None = None) -> list[Route]:
+    """Return every URL pattern of ``urlconf`` (the project's by default), includes flattened."""
+    return list(_flatten(get_resolver(urlconf), prefix="", namespaces=(), outer=()))
+
+
+def _flatten(
+    resolver: URLResolver, prefix: str, namespaces: tuple[str, ...], outer: tuple[str, ...]
+) -> Iterator[Route]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from _flatten(
+                entry, prefix + str(entry.pattern), inner, (*outer, *_arguments(entry.pattern))
+            )
+        elif isinstance(entry, URLPattern):
+            namespace = ":".join(namespaces)
+            yield Route(
+                namespace=namespace,
+                name=f"{namespace}:{entry.name}" if namespace and entry.name else entry.name or "",
+                route=prefix + str(entry.pattern),
+                kwargs=tuple(dict.fromkeys((*outer, *_arguments(entry.pattern)))),
+                callback=entry.callback,
+            )
+
+
+def _arguments(pattern: Any) -> list[str]:
+    if isinstance(pattern, RoutePattern):
+        return list(pattern.converters)
+    return list(pattern.regex.groupindex)
+
+
+def walk(urlconf: str | None = None) -> Report:
+    """Probe every URL pattern of ``urlconf`` that takes an object id; return what leaked."""
+    report = Report()
+    with override_settings(ROOT_URLCONF=urlconf) if urlconf else nullcontext():
+        probers = _probers()
+        for route in routes(urlconf):
+            reason = _skip_reason(route)
+            if reason:
+                report.skipped[route.label] = reason
+                continue
+            problem = _registration_problem(route)
+            if problem:
+                report.unregistered.append(problem)
+                continue
+            _probe(route, probers, urlconf, report)
+            report.checked.append(route.label)
+    return report
+
+
+def _skip_reason(route: Route) -> str:
+    """Return why ``route`` needs no probing, or "" when it must be probed."""
+    if not route.kwargs:
+        return "takes no object id"
+    if route.namespace == "admin" and not _tandem_model_in_admin(route):
+        return "Django admin, showing no Tandem model (staff only, behind admin_view)"
+    if route.module.startswith("allauth."):
+        return "allauth's own URL (its ids are the signed-in user's own keys and devices)"
+    if all(k in NOT_OBJECT_IDS for k in route.kwargs):
+        return "; ".join(NOT_OBJECT_IDS[k] for k in route.kwargs)
+    return ""
+
+
+def _tandem_model_in_admin(route: Route) -> str:
+    model_admin = getattr(route.callback, "model_admin", None)
+    if model_admin is None or not model_admin.model.__module__.startswith("tandem."):
+        return ""
+    return str(model_admin.model._meta.label_lower)
+
+
+def _registration_problem(route: Route) -> str:
+    """Return what the developer must do before ``route`` can be probed, or ""."""
+    model = _tandem_model_in_admin(route)
+    if model:
+        return (
+            f"{route.label} ({route.route}) shows the Tandem model {model} in the Django admin, "
+            "which bypasses the access policy and the audit trail: keep Tandem models out of "
+            "the admin, or teach the URL walk to probe it"
+        )
+    if not route.name:
+        return f"{route.route} takes an object id but has no name: name the URL pattern"
+    missing = [k for k in route.kwargs if k not in REGISTRY and k not in NOT_OBJECT_IDS]
+    if missing:
+        return (
+            f"{route.label} ({route.route}) takes <{missing[0]}>, which the URL walk does not "
+            f"know: register a factory for {missing[0]!r} in {REGISTRY_MODULE} that builds the "
+            "object in a practice the probing users do not belong to"
+        )
+    return ""
+
+
+def _probers() -> dict[str, Any]:
+    """Return the people who probe every object (none of them has any right to it)."""
+    from tandem.core.tests.factories import ClientFactory, UserFactory, make_staff
+
+    client_user = UserFactory()
+    ClientFactory(user=client_user)
+    return {
+        "outsider therapist with MFA": make_staff(Role.THERAPIST),
+        "outsider prescriber with MFA": make_staff(Role.PRESCRIBER),
+        "coordinator of another practice": make_staff(Role.COORDINATOR),
+        "practice admin of another practice": make_staff(Role.PRACTICE_ADMIN),
+        "client": client_user,
+        "anonymous visitor": None,
+    }
+
+
+def _probe(route: Route, probers: dict[str, Any], urlconf: str | None, report: Report) -> None:
+    built: dict[str, Target] = {}
+    for kwarg in route.kwargs:
+        if kwarg in REGISTRY:
+            built[kwarg] = REGISTRY[kwarg](built)
+    target = list(built.values())[-1]
+    values = {k: t.value for k, t in built.items()}
+    url = reverse(route.name, kwargs=values, urlconf=urlconf)
+    secrets = [s for t in built.values() for s in t.secrets]
+    for who, user in {**probers, NO_MFA_INSIDER: target.insider_without_mfa}.items():
+        for method in ("GET", "POST"):
+            problem = _refusal_problem(_request(user, method, url), secrets)
+            if problem:
+                report.findings.append(Finding(route.label, who, method, problem))
+    # Last, because getting through may change the object (a POST that revokes, say).
+    problem = _reached_problem(target.allowed, url, target.secrets)
+    if problem:
+        report.findings.append(Finding(route.label, "allowed user", "GET/POST", problem))
+
+
+def _request(user: Any, method: str, url: str) -> _MonkeyPatchedWSGIResponse:
+    http = HttpClient()
+    if user is not None:
+        http.force_login(user)
+    return http.generic(method, url)
+
+
+def _is_redirect(response: HttpResponse) -> bool:
+    return response.status_code in (301, 302, 303, 307, 308)
+
+
+def _refusal_problem(response: HttpResponse, secrets: list[str]) -> str:
+    """Return how ``response`` fails to refuse the visitor, or "" when it refuses them."""
+    body = response.content.decode(errors="replace")
+    shown = [s for s in secrets if s in body]
+    if shown:
+        return f"status {response.status_code} and the page shows {', '.join(shown)}"
+    if response.status_code in _REFUSAL_STATUSES:
+        return ""
+    if _is_redirect(response):
+        location = response.headers.get("Location", "")
+        if location.startswith(_REFUSAL_REDIRECTS):
+            return ""
+        return f"redirected to {location} instead of being refused"
+    return f"status {response.status_code} instead of 404 or 403"
+
+
+def _reached_problem(user: Any, url: str, secrets: list[str]) -> str:
+    """Return why the allowed user did not get through, or "" when they did."""
+    method = "GET"
+    response = _request(user, method, url)
+    if response.status_code == 405:
+        method = "POST"
+        response = _request(user, method, url)
+    code = response.status_code
+    if code in _REFUSAL_STATUSES or code >= 500:
+        return f"the allowed user got status {code} on {method}"
+    if _is_redirect(response):
+        location = response.headers.get("Location", "")
+        if location.startswith(_REFUSAL_REDIRECTS):
+            return f"the allowed user was sent to {location}"
+        return ""
+    body = response.content.decode(errors="replace")
+    if method == "GET" and not any(s in body for s in secrets):
+        return "the allowed user's page shows none of the object's identifying values"
+    return ""

@@ -1,0 +1,34 @@
+"""A URL conf for the test of the URL walk: the real URLs plus views that get access wrong.
+
+Never include this module in the project's URL conf.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path
+
+from tandem.clients.models import Client
+from tandem.urls import urlpatterns as real_urlpatterns
+
+
+def leaky_client(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Show any client to anyone: the mistake the URL walk exists to catch."""
+    client = Client.objects.get(public_id=client_id)
+    return HttpResponse(f"{client.first_name} {client.last_name}")
+
+
+def locked_organisation(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Refuse everyone, even the practice's own admin (the walk must notice that too)."""
+    raise Http404("Not found.")
+
+
+def mystery(request: HttpRequest, mystery_id: str) -> HttpResponse:
+    """Take an id the URL walk has no factory for."""
+    raise Http404("Not found.")
+
+
+urlpatterns = [
+    *real_urlpatterns,
+    path("leaky/<uuid:client_id>/", leaky_client, name="leaky_client"),
+    path("locked/<uuid:org_id>/", locked_organisation, name="locked_organisation"),
+    path("mystery/<uuid:mystery_id>/", mystery, name="mystery"),
+]
