@@ -8,5 +8,6 @@ urlpatterns = [
     path("clients/", include("tandem.clients.urls")),
     path("organisations/", include("tandem.organisations.urls")),
     path("audit/", include("tandem.audit.urls")),
+    path("consent/", include("tandem.consent.urls")),
     path("django-admin/", admin.site.urls),
 ]

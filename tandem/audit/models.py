@@ -14,6 +14,7 @@ class AuditAction(models.TextChoices):
     UPDATE = "update", "Changed"
     DELETE = "delete", "Deleted"
     EXPORT = "export", "Exported"
+    DISCLOSE = "disclose", "Disclosed to another organisation"
     LOGIN = "login", "Signed in"
     LOGIN_FAILED = "login_failed", "Failed sign-in"
     LOGOUT = "logout", "Signed out"

@@ -62,6 +62,14 @@ class Organisation(models.Model):
         blank=True,
         help_text="States where the practice sees clients by telehealth (two-letter codes).",
     )
+    treatment_disclosures_without_release = models.BooleanField(
+        default=False,
+        help_text=(
+            "Allow treatment-purpose disclosures to other treating providers without a release "
+            "(45 CFR 164.506 permits it). Off by default: Tandem's model is 'with client consent'. "
+            "Never applies to psychotherapy notes or 42 CFR Part 2 records."
+        ),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

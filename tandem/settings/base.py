@@ -41,12 +41,15 @@ INSTALLED_APPS = [
     "tandem.accounts",
     "tandem.organisations",
     "tandem.clients",
+    "tandem.notifications",
+    "tandem.consent",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tandem.core.middleware.RequestIdMiddleware",
+    "tandem.core.logging.AccessLogMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -249,31 +252,51 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Absolute address of this deployment, for links in emails (which carry no PHI, only a link).
+TANDEM_BASE_URL = env.str("TANDEM_BASE_URL", default="http://127.0.0.1:8000")
+
+# Signed paper releases and other uploads: PDF only, capped.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+
 # --- Audit -------------------------------------------------------------------
 
 # Key for the audit trail's HMAC chain. Rotating it needs a re-seal; see docs/audit.md.
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="")
 
 # --- Logging: never PHI. Only ids, request ids and status codes are logged. ---
+# Paths are scrubbed (no query strings, no tokens or emails) and exception
+# messages are withheld from tracebacks; see tandem/core/logging.py.
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "tandem.core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "tandem.core.logging.RequestIdFilter"},
+        "scrub_paths": {"()": "tandem.core.logging.ScrubPathFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "plain": {
+            "class": "tandem.core.logging.PhiSafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "scrub_paths"],
         }
     },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Django's request logger would print the path; paths carry only random ids.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # Replace Django's own handlers: its mail_admins handler would email the
+        # request with its POST data, and its debug console bypasses the filters.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # 4xx warnings would log paths by the thousand; tandem.access already has
+        # one scrubbed line per request. 5xx errors still log, with the traceback.
+        "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
+        "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
     },
 }

@@ -1,0 +1,470 @@
+"""Writes of the consent engine: prepare, sign, attest, revoke, disclose.
+
+Each is atomic, writes a history row for status changes and an audit row, and
+sends its notifications only after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.models import CareTeamMember, Client
+from tandem.consent import states
+from tandem.consent.categories import GENERAL_CATEGORIES, PART2_NOTICE, Category, Purpose
+from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.consent.models import (
+    Disclosure,
+    PartyRole,
+    Release,
+    ReleaseFormText,
+    ReleaseHistory,
+    ReleaseKind,
+    ReleaseParty,
+    ReleaseStatus,
+)
+from tandem.consent.uploads import check_pdf
+from tandem.core import policy
+from tandem.core.policy import Action
+from tandem.core.roles import CARE_TEAM_ROLES
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+from tandem.organisations.models import Organisation
+
+ADULT_AGE = 18
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    """A party to name on a release: an organisation, optionally one clinician in it."""
+
+    organisation: Organisation
+    user: User | None = None
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _set_status(release: Release, target: str, actor: Any) -> None:
+    states.check(release.status, target)
+    ReleaseHistory.objects.create(
+        release=release, from_status=release.status, to_status=target, actor=actor
+    )
+    release.status = target
+
+
+def _validate_release(
+    *,
+    kind: str,
+    categories: list[str],
+    disclosers: list[PartySpec],
+    recipients: list[PartySpec],
+    purpose: str,
+    effective_from: dt.date,
+    expires_on: dt.date | None,
+    expiry_event: str,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    known = {c.value for c in Category}
+    unknown = [c for c in categories if c not in known]
+    if unknown:
+        errors.setdefault("categories", []).append(
+            f"Unknown category: {', '.join(unknown)}. Choose from the listed kinds of information."
+        )
+    if not categories:
+        errors.setdefault("categories", []).append("Choose at least one kind of information.")
+    if kind == ReleaseKind.GENERAL and set(categories) - GENERAL_CATEGORIES - set(unknown):
+        errors.setdefault("categories", []).append(
+            "Psychotherapy notes and Part 2 substance use records each need a release of their own."
+        )
+    if kind == ReleaseKind.PSYCHOTHERAPY_NOTES and set(categories) != {
+        Category.PSYCHOTHERAPY_NOTES
+    }:
+        errors.setdefault("categories", []).append(
+            "An authorization for psychotherapy notes covers psychotherapy notes only."
+        )
+    if kind == ReleaseKind.PART2 and Category.PART2_RECORDS not in categories:
+        errors.setdefault("categories", []).append(
+            "A Part 2 consent must name substance use disorder records (42 CFR Part 2)."
+        )
+    if purpose not in Purpose.values:
+        errors.setdefault("purpose", []).append("Choose the purpose of the disclosure.")
+    if expires_on is None and not expiry_event:
+        errors.setdefault("expires_on", []).append(
+            "A release needs an end: a date, or an event such as the end of treatment."
+        )
+    if expires_on is not None and expires_on < effective_from:
+        errors.setdefault("expires_on", []).append(
+            "The end date must be on or after the start date."
+        )
+    if expires_on is not None and expires_on < timezone.localdate():
+        errors.setdefault("expires_on", []).append("The end date is in the past.")
+    if not disclosers:
+        errors.setdefault("disclosers", []).append("Name who may disclose the information.")
+    if not recipients:
+        errors.setdefault("recipients", []).append("Name who may receive the information.")
+    for field, parties in (("disclosers", disclosers), ("recipients", recipients)):
+        for party in parties:
+            if not party.organisation.is_active:
+                errors.setdefault(field, []).append(
+                    f"{party.organisation} is not active in Tandem."
+                )
+            if (
+                party.user is not None
+                and not party.user.memberships.filter(
+                    organisation=party.organisation, is_active=True, role__in=CARE_TEAM_ROLES
+                ).exists()
+            ):
+                errors.setdefault(field, []).append(
+                    f"{party.user.display_name} is not an active clinician at {party.organisation}."
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def prepare_release(
+    *,
+    actor: User,
+    client: Client,
+    kind: str = ReleaseKind.GENERAL,
+    categories: Iterable[str],
+    disclosers: list[PartySpec],
+    recipients: list[PartySpec],
+    purpose: str,
+    purpose_detail: str = "",
+    two_way: bool = True,
+    effective_from: dt.date | None = None,
+    expires_on: dt.date | None = None,
+    expiry_event: str = "",
+) -> Release:
+    """Prepare a release for the client to sign, and tell the client (without details)."""
+    if not policy.allows(actor, Action.CHANGE, client):
+        raise PermissionError("Only the client's therapist or prescriber may prepare a release.")
+    categories = list(dict.fromkeys(categories))
+    effective_from = effective_from or timezone.localdate()
+    _validate_release(
+        kind=kind,
+        categories=categories,
+        disclosers=disclosers,
+        recipients=recipients,
+        purpose=purpose,
+        effective_from=effective_from,
+        expires_on=expires_on,
+        expiry_event=expiry_event,
+    )
+    form_text = ReleaseFormText.objects.filter(kind=kind).order_by("-created_at", "-pk").first()
+    if form_text is None:
+        raise ValidationError("No authorization text is configured for this kind of release.")
+    release = Release.objects.create(
+        client=client,
+        kind=kind,
+        categories=categories,
+        purpose=purpose,
+        purpose_detail=purpose_detail,
+        two_way=two_way,
+        effective_from=effective_from,
+        expires_on=expires_on,
+        expiry_event=expiry_event,
+        form_text=form_text,
+        prepared_by=actor,
+    )
+    ReleaseParty.objects.bulk_create(
+        [
+            ReleaseParty(
+                release=release, role=PartyRole.DISCLOSER, organisation=p.organisation, user=p.user
+            )
+            for p in disclosers
+        ]
+        + [
+            ReleaseParty(
+                release=release, role=PartyRole.RECIPIENT, organisation=p.organisation, user=p.user
+            )
+            for p in recipients
+        ]
+    )
+    ReleaseHistory.objects.create(release=release, to_status=ReleaseStatus.DRAFT, actor=actor)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=release,
+        client=client,
+        detail={"kind": kind, "categories": categories},
+    )
+    if client.user is not None:
+        notify(
+            [client.user],
+            NotificationKind.RELEASE_TO_SIGN,
+            reverse("consent:sign", kwargs={"release_id": release.public_id}),
+        )
+    return release
+
+
+def render_release_text(release: Release) -> str:
+    """Return the full text of the release as the client reads and signs it."""
+    parties = list(release.parties.select_related("organisation", "user"))
+    return render_to_string(
+        "consent/release_text.txt",
+        {
+            "release": release,
+            "client": release.client,
+            "disclosers": [p for p in parties if p.role == PartyRole.DISCLOSER],
+            "recipients": [p for p in parties if p.role == PartyRole.RECIPIENT],
+            "categories": release.category_labels(),
+            "part2_notice": PART2_NOTICE if release.kind == ReleaseKind.PART2 else "",
+        },
+    ).strip()
+
+
+def _care_team_users(client: Client) -> list[User]:
+    return [
+        m.user
+        for m in CareTeamMember.objects.filter(client=client, ended_on__isnull=True).select_related(
+            "user"
+        )
+    ]
+
+
+@transaction.atomic
+def sign_release(
+    *,
+    actor: User,
+    release: Release,
+    typed_name: str,
+    ip: str | None,
+    shown_text_sha256: str,
+    representative_name: str = "",
+    representative_authority: str = "",
+) -> Release:
+    """Sign the release as the client (or their personal representative); freeze the text signed."""
+    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    client = release.client
+    if client.user_id != actor.pk:
+        raise PermissionError("Only the client can sign their release.")
+    text = render_release_text(release)
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    states.check(release.status, ReleaseStatus.SIGNED)
+    errors: dict[str, list[str]] = {}
+    if digest != shown_text_sha256:
+        errors.setdefault("__all__", []).append(
+            "The release changed while you were reading it. Read the current text and sign again."
+        )
+    if not typed_name.strip():
+        errors.setdefault("typed_name", []).append("Type your full name to sign.")
+    minor = _age_on(client.date_of_birth, timezone.localdate()) < ADULT_AGE
+    if minor and not (representative_name.strip() and representative_authority.strip()):
+        errors.setdefault("representative_name", []).append(
+            "The client is under 18: a personal representative must sign and describe their authority."
+        )
+    if (representative_name.strip() == "") != (representative_authority.strip() == ""):
+        errors.setdefault("representative_authority", []).append(
+            "A personal representative must give both their name and their authority."
+        )
+    if release.expires_on is not None and release.expires_on < timezone.localdate():
+        errors.setdefault("__all__", []).append(
+            "This release has already expired; ask for a new one."
+        )
+    if errors:
+        raise ValidationError(errors)
+    _set_status(release, ReleaseStatus.SIGNED, actor)
+    release.signed_at = timezone.now()
+    release.signed_name = typed_name.strip()
+    release.signed_ip = ip
+    release.signed_text = text
+    release.signed_text_sha256 = digest
+    release.signed_by_user = actor
+    release.representative_name = representative_name.strip()
+    release.representative_authority = representative_authority.strip()
+    release.save()
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=release,
+        client=client,
+        detail={"status": "signed"},
+    )
+    notify(
+        [release.prepared_by],
+        NotificationKind.RELEASE_SIGNED,
+        reverse("consent:client_status", kwargs={"client_id": client.public_id}),
+    )
+    _schedule_expiry_reminders(release)
+    return release
+
+
+@transaction.atomic
+def attest_paper_release(
+    *, actor: User, release: Release, upload: UploadedFile, signed_on: dt.date
+) -> Release:
+    """Record a release the client signed on paper: the clinician uploads the PDF and attests it."""
+    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    if not policy.allows(actor, Action.CHANGE, release.client):
+        raise PermissionError("Only the client's clinicians may attest a paper release.")
+    states.check(release.status, ReleaseStatus.SIGNED)
+    check_pdf(upload)
+    if signed_on > timezone.localdate():
+        raise ValidationError({"signed_on": "The signature date cannot be in the future."})
+    _set_status(release, ReleaseStatus.SIGNED, actor)
+    release.is_paper = True
+    release.paper_file.save(f"{release.public_id}.pdf", upload, save=False)
+    release.attested_by = actor
+    release.signed_at = timezone.make_aware(dt.datetime.combine(signed_on, dt.time(12)))
+    release.signed_text = render_release_text(release)
+    release.signed_text_sha256 = hashlib.sha256(release.signed_text.encode()).hexdigest()
+    release.save()
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=release,
+        client=release.client,
+        detail={"status": "signed", "paper": True},
+    )
+    _schedule_expiry_reminders(release)
+    return release
+
+
+@transaction.atomic
+def revoke_release(*, actor: User, release: Release) -> Release:
+    """Revoke at once: nothing not yet disclosed may go; the accounting keeps what already went."""
+    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    if release.client.user_id != actor.pk:
+        raise PermissionError("Only the client can revoke their release.")
+    states.check(release.status, ReleaseStatus.REVOKED)
+    _set_status(release, ReleaseStatus.REVOKED, actor)
+    release.revoked_at = timezone.now()
+    release.revoked_by = actor
+    release.save(update_fields=["status", "revoked_at", "revoked_by"])
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=release,
+        client=release.client,
+        detail={"status": "revoked"},
+    )
+    named = [p.user for p in release.parties.select_related("user") if p.user is not None]
+    notify(
+        {*_care_team_users(release.client), *named, release.prepared_by},
+        NotificationKind.RELEASE_REVOKED,
+        reverse("consent:client_status", kwargs={"client_id": release.client.public_id}),
+    )
+    return release
+
+
+@transaction.atomic
+def withdraw_release(*, actor: User, release: Release) -> Release:
+    """Withdraw a release that was prepared but not signed."""
+    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    if (
+        not policy.allows(actor, Action.CHANGE, release.client)
+        and release.client.user_id != actor.pk
+    ):
+        raise PermissionError("You may not withdraw this release.")
+    _set_status(release, ReleaseStatus.WITHDRAWN, actor)
+    release.save(update_fields=["status"])
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=release,
+        client=release.client,
+        detail={"status": "withdrawn"},
+    )
+    return release
+
+
+def _schedule_expiry_reminders(release: Release) -> None:
+    if release.expires_on is None:
+        return
+    for days in (30, 7):
+        due = release.expires_on - dt.timedelta(days=days)
+        if due < timezone.localdate():
+            continue
+        run_after = timezone.make_aware(dt.datetime.combine(due, dt.time(9)))
+        transaction.on_commit(partial(_enqueue_reminder, release.pk, days, run_after))
+
+
+def _enqueue_reminder(release_id: int, days: int, run_after: dt.datetime) -> None:
+    from tandem.consent.tasks import remind_release_expiry
+
+    remind_release_expiry.using(run_after=run_after).enqueue(release_id, days)
+
+
+@transaction.atomic
+def disclose(
+    *,
+    actor: User | None,
+    client: Client,
+    category: str,
+    source: Party,
+    recipient: Party,
+    purpose: str,
+    description: str,
+    obj: Any = None,
+) -> Decision:
+    """Ask the decision point under lock and, when allowed, record the disclosure.
+
+    The client's releases are locked first, so a revocation either completes
+    before this disclosure (which is then refused) or waits until it is recorded.
+    """
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    context = ConsentContext.load([client.pk], lock=True)
+    decision = decide(
+        context,
+        client_id=client.pk,
+        category=category,
+        source=source,
+        recipient=recipient,
+        purpose=purpose,
+    )
+    if not decision.allowed or decision.reason == decision.reason.SAME_ORGANISATION:
+        return decision
+    recipient_org = Organisation.objects.get(pk=recipient.organisation_id)
+    recipient_user = (
+        User.objects.filter(pk=recipient.user_id).first() if recipient.user_id else None
+    )
+    name = (
+        f"{recipient_user.display_name}, {recipient_org.name}"
+        if recipient_user
+        else recipient_org.name
+    )
+    disclosure = Disclosure.objects.create(
+        client=client,
+        release=decision.release,
+        category=category,
+        description=description,
+        purpose=purpose,
+        recipient_organisation=recipient_org,
+        recipient_user=recipient_user,
+        recipient_name=name,
+        source_organisation_id=source.organisation_id,
+        disclosed_by=actor,
+        basis=decision.reason,
+        part2_notice=category == Category.PART2_RECORDS,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(getattr(obj, "public_id", "")) if obj is not None else "",
+    )
+    record(
+        actor=actor,
+        action=AuditAction.DISCLOSE,
+        obj=disclosure,
+        client=client,
+        detail={
+            "category": category,
+            "release": str(decision.release.public_id) if decision.release else "",
+        },
+    )
+    return decision

@@ -1,0 +1,224 @@
+"""The one decision point: may category C of client X's information go from A to B for P, now?
+
+``decide()`` is a pure function over data loaded up front by ``ConsentContext``,
+so judging a timeline of 200 items costs the same few queries as judging one.
+Every feature that shares anything between organisations asks it; the write
+path (``consent.actions.disclose``) asks it again under a lock and records the
+disclosure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from tandem.consent.categories import Category, Purpose
+from tandem.consent.models import PartyRole, Release, ReleaseKind, ReleaseStatus
+from tandem.organisations.models import Organisation
+
+
+class Reason(enum.StrEnum):
+    ALLOWED_BY_RELEASE = "allowed_by_release"
+    ALLOWED_TREATMENT_EXCEPTION = "allowed_treatment_exception"
+    SAME_ORGANISATION = "same_organisation"
+    NO_RELEASE = "no_release"
+    NOT_SIGNED = "not_signed"
+    NOT_YET_EFFECTIVE = "not_yet_effective"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+    CATEGORY_NOT_COVERED = "category_not_covered"
+    DISCLOSER_NOT_NAMED = "discloser_not_named"
+    RECIPIENT_NOT_NAMED = "recipient_not_named"
+    PURPOSE_NOT_COVERED = "purpose_not_covered"
+    PART2_CONSENT_MISSING = "part2_consent_missing"
+    PSYCHOTHERAPY_NOTES_RELEASE_MISSING = "psychotherapy_notes_release_missing"
+
+
+_MESSAGES = {
+    Reason.ALLOWED_BY_RELEASE: "Allowed by the client's signed release.",
+    Reason.ALLOWED_TREATMENT_EXCEPTION: (
+        "Allowed without a release: treatment disclosure between treating providers, "
+        "as the disclosing practice's policy permits."
+    ),
+    Reason.SAME_ORGANISATION: "Within one organisation: not a disclosure.",
+    Reason.NO_RELEASE: "No release from the client covers this.",
+    Reason.NOT_SIGNED: "The release has not been signed yet.",
+    Reason.NOT_YET_EFFECTIVE: "The release is not in effect yet.",
+    Reason.EXPIRED: "The release has expired.",
+    Reason.REVOKED: "The client revoked the release.",
+    Reason.SUPERSEDED: "The release was replaced by a newer one.",
+    Reason.CATEGORY_NOT_COVERED: "The release does not cover this kind of information.",
+    Reason.DISCLOSER_NOT_NAMED: "The release does not name the sender.",
+    Reason.RECIPIENT_NOT_NAMED: "The release does not name the recipient.",
+    Reason.PURPOSE_NOT_COVERED: "The release does not cover this purpose.",
+    Reason.PART2_CONSENT_MISSING: (
+        "Substance use disorder records (42 CFR Part 2) need the client's Part 2 consent."
+    ),
+    Reason.PSYCHOTHERAPY_NOTES_RELEASE_MISSING: (
+        "Psychotherapy notes need an authorization for psychotherapy notes alone."
+    ),
+}
+
+#: Purposes the treatment exception (45 CFR 164.506) can apply to.
+_TREATMENT_PURPOSES = frozenset({Purpose.TREATMENT_COORDINATION, Purpose.REFERRAL})
+
+
+@dataclass(frozen=True)
+class Party:
+    """Someone information moves from or to: an organisation, optionally one person in it."""
+
+    organisation_id: int
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: Reason
+    release: Release | None = None
+    category: str = ""
+
+    @property
+    def message(self) -> str:
+        """Return the plain-language explanation shown to clinicians."""
+        return _MESSAGES[self.reason]
+
+    @property
+    def withheld_label(self) -> str:
+        """Return the line shown in place of a withheld item."""
+        label = Category(self.category).label.lower() if self.category else "this information"
+        return f"Withheld — no current release covers {label}. {self.message}"
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+@dataclass
+class ConsentContext:
+    """Everything ``decide`` needs for a set of clients, loaded in a constant number of queries."""
+
+    releases_by_client: dict[int, list[Release]] = field(default_factory=dict)
+    treatment_exception_orgs: frozenset[int] = frozenset()
+
+    @classmethod
+    def load(cls, client_ids: Iterable[int], *, lock: bool = False) -> ConsentContext:
+        """Load the releases (with their parties) of ``client_ids``.
+
+        With ``lock`` the release rows are locked FOR UPDATE, so a concurrent
+        revocation waits for the disclosure in progress (or the other way round).
+        """
+        ids = list(client_ids)
+        qs = Release.objects.filter(client_id__in=ids).exclude(status=ReleaseStatus.WITHDRAWN)
+        if lock:
+            # Lock in a stable order; the parties are read after the lock is held.
+            locked = list(qs.select_for_update().order_by("pk"))
+            releases = list(
+                Release.objects.filter(pk__in=[r.pk for r in locked]).prefetch_related("parties")
+            )
+        else:
+            releases = list(qs.prefetch_related("parties"))
+        by_client: dict[int, list[Release]] = defaultdict(list)
+        for release in releases:
+            by_client[release.client_id].append(release)
+        exception_orgs = frozenset(
+            Organisation.objects.filter(treatment_disclosures_without_release=True).values_list(
+                "pk", flat=True
+            )
+        )
+        return cls(dict(by_client), exception_orgs)
+
+
+def _names(release: Release, party: Party, role: PartyRole) -> bool:
+    roles = {PartyRole.DISCLOSER, PartyRole.RECIPIENT} if release.two_way else {role}
+    return any(
+        p.role in roles
+        and p.organisation_id == party.organisation_id
+        and (p.user_id is None or p.user_id == party.user_id)
+        for p in release.parties.all()
+    )
+
+
+def _kind_for(category: str) -> ReleaseKind:
+    if category == Category.PSYCHOTHERAPY_NOTES:
+        return ReleaseKind.PSYCHOTHERAPY_NOTES
+    if category == Category.PART2_RECORDS:
+        return ReleaseKind.PART2
+    return ReleaseKind.GENERAL
+
+
+def _judge(
+    release: Release, category: str, source: Party, recipient: Party, purpose: str, now: dt.datetime
+) -> tuple[int, Reason]:
+    """Return how far ``release`` got through the checks, and where it stopped."""
+    checks: list[tuple[bool, Reason]] = [
+        (category in release.categories, Reason.CATEGORY_NOT_COVERED),
+        (_names(release, source, PartyRole.DISCLOSER), Reason.DISCLOSER_NOT_NAMED),
+        (_names(release, recipient, PartyRole.RECIPIENT), Reason.RECIPIENT_NOT_NAMED),
+        (release.status != ReleaseStatus.DRAFT, Reason.NOT_SIGNED),
+        (release.status != ReleaseStatus.REVOKED, Reason.REVOKED),
+        (release.status != ReleaseStatus.SUPERSEDED, Reason.SUPERSEDED),
+        (release.effective_from <= timezone.localdate(now), Reason.NOT_YET_EFFECTIVE),
+        (not release.is_expired(now), Reason.EXPIRED),
+        (_purpose_fits(release.purpose, purpose), Reason.PURPOSE_NOT_COVERED),
+    ]
+    for passed, (ok, reason) in enumerate(checks):
+        if not ok:
+            return passed, reason
+    return len(checks), Reason.ALLOWED_BY_RELEASE
+
+
+def _purpose_fits(granted: str, asked: str) -> bool:
+    # Coordination of treatment covers the referral that starts it, and the reverse.
+    if granted == asked:
+        return True
+    return {granted, asked} <= _TREATMENT_PURPOSES
+
+
+def decide(
+    context: ConsentContext,
+    *,
+    client_id: int,
+    category: str,
+    source: Party,
+    recipient: Party,
+    purpose: str,
+    now: dt.datetime | None = None,
+) -> Decision:
+    """Decide whether ``category`` of the client's information may go from source to recipient.
+
+    Default deny. Within one organisation nothing is disclosed, so it is allowed.
+    Psychotherapy notes pass only under a psychotherapy-notes authorization, Part 2
+    records only under a Part 2 consent; neither under the treatment exception.
+    """
+    now = now or timezone.now()
+    category = Category(category).value  # an unknown category is a programming error
+    if source.organisation_id == recipient.organisation_id:
+        return Decision(True, Reason.SAME_ORGANISATION, category=category)
+    kind = _kind_for(category)
+    candidates = [r for r in context.releases_by_client.get(client_id, []) if r.kind == kind]
+    best: tuple[int, Reason, Release | None] = (-1, Reason.NO_RELEASE, None)
+    for release in candidates:
+        score, reason = _judge(release, category, source, recipient, purpose, now)
+        if reason == Reason.ALLOWED_BY_RELEASE:
+            return Decision(True, reason, release, category)
+        if score > best[0]:
+            best = (score, reason, release)
+    if (
+        kind == ReleaseKind.GENERAL
+        and purpose in _TREATMENT_PURPOSES
+        and source.organisation_id in context.treatment_exception_orgs
+    ):
+        return Decision(True, Reason.ALLOWED_TREATMENT_EXCEPTION, None, category)
+    if best[2] is None:
+        if kind == ReleaseKind.PART2:
+            return Decision(False, Reason.PART2_CONSENT_MISSING, None, category)
+        if kind == ReleaseKind.PSYCHOTHERAPY_NOTES:
+            return Decision(False, Reason.PSYCHOTHERAPY_NOTES_RELEASE_MISSING, None, category)
+        return Decision(False, Reason.NO_RELEASE, None, category)
+    return Decision(False, best[1], best[2], category)

@@ -1,0 +1,37 @@
+"""The release's life: which status changes are allowed."""
+
+from tandem.consent.models import ReleaseStatus
+
+S = ReleaseStatus
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SIGNED, S.WITHDRAWN}),
+    S.SIGNED: frozenset({S.REVOKED, S.SUPERSEDED}),
+    S.REVOKED: frozenset(),
+    S.SUPERSEDED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+_REFUSALS: dict[tuple[str, str], str] = {
+    (S.SIGNED, S.SIGNED): "This release is already signed.",
+    (S.REVOKED, S.SIGNED): "This release was revoked; it cannot be signed. Ask for a new one.",
+    (S.SUPERSEDED, S.SIGNED): "This release was replaced by a newer one; sign that one instead.",
+    (S.WITHDRAWN, S.SIGNED): "This release was withdrawn before it was signed.",
+    (S.REVOKED, S.REVOKED): "This release is already revoked.",
+    (S.DRAFT, S.REVOKED): "This release was never signed, so there is nothing to revoke.",
+}
+
+
+class TransitionError(Exception):
+    """A status change the release's life does not allow; the message is for the user."""
+
+
+def check(current: str, target: str) -> None:
+    """Raise TransitionError unless ``current`` may become ``target``."""
+    if target not in TRANSITIONS[current]:
+        raise TransitionError(
+            _REFUSALS.get(
+                (current, target),
+                f"A release that is {S(current).label.lower()} cannot become {S(target).label.lower()}.",
+            )
+        )

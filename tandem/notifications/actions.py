@@ -1,0 +1,32 @@
+"""Telling people that something is waiting for them — without saying what."""
+
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import IntegrityError, transaction
+
+from tandem.accounts.models import User
+from tandem.notifications.models import Notification, NotificationKind
+from tandem.notifications.tasks import email_notification
+
+
+def notify(
+    recipients: Iterable[User], kind: NotificationKind, link: str, *, dedupe_key: str = ""
+) -> list[Notification]:
+    """Create an in-app notification per recipient and email each after the transaction commits.
+
+    ``link`` must be a path inside Tandem that carries only random ids. With a
+    ``dedupe_key`` a recipient is told once, however often this is called.
+    """
+    created: list[Notification] = []
+    for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    recipient=user, kind=kind, link=link, dedupe_key=dedupe_key
+                )
+        except IntegrityError:
+            continue  # already told
+        created.append(notification)
+        transaction.on_commit(partial(email_notification.enqueue, notification.pk))
+    return created

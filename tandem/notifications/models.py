@@ -1,0 +1,42 @@
+"""In-app notifications. Their text is fixed per kind and never carries PHI."""
+
+import uuid
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+
+
+class NotificationKind(models.TextChoices):
+    RELEASE_TO_SIGN = "release_to_sign", "A release is waiting for your signature"
+    RELEASE_REVOKED = "release_revoked", "A release was revoked"
+    RELEASE_SIGNED = "release_signed", "A release was signed"
+    RELEASE_EXPIRING = "release_expiring", "A release expires soon"
+    REFERRAL_UPDATE = "referral_update", "You have a new referral update"
+    GENERAL = "general", "You have a new update"
+
+
+class Notification(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    link = models.CharField(max_length=300, help_text="A path inside Tandem; needs sign-in.")
+    dedupe_key = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~models.Q(dedupe_key=""),
+                name="notifications_dedupe",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

@@ -1,0 +1,41 @@
+"""Email delivery of notifications, in the background worker."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+
+from tandem.notifications.models import Notification
+
+_SUBJECT = "You have a new update in Tandem"
+_BODY = (
+    "Hello,\n\n"
+    "There is something new for you in Tandem: {what}.\n\n"
+    "Sign in to see it: {url}\n\n"
+    "For privacy, this email never contains client details.\n"
+    "In a crisis, call or text 988, or call 911.\n"
+)
+
+
+@task()
+def email_notification(notification_id: int) -> None:
+    """Email one notification, once: a retried task finds it already sent and does nothing."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return
+        url = settings.TANDEM_BASE_URL.rstrip("/") + notification.link
+        send_mail(
+            _SUBJECT,
+            _BODY.format(what=notification.get_kind_display().lower(), url=url),
+            None,
+            [notification.recipient.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])
