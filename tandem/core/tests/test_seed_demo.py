@@ -1,0 +1,349 @@
+"""The synthetic demo world and the demo-only commands that print its logins and codes."""
+
+import datetime as dt
+import re
+import time
+from io import StringIO
+
+import pytest
+import time_machine
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client as WebClient
+from django.test import override_settings
+from django.urls import reverse
+
+from tandem.accounts.models import ClinicianProfile, User
+from tandem.audit.models import AuditEvent
+from tandem.clients.models import CareTeamMember, Client
+from tandem.core import demo
+from tandem.core.roles import STAFF_ROLES, Role
+from tandem.organisations.models import Membership, Organisation, OrganisationKind
+
+pytestmark = pytest.mark.django_db
+
+THERAPIST_EMAIL = "maya.brennan@demo.tandem.test"
+
+
+@pytest.fixture
+def frozen_clock():
+    """Stop the clock mid-period, so a code printed now is still the valid one when checked."""
+    with time_machine.travel(dt.datetime(2026, 11, 30, 14, 0, 5, tzinfo=dt.UTC), tick=False):
+        yield
+
+
+def _snapshot() -> dict[str, object]:
+    return {
+        "organisations": sorted(Organisation.objects.values_list("public_id", flat=True)),
+        "users": sorted(User.objects.values_list("public_id", flat=True)),
+        "clients": sorted(Client.objects.values_list("public_id", flat=True)),
+        "memberships": sorted(Membership.objects.values_list("public_id", flat=True)),
+        "care_team": sorted(CareTeamMember.objects.values_list("pk", flat=True)),
+        "profiles": ClinicianProfile.objects.count(),
+        "authenticators": sorted(Authenticator.objects.values_list("pk", "data")),
+        "emails": sorted(EmailAddress.objects.values_list("pk", "verified", "primary")),
+        "passwords": sorted(User.objects.values_list("pk", "password")),
+        "audit_rows": AuditEvent.objects.count(),
+    }
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def test_seed_builds_the_world_the_issue_describes():
+    demo.seed_demo()
+
+    psychiatric = Organisation.objects.filter(kind=OrganisationKind.PSYCHIATRIC_PRACTICE)
+    therapy = Organisation.objects.filter(kind=OrganisationKind.THERAPY_PRACTICE)
+    assert sorted(psychiatric.values_list("name", flat=True)) == [
+        "Harborlight Psychiatry",
+        "Quinsigamond Behavioral Health Group",
+    ]
+    assert therapy.count() == 5
+    assert set(Organisation.objects.values_list("time_zone", "holiday_subdivision", "state")) == {
+        ("America/New_York", "MA", "MA")
+    }
+    assert all(org.telehealth_states == ["MA"] for org in psychiatric)
+    prescribers = Membership.objects.filter(role=Role.PRESCRIBER)
+    assert prescribers.count() == 3
+    assert set(prescribers.values_list("organisation__kind", flat=True)) == {"psychiatric"}
+    assert set(prescribers.values_list("user__clinician_profile__licence_type", flat=True)) == {
+        "MD",
+        "DO",
+        "PMHNP",
+    }
+    on_call = prescribers.filter(is_on_call=True)
+    assert sorted(on_call.values_list("organisation__name", flat=True)) == [
+        "Harborlight Psychiatry",
+        "Quinsigamond Behavioral Health Group",
+    ]
+    for org in psychiatric:
+        assert org.memberships.filter(role=Role.COORDINATOR).exists()
+        assert org.memberships.filter(role=Role.PRACTICE_ADMIN).exists()
+    therapists = Membership.objects.filter(role=Role.THERAPIST)
+    assert therapists.count() == 8
+    assert therapists.values("organisation").distinct().count() == 5
+    assert set(therapists.values_list("user__clinician_profile__licence_type", flat=True)) == {
+        "LICSW",
+        "LMHC",
+        "LMFT",
+        "PSYCHOLOGIST",
+    }
+    assert ClinicianProfile.objects.count() == 11
+    assert all(p.licence_states == ["MA"] for p in ClinicianProfile.objects.all())
+
+
+def test_every_client_has_exactly_one_primary_therapist_and_about_half_see_a_prescriber():
+    demo.seed_demo()
+
+    clients = Client.objects.all()
+    assert clients.count() == 40
+    for client in clients:
+        primaries = client.care_team.filter(is_primary_therapist=True, ended_on__isnull=True)
+        assert [m.role for m in primaries] == [Role.THERAPIST]
+    with_prescriber = clients.filter(care_team__role=Role.PRESCRIBER).distinct()
+    with_coordinator = clients.filter(care_team__role=Role.COORDINATOR).distinct()
+    assert 16 <= with_prescriber.count() <= 24
+    assert set(with_prescriber) == set(with_coordinator)
+    for member in CareTeamMember.objects.select_related("organisation"):
+        assert Membership.objects.filter(
+            user=member.user, organisation=member.organisation, role=member.role
+        ).exists()
+
+
+def test_clients_are_synthetic_mostly_adult_and_mostly_in_massachusetts():
+    demo.seed_demo()
+
+    clients = list(Client.objects.all())
+    today = dt.date(2026, 11, 30)
+    outside = [c for c in clients if not 18 <= _age_on(c.date_of_birth, today) <= 64]
+    assert len(outside) == 2
+    assert sorted(c.state_of_residence for c in clients if c.state_of_residence != "MA") == [
+        "NH",
+        "RI",
+    ]
+    assert all(c.email.endswith(("@example.test", "@demo.tandem.test")) for c in clients)
+    assert len({(c.first_name, c.last_name) for c in clients}) == 40
+    portal = Client.objects.get(user__isnull=False)
+    assert portal.user is not None
+    assert portal.user.email == "jordan.ellery@demo.tandem.test"
+    assert not portal.user.memberships.exists()
+
+
+def test_names_are_the_same_on_every_machine():
+    first = [(s.first_name, s.last_name, s.date_of_birth) for s in demo.client_specs()]
+    second = [(s.first_name, s.last_name, s.date_of_birth) for s in demo.client_specs()]
+
+    assert first == second
+    assert first[0] == ("Jordan", "Ellery", dt.date(1991, 8, 14))
+
+
+def test_second_run_changes_nothing_and_duplicates_nothing():
+    demo.seed_demo()
+    before = _snapshot()
+
+    world = demo.seed_demo()
+
+    assert world.created == {}
+    assert world.changed == {}
+    assert _snapshot() == before
+    assert Client.objects.count() == 40
+    assert User.objects.count() == 17
+
+
+def test_second_run_repairs_what_was_changed_by_hand():
+    demo.seed_demo()
+    therapist = User.objects.get(email=THERAPIST_EMAIL)
+    Membership.objects.filter(user=therapist, role=Role.THERAPIST).update(is_active=False)
+    Organisation.objects.filter(name="Harborlight Psychiatry").update(telehealth_states=[])
+
+    world = demo.seed_demo()
+
+    assert world.changed == {"organisations": 1, "memberships": 1}
+    assert Membership.objects.get(user=therapist, role=Role.THERAPIST).is_active
+    assert Organisation.objects.get(name="Harborlight Psychiatry").telehealth_states == ["MA"]
+
+
+def test_seeding_is_fast():
+    started = time.monotonic()
+    demo.seed_demo()
+    demo.seed_demo()
+
+    assert time.monotonic() - started < 10
+
+
+def test_every_staff_account_has_mfa_a_verified_email_and_the_demo_password():
+    demo.seed_demo()
+
+    staff = User.objects.filter(memberships__role__in=STAFF_ROLES).distinct()
+    assert staff.count() == 16
+    for user in staff:
+        assert user.email.endswith("@demo.tandem.test")
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        assert TOTP(authenticator).instance.data["secret"]
+        assert EmailAddress.objects.filter(
+            user=user, email=user.email, verified=True, primary=True
+        ).exists()
+        assert user.check_password(demo.DEMO_PASSWORD)
+        validate_password(demo.DEMO_PASSWORD, user)  # raises if a validator refuses it
+
+
+def test_totp_secrets_differ_per_account_and_follow_from_the_email():
+    demo.seed_demo()
+
+    secrets = {
+        a.user.email: a.data["secret"]
+        for a in Authenticator.objects.filter(type=Authenticator.Type.TOTP).select_related("user")
+    }
+    assert len(set(secrets.values())) == len(secrets) == 16
+    assert secrets[THERAPIST_EMAIL] == demo.demo_totp_secret(THERAPIST_EMAIL)
+
+
+@override_settings(DEMO_MODE=True)
+def test_printed_code_is_accepted_by_allauth_totp_validation(frozen_clock):
+    demo.seed_demo()
+    out = StringIO()
+
+    call_command("demo_code", THERAPIST_EMAIL, stdout=out, stderr=StringIO())
+
+    code = out.getvalue().strip()
+    assert re.fullmatch(r"\d{6}", code)
+    authenticator = Authenticator.objects.get(user__email=THERAPIST_EMAIL)
+    assert TOTP(authenticator).validate_code(code)
+
+
+@override_settings(DEMO_MODE=True)
+def test_demo_code_refuses_accounts_outside_the_demo_domain():
+    demo.seed_demo()
+    User.objects.create_user("someone@example.test", "x-unused-password-1")
+
+    with pytest.raises(CommandError, match=r"Only demo accounts \(@demo.tandem.test\)"):
+        call_command("demo_code", "someone@example.test", stdout=StringIO())
+    with pytest.raises(CommandError, match="No demo account uses that email"):
+        call_command("demo_code", "nobody@demo.tandem.test", stdout=StringIO())
+
+
+@override_settings(DEMO_MODE=True)
+def test_demo_code_for_the_portal_client_says_no_code_is_needed():
+    demo.seed_demo()
+    out = StringIO()
+
+    call_command("demo_code", "jordan.ellery@demo.tandem.test", stdout=out)
+
+    assert out.getvalue() == (
+        "That account has no one-time codes: sign in with the password only.\n"
+    )
+
+
+@override_settings(DEMO_MODE=True)
+def test_demo_logins_prints_url_password_every_role_and_current_codes(frozen_clock):
+    demo.seed_demo()
+    out = StringIO()
+
+    call_command("demo_logins", stdout=out)
+
+    text = out.getvalue()
+    assert "Tandem demo: http://127.0.0.1:8000" in text
+    assert "Password for every demo account: tandem-demo-2026" in text
+    assert "manage.py demo_code EMAIL" in text
+    assert "Codes change every 30 seconds" in text
+    therapist_line = next(line for line in text.splitlines() if "Therapist    " in line)
+    match = re.search(r"maya\.brennan@demo\.tandem\.test\s+(\d{6})  \(for 25 s\)$", therapist_line)
+    assert match is not None
+    assert TOTP(Authenticator.objects.get(user__email=THERAPIST_EMAIL)).validate_code(
+        match.group(1)
+    )
+    for role, email in [
+        ("Therapist", "maya.brennan@demo.tandem.test"),
+        ("Prescriber", "elena.marsh@demo.tandem.test"),
+        ("Coordinator", "priya.raman@demo.tandem.test"),
+        ("Practice admin", "grace.whitcombe@demo.tandem.test"),
+        ("Client", "jordan.ellery@demo.tandem.test"),
+    ]:
+        assert re.search(rf"^  {role}\s+{re.escape(email)}  ", text, re.MULTILINE), role
+    for user in User.objects.filter(email__endswith="@demo.tandem.test"):
+        assert user.email in text
+
+
+@override_settings(DEMO_MODE=True)
+def test_demo_logins_before_seeding_says_to_seed():
+    with pytest.raises(CommandError, match=r"run 'manage\.py seed_demo' first"):
+        call_command("demo_logins", stdout=StringIO())
+
+
+@pytest.mark.parametrize("args", [("seed_demo",), ("demo_logins",), ("demo_code", THERAPIST_EMAIL)])
+@override_settings(DEMO_MODE=False)
+def test_demo_commands_refuse_outside_the_demo_configuration(args):
+    demo.seed_demo()
+    out = StringIO()
+    audit_rows = AuditEvent.objects.count()
+
+    with pytest.raises(CommandError, match="only in the demo configuration"):
+        call_command(*args, stdout=out, stderr=out)
+
+    assert out.getvalue() == ""
+    assert AuditEvent.objects.count() == audit_rows
+
+
+@override_settings(DEMO_MODE=False)
+def test_seed_demo_command_creates_nothing_outside_the_demo_configuration():
+    with pytest.raises(CommandError, match="only in the demo configuration"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert not User.objects.exists()
+    assert not Organisation.objects.exists()
+
+
+@override_settings(DEMO_MODE=True)
+def test_seed_demo_command_reports_then_says_up_to_date_and_audit_chain_verifies():
+    first, second, verified = StringIO(), StringIO(), StringIO()
+
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=second)
+    call_command("verify_audit", stdout=verified)
+
+    assert first.getvalue().startswith("Demo world ready: 7 organisations created, 17 users")
+    assert second.getvalue() == "Demo world already up to date.\n"
+    assert "Audit chain intact" in verified.getvalue()
+    # The seed records what the real actions would: roles granted, TOTP added, clients created.
+    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
+        "permission_granted",
+        "mfa_added",
+        "create",
+    }
+    assert AuditEvent.objects.filter(action="create", object_type="clients.client").count() == 40
+
+
+def test_demo_therapist_signs_in_with_password_and_code_and_sees_their_caseload(frozen_clock):
+    demo.seed_demo()
+    therapist = User.objects.get(email=THERAPIST_EMAIL)
+    caseload = Client.objects.filter(care_team__user=therapist).order_by("last_name")
+    browser = WebClient()
+
+    after_password = browser.post(
+        reverse("account_login"), {"login": THERAPIST_EMAIL, "password": demo.DEMO_PASSWORD}
+    )
+    assert after_password.status_code == 302
+    assert after_password.url == reverse("mfa_authenticate")
+    current = demo.current_code(therapist)
+    assert current is not None
+    after_code = browser.post(reverse("mfa_authenticate"), {"code": current.code})
+    assert after_code.status_code == 302
+    assert after_code.url == reverse("core:dashboard")
+    dashboard = browser.get(reverse("core:dashboard"))
+    listing = browser.get(reverse("clients:list"))
+
+    assert dashboard.status_code == 200
+    assert f"Your clients ({caseload.count()})" in dashboard.content.decode()
+    assert caseload.count() == 5
+    page = listing.content.decode()
+    for client in caseload:
+        assert f"{client.last_name}, {client.first_name}" in page
+    other = Client.objects.exclude(care_team__user=therapist).first()
+    assert other is not None
+    assert f"{other.last_name}, {other.first_name}" not in page
