@@ -27,11 +27,11 @@ from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import states
 from tandem.consent.categories import GENERAL_CATEGORIES, PART2_NOTICE, Category, Purpose
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.consent.formtexts import current_form_text
 from tandem.consent.models import (
     Disclosure,
     PartyRole,
     Release,
-    ReleaseFormText,
     ReleaseHistory,
     ReleaseKind,
     ReleaseParty,
@@ -168,9 +168,7 @@ def prepare_release(
         expires_on=expires_on,
         expiry_event=expiry_event,
     )
-    form_text = ReleaseFormText.objects.filter(kind=kind).order_by("-created_at", "-pk").first()
-    if form_text is None:
-        raise ValidationError("No authorization text is configured for this kind of release.")
+    form_text = current_form_text(kind)
     release = Release.objects.create(
         client=client,
         kind=kind,

@@ -1,6 +1,13 @@
-"""The first version of each authorization's required statements (45 CFR 164.508(c)(2))."""
+"""The wording of each authorization (45 CFR 164.508(c)(2)), versioned.
 
-from django.db import migrations
+A wording is never edited in place: change it by adding a new version here.
+Releases keep a reference to the version they were prepared with, and the
+signed text is frozen on the release itself.
+"""
+
+from tandem.consent.models import ReleaseFormText
+
+CURRENT_VERSION = "2026.1"
 
 REVOCATION = (
     "Your right to revoke: You may revoke this authorization at any time, in writing. In Tandem, "
@@ -46,12 +53,9 @@ TEXTS = {
 }
 
 
-def forward(apps, schema_editor):
-    FormText = apps.get_model("consent", "ReleaseFormText")
-    for kind, body in TEXTS.items():
-        FormText.objects.get_or_create(kind=kind, version="2026.1", defaults={"body": body})
-
-
-class Migration(migrations.Migration):
-    dependencies = [("consent", "0001_initial")]
-    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
+def current_form_text(kind: str) -> ReleaseFormText:
+    """Return the current wording for ``kind``, storing it the first time it is used."""
+    text, _ = ReleaseFormText.objects.get_or_create(
+        kind=kind, version=CURRENT_VERSION, defaults={"body": TEXTS[kind]}
+    )
+    return text
