@@ -18,6 +18,22 @@ def _ref(value: Any) -> str:
     return str(value)
 
 
+def _held_role(actor: Any, organisation: Any) -> str:
+    """Return the role the actor acts in: theirs in ``organisation``, else the first they hold."""
+    from tandem.core import policy
+    from tandem.core.roles import Role
+
+    if not policy.is_signed_in(actor):
+        return ""
+    memberships = policy.active_memberships(actor)
+    if isinstance(organisation, models.Model):
+        here = [m.role for m in memberships if m.organisation_id == organisation.pk]
+        if here:
+            return str(min(here, key=list(Role).index))
+    held = policy.roles(actor)
+    return next((str(role) for role in Role if role in held), "")
+
+
 def record(
     *,
     actor: Any,
@@ -34,6 +50,8 @@ def record(
 
     ``detail`` must hold references only (field names, public ids, counts),
     never clinical values: the audit trail is kept longer than any record.
+    ``actor_role`` defaults to the role the actor holds (in ``organisation``
+    when given); pass it when the action knows better, as a care-team read does.
     """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
@@ -41,6 +59,7 @@ def record(
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     if actor is not None and not getattr(actor, "is_authenticated", True):
         actor_id = None
+    actor_role = actor_role or _held_role(actor, organisation)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
         values: dict[str, Any] = {
