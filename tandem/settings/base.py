@@ -211,7 +211,12 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 
 
 def mailer_from_url(url: str) -> dict[str, object]:
-    """Turn EMAIL_URL (smtp+tls://user:pass@host:587, consolemail://, ...) into a MAILERS entry."""
+    """Turn EMAIL_URL into a MAILERS entry.
+
+    smtp+tls://user:pass@host:587 (STARTTLS), smtp+ssl:// or smtps://...:465
+    (implicit TLS), smtp://host:25 (no TLS), consolemail://, filemail://...
+    Percent-encode ``@`` and ``:`` in the user name and password.
+    """
     config = environ.Env.email_url_config(url)
     options = {
         "host": config.get("EMAIL_HOST"),
@@ -222,6 +227,9 @@ def mailer_from_url(url: str) -> dict[str, object]:
         "use_ssl": config.get("EMAIL_USE_SSL"),
         "timeout": config.get("EMAIL_TIMEOUT") or 10,
     }
+    if url.startswith("smtps://"):
+        # django-environ maps smtps:// to STARTTLS; smtps conventionally means implicit TLS.
+        options["use_tls"], options["use_ssl"] = None, True
     backend = config["EMAIL_BACKEND"]
     if not backend.endswith("smtp.EmailBackend"):
         options = {}

@@ -3,14 +3,16 @@
 ``manage.py check --deploy`` passes with no warnings under these settings.
 """
 
+from typing import cast
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, mailer_from_url
 
 DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if len(SECRET_KEY) < 50:
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
     raise ImproperlyConfigured(
         "SECRET_KEY must be set to a random value of at least 50 characters in production."
     )
@@ -23,9 +25,32 @@ DEMO_MODE = False
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts Tandem serves.")
 
+# Console or file mail would silently drop verification and reset emails; plain
+# SMTP is accepted only to a relay on this machine (the hop never leaves it).
+_email_url = env.str("EMAIL_URL", default="")
+if not _email_url:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be set in production, e.g. smtp+tls://user:password@smtp.example.org:587."
+    )
+_mailer = mailer_from_url(_email_url)
+_mail_options = cast(dict[str, object], _mailer["OPTIONS"])
+if _mailer["BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL must be an SMTP URL in production (smtp+tls://, smtp+ssl:// or smtp:// to localhost)."
+    )
+if not (_mail_options.get("use_tls") or _mail_options.get("use_ssl")) and _mail_options.get(
+    "host"
+) not in {"localhost", "127.0.0.1", "::1"}:
+    raise ImproperlyConfigured(
+        "EMAIL_URL must use TLS (smtp+tls:// or smtp+ssl://) unless the relay runs on localhost."
+    )
+MAILERS = {"default": _mailer}
+
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe over plain HTTP; the probe carries no data.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 63072000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
