@@ -3,9 +3,10 @@
 ``seed_demo()`` runs every step in ``SEED_STEPS`` inside one transaction. Each
 step looks its rows up by a stable natural key (an email, a practice name) and
 only creates or changes what differs, so running it twice changes nothing.
-Later issues add their own domain (referrals, releases, slots…) by appending a
-step with ``@seed_step``; a step receives the ``DemoWorld`` built by the steps
-before it.
+Later issues add their own domain (referrals, releases, slots…) in a
+``demo.py`` module of their app with a function decorated ``@seed_step``:
+``seed_demo()`` imports every app's ``demo`` module, so steps run core first,
+then in INSTALLED_APPS order, each receiving the ``DemoWorld`` built so far.
 
 Every demo login is on ``DEMO_EMAIL_DOMAIN``, shares ``DEMO_PASSWORD`` and has
 TOTP enrolled with a secret derived from its email (``demo_totp_secret``), so
@@ -34,6 +35,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from django.utils.module_loading import autodiscover_modules
 
 from tandem.accounts.models import ClinicianProfile, LicenceType, User
 from tandem.audit.actions import record
@@ -178,31 +180,31 @@ L = LicenceType
 
 STAFF: tuple[PersonSpec, ...] = (
     # Harborlight Psychiatry
-    PersonSpec("elena.marsh", "Elena Marsh, MD", "harborlight", (P,), (L.MD, "D-261804"),
+    PersonSpec("elena.marsh", "Elena Marsh", "harborlight", (P,), (L.MD, "D-261804"),
                on_call=True, main_login_for=P),
-    PersonSpec("samuel.adeyemi", "Samuel Adeyemi, PMHNP-BC", "harborlight", (P,),
+    PersonSpec("samuel.adeyemi", "Samuel Adeyemi", "harborlight", (P,),
                (L.PMHNP, "D-NP41827")),
     PersonSpec("priya.raman", "Priya Raman", "harborlight", (C,), main_login_for=C),
     PersonSpec("tomas.lindqvist", "Tomás Lindqvist", "harborlight", (C,)),
     PersonSpec("grace.whitcombe", "Grace Whitcombe", "harborlight", (A,), main_login_for=A),
     # Quinsigamond Behavioral Health Group
-    PersonSpec("marcus.delacroix", "Marcus Delacroix, DO", "quinsigamond", (P,),
+    PersonSpec("marcus.delacroix", "Marcus Delacroix", "quinsigamond", (P,),
                (L.DO, "D-273551"), on_call=True),
     PersonSpec("hannah.kowalczyk", "Hannah Kowalczyk", "quinsigamond", (C,)),
     PersonSpec("robert.nakamura", "Robert Nakamura", "quinsigamond", (A,)),
     # Therapy practices: eight therapists in five practices (solo therapists run their own).
-    PersonSpec("maya.brennan", "Maya Brennan, LICSW", "backbay", (T, A), (L.LICSW, "D-118204"),
+    PersonSpec("maya.brennan", "Maya Brennan", "backbay", (T, A), (L.LICSW, "D-118204"),
                main_login_for=T),
-    PersonSpec("daniel.osei", "Daniel Osei, LMHC", "backbay", (T,), (L.LMHC, "D-9317")),
-    PersonSpec("ruth.feldman", "Ruth Feldman, PsyD", "backbay", (T,),
+    PersonSpec("daniel.osei", "Daniel Osei", "backbay", (T,), (L.LMHC, "D-9317")),
+    PersonSpec("ruth.feldman", "Ruth Feldman", "backbay", (T,),
                (L.PSYCHOLOGIST, "D-10482")),
-    PersonSpec("carmen.villalobos", "Carmen Villalobos, LMFT", "northshore", (T, A),
+    PersonSpec("carmen.villalobos", "Carmen Villalobos", "northshore", (T, A),
                (L.LMFT, "D-2214")),
-    PersonSpec("patrick.doyle", "Patrick Doyle, LICSW", "northshore", (T,),
+    PersonSpec("patrick.doyle", "Patrick Doyle", "northshore", (T,),
                (L.LICSW, "D-120977")),
-    PersonSpec("aisha.karimi", "Aisha Karimi, LICSW", "mystic", (T, A), (L.LICSW, "D-123650")),
-    PersonSpec("jonah.whitaker", "Jonah Whitaker, LMHC", "pioneer", (T, A), (L.LMHC, "D-8846")),
-    PersonSpec("lucia.moreau", "Lucia Moreau, PhD", "capeann", (T, A),
+    PersonSpec("aisha.karimi", "Aisha Karimi", "mystic", (T, A), (L.LICSW, "D-123650")),
+    PersonSpec("jonah.whitaker", "Jonah Whitaker", "pioneer", (T, A), (L.LMHC, "D-8846")),
+    PersonSpec("lucia.moreau", "Lucia Moreau", "capeann", (T, A),
                (L.PSYCHOLOGIST, "D-9965")),
 )  # fmt: skip
 
@@ -497,6 +499,7 @@ def seed_clients(world: DemoWorld) -> None:
 
 def seed_demo() -> DemoWorld:
     """Build (or bring up to date) the demo world and return what was created or changed."""
+    autodiscover_modules("demo")  # each app's demo.py registers its seed steps
     world = DemoWorld()
     with transaction.atomic():
         for step in SEED_STEPS:

@@ -169,6 +169,20 @@ def test_second_run_repairs_what_was_changed_by_hand():
     assert Organisation.objects.get(name="Harborlight Psychiatry").telehealth_states == ["MA"]
 
 
+def test_a_later_domain_adds_its_own_step_and_sees_the_world_built_so_far(monkeypatch):
+    seen: dict[str, int] = {}
+
+    def seed_extra(world: demo.DemoWorld) -> None:
+        seen["clients"] = len(world.clients)
+        seen["users"] = len(world.users)
+
+    monkeypatch.setattr(demo, "SEED_STEPS", [*demo.SEED_STEPS, seed_extra])
+
+    demo.seed_demo()
+
+    assert seen == {"clients": 40, "users": 17}
+
+
 def test_seeding_is_fast():
     started = time.monotonic()
     demo.seed_demo()
@@ -339,6 +353,7 @@ def test_demo_therapist_signs_in_with_password_and_code_and_sees_their_caseload(
     listing = browser.get(reverse("clients:list"))
 
     assert dashboard.status_code == 200
+    assert "<h1>Hello, Maya Brennan</h1>" in dashboard.content.decode()
     assert f"Your clients ({caseload.count()})" in dashboard.content.decode()
     assert caseload.count() == 5
     page = listing.content.decode()
