@@ -1,6 +1,9 @@
+import time
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.http import HttpRequest
 
@@ -8,8 +11,44 @@ from django.http import HttpRequest
 class AccountAdapter(DefaultAccountAdapter):
     """Tandem's account rules: emails carry no PHI; anyone may sign up as therapist or client."""
 
+    # Plainer wording than allauth's. Both messages read the same whether or not an account
+    # exists for the email typed, so they do not reveal who has an account.
+    error_messages = DefaultAccountAdapter.error_messages | {
+        "email_password_mismatch": "The email address or password is not correct.",
+        "too_many_login_attempts": (
+            "Too many failed sign-in attempts. For your security, signing in to this account "
+            "is paused for a few minutes. Try again later, or reset your password."
+        ),
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return True
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Count a sign-in from the last few minutes as a fresh proof of identity for MFA pages.
+
+        allauth asks for the password again before any MFA page unless the user explicitly
+        reauthenticated. Tandem sends clinicians to enrol right after they sign in, and then
+        on to their recovery codes; asking for the password twice more there only confuses.
+        A sign-in within ACCOUNT_REAUTHENTICATION_TIMEOUT (5 minutes) proves the same thing;
+        after that, every MFA change needs reauthentication as usual.
+        """
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        if required and app == "allauth.mfa" and self._signed_in_just_now():
+            return False
+        return required
+
+    def _signed_in_just_now(self) -> bool:
+        request = self.request
+        user = getattr(request, "user", None)
+        if request is None or user is None or not user.is_authenticated:
+            return False
+        now = time.time()
+        return any(
+            record.get("method") == "password"
+            and now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT
+            for record in get_authentication_records(request, user)
+        )
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -2,6 +2,7 @@ from typing import Any
 
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
@@ -32,7 +33,11 @@ class SignupForm(AllauthSignupForm):
         ("client", "I am a client looking for care"),
     )
 
-    full_name = forms.CharField(max_length=200, label="Full name")
+    full_name = forms.CharField(
+        max_length=200,
+        label="Full name",
+        help_text="Therapists: as it appears on your licence.",
+    )
     account_type = forms.ChoiceField(
         choices=ACCOUNT_TYPES,
         widget=forms.RadioSelect,
@@ -44,7 +49,12 @@ class SignupForm(AllauthSignupForm):
         required=False,
         label="Licence type",
     )
-    licence_number = forms.CharField(max_length=40, required=False, label="Licence number")
+    licence_number = forms.CharField(
+        max_length=40,
+        required=False,
+        label="Licence number",
+        help_text="As issued by your state licensing board.",
+    )
     licence_states = forms.CharField(
         max_length=200,
         required=False,
@@ -70,8 +80,20 @@ class SignupForm(AllauthSignupForm):
         "practice_name",
     ]
 
+    ABOUT_YOU = ("full_name", "email", "password1", "password2")
+    LICENCE = ("licence_type", "licence_number", "licence_states", "practice_name")
+
+    def about_you_fields(self) -> list[forms.BoundField]:
+        """Return the fields every account needs, for the first group of the page."""
+        return [self[name] for name in self.ABOUT_YOU if name in self.fields]
+
+    def licence_fields(self) -> list[forms.BoundField]:
+        """Return the fields only therapists fill in, for the group shown to them."""
+        return [self[name] for name in self.LICENCE if name in self.fields]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        self._check_password_against_name(cleaned)
         if cleaned.get("account_type") == "therapist":
             if not cleaned.get("licence_type"):
                 self.add_error("licence_type", "Therapists must give their licence type.")
@@ -82,6 +104,18 @@ class SignupForm(AllauthSignupForm):
             except ValidationError as error:
                 self.add_error("licence_states", error)
         return cleaned
+
+    def _check_password_against_name(self, cleaned: dict[str, Any]) -> None:
+        # allauth validates the password against a bare user holding only the email; the
+        # full name is Tandem's own field, so check the password against it here as well.
+        password = cleaned.get("password1")
+        if not password or self.has_error("password1"):
+            return
+        candidate = User(email=cleaned.get("email") or "", full_name=cleaned.get("full_name") or "")
+        try:
+            password_validation.validate_password(password, candidate)
+        except ValidationError as error:
+            self.add_error("password1", error)
 
     def save(self, request: HttpRequest) -> User:
         user: User = super().save(request)

@@ -7,7 +7,12 @@ place Tandem listens to signals; everything it does is append an audit row.
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset, user_signed_up
-from allauth.mfa.signals import authenticator_added, authenticator_removed, authenticator_reset
+from allauth.mfa.signals import (
+    authentication_failed,
+    authenticator_added,
+    authenticator_removed,
+    authenticator_reset,
+)
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -79,4 +84,17 @@ def _mfa_reset(sender: Any, request: Any, user: Any, authenticator: Any, **kwarg
         action=AuditAction.MFA_ADDED,
         obj=user,
         detail={"type": authenticator.type, "reset": True},
+    )
+
+
+@receiver(authentication_failed)
+def _mfa_failed(
+    sender: Any, request: Any, user: Any, authenticator: Any, reauthentication: bool, **kwargs: Any
+) -> None:
+    # A wrong one-time code after a correct password is a failed sign-in too.
+    record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        obj=user,
+        detail={"stage": "reauthentication" if reauthentication else "mfa"},
     )

@@ -32,7 +32,9 @@
       if (Object.keys(values).length) saved.push({ index: index, values: values });
     });
     if (saved.length) {
-      try { sessionStorage.setItem(draftKey(), JSON.stringify(saved)); } catch (e) { /* storage full or off */ }
+      // The draft remembers whose it was, so it is only ever offered back to the same person.
+      var draft = { user: body.dataset.user || "", forms: saved };
+      try { sessionStorage.setItem(draftKey(), JSON.stringify(draft)); } catch (e) { /* storage full or off */ }
     }
   }
 
@@ -40,9 +42,15 @@
     var raw;
     try { raw = sessionStorage.getItem(draftKey()); } catch (e) { return; }
     if (!raw) return;
+    // Wait until someone is signed in on this page; then restore only for the draft's owner.
+    if (!body.dataset.user) return;
+    sessionStorage.removeItem(draftKey());
+    var draft;
+    try { draft = JSON.parse(raw); } catch (e) { return; }
+    if (!draft || draft.user !== body.dataset.user || !Array.isArray(draft.forms)) return;
     var forms = document.querySelectorAll("main form");
     var restored = false;
-    JSON.parse(raw).forEach(function (entry) {
+    draft.forms.forEach(function (entry) {
       var form = forms[entry.index];
       if (!form) return;
       keepableFields(form).forEach(function (el) {
@@ -57,7 +65,6 @@
         restored = true;
       });
     });
-    sessionStorage.removeItem(draftKey());
     if (restored) {
       var note = document.createElement("p");
       note.className = "message message-success";
@@ -89,7 +96,15 @@
     function signedOut() {
       saveDrafts();
       var next = window.location.pathname + window.location.search;
-      window.location.assign(body.dataset.loginUrl + "?next=" + encodeURIComponent(next) + "&timeout=1");
+      var login = body.dataset.loginUrl + "?next=" + encodeURIComponent(next) + "&timeout=1";
+      // End the session on the server too: only visiting the sign-in page would renew it,
+      // because every request extends an idle session that has not quite expired yet.
+      var done = function () { window.location.assign(login); };
+      if (!body.dataset.logoutUrl) { done(); return; }
+      fetch(body.dataset.logoutUrl, {
+        method: "POST", credentials: "same-origin", redirect: "manual",
+        headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch" }
+      }).then(done, done);
     }
 
     function check() {
