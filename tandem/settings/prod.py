@@ -25,6 +25,20 @@ DEMO_MODE = False
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts Tandem serves.")
 
+# The append-only trigger on the audit table and the row locks that serialise
+# consent changes exist only on PostgreSQL; SQLite is for the demo and tests.
+if not env.str("DATABASE_URL", default="") or "postgresql" not in DATABASES["default"]["ENGINE"]:  # noqa: F405
+    raise ImproperlyConfigured(
+        "DATABASE_URL must point at PostgreSQL in production, e.g. postgres://tandem@db:5432/tandem."
+    )
+
+# Links in emails must reach this deployment over HTTPS, not the development default.
+TANDEM_BASE_URL = env.str("TANDEM_BASE_URL", default="").rstrip("/")
+if not TANDEM_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        "TANDEM_BASE_URL must be this deployment's https:// address, e.g. https://tandem.example.org."
+    )
+
 # Console or file mail would silently drop verification and reset emails; plain
 # SMTP is accepted only to a relay on this machine (the hop never leaves it).
 _email_url = env.str("EMAIL_URL", default="")

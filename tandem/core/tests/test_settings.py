@@ -28,7 +28,9 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         "ALLOWED_HOSTS": "tandem.example.org",
         "CSRF_TRUSTED_ORIGINS": "https://tandem.example.org",
         "EMAIL_URL": "smtp+tls://mailer:s3cret@smtp.example.org:587",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        # check does not connect, so the database need not exist.
+        "DATABASE_URL": "postgres://tandem@db.example.org:5432/tandem",
+        "TANDEM_BASE_URL": "https://tandem.example.org",
     }
     for name, value in overrides.items():
         if value is None:
@@ -75,6 +77,10 @@ def test_production_settings_pass_check_deploy_with_no_warnings_at_all(tmp_path)
         ({"EMAIL_URL": None}, "EMAIL_URL"),
         ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL"),
         ({"EMAIL_URL": "smtp://smtp.example.org:25"}, "EMAIL_URL"),
+        ({"DATABASE_URL": None}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite:////tmp/tandem.sqlite3"}, "DATABASE_URL"),
+        ({"TANDEM_BASE_URL": None}, "TANDEM_BASE_URL"),
+        ({"TANDEM_BASE_URL": "http://tandem.example.org"}, "TANDEM_BASE_URL"),
     ],
     ids=[
         "no-secret-key",
@@ -85,6 +91,10 @@ def test_production_settings_pass_check_deploy_with_no_warnings_at_all(tmp_path)
         "no-email-url",
         "console-email",
         "smtp-without-tls-to-remote-host",
+        "no-database-url",
+        "sqlite-database",
+        "no-base-url",
+        "plain-http-base-url",
     ],
 )
 def test_production_refuses_to_start_without_safe_configuration(tmp_path, overrides, named):
