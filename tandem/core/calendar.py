@@ -8,7 +8,7 @@ The referral response rule (docs/referrals.md), exactly:
 * it is due at the close of business on the Nth business day after the day it
   counts as received.
 
-Example (Massachusetts, 9:00–17:00, N=1): received Friday 16 April 2027 at
+Example (Massachusetts, 9:00-17:00, N=1): received Friday 16 April 2027 at
 17:00 → counts from Tuesday 20 April (Monday is Patriots' Day) → due Wednesday
 21 April 2027 at 17:00.
 """
