@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "tandem.clients",
     "tandem.notifications",
     "tandem.consent",
+    "tandem.referrals",
 ]
 
 MIDDLEWARE = [
@@ -306,5 +307,8 @@ LOGGING = {
         # one scrubbed line per request. 5xx errors still log, with the traceback.
         "django.request": {"handlers": [], "level": "ERROR", "propagate": True},
         "django.server": {"handlers": [], "level": "WARNING", "propagate": True},
+        # WeasyPrint narrates every PDF step at INFO; only its problems matter.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
