@@ -9,5 +9,7 @@ urlpatterns = [
     path("organisations/", include("tandem.organisations.urls")),
     path("audit/", include("tandem.audit.urls")),
     path("consent/", include("tandem.consent.urls")),
+    path("referrals/", include("tandem.referrals.urls")),
+    path("notifications/", include("tandem.notifications.urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -13,6 +13,8 @@ class NotificationKind(models.TextChoices):
     RELEASE_SIGNED = "release_signed", "A release was signed"
     RELEASE_EXPIRING = "release_expiring", "A release expires soon"
     REFERRAL_UPDATE = "referral_update", "You have a new referral update"
+    REFERRAL_OVERDUE = "referral_overdue", "A referral is past its response target"
+    REFERRAL_URGENT = "referral_urgent", "An urgent referral needs a response within hours"
     GENERAL = "general", "You have a new update"
 
 

@@ -1,0 +1,464 @@
+"""Writes of the referral loop. Each is atomic, audited, and tells the other side after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.models import CareTeamMember, Client
+from tandem.core import policy
+from tandem.core.policy import Action
+from tandem.core.roles import Role
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+from tandem.organisations.models import Membership, Organisation, OrganisationKind
+from tandem.referrals import eligibility, icd10, states
+from tandem.referrals.access import side_of
+from tandem.referrals.models import (
+    DeclineReason,
+    DiagnosticQuestion,
+    PracticePolicy,
+    Referral,
+    ReferralEvent,
+    ReferralReason,
+)
+from tandem.referrals.models import ReferralStatus as S
+from tandem.referrals.states import TransitionError
+
+
+class IneligibleError(Exception):
+    """The client does not fit the practice; nothing was created or sent."""
+
+    def __init__(self, mismatches: list[eligibility.Mismatch]) -> None:
+        super().__init__("; ".join(m.message for m in mismatches))
+        self.mismatches = mismatches
+
+
+class StaleReferralError(Exception):
+    """Someone else changed the referral since the page was loaded."""
+
+
+#: Packet fields the therapist edits while drafting (autosaved as they type).
+DRAFT_FIELDS = (
+    "reasons",
+    "symptoms_tried",
+    "diagnostic_questions",
+    "diagnoses",
+    "treatment_history",
+    "medications",
+    "safety_ideation",
+    "safety_self_harm",
+    "safety_psychosis",
+    "safety_hospitalisation",
+    "safety_notes",
+    "substance_use",
+    "substance_use_part2",
+    "medical_history",
+    "recent_scores",
+    "contact_preferences",
+)
+
+
+def _link(referral: Referral) -> str:
+    return reverse("referrals:detail", kwargs={"referral_id": referral.public_id})
+
+
+def _practice_staff(org_id: int, roles: Iterable[str]) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation_id=org_id, role__in=list(roles), is_active=True
+        ).select_related("user")
+    ]
+
+
+def _on_call(org_id: int) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation_id=org_id, role=Role.PRESCRIBER, is_on_call=True, is_active=True
+        ).select_related("user")
+    ]
+
+
+def eligibility_facts(
+    client: Client, *, visit_state: str, payer: str, plan_type: str, service: str
+) -> eligibility.Facts:
+    """Return the facts checked against a practice's policy, age from the client's record."""
+    return eligibility.Facts(
+        age=eligibility.age_on(client.date_of_birth, timezone.localdate()),
+        visit_state=visit_state,
+        payer=payer,
+        plan_type=plan_type,
+        service=service,
+    )
+
+
+def start_referral(
+    *,
+    actor: User,
+    client: Client,
+    to_organisation: Organisation,
+    visit_state: str,
+    payer: str,
+    plan_type: str,
+    service: str,
+    idempotency_key: uuid.UUID,
+) -> Referral:
+    """Check eligibility, then open a draft referral (one per click, however often it is posted).
+
+    Raises IneligibleError, with every mismatch in plain words, before anything is stored.
+    """
+    if not policy.allows(actor, Action.CHANGE, client):
+        raise PermissionError("Only the client's therapist can refer them.")
+    therapist_membership = next(
+        (
+            m
+            for m in policy.active_memberships(actor)
+            if m.role == Role.THERAPIST
+            and CareTeamMember.objects.filter(
+                client=client, user=actor, organisation_id=m.organisation_id, ended_on__isnull=True
+            ).exists()
+        ),
+        None,
+    )
+    if therapist_membership is None:
+        raise PermissionError("Only the client's therapist can refer them.")
+    if (
+        to_organisation.kind != OrganisationKind.PSYCHIATRIC_PRACTICE
+        or not to_organisation.is_active
+    ):
+        raise ValidationError({"to_organisation": "Choose an active psychiatric practice."})
+    practice_policy = PracticePolicy.objects.filter(organisation=to_organisation).first()
+    if practice_policy is None:
+        raise ValidationError(
+            {"to_organisation": "This practice does not take referrals through Tandem yet."}
+        )
+    facts = eligibility_facts(
+        client, visit_state=visit_state, payer=payer, plan_type=plan_type, service=service
+    )
+    mismatches = eligibility.check(practice_policy, facts)
+    if mismatches:
+        raise IneligibleError(mismatches)
+    existing = Referral.objects.filter(therapist=actor, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                client=client,
+                therapist=actor,
+                from_organisation_id=therapist_membership.organisation_id,
+                to_organisation=to_organisation,
+                idempotency_key=idempotency_key,
+                visit_state=visit_state,
+                payer=payer,
+                plan_type=plan_type,
+                service=service,
+            )
+            ReferralEvent.objects.create(referral=referral, to_status=S.DRAFT, actor=actor)
+            record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=referral,
+                client=client,
+                actor_role=Role.THERAPIST,
+            )
+    except IntegrityError:
+        # Two tabs raced with the same key: the other one won; use its draft.
+        return Referral.objects.get(therapist=actor, idempotency_key=idempotency_key)
+    return referral
+
+
+def _clean_packet(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Return (fields that are well formed, errors naming the others). Never raises."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name in DRAFT_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "reasons":
+            bad = [v for v in value if v not in ReferralReason.values]
+            if bad:
+                errors[name] = [f"Unknown referral reason: {', '.join(bad)}."]
+                continue
+        elif name == "diagnostic_questions":
+            bad = [v for v in value if v not in DiagnosticQuestion.values]
+            if bad:
+                errors[name] = [f"Unknown diagnostic question: {', '.join(bad)}."]
+                continue
+        elif name == "diagnoses":
+            codes, unknown = [], []
+            for raw in value:
+                found = icd10.lookup(raw)
+                (codes.append(found.code) if found else unknown.append(raw))
+            if unknown:
+                errors[name] = [
+                    f"Not a billable ICD-10-CM code Tandem accepts: {', '.join(unknown)}. "
+                    "Search by name and pick a code from the list."
+                ]
+                clean[name] = codes  # keep the good ones; the form keeps the typed text
+                continue
+            value = list(dict.fromkeys(codes))
+        elif name == "medications":
+            rows = []
+            for row in value:
+                if not str(row.get("name", "")).strip():
+                    continue
+                kind = row.get("kind", "psychiatric")
+                if kind not in ("psychiatric", "supplement", "medical"):
+                    errors[name] = [
+                        "Each medication is psychiatric, a supplement, or a medical prescription."
+                    ]
+                    break
+                rows.append(
+                    {
+                        "name": str(row["name"]).strip()[:120],
+                        "dose": str(row.get("dose", "")).strip()[:80],
+                        "kind": kind,
+                    }
+                )
+            else:
+                value = rows
+            if name in errors:
+                continue
+        clean[name] = value
+    return clean, errors
+
+
+@transaction.atomic
+def save_draft(*, actor: User, referral: Referral, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Store what the therapist has typed so far; return problems without losing anything valid."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if side_of(actor, referral) != states.THERAPIST:
+        raise PermissionError("Only the referring therapist edits the referral.")
+    if referral.status != S.DRAFT:
+        raise TransitionError("This referral has been sent; its packet can no longer be edited.")
+    clean, errors = _clean_packet(data)
+    for name, value in clean.items():
+        setattr(referral, name, value)
+    referral.version += 1
+    referral.save()
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=referral,
+        client=referral.client,
+        detail={"fields": sorted(clean)},
+        actor_role=Role.THERAPIST,
+    )
+    return errors
+
+
+def packet_errors(referral: Referral) -> dict[str, list[str]]:
+    """Return what must be fixed before the referral can be sent."""
+    errors: dict[str, list[str]] = {}
+    if not referral.reasons:
+        errors["reasons"] = ["Give at least one reason for the referral."]
+    if (
+        ReferralReason.TREATMENT_RESISTANT in referral.reasons
+        and not referral.symptoms_tried.strip()
+    ):
+        errors["symptoms_tried"] = ["Say what was tried in therapy, and for how long."]
+    if (
+        ReferralReason.DIAGNOSTIC_UNCERTAINTY in referral.reasons
+        and not referral.diagnostic_questions
+    ):
+        errors["diagnostic_questions"] = ["Say which diagnostic question you are asking."]
+    _, shape = _clean_packet({name: getattr(referral, name) for name in DRAFT_FIELDS})
+    for name, messages in shape.items():
+        errors.setdefault(name, []).extend(messages)
+    return errors
+
+
+def is_urgent(referral: Referral) -> bool:
+    """Return whether safety concerns make this referral urgent."""
+    return ReferralReason.SAFETY in referral.reasons or any(
+        (referral.safety_ideation, referral.safety_self_harm, referral.safety_psychosis)
+    )
+
+
+def _bump(referral: Referral, target: str, actor: User, note: str = "") -> None:
+    ReferralEvent.objects.create(
+        referral=referral, from_status=referral.status, to_status=target, actor=actor, note=note
+    )
+    referral.status = target
+    referral.version += 1
+
+
+def send_referral(*, actor: User, referral: Referral) -> Referral:
+    """Send the draft to the practice and start its response clock. Sending twice sends once."""
+    from tandem.referrals.tasks import check_response_clock
+
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update()
+            .select_related("to_organisation__referral_policy", "client")
+            .get(pk=referral.pk)
+        )
+        if side_of(actor, referral) != states.THERAPIST:
+            raise PermissionError("Only the referring therapist sends the referral.")
+        if referral.status != S.DRAFT:
+            return referral  # a double click or a retried POST: already sent, nothing more to do
+        errors = packet_errors(referral)
+        if errors:
+            raise ValidationError(errors)
+        states.check(referral.status, S.SENT, states.THERAPIST)
+        now = timezone.now()
+        practice_policy = referral.to_organisation.referral_policy
+        referral.urgent = is_urgent(referral)
+        referral.sent_at = now
+        if referral.urgent:
+            referral.due_at = now + dt.timedelta(hours=practice_policy.urgent_response_hours)
+        else:
+            referral.due_at = practice_policy.calendar().due(
+                now, practice_policy.response_target_days
+            )
+        _bump(referral, S.SENT, actor)
+        referral.save()
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=referral,
+            client=referral.client,
+            organisation=referral.to_organisation,
+            detail={"status": S.SENT, "urgent": referral.urgent},
+            actor_role=Role.THERAPIST,
+        )
+        org_id = referral.to_organisation_id
+        notify(
+            _practice_staff(org_id, (Role.COORDINATOR, Role.PRACTICE_ADMIN)),
+            NotificationKind.REFERRAL_UPDATE,
+            _link(referral),
+        )
+        if referral.urgent:
+            notify(_on_call(org_id), NotificationKind.REFERRAL_URGENT, _link(referral))
+        transaction.on_commit(
+            partial(_enqueue_clock, check_response_clock, referral.pk, 1, referral.due_at)
+        )
+    return referral
+
+
+def _enqueue_clock(task: Any, referral_id: int, level: int, run_after: dt.datetime) -> None:
+    task.using(run_after=run_after).enqueue(referral_id, level)
+
+
+def transition(
+    *,
+    actor: User,
+    referral: Referral,
+    target: str,
+    expected_version: int | None = None,
+    note: str = "",
+    decline_reason: str = "",
+    redirect_to: Organisation | None = None,
+    assigned_prescriber: User | None = None,
+) -> Referral:
+    """Move the referral along the loop, as the side the actor is on may.
+
+    ``expected_version`` is the version the actor's page showed: if someone else
+    changed the referral since, nothing happens and StaleReferralError explains.
+    """
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
+        side = side_of(actor, referral)
+        if not side:
+            raise PermissionError("You are not part of this referral.")
+        if expected_version is not None and expected_version != referral.version:
+            raise StaleReferralError(
+                "Someone else updated this referral a moment ago (it is now "
+                f"{S(referral.status).label.lower()}). Nothing you did was lost: review it and try again."
+            )
+        states.check(referral.status, target, side)
+        errors: dict[str, list[str]] = {}
+        if target == S.DECLINED:
+            if decline_reason not in DeclineReason.values:
+                errors["decline_reason"] = [
+                    "Give the reason for declining, so the therapist can act on it."
+                ]
+            if decline_reason == DeclineReason.OTHER and not note.strip():
+                errors["note"] = ["Explain the reason for declining."]
+            if (
+                redirect_to is not None
+                and redirect_to.kind != OrganisationKind.PSYCHIATRIC_PRACTICE
+            ):
+                errors["redirect_to"] = ["Suggest a psychiatric practice."]
+        if target == S.INFO_REQUESTED and not note.strip():
+            errors["note"] = ["Write the question you need answered."]
+        if referral.status == S.INFO_REQUESTED and target == S.RECEIVED and not note.strip():
+            errors["note"] = ["Write your answer to the practice's question."]
+        if (
+            assigned_prescriber is not None
+            and not Membership.objects.filter(
+                user=assigned_prescriber,
+                organisation_id=referral.to_organisation_id,
+                role=Role.PRESCRIBER,
+                is_active=True,
+            ).exists()
+        ):
+            errors["assigned_prescriber"] = ["Choose a prescriber of this practice."]
+        if errors:
+            raise ValidationError(errors)
+        if target == S.DECLINED:
+            referral.decline_reason = decline_reason
+            referral.decline_note = note.strip()
+            referral.redirect_to = redirect_to
+        elif target == S.INFO_REQUESTED:
+            referral.info_request = note.strip()
+        elif referral.status == S.INFO_REQUESTED and target == S.RECEIVED:
+            referral.info_response = note.strip()
+        if target == S.ACCEPTED:
+            referral.assigned_prescriber = assigned_prescriber
+            _join_care_team(referral, actor, assigned_prescriber)
+        if side == states.PRACTICE and referral.responded_at is None:
+            referral.responded_at = timezone.now()
+        _bump(referral, target, actor, note.strip())
+        referral.save()
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=referral,
+            client=referral.client,
+            organisation=referral.to_organisation,
+            detail={"status": target},
+            actor_role=side,
+        )
+        if side == states.PRACTICE:
+            notify([referral.therapist], NotificationKind.REFERRAL_UPDATE, _link(referral))
+        else:
+            recipients = _practice_staff(referral.to_organisation_id, (Role.COORDINATOR,))
+            if referral.assigned_prescriber is not None:
+                recipients.append(referral.assigned_prescriber)
+            notify(recipients, NotificationKind.REFERRAL_UPDATE, _link(referral))
+    return referral
+
+
+def _join_care_team(referral: Referral, actor: User, prescriber: User | None) -> None:
+    """Put the accepting coordinator and the assigned prescriber on the client's care team."""
+    for user, role in ((actor, Role.COORDINATOR), (prescriber, Role.PRESCRIBER)):
+        if user is None:
+            continue
+        if not Membership.objects.filter(
+            user=user, organisation_id=referral.to_organisation_id, role=role, is_active=True
+        ).exists():
+            continue
+        CareTeamMember.objects.get_or_create(
+            client=referral.client,
+            user=user,
+            role=role,
+            ended_on=None,
+            defaults={"organisation_id": referral.to_organisation_id},
+        )
+        policy.forget(user)

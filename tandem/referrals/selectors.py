@@ -1,0 +1,198 @@
+"""Reads of referrals for the inbox, the tracker and the packet — scoped and consent-gated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from tandem.consent import actions as consent_actions
+from tandem.consent.categories import Category, Purpose
+from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.consent.models import Disclosure
+from tandem.core import policy
+from tandem.core.policy import Action
+from tandem.referrals import icd10, states
+from tandem.referrals.access import practice_org_ids
+from tandem.referrals.models import (
+    DiagnosticQuestion,
+    Referral,
+    ReferralReason,
+)
+from tandem.referrals.models import ReferralStatus as S
+
+INBOX_STATES = (
+    S.SENT,
+    S.RECEIVED,
+    S.INFO_REQUESTED,
+    S.ACCEPTED,
+    S.SCHEDULED,
+    S.NO_SHOW,
+    S.FIRST_VISIT_DONE,
+)
+
+
+def inbox(actor: Any, organisation_id: int | None = None) -> models.QuerySet[Referral]:
+    """Return the open referrals sent to the actor's practice(s): urgent first, then by due time."""
+    qs = policy.scope(actor, Action.VIEW, Referral.objects.all()).filter(
+        to_organisation_id__in=practice_org_ids(actor), status__in=INBOX_STATES
+    )
+    if organisation_id is not None:
+        qs = qs.filter(to_organisation_id=organisation_id)
+    return qs.select_related(
+        "therapist", "from_organisation", "to_organisation", "client"
+    ).order_by("-urgent", models.F("due_at").asc(nulls_last=True), "sent_at")
+
+
+def tracker(actor: Any) -> models.QuerySet[Referral]:
+    """Return the referrals the actor made, newest first."""
+    return (
+        policy.scope(actor, Action.VIEW, Referral.objects.all())
+        .filter(therapist=actor)
+        .select_related("to_organisation", "client", "redirect_to")
+        .order_by("-created_at")
+    )
+
+
+def time_left(referral: Referral, now: dt.datetime | None = None) -> dt.timedelta | None:
+    """Return the time until the response is due (negative when overdue); None once answered."""
+    if referral.due_at is None or referral.responded_at is not None:
+        return None
+    return referral.due_at - (now or timezone.now())
+
+
+def waiting_for(referral: Referral) -> tuple[str, str]:
+    """Return (side, what) the referral is waiting for."""
+    return states.WAITING_FOR[referral.status]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    category: str
+    decision: Decision | None
+    content: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+
+def _section_category(key: str, referral: Referral) -> str:
+    if key == "substance_use" and referral.substance_use_part2:
+        return Category.PART2_RECORDS
+    return {
+        "reasons": Category.TREATMENT_HISTORY,
+        "diagnoses": Category.DIAGNOSIS,
+        "treatment_history": Category.TREATMENT_HISTORY,
+        "medications": Category.MEDICATIONS,
+        "safety": Category.SAFETY,
+        "substance_use": Category.SUBSTANCE_USE,
+        "medical_history": Category.MEDICAL_HISTORY,
+        "recent_scores": Category.QUESTIONNAIRES,
+    }[key]
+
+
+def _content(key: str, r: Referral) -> dict[str, Any]:
+    if key == "reasons":
+        return {
+            "reasons": [ReferralReason(v).label for v in r.reasons],
+            "symptoms_tried": r.symptoms_tried,
+            "questions": [DiagnosticQuestion(v).label for v in r.diagnostic_questions],
+        }
+    if key == "diagnoses":
+        return {"codes": [icd10.lookup(c) or icd10.Code(c, "") for c in r.diagnoses]}
+    if key == "treatment_history":
+        return {"text": r.treatment_history}
+    if key == "medications":
+        return {"rows": r.medications}
+    if key == "safety":
+        return {
+            "ideation": r.safety_ideation,
+            "self_harm": r.safety_self_harm,
+            "psychosis": r.safety_psychosis,
+            "hospitalisation": r.safety_hospitalisation,
+            "notes": r.safety_notes,
+        }
+    if key == "substance_use":
+        return {"text": r.substance_use, "part2": r.substance_use_part2}
+    if key == "medical_history":
+        return {"text": r.medical_history}
+    return {"rows": r.recent_scores}
+
+
+SECTION_TITLES = {
+    "reasons": "Reasons for referral",
+    "diagnoses": "Diagnosis and diagnostic considerations (ICD-10-CM)",
+    "treatment_history": "Treatment history and response",
+    "medications": "Current medications",
+    "safety": "Safety concerns",
+    "substance_use": "Substance use",
+    "medical_history": "Medical history",
+    "recent_scores": "Recent questionnaire scores",
+}
+
+
+def packet(viewer: Any, referral: Referral, side: str) -> list[Section]:
+    """Return the packet's sections as ``viewer`` may see them.
+
+    The therapist sees everything they wrote. The practice sees a section only
+    when the consent decision point allows that category from the therapist's
+    practice to the practice; the first time it does, the disclosure is recorded
+    in the client's accounting. Costs a constant number of queries.
+    """
+    keys = list(SECTION_TITLES)
+    if side == states.THERAPIST:
+        return [
+            Section(
+                k, SECTION_TITLES[k], _section_category(k, referral), None, _content(k, referral)
+            )
+            for k in keys
+        ]
+    context = ConsentContext.load([referral.client_id])
+    source = Party(referral.from_organisation_id, referral.therapist_id)
+    recipient = Party(referral.to_organisation_id, viewer.pk)
+    already = set(
+        Disclosure.objects.filter(
+            client_id=referral.client_id,
+            object_type="referrals.referral",
+            object_id=str(referral.public_id),
+        ).values_list("category", flat=True)
+    )
+    sections = []
+    for key in keys:
+        category = _section_category(key, referral)
+        decision = decide(
+            context,
+            client_id=referral.client_id,
+            category=category,
+            source=source,
+            recipient=recipient,
+            purpose=Purpose.REFERRAL,
+        )
+        if decision.allowed and category not in already:
+            decision = consent_actions.disclose(
+                actor=referral.therapist,
+                client=referral.client,
+                category=category,
+                source=source,
+                recipient=recipient,
+                purpose=Purpose.REFERRAL,
+                description=f"Referral packet: {SECTION_TITLES[key].lower()}",
+                obj=referral,
+            )
+            already.add(category)
+        sections.append(
+            Section(
+                key,
+                SECTION_TITLES[key],
+                category,
+                decision,
+                _content(key, referral) if decision.allowed else {},
+            )
+        )
+    return sections
