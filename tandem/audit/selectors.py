@@ -5,7 +5,8 @@ from typing import Any
 
 from django.db import models
 
-from tandem.audit.models import AuditEvent
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
 
@@ -35,3 +36,21 @@ def search_events(
     if until:
         qs = qs.filter(occurred_at__date__lte=until)
     return qs.order_by("-seq")
+
+
+#: What a client is shown of the accesses to their record: reads and changes.
+CLIENT_VISIBLE_ACTIONS = (AuditAction.VIEW, AuditAction.UPDATE)
+
+
+def accesses_to_client(actor: Any, client: Client) -> models.QuerySet[AuditEvent]:
+    """Return who read or changed ``client``'s record, newest first, as ``actor`` may see it.
+
+    Meant for the client themself: their own visits to their record are left
+    out, and the policy shows them nothing about anyone else's record.
+    """
+    return (
+        policy.scope(actor, Action.VIEW, AuditEvent.objects.all())
+        .filter(client_id=str(client.public_id), action__in=CLIENT_VISIBLE_ACTIONS)
+        .exclude(actor_id=actor.pk)
+        .order_by("-seq")
+    )

@@ -36,26 +36,35 @@ def client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Clie
     """Return the client the actor may ``action``, recording the read; 404 for missing or forbidden."""
     client = policy.get_or_404(actor, action, Client.objects.all(), public_id=public_id)
     if action == Action.VIEW:
+        seat = care_team_seat(actor, client)
         record(
             actor=actor,
             action=AuditAction.VIEW,
             obj=client,
             client=client,
-            actor_role=actor_role_for(actor, client),
+            # The practice through which the actor reads, so its admins see the read.
+            organisation=seat.organisation if seat else None,
+            actor_role=seat.role if seat else actor_role_for(actor, client),
         )
     return client
+
+
+def care_team_seat(actor: Any, client: Client) -> CareTeamMember | None:
+    """Return the actor's active place on the client's care team, if they have one."""
+    return (
+        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
+        .select_related("organisation")
+        .order_by("pk")
+        .first()
+    )
 
 
 def actor_role_for(actor: Any, client: Client) -> str:
     """Return the role in which ``actor`` reaches ``client`` (for the audit row)."""
     if client.user_id == actor.pk:
         return Role.CLIENT
-    role = (
-        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return role or ""
+    seat = care_team_seat(actor, client)
+    return seat.role if seat else ""
 
 
 def caseload_for(actor: Any) -> models.QuerySet[Client]:

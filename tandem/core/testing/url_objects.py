@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tandem.core.roles import Role
 
@@ -29,6 +29,9 @@ class Target:
     allowed: Any  # a user who may reach the object (the positive case)
     insider_without_mfa: Any  # same role and place as ``allowed``, but no second factor
     objects: dict[str, Any] = field(default_factory=dict)  # for later arguments of the same URL
+    #: When a URL is for someone else than ``allowed`` (the clinician's page about a client's
+    #: release, say): route name → the user who may reach it.
+    allowed_by_route: dict[str, Any] = field(default_factory=dict)
 
 
 #: ``factory(built)``: ``built`` holds the targets of the arguments before this one in the URL.
@@ -102,4 +105,30 @@ def _membership(built: dict[str, Target]) -> Target:
         allowed=admin,
         insider_without_mfa=without_mfa,
         objects={"organisation": organisation},
+    )
+
+
+@registers("release_id")
+def _release(built: dict[str, Target]) -> Target:
+    from tandem.clients.models import Client
+    from tandem.consent.tests.factories import World
+    from tandem.core.tests.factories import add_to_care_team, make_staff
+    from tandem.organisations.models import Organisation
+
+    world = World()
+    Client.objects.filter(pk=world.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary"
+    )
+    world.client.refresh_from_db()
+    release = world.signed()
+    psychiatry = cast(Organisation, world.psychiatry)
+    without_mfa = make_staff(Role.PRESCRIBER, psychiatry, mfa=False)
+    add_to_care_team(world.client, without_mfa, Role.PRESCRIBER)
+    return Target(
+        value=release.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.client_user,  # the client reads, signs and revokes their release
+        insider_without_mfa=without_mfa,
+        objects={"release": release, "client": world.client},
+        allowed_by_route={"consent:attest": world.therapist},
     )

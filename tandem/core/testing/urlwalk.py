@@ -22,7 +22,6 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpResponse
 from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -133,7 +132,7 @@ def walk(urlconf: str | None = None) -> Report:
     with override_settings(ROOT_URLCONF=urlconf) if urlconf else nullcontext():
         probers = _probers()
         for route in routes(urlconf):
-            reason = _skip_reason(route)
+            reason = skip_reason(route)
             if reason:
                 report.skipped[route.label] = reason
                 continue
@@ -146,7 +145,7 @@ def walk(urlconf: str | None = None) -> Report:
     return report
 
 
-def _skip_reason(route: Route) -> str:
+def skip_reason(route: Route) -> str:
     """Return why ``route`` needs no probing, or "" when it must be probed."""
     if not route.kwargs:
         return "takes no object id"
@@ -218,7 +217,8 @@ def _probe(route: Route, probers: dict[str, Any], urlconf: str | None, report: R
             if problem:
                 report.findings.append(Finding(route.label, who, method, problem))
     # Last, because getting through may change the object (a POST that revokes, say).
-    problem = _reached_problem(target.allowed, url, target.secrets)
+    allowed = target.allowed_by_route.get(route.name, target.allowed)
+    problem = _reached_problem(allowed, url, target.secrets)
     if problem:
         report.findings.append(Finding(route.label, "allowed user", "GET/POST", problem))
 
@@ -230,11 +230,11 @@ def _request(user: Any, method: str, url: str) -> _MonkeyPatchedWSGIResponse:
     return http.generic(method, url)
 
 
-def _is_redirect(response: HttpResponse) -> bool:
+def _is_redirect(response: _MonkeyPatchedWSGIResponse) -> bool:
     return response.status_code in (301, 302, 303, 307, 308)
 
 
-def _refusal_problem(response: HttpResponse, secrets: list[str]) -> str:
+def _refusal_problem(response: _MonkeyPatchedWSGIResponse, secrets: list[str]) -> str:
     """Return how ``response`` fails to refuse the visitor, or "" when it refuses them."""
     body = response.content.decode(errors="replace")
     shown = [s for s in secrets if s in body]
@@ -266,6 +266,7 @@ def _reached_problem(user: Any, url: str, secrets: list[str]) -> str:
             return f"the allowed user was sent to {location}"
         return ""
     body = response.content.decode(errors="replace")
-    if method == "GET" and not any(s in body for s in secrets):
+    is_page = response.headers.get("Content-Type", "").startswith("text/html")
+    if method == "GET" and is_page and not any(s in body for s in secrets):
         return "the allowed user's page shows none of the object's identifying values"
     return ""

@@ -147,7 +147,7 @@ def test_only_the_practices_admin_with_mfa_may_grant(who):
         "prescriber of the practice": lambda: make_staff(Role.PRESCRIBER, organisation),
         "admin without MFA": lambda: make_staff(Role.PRACTICE_ADMIN, organisation, mfa=False),
         "admin of another practice": lambda: make_staff(Role.PRACTICE_ADMIN),
-        "client": UserFactory,
+        "client": lambda: UserFactory(),
     }[who]()
     person = UserFactory()
     before = _snapshot()

@@ -1,0 +1,235 @@
+"""The audit search page: who sees what, filters, errors, HTMX fragments, pages, query counts."""
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.audit.views import PAGE_SIZE
+from tandem.core.roles import Role
+from tandem.core.tests.factories import (
+    ClientFactory,
+    OrganisationFactory,
+    UserFactory,
+    add_to_care_team,
+    enrol_totp,
+    make_staff,
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/audit/"
+
+
+@pytest.fixture
+def two_practices():
+    """Return (practice A, its admin, its prescriber, practice B, its admin)."""
+    a, b = OrganisationFactory(name="Practice A"), OrganisationFactory(name="Practice B")
+    admin_a = make_staff(Role.PRACTICE_ADMIN, a, email="admin.a@example.test")
+    prescriber_a = make_staff(Role.PRESCRIBER, a, email="rx.a@example.test")
+    admin_b = make_staff(Role.PRACTICE_ADMIN, b, email="admin.b@example.test")
+    return a, admin_a, prescriber_a, b, admin_b
+
+
+def _rows(response) -> list[str]:
+    """Return the sequence numbers of the events shown, top to bottom."""
+    return re.findall(r"<tr>\s*<td>(\d+)</td>", response.content.decode())
+
+
+def test_a_practice_admin_sees_their_practices_events_and_its_peoples_sign_ins_only(
+    client, two_practices
+):
+    # Given events of practice A, of practice B, and sign-ins of A's and B's people
+    a, admin_a, prescriber_a, b, admin_b = two_practices
+    client.force_login(admin_a)  # itself a sign-in of A's admin
+    admin_login = AuditEvent.objects.get(action=AuditAction.LOGIN)
+    ours = record(actor=admin_a, action=AuditAction.UPDATE, object_type="x", organisation=a)
+    record(actor=admin_b, action=AuditAction.UPDATE, object_type="x", organisation=b)
+    our_login = record(actor=prescriber_a, action=AuditAction.LOGIN, obj=prescriber_a)
+    record(actor=admin_b, action=AuditAction.LOGIN, obj=admin_b)
+    our_failed = record(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        object_type="accounts.user",
+        object_id=str(prescriber_a.public_id),
+    )
+
+    # When A's admin opens the audit page
+    response = client.get(URL)
+
+    # Then they see exactly A's events, newest first, with who did them
+    assert response.status_code == 200
+    assert _rows(response) == [str(e.seq) for e in (our_failed, our_login, ours, admin_login)]
+    body = response.content.decode()
+    assert "rx.a@example.test" in body
+    assert "admin.b@example.test" not in body
+
+
+def test_a_client_read_through_the_practices_care_team_shows_on_its_audit_page(
+    client, two_practices
+):
+    _, admin_a, prescriber_a, _, admin_b = two_practices
+    someone = ClientFactory()
+    add_to_care_team(someone, prescriber_a, Role.PRESCRIBER)
+    reader = client.__class__()
+    reader.force_login(prescriber_a)
+    reader.get(reverse("clients:detail", args=[someone.public_id]))
+
+    client.force_login(admin_a)
+    body_a = client.get(URL, {"action": "view"}).content.decode()
+    client.force_login(admin_b)
+    body_b = client.get(URL, {"action": "view"}).content.decode()
+
+    assert "rx.a@example.test" in body_a
+    assert "Viewed" in body_a
+    assert "No events match." in body_b
+
+
+@pytest.mark.parametrize(
+    "role", [Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.CLIENT, "operator staff"]
+)
+def test_everyone_but_practice_admins_and_operators_gets_404(client, role):
+    if role == Role.CLIENT:
+        user = UserFactory()
+        ClientFactory(user=user)
+    elif role == "operator staff":
+        user = UserFactory(is_staff=True)  # Django staff, but not a superuser
+        enrol_totp(user)
+    else:
+        user = make_staff(role)
+    client.force_login(user)
+
+    assert client.get(URL).status_code == 404
+
+
+def test_a_visitor_is_sent_to_sign_in_and_an_admin_without_mfa_to_enrolment(client):
+    assert client.get(URL)["Location"].startswith("/accounts/login/")
+    client.force_login(make_staff(Role.PRACTICE_ADMIN, mfa=False))
+    assert client.get(URL)["Location"] == "/accounts/2fa/totp/activate/?required=1"
+
+
+def test_an_operator_sees_every_practice(client, two_practices):
+    a, admin_a, _, b, admin_b = two_practices
+    operator = UserFactory(is_superuser=True, is_staff=True)
+    enrol_totp(operator)
+    client.force_login(operator)
+    events = [
+        record(actor=admin_a, action=AuditAction.UPDATE, organisation=a),
+        record(actor=admin_b, action=AuditAction.UPDATE, organisation=b),
+    ]
+
+    assert _rows(client.get(URL))[:2] == [str(e.seq) for e in reversed(events)]
+    assert len(_rows(client.get(URL))) == AuditEvent.objects.count()
+
+
+def test_filters_narrow_by_action_person_object_and_client(client, two_practices):
+    a, admin_a, prescriber_a, _, _ = two_practices
+    client.force_login(admin_a)
+    someone = ClientFactory()
+    grant = record(actor=admin_a, action=AuditAction.PERMISSION_GRANTED, organisation=a)
+    read = record(
+        actor=prescriber_a, action=AuditAction.VIEW, obj=someone, client=someone, organisation=a
+    )
+    record(actor=prescriber_a, action=AuditAction.UPDATE, object_id="other", organisation=a)
+
+    assert _rows(client.get(URL, {"action": "permission_granted"})) == [str(grant.seq)]
+    assert _rows(
+        client.get(URL, {"actor_email": "ADMIN.A@example.test", "action": "permission_granted"})
+    ) == [str(grant.seq)]
+    assert _rows(client.get(URL, {"object_id": str(someone.public_id)})) == [str(read.seq)]
+    assert _rows(client.get(URL, {"client_id": str(someone.public_id)})) == [str(read.seq)]
+    assert _rows(client.get(URL, {"actor_email": "nobody@example.test"})) == []
+
+
+def test_the_date_range_includes_both_ends(client, two_practices):
+    a, admin_a, _, _, _ = two_practices
+    events = {}
+    for day in (1, 2, 3, 4):
+        with time_machine.travel(dt.datetime(2026, 3, day, 15, 0, tzinfo=dt.UTC), tick=False):
+            events[day] = record(actor=admin_a, action=AuditAction.UPDATE, organisation=a)
+    client.force_login(admin_a)
+
+    response = client.get(URL, {"since": "2026-03-02", "until": "2026-03-03"})
+
+    assert _rows(response) == [str(events[3].seq), str(events[2].seq)]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"since": "2026-03-05", "until": "2026-03-01"}, "To: “To” must be on or after “From”."),
+        ({"since": "yesterday"}, "From: Enter a valid date."),
+        ({"client_id": "12"}, "Client id: Enter a valid UUID."),
+        ({"actor_email": "not-an-email"}, "Who (email): Enter a valid email address."),
+    ],
+)
+def test_a_bad_filter_names_the_field_and_runs_no_search(client, two_practices, query, message):
+    a, admin_a, _, _, _ = two_practices
+    record(actor=admin_a, action=AuditAction.UPDATE, organisation=a)
+    client.force_login(admin_a)
+
+    for headers in ({}, {"HX-Request": "true"}):
+        response = client.get(URL, query, headers=headers)
+
+        body = response.content.decode()
+        assert response.status_code == 200  # so HTMX swaps the message in
+        assert f"<li>{message}</li>" in body.replace("&ldquo;", "“").replace("&rdquo;", "”")
+        assert _rows(response) == []
+
+
+def test_an_htmx_request_gets_only_the_results_fragment(client, two_practices):
+    a, admin_a, _, _, _ = two_practices
+    client.force_login(admin_a)
+    event = record(actor=admin_a, action=AuditAction.UPDATE, organisation=a)
+
+    full = client.get(URL).content.decode()
+    fragment = client.get(URL, headers={"HX-Request": "true"}).content.decode()
+
+    assert "<h1>Audit trail</h1>" in full
+    assert fragment.strip().startswith('<div id="results"')
+    assert fragment.strip().endswith("</div>")
+    assert "<h1>" not in fragment
+    assert "<form" not in fragment
+    assert _rows(client.get(URL, {"action": "update"}, headers={"HX-Request": "true"})) == [
+        str(event.seq)
+    ]
+
+
+def test_results_come_in_pages_that_keep_the_filters(client, two_practices):
+    a, admin_a, _, _, _ = two_practices
+    events = [
+        record(actor=admin_a, action=AuditAction.UPDATE, organisation=a)
+        for _ in range(PAGE_SIZE * 2 + 5)
+    ]
+    client.force_login(admin_a)
+
+    first = client.get(URL, {"action": "update"})
+    last = client.get(URL, {"action": "update", "page": 3})
+
+    assert _rows(first) == [str(e.seq) for e in reversed(events[-PAGE_SIZE:])]
+    assert "Page 1 of 3" in first.content.decode()
+    assert 'href="?action=update&amp;page=2"' in first.content.decode()
+    assert _rows(last) == [str(e.seq) for e in reversed(events[:5])]
+    assert 'href="?action=update&amp;page=2"' in last.content.decode()  # "Newer"
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_audit_page_runs_the_same_number_of_queries_however_many_events(
+    client, two_practices, count, django_assert_num_queries
+):
+    # Given many events by many different people
+    a, admin_a, _, _, _ = two_practices
+    people = [make_staff(Role.COORDINATOR, a, mfa=False) for _ in range(10)]
+    for i in range(count):
+        record(actor=people[i % 10], action=AuditAction.UPDATE, organisation=a)
+    client.force_login(admin_a)
+
+    # Then: session, user, memberships, MFA check, client record, the practice's accounts,
+    # count, page, the page's actors in one go, and the session save (three statements)
+    with django_assert_num_queries(12):
+        response = client.get(URL)
+    assert len(_rows(response)) == min(count + 1, PAGE_SIZE)  # and the admin's sign-in

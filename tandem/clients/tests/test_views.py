@@ -1,0 +1,64 @@
+"""The caseload list and the client record pages."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.core.roles import Role
+from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_caseload_lists_my_clients_in_name_order_and_nobody_elses(client):
+    therapist = make_staff(Role.THERAPIST)
+    for last in ("Yew", "Ash"):
+        add_to_care_team(ClientFactory(first_name="Kit", last_name=last), therapist, Role.THERAPIST)
+    ClientFactory(first_name="Noor", last_name="Elsewhere")
+    client.force_login(therapist)
+
+    body = client.get(reverse("clients:list")).content.decode()
+
+    assert body.index("Ash, Kit") < body.index("Yew, Kit")
+    assert "Elsewhere" not in body
+
+
+def test_an_empty_caseload_says_so_and_records_no_read(client):
+    client.force_login(make_staff(Role.PRESCRIBER))
+
+    body = client.get(reverse("clients:list")).content.decode()
+
+    assert "No clients on your care teams yet." in body
+    assert not AuditEvent.objects.filter(action=AuditAction.VIEW).exists()
+
+
+def test_the_record_shows_the_client_and_the_care_team(client):
+    record_ = ClientFactory(first_name="Kit", last_name="Ash")
+    therapist = make_staff(Role.THERAPIST, full_name="Theo Therapist")
+    add_to_care_team(record_, therapist, Role.THERAPIST, primary=True)
+    client.force_login(therapist)
+
+    body = client.get(reverse("clients:detail", args=[record_.public_id])).content.decode()
+
+    assert "<h1>Kit Ash</h1>" in body
+    assert "Theo Therapist — Therapist (primary therapist)" in body
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_caseload_runs_the_same_number_of_queries_however_many_clients(
+    client, count, django_assert_num_queries
+):
+    therapist = make_staff(Role.THERAPIST)
+    for _ in range(count):
+        add_to_care_team(ClientFactory(), therapist, Role.THERAPIST)
+    client.force_login(therapist)
+
+    # session, user, memberships, MFA check, the caseload in one query, the client-record
+    # check for the audit role, the audit write (savepoint, chain head, insert, head update,
+    # release), and the session save (savepoint, update, release)
+    with django_assert_num_queries(14):
+        response = client.get(reverse("clients:list"))
+
+    assert len(re.findall(r'href="/clients/[0-9a-f-]{36}/"', response.content.decode())) == count
