@@ -2,6 +2,13 @@ import hashlib
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from tandem.consent.categories import Category, ExpiryEvent, Purpose
+from tandem.consent.models import ReleaseKind
+from tandem.organisations.models import Membership, Organisation
 
 
 class SignForm(forms.Form):
@@ -28,3 +35,187 @@ class SignForm(forms.Form):
     def __init__(self, *args: Any, text: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["text_sha256"].initial = hashlib.sha256(text.encode()).hexdigest()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _date_field(label: str, *, required: bool, help_text: str = "") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=DateInput(),
+        error_messages={
+            "required": f"Enter the {label.lower()}.",
+            "invalid": f"Enter the {label.lower()} as a date, e.g. 2026-05-17.",
+        },
+    )
+
+
+class PrepareReleaseForm(forms.Form):
+    """What a clinician fills in to prepare a release; the action checks the rules of 164.508."""
+
+    #: Where each key of the action's ValidationError belongs on this form.
+    ACTION_FIELDS = {
+        "kind": "kind",
+        "categories": "categories",
+        "purpose": "purpose",
+        "expires_on": "expires_on",
+        "expiry_event": "expiry_event",
+        "effective_from": "effective_from",
+        "disclosers": "disclosing_organisation",
+        "recipients": "receiving_organisation",
+    }
+
+    kind = forms.ChoiceField(
+        label="Kind of release",
+        choices=ReleaseKind.choices,
+        initial=ReleaseKind.GENERAL,
+        widget=forms.RadioSelect,
+        help_text=(
+            "Psychotherapy notes and substance use disorder records (42 CFR Part 2) each need "
+            "a release of their own kind."
+        ),
+    )
+    categories = forms.MultipleChoiceField(
+        label="Information to share",
+        choices=Category.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one kind of information.",
+            "invalid_choice": "Unknown category: %(value)s. Choose from the listed kinds of information.",
+        },
+    )
+    disclosing_organisation = forms.ChoiceField(
+        label="Who may disclose",
+        error_messages={
+            "required": "Choose the organisation that may disclose the information.",
+            "invalid_choice": "Choose an organisation from the list.",
+        },
+    )
+    receiving_organisation = forms.ChoiceField(
+        label="Who may receive",
+        error_messages={
+            "required": "Choose the organisation that may receive the information.",
+            "invalid_choice": "Choose an organisation from the list.",
+        },
+    )
+    named_clinician = forms.ChoiceField(
+        label="Named clinician at the receiving organisation (optional)",
+        required=False,
+        help_text="Leave empty to name the whole organisation.",
+        error_messages={"invalid_choice": "Choose an active clinician from the list."},
+    )
+    two_way = forms.BooleanField(
+        label="Two-way: both may share this information with each other",
+        required=False,
+        initial=True,
+    )
+    purpose = forms.ChoiceField(
+        label="Purpose",
+        choices=[("", "Choose a purpose"), *Purpose.choices],
+        error_messages={"required": "Choose the purpose of the disclosure."},
+    )
+    purpose_detail = forms.CharField(
+        label="Purpose, in more detail (optional)",
+        max_length=300,
+        required=False,
+        help_text="No clinical details here: the client reads this text before signing.",
+    )
+    effective_from = _date_field("Start date", required=True)
+    expires_on = _date_field(
+        "End date", required=False, help_text="A date, an event below, or both (whichever first)."
+    )
+    expiry_event = forms.ChoiceField(
+        label="Or ends at",
+        choices=[("", "No event"), *ExpiryEvent.choices],
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        organisations: list[Organisation],
+        clinicians: list[Membership],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisations = {str(o.public_id): o for o in organisations}
+        self.clinicians = {str(m.public_id): m for m in clinicians}
+        org_choices = [("", "Choose an organisation")] + [
+            (key, f"{o.name} ({o.get_kind_display().lower()})")
+            for key, o in self.organisations.items()
+        ]
+        for name in ("disclosing_organisation", "receiving_organisation"):
+            self._choice_field(name).choices = org_choices
+        self._choice_field("named_clinician").choices = [("", "No one in particular")] + [
+            (key, f"{m.user.display_name}, {m.get_role_display().lower()}, {m.organisation.name}")
+            for key, m in self.clinicians.items()
+        ]
+        self.fields["effective_from"].initial = timezone.localdate()
+
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        source = self.organisations.get(data.get("disclosing_organisation") or "")
+        recipient = self.organisations.get(data.get("receiving_organisation") or "")
+        clinician = self.clinicians.get(data.get("named_clinician") or "")
+        if source is not None and source == recipient:
+            self.add_error(
+                "receiving_organisation",
+                "Choose a different organisation from the one that discloses: "
+                "sharing inside one organisation needs no release.",
+            )
+        if clinician is not None and recipient is not None and clinician.organisation != recipient:
+            self.add_error(
+                "named_clinician",
+                f"{clinician.user.display_name} does not work at {recipient.name}: choose a "
+                "clinician at the receiving organisation, or no one in particular.",
+            )
+        data["source"] = source
+        data["recipient"] = recipient
+        data["clinician"] = clinician
+        return data
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show the action's refusal beside the field it is about."""
+        for key, messages in error.message_dict.items():
+            field = self.ACTION_FIELDS.get(key)
+            self.add_error(field if field in self.fields else None, messages)
+
+
+class AttestPaperForm(forms.Form):
+    file = forms.FileField(
+        label="Signed paper release (PDF)",
+        allow_empty_file=True,  # check_pdf explains an empty file in its own words
+        help_text="PDF only.",
+        error_messages={"required": "Choose the scanned, signed release (a PDF file)."},
+    )
+    signed_on = _date_field("Date the client signed", required=True)
+    attest = forms.BooleanField(
+        label=(
+            "I attest that the client (or their personal representative) signed this release "
+            "on paper, and that the file is a complete copy of what they signed."
+        ),
+        error_messages={"required": "Tick the box to attest to the paper signature."},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cap_mb = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+        self.fields["file"].help_text = f"PDF only, at most {cap_mb} MB."
+        self.fields["file"].widget.attrs["accept"] = "application/pdf,.pdf"
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show the action's refusal beside the field it is about."""
+        for key, messages in error.message_dict.items():
+            self.add_error(key if key in self.fields else None, messages)

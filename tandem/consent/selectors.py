@@ -1,13 +1,28 @@
-"""Reads of releases and disclosures, for the pages that show them."""
+"""Reads of releases and disclosures, for the pages that show them.
 
-from dataclasses import dataclass
+Each returns everything its page needs in a fixed number of queries, whatever
+the number of rows.
+"""
 
-from django.db.models import QuerySet
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from tandem.clients.models import Client
+from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category
-from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseStatus
+from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseParty, ReleaseStatus
+from tandem.core import policy
+from tandem.core.policy import Action
+from tandem.core.roles import Role
+from tandem.organisations.models import Membership, Organisation, OrganisationKind
+
+#: How far ahead the practice's list of releases expiring soon looks.
+EXPIRING_WITHIN_DAYS = 30
 
 
 @dataclass
@@ -37,29 +52,172 @@ def releases_by_state(client: Client) -> ReleaseGroups:
     return groups
 
 
+def party_label(party: ReleaseParty) -> str:
+    """Return how a party is named on screen: the clinician and their organisation, or the organisation."""
+    if party.user is not None:
+        return f"{party.user.display_name}, {party.organisation.name}"
+    return party.organisation.name
+
+
+def until_label(release: Release) -> str:
+    """Return when the release ends, in words: a date, an event, or whichever comes first."""
+    event = release.get_expiry_event_display().lower() if release.expiry_event else ""
+    if release.expires_on and event:
+        return f"{release.expires_on:%b} {release.expires_on.day}, {release.expires_on.year}, or {event} if sooner"
+    if release.expires_on:
+        return f"{release.expires_on:%b} {release.expires_on.day}, {release.expires_on.year}"
+    return event.capitalize()
+
+
+@dataclass
+class Flow:
+    """One release letting one category go from some parties to others."""
+
+    release: Release
+    sources: list[str]
+    recipients: list[str]
+    two_way: bool
+    until: str
+
+
 @dataclass
 class FlowRow:
     category: str
     label: str
-    releases: list[Release]
+    flows: list[Flow] = field(default_factory=list)
+
+    @property
+    def withheld(self) -> bool:
+        return not self.flows
 
 
-def consent_summary(client: Client) -> list[FlowRow]:
-    """Return, per category, the active releases that let it flow (empty list: withheld)."""
+def _flow(release: Release) -> Flow:
+    parties = list(release.parties.all())
+    return Flow(
+        release=release,
+        sources=[party_label(p) for p in parties if p.role == PartyRole.DISCLOSER],
+        recipients=[party_label(p) for p in parties if p.role == PartyRole.RECIPIENT],
+        two_way=release.two_way,
+        until=until_label(release),
+    )
+
+
+@dataclass
+class ConsentStatus:
+    groups: ReleaseGroups
+    rows: list[FlowRow]
+
+
+def consent_status(client: Client) -> ConsentStatus:
+    """Return the client's releases and, per category, which way it may flow (none: withheld)."""
     groups = releases_by_state(client)
-    rows = []
-    for category in Category:
-        covering = [r for r in groups.active if category.value in r.categories]
-        rows.append(FlowRow(category.value, category.label, covering))
-    return rows
+    flows = {release.pk: _flow(release) for release in groups.active}
+    rows = [
+        FlowRow(
+            category.value,
+            category.label,
+            [flows[r.pk] for r in groups.active if category.value in r.categories],
+        )
+        for category in Category
+    ]
+    return ConsentStatus(groups, rows)
 
 
-def recipients_of(release: Release) -> list[str]:
-    return [p.organisation.name for p in release.parties.all() if p.role == PartyRole.RECIPIENT]
+def party_options(client: Client) -> tuple[list[Organisation], list[Membership]]:
+    """Return who a release for ``client`` may name: organisations and clinicians in them.
+
+    The organisations are those on the client's care team plus every active
+    psychiatric practice (a release usually comes before the referral).
+    """
+    team_orgs = CareTeamMember.objects.filter(client=client, ended_on__isnull=True).values(
+        "organisation_id"
+    )
+    organisations = list(
+        Organisation.objects.filter(
+            Q(pk__in=team_orgs) | Q(kind=OrganisationKind.PSYCHIATRIC_PRACTICE), is_active=True
+        ).order_by("name")
+    )
+    clinicians = list(
+        Membership.objects.filter(
+            organisation__in=[o.pk for o in organisations],
+            is_active=True,
+            role__in=[Role.THERAPIST, Role.PRESCRIBER],
+            user__is_active=True,
+        )
+        .select_related("user", "organisation")
+        .order_by("organisation__name", "user__full_name")
+    )
+    return organisations, clinicians
+
+
+@dataclass
+class ExpiringRelease:
+    release: Release
+    flow: Flow
+    days_left: int
+
+
+def expiring_releases(
+    user: Any, *, within_days: int = EXPIRING_WITHIN_DAYS, today: dt.date | None = None
+) -> list[ExpiringRelease]:
+    """Return signed releases naming the user's organisations that end within ``within_days``.
+
+    Only releases of clients on the user's care teams: the access policy decides.
+    """
+    today = today or timezone.localdate()
+    org_ids = [m.organisation_id for m in policy.active_memberships(user)]
+    names_mine = ReleaseParty.objects.filter(release=OuterRef("pk"), organisation_id__in=org_ids)
+    releases = (
+        policy.scope(user, Action.VIEW, Release.objects.all())
+        .filter(
+            Exists(names_mine),
+            status=ReleaseStatus.SIGNED,
+            expires_on__gte=today,
+            expires_on__lte=today + dt.timedelta(days=within_days),
+        )
+        .filter(expiry_event_occurred_at__isnull=True)
+        .select_related("client")
+        .prefetch_related("parties__organisation", "parties__user")
+        .order_by("expires_on", "client__last_name", "pk")
+    )
+    return [
+        ExpiringRelease(r, _flow(r), (r.expires_on - today).days)
+        for r in releases
+        if r.expires_on is not None
+    ]
+
+
+def accounting_for(user: Any) -> QuerySet[Disclosure]:
+    """Return the accounting of disclosures the user may see (a client's own), newest first."""
+    return (
+        policy.scope(user, Action.VIEW, Disclosure.objects.all())
+        .select_related("release", "recipient_organisation", "source_organisation")
+        .order_by("-disclosed_at", "-pk")
+    )
 
 
 def disclosures_for(client: Client) -> QuerySet[Disclosure]:
     """Return the accounting of disclosures for ``client``, newest first."""
     return (
-        Disclosure.objects.filter(client=client).select_related("release").order_by("-disclosed_at")
+        Disclosure.objects.filter(client=client)
+        .select_related("release", "recipient_organisation", "source_organisation")
+        .order_by("-disclosed_at", "-pk")
     )
+
+
+def practice_zone(release: Release) -> zoneinfo.ZoneInfo:
+    """Return the time zone of the practice that prepared the release (for times on its PDF).
+
+    That is the named organisation the preparing clinician works in; failing
+    that, the first organisation allowed to disclose; failing that, the site's.
+    """
+    parties = list(release.parties.all())
+    own = {
+        m.organisation_id
+        for m in Membership.objects.filter(user_id=release.prepared_by_id, is_active=True)
+    }
+    for party in sorted(
+        parties, key=lambda p: (p.organisation_id not in own, p.role != PartyRole.DISCLOSER)
+    ):
+        return party.organisation.zone
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)

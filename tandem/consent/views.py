@@ -1,15 +1,30 @@
+"""Pages of the consent engine: prepare, sign, attest, revoke, download, and the accounting.
+
+Views parse, reach the object through ``consent.access`` (or the clients'
+door), call one action or selector and render. Downloads are audited as exports.
+"""
+
+import csv
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tandem.clients.access import client_for
-from tandem.consent import actions, selectors
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.access import actor_role_for, client_for
+from tandem.consent import actions, pdf, selectors
 from tandem.consent.access import own_client_record, release_for
-from tandem.consent.forms import SignForm
+from tandem.consent.actions import PartySpec
+from tandem.consent.forms import AttestPaperForm, PrepareReleaseForm, SignForm
+from tandem.consent.models import Disclosure, Release, ReleaseStatus
 from tandem.consent.states import TransitionError
+from tandem.core import policy
 from tandem.core.policy import Action
 
 
@@ -89,5 +104,246 @@ def client_status(request: HttpRequest, client_id: str) -> HttpResponse:
     client = client_for(request.user, client_id)
     if client.user_id == request.user.pk:
         return redirect("consent:mine")
-    summary = selectors.consent_summary(client)
-    return render(request, "consent/client_status.html", {"client": client, "summary": summary})
+    status = selectors.consent_status(client)
+    return render(
+        request,
+        "consent/client_status.html",
+        {
+            "client": client,
+            "status": status,
+            "may_prepare": policy.allows(request.user, Action.CHANGE, client),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Let the client's therapist or prescriber prepare a release for the client to sign."""
+    client = client_for(request.user, client_id, Action.CHANGE)
+    organisations, clinicians = selectors.party_options(client)
+    form = PrepareReleaseForm(
+        request.POST or None, organisations=organisations, clinicians=clinicians
+    )
+    if request.method == "GET":
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=client,
+            client=client,
+            actor_role=actor_role_for(request.user, client),
+            detail={"page": "prepare_release"},
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        clinician = data["clinician"]
+        try:
+            actions.prepare_release(
+                actor=request.user,  # type: ignore[arg-type]
+                client=client,
+                kind=data["kind"],
+                categories=data["categories"],
+                disclosers=[PartySpec(data["source"])],
+                recipients=[PartySpec(data["recipient"], clinician.user if clinician else None)],
+                purpose=data["purpose"],
+                purpose_detail=data["purpose_detail"],
+                two_way=data["two_way"],
+                effective_from=data["effective_from"],
+                expires_on=data["expires_on"],
+                expiry_event=data["expiry_event"],
+            )
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(
+                request,
+                "Release prepared. The client has been asked to read and sign it in Tandem.",
+            )
+            return redirect("consent:client_status", client_id=client.public_id)
+    return render(
+        request,
+        "consent/prepare.html",
+        {"client": client, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _clinician_release(request: HttpRequest, release_id: str) -> Release:
+    """Return the release if the user is one of the client's clinicians who may change it."""
+    release = release_for(request.user, release_id, Action.CHANGE)
+    if release.client.user_id == request.user.pk or not policy.allows(
+        request.user, Action.CHANGE, release.client
+    ):
+        raise Http404("Not found.")
+    return release
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def attest(request: HttpRequest, release_id: str) -> HttpResponse:
+    """Let a clinician upload the client's signed paper release and attest to it."""
+    release = _clinician_release(request, release_id)
+    form = AttestPaperForm(request.POST or None, request.FILES or None)
+    if request.method == "GET":
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=release,
+            client=release.client,
+            detail={"page": "attest_paper_release"},
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.attest_paper_release(
+                actor=request.user,  # type: ignore[arg-type]
+                release=release,
+                upload=form.cleaned_data["file"],
+                signed_on=form.cleaned_data["signed_on"],
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, "The paper release is recorded as signed.")
+            return redirect("consent:client_status", client_id=release.client.public_id)
+    return render(
+        request,
+        "consent/attest.html",
+        {
+            "release": release,
+            "client": release.client,
+            "form": form,
+            "waiting": release.status == ReleaseStatus.DRAFT,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _download(data: bytes | str, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"  # health information: never kept by caches
+    return response
+
+
+@login_required
+@require_GET
+def release_pdf(request: HttpRequest, release_id: str) -> HttpResponse:
+    """Download a signed release as a PDF (the client's copy; also for their care team)."""
+    release = release_for(request.user, release_id, Action.VIEW)
+    if release.signed_at is None:
+        raise Http404("Not found.")
+    data = pdf.release_pdf(release)
+    record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        obj=release,
+        client=release.client,
+        detail={"format": "pdf"},
+    )
+    return _download(data, "application/pdf", f"release-{release.public_id}.pdf")
+
+
+def _own_accounting(request: HttpRequest) -> tuple[Any, list[Disclosure]]:
+    client = own_client_record(request.user)
+    if client is None:
+        raise Http404("Not found.")
+    return client, list(selectors.accounting_for(request.user))
+
+
+@login_required
+@require_GET
+def disclosures(request: HttpRequest) -> HttpResponse:
+    """Show the client every disclosure of their information (45 CFR 164.528)."""
+    client, rows = _own_accounting(request)
+    return render(request, "consent/disclosures.html", {"client": client, "disclosures": rows})
+
+
+def _export_record(request: HttpRequest, client: Any, rows: list[Disclosure], fmt: str) -> None:
+    record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type="consent.disclosure",
+        client=client,
+        detail={"format": fmt, "disclosures": [str(d.public_id) for d in rows]},
+    )
+
+
+def _cell(value: str) -> str:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@login_required
+@require_GET
+def disclosures_csv(request: HttpRequest) -> HttpResponse:
+    """Download the accounting of disclosures as CSV."""
+    client, rows = _own_accounting(request)
+    _export_record(request, client, rows, "csv")
+    response = _download("", "text/csv; charset=utf-8", "disclosures.csv")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "Date",
+            "Recipient",
+            "Recipient organisation",
+            "Information",
+            "Description",
+            "Purpose",
+            "Allowed by release",
+            "Release signed",
+            "Part 2 notice sent",
+        ]
+    )
+    for d in rows:
+        writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    timezone.localtime(d.disclosed_at).isoformat(timespec="minutes"),
+                    d.recipient_name,
+                    d.recipient_organisation.name,
+                    d.get_category_display(),
+                    d.description,
+                    d.get_purpose_display(),
+                    str(d.release.public_id) if d.release else "none (treatment exception)",
+                    timezone.localdate(d.release.signed_at).isoformat()
+                    if d.release and d.release.signed_at
+                    else "",
+                    "yes" if d.part2_notice else "no",
+                )
+            ]
+        )
+    return response
+
+
+@login_required
+@require_GET
+def disclosures_pdf(request: HttpRequest) -> HttpResponse:
+    """Download the accounting of disclosures as a PDF."""
+    client, rows = _own_accounting(request)
+    data = pdf.disclosures_pdf(client, rows)
+    _export_record(request, client, rows, "pdf")
+    return _download(data, "application/pdf", "disclosures.pdf")
+
+
+@login_required
+@require_GET
+def expiring(request: HttpRequest) -> HttpResponse:
+    """List, for practice staff, signed releases naming their organisation that end soon."""
+    if not policy.is_staff_member(request.user):
+        raise Http404("Not found.")
+    rows = selectors.expiring_releases(request.user)
+    if rows:
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="consent.release",
+            detail={"list": "expiring", "releases": [str(r.release.public_id) for r in rows]},
+        )
+    return render(
+        request,
+        "consent/expiring.html",
+        {"rows": rows, "within_days": selectors.EXPIRING_WITHIN_DAYS},
+    )

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.notifications.models import Notification, NotificationKind
@@ -30,3 +31,13 @@ def notify(
         created.append(notification)
         transaction.on_commit(partial(email_notification.enqueue, notification.pk))
     return created
+
+
+def mark_read(*, user: User, notifications: Iterable[Notification]) -> int:
+    """Mark the user's unread ``notifications`` as read now; return how many changed."""
+    ids = [n.pk for n in notifications if n.recipient_id == user.pk and n.read_at is None]
+    if not ids:
+        return 0
+    return Notification.objects.filter(pk__in=ids, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
