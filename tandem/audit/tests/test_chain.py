@@ -1,9 +1,12 @@
 """The audit trail is append-only and tamper-evident."""
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.test import override_settings
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction, AuditEvent
@@ -102,3 +105,43 @@ def test_database_refuses_update_and_delete_on_postgresql():
         ):
             cursor.execute(sql, [event.pk])
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.LOGIN_FAILED
+
+
+def test_a_row_forged_onto_the_end_is_reported_even_when_the_head_is_moved_too():
+    # A forger who can write to the database but does not hold the HMAC key links a new
+    # last row to the real chain and moves the head to it.
+    from tandem.audit.chain import row_hash
+
+    events = _three_events()
+    forged_values = {
+        "seq": events[2].seq + 1,
+        "occurred_at": events[2].occurred_at,
+        "actor_id": None,
+        "actor_role": "",
+        "action": AuditAction.VIEW,
+        "object_type": "",
+        "object_id": "",
+        "organisation_id": "",
+        "client_id": "",
+        "request_id": "",
+        "ip": None,
+        "detail": {},
+    }
+    with override_settings(AUDIT_HMAC_KEY="a key the forger guessed"):
+        forged_hash = row_hash(events[2].hash, forged_values)
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(prev_hash=events[2].hash, hash=forged_hash, **forged_values)]
+    )
+    _raw(
+        "UPDATE audit_auditchainhead SET last_seq = %s, last_hash = %s WHERE id = 1",
+        [forged_values["seq"], forged_hash],
+    )
+
+    with pytest.raises(CommandError, match=rf"#{forged_values['seq']}: content does not match"):
+        call_command("verify_audit")
+
+
+def test_an_empty_trail_verifies():
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    assert "0 events verified" in out.getvalue()
