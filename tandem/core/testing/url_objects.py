@@ -132,3 +132,27 @@ def _release(built: dict[str, Target]) -> Target:
         objects={"release": release, "client": world.client},
         allowed_by_route={"consent:attest": world.therapist},
     )
+
+
+@registers("referral_id")
+def _referral(built: dict[str, Target]) -> Target:
+    from tandem.clients.models import Client
+    from tandem.core.tests.factories import make_staff
+    from tandem.organisations.models import Organisation
+    from tandem.referrals.tests.factories import ReferralWorld
+
+    world = ReferralWorld()
+    Client.objects.filter(pk=world.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary", email="qzmailcanary@example.test"
+    )
+    world.client.refresh_from_db()
+    referral = world.sent()
+    psychiatry = cast(Organisation, world.psychiatry)
+    without_mfa = make_staff(Role.COORDINATOR, psychiatry, mfa=False)
+    return Target(
+        value=referral.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary", "qzmailcanary@example.test"],
+        allowed=world.therapist,  # the referring therapist follows it in the tracker
+        insider_without_mfa=without_mfa,  # the receiving practice's coordinator, no second factor
+        objects={"referral": referral, "client": world.client},
+    )
