@@ -39,8 +39,9 @@ Factory = Callable[[dict[str, Target]], Target]
 
 REGISTRY: dict[str, Factory] = {}
 
-#: Path arguments that identify nothing a user could be refused (with the reason why).
-NOT_OBJECT_IDS: dict[str, str] = {}
+#: Path arguments that identify nothing a user could be refused: name → (why, a value to
+#: put in the URL), e.g. ``"tab": ("a section of the page", "history")``.
+NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {}
 
 
 def registers(kwarg: str) -> Callable[[Factory], Factory]:

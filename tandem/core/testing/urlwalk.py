@@ -154,7 +154,7 @@ def skip_reason(route: Route) -> str:
     if route.module.startswith("allauth."):
         return "allauth's own URL (its ids are the signed-in user's own keys and devices)"
     if all(k in NOT_OBJECT_IDS for k in route.kwargs):
-        return "; ".join(NOT_OBJECT_IDS[k] for k in route.kwargs)
+        return "; ".join(NOT_OBJECT_IDS[k][0] for k in route.kwargs)
     return ""
 
 
@@ -208,7 +208,8 @@ def _probe(route: Route, probers: dict[str, Any], urlconf: str | None, report: R
         if kwarg in REGISTRY:
             built[kwarg] = REGISTRY[kwarg](built)
     target = list(built.values())[-1]
-    values = {k: t.value for k, t in built.items()}
+    values = {k: NOT_OBJECT_IDS[k][1] for k in route.kwargs if k not in built}
+    values |= {k: t.value for k, t in built.items()}
     url = reverse(route.name, kwargs=values, urlconf=urlconf)
     secrets = [s for t in built.values() for s in t.secrets]
     for who, user in {**probers, NO_MFA_INSIDER: target.insider_without_mfa}.items():

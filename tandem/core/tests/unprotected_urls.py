@@ -10,15 +10,20 @@ from tandem.clients.models import Client
 from tandem.urls import urlpatterns as real_urlpatterns
 
 
-def leaky_client(request: HttpRequest, client_id: str) -> HttpResponse:
+def leaky_client(request: HttpRequest, client_id: str, tab: str) -> HttpResponse:
     """Show any client to anyone: the mistake the URL walk exists to catch."""
     client = Client.objects.get(public_id=client_id)
-    return HttpResponse(f"{client.first_name} {client.last_name}")
+    return HttpResponse(f"{client.first_name} {client.last_name} ({tab})")
 
 
 def locked_organisation(request: HttpRequest, org_id: str) -> HttpResponse:
     """Refuse everyone, even the practice's own admin (the walk must notice that too)."""
     raise Http404("Not found.")
+
+
+def section(request: HttpRequest, section: str) -> HttpResponse:
+    """Take a path argument that names no object (the test declares it so)."""
+    return HttpResponse(section)
 
 
 def mystery(request: HttpRequest, mystery_id: str) -> HttpResponse:
@@ -28,7 +33,8 @@ def mystery(request: HttpRequest, mystery_id: str) -> HttpResponse:
 
 urlpatterns = [
     *real_urlpatterns,
-    path("leaky/<uuid:client_id>/", leaky_client, name="leaky_client"),
+    path("leaky/<uuid:client_id>/<slug:tab>/", leaky_client, name="leaky_client"),
+    path("sections/<slug:section>/", section, name="section"),
     path("locked/<uuid:org_id>/", locked_organisation, name="locked_organisation"),
     path("mystery/<uuid:mystery_id>/", mystery, name="mystery"),
 ]
