@@ -30,5 +30,15 @@ class MFARequiredMiddleware:
             and (policy.is_staff_member(user) or user.is_staff)  # type: ignore[union-attr]
             and not policy.has_mfa(user)
         ):
+            if request.headers.get("HX-Request") == "true":
+                # A fragment (a badge, a search) must not load the enrolment page: every
+                # GET of it makes a new secret, which would spoil the QR code on screen.
+                refused = HttpResponse(
+                    "Set up two-factor authentication to continue.",
+                    status=403,
+                    content_type="text/plain",
+                )
+                refused["HX-Reswap"] = "none"
+                return refused
             return redirect(reverse("mfa_activate_totp") + "?required=1")
         return self.get_response(request)

@@ -144,3 +144,18 @@ def test_signed_in_staff_with_mfa_are_asked_for_a_code_at_sign_in(client):
 
     assert response["Location"] == reverse("mfa_authenticate")
     assert "_auth_user_id" not in client.session
+
+
+def test_htmx_fragments_are_refused_without_spoiling_the_secret_on_screen(client):
+    user = make_staff(Role.THERAPIST, mfa=False)
+    sign_in(client, user)
+    page = client.get(ACTIVATE).content.decode()
+    secret = re.search(r"data-totp-secret>([A-Z2-7]+)<", page).group(1)
+
+    fragment = client.get(reverse("core:dashboard"), headers={"HX-Request": "true"})
+
+    assert fragment.status_code == 403
+    assert fragment["HX-Reswap"] == "none"
+    assert fragment.content.decode() == "Set up two-factor authentication to continue."
+    response = client.post(ACTIVATE, {"code": current_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
