@@ -32,6 +32,10 @@ from tandem.notifications.models import Notification, NotificationKind
 pytestmark = pytest.mark.django_db
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+# Pinned query counts (session, user, the navigation's roles, the page's own reads, audit row).
+ACCOUNTING_QUERIES = 9
+EXPIRING_QUERIES = 16
+STATUS_QUERIES = 19
 
 
 def http(user=None) -> HttpClient:
@@ -207,10 +211,7 @@ def test_bad_input_names_the_field_keeps_what_was_typed_and_saves_nothing(
     page = html(response)
     assert f"{field_label}: {message}" in page  # the error summary names the field
     assert 'value="Psychiatric evaluation at Harborlight"' in page  # nothing typed is lost
-    assert (
-        f'value="{world.psychiatry.public_id}" selected' in page
-        or overrides.get("receiving_organisation") == ""
-    )
+    assert f'<option value="{world.therapy.public_id}" selected>' in page
     assert not Release.objects.exists()
     assert not Notification.objects.exists()
 
@@ -765,7 +766,13 @@ def test_status_page_costs_a_constant_number_of_queries(n, django_assert_num_que
     assert response.status_code == 200
 
 
-# Pinned query counts (session, user, the navigation's roles, the page's own reads, audit row).
-ACCOUNTING_QUERIES = 9
-EXPIRING_QUERIES = 16
-STATUS_QUERIES = 19
+def test_the_dashboard_leads_clients_to_their_releases_and_staff_to_expiring_ones():
+    world = World()
+
+    client_page = html(http(world.client_user).get(reverse("core:dashboard")))
+    therapist_page = html(http(world.therapist).get(reverse("core:dashboard")))
+
+    assert f'href="{reverse("consent:mine")}"' in client_page
+    assert f'href="{reverse("consent:disclosures")}"' in client_page
+    assert f'href="{reverse("consent:expiring")}"' not in client_page
+    assert f'href="{reverse("consent:expiring")}"' in therapist_page
