@@ -28,7 +28,7 @@ def check_response_clock(referral_id: int, level: int) -> None:
 
     with transaction.atomic():
         referral = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related("to_organisation__referral_policy")
             .filter(pk=referral_id)
             .first()

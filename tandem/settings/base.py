@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "tandem.notifications",
     "tandem.consent",
     "tandem.referrals",
+    "tandem.measures",
+    "tandem.scheduling",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +269,11 @@ TANDEM_BASE_URL = env.str("TANDEM_BASE_URL", default="http://127.0.0.1:8000")
 # Signed paper releases and other uploads: PDF only, capped.
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
+
+# Payment information at booking: "offline" (pay at first visit / invoice) or "stripe".
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="offline")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 
 # --- Audit -------------------------------------------------------------------
 
