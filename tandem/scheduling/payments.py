@@ -37,6 +37,10 @@ class PaymentProvider(Protocol):
         ...
 
 
+#: What the offline form posts when the client ticks "I will pay at my first visit or by invoice".
+AGREED = "agree"
+
+
 class OfflineProvider:
     """ "Pay at the first visit / by invoice": the client agrees; nothing is stored but a marker."""
 
@@ -46,7 +50,7 @@ class OfflineProvider:
         return SetupStart(provider=self.code)
 
     def finish_setup(self, *, appointment_id: str, token: str) -> str:
-        if token != "agree":
+        if token != AGREED:
             raise PaymentError("Confirm that you will pay at your first visit or by invoice.")
         return f"offline:{uuid.uuid4()}"
 

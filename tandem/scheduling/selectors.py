@@ -86,10 +86,10 @@ def slots(
         blocks[row.prescriber_id].append(Block(row.weekday, row.starts, row.ends))
     busy: dict[int, list[Interval]] = defaultdict(list)
     window_start = dt.datetime.combine(first_day, dt.time(), tzinfo=calendar.zone)
-    for row in TimeOff.objects.filter(
+    for off in TimeOff.objects.filter(
         prescriber_id__in=ids, ends_at__gt=window_start, starts_at__lt=horizon
     ):
-        busy[row.prescriber_id].append(Interval(row.starts_at, row.ends_at))
+        busy[off.prescriber_id].append(Interval(off.starts_at, off.ends_at))
     live = Q(status__in=[AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED]) | Q(
         status=AppointmentStatus.HELD, hold_expires_at__gt=now
     )
