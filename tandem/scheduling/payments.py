@@ -92,10 +92,8 @@ class StripeProvider:
             raise PaymentError(
                 "The payment service is not answering. Your slot is still held; try again."
             ) from error
-        if (
-            intent.status != "succeeded"
-            or (intent.metadata or {}).get("appointment") != appointment_id
-        ):
+        recorded: dict[str, str] = {str(k): str(v) for k, v in dict(intent.metadata or {}).items()}
+        if intent.status != "succeeded" or recorded.get("appointment") != appointment_id:
             raise PaymentError("Your card was not saved. Check the details and try again.")
         return str(intent.id)
 
