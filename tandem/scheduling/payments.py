@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -92,8 +92,8 @@ class StripeProvider:
             raise PaymentError(
                 "The payment service is not answering. Your slot is still held; try again."
             ) from error
-        recorded: dict[str, str] = {str(k): str(v) for k, v in dict(intent.metadata or {}).items()}
-        if intent.status != "succeeded" or recorded.get("appointment") != appointment_id:
+        metadata: Any = intent.metadata or {}
+        if intent.status != "succeeded" or metadata.get("appointment") != appointment_id:
             raise PaymentError("Your card was not saved. Check the details and try again.")
         return str(intent.id)
 
