@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,8 @@ from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import CareTeamMember, Client
+from tandem.consent.categories import Category
+from tandem.consent.uploads import check_pdf
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -30,6 +33,7 @@ from tandem.referrals.models import (
     DiagnosticQuestion,
     PracticePolicy,
     Referral,
+    ReferralAttachment,
     ReferralEvent,
     ReferralReason,
 )
@@ -304,7 +308,7 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
 
     with transaction.atomic():
         referral = (
-            Referral.objects.select_for_update()
+            Referral.objects.select_for_update(of=("self",))
             .select_related("to_organisation__referral_policy", "client")
             .get(pk=referral.pk)
         )
@@ -462,3 +466,45 @@ def _join_care_team(referral: Referral, actor: User, prescriber: User | None) ->
             defaults={"organisation_id": referral.to_organisation_id},
         )
         policy.forget(user)
+
+
+#: States in which the therapist may still add documents (drafting, or answering a question).
+_ATTACHABLE = frozenset({S.DRAFT, S.INFO_REQUESTED})
+
+
+def add_attachment(
+    *, actor: User, referral: Referral, upload: UploadedFile, title: str, category: str
+) -> ReferralAttachment:
+    """Attach a PDF to the referral under a consent category (the practice sees it once released)."""
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
+        if side_of(actor, referral) != states.THERAPIST:
+            raise PermissionError("Only the referring therapist adds documents to the referral.")
+        if referral.status not in _ATTACHABLE:
+            raise TransitionError(
+                f"A referral that is {S(referral.status).label.lower()} takes no more documents."
+            )
+        errors: dict[str, list[str]] = {}
+        if category not in Category.values or category == Category.PSYCHOTHERAPY_NOTES:
+            errors["category"] = ["Choose the kind of information the document holds."]
+        if not title.strip():
+            errors["title"] = ["Give the document a title."]
+        if errors:
+            raise ValidationError(errors)
+        check_pdf(upload)
+        attachment = ReferralAttachment(
+            referral=referral, title=title.strip()[:200], category=category, size=upload.size or 0
+        )
+        attachment.file.save(f"{attachment.public_id}.pdf", upload, save=False)
+        attachment.save()
+        referral.version += 1
+        referral.save(update_fields=["version", "updated_at"])
+        record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=attachment,
+            client=referral.client,
+            detail={"referral": str(referral.public_id), "category": category},
+            actor_role=Role.THERAPIST,
+        )
+    return attachment

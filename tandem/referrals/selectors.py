@@ -15,11 +15,14 @@ from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.consent.models import Disclosure
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.referrals import icd10, states
+from tandem.organisations.models import Organisation, OrganisationKind
+from tandem.referrals import eligibility, icd10, states
 from tandem.referrals.access import practice_org_ids
 from tandem.referrals.models import (
     DiagnosticQuestion,
+    PracticePolicy,
     Referral,
+    ReferralAttachment,
     ReferralReason,
 )
 from tandem.referrals.models import ReferralStatus as S
@@ -196,3 +199,103 @@ def packet(viewer: Any, referral: Referral, side: str) -> list[Section]:
             )
         )
     return sections
+
+
+def referral_practices() -> models.QuerySet[Organisation]:
+    """Return the active psychiatric practices that take referrals through Tandem."""
+    return Organisation.objects.filter(
+        kind=OrganisationKind.PSYCHIATRIC_PRACTICE,
+        is_active=True,
+        referral_policy__isnull=False,
+    ).order_by("name")
+
+
+def practices_that_fit(
+    facts: eligibility.Facts, *, exclude_id: int | None = None
+) -> list[Organisation]:
+    """Return the other active practices whose policy the client fits (one query for all)."""
+    policies = (
+        PracticePolicy.objects.filter(
+            organisation__kind=OrganisationKind.PSYCHIATRIC_PRACTICE, organisation__is_active=True
+        )
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )
+    if exclude_id is not None:
+        policies = policies.exclude(organisation_id=exclude_id)
+    return [p.organisation for p in policies if not eligibility.check(p, facts)]
+
+
+@dataclass
+class VisibleAttachment:
+    attachment: ReferralAttachment
+    decision: Decision | None
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+    @property
+    def category_label(self) -> str:
+        category = self.attachment.category
+        return Category(category).label if category in Category.values else category
+
+
+def attachments(viewer: Any, referral: Referral, side: str) -> list[VisibleAttachment]:
+    """Return the referral's attachments as ``viewer`` may see them.
+
+    The practice sees an attachment only when the consent decision point allows
+    its category; seeing it is a disclosure, recorded once per attachment.
+    """
+    rows = list(referral.attachments.order_by("uploaded_at", "pk"))
+    if side == states.THERAPIST or not rows:
+        return [VisibleAttachment(a, None) for a in rows]
+    context = ConsentContext.load([referral.client_id])
+    source = Party(referral.from_organisation_id, referral.therapist_id)
+    recipient = Party(referral.to_organisation_id, viewer.pk)
+    already = set(
+        Disclosure.objects.filter(
+            client_id=referral.client_id,
+            object_type=ReferralAttachment._meta.label_lower,
+            object_id__in=[str(a.public_id) for a in rows],
+        ).values_list("object_id", flat=True)
+    )
+    visible = []
+    for item in rows:
+        decision = decide(
+            context,
+            client_id=referral.client_id,
+            category=item.category,
+            source=source,
+            recipient=recipient,
+            purpose=Purpose.REFERRAL,
+        )
+        if decision.allowed and str(item.public_id) not in already:
+            decision = consent_actions.disclose(
+                actor=referral.therapist,
+                client=referral.client,
+                category=item.category,
+                source=source,
+                recipient=recipient,
+                purpose=Purpose.REFERRAL,
+                description="Referral attachment",
+                obj=item,
+            )
+        visible.append(VisibleAttachment(item, decision))
+    return visible
+
+
+#: Moves made from the detail page's forms (sending happens in the editor).
+MOVABLE = frozenset({to for (_, to) in states.TRANSITIONS} | {S.CANCELLED}) - {S.SENT}
+
+
+def available_moves(referral: Referral, side: str) -> list[str]:
+    """Return the states ``side`` may move the referral to now, in the loop's order."""
+    targets = [
+        to
+        for (frm, to), who in states.TRANSITIONS.items()
+        if frm == referral.status and who == side and to in MOVABLE
+    ]
+    if side == states.THERAPIST and referral.status in states.OPEN:
+        targets.append(S.CANCELLED)
+    return targets

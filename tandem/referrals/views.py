@@ -1,28 +1,463 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+"""Pages of the referral loop: start (eligibility), draft, tracker, inbox, detail and its moves.
 
-from tandem.referrals import selectors
-from tandem.referrals.access import referral_for, side_of
+Views parse, reach the referral through ``referrals.access``, call one action or
+selector and render. Each swappable region is a ``{% partialdef %}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.access import client_for
+from tandem.core import policy
+from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.policy import Action
+from tandem.core.roles import Role
+from tandem.organisations.models import Membership
+from tandem.referrals import actions, forms, icd10, selectors, states
+from tandem.referrals.access import PRACTICE_ROLES, referral_for, side_of
+from tandem.referrals.actions import IneligibleError, StaleReferralError
+from tandem.referrals.models import Referral
+from tandem.referrals.models import ReferralStatus as S
+from tandem.referrals.states import TransitionError
+
+PAGE_SIZE = 50
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+# --- Step 1: eligibility ---------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Check the client against a practice's policy, then open a draft (one per form)."""
+    client = client_for(request.user, client_id)
+    if Role.THERAPIST not in policy.roles(request.user) or not policy.allows(
+        request.user, Action.CHANGE, client
+    ):
+        raise Http404("Not found.")
+    practices = selectors.referral_practices()
+    form = forms.StartReferralForm(
+        request.POST or None,
+        practices=practices,
+        initial={"visit_state": client.state_of_residence},
+    )
+    fitting = None
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)  # add_error below drops fields from cleaned_data
+        try:
+            referral = actions.start_referral(
+                actor=_actor(request),
+                client=client,
+                to_organisation=data["to_organisation"],
+                visit_state=data["visit_state"],
+                payer=data["payer"],
+                plan_type=data["plan_type"],
+                service=data["service"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except IneligibleError as error:
+            for mismatch in error.mismatches:
+                field = form.MISMATCH_FIELD.get(mismatch.field, mismatch.field)
+                form.add_error(field if field in form.fields else None, mismatch.message)
+            facts = actions.eligibility_facts(
+                client,
+                visit_state=data["visit_state"],
+                payer=data["payer"],
+                plan_type=data["plan_type"],
+                service=data["service"],
+            )
+            fitting = selectors.practices_that_fit(facts, exclude_id=data["to_organisation"].pk)
+        except ValidationError as error:
+            for field, errs in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        except PermissionError as error:
+            raise Http404("Not found.") from error
+        else:
+            return redirect("referrals:edit", referral_id=referral.public_id)
+    return render(
+        request,
+        "referrals/start.html",
+        {"client": client, "form": form, "fitting": fitting},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Step 2: the draft editor ----------------------------------------------------------
+
+
+def _draft_for(request: HttpRequest, referral_id: str, action: Action) -> Referral:
+    referral = referral_for(request.user, referral_id, action)
+    if side_of(request.user, referral) != states.THERAPIST:
+        raise Http404("Not found.")
+    return referral
+
+
+def _saved_at(referral: Referral) -> str:
+    zone = ZoneInfo(referral.from_organisation.time_zone)
+    return timezone.localtime(timezone.now(), zone).strftime("%H:%M")
+
+
+def _editor(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    saved_at: str = "",
+    query: str = "",
+    attachment_form: forms.AttachmentForm | None = None,
+    template: str = "referrals/edit.html",
+) -> HttpResponse:
+    errors = errors or {}
+    medications = [*referral.medications, {"name": "", "dose": "", "kind": "psychiatric"}]
+    scores = [*referral.recent_scores, {"instrument": "", "score": "", "date": ""}]
+    chosen = [icd10.lookup(c) or icd10.Code(c, "") for c in referral.diagnoses]
+    return render(
+        request,
+        template,
+        {
+            "referral": referral,
+            "client": referral.client,
+            "errors": errors,
+            "error_items": [
+                (forms.FIELD_LABELS.get(k, k), m) for k, ms in errors.items() for m in ms
+            ],
+            "saved_at": saved_at,
+            "reason_choices": forms.REASON_CHOICES,
+            "question_choices": forms.QUESTION_CHOICES,
+            "kind_choices": forms.MEDICATION_KINDS,
+            "medications": medications,
+            "scores": scores,
+            "chosen_codes": chosen,
+            "query": query,
+            "codes_found": icd10.search(query) if query else [],
+            "attachments": selectors.attachments(request.user, referral, states.THERAPIST),
+            "attachment_form": attachment_form or forms.AttachmentForm(),
+            "max_upload_mb": forms.max_upload_mb(),
+            "pickable": True,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
+    """Edit the draft packet; every change autosaves (HTMX) and the buttons work without JS."""
+    referral = _draft_for(
+        request, referral_id, Action.VIEW if request.method == "GET" else Action.CHANGE
+    )
+    if referral.status != S.DRAFT:
+        if request.htmx:
+            return render(
+                request,
+                "referrals/edit.html#status",
+                {"sent": True, "referral": referral},
+            )
+        return redirect("referrals:detail", referral_id=referral.public_id)
+    if request.method == "GET":
+        return _editor(request, referral)
+    errors = actions.save_draft(
+        actor=_actor(request), referral=referral, data=forms.parse_packet(request.POST)
+    )
+    referral.refresh_from_db()
+    saved_at = _saved_at(referral)
+    if request.htmx:
+        # Autosave: answer with the status line only; a 200 so HTMX swaps the errors in too.
+        return _editor(
+            request,
+            referral,
+            errors=errors,
+            saved_at=saved_at,
+            template="referrals/edit.html#status",
+        )
+    step = next((k for k in forms.ANCHORS if k in request.POST), request.POST.get("action", "save"))
+    if step == "send" and not errors:
+        try:
+            actions.send_referral(actor=_actor(request), referral=referral)
+        except ValidationError as error:
+            errors = error.message_dict
+        else:
+            messages.success(
+                request,
+                f"Referral sent to {referral.to_organisation.name}. You can follow it here.",
+            )
+            return redirect("referrals:detail", referral_id=referral.public_id)
+    if errors:
+        return _editor(request, referral, errors=errors, saved_at=saved_at, status=400)
+    if step == "search":
+        return _editor(
+            request, referral, saved_at=saved_at, query=request.POST.get("q", "").strip()
+        )
+    messages.success(request, f"Draft saved at {saved_at}.")
+    anchor = forms.ANCHORS.get(step, "")
+    return redirect(reverse("referrals:edit", kwargs={"referral_id": referral.public_id}) + anchor)
+
+
+@login_required
+@require_POST
+def add_attachment(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """Attach a PDF to the draft under a consent category."""
+    referral = _draft_for(request, referral_id, Action.CHANGE)
+    form = forms.AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            actions.add_attachment(
+                actor=_actor(request),
+                referral=referral,
+                upload=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                category=form.cleaned_data["category"],
+            )
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            for field, errs in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            messages.success(request, "Document attached.")
+            return redirect(
+                reverse("referrals:edit", kwargs={"referral_id": referral.public_id})
+                + "#attachments"
+            )
+    if referral.status != S.DRAFT:
+        messages.error(
+            request,
+            " ".join(str(e) for e in form.non_field_errors()) or "The document was not attached.",
+        )
+        return redirect("referrals:detail", referral_id=referral.public_id)
+    return _editor(request, referral, attachment_form=form, status=400)
 
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
-    """Show a referral as the viewer's side may see it (the practice sees consented parts only)."""
+def attachment(
+    request: HttpRequest, referral_id: str, attachment_id: str
+) -> HttpResponse | FileResponse:
+    """Download an attachment the viewer may see (the practice: only what a release covers)."""
     referral = referral_for(request.user, referral_id)
     side = side_of(request.user, referral)
-    sections = selectors.packet(request.user, referral, side)
+    found = next(
+        (
+            v.attachment
+            for v in selectors.attachments(request.user, referral, side)
+            if v.shown and str(v.attachment.public_id) == str(attachment_id)
+        ),
+        None,
+    )
+    if found is None:
+        raise Http404("Not found.")
+    record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        obj=found,
+        client=referral.client,
+        organisation=referral.to_organisation,
+        actor_role=side,
+    )
+    response = FileResponse(found.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{found.public_id}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def icd10_search(request: HtmxHttpRequest) -> HttpResponse:
+    """Search the accepted ICD-10-CM codes by code or words (a fragment for the editor)."""
+    if Role.THERAPIST not in policy.roles(request.user) and not (
+        policy.roles(request.user) & PRACTICE_ROLES
+    ):
+        raise Http404("Not found.")
+    query = request.GET.get("q", "").strip()
+    return render(
+        request,
+        page_or_fragment(request, "referrals/icd10.html", "results"),
+        {
+            "query": query,
+            "codes_found": icd10.search(query) if query else [],
+            "pickable": bool(request.htmx),
+        },
+    )
+
+
+# --- Lists -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def tracker(request: HttpRequest) -> HttpResponse:
+    """Show the therapist every referral they made: state, what it waits for, from whom."""
+    if Role.THERAPIST not in policy.roles(request.user):
+        raise Http404("Not found.")
+    page = Paginator(selectors.tracker(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, selectors.waiting_for(r)) for r in page]
+    return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_GET
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
+    """Show the practice's open referrals: urgent first, then by due time, with time left."""
+    if not policy.roles(request.user) & PRACTICE_ROLES:
+        raise Http404("Not found.")
+    now = timezone.now()
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(r, selectors.time_left(r, now), selectors.waiting_for(r)) for r in page]
+    return render(
+        request,
+        page_or_fragment(request, "referrals/inbox.html", "list"),
+        {"page": page, "rows": rows},
+    )
+
+
+# --- Detail and the moves --------------------------------------------------------------
+
+
+def _move_forms(
+    request: HttpRequest, referral: Referral, side: str, bound: forms.MoveForm | None
+) -> list[forms.MoveForm]:
+    targets = selectors.available_moves(referral, side)
+    redirects = prescribers = None
+    if side == states.PRACTICE:
+        redirects = selectors.referral_practices().exclude(pk=referral.to_organisation_id)
+        prescribers = User.objects.filter(
+            pk__in=Membership.objects.filter(
+                organisation_id=referral.to_organisation_id,
+                role=Role.PRESCRIBER,
+                is_active=True,
+            ).values("user_id")
+        ).order_by("full_name", "email")
+    result = []
+    if bound is not None and bound.target not in targets:
+        result.append(bound)  # no longer possible, but what was typed stays on the page
+    for target in targets:
+        if bound is not None and bound.target == target:
+            result.append(bound)
+            continue
+        result.append(
+            forms.MoveForm(
+                target=target,
+                answering=referral.status == S.INFO_REQUESTED and target == S.RECEIVED,
+                redirects=redirects,
+                prescribers=prescribers,
+                initial={"expected_version": referral.version},
+            )
+        )
+    return result
+
+
+def _detail(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    bound: forms.MoveForm | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    side = side_of(request.user, referral)
+    zone = ZoneInfo(referral.to_organisation.time_zone)
     return render(
         request,
         "referrals/detail.html",
         {
             "referral": referral,
             "side": side,
-            "sections": sections,
+            "sections": selectors.packet(request.user, referral, side),
+            "attachments": selectors.attachments(request.user, referral, side),
             "events": referral.events.select_related("actor"),
             "waiting": selectors.waiting_for(referral),
             "time_left": selectors.time_left(referral),
+            "due_local": timezone.localtime(referral.due_at, zone) if referral.due_at else None,
+            "zone": zone,
+            "move_forms": _move_forms(request, referral, side, bound),
+            "problem": problem,
         },
+        status=status,
     )
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """Show a referral as the viewer's side may see it (the practice sees consented parts only)."""
+    return _detail(request, referral_for(request.user, referral_id))
+
+
+def _move_form(data: Any, referral: Referral, target: str) -> forms.MoveForm:
+    return forms.MoveForm(
+        data,
+        target=target,
+        answering=referral.status == S.INFO_REQUESTED and target == S.RECEIVED,
+        redirects=selectors.referral_practices().exclude(pk=referral.to_organisation_id),
+        prescribers=User.objects.filter(
+            memberships__organisation_id=referral.to_organisation_id,
+            memberships__role=Role.PRESCRIBER,
+            memberships__is_active=True,
+        ),
+    )
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, referral_id: str) -> HttpResponse:
+    """Make one move along the loop; a stale page or a refused move keeps what was typed."""
+    referral = referral_for(request.user, referral_id, Action.CHANGE)
+    target = request.POST.get("target", "")
+    if target not in selectors.MOVABLE:
+        raise Http404("Not found.")
+    form = _move_form(request.POST, referral, target)
+    problem, status = "", 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.transition(
+                actor=_actor(request),
+                referral=referral,
+                target=target,
+                expected_version=data["expected_version"],
+                note=data.get("note", ""),
+                decline_reason=data.get("decline_reason", ""),
+                redirect_to=data.get("redirect_to"),
+                assigned_prescriber=data.get("assigned_prescriber"),
+            )
+        except StaleReferralError as error:
+            problem, status = str(error), 409
+        except TransitionError as error:
+            problem = str(error)
+        except ValidationError as error:
+            for field, errs in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        except PermissionError as error:
+            raise Http404("Not found.") from error
+        else:
+            messages.success(request, forms.DONE_MESSAGES.get(target, "Done."))
+            return redirect("referrals:detail", referral_id=referral.public_id)
+    # Re-read (audited) and show the page again with the typed form and why it did not go.
+    referral = referral_for(request.user, referral_id)
+    if status == 409:
+        # Keep the typed text; the next submit acts on the version now on screen.
+        data = request.POST.copy()
+        data[f"{target}-expected_version"] = str(referral.version)
+        form = _move_form(data, referral, target)
+        form.is_valid()
+    return _detail(request, referral, bound=form, problem=problem, status=status)

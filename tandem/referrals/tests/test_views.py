@@ -1,0 +1,791 @@
+"""The referral pages through HTTP: start, the draft editor, tracker, inbox, detail and its moves."""
+
+import datetime as dt
+import html as htmllib
+import re
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.consent.categories import Category
+from tandem.consent.models import Disclosure
+from tandem.core.roles import Role
+from tandem.core.tests.factories import OrganisationFactory, make_staff
+from tandem.referrals import actions
+from tandem.referrals.models import (
+    DeclineReason,
+    Payer,
+    PlanType,
+    PracticePolicy,
+    Referral,
+    ReferralAttachment,
+    ReferralEvent,
+    ReferralReason,
+    Service,
+)
+from tandem.referrals.models import ReferralStatus as S
+from tandem.referrals.tests.factories import ARTICLE_POLICY, ReferralWorld
+
+pytestmark = pytest.mark.django_db
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def http(user=None) -> HttpClient:
+    client = HttpClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def html(response) -> str:
+    return response.content.decode()
+
+
+def text(response) -> str:
+    """Return the page's visible text with tags removed and whitespace folded."""
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", html(response))))
+
+
+def url(name, **kwargs) -> str:
+    return reverse(f"referrals:{name}", kwargs=kwargs)
+
+
+def start_post(world, **overrides):
+    data = {
+        "to_organisation": world.psychiatry.pk,
+        "visit_state": "MA",
+        "payer": Payer.COMMERCIAL,
+        "plan_type": PlanType.PPO,
+        "service": Service.MEDICATION_MANAGEMENT,
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    data.update(overrides)
+    return data
+
+
+def other_practice(name, **policy):
+    org = OrganisationFactory(name=name)
+    PracticePolicy.objects.create(organisation=org, **(ARTICLE_POLICY | policy))
+    return org
+
+
+# --- Step 1: eligibility ---------------------------------------------------------------
+
+
+def test_client_record_links_the_therapist_to_the_referral_form():
+    world = ReferralWorld()
+
+    page = http(world.therapist).get(reverse("clients:detail", args=[world.client.public_id]))
+
+    assert url("start", client_id=world.client.public_id) in html(page)
+    assert "Refer for psychiatric evaluation" in html(page)
+
+
+def test_start_page_offers_the_practices_with_a_policy_and_the_conversation_tips():
+    world = ReferralWorld()
+    OrganisationFactory(name="No Policy Psychiatry")
+
+    page = http(world.therapist).get(url("start", client_id=world.client.public_id))
+
+    assert page.status_code == 200
+    body = html(page)
+    assert "Harborlight Psychiatry" in body
+    assert "No Policy Psychiatry" not in body
+    assert re.search(r'name="idempotency_key" value="[0-9a-f-]{36}"', body)
+    aside = body[body.index("<aside") : body.index("</aside>")]
+    assert "Emphasise collaboration" in aside
+    assert "Normalise medication" in aside
+    assert "this doesn\u2019t mean therapy isn\u2019t working" in aside
+
+
+def test_eligible_client_opens_a_draft_and_a_double_submit_opens_one():
+    world = ReferralWorld()
+    data = start_post(world)
+    client = http(world.therapist)
+
+    first = client.post(url("start", client_id=world.client.public_id), data)
+    second = client.post(url("start", client_id=world.client.public_id), data)
+
+    referral = Referral.objects.get()
+    assert first.status_code == second.status_code == 302
+    assert first.url == second.url == url("edit", referral_id=referral.public_id)
+    assert (referral.status, referral.payer, referral.plan_type) == (S.DRAFT, "commercial", "PPO")
+
+
+def test_ineligible_client_sees_each_mismatch_by_its_field_and_the_practices_that_would_fit():
+    world = ReferralWorld()
+    other_practice("Cape Ann Psychiatry", payers=[Payer.MEDICARE], visit_states=["NH"])
+    other_practice("Berkshire Mind", payers=[Payer.COMMERCIAL])  # no Medicare
+    other_practice(
+        "Closed Door Psychiatry", payers=[Payer.MEDICARE], visit_states=["NH"], accepting_new=False
+    )
+
+    page = http(world.therapist).post(
+        url("start", client_id=world.client.public_id),
+        start_post(world, payer=Payer.MEDICARE, visit_state="NH", plan_type=PlanType.NONE),
+    )
+
+    assert page.status_code == 400
+    body = text(page)
+    assert (
+        "Where the client will be during visits: Harborlight Psychiatry can only see clients who "
+        "are in Massachusetts during visits (telehealth licensing follows where the client is)."
+    ) in body
+    assert "How the client will pay: Harborlight Psychiatry does not accept Medicare." in body
+    raw = html(page)
+    fit = raw[raw.index("data-fitting") : raw.index("</section>", raw.index("data-fitting"))]
+    assert "Cape Ann Psychiatry" in fit
+    assert "Berkshire Mind" not in fit
+    assert "Closed Door Psychiatry" not in fit
+    assert not Referral.objects.exists()
+
+
+def test_a_child_is_told_the_practice_sees_adults_next_to_the_practice():
+    world = ReferralWorld()
+    world.client.date_of_birth = timezone.localdate().replace(year=timezone.localdate().year - 15)
+    world.client.save()
+
+    page = http(world.therapist).post(
+        url("start", client_id=world.client.public_id), start_post(world)
+    )
+
+    assert page.status_code == 400
+    assert (
+        "Psychiatric practice: Harborlight Psychiatry sees adults from 18; this client is 15."
+        in text(page)
+    )
+    assert not Referral.objects.exists()
+
+
+def test_missing_choices_are_named_and_nothing_is_created():
+    world = ReferralWorld()
+
+    page = http(world.therapist).post(
+        url("start", client_id=world.client.public_id),
+        start_post(world, to_organisation="", payer=""),
+    )
+
+    assert page.status_code == 400
+    assert "Psychiatric practice: Choose the psychiatric practice." in text(page)
+    assert "How the client will pay: Choose the coverage." in text(page)
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["coordinator", "stranger_therapist"])
+def test_only_the_clients_therapist_may_start_a_referral(who):
+    world = ReferralWorld()
+    user = world.coordinator if who == "coordinator" else make_staff(Role.THERAPIST)
+
+    page = http(user).post(url("start", client_id=world.client.public_id), start_post(world))
+
+    assert page.status_code == 404
+    assert not Referral.objects.exists()
+
+
+# --- Step 2: the draft editor ----------------------------------------------------------
+
+
+def autosave(client, referral, **data):
+    return client.post(url("edit", referral_id=referral.public_id), data, HTTP_HX_REQUEST="true")
+
+
+def test_autosave_stores_the_packet_and_answers_with_the_saved_status_only():
+    world = ReferralWorld()
+    referral = world.start()
+
+    response = autosave(
+        http(world.therapist),
+        referral,
+        reasons=[ReferralReason.TREATMENT_RESISTANT],
+        symptoms_tried="Twelve weeks of CBT.",
+        diagnoses=["F41.1"],
+        safety_psychosis="on",
+        **{"med-0-name": "Sertraline", "med-0-dose": "50 mg", "med-0-kind": "psychiatric"},
+    )
+
+    assert response.status_code == 200
+    body = html(response)
+    assert "<html" not in body
+    assert re.search(r"Saved at \d\d:\d\d", body)
+    referral.refresh_from_db()
+    assert referral.reasons == ["treatment_resistant"]
+    assert referral.symptoms_tried == "Twelve weeks of CBT."
+    assert referral.diagnoses == ["F41.1"]
+    assert referral.safety_psychosis is True
+    assert referral.medications == [{"name": "Sertraline", "dose": "50 mg", "kind": "psychiatric"}]
+
+
+def test_autosave_names_a_bad_code_and_keeps_everything_else():
+    world = ReferralWorld()
+    referral = world.start()
+
+    response = autosave(
+        http(world.therapist),
+        referral,
+        diagnoses=["F41.1", "Z99.999"],
+        treatment_history="Weekly CBT since March.",
+    )
+
+    assert response.status_code == 200
+    assert "Diagnoses (ICD-10-CM): Not a billable ICD-10-CM code Tandem accepts: Z99.999." in text(
+        response
+    )
+    referral.refresh_from_db()
+    assert (referral.diagnoses, referral.treatment_history) == (
+        ["F41.1"],
+        "Weekly CBT since March.",
+    )
+
+
+def test_the_editor_page_has_every_section_and_autosaves_on_change_and_typing():
+    world = ReferralWorld()
+    referral = world.drafted()
+
+    page = http(world.therapist).get(url("edit", referral_id=referral.public_id))
+
+    assert page.status_code == 200
+    body = html(page)
+    assert 'hx-trigger="change, keyup changed delay:1s"' in body
+    assert f'hx-post="{url("edit", referral_id=referral.public_id)}"' in body
+    assert 'id="autosave-status"' in body
+    for legend in (
+        "Reasons for referral",
+        "Diagnosis and diagnostic considerations (ICD-10-CM)",
+        "Current medications, supplements and other prescriptions",
+        "Safety concerns",
+        "Substance use",
+        "Recent questionnaire scores",
+    ):
+        assert f"<legend>{legend}</legend>" in body
+    assert "F41.1</code> Generalized anxiety disorder" in body
+    assert 'value="Levothyroxine"' in body
+    assert 'name="med-1-name" value=""' in body  # one blank row to add another
+    assert "<aside" in body
+    assert "Normalise medication" in body
+
+
+def test_without_javascript_a_medication_row_is_added_then_removed():
+    world = ReferralWorld()
+    referral = world.start()
+    client = http(world.therapist)
+
+    added = client.post(
+        url("edit", referral_id=referral.public_id),
+        {
+            "med-0-name": "Vitamin D",
+            "med-0-dose": "2000 IU",
+            "med-0-kind": "supplement",
+            "action": "add_medication",
+        },
+    )
+    assert added.status_code == 302
+    assert added.url.endswith("#medications")
+    page = client.get(added.url)
+    assert 'name="med-1-name" value=""' in html(page)
+
+    client.post(
+        url("edit", referral_id=referral.public_id),
+        {
+            "med-0-name": "Vitamin D",
+            "med-0-kind": "supplement",
+            "med-1-name": "Bupropion",
+            "med-1-kind": "psychiatric",
+            "remove_medication": "0",
+        },
+    )
+    referral.refresh_from_db()
+    assert referral.medications == [{"name": "Bupropion", "dose": "", "kind": "psychiatric"}]
+
+
+def test_without_javascript_a_code_is_searched_added_and_removed():
+    world = ReferralWorld()
+    referral = world.start()
+    client = http(world.therapist)
+
+    found = client.post(
+        url("edit", referral_id=referral.public_id), {"q": "panic", "action": "search"}
+    )
+    assert found.status_code == 200
+    assert 'name="add_diagnosis" value="F41.0"' in html(found)
+
+    client.post(url("edit", referral_id=referral.public_id), {"add_diagnosis": "F41.0"})
+    referral.refresh_from_db()
+    assert referral.diagnoses == ["F41.0"]
+
+    client.post(
+        url("edit", referral_id=referral.public_id),
+        {"diagnoses": ["F41.0"], "remove_diagnosis": "F41.0"},
+    )
+    referral.refresh_from_db()
+    assert referral.diagnoses == []
+
+
+def test_icd10_search_returns_a_fragment_for_htmx_and_a_page_otherwise():
+    world = ReferralWorld()
+    client = http(world.therapist)
+
+    fragment = client.get(url("icd10") + "?q=apnea", HTTP_HX_REQUEST="true")
+    page = client.get(url("icd10") + "?q=apnea")
+
+    assert fragment.status_code == page.status_code == 200
+    assert "<html" not in html(fragment)
+    assert 'name="add_diagnosis" value="G47.33"' in html(fragment)
+    assert "Obstructive sleep apnea" in html(fragment)
+    assert "<h1>ICD-10-CM codes</h1>" in html(page)
+    assert "G47.33</code>" in html(page)
+
+
+def test_send_without_a_reason_is_refused_by_field_and_nothing_typed_is_lost():
+    world = ReferralWorld()
+    referral = world.start()
+
+    response = http(world.therapist).post(
+        url("edit", referral_id=referral.public_id),
+        {"treatment_history": "CBT since March.", "action": "send"},
+    )
+
+    assert response.status_code == 400
+    assert "Reasons for referral: Give at least one reason for the referral." in text(response)
+    referral.refresh_from_db()
+    assert (referral.status, referral.treatment_history) == (S.DRAFT, "CBT since March.")
+
+
+def test_send_opens_the_referral_once_however_often_it_is_posted():
+    world = ReferralWorld()
+    referral = world.drafted()
+    client = http(world.therapist)
+    data = {"reasons": [ReferralReason.CLIENT_REQUEST], "action": "send"}
+
+    first = client.post(url("edit", referral_id=referral.public_id), data)
+    second = client.post(url("edit", referral_id=referral.public_id), data)
+
+    assert first.status_code == second.status_code == 302
+    assert first.url == second.url == url("detail", referral_id=referral.public_id)
+    referral.refresh_from_db()
+    assert referral.status == S.SENT
+    assert ReferralEvent.objects.filter(referral=referral, to_status=S.SENT).count() == 1
+
+
+def test_the_practice_cannot_open_the_editor():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    assert (
+        http(world.coordinator).get(url("edit", referral_id=referral.public_id)).status_code == 404
+    )
+    assert (
+        http(world.coordinator)
+        .post(url("edit", referral_id=referral.public_id), {"reasons": []})
+        .status_code
+        == 404
+    )
+
+
+# --- Attachments -----------------------------------------------------------------------
+
+
+def attach(client, referral, upload, **data):
+    payload = {"file": upload, "title": "PHQ-9 history", "category": Category.QUESTIONNAIRES}
+    payload.update(data)
+    return client.post(url("add_attachment", referral_id=referral.public_id), payload)
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (
+            SimpleUploadedFile("scores.pdf", b"GIF89a", "application/pdf"),
+            "That file is not a PDF, whatever its name says.",
+        ),
+        (
+            SimpleUploadedFile("scores.docx", b"%PDF-1.4", "application/msword"),
+            "Upload a PDF file (.pdf).",
+        ),
+    ],
+)
+def test_an_attachment_that_is_not_a_pdf_is_refused(upload, message):
+    world = ReferralWorld()
+    referral = world.start()
+
+    response = attach(http(world.therapist), referral, upload)
+
+    assert response.status_code == 400
+    assert f"PDF document: {message}" in text(response)
+    assert not ReferralAttachment.objects.exists()
+
+
+def test_an_attachment_over_the_cap_is_refused(settings):
+    settings.MAX_UPLOAD_BYTES = 1024 * 1024
+    world = ReferralWorld()
+    referral = world.start()
+    big = SimpleUploadedFile("big.pdf", PDF_BYTES + b"0" * (1024 * 1024), "application/pdf")
+
+    response = attach(http(world.therapist), referral, big)
+
+    assert response.status_code == 400
+    assert "The file is larger than 1 MB; upload a smaller PDF." in text(response)
+    assert not ReferralAttachment.objects.exists()
+
+
+def test_an_attachment_reaches_the_practice_only_once_a_release_covers_its_category():
+    world = ReferralWorld()
+    referral = world.drafted()
+    therapist = http(world.therapist)
+    response = attach(
+        therapist, referral, SimpleUploadedFile("s.pdf", PDF_BYTES, "application/pdf")
+    )
+    assert response.status_code == 302
+    item = ReferralAttachment.objects.get()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.CREATE, object_id=str(item.public_id)
+    ).exists()
+    actions.send_referral(actor=world.therapist, referral=referral)
+    download = url("attachment", referral_id=referral.public_id, attachment_id=item.public_id)
+    coordinator = http(world.coordinator)
+
+    before = coordinator.get(url("detail", referral_id=referral.public_id))
+    assert "PHQ-9 history" not in html(before)
+    assert "A document — Withheld — no current release covers questionnaire results." in text(
+        before
+    )
+    assert coordinator.get(download).status_code == 404
+
+    world.release([Category.QUESTIONNAIRES])
+    after = coordinator.get(url("detail", referral_id=referral.public_id))
+    assert "PHQ-9 history" in html(after)
+    got = coordinator.get(download)
+    assert got.status_code == 200
+    assert b"".join(got.streaming_content) == PDF_BYTES
+    assert Disclosure.objects.filter(object_id=str(item.public_id)).count() == 1
+
+
+# --- Tracker and inbox -----------------------------------------------------------------
+
+
+def bulk_referrals(world, count, *, status=S.SENT, urgent=False, due_in=dt.timedelta(days=1)):
+    now = timezone.now()
+    Referral.objects.bulk_create(
+        Referral(
+            client=world.client,
+            therapist=world.therapist,
+            from_organisation=world.therapy,
+            to_organisation=world.psychiatry,
+            status=status,
+            idempotency_key=uuid.uuid4(),
+            urgent=urgent,
+            payer=Payer.COMMERCIAL,
+            plan_type=PlanType.PPO,
+            visit_state="MA",
+            service=Service.MEDICATION_MANAGEMENT,
+            sent_at=now - dt.timedelta(hours=i % 48),
+            due_at=now + due_in + dt.timedelta(minutes=i),
+        )
+        for i in range(count)
+    )
+
+
+def queries_for(client, path) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(captured)
+
+
+def test_tracker_shows_state_what_it_waits_for_and_the_decline_with_its_redirect():
+    world = ReferralWorld()
+    elsewhere = other_practice("Berkshire Mind")
+    asked = world.sent()
+    actions.transition(
+        actor=world.coordinator, referral=asked, target=S.INFO_REQUESTED, note="Any prior SSRIs?"
+    )
+    declined = world.sent()
+    actions.transition(
+        actor=world.coordinator,
+        referral=declined,
+        target=S.DECLINED,
+        decline_reason=DeclineReason.NOT_ACCEPTING,
+        note="Full until March.",
+        redirect_to=elsewhere,
+    )
+
+    page = http(world.therapist).get(url("tracker"))
+
+    assert page.status_code == 200
+    body = text(page)
+    assert "More information requested" in body
+    assert "You: answer the practice's question" in body
+    assert f"{url('detail', referral_id=asked.public_id)}#answer" in html(page)
+    assert "Declined because Not accepting new clients now — Full until March." in body
+    assert "Suggested instead Berkshire Mind" in body
+    assert "You: see the reason and the suggested next step" in body
+
+
+def test_tracker_runs_the_same_queries_with_10_and_200_referrals(django_assert_num_queries):
+    world = ReferralWorld()
+    client = http(world.therapist)
+    bulk_referrals(world, 10)
+    ten = queries_for(client, url("tracker"))
+
+    bulk_referrals(world, 190)
+    with django_assert_num_queries(ten):
+        page = client.get(url("tracker"))
+    assert page.status_code == 200
+
+
+def test_inbox_puts_urgent_first_then_by_due_time_with_time_left_and_first_names_only():
+    world = ReferralWorld()
+    later = world.sent()
+    overdue = world.sent()
+    urgent = world.sent()
+    now = timezone.now()
+    Referral.objects.filter(pk=later.pk).update(due_at=now + dt.timedelta(hours=5, minutes=30))
+    Referral.objects.filter(pk=overdue.pk).update(
+        due_at=now - dt.timedelta(days=1, hours=2, minutes=5)
+    )
+    Referral.objects.filter(pk=urgent.pk).update(
+        urgent=True, due_at=now + dt.timedelta(hours=3, minutes=30)
+    )
+
+    page = http(world.coordinator).get(url("inbox"))
+
+    body = html(page)
+    order = [m for m in re.findall(r'data-referral="([0-9a-f-]+)"', body)]
+    assert order == [str(urgent.public_id), str(overdue.public_id), str(later.public_id)]
+    assert "3 h 29 min left" in body or "3 h 30 min left" in body
+    assert "Overdue by 1 day 2 h" in body
+    assert f"Referral for {world.client.first_name}" in body
+    assert world.client.last_name not in body
+    assert 'hx-trigger="every 60s"' in body
+
+
+def test_inbox_refresh_returns_the_list_fragment_only():
+    world = ReferralWorld()
+    world.sent()
+
+    fragment = http(world.coordinator).get(url("inbox"), HTTP_HX_REQUEST="true")
+
+    assert fragment.status_code == 200
+    assert html(fragment).lstrip().startswith('<div id="inbox-list"')
+    assert "<html" not in html(fragment)
+
+
+def test_inbox_runs_the_same_queries_with_10_and_1000_referrals(django_assert_num_queries):
+    world = ReferralWorld()
+    client = http(world.coordinator)
+    bulk_referrals(world, 10)
+    ten = queries_for(client, url("inbox"))
+
+    bulk_referrals(world, 990)
+    with django_assert_num_queries(ten):
+        page = client.get(url("inbox"))
+    assert "1000 open referrals." in html(page)
+
+
+def test_the_inbox_is_for_practice_staff_and_the_tracker_for_therapists():
+    world = ReferralWorld()
+
+    assert http(world.therapist).get(url("inbox")).status_code == 404
+    assert http(world.coordinator).get(url("tracker")).status_code == 404
+    assert http(world.prescriber).get(url("inbox")).status_code == 200
+    assert http(world.admin).get(url("inbox")).status_code == 200
+
+
+# --- Detail and moves ------------------------------------------------------------------
+
+
+def move(client, referral, target, version=None, **fields):
+    data = {"target": target, f"{target}-expected_version": version or referral.version}
+    data.update({f"{target}-{k}": v for k, v in fields.items()})
+    return client.post(url("move", referral_id=referral.public_id), data)
+
+
+def test_the_practice_sees_who_and_how_to_reach_them_and_only_the_released_sections():
+    world = ReferralWorld()
+    referral = world.sent()
+    coordinator = http(world.coordinator)
+
+    before = coordinator.get(url("detail", referral_id=referral.public_id))
+    assert before.status_code == 200
+    body = html(before)
+    assert world.therapist.email in body
+    assert f"<dd data-client>{world.client.first_name}</dd>" in body
+    assert world.client.last_name not in body
+    assert "F41.1" not in body
+    assert "Levothyroxine" not in body
+    assert len(re.findall(r"data-withheld=", body)) == 8
+
+    world.release([Category.DIAGNOSIS, Category.MEDICATIONS])
+    after = html(coordinator.get(url("detail", referral_id=referral.public_id)))
+    assert "F41.1</code> Generalized anxiety disorder" in after
+    assert "Levothyroxine, 50 mcg daily" in after
+    assert "Hypothyroidism, treated." not in after
+    assert sorted(re.findall(r'data-withheld="(\w+)"', after)) == sorted(
+        [
+            "treatment_history",
+            "treatment_history",
+            "safety",
+            "substance_use",
+            "medical_history",
+            "questionnaires",
+        ]
+    )
+    assert set(Disclosure.objects.values_list("category", flat=True)) == {
+        "diagnosis",
+        "medications",
+    }
+
+
+def test_acknowledging_moves_the_referral_and_says_so():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    coordinator = http(world.coordinator)
+
+    response = move(coordinator, referral, S.RECEIVED)
+
+    assert response.status_code == 302
+    page = coordinator.get(response.url)
+    assert "Done. The referral is back with the practice." in html(page)
+    assert "Practice: accept or decline" in html(page)
+    referral.refresh_from_db()
+    assert referral.status == S.RECEIVED
+
+
+def test_a_stale_page_keeps_the_typed_question_and_explains(django_assert_num_queries):
+    world = ReferralWorld()
+    referral = world.sent()
+    seen_version = referral.version
+    second = make_staff(Role.COORDINATOR, world.psychiatry)
+    actions.transition(actor=second, referral=referral, target=S.RECEIVED)
+
+    response = move(
+        http(world.coordinator),
+        referral,
+        S.INFO_REQUESTED,
+        version=seen_version,
+        note="Has the client tried an SSRI before?",
+    )
+
+    assert response.status_code == 409
+    body = html(response)
+    assert "Someone else updated this referral a moment ago (it is now received)." in body
+    assert "Has the client tried an SSRI before?</textarea>" in body
+    current = Referral.objects.get(pk=referral.pk)
+    assert f'name="info_requested-expected_version" value="{current.version}"' in body
+    assert current.status == S.RECEIVED
+
+
+def test_a_decline_without_a_reason_names_the_field_and_keeps_the_note():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    response = move(http(world.coordinator), referral, S.DECLINED, note="We are full.")
+
+    assert response.status_code == 400
+    assert "Give the reason for declining, so the therapist can act on it." in html(response)
+    assert "We are full.</textarea>" in html(response)
+    referral.refresh_from_db()
+    assert referral.status == S.SENT
+
+
+def test_a_move_the_loop_does_not_allow_is_refused_with_a_clear_message():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    response = move(http(world.coordinator), referral, S.CLOSED)
+
+    assert response.status_code == 400
+    assert "A referral that is sent cannot become closed." in html(response)
+    referral.refresh_from_db()
+    assert referral.status == S.SENT
+
+
+def test_a_closed_referral_cannot_move_again():
+    world = ReferralWorld()
+    referral = world.sent()
+    for target in (
+        S.RECEIVED,
+        S.ACCEPTED,
+        S.SCHEDULED,
+        S.FIRST_VISIT_DONE,
+        S.CONSULT_NOTE_SENT,
+        S.CLOSED,
+    ):
+        referral = actions.transition(actor=world.coordinator, referral=referral, target=target)
+
+    response = move(http(world.therapist), referral, S.CANCELLED)
+
+    assert response.status_code == 400
+    assert "A referral that is closed can no longer be cancelled." in html(response)
+
+
+def test_the_therapist_answers_the_practices_question():
+    world = ReferralWorld()
+    referral = world.sent()
+    referral = actions.transition(
+        actor=world.coordinator, referral=referral, target=S.INFO_REQUESTED, note="Prior SSRIs?"
+    )
+    therapist = http(world.therapist)
+    page = therapist.get(url("detail", referral_id=referral.public_id))
+    assert 'id="answer"' in html(page)
+    assert "Prior SSRIs?" in html(page)
+
+    response = move(therapist, referral, S.RECEIVED, note="Sertraline 2019, stopped for nausea.")
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.info_response) == (
+        S.RECEIVED,
+        "Sertraline 2019, stopped for nausea.",
+    )
+    coordinator_view = html(
+        http(world.coordinator).get(url("detail", referral_id=referral.public_id))
+    )
+    assert "Sertraline 2019, stopped for nausea." in coordinator_view
+
+
+def test_accepting_assigns_the_chosen_prescriber():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    response = move(
+        http(world.coordinator), referral, S.ACCEPTED, assigned_prescriber=world.prescriber.pk
+    )
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.assigned_prescriber) == (S.ACCEPTED, world.prescriber)
+
+
+def test_each_side_is_offered_only_its_own_moves():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    therapist_page = html(http(world.therapist).get(url("detail", referral_id=referral.public_id)))
+    practice_page = html(http(world.coordinator).get(url("detail", referral_id=referral.public_id)))
+
+    assert re.findall(r'data-move="(\w+)"', therapist_page) == ["cancelled"]
+    assert re.findall(r'data-move="(\w+)"', practice_page) == [
+        "received",
+        "accepted",
+        "declined",
+        "info_requested",
+    ]
+
+
+def test_someone_outside_the_referral_gets_not_found_and_nothing_changes():
+    world = ReferralWorld()
+    referral = world.sent()
+    outsider = make_staff(Role.COORDINATOR)
+
+    assert http(outsider).get(url("detail", referral_id=referral.public_id)).status_code == 404
+    assert move(http(outsider), referral, S.RECEIVED).status_code == 404
+    referral.refresh_from_db()
+    assert referral.status == S.SENT
