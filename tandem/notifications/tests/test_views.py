@@ -28,10 +28,10 @@ def items(page: str) -> list[str]:
 
 
 def test_lists_the_users_notifications_newest_first_with_fixed_texts_and_links():
-    user = UserFactory()
+    user = UserFactory.create()
     notify([user], NotificationKind.RELEASE_TO_SIGN, "/consent/releases/")
     notify([user], NotificationKind.RELEASE_REVOKED, "/consent/releases/")
-    notify([UserFactory()], NotificationKind.RELEASE_SIGNED, "/elsewhere/")
+    notify([UserFactory.create()], NotificationKind.RELEASE_SIGNED, "/elsewhere/")
 
     response = http(user).get(reverse("notifications:list"))
 
@@ -48,7 +48,7 @@ def test_lists_the_users_notifications_newest_first_with_fixed_texts_and_links()
 
 
 def test_opening_the_page_marks_the_notifications_read():
-    user = UserFactory()
+    user = UserFactory.create()
     notify([user], NotificationKind.RELEASE_TO_SIGN, "/consent/releases/")
     browser = http(user)
 
@@ -61,10 +61,10 @@ def test_opening_the_page_marks_the_notifications_read():
 
 
 def test_the_navigation_badge_counts_unread_notifications():
-    user = UserFactory()
+    user = UserFactory.create()
     notify([user], NotificationKind.RELEASE_TO_SIGN, "/a/")
     notify([user], NotificationKind.RELEASE_SIGNED, "/b/")
-    notify([UserFactory()], NotificationKind.RELEASE_SIGNED, "/c/")
+    notify([UserFactory.create()], NotificationKind.RELEASE_SIGNED, "/c/")
     browser = http(user)
 
     before = browser.get(reverse("notifications:unread")).content.decode()
@@ -93,7 +93,7 @@ def test_signed_out_visitors_are_sent_to_sign_in():
 
 @pytest.mark.parametrize("n", [2, 40])
 def test_the_page_costs_a_constant_number_of_queries(n, django_assert_num_queries):
-    user = UserFactory()
+    user = UserFactory.create()
     for i in range(n):
         notify([user], NotificationKind.GENERAL, f"/item/{i}/")
     browser = http(user)
