@@ -11,5 +11,6 @@ urlpatterns = [
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),
     path("notifications/", include("tandem.notifications.urls")),
+    path("api/v1/", include("tandem.measures.api_urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -41,7 +41,12 @@ REGISTRY: dict[str, Factory] = {}
 
 #: Path arguments that identify nothing a user could be refused: name → (why, a value to
 #: put in the URL), e.g. ``"tab": ("a section of the page", "history")``.
-NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {}
+NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {
+    "instrument_code": (
+        "an instrument code in the public, stateless scoring API (no object, no PHI)",
+        "phq-9",
+    ),
+}
 
 
 def registers(kwarg: str) -> Callable[[Factory], Factory]:
