@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -250,9 +250,7 @@ def add_attachment(request: HttpRequest, referral_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(
-    request: HttpRequest, referral_id: str, attachment_id: str
-) -> HttpResponse | FileResponse:
+def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> HttpResponse:
     """Download an attachment the viewer may see (the practice: only what a release covers)."""
     referral = referral_for(request.user, referral_id)
     side = side_of(request.user, referral)
@@ -274,7 +272,8 @@ def attachment(
         organisation=referral.to_organisation,
         actor_role=side,
     )
-    response = FileResponse(found.file.open("rb"), content_type="application/pdf")
+    with found.file.open("rb") as handle:
+        response = HttpResponse(handle.read(), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{found.public_id}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
@@ -424,7 +423,12 @@ def move(request: HttpRequest, referral_id: str) -> HttpResponse:
     referral = referral_for(request.user, referral_id, Action.CHANGE)
     target = request.POST.get("target", "")
     if target not in selectors.MOVABLE:
-        raise Http404("Not found.")
+        return _detail(
+            request,
+            referral_for(request.user, referral_id),
+            problem="Choose one of the actions on this page.",
+            status=400,
+        )
     form = _move_form(request.POST, referral, target)
     problem, status = "", 400
     if form.is_valid():

@@ -162,3 +162,28 @@ def _referral(built: dict[str, Target]) -> Target:
         insider_without_mfa=without_mfa,  # the receiving practice's coordinator, no second factor
         objects={"referral": referral, "client": world.client},
     )
+
+
+@registers("attachment_id")
+def _referral_attachment(built: dict[str, Target]) -> Target:
+    from django.core.files.base import ContentFile
+
+    from tandem.consent.categories import Category
+    from tandem.referrals.models import ReferralAttachment
+
+    referral_target = built["referral_id"]
+    attachment = ReferralAttachment(
+        referral=referral_target.objects["referral"],
+        title="Qztitlecanary",
+        category=Category.QUESTIONNAIRES,
+        size=9,
+    )
+    attachment.file.save("canary.pdf", ContentFile(b"%PDF-1.4\n"), save=False)
+    attachment.save()
+    return Target(
+        value=attachment.public_id,
+        secrets=[*referral_target.secrets, "Qztitlecanary"],
+        allowed=referral_target.allowed,  # the referring therapist downloads their own document
+        insider_without_mfa=referral_target.insider_without_mfa,
+        objects={**referral_target.objects, "attachment": attachment},
+    )

@@ -463,7 +463,7 @@ def test_an_attachment_reaches_the_practice_only_once_a_release_covers_its_categ
     assert "PHQ-9 history" in html(after)
     got = coordinator.get(download)
     assert got.status_code == 200
-    assert b"".join(got.streaming_content) == PDF_BYTES
+    assert got.content == PDF_BYTES
     assert Disclosure.objects.filter(object_id=str(item.public_id)).count() == 1
 
 
