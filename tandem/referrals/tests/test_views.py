@@ -789,3 +789,37 @@ def test_someone_outside_the_referral_gets_not_found_and_nothing_changes():
     assert move(http(outsider), referral, S.RECEIVED).status_code == 404
     referral.refresh_from_db()
     assert referral.status == S.SENT
+
+
+def test_the_therapist_cancels_and_the_practice_sees_it_is_no_longer_open():
+    world = ReferralWorld()
+    referral = world.sent()
+    therapist = http(world.therapist)
+
+    response = move(therapist, referral, S.CANCELLED, note="Client chose another practice.")
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == S.CANCELLED
+    inbox = html(http(world.coordinator).get(url("inbox")))
+    assert str(referral.public_id) not in inbox
+    assert "No open referrals." in inbox
+
+
+def test_autosave_after_sending_says_the_packet_is_no_longer_editable_and_changes_nothing():
+    world = ReferralWorld()
+    referral = world.sent()
+
+    response = autosave(http(world.therapist), referral, treatment_history="Changed after sending.")
+
+    assert response.status_code == 200
+    assert "This referral has been sent; its packet can no longer be edited." in text(response)
+    referral.refresh_from_db()
+    assert referral.treatment_history == "CBT with interoceptive exposure since spring."
+
+
+def test_code_search_is_for_clinicians_and_staff_only():
+    world = ReferralWorld()
+
+    assert http(world.client_user).get(url("icd10") + "?q=panic").status_code == 404
+    assert http().get(url("icd10") + "?q=panic").status_code == 302
