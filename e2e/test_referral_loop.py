@@ -129,7 +129,7 @@ def test_the_whole_loop_from_both_sides(
     check_page(therapist, phone=False)
 
     # Then the coordinator sees it in the inbox, first name only
-    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)  # type: ignore[arg-type]
+    context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
     coordinator = context.new_page()
     signed_in(coordinator, world.coordinator.email, "/referrals/inbox/", live_server.url)
     card = coordinator.locator(f'[data-referral="{referral.public_id}"]')

@@ -14,7 +14,7 @@ urlpatterns = [
     path("<uuid:referral_id>/move/", views.move, name="move"),
     path("<uuid:referral_id>/attachments/", views.add_attachment, name="add_attachment"),
     path(
-        "<uuid:referral_id>/attachments/<uuid:attachment_id>/",
+        "<uuid:referral_id>/attachments/<uuid:document_id>/",
         views.attachment,
         name="attachment",
     ),

@@ -250,7 +250,7 @@ def add_attachment(request: HttpRequest, referral_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> HttpResponse:
+def attachment(request: HttpRequest, referral_id: str, document_id: str) -> HttpResponse:
     """Download an attachment the viewer may see (the practice: only what a release covers)."""
     referral = referral_for(request.user, referral_id)
     side = side_of(request.user, referral)
@@ -258,7 +258,7 @@ def attachment(request: HttpRequest, referral_id: str, attachment_id: str) -> Ht
         (
             v.attachment
             for v in selectors.attachments(request.user, referral, side)
-            if v.shown and str(v.attachment.public_id) == str(attachment_id)
+            if v.shown and str(v.attachment.public_id) == str(document_id)
         ),
         None,
     )

@@ -164,7 +164,7 @@ def _referral(built: dict[str, Target]) -> Target:
     )
 
 
-@registers("attachment_id")
+@registers("document_id")
 def _referral_attachment(built: dict[str, Target]) -> Target:
     from django.core.files.base import ContentFile
 

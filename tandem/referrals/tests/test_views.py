@@ -448,7 +448,7 @@ def test_an_attachment_reaches_the_practice_only_once_a_release_covers_its_categ
         action=AuditAction.CREATE, object_id=str(item.public_id)
     ).exists()
     actions.send_referral(actor=world.therapist, referral=referral)
-    download = url("attachment", referral_id=referral.public_id, attachment_id=item.public_id)
+    download = url("attachment", referral_id=referral.public_id, document_id=item.public_id)
     coordinator = http(world.coordinator)
 
     before = coordinator.get(url("detail", referral_id=referral.public_id))
