@@ -324,11 +324,13 @@ def test_seed_demo_command_reports_then_says_up_to_date_and_audit_chain_verifies
     assert first.getvalue().startswith("Demo world ready: 7 organisations created, 17 users")
     assert second.getvalue() == "Demo world already up to date.\n"
     assert "Audit chain intact" in verified.getvalue()
-    # The seed records what the real actions would: roles granted, TOTP added, clients created.
+    # The seed records what the real actions would: roles granted, TOTP added, clients created,
+    # and (from the apps' own demo steps) releases signed and referrals moved along the loop.
     assert set(AuditEvent.objects.values_list("action", flat=True)) == {
         "permission_granted",
         "mfa_added",
         "create",
+        "update",
     }
     assert AuditEvent.objects.filter(action="create", object_type="clients.client").count() == 40
 

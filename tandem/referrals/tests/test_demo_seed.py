@@ -1,0 +1,245 @@
+"""The demo's referrals, releases and practice policies: a real Monday in both inboxes."""
+
+import datetime as dt
+import hashlib
+import time
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.audit.models import AuditEvent
+from tandem.clients.models import CareTeamMember, Client
+from tandem.consent.actions import render_release_text
+from tandem.consent.models import Release, ReleaseStatus
+from tandem.core import demo
+from tandem.notifications.models import Notification, NotificationKind
+from tandem.organisations.models import Organisation
+from tandem.referrals import selectors
+from tandem.referrals.models import PracticePolicy, Referral, ReferralEvent
+from tandem.referrals.models import ReferralStatus as S
+
+pytestmark = pytest.mark.django_db
+
+COORDINATOR = "priya.raman@demo.tandem.test"
+THERAPIST = "maya.brennan@demo.tandem.test"
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "referrals": Referral.objects.count(),
+        "events": ReferralEvent.objects.count(),
+        "releases": Release.objects.count(),
+        "policies": PracticePolicy.objects.count(),
+        "notifications": Notification.objects.count(),
+        "care team": CareTeamMember.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+def test_every_state_of_the_loop_is_in_the_demo_with_overdue_and_urgent_referrals():
+    demo.seed_demo()
+    now = timezone.now()
+
+    assert set(Referral.objects.values_list("status", flat=True)) == set(S.values)
+    overdue = Referral.objects.filter(status=S.SENT, due_at__lt=now, overdue_level__gte=1)
+    assert overdue.count() >= 2
+    assert set(overdue.values_list("overdue_level", flat=True)) >= {2}
+    urgent = Referral.objects.get(urgent=True)
+    assert urgent.status == S.SENT
+    assert urgent.due_at == urgent.sent_at + dt.timedelta(hours=4)
+    assert urgent.due_at > now
+    declined = Referral.objects.get(status=S.DECLINED)
+    assert declined.decline_reason == "out_of_scope"
+    assert declined.redirect_to == Organisation.objects.get(
+        name="Quinsigamond Behavioral Health Group"
+    )
+    assert Referral.objects.filter(status=S.DRAFT, sent_at__isnull=True).count() == 1
+
+
+def test_referrals_are_spread_over_recent_weeks_with_events_in_order():
+    demo.seed_demo()
+    now = timezone.now()
+
+    sent_times = [t for t in Referral.objects.values_list("sent_at", flat=True) if t is not None]
+    oldest, newest = min(sent_times), max(sent_times)
+    assert dt.timedelta(weeks=4) < now - oldest < dt.timedelta(weeks=8)
+    assert now - newest < dt.timedelta(hours=3)
+    for referral in Referral.objects.prefetch_related("events"):
+        times = [e.at for e in referral.events.all()]
+        assert times == sorted(times)
+        assert times[-1] <= now
+        assert referral.created_at == times[0]
+        assert [e.to_status for e in referral.events.all()][-1] == referral.status
+        if referral.sent_at is not None:
+            assert referral.events.all()[1].at == referral.sent_at
+
+
+def test_the_clock_was_replayed_at_the_backdated_times():
+    demo.seed_demo()
+    now = timezone.now()
+
+    for referral in Referral.objects.filter(status=S.SENT, urgent=False):
+        calendar = referral.to_organisation.referral_policy.calendar()
+        target = referral.to_organisation.referral_policy.response_target_days
+        assert referral.due_at == calendar.due(referral.sent_at, target)
+        escalate_at = calendar.close_of(
+            calendar.next_business_day(calendar.local(referral.due_at).date())
+        )
+        expected = 0 if referral.due_at > now else 1 if escalate_at > now else 2
+        assert referral.overdue_level == expected
+    told = Notification.objects.filter(kind=NotificationKind.REFERRAL_OVERDUE)
+    assert told.exists()
+    assert all(n.created_at < now for n in told)
+
+
+def test_answered_referrals_record_when_the_practice_first_responded():
+    demo.seed_demo()
+
+    for referral in Referral.objects.exclude(status__in=[S.DRAFT, S.SENT]).prefetch_related(
+        "events"
+    ):
+        practice_events = [e for e in referral.events.all() if e.actor_id != referral.therapist_id]
+        assert referral.responded_at == practice_events[0].at
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2027, 4, 19, 10, 0, tzinfo=dt.UTC),  # Patriots' Day, 6 a.m. in Boston
+        dt.datetime(2027, 4, 24, 18, 0, tzinfo=dt.UTC),  # a Saturday afternoon
+        dt.datetime(2026, 11, 30, 13, 30, tzinfo=dt.UTC),  # a Monday morning
+        dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC),  # a Tuesday evening
+    ],
+)
+def test_the_demo_tells_the_same_story_whenever_it_is_seeded(moment):
+    with time_machine.travel(moment, tick=False):
+        demo.seed_demo()
+
+        assert set(Referral.objects.values_list("status", flat=True)) == set(S.values)
+        assert Referral.objects.filter(status=S.SENT, overdue_level__gte=1).exists()
+        assert Referral.objects.filter(urgent=True).count() == 1
+        assert not ReferralEvent.objects.filter(at__gt=moment).exists()
+
+
+def test_inbox_has_the_urgent_referral_first_then_by_due_time():
+    demo.seed_demo()
+    coordinator = User.objects.get(email=COORDINATOR)
+
+    inbox = list(selectors.inbox(coordinator))
+
+    assert inbox[0].urgent
+    dues = [r.due_at for r in inbox[1:] if r.due_at is not None]
+    assert dues == sorted(dues)
+    assert {r.to_organisation.name for r in inbox} == {"Harborlight Psychiatry"}
+    assert {r.status for r in inbox} >= {S.SENT, S.RECEIVED, S.INFO_REQUESTED, S.ACCEPTED}
+
+
+def test_the_practice_sees_a_released_packet_but_not_the_one_waiting_for_signature():
+    demo.seed_demo()
+    coordinator = User.objects.get(email=COORDINATOR)
+    jordan = Client.objects.get(first_name="Jordan", last_name="Ellery")
+    waiting = Referral.objects.get(client=jordan)
+    released = Referral.objects.get(
+        to_organisation=waiting.to_organisation,
+        status=S.ACCEPTED,
+        client__releases__status=ReleaseStatus.SIGNED,
+    )
+
+    withheld = {s.key: s.shown for s in selectors.packet(coordinator, waiting, "practice")}
+    shown = {s.key: s.shown for s in selectors.packet(coordinator, released, "practice")}
+
+    assert waiting.status == S.RECEIVED
+    assert not any(withheld.values())
+    assert shown["diagnoses"]
+    assert shown["medications"]
+    assert shown["safety"]
+    assert not shown["substance_use"]  # the demo releases leave substance use out
+
+
+def test_practice_policies_follow_the_article_and_the_worcester_group():
+    demo.seed_demo()
+
+    harborlight = PracticePolicy.objects.get(organisation__name="Harborlight Psychiatry")
+    worcester = PracticePolicy.objects.get(
+        organisation__name="Quinsigamond Behavioral Health Group"
+    )
+    assert (harborlight.min_age, harborlight.max_age) == (18, 64)
+    assert harborlight.visit_states == ["MA"]
+    assert harborlight.payers == ["commercial", "self_pay"]
+    assert harborlight.plan_types == ["PPO", "EPO"]
+    assert (harborlight.response_target_days, harborlight.access_target_weeks) == (1, 4)
+    assert (worcester.min_age, worcester.max_age) == (18, 75)
+    assert worcester.payers == ["commercial", "self_pay", "medicare"]
+    assert worcester.response_target_days == 2
+
+
+def test_releases_for_about_half_the_prescriber_clients_with_frozen_text():
+    demo.seed_demo()
+    today = timezone.localdate()
+    with_prescriber = Client.objects.filter(care_team__role="prescriber").distinct()
+
+    signed_ever = Release.objects.exclude(signed_at=None)
+    assert 8 <= signed_ever.count() <= with_prescriber.count() * 0.6
+    assert signed_ever.filter(status=ReleaseStatus.REVOKED).count() == 1
+    soon = signed_ever.filter(
+        status=ReleaseStatus.SIGNED, expires_on__lte=today + dt.timedelta(days=30)
+    )
+    assert soon.count() == 2
+    later = signed_ever.exclude(pk__in=soon).values_list("expires_on", flat=True)
+    assert all(today + dt.timedelta(days=182) <= d <= today + dt.timedelta(days=366) for d in later)
+    for release in signed_ever:
+        assert release.categories == [
+            "diagnosis",
+            "treatment_history",
+            "medications",
+            "safety",
+            "medical_history",
+            "questionnaires",
+        ]
+        assert release.two_way
+        assert release.purpose in ("referral", "treatment_coordination")
+        assert release.signed_text == render_release_text(release)
+        assert (
+            release.signed_text_sha256 == hashlib.sha256(release.signed_text.encode()).hexdigest()
+        )
+        assert list(release.history.values_list("to_status", flat=True))[:2] == ["draft", "signed"]
+    jordan = Release.objects.get(client__first_name="Jordan", client__last_name="Ellery")
+    assert jordan.status == ReleaseStatus.DRAFT
+    assert (
+        Notification.objects.get(
+            recipient=jordan.client.user, kind=NotificationKind.RELEASE_TO_SIGN
+        ).read_at
+        is None
+    )
+
+
+def test_referral_seed_leaves_the_care_teams_as_the_core_seed_made_them():
+    demo.seed_demo()
+
+    # 40 primary therapists, and a prescriber and a coordinator for 21 clients
+    assert CareTeamMember.objects.count() == 40 + 21 * 2
+    therapist = User.objects.get(email=THERAPIST)
+    assert Client.objects.filter(care_team__user=therapist).count() == 5
+
+
+def test_a_second_run_adds_nothing_and_the_audit_chain_verifies():
+    started = time.monotonic()
+    demo.seed_demo()
+    before = _counts()
+
+    world = demo.seed_demo()
+    elapsed = time.monotonic() - started
+    verified = StringIO()
+    call_command("verify_audit", stdout=verified)
+
+    assert world.created == {}
+    assert world.changed == {}
+    assert _counts() == before
+    assert before["referrals"] == 20
+    assert before["policies"] == 2
+    assert "Audit chain intact" in verified.getvalue()
+    assert elapsed < 10
