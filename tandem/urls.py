@@ -11,6 +11,7 @@ urlpatterns = [
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),
     path("notifications/", include("tandem.notifications.urls")),
+    path("care/", include("tandem.care.urls")),
     path("api/v1/", include("tandem.measures.api_urls")),
     path("django-admin/", admin.site.urls),
 ]

@@ -15,6 +15,17 @@ class NotificationKind(models.TextChoices):
     REFERRAL_UPDATE = "referral_update", "You have a new referral update"
     REFERRAL_OVERDUE = "referral_overdue", "A referral is past its response target"
     REFERRAL_URGENT = "referral_urgent", "An urgent referral needs a response within hours"
+    CONSULT_NOTE = "consult_note", "A consultation note is ready for you"
+    CONSULT_NOTE_HELD = "consult_note_held", "A consultation note could not be delivered"
+    MEDICATION_UPDATE = "medication_update", "A client's medication was updated"
+    CHECKIN_REQUEST = "checkin_request", "A progress check-in is requested"
+    CHECKIN_OVERDUE = "checkin_overdue", "A progress check-in is overdue"
+    CHECKIN_ANSWERED = "checkin_answered", "A progress update arrived"
+    CARE_MESSAGE = "care_message", "You have a new secure message"
+    SAFETY_ALERT = "safety_alert", "A safety alert needs your acknowledgement now"
+    SAFETY_ESCALATION = "safety_escalation", "An unacknowledged safety alert was escalated to you"
+    ON_CALL_GAP = "on_call_gap", "The on-call rota has a gap"
+    VISIT_DUE = "visit_due", "A follow-up visit is due and not booked"
     GENERAL = "general", "You have a new update"
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tandem.referrals",
     "tandem.measures",
     "tandem.scheduling",
+    "tandem.care",
 ]
 
 MIDDLEWARE = [

@@ -70,12 +70,16 @@ def _client(built: dict[str, Target]) -> Target:
     add_to_care_team(client, therapist, Role.THERAPIST, primary=True)
     without_mfa = make_staff(Role.PRESCRIBER, mfa=False)
     add_to_care_team(client, without_mfa, Role.PRESCRIBER)
+    # Only the client's prescriber writes the consultation note.
+    prescriber = make_staff(Role.PRESCRIBER)
+    add_to_care_team(client, prescriber, Role.PRESCRIBER)
     return Target(
         value=client.public_id,
         secrets=["Qzfirstcanary", "Qzlastcanary", "qzmailcanary@example.test"],
         allowed=therapist,
         insider_without_mfa=without_mfa,
         objects={"client": client},
+        allowed_by_route={"care:note_new": prescriber},
     )
 
 
@@ -186,4 +190,122 @@ def _referral_attachment(built: dict[str, Target]) -> Target:
         allowed=referral_target.allowed,  # the referring therapist downloads their own document
         insider_without_mfa=referral_target.insider_without_mfa,
         objects={**referral_target.objects, "attachment": attachment},
+    )
+
+
+def _care_world() -> Any:
+    """Return a care team (therapist, prescriber, release) around a canary client."""
+    from tandem.care.tests.factories import CareWorld
+    from tandem.clients.models import Client
+
+    world = CareWorld()
+    Client.objects.filter(pk=world.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary", email="qzmailcanary@example.test"
+    )
+    world.client.refresh_from_db()
+    return world
+
+
+def _care_insider(world: Any) -> Any:
+    from tandem.core.tests.factories import add_to_care_team, make_staff
+
+    without_mfa = make_staff(Role.PRESCRIBER, world.psychiatry, mfa=False)
+    add_to_care_team(world.client, without_mfa, Role.PRESCRIBER)
+    return without_mfa
+
+
+@registers("note_id")
+def _consult_note(built: dict[str, Target]) -> Target:
+    from tandem.care import actions
+
+    world = _care_world()
+    note = world.draft_note(formulation="Qzformulationcanary")
+    actions.sign_and_send(actor=world.prescriber, note=note)
+    return Target(
+        value=note.public_id,
+        secrets=["Qzformulationcanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.prescriber,  # the author; the therapist reads it too
+        insider_without_mfa=_care_insider(world),
+        objects={"note": note, "client": world.client},
+    )
+
+
+@registers("checkin_id")
+def _checkin(built: dict[str, Target]) -> Target:
+    from tandem.care import actions
+
+    world = _care_world()
+    checkin, _ = actions.send_progress_update(
+        actor=world.therapist,
+        client=world.client,
+        data={"change": "better", "functioning": "Qzfunctioningcanary", "engagement": "full"},
+    )
+    return Target(
+        value=checkin.public_id,
+        secrets=["Qzfunctioningcanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.therapist,
+        insider_without_mfa=_care_insider(world),
+        objects={"checkin": checkin, "client": world.client},
+    )
+
+
+def _thread_world() -> tuple[Any, Any]:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tandem.care import actions
+
+    world = _care_world()
+    thread, _ = actions.start_thread(
+        actor=world.therapist,
+        client=world.client,
+        subject="Qzsubjectcanary",
+        body="Qzbodycanary",
+        uploads=[
+            SimpleUploadedFile(
+                "labs.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
+            )
+        ],
+    )
+    return world, thread
+
+
+@registers("thread_id")
+def _thread(built: dict[str, Target]) -> Target:
+    world, thread = _thread_world()
+    return Target(
+        value=thread.public_id,
+        secrets=["Qzsubjectcanary", "Qzbodycanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.therapist,
+        insider_without_mfa=_care_insider(world),
+        objects={"thread": thread, "client": world.client},
+    )
+
+
+@registers("attachment_id")
+def _message_attachment(built: dict[str, Target]) -> Target:
+    world, thread = _thread_world()
+    attachment = thread.messages.get().attachments.get()
+    return Target(
+        value=attachment.public_id,
+        secrets=["Qzsubjectcanary", "Qzbodycanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.prescriber,  # the recipient downloads it
+        insider_without_mfa=_care_insider(world),
+        objects={"attachment": attachment, "client": world.client},
+    )
+
+
+@registers("alert_id")
+def _safety_alert(built: dict[str, Target]) -> Target:
+    from tandem.care import crisis
+
+    world = _care_world()
+    alert = crisis.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Qzsummarycanary", "Qzstepscanary"
+    )
+    return Target(
+        value=alert.public_id,
+        secrets=["Qzsummarycanary", "Qzstepscanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.therapist,
+        insider_without_mfa=_care_insider(world),
+        objects={"alert": alert, "client": world.client},
     )

@@ -1,0 +1,521 @@
+"""Crisis coordination: safety alerts that must be acknowledged, escalation, the rota, the plan.
+
+Legal basis. That an alert exists — a client on this care team may be at risk,
+acknowledge now — always reaches the care team and the paged practice's
+on-call prescriber: HIPAA permits a disclosure believed in good faith necessary
+to prevent or lessen a serious and imminent threat to a person's health or
+safety, to someone reasonably able to prevent or lessen it (45 CFR
+164.512(j)(1)(i)). The *details* (what happened, steps taken) follow the
+client's consent under the SAFETY category, unless the raising practice's
+``CareSettings.share_safety_details_without_release`` says otherwise; then each
+such disclosure is recorded in the accounting with basis ``serious_threat``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.care.access import CLINICIAN_ROLES, seat
+from tandem.care.actions import StaleError, _later
+from tandem.care.models import (
+    SAFETY_PLAN_SECTIONS,
+    AlertLevel,
+    AlertSource,
+    AlertStatus,
+    CareSettings,
+    HospitalisationOutcome,
+    OnCallShift,
+    SafetyAlert,
+    SafetyAlertEvent,
+    SafetyPlan,
+)
+from tandem.care.sharing import PURPOSE, calendar_of, team
+from tandem.clients.models import CareTeamMember, Client
+from tandem.consent import actions as consent_actions
+from tandem.consent.categories import Category
+from tandem.consent.decision import Party
+from tandem.consent.models import Disclosure
+from tandem.core.roles import Role
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+from tandem.organisations.models import Membership, Organisation, OrganisationKind
+
+SERIOUS_THREAT_BASIS = "serious_threat_164_512j"
+#: How far ahead a gap in the on-call rota is reported to the practice admin.
+ROTA_LOOKAHEAD = dt.timedelta(days=7)
+
+
+def _link(alert: SafetyAlert) -> str:
+    return reverse("care:alert", kwargs={"alert_id": alert.public_id})
+
+
+def care_settings(organisation: Organisation) -> CareSettings:
+    """Return the practice's care settings (the defaults when it never changed them)."""
+    found = CareSettings.objects.filter(organisation=organisation).first()
+    return found or CareSettings(organisation=organisation)
+
+
+def in_business_hours(organisation: Organisation, moment: dt.datetime) -> bool:
+    """Return whether ``moment`` falls in the practice's business hours, on a business day."""
+    calendar = calendar_of(organisation)
+    local = calendar.local(moment)
+    return (
+        calendar.is_business_day(local.date()) and calendar.opens <= local.time() < calendar.closes
+    )
+
+
+def ack_window(organisation: Organisation, moment: dt.datetime) -> dt.timedelta:
+    """Return how long the practice has to acknowledge an alert raised at ``moment``."""
+    cs = care_settings(organisation)
+    minutes = (
+        cs.ack_minutes_business
+        if in_business_hours(organisation, moment)
+        else cs.ack_minutes_after_hours
+    )
+    return dt.timedelta(minutes=minutes)
+
+
+def on_call_now(organisation: Organisation, moment: dt.datetime) -> list[User]:
+    """Return who is on call at ``moment``, in rota order; else the practice's on-call prescribers."""
+    shifts = (
+        OnCallShift.objects.filter(
+            organisation=organisation,
+            starts_at__lte=moment,
+            ends_at__gt=moment,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("order", "pk")
+    )
+    people = list(dict.fromkeys(s.user for s in shifts))
+    if people:
+        return people
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation=organisation, role=Role.PRESCRIBER, is_on_call=True, is_active=True
+        ).select_related("user")
+    ]
+
+
+def _admins(organisation_id: int) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation_id=organisation_id, role=Role.PRACTICE_ADMIN, is_active=True
+        ).select_related("user")
+    ]
+
+
+def _event(alert: SafetyAlert, kind: str, actor: User | None, **detail: Any) -> None:
+    SafetyAlertEvent.objects.create(
+        alert=alert, kind=kind, actor=actor, at=timezone.now(), detail=detail
+    )
+
+
+def _paged_practice(client: Client, members: list[CareTeamMember]) -> Organisation | None:
+    for m in members:
+        if m.organisation.kind == OrganisationKind.PSYCHIATRIC_PRACTICE:
+            return m.organisation
+    return None
+
+
+def _share_details(
+    actor: User | None, alert: SafetyAlert, recipients: list[tuple[User, int]]
+) -> None:
+    """Record the disclosure of the alert's details to each recipient outside the raising practice."""
+    allow_all = care_settings(alert.organisation).share_safety_details_without_release
+    source = Party(alert.organisation_id, alert.raised_by_id)
+    for user, org_id in recipients:
+        if org_id == alert.organisation_id:
+            continue
+        decision = consent_actions.disclose(
+            actor=actor,
+            client=alert.client,
+            category=Category.SAFETY,
+            source=source,
+            recipient=Party(org_id, user.pk),
+            purpose=PURPOSE,
+            description=f"Safety alert {alert.reference}",
+            obj=alert,
+        )
+        if not decision.allowed and allow_all:
+            disclosure = Disclosure.objects.create(
+                client=alert.client,
+                category=Category.SAFETY,
+                description=f"Safety alert {alert.reference} (serious threat)",
+                purpose=PURPOSE,
+                recipient_organisation_id=org_id,
+                recipient_user=user,
+                recipient_name=f"{user.display_name}, {Organisation.objects.get(pk=org_id).name}",
+                source_organisation_id=alert.organisation_id,
+                disclosed_by=actor,
+                basis=SERIOUS_THREAT_BASIS,
+                object_type=alert._meta.label_lower,
+                object_id=str(alert.public_id),
+            )
+            record(
+                actor=actor,
+                action=AuditAction.DISCLOSE,
+                obj=disclosure,
+                client=alert.client,
+                detail={"category": Category.SAFETY, "basis": SERIOUS_THREAT_BASIS},
+            )
+
+
+@transaction.atomic
+def raise_safety_alert(
+    actor: User | None,
+    client: Client,
+    level: str,
+    summary: str,
+    steps: str = "",
+    source: str = AlertSource.CLINICIAN,
+    organisation: Organisation | None = None,
+) -> SafetyAlert:
+    """Raise a safety alert: tell the other clinicians and the on-call prescriber; start the clock.
+
+    ``source="questionnaire"`` is for the measures work (PHQ-9 item 9 above 0): the
+    actor may then be the client who answered, or None, and ``organisation`` the
+    practice that sent the questionnaire (else the client's psychiatric practice).
+    """
+    from tandem.care.tasks import escalate_safety_alert
+
+    members = team(client)
+    errors: dict[str, list[str]] = {}
+    if level not in AlertLevel.values:
+        errors["level"] = ["Choose the level: concern, urgent or emergency."]
+    if not summary.strip():
+        errors["summary"] = ["Say what happened."]
+    if source not in AlertSource.values:
+        errors["source"] = ["Unknown source of the alert."]
+    if source == AlertSource.CLINICIAN:
+        if actor is None:
+            raise PermissionError("A clinician raises this alert.")
+        member = seat(actor, client, CLINICIAN_ROLES)
+        if member is None:
+            raise PermissionError("Only the client's clinicians raise safety alerts.")
+        organisation = member.organisation
+    elif organisation is None:
+        organisation = _paged_practice(client, members) or (
+            members[0].organisation if members else None
+        )
+        if organisation is None:
+            raise ValidationError({"source": "The client has no care team to alert."})
+    if errors:
+        raise ValidationError(errors)
+    assert organisation is not None
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    now = timezone.now()
+    paged = _paged_practice(client, members)
+    window_org = paged or organisation
+    alert = SafetyAlert.objects.create(
+        client=client,
+        raised_by=actor if source == AlertSource.CLINICIAN else None,
+        organisation=organisation,
+        paged_organisation=paged,
+        level=level,
+        source=source,
+        summary=summary.strip(),
+        steps=steps.strip(),
+        raised_at=now,
+        ack_due_at=now + ack_window(window_org, now),
+    )
+    told: dict[int, tuple[User, int]] = {}
+    for m in members:
+        if m.role in CLINICIAN_ROLES and (actor is None or m.user_id != actor.pk):
+            told[m.user_id] = (m.user, m.organisation_id)
+    if paged is not None:
+        for user in on_call_now(paged, now)[:1]:
+            if actor is None or user.pk != actor.pk:
+                told.setdefault(user.pk, (user, paged.pk))
+    _event(alert, "raised", actor, level=level, source=source)
+    _event(alert, "notified", None, users=sorted(told), level=0)
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=alert,
+        client=client,
+        organisation=organisation,
+        detail={"level": level, "source": source, "told": len(told)},
+    )
+    _share_details(actor, alert, list(told.values()))
+    notify([u for u, _ in told.values()], NotificationKind.SAFETY_ALERT, _link(alert))
+    _later(escalate_safety_alert, alert.pk, 1, run_after=alert.ack_due_at)
+    return alert
+
+
+def may_acknowledge(actor: User, alert: SafetyAlert) -> bool:
+    """Return whether the actor is someone the alert is for (care team, or the paged practice)."""
+    if seat(actor, alert.client, (*CLINICIAN_ROLES, Role.COORDINATOR)) is not None:
+        return True
+    return (
+        alert.paged_organisation_id is not None
+        and Membership.objects.filter(
+            user=actor,
+            organisation_id=alert.paged_organisation_id,
+            role__in=(Role.PRESCRIBER, Role.PRACTICE_ADMIN),
+            is_active=True,
+        ).exists()
+    )
+
+
+@transaction.atomic
+def acknowledge_alert(*, actor: User, alert: SafetyAlert) -> SafetyAlert:
+    """Acknowledge the alert. After an escalation it is still recorded, and escalation stops."""
+    alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
+    if not may_acknowledge(actor, alert) or alert.raised_by_id == actor.pk:
+        raise PermissionError("Only someone the alert was sent to acknowledges it.")
+    if alert.status != AlertStatus.OPEN:
+        _event(alert, "acknowledged_again", actor)
+        return alert
+    now = timezone.now()
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by = actor
+    alert.acknowledged_at = now
+    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
+    late = now > alert.ack_due_at
+    _event(alert, "acknowledged", actor, late=late, after_escalation=alert.escalation_level)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=alert,
+        client=alert.client,
+        detail={"status": "acknowledged", "late": late, "escalation_level": alert.escalation_level},
+    )
+    return alert
+
+
+def escalate(alert_id: int, level: int) -> bool:
+    """Escalate an alert nobody acknowledged to the next person on call and the admins.
+
+    Idempotent: a retried or late task finds the alert acknowledged, or already
+    at this level, and does nothing. Returns whether it escalated.
+    """
+    from tandem.care.tasks import escalate_safety_alert
+
+    with transaction.atomic():
+        alert = (
+            SafetyAlert.objects.select_for_update()
+            .select_related("client", "paged_organisation", "organisation")
+            .filter(pk=alert_id)
+            .first()
+        )
+        if alert is None or alert.status != AlertStatus.OPEN or alert.escalation_level >= level:
+            return False
+        practice = alert.paged_organisation or alert.organisation
+        now = timezone.now()
+        rota = on_call_now(practice, now)
+        next_people = rota[level : level + 1]
+        admins = _admins(practice.pk)
+        recipients = [*next_people, *admins]
+        alert.escalation_level = level
+        alert.save(update_fields=["escalation_level"])
+        _event(alert, "escalated", None, level=level, users=sorted({u.pk for u in recipients}))
+        record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            obj=alert,
+            client=alert.client,
+            organisation=practice,
+            detail={"escalated": level, "told": len(recipients)},
+        )
+        _share_details(None, alert, [(u, practice.pk) for u in recipients])
+        notify(
+            recipients,
+            NotificationKind.SAFETY_ESCALATION,
+            _link(alert),
+            dedupe_key=f"safety-escalation:{alert.public_id}:{level}",
+        )
+        if len(rota) > level + 1:
+            _later(
+                escalate_safety_alert,
+                alert.pk,
+                level + 1,
+                run_after=now + ack_window(practice, now),
+            )
+    return True
+
+
+@transaction.atomic
+def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: str) -> SafetyAlert:
+    """Record the hospitalisation assessment's outcome and the follow-up; resolve the alert."""
+    alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
+    if seat(actor, alert.client, CLINICIAN_ROLES) is None and not may_acknowledge(actor, alert):
+        raise PermissionError("Only the client's clinicians record the outcome.")
+    errors: dict[str, list[str]] = {}
+    if outcome not in HospitalisationOutcome.values:
+        errors["outcome"] = ["Choose the outcome of the assessment."]
+    if not follow_up.strip():
+        errors["follow_up"] = ["Write the follow-up plan."]
+    if errors:
+        raise ValidationError(errors)
+    if alert.status == AlertStatus.OPEN:
+        alert.acknowledged_by = actor
+        alert.acknowledged_at = timezone.now()
+    alert.outcome = outcome
+    alert.follow_up = follow_up.strip()
+    alert.outcome_recorded_at = timezone.now()
+    alert.status = AlertStatus.RESOLVED
+    alert.save()
+    _event(alert, "outcome", actor, outcome=outcome)
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=alert,
+        client=alert.client,
+        detail={"status": "resolved", "outcome": outcome},
+    )
+    return alert
+
+
+# --- The on-call rota --------------------------------------------------------------------
+
+
+def _require_admin(actor: User, organisation: Organisation) -> None:
+    if not Membership.objects.filter(
+        user=actor, organisation=organisation, role=Role.PRACTICE_ADMIN, is_active=True
+    ).exists():
+        raise PermissionError("Only the practice admin manages the on-call rota.")
+
+
+@transaction.atomic
+def add_shift(
+    *,
+    actor: User,
+    organisation: Organisation,
+    user: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    order: int = 1,
+) -> OnCallShift:
+    """Put a prescriber of the practice on the rota; check the coming week for gaps after commit."""
+    from tandem.care.tasks import check_rota_gaps
+
+    _require_admin(actor, organisation)
+    errors: dict[str, list[str]] = {}
+    if not Membership.objects.filter(
+        user=user, organisation=organisation, role=Role.PRESCRIBER, is_active=True
+    ).exists():
+        errors["user"] = ["Choose a prescriber of this practice."]
+    if ends_at <= starts_at:
+        errors["ends_at"] = ["The shift must end after it starts."]
+    if not 1 <= order <= 9:
+        errors["order"] = ["Order is 1 (asked first) to 9."]
+    if errors:
+        raise ValidationError(errors)
+    shift = OnCallShift.objects.create(
+        organisation=organisation, user=user, starts_at=starts_at, ends_at=ends_at, order=order
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=shift,
+        organisation=organisation,
+        detail={"user": str(user.pk), "order": order},
+    )
+    _later(check_rota_gaps, organisation.pk)
+    return shift
+
+
+def rota_gaps(
+    organisation: Organisation, start: dt.datetime, end: dt.datetime
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Return the stretches between ``start`` and ``end`` that no shift covers."""
+    shifts = OnCallShift.objects.filter(
+        Q(organisation=organisation), starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at")
+    gaps = []
+    cursor = start
+    for shift in shifts:
+        if shift.starts_at > cursor:
+            gaps.append((cursor, min(shift.starts_at, end)))
+        cursor = max(cursor, shift.ends_at)
+        if cursor >= end:
+            break
+    if cursor < end:
+        gaps.append((cursor, end))
+    return gaps
+
+
+def warn_rota_gaps(organisation_id: int) -> int:
+    """Tell the admins of each gap in the coming week once; return how many gaps there are."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None or not OnCallShift.objects.filter(organisation=organisation).exists():
+        return 0
+    now = timezone.now()
+    gaps = rota_gaps(organisation, now, now + ROTA_LOOKAHEAD)
+    admins = _admins(organisation.pk)
+    for gap_start, _ in gaps:
+        notify(
+            admins,
+            NotificationKind.ON_CALL_GAP,
+            reverse("care:rota", kwargs={"org_id": organisation.public_id}),
+            # A gap is reported once per hour it starts in, however often the check runs.
+            dedupe_key=f"rota-gap:{organisation.public_id}:{gap_start:%Y%m%d%H}",
+        )
+    return len(gaps)
+
+
+# --- The safety plan ---------------------------------------------------------------------
+
+
+def current_plan(client: Client) -> SafetyPlan | None:
+    return (
+        SafetyPlan.objects.filter(client=client).select_related("saved_by", "organisation").first()
+    )
+
+
+@transaction.atomic
+def save_safety_plan(
+    *, actor: User, client: Client, sections: dict[str, str], base_version: int
+) -> SafetyPlan:
+    """Save a new version of the client's safety plan.
+
+    ``base_version`` is the version the editor started from (0 for none). If
+    someone saved since, nothing is saved and StaleError says so: the second
+    editor's text is kept in their form, and nothing is silently overwritten.
+    """
+    member = seat(actor, client, CLINICIAN_ROLES)
+    if member is None:
+        raise PermissionError("Only the client's clinicians edit the safety plan.")
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    latest = SafetyPlan.objects.filter(client=client).order_by("-version").first()
+    current_version = latest.version if latest else 0
+    if base_version != current_version:
+        who = latest.saved_by.display_name if latest else "someone"
+        raise StaleError(
+            f"{who} saved version {current_version} of the safety plan while you were editing "
+            f"version {base_version}. Your text is still in the form: compare it with the current "
+            "plan, merge, and save again."
+        )
+    clean = {key: str(sections.get(key, "")).strip() for key in SAFETY_PLAN_SECTIONS}
+    if not any(clean.values()):
+        raise ValidationError({"warning_signs": "Fill in at least one section of the plan."})
+    plan = SafetyPlan.objects.create(
+        client=client,
+        version=current_version + 1,
+        sections=clean,
+        saved_by=actor,
+        organisation=member.organisation,
+        saved_at=timezone.now(),
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=plan,
+        client=client,
+        organisation=member.organisation,
+        detail={"version": plan.version},
+    )
+    return plan

@@ -1,0 +1,28 @@
+"""The signed consultation note as a PDF a person can print (WeasyPrint, no external fetches)."""
+
+from django.utils import timezone
+
+from tandem.care.models import ConsultNote, WorkUp
+from tandem.consent.pdf import _render
+
+
+def note_pdf(note: ConsultNote) -> bytes:
+    """Return the signed note, with its addenda, as a PDF."""
+    from tandem.care.selectors import note_diagnoses
+
+    zone = note.organisation.zone
+    return _render(
+        "care/note_pdf.html",
+        {
+            "note": note,
+            "client": note.client,
+            "diagnoses": note_diagnoses(note),
+            "work_up": [WorkUp(w).label for w in note.work_up],
+            "signed_at": timezone.localtime(note.signed_at, zone) if note.signed_at else None,
+            "addenda": [
+                (a, timezone.localtime(a.created_at, zone))
+                for a in note.addenda.select_related("author")
+            ],
+            "zone": zone.key,
+        },
+    )

@@ -1,0 +1,462 @@
+"""Reads of collaboration, scoped to the viewer and gated by consent, in a constant number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.care.access import seat
+from tandem.care.actions import active_medications
+from tandem.care.models import (
+    SAFETY_PLAN_SECTIONS,
+    CareSettings,
+    CheckInStatus,
+    ConsultNote,
+    MedicationEvent,
+    Message,
+    MessageThread,
+    NoteStatus,
+    ProgressCheckIn,
+    SafetyAlert,
+    SafetyPlan,
+    VisitPlan,
+)
+from tandem.care.sharing import PURPOSE
+from tandem.clients.models import Client
+from tandem.consent.categories import Category
+from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.referrals import icd10
+
+
+class Kind(models.TextChoices):
+    REFERRAL = "referral", "Referral"
+    APPOINTMENT = "appointment", "Appointments"
+    CONSULT_NOTE = "consult_note", "Consultation notes"
+    MEDICATION = "medication", "Medications"
+    CHECKIN = "checkin", "Progress check-ins"
+    MESSAGE = "message", "Messages"
+    SAFETY = "safety", "Safety alerts"
+
+
+@dataclass
+class Item:
+    """One line of the timeline as one viewer may see it."""
+
+    kind: str
+    at: dt.datetime
+    title: str
+    reference: str = ""
+    by: str = ""
+    decision: Decision | None = None
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    link: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+    @property
+    def withheld_label(self) -> str:
+        return "" if self.shown or self.decision is None else self.decision.withheld_label
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+
+class Gate:
+    """Judge, for one viewer, whether items written by other organisations may be shown."""
+
+    def __init__(self, viewer: Any, client: Client, viewer_org_id: int | None) -> None:
+        self.viewer = viewer
+        self.client = client
+        self.viewer_org_id = viewer_org_id
+        self.context = ConsentContext.load([client.pk])
+        self.now = timezone.now()
+
+    def __call__(self, category: str, org_id: int, author_id: int | None) -> Decision | None:
+        """Return None for the viewer's own organisation's items, else the consent decision."""
+        if self.viewer_org_id is None:
+            return decide(
+                self.context,
+                client_id=self.client.pk,
+                category=category,
+                source=Party(org_id, author_id),
+                recipient=Party(-1, self.viewer.pk),
+                purpose=PURPOSE,
+                now=self.now,
+            )
+        if org_id == self.viewer_org_id:
+            return None
+        return decide(
+            self.context,
+            client_id=self.client.pk,
+            category=category,
+            source=Party(org_id, author_id),
+            recipient=Party(self.viewer_org_id, self.viewer.pk),
+            purpose=PURPOSE,
+            now=self.now,
+        )
+
+
+def _by(user: Any, org: Any) -> str:
+    return f"{user.display_name}, {org.name}" if user is not None else org.name
+
+
+def _dose(e: MedicationEvent) -> str:
+    if e.dose is None:
+        return ""
+    return f"{e.dose.normalize():f} {e.unit} {e.frequency}".strip()
+
+
+def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) -> list[Item]:
+    """Return every item of the client's care the viewer may see, newest first.
+
+    Items written by another organisation that no current release covers stay on
+    the timeline as withheld, with the reason. The number of queries does not
+    depend on the number of items.
+    """
+    wanted = set(kinds) if kinds else set(Kind.values)
+    member = seat(viewer, client)
+    gate = Gate(viewer, client, member.organisation_id if member else None)
+    items: list[Item] = []
+    if Kind.REFERRAL in wanted and member is not None:
+        from tandem.referrals.models import ReferralEvent
+
+        for ev in ReferralEvent.objects.filter(
+            models.Q(referral__from_organisation_id=member.organisation_id)
+            | models.Q(referral__to_organisation_id=member.organisation_id),
+            referral__client=client,
+        ).select_related("referral__to_organisation"):
+            items.append(
+                Item(
+                    Kind.REFERRAL,
+                    ev.at,
+                    f"Referral to {ev.referral.to_organisation.name}: {ev.get_to_status_display().lower()}",
+                    link=reverse("referrals:detail", kwargs={"referral_id": ev.referral.public_id}),
+                )
+            )
+    if Kind.APPOINTMENT in wanted:
+        from tandem.scheduling.models import Appointment, AppointmentStatus
+
+        for appt in Appointment.objects.filter(
+            client=client,
+            status__in=[
+                AppointmentStatus.CONFIRMED,
+                AppointmentStatus.COMPLETED,
+                AppointmentStatus.NO_SHOW,
+                AppointmentStatus.CANCELLED,
+            ],
+        ).select_related("organisation", "prescriber", "appointment_type"):
+            decision = gate(Category.ATTENDANCE, appt.organisation_id, appt.prescriber_id)
+            items.append(
+                Item(
+                    Kind.APPOINTMENT,
+                    appt.starts_at,
+                    "Psychiatric appointment",
+                    by=_by(appt.prescriber, appt.organisation),
+                    decision=decision,
+                    lines=[
+                        ("Status", appt.get_status_display()),
+                        ("Type", appt.appointment_type.name),
+                    ],
+                )
+            )
+    if Kind.CONSULT_NOTE in wanted:
+        for note in ConsultNote.objects.filter(client=client).select_related(
+            "author", "organisation"
+        ):
+            if note.status != NoteStatus.SIGNED and note.organisation_id != gate.viewer_org_id:
+                continue  # another practice's draft is nobody else's business yet
+            decision = gate(Category.CONSULT_NOTES, note.organisation_id, note.author_id)
+            items.append(
+                Item(
+                    Kind.CONSULT_NOTE,
+                    note.signed_at or note.updated_at,
+                    "Initial consultation note"
+                    + (" (draft)" if note.status == NoteStatus.DRAFT else ""),
+                    note.reference,
+                    _by(note.author, note.organisation),
+                    decision,
+                    [("Diagnostic impressions", ", ".join(note.diagnoses))],
+                    reverse("care:note", kwargs={"note_id": note.public_id}),
+                )
+            )
+    if Kind.MEDICATION in wanted:
+        for med in MedicationEvent.objects.filter(client=client).select_related(
+            "prescriber", "organisation"
+        ):
+            decision = gate(Category.MEDICATIONS, med.organisation_id, med.prescriber_id)
+            items.append(
+                Item(
+                    Kind.MEDICATION,
+                    med.occurred_at,
+                    f"Medication {med.get_change_display().lower()}",
+                    med.reference,
+                    _by(med.prescriber, med.organisation),
+                    decision,
+                    [
+                        ("Medication", med.drug),
+                        ("Dose", _dose(med)),
+                        ("Reason", med.reason),
+                        ("Watch for", med.watch_for),
+                    ],
+                    reverse("care:medications", kwargs={"client_id": client.public_id}),
+                )
+            )
+    if Kind.CHECKIN in wanted:
+        for c in ProgressCheckIn.objects.filter(client=client).select_related(
+            "therapist", "organisation"
+        ):
+            if c.status == CheckInStatus.REQUESTED:
+                items.append(
+                    Item(
+                        Kind.CHECKIN,
+                        c.requested_at or timezone.now(),
+                        "Progress check-in requested",
+                        c.reference,
+                        lines=[
+                            (
+                                "Answer by",
+                                timezone.localtime(c.answer_by).strftime("%b %d, %Y")
+                                if c.answer_by
+                                else "",
+                            )
+                        ],
+                        link=reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                    )
+                )
+                continue
+            decision = gate(Category.PROGRESS_UPDATES, c.organisation_id, c.therapist_id)
+            items.append(
+                Item(
+                    Kind.CHECKIN,
+                    c.answered_at or c.requested_at or timezone.now(),
+                    "Progress update" + (" (unsolicited)" if c.unsolicited else ""),
+                    c.reference,
+                    _by(c.therapist, c.organisation),
+                    decision,
+                    [
+                        ("Change since last time", c.get_change_display()),
+                        ("Functioning", c.functioning),
+                        ("Engagement in therapy", c.get_engagement_display()),
+                        ("Adherence and side effects", c.adherence_side_effects),
+                        ("Concerns", c.concerns),
+                        ("Notes", c.free_text),
+                    ],
+                    reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                )
+            )
+    if Kind.MESSAGE in wanted:
+        for msg in Message.objects.filter(client=client).select_related(
+            "author", "organisation", "thread"
+        ):
+            decision = gate(Category.CLINICIAN_MESSAGES, msg.organisation_id, msg.author_id)
+            items.append(
+                Item(
+                    Kind.MESSAGE,
+                    msg.created_at,
+                    "Question" if msg.is_question else "Message",
+                    msg.thread.reference,
+                    _by(msg.author, msg.organisation),
+                    decision,
+                    [("Thread", msg.thread.subject), ("Message", msg.body)],
+                    reverse("care:thread", kwargs={"thread_id": msg.thread.public_id}),
+                )
+            )
+    if Kind.SAFETY in wanted:
+        alerts = list(
+            SafetyAlert.objects.filter(client=client).select_related("raised_by", "organisation")
+        )
+        open_orgs = (
+            set(
+                CareSettings.objects.filter(
+                    organisation_id__in={a.organisation_id for a in alerts},
+                    share_safety_details_without_release=True,
+                ).values_list("organisation_id", flat=True)
+            )
+            if alerts
+            else set()
+        )
+        for alert in alerts:
+            decision = gate(Category.SAFETY, alert.organisation_id, alert.raised_by_id)
+            if decision is not None and not decision.allowed and alert.organisation_id in open_orgs:
+                decision = None  # the practice shares crisis details under 45 CFR 164.512(j)
+            item = Item(
+                Kind.SAFETY,
+                alert.raised_at,
+                # The alert's existence always shows (crisis coordination); details are gated.
+                f"Safety alert — {alert.get_level_display()} — {alert.get_status_display().lower()}",
+                alert.reference,
+                _by(alert.raised_by, alert.organisation),
+                decision,
+                [("What happened", alert.summary), ("Immediate steps", alert.steps)],
+                reverse("care:alert", kwargs={"alert_id": alert.public_id}),
+            )
+            items.append(item)
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items
+
+
+# --- Notes -------------------------------------------------------------------------------
+
+
+def note_diagnoses(note: ConsultNote) -> list[tuple[str, str]]:
+    """Return (code, description) of the note's diagnostic impressions."""
+    found = []
+    for code in note.diagnoses:
+        entry = icd10.lookup(code)
+        found.append((code, entry.description if entry else ""))
+    return found
+
+
+def note_decision(viewer: Any, note: ConsultNote) -> Decision | None:
+    """Return None when the viewer's organisation wrote the note, else the consent decision."""
+    member = seat(viewer, note.client)
+    return Gate(viewer, note.client, member.organisation_id if member else None)(
+        Category.CONSULT_NOTES, note.organisation_id, note.author_id
+    )
+
+
+# --- Medications -------------------------------------------------------------------------
+
+
+@dataclass
+class MedicationView:
+    current: list[MedicationEvent]
+    history: list[MedicationEvent]
+    withheld: Decision | None  # set when another practice's medications are withheld
+
+
+def medication_list(viewer: Any, client: Client) -> MedicationView:
+    """Return the current medications and their history as the viewer may see them."""
+    member = seat(viewer, client)
+    gate = Gate(viewer, client, member.organisation_id if member else None)
+    events = list(
+        MedicationEvent.objects.filter(client=client).select_related("prescriber", "organisation")
+    )
+    shown, withheld = [], None
+    for e in events:
+        decision = gate(Category.MEDICATIONS, e.organisation_id, e.prescriber_id)
+        if decision is None or decision.allowed:
+            shown.append(e)
+        else:
+            withheld = decision
+    current = sorted(active_medications(shown).values(), key=lambda e: e.drug)
+    return MedicationView(current, shown, withheld)
+
+
+# --- Messages ----------------------------------------------------------------------------
+
+
+@dataclass
+class ShownMessage:
+    message: Message
+    decision: Decision | None
+    read_by: list[str]
+    overdue: bool
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+
+def thread_messages(viewer: Any, thread: MessageThread) -> list[ShownMessage]:
+    """Return the thread's messages for the viewer: gated, with read receipts and due state."""
+    member = seat(viewer, thread.client)
+    gate = Gate(viewer, thread.client, member.organisation_id if member else None)
+    now = timezone.now()
+    result = []
+    for msg in (
+        thread.messages.select_related("author", "organisation")
+        .prefetch_related("attachments", "reads__user")
+        .order_by("created_at", "pk")
+    ):
+        result.append(
+            ShownMessage(
+                msg,
+                gate(Category.CLINICIAN_MESSAGES, msg.organisation_id, msg.author_id),
+                [r.user.display_name for r in msg.reads.all() if r.user_id != msg.author_id],
+                bool(
+                    msg.is_question and msg.answered_at is None and msg.due_at and msg.due_at < now
+                ),
+            )
+        )
+    return result
+
+
+def median_response_hours(organisation_id: int, since: dt.datetime | None = None) -> float | None:
+    """Return the practice's median time to answer a clinician's question, in hours (None if none)."""
+    qs = Message.objects.filter(
+        is_question=True, answered_by_organisation_id=organisation_id, answered_at__isnull=False
+    )
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    durations = [
+        (answered - asked).total_seconds() / 3600
+        for asked, answered in qs.values_list("created_at", "answered_at")
+        if answered is not None
+    ]
+    return round(statistics.median(durations), 1) if durations else None
+
+
+# --- Safety plan and visits --------------------------------------------------------------
+
+
+@dataclass
+class PlanView:
+    plan: SafetyPlan | None
+    sections: list[tuple[str, str, str]]  # key, heading, text
+    decision: Decision | None
+    versions: list[SafetyPlan]
+
+
+def safety_plan(viewer: Any, client: Client) -> PlanView:
+    """Return the current safety plan as the viewer may see it (the client always sees theirs)."""
+    versions = list(
+        SafetyPlan.objects.filter(client=client).select_related("saved_by", "organisation")
+    )
+    plan = versions[0] if versions else None
+    decision: Decision | None = None
+    if plan is not None and client.user_id != getattr(viewer, "pk", None):
+        member = seat(viewer, client)
+        gate = Gate(viewer, client, member.organisation_id if member else None)
+        decision = gate(Category.SAFETY, plan.organisation_id, plan.saved_by_id)
+        if (
+            decision is not None
+            and not decision.allowed
+            and CareSettings.objects.filter(
+                organisation_id=plan.organisation_id, share_safety_details_without_release=True
+            ).exists()
+        ):
+            decision = None
+    shown = plan is not None and (decision is None or decision.allowed)
+    sections = [
+        (key, heading, plan.sections.get(key, "") if shown and plan else "")
+        for key, heading in SAFETY_PLAN_SECTIONS.items()
+    ]
+    return PlanView(plan, sections, decision, versions)
+
+
+def follow_up_booked(plan: VisitPlan) -> bool:
+    """Return whether a visit with the practice is booked on or before the planned due date."""
+    from tandem.scheduling.models import ACTIVE_STATUSES, Appointment
+
+    window_start = timezone.now()
+    due_end = dt.datetime.combine(
+        plan.next_psychiatry_due + dt.timedelta(days=1), dt.time(0), tzinfo=plan.organisation.zone
+    )
+    return Appointment.objects.filter(
+        client=plan.client,
+        organisation_id=plan.organisation_id,
+        status__in=ACTIVE_STATUSES,
+        starts_at__gte=window_start,
+        starts_at__lt=due_end + dt.timedelta(days=14),
+    ).exists()

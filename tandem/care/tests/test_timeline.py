@@ -1,0 +1,214 @@
+"""The shared timeline: every item the viewer may see, withheld ones with the reason, pinned queries."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.care import actions, crisis, selectors
+from tandem.care.models import (
+    CheckInStatus,
+    ConsultNote,
+    MedicationChange,
+    MedicationEvent,
+    Message,
+    MessageThread,
+    NoteStatus,
+    ProgressCheckIn,
+    SafetyAlert,
+)
+from tandem.care.tests.factories import CareWorld
+from tandem.care.tests.helpers import http, text
+from tandem.clients.models import CareTeamMember
+from tandem.consent.categories import Category
+from tandem.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def bulk_items(world: CareWorld, count: int) -> None:
+    """Create ``count`` items spread over five kinds, without going through the actions."""
+    now = timezone.now()
+    per = count // 5
+    MedicationEvent.objects.bulk_create(
+        MedicationEvent(
+            client=world.client,
+            prescriber=world.prescriber,
+            organisation=world.psychiatry,
+            change=MedicationChange.START,
+            drug="sertraline",
+            dose=Decimal("25"),
+            unit="mg",
+            frequency="daily",
+            occurred_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(per)
+    )
+    ConsultNote.objects.bulk_create(
+        ConsultNote(
+            client=world.client,
+            author=world.prescriber,
+            organisation=world.psychiatry,
+            status=NoteStatus.SIGNED,
+            diagnoses=["F41.0"],
+            signed_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(per)
+    )
+    thread = MessageThread.objects.create(
+        client=world.client, subject="Plan", started_by=world.therapist
+    )
+    Message.objects.bulk_create(
+        Message(
+            thread=thread,
+            client=world.client,
+            author=world.therapist,
+            organisation=world.therapy,
+            body="How is sleep?",
+            created_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(per)
+    )
+    ProgressCheckIn.objects.bulk_create(
+        ProgressCheckIn(
+            client=world.client,
+            therapist=world.therapist,
+            organisation=world.therapy,
+            unsolicited=True,
+            status=CheckInStatus.ANSWERED,
+            change="better",
+            functioning="Back at work.",
+            engagement="full",
+            requested_at=now,
+            answered_at=now - dt.timedelta(minutes=i),
+        )
+        for i in range(per)
+    )
+    SafetyAlert.objects.bulk_create(
+        SafetyAlert(
+            client=world.client,
+            raised_by=world.therapist,
+            organisation=world.therapy,
+            level="concern",
+            source="clinician",
+            summary="Passive ideation.",
+            raised_at=now - dt.timedelta(minutes=i),
+            ack_due_at=now,
+        )
+        for i in range(per)
+    )
+
+
+def test_each_viewer_sees_the_other_practices_items_only_as_far_as_the_release_goes():
+    # Given a release covering medications only, and a note and a medication from the practice
+    world = CareWorld(release=False)
+    world.collaboration_release(categories=[Category.MEDICATIONS])
+    note = world.draft_note()
+    actions.sign_and_send(actor=world.prescriber, note=note)
+    actions.record_medication(
+        actor=world.prescriber,
+        client=world.client,
+        change=MedicationChange.START,
+        drug="sertraline",
+        dose="25",
+        unit="mg",
+        frequency="once daily",
+        watch_for="Activation, sleep change.",
+    )
+
+    # When the therapist reads the timeline
+    items = selectors.timeline(world.therapist, world.client)
+
+    # Then the medication shows, and the note stays on the timeline as withheld with the reason
+    by_kind = {i.kind: i for i in items}
+    assert by_kind["medication"].shown
+    assert ("Watch for", "Activation, sleep change.") in by_kind["medication"].lines
+    assert not by_kind["consult_note"].shown
+    assert by_kind["consult_note"].withheld_label == (
+        "Withheld — no current release covers consultation notes. "
+        "The release does not cover this kind of information."
+    )
+    # And the prescriber sees their own note
+    mine = {i.kind: i for i in selectors.timeline(world.prescriber, world.client)}
+    assert mine["consult_note"].shown
+
+
+def test_the_page_shows_withheld_lines_and_filters_by_kind_with_a_fragment_for_htmx():
+    world = CareWorld(release=False)
+    note = world.draft_note()
+    actions.sign_and_send(actor=world.prescriber, note=note)
+    crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Texted a goodbye message.")
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+
+    page = http(world.therapist).get(path)
+    filtered = http(world.therapist).get(
+        path + "?kind=consult_note", headers={"HX-Request": "true"}
+    )
+
+    assert page.status_code == 200
+    body = text(page)
+    assert (
+        "Withheld — no current release covers consultation notes. No release from the client covers this."
+        in body
+    )
+    assert "Texted a goodbye message." in body  # the therapist's own alert
+    assert filtered.status_code == 200
+    fragment = filtered.content.decode()
+    assert "<html" not in fragment
+    assert 'data-kind="consult_note"' in fragment
+    assert 'data-kind="safety"' not in fragment
+    # The prescriber sees the alert exists, its details withheld (no release covers safety)
+    prescriber_view = text(http(world.prescriber).get(path))
+    assert "Safety alert — Urgent: needs a response within the hour" in prescriber_view
+    assert "Texted a goodbye message." not in prescriber_view
+    assert "Withheld — no current release covers safety and risk information." in prescriber_view
+
+
+def test_a_therapist_who_leaves_the_care_team_loses_access_to_new_items_at_once():
+    world = CareWorld()
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    assert http(world.therapist).get(path).status_code == 200
+
+    CareTeamMember.objects.filter(user=world.therapist).update(ended_on=timezone.localdate())
+    _event, result = actions.record_medication(
+        actor=world.prescriber,
+        client=world.client,
+        change=MedicationChange.START,
+        drug="bupropion",
+        dose="150",
+        unit="mg",
+        frequency="every morning",
+    )
+
+    assert http(world.therapist).get(path).status_code == 404
+    assert result.delivered == []
+    assert result.held == []
+    assert not Notification.objects.filter(
+        recipient=world.therapist, kind="medication_update"
+    ).exists()
+    assert (
+        http(world.therapist)
+        .get(reverse("care:medications", kwargs={"client_id": world.client.public_id}))
+        .status_code
+        == 404
+    )
+
+
+def test_the_timeline_page_runs_the_same_queries_for_10_and_1000_items(django_assert_num_queries):
+    world = CareWorld()
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    bulk_items(world, 10)
+    viewer = http(world.therapist)
+    with CaptureQueriesContext(connection) as small:
+        page = viewer.get(path)
+    assert page.content.decode().count('data-kind="') == 10
+
+    bulk_items(world, 990)
+    with django_assert_num_queries(len(small)):
+        page = viewer.get(path)
+    assert page.status_code == 200
+    assert page.content.decode().count('data-kind="') == 1000
