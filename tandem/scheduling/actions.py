@@ -136,6 +136,28 @@ def hold_slot(
     return appointment
 
 
+def _after_confirmation(appointment: Appointment, now: dt.datetime) -> None:
+    """Queue the confirmation email (.ics) and the reminders; see ``reminders``."""
+    from tandem.scheduling import reminders
+
+    reminders.schedule(appointment, now=now)
+
+
+def _slot_freed(appointment: Appointment) -> None:
+    """Offer a freed slot to the first client on the waitlist, after commit; see ``waitlist``."""
+    from tandem.scheduling import waitlist
+
+    transaction.on_commit(
+        partial(
+            waitlist.offer_freed_slot.enqueue,
+            appointment.organisation_id,
+            appointment.prescriber_id,
+            appointment.appointment_type_id,
+            appointment.starts_at.isoformat(),
+        )
+    )
+
+
 def _enqueue_expiry(task: Any, appointment_id: int, run_after: dt.datetime | None) -> None:
     task.using(run_after=run_after).enqueue(appointment_id)
 
@@ -171,6 +193,8 @@ def put_payment_on_file(
     appointment.hold_expires_at = None
     appointment.version += 1
     appointment.save()
+    if appointment.status == S.CONFIRMED:
+        _after_confirmation(appointment, now)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -202,6 +226,7 @@ def confirm(*, actor: User, appointment: Appointment) -> Appointment:
     appointment.confirmed_at = timezone.now()
     appointment.version += 1
     appointment.save()
+    _after_confirmation(appointment, appointment.confirmed_at)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -241,6 +266,7 @@ def cancel(*, actor: User, appointment: Appointment, now: dt.datetime | None = N
     appointment.version += 1
     appointment.save()
     _release_claims(appointment)
+    _slot_freed(appointment)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -264,6 +290,7 @@ def expire_hold_now(appointment_id: int, now: dt.datetime | None = None) -> bool
     appointment.status = S.EXPIRED
     appointment.save(update_fields=["status"])
     _release_claims(appointment)
+    _slot_freed(appointment)
     record(
         actor=None,
         action=AuditAction.UPDATE,
@@ -272,3 +299,288 @@ def expire_hold_now(appointment_id: int, now: dt.datetime | None = None) -> bool
         detail={"status": S.EXPIRED},
     )
     return True
+
+
+# --- The client portal and the coordinator's calendar (issue 5) ------------------------------
+
+
+def _is_practice_staff(actor: User, organisation_id: int) -> bool:
+    return policy.has_mfa(actor) and any(
+        m.organisation_id == organisation_id
+        and m.role in (Role.COORDINATOR, Role.PRACTICE_ADMIN, Role.PRESCRIBER)
+        for m in policy.active_memberships(actor)
+    )
+
+
+def _is_own(actor: User, appointment: Appointment) -> bool:
+    return appointment.client is not None and appointment.client.user_id == actor.pk
+
+
+def _offered_at(
+    organisation: Organisation,
+    prescriber: User,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+    now: dt.datetime,
+) -> bool:
+    day = selectors.practice_calendar(organisation).local(starts_at).date()
+    return starts_at in {
+        s.starts_at
+        for s in selectors.slots(
+            organisation, appointment_type, prescriber=prescriber, now=now, days=(day, day)
+        )
+    }
+
+
+def move(
+    *,
+    actor: User,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    prescriber: User | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move an active appointment to another open slot (the client within policy, or staff).
+
+    The new units are claimed before the old ones are released, in one
+    transaction, so the move either happens whole or not at all.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("client", "organisation", "appointment_type", "prescriber")
+            .get(pk=appointment.pk)
+        )
+        staff = _is_practice_staff(actor, appointment.organisation_id)
+        if not staff and not _is_own(actor, appointment):
+            raise PermissionError("Only the client or the practice can move this appointment.")
+        if appointment.status not in ACTIVE_STATUSES:
+            raise BookingStateError("This appointment is not active.")
+        if not staff:
+            hours = selectors.settings_for(appointment.organisation).cancellation_hours
+            if appointment.starts_at - now < dt.timedelta(hours=hours):
+                raise BookingStateError(
+                    f"Appointments can be rescheduled online up to {hours} hours before. "
+                    "Please call the practice."
+                )
+        who = prescriber or appointment.prescriber
+        if starts_at <= now:
+            raise SlotUnavailableError("That time has already passed. Choose another slot.")
+        if not selectors.member_prescriber(appointment.organisation, who) or not _offered_at(
+            appointment.organisation, who, appointment.appointment_type, starts_at, now
+        ):
+            raise SlotUnavailableError(
+                "That time is not open: it is outside the prescriber's hours, too soon, or taken."
+            )
+        blocked_until = starts_at + appointment.appointment_type.blocks
+        old = {"starts_at": appointment.starts_at.isoformat()}
+        _release_claims(appointment)
+        try:
+            with transaction.atomic():
+                SlotClaim.objects.bulk_create(
+                    [
+                        SlotClaim(prescriber=who, unit_start=u, appointment=appointment)
+                        for u in availability.units(starts_at, blocked_until)
+                    ]
+                )
+        except IntegrityError:
+            raise SlotUnavailableError(
+                "Someone else took that time a moment ago. Here are the next open slots."
+            ) from None
+        _slot_freed(
+            Appointment(
+                organisation=appointment.organisation,
+                prescriber=appointment.prescriber,
+                appointment_type=appointment.appointment_type,
+                starts_at=appointment.starts_at,
+            )
+        )
+        appointment.prescriber = who
+        appointment.starts_at = starts_at
+        appointment.ends_at = starts_at + dt.timedelta(
+            minutes=appointment.appointment_type.duration_minutes
+        )
+        appointment.blocked_until = blocked_until
+        appointment.version += 1
+        appointment.save()
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=appointment,
+            client=appointment.client,
+            organisation=appointment.organisation,
+            detail={"moved_from": old["starts_at"], "moved": True},
+        )
+        if appointment.status == S.CONFIRMED:
+            _after_confirmation(appointment, now)
+    return appointment
+
+
+@transaction.atomic
+def book_for_client(
+    *,
+    actor: User,
+    organisation: Organisation,
+    prescriber: User,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+    client: Client,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book on a client's behalf (a coordinator, e.g. on the phone): held, agreed, confirmed."""
+    from tandem.scheduling.payments import AGREED, OfflineProvider
+
+    if not _is_practice_staff(actor, organisation.pk):
+        raise PermissionError("Only the practice's staff book on behalf of a client.")
+    appointment = hold_slot(
+        actor=actor,
+        organisation=organisation,
+        prescriber=prescriber,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        client=client,
+        now=now,
+    )
+    appointment = put_payment_on_file(
+        actor=actor, appointment=appointment, provider=OfflineProvider(), token=AGREED, now=now
+    )
+    if appointment.status == S.PENDING:
+        appointment = confirm(actor=actor, appointment=appointment)
+    return appointment
+
+
+#: From how long before the start a client may check in.
+CHECK_IN_OPENS = dt.timedelta(hours=1)
+
+
+@transaction.atomic
+def attest_location(
+    *, actor: User, appointment: Appointment, state: str, now: dt.datetime | None = None
+) -> Any:
+    """Record the client's "I am in <state> now" at check-in, with the time."""
+    from tandem.referrals.models import PracticePolicy
+    from tandem.scheduling.models import LocationAttestation
+
+    now = now or timezone.now()
+    if not _is_own(actor, appointment):
+        raise PermissionError("Only the client checks in.")
+    if appointment.status != S.CONFIRMED:
+        raise BookingStateError("Only a confirmed appointment can be checked in to.")
+    if not (appointment.starts_at - CHECK_IN_OPENS <= now <= appointment.ends_at):
+        raise BookingStateError("Check-in opens one hour before your appointment.")
+    rules = PracticePolicy.objects.filter(organisation_id=appointment.organisation_id).first()
+    if rules is not None and rules.visit_states and state not in rules.visit_states:
+        raise BookingStateError(
+            "The prescriber can only see you while you are in "
+            + " or ".join(rules.visit_states)
+            + ". Please call the practice to reschedule."
+        )
+    attestation = LocationAttestation.objects.create(
+        appointment=appointment, state=state, attested_by=actor
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=attestation,
+        client=appointment.client,
+        organisation=appointment.organisation,
+        detail={"appointment": str(appointment.public_id)},
+    )
+    return attestation
+
+
+def record_outcome(
+    *, actor: User, appointment: Appointment, outcome: str, now: dt.datetime | None = None
+) -> Appointment:
+    """Record that a confirmed visit took place or was missed; move its referral along too."""
+    from tandem.referrals import actions as referral_actions
+    from tandem.referrals.models import Referral, ReferralStatus
+
+    now = now or timezone.now()
+    if outcome not in (S.COMPLETED, S.NO_SHOW):
+        raise BookingStateError("Choose whether the visit took place or was missed.")
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("client", "organisation")
+            .get(pk=appointment.pk)
+        )
+        if not _is_practice_staff(actor, appointment.organisation_id):
+            raise PermissionError("Only the practice records what happened at a visit.")
+        if appointment.status != S.CONFIRMED:
+            raise BookingStateError("Only a confirmed appointment can be marked.")
+        if appointment.starts_at > now:
+            raise BookingStateError("A visit can be marked only once its time has come.")
+        appointment.status = outcome
+        appointment.version += 1
+        appointment.save()
+        _release_claims(appointment)
+        record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            obj=appointment,
+            client=appointment.client,
+            organisation=appointment.organisation,
+            detail={"status": outcome},
+        )
+        referral = (
+            Referral.objects.filter(
+                client=appointment.client,
+                to_organisation=appointment.organisation,
+                status=ReferralStatus.SCHEDULED,
+            )
+            .order_by("-created_at")
+            .first()
+            if appointment.client is not None
+            else None
+        )
+        if referral is not None:
+            referral_actions.transition(
+                actor=actor,
+                referral=referral,
+                target=ReferralStatus.NO_SHOW
+                if outcome == S.NO_SHOW
+                else ReferralStatus.FIRST_VISIT_DONE,
+            )
+    return appointment
+
+
+def add_time_off(
+    *,
+    actor: User,
+    organisation: Organisation,
+    prescriber: User,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reason: str = "",
+) -> tuple[Any, list[Appointment]]:
+    """Add a prescriber's time off; return the active appointments it overlaps (kept, flagged)."""
+    from tandem.scheduling.models import TimeOff
+
+    if not _is_practice_staff(actor, organisation.pk) or not selectors.member_prescriber(
+        organisation, prescriber
+    ):
+        raise PermissionError("Only the practice's staff add time off for its prescribers.")
+    if ends_at <= starts_at:
+        raise BookingStateError("The end of the time off must come after its start.")
+    with transaction.atomic():
+        off = TimeOff.objects.create(
+            prescriber=prescriber, starts_at=starts_at, ends_at=ends_at, reason=reason
+        )
+        record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=off,
+            organisation=organisation,
+            detail={"prescriber": str(prescriber.public_id)},
+        )
+    clashes = list(
+        Appointment.objects.filter(
+            prescriber=prescriber,
+            status__in=ACTIVE_STATUSES,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+    )
+    return off, clashes

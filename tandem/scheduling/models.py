@@ -197,3 +197,90 @@ class SlotClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_start:%Y-%m-%d %H:%M}"
+
+
+class MessageKind(models.TextChoices):
+    CONFIRMATION = "confirmation", "Confirmation with calendar invite"
+    REMINDER = "reminder", "Reminder"
+
+
+class Reminder(models.Model):
+    """One message about an appointment, sent once: the confirmation, or a reminder N hours before.
+
+    The unique constraint and ``sent_at`` make sending idempotent: the row is
+    marked sent in the same transaction that queues the email, so a worker that
+    restarts (or a task that runs twice) finds it sent and does nothing.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(
+        max_length=20, choices=MessageKind.choices, default=MessageKind.REMINDER
+    )
+    hours_before = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "hours_before"], name="reminder_once_per_offset"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.hours_before} h before"
+
+
+class WaitlistStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting for an earlier time"
+    OFFERED = "offered", "An earlier time is held for you"
+    BOOKED = "booked", "Moved to an earlier time"
+    ENDED = "ended", "No longer waiting"
+
+
+class WaitlistEntry(models.Model):
+    """A client who holds an appointment and asked to be offered an earlier one."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    current = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    offered = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=WaitlistStatus.choices, default=WaitlistStatus.WAITING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    offered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["created_at", "pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["current"],
+                condition=models.Q(status__in=["waiting", "offered"]),
+                name="waitlist_one_open_entry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Waitlist {self.public_id}"
+
+
+class LocationAttestation(models.Model):
+    """The client's statement, at check-in, of the state they are in for this visit."""
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="attestations"
+    )
+    state = models.CharField(max_length=2)
+    attested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attested_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"In {self.state} at {self.attested_at:%Y-%m-%d %H:%M}"

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "tandem.referrals",
     "tandem.measures",
     "tandem.scheduling",
+    "tandem.intake",
     "tandem.care",
 ]
 
@@ -275,6 +276,13 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="offline")
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+if PAYMENT_PROVIDER == "stripe":
+    # PCI DSS: Stripe.js must be loaded from Stripe itself; its card field lives in Stripe's frames.
+    SECURE_CSP["script-src"] = [*SECURE_CSP["script-src"], "https://js.stripe.com"]
+    SECURE_CSP["frame-src"] = ["https://js.stripe.com", "https://hooks.stripe.com"]
+    SECURE_CSP["connect-src"] = [*SECURE_CSP["connect-src"], "https://api.stripe.com"]
+# Reminder texts: "" (off, the default) or "console" (development: logged, never sent).
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="")
 
 # --- Audit -------------------------------------------------------------------
 

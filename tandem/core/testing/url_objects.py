@@ -42,6 +42,14 @@ REGISTRY: dict[str, Factory] = {}
 #: Path arguments that identify nothing a user could be refused: name → (why, a value to
 #: put in the URL), e.g. ``"tab": ("a section of the page", "history")``.
 NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {
+    "practice_id": (
+        "a psychiatric practice's public page and its open slots: meant for everyone, no PHI",
+        "6f1c2a3e-0000-4000-8000-00000000c0de",
+    ),
+    "token": (
+        "a random invitation token: an unknown one shows nothing, the right one is the key",
+        "Qzunknowntokencanary",
+    ),
     "instrument_code": (
         "an instrument code in the public, stateless scoring API (no object, no PHI)",
         "phq-9",
@@ -308,4 +316,37 @@ def _safety_alert(built: dict[str, Target]) -> Target:
         allowed=world.therapist,
         insider_without_mfa=_care_insider(world),
         objects={"alert": alert, "client": world.client},
+    )
+
+
+@registers("appointment_id")
+def _appointment(built: dict[str, Target]) -> Target:
+    from tandem.clients.models import Client
+    from tandem.core.tests.factories import make_staff
+    from tandem.scheduling import actions, selectors
+    from tandem.scheduling.tests.factories import Practice
+
+    practice: Any = Practice()
+    Client.objects.filter(pk=practice.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary"
+    )
+    practice.client.refresh_from_db()
+    first_open = selectors.slots(practice.org, practice.new_eval, weeks=3)[0]
+    appointment = actions.hold_slot(
+        actor=practice.client_user,
+        organisation=practice.org,
+        prescriber=practice.prescriber,
+        appointment_type=practice.new_eval,
+        starts_at=first_open.starts_at,
+        client=practice.client,
+    )
+    without_mfa = make_staff(Role.COORDINATOR, practice.org, mfa=False)
+    staff_routes = ("confirm", "decline", "outcome")
+    return Target(
+        value=appointment.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary"],
+        allowed=practice.client_user,  # the client books, pays, cancels and checks in
+        insider_without_mfa=without_mfa,  # the practice's coordinator, no second factor
+        objects={"appointment": appointment, "client": practice.client},
+        allowed_by_route={f"scheduling:{name}": practice.coordinator for name in staff_routes},
     )

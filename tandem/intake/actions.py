@@ -1,0 +1,221 @@
+"""Writes of intake: contact messages, invitations, the bot's answers and the portal account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.signup import complete_signup
+from allauth.account.models import EmailAddress
+from allauth.account.utils import setup_user_email
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from tandem.accounts.actions import register_client
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.models import Client
+from tandem.core import policy
+from tandem.core.roles import Role
+from tandem.intake import bot
+from tandem.intake.models import ContactMessage, IntakeSession, Invitation
+from tandem.intake.tasks import acknowledge_contact
+from tandem.organisations.models import Organisation
+from tandem.referrals.models import Referral, ReferralStatus
+
+#: How many contact messages one address may send per hour.
+CONTACT_LIMIT = 5
+INVITATION_DAYS = 14
+
+
+class RateLimitedError(Exception):
+    """Too many messages from one place; the message is for the sender."""
+
+
+def _count_attempt(ip: str) -> int:
+    key = f"intake:contact:{ip}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        return 1
+
+
+@transaction.atomic
+def send_contact_message(
+    *, organisation: Organisation, name: str, email: str, phone: str, question: str, ip: str
+) -> ContactMessage:
+    """Put a question in the practice's inbox and acknowledge it to the sender by email."""
+    if _count_attempt(ip) > CONTACT_LIMIT:
+        raise RateLimitedError(
+            "You have sent several messages in the last hour. Please wait a while, or call the "
+            "practice."
+        )
+    message = ContactMessage.objects.create(
+        organisation=organisation, name=name, email=email, phone=phone, question=question
+    )
+    record(actor=None, action=AuditAction.CREATE, obj=message, organisation=organisation)
+    transaction.on_commit(partial(acknowledge_contact.enqueue, message.pk))
+    return message
+
+
+@transaction.atomic
+def mark_handled(*, actor: User, message: ContactMessage) -> ContactMessage:
+    """Mark a contact message as answered."""
+    message.handled_at = timezone.now()
+    message.save(update_fields=["handled_at"])
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=message,
+        organisation=message.organisation,
+        detail={"handled": True},
+    )
+    return message
+
+
+@transaction.atomic
+def create_invitation(*, actor: User, referral: Referral) -> Invitation:
+    """Invite the client of an accepted referral to book through the bot (coordinators only)."""
+    coordinator = any(
+        m.organisation_id == referral.to_organisation_id
+        and m.role in (Role.COORDINATOR, Role.PRACTICE_ADMIN)
+        for m in policy.active_memberships(actor)
+    )
+    if not coordinator or not policy.has_mfa(actor):
+        raise PermissionError("Only the practice's coordinators invite clients to book.")
+    if referral.status != ReferralStatus.ACCEPTED:
+        raise ValueError("Accept the referral before inviting the client to book.")
+    invitation = Invitation.objects.create(
+        organisation=referral.to_organisation,
+        referral=referral,
+        created_by=actor,
+        expires_at=timezone.now() + dt.timedelta(days=INVITATION_DAYS),
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=invitation,
+        client=referral.client,
+        organisation=referral.to_organisation,
+        detail={"referral": str(referral.public_id)},
+    )
+    return invitation
+
+
+def prefill(referral: Referral) -> dict[str, Any]:
+    """Return the answers a referral may pre-fill: who the client is, where, how they pay.
+
+    The date of birth is left for the client to type, so that a forwarded link
+    shows less about them.
+    """
+    client = referral.client
+    return {
+        "name": {"first_name": client.first_name, "last_name": client.last_name},
+        "contact": {"email": client.email, "phone": client.phone},
+        "location": {
+            "state_of_residence": client.state_of_residence or referral.visit_state,
+            "visit_state": referral.visit_state,
+        },
+        "coverage": {"payer": referral.payer, "plan_type": referral.plan_type},
+    }
+
+
+@transaction.atomic
+def start_session(
+    *, organisation: Organisation, user: User | None, invitation: Invitation | None = None
+) -> IntakeSession:
+    """Open an intake for ``organisation``; pre-fill it from an invitation's referral."""
+    answers = prefill(invitation.referral) if invitation is not None else {}
+    session = IntakeSession.objects.create(
+        organisation=organisation,
+        user=user if user is not None and user.is_authenticated else None,
+        invitation=invitation,
+        answers=answers,
+    )
+    if invitation is not None and invitation.used_at is None:
+        invitation.used_at = timezone.now()
+        invitation.save(update_fields=["used_at"])
+    return session
+
+
+@transaction.atomic
+def save_answer(*, session: IntakeSession, step: bot.Step, data: dict[str, Any]) -> IntakeSession:
+    """Store one answer (replacing an earlier one to the same question)."""
+    answer = bot.storable(data)
+    if step.code == "consent":
+        answer["agreed_at"] = timezone.now().isoformat()
+    session.answers = {**session.answers, step.code: answer}
+    session.save(update_fields=["answers", "updated_at"])
+    return session
+
+
+def _client_for(session: IntakeSession, user: User) -> Client:
+    """Return the client record for ``user``: theirs, the referral's, or a new one."""
+    answers = session.answers
+    existing = Client.objects.filter(user=user).first()
+    if existing is not None:
+        return existing
+    if session.invitation is not None and session.invitation.referral.client.user_id is None:
+        client = session.invitation.referral.client
+        client.user = user
+        client.save(update_fields=["user"])
+        return client
+    client = Client.objects.create(
+        user=user,
+        first_name=answers["name"]["first_name"],
+        last_name=answers["name"]["last_name"],
+        date_of_birth=dt.date.fromisoformat(answers["birth"]["date_of_birth"]),
+        email=answers["contact"]["email"],
+        phone=answers["contact"].get("phone", ""),
+        state_of_residence=answers["location"]["state_of_residence"],
+    )
+    record(
+        actor=user,
+        action=AuditAction.CREATE,
+        obj=client,
+        client=client,
+        organisation=session.organisation,
+        detail={"via": "appointment bot"},
+    )
+    return client
+
+
+@transaction.atomic
+def finish_for_user(*, session: IntakeSession, user: User) -> IntakeSession:
+    """Attach a finished intake to a signed-in person and their client record."""
+    session.user = user
+    session.client = _client_for(session, user)
+    session.finished_at = session.finished_at or timezone.now()
+    session.save(update_fields=["user", "client", "finished_at", "updated_at"])
+    policy.forget(user)
+    return session
+
+
+def create_account(
+    request: HttpRequest, *, session: IntakeSession, password: str, next_url: str
+) -> HttpResponse:
+    """Open the client's portal account through allauth's signup flow (email verification).
+
+    An email that already has an account gets allauth's "you already have an
+    account" email instead, and the page reads the same, so nobody learns who
+    has an account here.
+    """
+    email = session.answers["contact"]["email"].lower()
+    adapter = get_adapter(request)
+    if EmailAddress.objects.filter(email__iexact=email).exists():
+        adapter.send_account_already_exists_mail(email)
+        return adapter.respond_email_verification_sent(request, None)
+    with transaction.atomic():
+        user = User.objects.create_user(email=email, password=password)
+        setup_user_email(request, user, [])
+        name = session.answers["name"]
+        register_client(user=user, full_name=f"{name['first_name']} {name['last_name']}")
+        finish_for_user(session=session, user=user)
+    return complete_signup(request, user=user, redirect_url=next_url)

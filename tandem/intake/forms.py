@@ -1,0 +1,169 @@
+"""Forms of the public practice page and of each question the appointment bot asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from tandem.core.usstates import STATE_CHOICES
+from tandem.referrals.models import Payer, PlanType
+
+_STATES = [("", "Choose a state"), *STATE_CHOICES]
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(max_length=200, label="Your name")
+    email = forms.EmailField(label="Email")
+    phone = forms.CharField(max_length=30, required=False, label="Phone (optional)")
+    question = forms.CharField(
+        max_length=2000,
+        label="Your question",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Please do not include clinical details such as symptoms, diagnoses or medication.",
+    )
+    # A field people never see; bots that fill every field give themselves away.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+
+class NameForm(forms.Form):
+    first_name = forms.CharField(max_length=100, label="First name")
+    last_name = forms.CharField(max_length=100, label="Last name")
+
+
+class BirthForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="For example 1990-05-17.",
+    )
+
+
+class ContactDetailsForm(forms.Form):
+    email = forms.EmailField(label="Email", help_text="Your portal account will use this address.")
+    phone = forms.CharField(max_length=30, required=False, label="Phone (optional)")
+
+
+class LocationForm(forms.Form):
+    state_of_residence = forms.ChoiceField(choices=_STATES, label="State where you live")
+    visit_state = forms.ChoiceField(
+        choices=_STATES,
+        label="State where you will be during visits",
+        help_text="Visits are by video; the law follows where you are at the time of the visit.",
+    )
+
+
+class CoverageForm(forms.Form):
+    payer = forms.ChoiceField(
+        choices=[("", "Choose one"), *Payer.choices], label="How will you pay for visits?"
+    )
+    plan_type = forms.ChoiceField(
+        choices=PlanType.choices,
+        label="Plan type",
+        initial=PlanType.OTHER,
+        help_text="On your insurance card. Choose “Not applicable” for private pay.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        label="What brings you to us?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="A sentence or two is enough; the prescriber will ask more at the visit.",
+    )
+    has_therapist = forms.ChoiceField(
+        choices=[("yes", "Yes"), ("no", "No")],
+        widget=forms.RadioSelect,
+        label="Do you see a therapist now?",
+    )
+
+
+_FREQUENCY = [
+    ("0", "Not at all"),
+    ("1", "Several days"),
+    ("2", "More than half the days"),
+    ("3", "Nearly every day"),
+]
+
+PHQ9_ITEMS = (
+    "Little interest or pleasure in doing things",
+    "Feeling down, depressed, or hopeless",
+    "Trouble falling or staying asleep, or sleeping too much",
+    "Feeling tired or having little energy",
+    "Poor appetite or overeating",
+    "Feeling bad about yourself — or that you are a failure or have let yourself or your "
+    "family down",
+    "Trouble concentrating on things, such as reading the newspaper or watching television",
+    "Moving or speaking so slowly that other people could have noticed? Or the opposite — "
+    "being so fidgety or restless that you have been moving around a lot more than usual",
+    "Thoughts that you would be better off dead or of hurting yourself in some way",
+)
+GAD7_ITEMS = (
+    "Feeling nervous, anxious or on edge",
+    "Not being able to stop or control worrying",
+    "Worrying too much about different things",
+    "Trouble relaxing",
+    "Being so restless that it is hard to sit still",
+    "Becoming easily annoyed or irritable",
+    "Feeling afraid as if something awful might happen",
+)
+
+
+class _Questionnaire(forms.Form):
+    items: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number, text in enumerate(self.items, start=1):
+            self.fields[f"item{number}"] = forms.ChoiceField(
+                choices=_FREQUENCY, widget=forms.RadioSelect, label=f"{number}. {text}"
+            )
+
+
+class PHQ9Form(_Questionnaire):
+    items = PHQ9_ITEMS
+
+
+class GAD7Form(_Questionnaire):
+    items = GAD7_ITEMS
+
+
+class ConsentForm(forms.Form):
+    agree = forms.BooleanField(
+        label="I have read and agree to the practice's policies",
+        error_messages={"required": "Tick the box to agree to the practice's policies."},
+    )
+
+
+class AccountForm(forms.Form):
+    password1 = forms.CharField(
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters. A few unrelated words work well.",
+    )
+    password2 = forms.CharField(
+        label="Type the password again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ; type the same one twice.")
+        elif first:
+            try:
+                password_validation.validate_password(first)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data

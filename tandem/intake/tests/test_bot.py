@@ -1,0 +1,223 @@
+"""The appointment bot over HTTP: one question at a time, kind refusals, edit, resume, account."""
+
+import datetime as dt
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.clients.models import Client
+from tandem.core.roles import Role
+from tandem.core.tests.factories import OrganisationFactory, make_staff
+from tandem.intake import actions
+from tandem.intake.models import IntakeSession
+from tandem.intake.tests.factories import FITTING_ANSWERS, practice_with_policy
+from tandem.referrals.models import PracticePolicy, ReferralStatus
+from tandem.referrals.tests.factories import ReferralWorld
+
+pytestmark = pytest.mark.django_db
+
+
+def thread_url(p):
+    return reverse("intake:thread", args=[p.org.public_id])
+
+
+def begin(client, p):
+    assert client.get(reverse("intake:start", args=[p.org.public_id])).status_code == 200
+    assert not IntakeSession.objects.exists()  # a GET creates nothing
+    client.post(reverse("intake:start", args=[p.org.public_id]))
+    return IntakeSession.objects.get()
+
+
+def answer(client, p, step, data):
+    return client.post(thread_url(p), {"step": step, **data})
+
+
+def test_each_question_comes_alone_and_the_answers_are_kept_server_side(client):
+    p = practice_with_policy()
+    session = begin(client, p)
+    page = client.get(thread_url(p)).content.decode()
+    assert "What is your name?" in page
+    assert "What is your date of birth?" not in page
+    assert 'aria-live="polite"' in page
+    assert '<label for="id_first_name"' in page
+
+    response = answer(client, p, "name", FITTING_ANSWERS[0][1])
+    assert response.status_code == 302
+    page = client.get(thread_url(p)).content.decode()
+    assert "Rowan Whitcombe" in page
+    assert "What is your date of birth?" in page
+    session.refresh_from_db()
+    assert session.answers == {"name": {"first_name": "Rowan", "last_name": "Whitcombe"}}
+
+
+@pytest.mark.parametrize(
+    ("born", "message"),
+    [
+        (
+            (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+            "The date of birth is in the future",
+        ),
+        (
+            (timezone.localdate() - dt.timedelta(days=365 * 16)).isoformat(),
+            "sees adults from age 18",
+        ),
+        ("1940-01-01", "sees adults up to age 64"),
+    ],
+)
+def test_a_date_of_birth_outside_the_practice_is_refused_kindly_and_nothing_is_lost(
+    client, born, message
+):
+    p = practice_with_policy()
+    session = begin(client, p)
+    answer(client, p, "name", FITTING_ANSWERS[0][1])
+    response = answer(client, p, "birth", {"date_of_birth": born})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    session.refresh_from_db()
+    assert list(session.answers) == ["name"]
+
+
+def test_visits_outside_massachusetts_are_explained_with_other_practices_that_fit(client):
+    p = practice_with_policy()
+    ri = OrganisationFactory(name="Narragansett Psychiatry")
+    PracticePolicy.objects.create(organisation=ri, visit_states=["RI"], payers=["commercial"])
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:3]:
+        answer(client, p, step, data)
+    response = answer(client, p, "location", {"state_of_residence": "RI", "visit_state": "RI"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "can only see you while you are in Massachusetts" in body
+    assert "Narragansett Psychiatry" in body
+
+
+@pytest.mark.parametrize(
+    ("payer", "message"),
+    [
+        ("medicare", "is not enrolled with Medicare"),
+        ("medicaid", "does not take MassHealth (Medicaid)"),
+    ],
+)
+def test_medicare_and_masshealth_get_a_kind_explanation_and_the_private_pay_option(
+    client, payer, message
+):
+    p = practice_with_policy()
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:4]:
+        answer(client, p, step, data)
+    response = answer(client, p, "coverage", {"payer": payer, "plan_type": "none"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert message in body
+    assert "You can still be seen as private pay" in body
+
+
+def test_any_answer_can_be_edited_and_the_thread_continues_where_it_was(client):
+    p = practice_with_policy()
+    session = begin(client, p)
+    for step, data in FITTING_ANSWERS[:3]:
+        answer(client, p, step, data)
+    page = client.get(thread_url(p) + "?edit=name").content.decode()
+    assert 'value="Rowan"' in page
+    answer(client, p, "name", {"first_name": "Rowan", "last_name": "Ashby"})
+    session.refresh_from_db()
+    assert session.answers["name"]["last_name"] == "Ashby"
+    assert "Where do you live" in client.get(thread_url(p)).content.decode()
+
+
+def test_a_visitor_who_leaves_resumes_from_the_same_browser_session(client):
+    p = practice_with_policy()
+    begin(client, p)
+    answer(client, p, "name", FITTING_ANSWERS[0][1])
+    page = client.get(reverse("intake:start", args=[p.org.public_id])).content.decode()
+    assert "Continue where you left off" in page
+    client.post(reverse("intake:start", args=[p.org.public_id]))
+    assert IntakeSession.objects.count() == 1
+    assert "What is your date of birth?" in client.get(thread_url(p)).content.decode()
+
+
+def test_a_stranger_without_the_browser_session_sees_nothing(client):
+    p = practice_with_policy()
+    begin(client, p)
+    answer(client, p, "name", FITTING_ANSWERS[0][1])
+    client.cookies.clear()
+    response = client.get(thread_url(p))
+    assert response.status_code == 302
+    assert "Rowan" not in response.content.decode()
+
+
+def test_phq9_thoughts_of_self_harm_show_crisis_resources_at_once(client):
+    p = practice_with_policy()
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:6]:
+        answer(client, p, step, data)
+    answer(client, p, "phq9", {f"item{i}": "0" for i in range(1, 9)} | {"item9": "1"})
+    page = client.get(thread_url(p)).content.decode()
+    assert "help is available now" in page
+    assert 'href="tel:988"' in page
+
+
+def test_the_last_step_opens_a_portal_account_through_allauth_with_email_verification(
+    client,
+):
+    p = practice_with_policy()
+    session = begin(client, p)
+    for step, data in FITTING_ANSWERS:
+        answer(client, p, step, data)
+    response = answer(
+        client,
+        p,
+        "account",
+        {"password1": "harbour lantern quietly 73", "password2": "harbour lantern quietly 73"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("intake:verify", args=[p.org.public_id])
+    address = EmailAddress.objects.get(email="rowan.whitcombe@example.test")
+    assert not address.verified
+    assert [m.to for m in mail.outbox] == [["rowan.whitcombe@example.test"]]
+    assert "/accounts/confirm-email/" in mail.outbox[0].body
+    created = Client.objects.get(user=address.user)
+    assert (created.first_name, created.date_of_birth) == ("Rowan", dt.date(1990, 5, 17))
+    session.refresh_from_db()
+    assert (session.user, session.client) == (address.user, created)
+
+    # Once verified and signed in, the finished intake leads straight to slot choice.
+    address.verified = True
+    address.save()
+    client.force_login(address.user)
+    response = client.get(thread_url(p))
+    assert response["Location"] == reverse("scheduling:book", args=[p.org.public_id])
+
+
+def test_an_invitation_from_an_accepted_referral_prefills_the_bot(client):
+    world = ReferralWorld()
+    PracticePolicy.objects.filter(organisation=world.psychiatry).update(visit_states=["MA"])
+    referral = world.sent()
+    referral.status = ReferralStatus.ACCEPTED
+    referral.save()
+    invitation = actions.create_invitation(actor=world.coordinator, referral=referral)
+    url = reverse("intake:invitation", args=[invitation.token])
+
+    assert client.get(reverse("intake:invitation", args=["not-the-token"])).status_code == 404
+    page = client.get(url).content.decode()
+    assert world.client.first_name not in page  # the landing page tells nothing about them
+    client.post(url)
+    session = IntakeSession.objects.get()
+    assert session.answers["name"]["first_name"] == world.client.first_name
+    assert "birth" not in session.answers
+    assert (
+        "What is your date of birth?"
+        in client.get(reverse("intake:thread", args=[world.psychiatry.public_id])).content.decode()
+    )
+
+
+def test_only_the_practices_coordinator_invites_and_only_after_acceptance():
+    world = ReferralWorld()
+    referral = world.sent()
+    with pytest.raises(ValueError, match="Accept the referral"):
+        actions.create_invitation(actor=world.coordinator, referral=referral)
+    with pytest.raises(PermissionError):
+        actions.create_invitation(actor=make_staff(Role.COORDINATOR), referral=referral)

@@ -1,0 +1,307 @@
+"""Public practice page, contact form, coordinators' inbox, and the appointment bot.
+
+The bot is one page: the thread of answered questions (a list, each with an
+Edit link) and the current question. Every answer is a plain form POST, so it
+works without JavaScript; with HTMX the thread region is swapped in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tandem.accounts.models import User
+from tandem.core import policy
+from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.policy import Action
+from tandem.intake import actions, bot
+from tandem.intake.access import (
+    current_session,
+    inbox_org_ids,
+    public_practice,
+    session_key_name,
+)
+from tandem.intake.forms import AccountForm, ContactForm
+from tandem.intake.models import ContactMessage, IntakeSession, Invitation
+from tandem.organisations.models import Organisation
+from tandem.referrals.models import Payer, PracticePolicy
+
+COMMITMENT = (
+    "You are NOT financially committed to anything until you enter your payment information "
+    "AND your appointment is confirmed."
+)
+
+
+def _policy(organisation: Organisation) -> PracticePolicy:
+    found = (
+        PracticePolicy.objects.filter(organisation=organisation)
+        .select_related("organisation")
+        .first()
+    )
+    return found or PracticePolicy(organisation=organisation)
+
+
+def _client_ip(request: HttpRequest) -> str:
+    # Behind the proxy the deployment's SecurityMiddleware/proxy sets REMOTE_ADDR correctly.
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+@require_http_methods(["GET", "POST"])
+def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
+    """Show what the practice publishes, the way to request an appointment, and the contact form."""
+    practice = public_practice(practice_id)
+    rules = _policy(practice)
+    form = ContactForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["website"]:
+            sent = True  # a bot filled the hidden field: pretend all is well, keep nothing
+        else:
+            try:
+                actions.send_contact_message(
+                    organisation=practice,
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    phone=form.cleaned_data["phone"],
+                    question=form.cleaned_data["question"],
+                    ip=_client_ip(request),
+                )
+                sent = True
+            except actions.RateLimitedError as error:
+                form.add_error(None, str(error))
+        if sent:
+            messages.success(
+                request, "Thank you. Your message was sent; a confirmation is on its way by email."
+            )
+            return redirect(reverse("intake:practice", args=[practice.public_id]) + "#contact")
+    return render(
+        request,
+        "intake/practice.html",
+        {
+            "practice": practice,
+            "rules": rules,
+            "payers": [Payer(p).label for p in rules.payers if p in Payer.values],
+            "form": form,
+            "commitment": COMMITMENT,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    """List the contact messages of the practices the coordinator works for."""
+    org_ids = inbox_org_ids(request.user)
+    if not org_ids:
+        raise Http404("Not found.")
+    scoped = policy.scope(request.user, Action.VIEW, ContactMessage.objects.all())
+    if request.method == "POST":
+        message = (
+            policy.scope(request.user, Action.CHANGE, ContactMessage.objects.all())
+            .filter(public_id=request.POST.get("message", ""))
+            .first()
+            if _is_uuid(request.POST.get("message", ""))
+            else None
+        )
+        if message is None:
+            raise Http404("Not found.")
+        actions.mark_handled(actor=request.user, message=message)  # type: ignore[arg-type]
+        messages.success(request, "Marked as answered.")
+        return redirect("intake:inbox")
+    return render(
+        request,
+        "intake/inbox.html",
+        {"messages_list": list(scoped.select_related("organisation")[:200])},
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- The appointment bot --------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def start(request: HttpRequest, practice_id: str) -> HttpResponse:
+    """Explain the bot and open (or resume) an intake; a GET never creates anything."""
+    practice = public_practice(practice_id)
+    existing = current_session(request, practice)
+    if request.method == "POST":
+        if existing is None or request.POST.get("fresh") == "1":
+            session = actions.start_session(
+                organisation=practice,
+                user=request.user if policy.is_signed_in(request.user) else None,  # type: ignore[arg-type]
+            )
+            request.session[session_key_name(practice)] = session.key
+        return redirect("intake:thread", practice_id=practice.public_id)
+    return render(
+        request,
+        "intake/start.html",
+        {"practice": practice, "existing": existing, "commitment": COMMITMENT, "invitation": None},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Open the bot from a referral's invitation; an unknown or old token shows nothing."""
+    found = (
+        Invitation.objects.select_related("organisation", "referral__client")
+        .filter(token=token, expires_at__gt=timezone.now())
+        .first()
+    )
+    if found is None:
+        raise Http404("Not found.")
+    practice = found.organisation
+    if request.method == "POST":
+        session = actions.start_session(
+            organisation=practice,
+            user=request.user if policy.is_signed_in(request.user) else None,  # type: ignore[arg-type]
+            invitation=found,
+        )
+        request.session[session_key_name(practice)] = session.key
+        return redirect("intake:thread", practice_id=practice.public_id)
+    return render(
+        request,
+        "intake/start.html",
+        {"practice": practice, "existing": None, "commitment": COMMITMENT, "invitation": found},
+    )
+
+
+def _thread_context(
+    request: HttpRequest,
+    session: IntakeSession,
+    current: bot.Step | None,
+    form: Any,
+    verdict: bot.Verdict | None = None,
+) -> dict[str, Any]:
+    signed_in = policy.is_signed_in(request.user)
+    answered = [
+        {"step": s, "summary": bot.summary(s, session.answers[s.code])}
+        for s in bot.steps_for(signed_in)
+        if s.code in session.answers
+    ]
+    rules = _policy(session.organisation)
+    alternatives: list[Any] = []
+    if verdict:
+        others = list(PracticePolicy.objects.select_related("organisation"))
+        alternatives = bot.other_practices(rules, others, session.answers, timezone.localdate())
+    previous = bot.previous_step(current.code, signed_in) if current else None
+    steps = bot.steps_for(signed_in)
+    return {
+        "practice": session.organisation,
+        "answered": answered,
+        "current": current,
+        "form": form,
+        "verdict": verdict,
+        "alternatives": alternatives,
+        "previous": previous,
+        "crisis": bot.needs_crisis_help(session.answers),
+        "position": (steps.index(current) + 1) if current in steps else len(steps),
+        "total": len(steps),
+        "commitment": COMMITMENT,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
+    """Ask the next question (or the one being edited) and take the answer."""
+    practice = public_practice(practice_id)
+    session = current_session(request, practice)
+    if session is None:
+        if policy.is_signed_in(request.user):
+            return redirect("intake:start", practice_id=practice.public_id)
+        return redirect(
+            reverse("account_login") + "?next=" + reverse("intake:thread", args=[practice_id])
+        )
+    signed_in = policy.is_signed_in(request.user)
+    code = request.POST.get("step") or request.GET.get("edit") or ""
+    current = bot.BY_CODE.get(code) if code else bot.next_step(session.answers, signed_in)
+    if current is not None and current.code == "account" and signed_in:
+        current = None
+    if current is None:
+        if not signed_in:
+            return redirect("intake:thread", practice_id=practice.public_id)
+        actions.finish_for_user(session=session, user=request.user)  # type: ignore[arg-type]
+        return redirect("scheduling:book", practice_id=practice.public_id)
+    template = page_or_fragment(request, "intake/thread.html", "thread")
+    if request.method == "GET":
+        initial = session.answers.get(current.code, {})
+        form = _form(current, initial=initial, session=session)
+        return render(request, template, _thread_context(request, session, current, form))
+    form = _form(current, data=request.POST, session=session)
+    verdict = bot.Verdict()
+    if form.is_valid():
+        if current.code == "account":
+            actions.create_account(
+                request,
+                session=session,
+                password=form.cleaned_data["password1"],
+                next_url=reverse("intake:thread", args=[practice.public_id]),
+            )
+            return _go(request, reverse("intake:verify", args=[practice.public_id]))
+        verdict = bot.check(
+            current, form.cleaned_data, session.answers, _policy(practice), timezone.localdate()
+        )
+        for field, message in verdict.errors.items():
+            form.add_error(field, message)
+        if not verdict:
+            actions.save_answer(session=session, step=current, data=form.cleaned_data)
+            nxt = bot.next_step(session.answers, signed_in)
+            if request.htmx and nxt is not None and not (nxt.code == "account" and signed_in):
+                context = _thread_context(
+                    request, session, nxt, _form(nxt, initial={}, session=session)
+                )
+                return render(request, template, context)
+            return _go(request, reverse("intake:thread", args=[practice.public_id]))
+    context = _thread_context(request, session, current, form, verdict)
+    return render(request, template, context, status=400)
+
+
+def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
+    """Redirect; an HTMX request is told to load the whole new page instead of swapping it in."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+def _form(step: bot.Step, *, session: IntakeSession, **kwargs: Any) -> Any:
+    if step.code == "account":
+        return AccountForm(email=session.answers.get("contact", {}).get("email", ""), **kwargs)
+    return step.form(**kwargs)
+
+
+@require_GET
+def verify(request: HttpRequest, practice_id: str) -> HttpResponse:
+    """Tell the new client to verify their email, then sign in to choose a time."""
+    practice = public_practice(practice_id)
+    return render(
+        request,
+        "intake/verify.html",
+        {
+            "practice": practice,
+            "sign_in": reverse("account_login")
+            + "?next="
+            + reverse("intake:thread", args=[practice.public_id]),
+        },
+    )
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]

@@ -1,0 +1,525 @@
+"""Booking pages: slot choice, hold and payment, the appointment's status, the coordinator's calendar.
+
+Views parse, reach appointments through ``scheduling.access`` (404 for missing
+or forbidden), call one action and render. The status page says plainly that
+the client is not committed until payment information is on file AND the
+appointment is confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.models import Client
+from tandem.core import policy
+from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.policy import Action
+from tandem.intake.access import public_practice
+from tandem.organisations.models import Organisation
+from tandem.scheduling import actions, agenda, forms, payments, selectors, waitlist
+from tandem.scheduling.access import appointment_for
+from tandem.scheduling.actions import BookingStateError, SlotUnavailableError
+from tandem.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+
+S = AppointmentStatus
+LAPSED = (
+    "Your hold ran out before your payment details were saved. Nothing was charged and your "
+    "answers are kept: choose a time again."
+)
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _own_client(request: HttpRequest) -> Client | None:
+    return Client.objects.filter(user=_actor(request)).first()
+
+
+def _prescriber(organisation: Organisation, public_id: Any) -> User | None:
+    return next((p for p in agenda.prescribers(organisation) if p.public_id == public_id), None)
+
+
+def _committed(appointment: Appointment) -> bool:
+    return appointment.status == S.CONFIRMED and bool(appointment.payment_reference)
+
+
+# --- Client: choose a slot -------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest, practice_id: str) -> HttpResponse:
+    """Offer the open first-visit slots within the practice's access target; hold the chosen one."""
+    practice = public_practice(practice_id)
+    client = _own_client(request)
+    if client is None:
+        return redirect("intake:start", practice_id=practice.public_id)
+    kind = agenda.new_client_type(practice)
+    if kind is None:
+        raise Http404("Not found.")
+    error = ""
+    if request.method == "POST":
+        form = forms.SlotChoiceForm(request.POST)
+        prescriber = (
+            _prescriber(practice, form.cleaned_data["prescriber"]) if form.is_valid() else None
+        )
+        if prescriber is None:
+            error = "Choose one of the offered times."
+        else:
+            try:
+                held = actions.hold_slot(
+                    actor=_actor(request),
+                    organisation=practice,
+                    prescriber=prescriber,
+                    appointment_type=kind,
+                    starts_at=form.cleaned_data["starts_at"],
+                    client=client,
+                )
+            except SlotUnavailableError as problem:
+                error = str(problem)
+            else:
+                return redirect("scheduling:pay", appointment_id=held.public_id)
+    if request.GET.get("lapsed"):
+        error = LAPSED
+    weeks = agenda.access_target_weeks(practice)
+    return render(
+        request,
+        "scheduling/book.html",
+        {
+            "practice": practice,
+            "kind": kind,
+            "weeks": weeks,
+            "days": agenda.offered_by_day(practice, kind, weeks=weeks),
+            "error": error,
+            "zone": practice.zone,
+            "action": reverse("scheduling:book", args=[practice.public_id]),
+        },
+        status=409 if error and request.method == "POST" else 200,
+    )
+
+
+# --- Client: pay, see status, cancel, reschedule, check in, waitlist ----------------------
+
+
+def _hold_context(appointment: Appointment) -> dict[str, Any]:
+    expires = appointment.hold_expires_at
+    local = expires.astimezone(appointment.organisation.zone) if expires else None
+    return {"hold_until": local, "hold_until_iso": expires.isoformat() if expires else ""}
+
+
+def _view(request: HttpRequest, appointment_id: Any, action: Action = Action.VIEW) -> Appointment:
+    appointment = appointment_for(request.user, appointment_id, action)
+    record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        obj=appointment,
+        client=appointment.client,
+        organisation=appointment.organisation,
+    )
+    return appointment
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Collect payment information for a held slot; a provider error keeps the hold."""
+    appointment = _view(request, appointment_id)
+    if appointment.status != S.HELD:
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+    provider = payments.provider()
+    data = request.POST if request.method == "POST" else None
+    if provider.code == "stripe":
+        form: Any = forms.StripePaymentForm(data)
+    else:
+        form = forms.OfflinePaymentForm(data)
+    setup = None
+    if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["token"] if provider.code == "stripe" else payments.AGREED
+        try:
+            actions.put_payment_on_file(
+                actor=_actor(request), appointment=appointment, provider=provider, token=token
+            )
+        except payments.PaymentError as problem:
+            form.add_error(None, str(problem))
+        except BookingStateError:
+            return redirect(
+                reverse("scheduling:book", args=[appointment.organisation.public_id]) + "?lapsed=1"
+            )
+        else:
+            return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+    if provider.code == "stripe":
+        try:
+            setup = provider.start_setup(appointment_id=str(appointment.public_id))
+        except payments.PaymentError as problem:
+            form.add_error(None, str(problem))
+    return render(
+        request,
+        "scheduling/pay.html",
+        {"appointment": appointment, "form": form, "setup": setup, **_hold_context(appointment)},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Show where the booking stands, and what the client (or the practice) can do next."""
+    found = _view(request, appointment_id)
+    staff = found.organisation_id in agenda.staff_org_ids(request.user)
+    own = found.client is not None and found.client.user_id == request.user.pk
+    now = timezone.now()
+    offer = (
+        WaitlistEntry.objects.filter(offered=found, status=WaitlistStatus.OFFERED).first()
+        if own
+        else None
+    )
+    waiting = (
+        WaitlistEntry.objects.filter(
+            current=found, status__in=[WaitlistStatus.WAITING, WaitlistStatus.OFFERED]
+        ).exists()
+        if own
+        else False
+    )
+    check_in_open = (
+        found.status == S.CONFIRMED
+        and found.starts_at - actions.CHECK_IN_OPENS <= now <= found.ends_at
+    )
+    return render(
+        request,
+        "scheduling/appointment.html",
+        {
+            "appointment": found,
+            "local_start": found.starts_at.astimezone(found.organisation.zone),
+            "committed": _committed(found),
+            "payment_on_file": bool(found.payment_reference),
+            "staff": staff,
+            "own": own,
+            "offer": offer,
+            "waiting": waiting,
+            "check_in_open": check_in_open,
+            "checked_in": found.attestations.order_by("-attested_at").first(),
+            "check_in_form": forms.CheckInForm(),
+            "video_link": selectors.settings_for(found.organisation).video_link
+            if found.status == S.CONFIRMED
+            else "",
+            "past": found.starts_at <= now,
+            **_hold_context(found),
+        },
+    )
+
+
+def _back(appointment: Appointment) -> HttpResponse:
+    return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    try:
+        actions.cancel(actor=_actor(request), appointment=found)
+    except BookingStateError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, "The appointment is cancelled and the time is free for others.")
+    return _back(found)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    if found.organisation_id not in agenda.staff_org_ids(request.user):
+        raise Http404("Not found.")
+    try:
+        actions.confirm(actor=_actor(request), appointment=found)
+    except (BookingStateError, PermissionError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request, "Confirmed. The client gets a confirmation email with a calendar invite."
+        )
+    return _back(found)
+
+
+@login_required
+@require_POST
+def decline(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    if found.organisation_id not in agenda.staff_org_ids(request.user):
+        raise Http404("Not found.")
+    try:
+        actions.cancel(actor=_actor(request), appointment=found)
+    except BookingStateError as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, "Declined. The time is free again.")
+    return _back(found)
+
+
+@login_required
+@require_POST
+def outcome(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    if found.organisation_id not in agenda.staff_org_ids(request.user):
+        raise Http404("Not found.")
+    form = forms.OutcomeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise BookingStateError("Choose whether the visit took place or was missed.")
+        actions.record_outcome(
+            actor=_actor(request), appointment=found, outcome=form.cleaned_data["outcome"]
+        )
+    except (BookingStateError, PermissionError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, "Recorded.")
+    return _back(found)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reschedule(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Offer other open times and move the appointment (the client within policy, or staff)."""
+    found = _view(request, appointment_id, Action.CHANGE)
+    error = ""
+    if request.method == "POST":
+        form = forms.SlotChoiceForm(request.POST)
+        prescriber = (
+            _prescriber(found.organisation, form.cleaned_data["prescriber"])
+            if form.is_valid()
+            else None
+        )
+        if prescriber is None:
+            error = "Choose one of the offered times."
+        else:
+            try:
+                actions.move(
+                    actor=_actor(request),
+                    appointment=found,
+                    starts_at=form.cleaned_data["starts_at"],
+                    prescriber=prescriber,
+                )
+            except (SlotUnavailableError, BookingStateError, PermissionError) as problem:
+                error = str(problem)
+            else:
+                messages.success(request, "Your appointment has moved.")
+                return _back(found)
+    weeks = max(agenda.access_target_weeks(found.organisation), 8)
+    return render(
+        request,
+        "scheduling/book.html",
+        {
+            "practice": found.organisation,
+            "kind": found.appointment_type,
+            "weeks": weeks,
+            "days": agenda.offered_by_day(found.organisation, found.appointment_type, weeks=weeks),
+            "error": error,
+            "zone": found.organisation.zone,
+            "moving": found,
+            "action": reverse("scheduling:reschedule", args=[found.public_id]),
+        },
+        status=409 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    form = forms.CheckInForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise BookingStateError("Choose the state you are in now.")
+        actions.attest_location(
+            actor=_actor(request), appointment=found, state=form.cleaned_data["state"]
+        )
+    except (BookingStateError, PermissionError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(request, "You are checked in. Thank you.")
+    return _back(found)
+
+
+@login_required
+@require_POST
+def join_waitlist(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    try:
+        waitlist.join(actor=_actor(request), appointment=found)
+    except (BookingStateError, PermissionError) as problem:
+        messages.error(request, str(problem))
+    else:
+        messages.success(
+            request,
+            "You are on the waitlist. If an earlier time frees up, we hold it for you and let you know.",
+        )
+    return _back(found)
+
+
+@login_required
+@require_POST
+def take_offer(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    entry = WaitlistEntry.objects.filter(offered=found).first()
+    if entry is None:
+        messages.error(request, "No earlier time is held for you on this appointment.")
+        return _back(found)
+    try:
+        taken = waitlist.accept(actor=_actor(request), entry=entry)
+    except (BookingStateError, PermissionError) as problem:
+        messages.error(request, str(problem))
+        return _back(found)
+    messages.success(request, "You have the earlier time; your later appointment is released.")
+    return _back(taken)
+
+
+# --- Coordinator: calendar, time off, booking on behalf ----------------------------------
+
+
+def _staff_practice(request: HttpRequest, org_id: str) -> Organisation:
+    org = Organisation.objects.filter(public_id=org_id).first()
+    if org is None or org.pk not in agenda.staff_org_ids(request.user):
+        raise Http404("Not found.")
+    return org
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
+    """Show the practice's (or one prescriber's) day or week; add time off, flagging clashes."""
+    practice = _staff_practice(request, org_id)
+    zone = practice.zone
+    try:
+        day = dt.date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.now().astimezone(zone).date()
+    view = "day" if request.GET.get("view") == "day" else "week"
+    people = agenda.prescribers(practice)
+    chosen = next((p for p in people if str(p.public_id) == request.GET.get("prescriber")), None)
+    time_off_form = forms.TimeOffForm(request.POST or None, prescribers=people)
+    if request.method == "POST" and time_off_form.is_valid():
+        data = time_off_form.cleaned_data
+        who = next(p for p in people if str(p.public_id) == data["prescriber"])
+        _, clashes = actions.add_time_off(
+            actor=_actor(request),
+            organisation=practice,
+            prescriber=who,
+            starts_at=data["starts_at"].replace(tzinfo=zone)
+            if timezone.is_naive(data["starts_at"])
+            else data["starts_at"],
+            ends_at=data["ends_at"].replace(tzinfo=zone)
+            if timezone.is_naive(data["ends_at"])
+            else data["ends_at"],
+            reason=data["reason"],
+        )
+        if clashes:
+            messages.warning(
+                request,
+                f"Time off added. It overlaps {len(clashes)} booked appointment(s), flagged below: "
+                "they are kept — contact the client to move them.",
+            )
+        else:
+            messages.success(request, "Time off added.")
+        return redirect(request.get_full_path())
+    if view == "week":
+        first = day - dt.timedelta(days=day.weekday())
+        last = first + dt.timedelta(days=6)
+        step = dt.timedelta(days=7)
+    else:
+        first = last = day
+        step = dt.timedelta(days=1)
+    days = agenda.calendar(request.user, practice, first, last, prescriber=chosen)
+    query = f"view={view}" + (f"&prescriber={chosen.public_id}" if chosen else "")
+    return render(
+        request,
+        page_or_fragment(request, "scheduling/calendar.html", "calendar"),
+        {
+            "practice": practice,
+            "days": days,
+            "view": view,
+            "first": first,
+            "last": last,
+            "prev": (first - step).isoformat(),
+            "next": (first + step).isoformat(),
+            "query": query,
+            "prescribers": people,
+            "chosen": chosen,
+            "pending": agenda.pending_requests(request.user, practice),
+            "time_off_form": time_off_form,
+            "flagged": sum(1 for d in days for e in d.items if e.over_time_off),
+        },
+        status=400 if time_off_form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
+    """Book a first visit on a client's behalf (by phone): the coordinator picks client and time."""
+    practice = _staff_practice(request, org_id)
+    kind = agenda.new_client_type(practice)
+    clients = list(policy.scope(request.user, Action.VIEW, Client.objects.all())[:500])
+    error = ""
+    if request.method == "POST" and kind is None:
+        error = "Set up the practice's appointment types first."
+    elif request.method == "POST":
+        form = forms.BookForClientForm(request.POST, clients=clients)
+        if form.is_valid():
+            client = next(c for c in clients if str(c.public_id) == form.cleaned_data["client"])
+            prescriber = _prescriber(practice, form.cleaned_data["prescriber"])
+            try:
+                if prescriber is None:
+                    raise SlotUnavailableError("Choose one of the offered times.")
+                booked = actions.book_for_client(
+                    actor=_actor(request),
+                    organisation=practice,
+                    prescriber=prescriber,
+                    appointment_type=kind,  # type: ignore[arg-type]
+                    starts_at=form.cleaned_data["starts_at"],
+                    client=client,
+                )
+            except (SlotUnavailableError, BookingStateError) as problem:
+                error = str(problem)
+            else:
+                messages.success(request, "Booked and confirmed.")
+                return redirect("scheduling:appointment", appointment_id=booked.public_id)
+        else:
+            error = "Choose the client, then one of the offered times."
+    weeks = agenda.access_target_weeks(practice)
+    return render(
+        request,
+        "scheduling/book_for_client.html",
+        {
+            "practice": practice,
+            "clients": clients,
+            "days": agenda.offered_by_day(practice, kind, weeks=weeks) if kind else [],
+            "error": error,
+            "weeks": weeks,
+            "form": forms.BookForClientForm(clients=clients),
+        },
+        status=409 if error else 200,
+    )
+
+
+def stripe_enabled() -> bool:
+    return getattr(settings, "PAYMENT_PROVIDER", "offline") == "stripe"
