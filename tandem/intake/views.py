@@ -269,7 +269,8 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
                 return render(request, template, context)
             return _go(request, reverse("intake:thread", args=[practice.public_id]))
     context = _thread_context(request, session, current, form, verdict)
-    return render(request, template, context, status=400)
+    # htmx swaps only 2xx answers; a plain form POST gets the honest 400.
+    return render(request, template, context, status=200 if request.htmx else 400)
 
 
 def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
