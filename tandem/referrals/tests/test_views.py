@@ -256,6 +256,7 @@ def test_the_editor_page_has_every_section_and_autosaves_on_change_and_typing():
     assert 'hx-trigger="change, keyup changed delay:1s"' in body
     assert f'hx-post="{url("edit", referral_id=referral.public_id)}"' in body
     assert 'id="autosave-status"' in body
+    assert 'src="/static/referrals/editor.js"' in body  # keeps autosave from racing a button
     for legend in (
         "Reasons for referral",
         "Diagnosis and diagnostic considerations (ICD-10-CM)",
