@@ -115,8 +115,11 @@ def seed_practice_policies(world: DemoWorld) -> None:
 
 @dataclass(frozen=True)
 class When:
-    """A moment: ``days`` business days before the last closed business day, at ``at`` local
-    time; or ``ago`` before now."""
+    """A moment in the story, relative to when the seed runs.
+
+    Either ``ago`` before now, or ``days`` business days before the last business day
+    that has closed (0 is that day), at ``at`` in the practice's time zone.
+    """
 
     days: int = 0
     at: dt.time = dt.time(10, 0)
