@@ -5,8 +5,10 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tandem.clients.models import Client
+from tandem.organisations.models import Organisation
 
 
 class SymptomTracker(models.Model):
@@ -28,6 +30,14 @@ class SymptomTracker(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="symptom_trackers_created"
     )
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The practice that defined the tracker (consent follows it).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -40,3 +50,180 @@ class SymptomTracker(models.Model):
 
     def __str__(self) -> str:
         return f"Symptom tracker {self.public_id}"
+
+
+class ResponseSource(models.TextChoices):
+    PORTAL = "portal", "Answered by the client on the portal"
+    CLINICIAN = "clinician", "Answered aloud, entered by a clinician"
+    INTAKE = "intake", "Answered at intake"
+    PAPER = "paper", "Answered on paper, entered by staff"
+
+
+def _instrument_choices() -> list[tuple[str, str]]:
+    from tandem.measures.instruments import INSTRUMENTS
+
+    return [(code, instrument.name) for code, instrument in INSTRUMENTS.items()]
+
+
+class QuestionnaireResponse(models.Model):
+    """One completed (or partly completed) questionnaire, with its score as scored when stored.
+
+    The score fields are written once from ``Instrument.score`` by
+    ``actions.record_response``; the answers are kept so a response can be re-read
+    exactly as given, and ``instrument_version`` says which form they answered.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="questionnaire_responses"
+    )
+    instrument = models.CharField(max_length=20, choices=_instrument_choices)
+    instrument_version = models.CharField(max_length=120)
+    answers = models.JSONField(help_text="One value per item in order; null for a blank item.")
+    sex = models.CharField(max_length=6, blank=True, help_text="Only for sex-specific cut-offs.")
+    total = models.PositiveSmallIntegerField(null=True, blank=True)
+    band = models.CharField(max_length=40, blank=True)
+    positive = models.BooleanField(null=True)
+    flags = models.JSONField(default=list, blank=True)
+    complete = models.BooleanField()
+    prorated = models.BooleanField(default=False)
+    source = models.CharField(max_length=10, choices=ResponseSource.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The practice that collected the answers; it keeps them whatever the releases say.",
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who typed the answers in: the client on the portal, or staff; empty for intake.",
+    )
+    entered_at = models.DateTimeField(default=timezone.now, db_index=True)
+    idempotency_key = models.CharField(max_length=64)
+    safety_alert_id = models.UUIDField(
+        null=True, blank=True, help_text="The public id of the safety alert this response raised."
+    )
+
+    class Meta:
+        ordering: ClassVar = ["-entered_at", "-pk"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["client", "idempotency_key"], name="measures_response_idempotent"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["client", "instrument", "entered_at"], name="measures_resp_series_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Questionnaire response {self.public_id}"
+
+    @property
+    def instrument_name(self) -> str:
+        return self.get_instrument_display()
+
+    @property
+    def suicide_flag(self) -> bool:
+        """Return whether the answers raised a suicide-risk flag that calls for a safety alert."""
+        return bool({"suicide_item_positive", "suicide_risk_high"} & set(self.flags))
+
+
+class MeasureSchedule(models.Model):
+    """How often a client is asked to answer one instrument, as the prescriber set it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="measure_schedules")
+    instrument = models.CharField(max_length=20, choices=_instrument_choices)
+    every_days = models.PositiveSmallIntegerField()
+    next_due = models.DateField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(
+        default=1,
+        help_text="Raised at every change, so reminder tasks of an older plan stand down.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering: ClassVar = ["next_due"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["client", "instrument"],
+                condition=models.Q(is_active=True),
+                name="measures_one_active_schedule",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Measure schedule {self.public_id}"
+
+
+class SymptomEntry(models.Model):
+    """One value of a symptom tracker for one week (or day), e.g. 2 panic attacks."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tracker = models.ForeignKey(SymptomTracker, on_delete=models.CASCADE, related_name="entries")
+    recorded_on = models.DateField(help_text="The day (or the first day of the week) it counts.")
+    value = models.DecimalField(max_digits=7, decimal_places=2)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar = ["recorded_on"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["tracker", "recorded_on"], name="measures_entry_per_day"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Symptom entry {self.public_id}"
+
+
+class SavedView(models.Model):
+    """A registry filter and sort a user saved under a name (the query string only)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="registry_views"
+    )
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["name"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "name"], name="measures_view_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"Saved registry view {self.pk}"
+
+
+class CaseReview(models.Model):
+    """The recommendations of a systematic case review about one client."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="case_reviews")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    recommendations = models.TextField()
+
+    class Meta:
+        ordering: ClassVar = ["-reviewed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Case review {self.public_id}"

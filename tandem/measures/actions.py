@@ -1,0 +1,457 @@
+"""Writes of measurement-based care: responses, cadences, trackers, saved views, case reviews.
+
+Each action checks who may do it, writes inside one transaction with its audit
+row, and enqueues its timers on commit. The portal, the clinicians' pages, the
+appointment bot (``source="intake"``) and scripts all call these same functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+from functools import partial
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.models import CareTeamMember, Client
+from tandem.consent import actions as consent_actions
+from tandem.consent.categories import Category, Purpose
+from tandem.consent.decision import Party
+from tandem.core.roles import Role
+from tandem.measures import safety
+from tandem.measures.access import CLINICIAN_ROLES, ENTRY_ROLES, seat
+from tandem.measures.instruments import Instrument, get_instrument
+from tandem.measures.instruments.phq import SUICIDE_ITEM
+from tandem.measures.models import (
+    CaseReview,
+    MeasureSchedule,
+    QuestionnaireResponse,
+    ResponseSource,
+    SavedView,
+    SymptomEntry,
+    SymptomTracker,
+)
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+from tandem.organisations.models import Membership, Organisation
+
+#: The consent category every measurement record is shared under.
+CATEGORY = Category.QUESTIONNAIRES
+PURPOSE = Purpose.TREATMENT_COORDINATION
+#: Cadences a prescriber may set, in days (weekly to every three months).
+MIN_EVERY_DAYS, MAX_EVERY_DAYS = 7, 91
+#: Local hour at which a "measure due" reminder goes out.
+REMINDER_HOUR = 9
+
+
+# --- Responses ---------------------------------------------------------------------------
+
+
+def _check_entry_rights(
+    actor: Any, client: Client, source: str, organisation: Organisation
+) -> None:
+    """Refuse an entry that the actor may not make for this client and practice."""
+    if source == ResponseSource.PORTAL:
+        if actor is None or client.user_id != actor.pk:
+            raise PermissionError("Only the client answers on the portal.")
+        return
+    if source == ResponseSource.INTAKE:
+        if actor is not None and client.user_id != actor.pk:
+            member = seat(actor, client, ENTRY_ROLES)
+            if member is None:
+                raise PermissionError("Only the client or their care team records intake answers.")
+        return
+    member = seat(actor, client, ENTRY_ROLES) if actor is not None else None
+    if member is None or member.organisation_id != organisation.pk:
+        raise PermissionError("Only the client's care team enters answers, for its own practice.")
+
+
+def _alert_level(instrument: Instrument, answers: list[int | None], flags: tuple[str, ...]) -> str:
+    """Return the alert level: urgent for item 9 at 2 or 3 or a high C-SSRS triage, else concern."""
+    if "suicide_risk_high" in flags:
+        return "urgent"
+    if instrument.code == "phq-9":
+        item9 = answers[SUICIDE_ITEM - 1] or 0
+        return "urgent" if item9 >= 2 else "concern"
+    return "concern"
+
+
+def _alert_summary(instrument: Instrument, answers: list[int | None], source: str) -> str:
+    where = ResponseSource(source).label.lower()
+    if instrument.code == "phq-9":
+        item9 = answers[SUICIDE_ITEM - 1] or 0
+        label = instrument.items[SUICIDE_ITEM - 1].options[item9].label
+        return (
+            f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered "
+            f"“{label}” ({item9}); {where}."
+        )
+    return f"{instrument.name} triaged at high risk; {where}."
+
+
+def _share(actor: Any, response: QuestionnaireResponse) -> None:
+    """Disclose the new result to the care-team members of other practices, as consent allows.
+
+    Each allowed disclosure is recorded in the client's accounting; a refused one
+    leaves the response with the practice that collected it (it shows to the
+    others as withheld, with the reason).
+    """
+    active = Membership.objects.filter(
+        user=OuterRef("user"), organisation=OuterRef("organisation"), is_active=True
+    )
+    members = (
+        CareTeamMember.objects.filter(Exists(active), client=response.client, ended_on__isnull=True)
+        .exclude(organisation=response.organisation)
+        .order_by("pk")
+    )
+    source = Party(response.organisation_id, response.entered_by_id)
+    for member in members:
+        consent_actions.disclose(
+            actor=actor,
+            client=response.client,
+            category=CATEGORY,
+            source=source,
+            recipient=Party(member.organisation_id, member.user_id),
+            purpose=PURPOSE,
+            description=f"{response.instrument_name} result",
+            obj=response,
+        )
+
+
+def record_response(
+    actor: Any,
+    client: Client,
+    instrument: str | Instrument,
+    answers: object,
+    sex: str | None = None,
+    *,
+    source: str,
+    idempotency_key: str | uuid.UUID,
+    organisation: Organisation,
+    entered_at: dt.datetime | None = None,
+) -> QuestionnaireResponse:
+    """Score and store one questionnaire; return it (the stored one again for a repeated key).
+
+    ``answers`` is one value per item in order (None for a blank). The scorer
+    checks them and raises ``ScoringError`` naming the item and the rule. A
+    suicide flag (PHQ-9 item 9 above 0, or a C-SSRS screener at high risk)
+    raises a safety alert to the care team through ``tandem.care``. Sharing with
+    the other practices of the care team goes through the consent decision point.
+    """
+    if source not in ResponseSource.values:
+        raise ValueError(f"Unknown source {source!r}.")
+    form = instrument if isinstance(instrument, Instrument) else get_instrument(instrument)
+    key = str(idempotency_key)
+    existing = QuestionnaireResponse.objects.filter(client=client, idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    _check_entry_rights(actor, client, source, organisation)
+    result = form.score(answers, sex)
+    stored_answers = list(answers) if isinstance(answers, list) else []
+    try:
+        with transaction.atomic():
+            response = QuestionnaireResponse.objects.create(
+                client=client,
+                instrument=form.code,
+                instrument_version=form.version,
+                answers=stored_answers,
+                sex=sex if form.needs_sex and sex else "",
+                total=result.total,
+                band=result.band or "",
+                positive=result.positive,
+                flags=list(result.flags),
+                complete=result.complete,
+                prorated=result.prorated,
+                source=source,
+                organisation=organisation,
+                entered_by=actor,
+                entered_at=entered_at or timezone.now(),
+                idempotency_key=key,
+            )
+            record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                obj=response,
+                client=client,
+                organisation=organisation,
+                detail={"instrument": form.code, "source": source},
+            )
+            if response.suicide_flag:
+                alert = safety.raise_alert(
+                    actor=actor,
+                    client=client,
+                    level=_alert_level(form, stored_answers, result.flags),
+                    summary=_alert_summary(form, stored_answers, source),
+                    steps=(
+                        "The client was shown crisis resources (988 and 911) on submitting."
+                        if source == ResponseSource.PORTAL
+                        else ""
+                    ),
+                    organisation=organisation,
+                )
+                if alert is not None:
+                    response.safety_alert_id = alert.public_id
+                    response.save(update_fields=["safety_alert_id"])
+            _advance_schedule(client, form.code, response.entered_at)
+            _share(actor, response)
+    except IntegrityError:
+        # A double click or retry won the race: hand back the one that was stored.
+        return QuestionnaireResponse.objects.get(client=client, idempotency_key=key)
+    return response
+
+
+# --- Cadence -----------------------------------------------------------------------------
+
+
+def _reminder_at(schedule: MeasureSchedule) -> dt.datetime:
+    zone = schedule.organisation.time_zone or "UTC"
+    from zoneinfo import ZoneInfo
+
+    local = dt.datetime.combine(schedule.next_due, dt.time(REMINDER_HOUR), tzinfo=ZoneInfo(zone))
+    return local.astimezone(dt.UTC)
+
+
+def _enqueue_reminder(schedule_id: int, version: int, run_after: dt.datetime) -> None:
+    from tandem.measures.tasks import remind_measure_due
+
+    remind_measure_due.using(run_after=run_after).enqueue(schedule_id, version)
+
+
+def _plan_reminder(schedule: MeasureSchedule) -> None:
+    transaction.on_commit(
+        partial(_enqueue_reminder, schedule.pk, schedule.version, _reminder_at(schedule))
+    )
+
+
+def _advance_schedule(client: Client, instrument: str, answered_at: dt.datetime) -> None:
+    """Move the client's schedule for ``instrument`` on by its interval after an answer."""
+    schedule = (
+        MeasureSchedule.objects.select_for_update()
+        .select_related("organisation")
+        .filter(client=client, instrument=instrument, is_active=True)
+        .first()
+    )
+    if schedule is None:
+        return
+    schedule.next_due = timezone.localdate(answered_at) + dt.timedelta(days=schedule.every_days)
+    schedule.version += 1
+    schedule.save(update_fields=["next_due", "version", "updated_at"])
+    _plan_reminder(schedule)
+
+
+@transaction.atomic
+def set_schedule(
+    *,
+    actor: Any,
+    client: Client,
+    instrument: str,
+    every_days: object,
+    first_due: dt.date | None = None,
+) -> MeasureSchedule:
+    """Ask the client to answer ``instrument`` every ``every_days`` days (prescribers set it)."""
+    member = seat(actor, client, (Role.PRESCRIBER,))
+    if member is None:
+        raise PermissionError("Only the client's prescriber sets the measurement cadence.")
+    form = get_instrument(instrument)
+    if not form.texts_shipped:
+        raise ValidationError(
+            {"instrument": f"{form.name} is administered by a clinician, not sent to the client."}
+        )
+    try:
+        days = int(str(every_days))
+    except ValueError:
+        raise ValidationError({"every_days": "Every how many days: a whole number."}) from None
+    if not MIN_EVERY_DAYS <= days <= MAX_EVERY_DAYS:
+        raise ValidationError(
+            {"every_days": f"Every how many days: between {MIN_EVERY_DAYS} and {MAX_EVERY_DAYS}."}
+        )
+    today = timezone.localdate()
+    due = first_due or today
+    if due < today:
+        raise ValidationError({"first_due": "The first due date cannot be in the past."})
+    schedule = (
+        MeasureSchedule.objects.select_for_update()
+        .filter(client=client, instrument=form.code, is_active=True)
+        .first()
+    )
+    if schedule is None:
+        schedule = MeasureSchedule.objects.create(
+            client=client,
+            instrument=form.code,
+            every_days=days,
+            next_due=due,
+            organisation=member.organisation,
+            set_by=actor,
+        )
+        action = AuditAction.CREATE
+    else:
+        schedule.every_days, schedule.next_due, schedule.set_by = days, due, actor
+        schedule.organisation = member.organisation
+        schedule.version += 1
+        schedule.save()
+        action = AuditAction.UPDATE
+    record(
+        actor=actor,
+        action=action,
+        obj=schedule,
+        client=client,
+        organisation=member.organisation,
+        detail={"instrument": form.code, "every_days": days},
+    )
+    _plan_reminder(schedule)
+    return schedule
+
+
+@transaction.atomic
+def stop_schedule(*, actor: Any, schedule: MeasureSchedule) -> MeasureSchedule:
+    """Stop asking for this measure; pending reminders stand down (the version moves on)."""
+    member = seat(actor, schedule.client, (Role.PRESCRIBER,))
+    if member is None:
+        raise PermissionError("Only the client's prescriber changes the measurement cadence.")
+    schedule.is_active = False
+    schedule.version += 1
+    schedule.save(update_fields=["is_active", "version", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=schedule,
+        client=schedule.client,
+        organisation=member.organisation,
+        detail={"active": False},
+    )
+    return schedule
+
+
+# --- Symptom trackers --------------------------------------------------------------------
+
+
+@transaction.atomic
+def define_tracker(
+    *, actor: Any, client: Client, name: str, unit: str, lower_is_better: bool = True
+) -> SymptomTracker:
+    """Define a symptom to count for one client, e.g. "Panic attacks" "per week"."""
+    member = seat(actor, client, CLINICIAN_ROLES)
+    if member is None:
+        raise PermissionError("Only the client's clinicians define symptom trackers.")
+    errors: dict[str, str] = {}
+    name, unit = name.strip(), unit.strip()
+    if not name:
+        errors["name"] = "Name what is tracked, e.g. “Panic attacks”."
+    elif SymptomTracker.objects.filter(client=client, name__iexact=name).exists():
+        errors["name"] = "This client already has a tracker of that name."
+    if not unit:
+        errors["unit"] = "Say what one number means, e.g. “per week”."
+    if errors:
+        raise ValidationError(errors)
+    tracker = SymptomTracker.objects.create(
+        client=client,
+        name=name[:120],
+        unit=unit[:60],
+        lower_is_better=lower_is_better,
+        created_by=actor,
+        organisation=member.organisation,
+    )
+    record(
+        actor=actor, action=AuditAction.CREATE, obj=tracker, client=client,
+        organisation=member.organisation,
+    )  # fmt: skip
+    return tracker
+
+
+@transaction.atomic
+def record_symptom(
+    *, actor: Any, tracker: SymptomTracker, recorded_on: object, value: object
+) -> SymptomEntry:
+    """Record the tracker's value for a day; a second value for the same day replaces the first."""
+    member = seat(actor, tracker.client, ENTRY_ROLES)
+    if member is None:
+        raise PermissionError("Only the client's care team records symptom values.")
+    errors: dict[str, str] = {}
+    try:
+        number = Decimal(str(value).strip())
+        if not number.is_finite() or number < 0 or number >= Decimal("100000"):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["value"] = "Value: a number of 0 or more, e.g. 2 or 6.5."
+        number = Decimal(0)
+    day = recorded_on if isinstance(recorded_on, dt.date) else None
+    if day is None:
+        try:
+            day = dt.date.fromisoformat(str(recorded_on))
+        except ValueError:
+            errors["recorded_on"] = "Date: a date such as 2026-03-02."
+    if day is not None and day > timezone.localdate():
+        errors["recorded_on"] = "Date: not in the future."
+    if errors:
+        raise ValidationError(errors)
+    assert day is not None
+    entry, created = SymptomEntry.objects.update_or_create(
+        tracker=tracker,
+        recorded_on=day,
+        defaults={"value": number, "entered_by": actor, "organisation": member.organisation},
+    )
+    record(
+        actor=actor,
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        obj=entry,
+        client=tracker.client,
+        organisation=member.organisation,
+    )
+    return entry
+
+
+# --- The registry: saved views and case reviews ------------------------------------------
+
+
+@transaction.atomic
+def save_view(*, actor: Any, name: str, query: str) -> SavedView:
+    """Save the registry's current filter and sort under ``name`` (replacing one of that name)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Name the view, e.g. “Not improving”."})
+    if len(name) > 60:
+        raise ValidationError({"name": "Name: at most 60 characters."})
+    view, _ = SavedView.objects.update_or_create(
+        user=actor, name=name, defaults={"query": query.lstrip("?")[:500]}
+    )
+    return view
+
+
+@transaction.atomic
+def delete_view(*, actor: Any, view_id: int) -> None:
+    """Delete one of the actor's own saved views (another user's is left alone)."""
+    SavedView.objects.filter(user=actor, pk=view_id).delete()
+
+
+@transaction.atomic
+def record_case_review(*, actor: Any, client: Client, recommendations: str) -> CaseReview:
+    """Record a case review's recommendations and tell the client's care team (no PHI in the note)."""
+    member = seat(actor, client, CLINICIAN_ROLES)
+    if member is None:
+        raise PermissionError("Only the client's clinicians record case reviews.")
+    text = recommendations.strip()
+    if not text:
+        raise ValidationError({"recommendations": "Write the review's recommendations."})
+    review = CaseReview.objects.create(
+        client=client, organisation=member.organisation, reviewed_by=actor, recommendations=text
+    )
+    record(
+        actor=actor, action=AuditAction.CREATE, obj=review, client=client,
+        organisation=member.organisation,
+    )  # fmt: skip
+    others = [
+        m.user
+        for m in CareTeamMember.objects.filter(client=client, ended_on__isnull=True)
+        .exclude(user=actor)
+        .select_related("user")
+    ]
+    link = reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
+    notify(others, NotificationKind.GENERAL, link)
+    return review

@@ -1,0 +1,205 @@
+"""The caseload registry's definitions, as plain functions of a client's scores.
+
+Collaborative Care registries (AIMS Center, University of Washington) track each
+client's baseline and latest score and flag who is not getting better. The
+exact formulas, documented in docs/measures.md:
+
+* baseline: the client's first complete score on the measure that the viewer may see;
+* latest: the most recent one (the same response when there is only one);
+* change: latest - baseline points, and 100 * (latest - baseline) / baseline per cent,
+  rounded to a whole number (no per cent when the baseline is 0);
+* weeks in treatment: whole weeks from the baseline's date to today;
+* response: at least two scores and latest ≤ 50% of baseline (baseline above 0);
+* remission: at least two scores and latest below 5 (PHQ-9 and GAD-7 alike);
+* not improving: 10 or more weeks in treatment with neither response nor remission —
+  bring to case review;
+* new: no score yet, or fewer than 4 weeks since the baseline;
+* overdue: a scheduled measure whose due date is before today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Measures the registry follows (both have a published remission threshold of 5).
+REGISTRY_MEASURES = {"phq-9": "PHQ-9", "gad-7": "GAD-7"}
+REMISSION_BELOW = 5
+RESPONSE_FRACTION = 0.5
+NOT_IMPROVING_WEEKS = 10
+NEW_WEEKS = 4
+
+
+@dataclass(frozen=True)
+class Score:
+    total: int
+    at: dt.datetime
+    flags: tuple[str, ...] = ()
+    response_id: Any = None
+
+
+@dataclass
+class Row:
+    """One client's line in the registry, for one measure, as one viewer may see it."""
+
+    client: Any
+    measure: str
+    today: dt.date
+    baseline: Score | None = None
+    latest: Score | None = None
+    withheld: int = 0  # first/last scores from other practices that consent keeps from the viewer
+    last_contact: dt.datetime | None = None
+    next_due: dt.date | None = None
+    next_due_measure: str = ""
+    overdue_measures: list[str] = field(default_factory=list)
+    open_alerts: int = 0
+
+    @property
+    def has_change(self) -> bool:
+        return (
+            self.baseline is not None
+            and self.latest is not None
+            and self.latest.response_id != self.baseline.response_id
+        )
+
+    @property
+    def change_points(self) -> int | None:
+        if not self.has_change:
+            return None
+        assert self.baseline is not None
+        assert self.latest is not None
+        return self.latest.total - self.baseline.total
+
+    @property
+    def change_percent(self) -> int | None:
+        points = self.change_points
+        if points is None or self.baseline is None or self.baseline.total == 0:
+            return None
+        return round_half_away(100 * points, self.baseline.total)
+
+    @property
+    def weeks_in_treatment(self) -> int | None:
+        if self.baseline is None:
+            return None
+        return max(0, (self.today - _local_day(self.baseline.at)).days // 7)
+
+    @property
+    def response(self) -> bool:
+        if not self.has_change or self.baseline is None or self.latest is None:
+            return False
+        return (
+            self.baseline.total > 0 and self.latest.total <= self.baseline.total * RESPONSE_FRACTION
+        )
+
+    @property
+    def remission(self) -> bool:
+        return self.has_change and self.latest is not None and self.latest.total < REMISSION_BELOW
+
+    @property
+    def not_improving(self) -> bool:
+        weeks = self.weeks_in_treatment
+        return (
+            weeks is not None
+            and weeks >= NOT_IMPROVING_WEEKS
+            and not self.response
+            and not self.remission
+        )
+
+    @property
+    def is_new(self) -> bool:
+        weeks = self.weeks_in_treatment
+        return weeks is None or weeks < NEW_WEEKS
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.overdue_measures)
+
+    @property
+    def latest_flagged(self) -> bool:
+        """Return whether the latest score raised a suicide flag."""
+        return self.latest is not None and bool(
+            {"suicide_item_positive", "suicide_risk_high"} & set(self.latest.flags)
+        )
+
+    @property
+    def safety(self) -> bool:
+        return self.open_alerts > 0 or self.latest_flagged
+
+    @property
+    def review_priority(self) -> tuple[int, str]:
+        """Order for the case review list: safety, not improving and new first, then the rest."""
+        if self.safety:
+            rank = 0
+        elif self.not_improving:
+            rank = 1
+        elif self.is_new:
+            rank = 2
+        else:
+            rank = 3
+        return rank, f"{self.client.last_name} {self.client.first_name}".lower()
+
+
+def _local_day(at: dt.datetime) -> dt.date:
+    from django.utils import timezone
+
+    return timezone.localdate(at) if timezone.is_aware(at) else at.date()
+
+
+def round_half_away(numerator: int, denominator: int) -> int:
+    """Return numerator / denominator rounded to a whole number, halves away from zero."""
+    sign = -1 if (numerator < 0) != (denominator < 0) else 1
+    n, d = abs(numerator), abs(denominator)
+    return sign * ((2 * n + d) // (2 * d))
+
+
+FILTERS: dict[str, str] = {
+    "safety": "Safety flag or open alert",
+    "not_improving": "Not improving (bring to case review)",
+    "new": "New (under 4 weeks, or no score yet)",
+    "overdue": "Measure overdue",
+    "response": "Response (≥ 50% drop)",
+    "remission": "Remission (below 5)",
+    "no_score": "No score yet",
+}
+
+
+def matches(row: Row, flag: str) -> bool:
+    """Return whether ``row`` passes the filter ``flag`` (an unknown flag passes everything)."""
+    if flag == "no_score":
+        return row.baseline is None
+    if flag in FILTERS:
+        return bool(getattr(row, "is_new" if flag == "new" else flag))
+    return True
+
+
+def _none_last(value: Any) -> tuple[int, Any]:
+    return (1, 0) if value is None else (0, value)
+
+
+SORTS: dict[str, tuple[str, Any]] = {
+    "name": ("Name", lambda r: (0, (r.client.last_name.lower(), r.client.first_name.lower()))),
+    "baseline": ("Baseline", lambda r: _none_last(r.baseline.total if r.baseline else None)),
+    "latest": ("Latest", lambda r: _none_last(r.latest.total if r.latest else None)),
+    "change": ("Change (points)", lambda r: _none_last(r.change_points)),
+    "change_pct": ("Change (%)", lambda r: _none_last(r.change_percent)),
+    "weeks": ("Weeks in treatment", lambda r: _none_last(r.weeks_in_treatment)),
+    "last_contact": ("Last contact", lambda r: _none_last(r.last_contact)),
+    "next_due": ("Next due", lambda r: _none_last(r.next_due)),
+}
+
+
+def sort_rows(rows: list[Row], sort: str) -> list[Row]:
+    """Return ``rows`` sorted by ``sort`` (a key of SORTS, "-" in front for descending).
+
+    Rows without a value sort last either way.
+    """
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORTS:
+        key, descending = "name", False
+    fn = SORTS[key][1]
+    with_value = [r for r in rows if fn(r)[0] == 0]
+    without = [r for r in rows if fn(r)[0] == 1]
+    with_value.sort(key=fn, reverse=descending)
+    return with_value + sorted(without, key=SORTS["name"][1])

@@ -1,0 +1,54 @@
+"""Timers of measurement-based care, run by the task worker. Each takes ids and is idempotent."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.tasks import task
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.measures.models import MeasureSchedule
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+
+
+@task()
+def remind_measure_due(schedule_id: int, version: int) -> bool:
+    """Tell the client a questionnaire is due (the notice names nothing clinical).
+
+    Stands down when the schedule was stopped or changed since (its version
+    moved on: the new plan has its own reminder), when the client already
+    answered (``next_due`` moved past today), or when they have no portal
+    account. A retried task tells the client once (dedupe key). Returns whether
+    it told them.
+    """
+    with transaction.atomic():
+        schedule = (
+            MeasureSchedule.objects.select_related("client__user")
+            .filter(pk=schedule_id, is_active=True, version=version)
+            .first()
+        )
+        if schedule is None or schedule.next_due > timezone.localdate():
+            return False
+        user = schedule.client.user
+        if user is None or not user.is_active:
+            return False
+        link = reverse("measures:answer", kwargs={"instrument_code": schedule.instrument})
+        sent = notify(
+            [user],
+            NotificationKind.GENERAL,
+            link,
+            dedupe_key=f"measure-due:{schedule.pk}:{schedule.version}",
+        )
+        if sent:
+            record(
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="notifications.notification",
+                client=schedule.client,
+                organisation=schedule.organisation_id and schedule.organisation,
+                detail={"reminder": "measure_due", "schedule": str(schedule.public_id)},
+            )
+        return bool(sent)

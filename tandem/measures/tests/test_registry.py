@@ -1,0 +1,215 @@
+"""The registry's definitions (exact formulas) and the page: flags, sort, filter, views, CSV."""
+
+import datetime as dt
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.core.roles import Role
+from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
+from tandem.measures import actions
+from tandem.measures.models import SavedView
+from tandem.measures.registry import Row, Score, matches, round_half_away, sort_rows
+from tandem.measures.selectors import registry_rows
+from tandem.measures.tests.factories import MeasuresWorld, answers_totalling
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def _row(baseline, latest, weeks_ago=0, **kwargs):
+    """A row whose baseline was ``weeks_ago`` weeks before TODAY and latest is today."""
+    at0 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC) - dt.timedelta(weeks=weeks_ago)
+    at1 = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    client = SimpleNamespace(first_name="Ada", last_name="Quill", pk=1)
+    return Row(
+        client=client, measure="phq-9", today=TODAY,
+        baseline=Score(baseline, at0, (), 1) if baseline is not None else None,
+        latest=Score(latest, at1, (), 2) if latest is not None else None,
+        **kwargs,
+    )  # fmt: skip
+
+
+# Definitions from the AIMS Center's Collaborative Care registry (response: a 50% drop;
+# remission: PHQ-9 below 5; not improving: no response by weeks 10-12), as docs/measures.md.
+@pytest.mark.parametrize(
+    ("baseline", "latest", "weeks", "points", "percent", "response", "remission", "not_improving"),
+    [
+        (20, 10, 8, -10, -50, True, False, False),  # exactly half: a response
+        (20, 11, 8, -9, -45, False, False, False),  # 45%: no response yet
+        (20, 11, 10, -9, -45, False, False, True),  # week 10 without response: case review
+        (20, 11, 9, -9, -45, False, False, False),  # week 9: not yet
+        (12, 4, 12, -8, -67, True, True, False),  # below 5: remission
+        (12, 5, 12, -7, -58, True, False, False),  # 5 is not remission
+        (9, 12, 3, 3, 33, False, False, False),  # worse
+        (0, 3, 11, 3, None, False, True, False),  # no per cent from 0; below 5 is remission
+        (0, 6, 11, 6, None, False, False, True),  # worse from 0 after 10 weeks: case review
+        (15, 15, 0, 0, 0, False, False, False),
+    ],
+)
+def test_registry_definitions(
+    baseline, latest, weeks, points, percent, response, remission, not_improving
+):
+    row = _row(baseline, latest, weeks_ago=weeks)
+    assert row.change_points == points
+    assert row.change_percent == percent
+    assert row.weeks_in_treatment == weeks
+    assert (row.response, row.remission, row.not_improving) == (response, remission, not_improving)
+
+
+def test_one_score_is_a_baseline_without_change_response_or_remission():
+    row = _row(3, None, weeks_ago=11)
+    row.latest = row.baseline
+    assert row.change_points is None
+    assert row.change_percent is None
+    assert row.response is False
+    assert row.remission is False
+    assert row.not_improving is True  # 11 weeks with one score: bring to review
+
+
+def test_percent_rounds_halves_away_from_zero():
+    assert round_half_away(-50, 8) == -6  # -6.25
+    assert round_half_away(-100, 8) == -13  # -12.5
+    assert round_half_away(100, 8) == 13
+
+
+def test_filters_and_sort_put_rows_without_a_value_last():
+    a, b, c = _row(20, 9, weeks_ago=6), _row(10, 9, weeks_ago=11), _row(None, None)
+    a.client = SimpleNamespace(first_name="A", last_name="Alder", pk=1)
+    b.client = SimpleNamespace(first_name="B", last_name="Birch", pk=2)
+    c.client = SimpleNamespace(first_name="C", last_name="Cedar", pk=3)
+    assert [r.client.last_name for r in sort_rows([c, b, a], "change")] == [
+        "Alder",
+        "Birch",
+        "Cedar",
+    ]
+    assert [r.client.last_name for r in sort_rows([c, b, a], "-change")] == [
+        "Birch",
+        "Alder",
+        "Cedar",
+    ]
+    assert [r.client.last_name for r in [a, b, c] if matches(r, "not_improving")] == ["Birch"]
+    assert [r.client.last_name for r in [a, b, c] if matches(r, "no_score")] == ["Cedar"]
+    assert [r.client.last_name for r in [a, b, c] if matches(r, "new")] == ["Cedar"]
+
+
+@pytest.mark.django_db
+def test_registry_rows_use_first_and_last_visible_scores_and_withhold_the_others():
+    # Given PHQ-9s by the therapist (other practice, no release) and by the prescriber
+    world = MeasuresWorld()
+    world.phq9(answers_totalling(21), by=world.therapist, days_ago=90)
+    world.phq9(answers_totalling(18), days_ago=77)
+    world.phq9(answers_totalling(12), days_ago=30)
+    world.phq9(answers_totalling(8), days_ago=1)
+    world.phq9(answers_totalling(6), by=world.therapist)
+
+    # When the prescriber reads the registry
+    (row,) = registry_rows(world.prescriber)
+
+    # Then only the prescriber's own practice's scores count, and the others show as withheld
+    assert (row.baseline.total, row.latest.total) == (18, 8)
+    assert row.withheld == 2
+    assert row.weeks_in_treatment == 11
+    assert (row.change_points, row.change_percent, row.response) == (-10, -56, True)
+
+    # And once a release covers questionnaire results, the therapist's scores count too
+    world.release_questionnaires()
+    (row,) = registry_rows(world.prescriber)
+    assert (row.baseline.total, row.latest.total, row.withheld) == (21, 6, 0)
+
+
+def _login(client, user):
+    client.force_login(user)
+
+
+@pytest.mark.django_db
+def test_the_registry_page_flags_a_positive_item_9_and_overdue_measures(client):
+    # Given a client whose latest PHQ-9 has item 9 at 1 and whose cadence is overdue
+    world = MeasuresWorld()
+    actions.set_schedule(
+        actor=world.prescriber, client=world.client, instrument="gad-7", every_days=14
+    )
+    from tandem.measures.models import MeasureSchedule
+
+    MeasureSchedule.objects.update(next_due=timezone.localdate() - dt.timedelta(days=3))
+    world.phq9(answers_totalling(12, item9=1))
+    _login(client, world.prescriber)
+
+    # When the prescriber opens the registry
+    body = client.get(reverse("measures:registry")).content.decode()
+
+    # Then the row carries the flags
+    assert "Suicide item positive" in body
+    assert "Overdue: GAD-7" in body
+    assert "Safety alert open" in body  # tandem.care raised one
+    assert f'href="/measures/clients/{world.client.public_id}/"' in body
+
+
+@pytest.mark.django_db
+def test_filter_save_view_and_export_are_the_viewers_own_and_audited(client):
+    world = MeasuresWorld()
+    world.phq9(answers_totalling(15), days_ago=84)
+    world.phq9(answers_totalling(14))
+    other = ClientFactory(first_name="Zed", last_name="Improver")
+    add_to_care_team(other, world.prescriber, Role.PRESCRIBER)
+    _login(client, world.prescriber)
+
+    body = client.get(reverse("measures:registry"), {"flag": "not_improving"}).content.decode()
+    assert world.client.last_name in body
+    assert "Improver" not in body
+
+    client.post(
+        reverse("measures:save_view"),
+        {"name": "Stuck", "query": "measure=phq-9&flag=not_improving"},
+    )
+    assert list(SavedView.objects.values_list("user", "name", "query")) == [
+        (world.prescriber.pk, "Stuck", "measure=phq-9&flag=not_improving")
+    ]
+
+    csv_response = client.get(reverse("measures:registry_export"), {"flag": "not_improving"})
+    lines = csv_response.content.decode().splitlines()
+    assert lines[0].startswith("Client,Measure,Baseline,Baseline date,Latest")
+    assert len(lines) == 2
+    assert lines[1].startswith(f'"{world.client.last_name}, {world.client.first_name}",PHQ-9,15,')
+    export = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    assert export.detail["clients"] == [str(world.client.public_id)]
+
+
+@pytest.mark.django_db
+def test_someone_without_a_caseload_sees_no_clients(client):
+    MeasuresWorld().phq9([0] * 9)
+    _login(client, make_staff(Role.PRESCRIBER))
+    body = client.get(reverse("measures:registry")).content.decode()
+    assert "No clients match." in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("count", [10, 200])
+def test_the_registry_runs_a_constant_number_of_queries(client, count, django_assert_num_queries):
+    # Given a prescriber with ``count`` clients, each with two PHQ-9s and a cadence
+    world = MeasuresWorld()
+    prescriber = world.prescriber
+    for i in range(count):
+        c = ClientFactory()
+        add_to_care_team(c, prescriber, Role.PRESCRIBER)
+        for days_ago, total in ((70, 16), (0, 9)):
+            actions.record_response(
+                prescriber, c, "phq-9", answers_totalling(total), source="clinician",
+                idempotency_key=f"{i}-{days_ago}", organisation=world.psychiatry,
+                entered_at=timezone.now() - dt.timedelta(days=days_ago),
+            )  # fmt: skip
+    _login(client, prescriber)
+
+    # session, user, memberships, MFA, seats with clients, the window query, releases with
+    # parties, treatment-exception practices, schedules, three last-contact aggregates,
+    # open alerts, saved views, and the audit write (savepoint, chain head, insert, head
+    # update, release) and session save
+    with django_assert_num_queries(24):
+        response = client.get(reverse("measures:registry"))
+
+    assert len(
+        re.findall(r'href="/measures/clients/[0-9a-f-]{36}/"', response.content.decode())
+    ) == min(count + 1, 100)

@@ -1,0 +1,620 @@
+"""Pages of measurement-based care: answering, entering, charts, the registry, case reviews.
+
+Views parse the request, reach the client through ``access``, call one action
+or selector and render. The questionnaire form is one ``<fieldset>`` per
+question; on a phone a small static script shows them one at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
+from tandem.clients.access import client_for
+from tandem.clients.models import Client
+from tandem.core.roles import Role
+from tandem.measures import actions
+from tandem.measures.access import (
+    CLINICIAN_ROLES,
+    ENTRY_ROLES,
+    own_client_record,
+    response_for,
+    seat,
+    tracker_for,
+)
+from tandem.measures.charts import build_charts, day
+from tandem.measures.instruments import INSTRUMENTS, Instrument, ScoringError
+from tandem.measures.models import MeasureSchedule, ResponseSource, SavedView
+from tandem.measures.registry import FILTERS, REGISTRY_MEASURES, SORTS, Row, matches, sort_rows
+from tandem.measures.selectors import client_measures, registry_rows
+
+PAGE_SIZE = 100
+#: Instruments a client can answer alone: those whose wording Tandem may show.
+PORTAL_INSTRUMENTS = [code for code, i in INSTRUMENTS.items() if i.texts_shipped]
+
+
+def _instrument(code: str) -> Instrument:
+    if code not in INSTRUMENTS:
+        raise Http404("Not found.")
+    return INSTRUMENTS[code]
+
+
+def _parse_answers(
+    instrument: Instrument, data: Any, require_all: bool
+) -> tuple[list[int | None], dict[str, str]]:
+    """Read one answer per item from the form; return them and the errors by item field id."""
+    answers: list[int | None] = []
+    errors: dict[str, str] = {}
+    for index, item in enumerate(instrument.items):
+        raw = (data.get(f"item-{index}") or "").strip()
+        if raw == "":
+            answers.append(None)
+            if require_all and item.scored:
+                errors[f"item-{index}"] = f"Question {item.number}: choose an answer."
+            continue
+        try:
+            answers.append(int(raw))
+        except ValueError:
+            answers.append(None)
+            errors[f"item-{index}"] = f"Question {item.number}: choose one of the answers shown."
+    # The last item may be left out altogether when it is recorded but not scored.
+    if instrument.items and not instrument.items[-1].scored and answers[-1] is None:
+        answers = answers[:-1]
+    return answers, errors
+
+
+def _form_context(instrument: Instrument, data: Any, errors: dict[str, str]) -> dict[str, Any]:
+    items = []
+    for index, item in enumerate(instrument.items):
+        chosen = (data.get(f"item-{index}") or "") if data else ""
+        items.append(
+            {
+                "index": index,
+                "item": item,
+                "field": f"item-{index}",
+                "chosen": chosen,
+                "error": errors.get(f"item-{index}", ""),
+            }
+        )
+    return {
+        "instrument": instrument,
+        "items": items,
+        "errors": errors,
+        "idempotency_key": (data.get("idempotency_key") if data else "") or uuid.uuid4(),
+        "sex": (data.get("sex") if data else "") or "",
+    }
+
+
+def _scoring_error_field(problem: ScoringError) -> str:
+    if problem.field.startswith("responses["):
+        return "item-" + problem.field[len("responses[") : -1]
+    return problem.field
+
+
+# --- The client's portal ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def portal(request: HttpRequest) -> HttpResponse:
+    """Show the signed-in client which questionnaires are due and let them answer any."""
+    client = own_client_record(request.user)
+    if client is None:
+        return redirect("measures:registry")
+    today = timezone.localdate()
+    schedules = list(MeasureSchedule.objects.filter(client=client, is_active=True))
+    due = [
+        {"name": INSTRUMENTS[s.instrument].name, "code": s.instrument, "due": s.next_due,
+         "overdue": s.next_due < today}
+        for s in schedules
+        if s.next_due <= today
+    ]  # fmt: skip
+    return render(
+        request,
+        "measures/portal.html",
+        {
+            "client": client,
+            "due": due,
+            "forms": [INSTRUMENTS[c] for c in PORTAL_INSTRUMENTS],
+            "chart_url": reverse("measures:client", kwargs={"client_id": client.public_id}),
+        },
+    )
+
+
+def _portal_organisation(client: Client, instrument: str) -> Any:
+    """Return the practice collecting a portal answer: the one that scheduled it, else the therapist's."""
+    schedule = MeasureSchedule.objects.filter(
+        client=client, instrument=instrument, is_active=True
+    ).first()
+    if schedule is not None:
+        return schedule.organisation
+    member = (
+        client.care_team.filter(ended_on__isnull=True)
+        .select_related("organisation")
+        .order_by("-is_primary_therapist", "pk")
+        .first()
+    )
+    return member.organisation if member else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def answer(request: HttpRequest, instrument_code: str) -> HttpResponse:
+    """Let the client answer a questionnaire: one question per screen on a phone, all on a computer."""
+    client = own_client_record(request.user)
+    if client is None or instrument_code not in PORTAL_INSTRUMENTS:
+        raise Http404("Not found.")
+    instrument = INSTRUMENTS[instrument_code]
+    organisation = _portal_organisation(client, instrument.code)
+    if organisation is None:
+        messages.error(request, "You have no care team yet to send answers to.")
+        return redirect("measures:portal")
+    if request.method == "POST":
+        answers, errors = _parse_answers(instrument, request.POST, require_all=True)
+        sex = request.POST.get("sex") or None
+        if instrument.needs_sex and sex not in ("female", "male"):
+            errors["sex"] = "Sex: choose female or male (the cut-off differs)."
+        if not errors:
+            try:
+                response = actions.record_response(
+                    request.user, client, instrument, answers, sex,
+                    source=ResponseSource.PORTAL,
+                    idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4(),
+                    organisation=organisation,
+                )  # fmt: skip
+            except ScoringError as problem:
+                errors[_scoring_error_field(problem)] = problem.message
+            else:
+                return redirect("measures:response", response_id=response.public_id)
+        context = _form_context(instrument, request.POST, errors)
+        return render(request, "measures/answer.html", {**context, "portal": True}, status=400)
+    return render(
+        request, "measures/answer.html", {**_form_context(instrument, None, {}), "portal": True}
+    )
+
+
+# --- Clinicians entering answers given on paper or aloud --------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enter(request: HttpRequest, client_id: str, instrument_code: str) -> HttpResponse:
+    """Let a care-team member enter answers the client gave on paper or aloud."""
+    client = client_for(request.user, client_id)
+    member = seat(request.user, client, ENTRY_ROLES)
+    if member is None:
+        raise Http404("Not found.")
+    instrument = _instrument(instrument_code)
+    context: dict[str, Any]
+    if request.method == "POST":
+        answers, errors = _parse_answers(instrument, request.POST, require_all=False)
+        source = request.POST.get("source", "")
+        if source not in (ResponseSource.PAPER, ResponseSource.CLINICIAN):
+            errors["source"] = "How were the answers given: choose on paper or aloud."
+        answered_on = _parse_day(request.POST.get("answered_on", ""), errors)
+        sex = request.POST.get("sex") or None
+        if all(a is None for a in answers):
+            errors.setdefault("item-0", "Enter at least one answer.")
+        if not errors:
+            try:
+                response = actions.record_response(
+                    request.user, client, instrument, answers, sex,
+                    source=source,
+                    idempotency_key=request.POST.get("idempotency_key") or uuid.uuid4(),
+                    organisation=member.organisation,
+                    entered_at=_entered_at(answered_on),
+                )  # fmt: skip
+            except ScoringError as problem:
+                errors[_scoring_error_field(problem)] = problem.message
+            else:
+                return redirect("measures:response", response_id=response.public_id)
+        context = _form_context(instrument, request.POST, errors)
+        context.update(source=source, answered_on=request.POST.get("answered_on", ""))
+        return render(
+            request,
+            "measures/answer.html",
+            {**context, "client": client, "portal": False},
+            status=400,
+        )
+    context = _form_context(instrument, None, {})
+    context.update(source=ResponseSource.PAPER, answered_on=timezone.localdate().isoformat())
+    return render(request, "measures/answer.html", {**context, "client": client, "portal": False})
+
+
+def _parse_day(raw: str, errors: dict[str, str]) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        value = dt.date.fromisoformat(raw)
+    except ValueError:
+        errors["answered_on"] = "Date answered: a date such as 2026-03-02."
+        return None
+    if value > timezone.localdate():
+        errors["answered_on"] = "Date answered: not in the future."
+    return value
+
+
+def _entered_at(answered_on: dt.date | None) -> dt.datetime | None:
+    """Return when the answers were given: now for today, midday of an earlier day otherwise."""
+    if answered_on is None or answered_on == timezone.localdate():
+        return None
+    return timezone.make_aware(dt.datetime.combine(answered_on, dt.time(12)))
+
+
+@login_required
+@require_GET
+def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
+    """Show one response: the confirmation after answering, with crisis resources when flagged."""
+    response = response_for(request.user, response_id)
+    is_client = response.client.user_id == request.user.pk
+    shown = True
+    withheld_label = ""
+    if not is_client:
+        from tandem.measures.selectors import Gate
+
+        member = seat(request.user, response.client)
+        orgs = {response.client_id: member.organisation_id} if member else {}
+        decision = Gate(request.user, [response.client_id], orgs)(
+            response.client_id, response.organisation_id, response.entered_by_id
+        )
+        if decision is not None and not decision.allowed:
+            shown, withheld_label = False, decision.withheld_label
+    instrument = INSTRUMENTS[response.instrument]
+    answered = []
+    for item, value in zip(instrument.items, response.answers, strict=False):
+        label = next((o.label for o in item.options if o.value == value), "not answered")
+        answered.append((item, value, label))
+    return render(
+        request,
+        "measures/response.html",
+        {
+            "response": response,
+            "instrument": instrument,
+            "is_client": is_client,
+            "shown": shown,
+            "withheld_label": withheld_label,
+            "answered": answered,
+            "when": day(response.entered_at),
+        },
+    )
+
+
+# --- One client's charts, cadence, trackers and reviews -------------------------------------
+
+
+@login_required
+@require_GET
+def client_page(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Show each measure's trend over time with bands, markers, trackers and the data tables."""
+    client = client_for(request.user, client_id)
+    measures = client_measures(request.user, client)
+    charts, tracker_charts, marks = build_charts(measures)
+    member = seat(request.user, client)
+    return render(
+        request,
+        "measures/client.html",
+        {
+            "client": client,
+            "charts": charts,
+            "tracker_charts": tracker_charts,
+            "marks": [
+                (n, day(m.at), m.label)
+                for n, m in enumerate(marks, start=1)
+                if m.kind == "medication"
+            ],
+            "appointments": [day(m.at) for m in marks if m.kind == "appointment"],
+            "schedules": [
+                (
+                    INSTRUMENTS[s.instrument].name,
+                    s.every_days,
+                    day(s.next_due),
+                    s.next_due < timezone.localdate(),
+                )
+                for s in measures.schedules
+            ],
+            "reviews": measures.reviews,
+            "trackers": [t.tracker for t in measures.trackers if t.shown],
+            "may_enter": member is not None and member.role in ENTRY_ROLES,
+            "may_prescribe": member is not None and member.role == Role.PRESCRIBER,
+            "is_clinician": member is not None and member.role in CLINICIAN_ROLES,
+            "entry_forms": list(INSTRUMENTS.values()),
+            "cadence_forms": [INSTRUMENTS[c] for c in PORTAL_INSTRUMENTS],
+            "today": timezone.localdate().isoformat(),
+        },
+    )
+
+
+def _errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
+    for field_errors in error.message_dict.values():
+        for message in field_errors:
+            messages.error(request, message)
+
+
+def _back_to_client(client: Client, anchor: str = "") -> HttpResponse:
+    return redirect(reverse("measures:client", kwargs={"client_id": client.public_id}) + anchor)
+
+
+@login_required
+@require_POST
+def schedule(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Set how often the client is asked to answer a measure (prescribers)."""
+    client = client_for(request.user, client_id)
+    try:
+        actions.set_schedule(
+            actor=request.user,
+            client=client,
+            instrument=request.POST.get("instrument", ""),
+            every_days=request.POST.get("every_days", ""),
+        )
+    except PermissionError as refused:
+        messages.error(request, str(refused))
+    except ScoringError:
+        messages.error(request, "Measure: choose one from the list.")
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+    else:
+        messages.success(request, "Cadence saved. The client is reminded when a measure is due.")
+    return _back_to_client(client, "#cadence")
+
+
+@login_required
+@require_POST
+def tracker_new(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Define a symptom tracker for the client (their clinicians)."""
+    client = client_for(request.user, client_id)
+    try:
+        actions.define_tracker(
+            actor=request.user,
+            client=client,
+            name=request.POST.get("name", ""),
+            unit=request.POST.get("unit", ""),
+            lower_is_better=request.POST.get("higher_is_better") != "on",
+        )
+    except PermissionError as refused:
+        messages.error(request, str(refused))
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+    else:
+        messages.success(request, "Tracker added.")
+    return _back_to_client(client, "#trackers")
+
+
+@login_required
+@require_POST
+def tracker_entry(request: HttpRequest, tracker_id: str) -> HttpResponse:
+    """Record one value of a tracker."""
+    tracker = tracker_for(request.user, tracker_id)
+    try:
+        actions.record_symptom(
+            actor=request.user,
+            tracker=tracker,
+            recorded_on=request.POST.get("recorded_on", ""),
+            value=request.POST.get("value", ""),
+        )
+    except PermissionError:
+        raise Http404("Not found.") from None
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+    else:
+        messages.success(request, "Value recorded.")
+    return _back_to_client(tracker.client, "#trackers")
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Record a case review's recommendations for the client."""
+    client = client_for(request.user, client_id)
+    try:
+        actions.record_case_review(
+            actor=request.user,
+            client=client,
+            recommendations=request.POST.get("recommendations", ""),
+        )
+    except PermissionError as refused:
+        messages.error(request, str(refused))
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+    else:
+        messages.success(request, "Review recorded; the care team was told.")
+    return _back_to_client(client, "#reviews")
+
+
+# --- The registry --------------------------------------------------------------------------
+
+
+def _registry_params(request: HttpRequest) -> dict[str, str]:
+    measure = request.GET.get("measure", "phq-9")
+    if measure not in REGISTRY_MEASURES:
+        measure = "phq-9"
+    flag = request.GET.get("flag", "")
+    if flag not in FILTERS:
+        flag = ""
+    sort = request.GET.get("sort", "name")
+    if sort.lstrip("-") not in SORTS:
+        sort = "name"
+    return {"measure": measure, "flag": flag, "sort": sort}
+
+
+def _rows(request: HttpRequest, params: dict[str, str]) -> list[Row]:
+    rows = registry_rows(request.user, params["measure"])
+    if params["flag"]:
+        rows = [r for r in rows if matches(r, params["flag"])]
+    return sort_rows(rows, params["sort"])
+
+
+def _require_registry_role(request: HttpRequest) -> None:
+    from tandem.core import policy
+
+    if not (
+        {Role.PRESCRIBER, Role.COORDINATOR, Role.THERAPIST, Role.PRACTICE_ADMIN}
+        & policy.roles(request.user)
+    ):
+        raise Http404("Not found.")
+
+
+@login_required
+@require_GET
+def registry(request: HttpRequest) -> HttpResponse:
+    """Show the caseload registry: one row per active client, filtered, sorted, paged."""
+    _require_registry_role(request)
+    params = _registry_params(request)
+    rows = _rows(request, params)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="measures.registry",
+        detail={"list": "registry", "clients": [str(r.client.public_id) for r in page.object_list]},
+    )
+    query = urlencode(params)
+    sort_links = []
+    for key, (label, _) in SORTS.items():
+        if params["sort"] == key:
+            current, target = "ascending", f"-{key}"
+        elif params["sort"] == f"-{key}":
+            current, target = "descending", key
+        else:
+            current, target = "", key
+        sort_links.append((key, label, urlencode({**params, "sort": target}), current))
+    return render(
+        request,
+        "measures/registry.html",
+        {
+            "rows": page.object_list,
+            "page": page,
+            "params": params,
+            "query": query,
+            "measures": REGISTRY_MEASURES,
+            "filters": FILTERS,
+            "sorts": [(k, v[0]) for k, v in SORTS.items()],
+            "sort_links": sort_links,
+            "views": SavedView.objects.filter(user_id=request.user.pk or 0),
+            "total": len(rows),
+            "flag_label": FILTERS.get(params["flag"], ""),
+            "measure_label": REGISTRY_MEASURES[params["measure"]],
+        },
+    )
+
+
+@login_required
+@require_GET
+def registry_export(request: HttpRequest) -> HttpResponse:
+    """Download the registry as it is filtered and sorted, as CSV (audited as an export)."""
+    _require_registry_role(request)
+    params = _registry_params(request)
+    rows = _rows(request, params)
+    record(
+        actor=request.user,
+        action=AuditAction.EXPORT,
+        object_type="measures.registry",
+        detail={"format": "csv", **params, "clients": [str(r.client.public_id) for r in rows]},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="registry.csv"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(
+        ["Client", "Measure", "Baseline", "Baseline date", "Latest", "Latest date", "Change (points)",
+         "Change (%)", "Weeks in treatment", "Last contact", "Next due", "Next due measure",
+         "Response", "Remission", "Not improving", "Overdue", "Open safety alerts",
+         "Latest suicide flag"]
+    )  # fmt: skip
+    for r in rows:
+        writer.writerow(
+            [
+                _csv_safe(f"{r.client.last_name}, {r.client.first_name}"),
+                REGISTRY_MEASURES[r.measure],
+                _value(r.baseline.total if r.baseline else None),
+                r.baseline.at.date().isoformat() if r.baseline else "",
+                _value(r.latest.total if r.latest else None),
+                r.latest.at.date().isoformat() if r.latest else "",
+                _value(r.change_points),
+                _value(r.change_percent),
+                _value(r.weeks_in_treatment),
+                timezone.localtime(r.last_contact).date().isoformat() if r.last_contact else "",
+                r.next_due.isoformat() if r.next_due else "",
+                r.next_due_measure,
+                _yes(r.response), _yes(r.remission), _yes(r.not_improving),
+                "; ".join(r.overdue_measures),
+                r.open_alerts,
+                _yes(r.latest_flagged),
+            ]
+        )  # fmt: skip
+    return response
+
+
+def _value(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _csv_safe(text: str) -> str:
+    """Keep a spreadsheet from running a cell as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@login_required
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Save the registry's current filter and sort under a name."""
+    _require_registry_role(request)
+    query = request.POST.get("query", "")
+    try:
+        actions.save_view(actor=request.user, name=request.POST.get("name", ""), query=query)
+    except ValidationError as error:
+        _errors_to_messages(request, error)
+    else:
+        messages.success(request, "View saved.")
+    return redirect(reverse("measures:registry") + "?" + query.lstrip("?"))
+
+
+@login_required
+@require_POST
+def delete_view(request: HttpRequest) -> HttpResponse:
+    """Delete one of the user's saved views."""
+    try:
+        view_id = int(request.POST.get("view", ""))
+    except ValueError:
+        view_id = 0
+    actions.delete_view(actor=request.user, view_id=view_id)
+    messages.success(request, "View deleted.")
+    return redirect("measures:registry")
+
+
+@login_required
+@require_GET
+def case_reviews(request: HttpRequest) -> HttpResponse:
+    """List clients for systematic case review: safety first, then not improving, then new."""
+    _require_registry_role(request)
+    measure = _registry_params(request)["measure"]
+    rows = sorted(registry_rows(request.user, measure), key=lambda r: r.review_priority)
+    record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="measures.registry",
+        detail={"list": "case_review", "clients": [str(r.client.public_id) for r in rows]},
+    )
+    return render(
+        request,
+        "measures/case_reviews.html",
+        {"rows": rows, "measure": measure, "measures": REGISTRY_MEASURES},
+    )
