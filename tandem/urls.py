@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("tandem.notifications.urls")),
     path("care/", include("tandem.care.urls")),
     path("api/v1/", include("tandem.measures.api_urls")),
+    path("measures/", include("tandem.measures.urls")),
     path("", include("tandem.intake.urls")),
     path("scheduling/", include("tandem.scheduling.urls")),
     path("django-admin/", admin.site.urls),

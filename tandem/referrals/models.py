@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from tandem.clients.models import Client
 from tandem.core.calendar import BusinessCalendar
@@ -131,6 +132,29 @@ class DeclineReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+#: States shown in a practice's inbox (kept here so the partial index can name them).
+INBOX_INDEX_STATES = (
+    "sent",
+    "received",
+    "info_requested",
+    "accepted",
+    "scheduled",
+    "no_show",
+    "first_visit_done",
+)
+
+
+#: Never answered sorts as answered at the epoch: first. An expression rather than NULLS FIRST,
+#: which SQLite cannot index.
+_NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+INBOX_ORDER = (
+    Coalesce("responded_at", models.Value(_NEVER)).asc(),
+    models.F("urgent").desc(),
+    models.F("due_at").asc(),
+    models.F("sent_at").asc(),
+)
+
+
 class Referral(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
@@ -203,7 +227,13 @@ class Referral(models.Model):
             ),
         ]
         indexes: ClassVar = [
-            models.Index(fields=["to_organisation", "status", "due_at"], name="referral_inbox_idx"),
+            # The inbox: one practice's open referrals in working order (see selectors.inbox).
+            models.Index(
+                models.F("to_organisation"),
+                *INBOX_ORDER,
+                condition=models.Q(status__in=INBOX_INDEX_STATES),
+                name="referral_inbox_order_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from tandem.organisations.models import Organisation, OrganisationKind
 from tandem.referrals import eligibility, icd10, states
 from tandem.referrals.access import practice_org_ids
 from tandem.referrals.models import (
+    INBOX_ORDER,
     DiagnosticQuestion,
     PracticePolicy,
     Referral,
@@ -39,7 +40,12 @@ INBOX_STATES = (
 
 
 def inbox(actor: Any, organisation_id: int | None = None) -> models.QuerySet[Referral]:
-    """Return the open referrals sent to the actor's practice(s): urgent first, then by due time."""
+    """Return the open referrals sent to the actor's practice(s), in working order.
+
+    Referrals still waiting for the practice's first response come first (urgent
+    ones on top, then by due time); those already answered follow, oldest answer
+    first, so an overdue unanswered referral is never buried under accepted ones.
+    """
     qs = policy.scope(actor, Action.VIEW, Referral.objects.all()).filter(
         to_organisation_id__in=practice_org_ids(actor), status__in=INBOX_STATES
     )
@@ -47,7 +53,7 @@ def inbox(actor: Any, organisation_id: int | None = None) -> models.QuerySet[Ref
         qs = qs.filter(to_organisation_id=organisation_id)
     return qs.select_related(
         "therapist", "from_organisation", "to_organisation", "client"
-    ).order_by("-urgent", models.F("due_at").asc(nulls_last=True), "sent_at")
+    ).order_by(*INBOX_ORDER)  # matches the partial index referral_inbox_order_idx
 
 
 def tracker(actor: Any) -> models.QuerySet[Referral]:

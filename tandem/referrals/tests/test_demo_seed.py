@@ -125,15 +125,19 @@ def test_the_demo_tells_the_same_story_whenever_it_is_seeded(moment):
         assert not ReferralEvent.objects.filter(at__gt=moment).exists()
 
 
-def test_inbox_has_the_urgent_referral_first_then_by_due_time():
+def test_inbox_puts_unanswered_first_urgent_on_top_then_by_due_time():
     demo.seed_demo()
     coordinator = User.objects.get(email=COORDINATOR)
 
     inbox = list(selectors.inbox(coordinator))
 
-    assert inbox[0].urgent
-    dues = [r.due_at for r in inbox[1:] if r.due_at is not None]
+    unanswered = [r for r in inbox if r.responded_at is None]
+    answered = [r for r in inbox if r.responded_at is not None]
+    assert inbox == unanswered + answered  # an overdue unanswered one is never below an accepted one
+    assert unanswered[0].urgent
+    dues = [r.due_at for r in unanswered if not r.urgent]
     assert dues == sorted(dues)
+    assert [r.responded_at for r in answered] == sorted(r.responded_at for r in answered)
     assert {r.to_organisation.name for r in inbox} == {"Harborlight Psychiatry"}
     assert {r.status for r in inbox} >= {S.SENT, S.RECEIVED, S.INFO_REQUESTED, S.ACCEPTED}
 
