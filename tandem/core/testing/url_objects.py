@@ -395,3 +395,48 @@ def _symptom_tracker(built: dict[str, Target]) -> Target:
         insider_without_mfa=world.insider,
         objects={"tracker": tracker, "client": world.client},
     )
+
+
+def _measures_world() -> Any:
+    from tandem.clients.models import Client
+    from tandem.core.tests.factories import add_to_care_team, make_staff
+    from tandem.measures.tests.factories import MeasuresWorld
+
+    world = MeasuresWorld()
+    Client.objects.filter(pk=world.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary"
+    )
+    world.client.refresh_from_db()
+    world.insider = make_staff(Role.PRESCRIBER, world.psychiatry, mfa=False)
+    add_to_care_team(world.client, world.insider, Role.PRESCRIBER)
+    return world
+
+
+@registers("response_id")
+def _questionnaire_response(built: dict[str, Target]) -> Target:
+    world = _measures_world()
+    response = world.phq9([1, 1, 1, 1, 1, 1, 1, 1, 0])
+    return Target(
+        value=response.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.prescriber,
+        insider_without_mfa=world.insider,
+        objects={"response": response, "client": world.client},
+    )
+
+
+@registers("tracker_id")
+def _symptom_tracker(built: dict[str, Target]) -> Target:
+    from tandem.measures import actions
+
+    world = _measures_world()
+    tracker = actions.define_tracker(
+        actor=world.prescriber, client=world.client, name="Qztrackercanary", unit="per week"
+    )
+    return Target(
+        value=tracker.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary", "Qztrackercanary"],
+        allowed=world.prescriber,
+        insider_without_mfa=world.insider,
+        objects={"tracker": tracker, "client": world.client},
+    )

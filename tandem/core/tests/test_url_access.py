@@ -39,6 +39,7 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
     public_practice = NOT_OBJECT_IDS["practice_id"][0]
     assert skipped == {
         "measures_api:score": NOT_OBJECT_IDS["instrument_code"][0],
+        "measures:answer": NOT_OBJECT_IDS["instrument_code"][0],
         "intake:practice": public_practice,
         "intake:start": public_practice,
         "intake:thread": public_practice,
