@@ -172,7 +172,6 @@ def main() -> None:
             busy=busy,
             first_day=first,
             last_day=first + dt.timedelta(weeks=WEEKS),
-            visit=dt.timedelta(minutes=30),
             blocked=kind.blocks,
             earliest=now + dt.timedelta(hours=24),
         ),

@@ -6,8 +6,9 @@ Pure functions over loaded rows, computed in the practice's time zone so a
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from tandem.core.calendar import BusinessCalendar
@@ -38,7 +39,6 @@ def open_slots(
     busy: Iterable[Interval],
     first_day: dt.date,
     last_day: dt.date,
-    visit: dt.timedelta,
     blocked: dt.timedelta,
     earliest: dt.datetime,
 ) -> list[dt.datetime]:
@@ -51,23 +51,45 @@ def open_slots(
     by_day: dict[int, list[Block]] = {}
     for block in blocks:
         by_day.setdefault(block.weekday, []).append(block)
-    taken = sorted(busy, key=lambda i: i.start)
+    collides = _collision_test(busy)
+    earliest_ts = earliest.timestamp()
+    span = blocked.total_seconds()
     slots: list[dt.datetime] = []
     day = first_day
     while day <= last_day:
         if calendar.is_business_day(day):
             for block in sorted(by_day.get(day.weekday(), []), key=lambda b: b.starts):
                 start = dt.datetime.combine(day, block.starts, tzinfo=calendar.zone)
-                close = dt.datetime.combine(day, block.ends, tzinfo=calendar.zone)
-                while start + blocked <= close:
-                    if start >= earliest and not any(
-                        i.overlaps(start, start + blocked) for i in taken
-                    ):
+                close = dt.datetime.combine(day, block.ends, tzinfo=calendar.zone).timestamp()
+                while (begin := start.timestamp()) + span <= close:
+                    if begin >= earliest_ts and not collides(begin, begin + span):
                         slots.append(start)
                     start = _step(start, calendar)
         day += dt.timedelta(days=1)
-    del visit  # the visit length matters to the caller's record; fitting uses ``blocked``
     return slots
+
+
+def _collision_test(busy: Iterable[Interval]) -> Callable[[float, float], bool]:
+    """Return a test "does [begin, end) overlap anything busy?" costing O(log n) per call.
+
+    Intervals are sorted by start with a running maximum of their ends: those
+    starting before ``end`` collide exactly when the largest of their ends is
+    after ``begin``. Times are compared as POSIX seconds (aware-datetime
+    comparisons across zones are slow).
+    """
+    spans = sorted((i.start.timestamp(), i.end.timestamp()) for i in busy)
+    starts = [b for b, _ in spans]
+    running_max: list[float] = []
+    top = float("-inf")
+    for _, finish in spans:
+        top = max(top, finish)
+        running_max.append(top)
+
+    def collides(begin: float, end: float) -> bool:
+        count = bisect.bisect_left(starts, end)
+        return count > 0 and running_max[count - 1] > begin
+
+    return collides
 
 
 def _step(moment: dt.datetime, calendar: BusinessCalendar) -> dt.datetime:

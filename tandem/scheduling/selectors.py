@@ -106,7 +106,6 @@ def slots(
             busy=busy[person.pk],
             first_day=first_day,
             last_day=last_day,
-            visit=visit,
             blocked=appointment_type.blocks,
             earliest=earliest,
         ):
