@@ -306,7 +306,8 @@ def escalate(alert_id: int, level: int) -> bool:
 
     with transaction.atomic():
         alert = (
-            SafetyAlert.objects.select_for_update()
+            # Lock the alert row only: the paged practice is a nullable (outer) join.
+            SafetyAlert.objects.select_for_update(of=("self",))
             .select_related("client", "paged_organisation", "organisation")
             .filter(pk=alert_id)
             .first()

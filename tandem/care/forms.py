@@ -66,7 +66,7 @@ class AddendumForm(forms.Form):
 
 
 class MedicationForm(forms.Form):
-    change = forms.ChoiceField(choices=MedicationChange.choices)
+    change = forms.ChoiceField(label="Kind of change", choices=MedicationChange.choices)
     drug = forms.ChoiceField(label="Medication", choices=[("", "Choose…"), *medications.choices()])
     dose = forms.CharField(required=False, help_text="A number, e.g. 50 or 0.5.")
     unit = forms.ChoiceField(
