@@ -220,3 +220,68 @@ def test_note_medication_check_in_and_an_escalated_alert(
     alert.refresh_from_db()
     assert alert.acknowledged_by == world.admin
     assert alert.events.get(kind="acknowledged").detail == {"late": True, "after_escalation": 1}
+
+
+def test_messages_safety_plan_and_rota_pages_on_a_phone(phone_page: Page, live_server) -> None:
+    world = CareWorld()
+    client_id = world.client.public_id
+    used: set[str] = set()
+    therapist = phone_page
+
+    # Given the therapist asks the prescriber a question with a PDF attached
+    signed_in(
+        therapist,
+        world.therapist.email,
+        f"/care/clients/{client_id}/messages/",
+        live_server.url,
+        used,
+    )
+    check_page(therapist, phone=True)
+    therapist.get_by_label("Subject").fill("Sleep on sertraline")
+    therapist.get_by_label("Message").fill("Is the insomnia from the medication?")
+    therapist.get_by_label("This asks a question").check()
+    therapist.get_by_label("Attachments").set_input_files(
+        files=[
+            {
+                "name": "sleep-diary.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n%%EOF\n",
+            }
+        ]
+    )
+    therapist.get_by_role("button", name="Send").click()
+    expect(therapist.locator("[data-due]")).to_contain_text("Answer due")
+    expect(therapist.get_by_role("link", name="sleep-diary.pdf")).to_be_visible()
+    check_page(therapist, phone=True)
+
+    # And a file that only pretends to be an image is refused by name
+    therapist.get_by_label("Message").fill("Photo of the chart.")
+    therapist.get_by_label("Attachments").set_input_files(
+        files=[{"name": "chart.png", "mimeType": "image/png", "buffer": b"%PDF-1.4 not a png"}]
+    )
+    therapist.get_by_role("button", name="Send reply").click()
+    expect(therapist.locator(".errorlist, [role=alert]").first).to_contain_text(
+        "That file is not the image it claims to be."
+    )
+    check_page(therapist, phone=True)
+
+    # The safety plan: write a first version
+    therapist.goto(f"/care/clients/{client_id}/safety-plan/")
+    therapist.get_by_label("Warning signs that a crisis may be developing").fill("Not sleeping.")
+    therapist.get_by_label("Professionals or agencies to contact during a crisis").fill("988; 911.")
+    therapist.get_by_role("button", name="Save as a new version").click()
+    expect(therapist.locator("[data-version]")).to_contain_text("Version 1")
+    check_page(therapist, phone=True)
+
+    # The check-ins page
+    therapist.goto(f"/care/clients/{client_id}/check-ins/")
+    check_page(therapist, phone=True)
+
+    # The practice admin's rota, with the coming week's gap
+    therapist.context.clear_cookies()
+    share_session(therapist, world.admin, live_server.url)
+    therapist.goto(f"/care/rota/{world.psychiatry.public_id}/")
+    expect(therapist.locator("[data-gaps]")).to_contain_text(
+        "Nobody is on call in these stretches of the coming week"
+    )
+    check_page(therapist, phone=True)
