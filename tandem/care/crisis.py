@@ -249,7 +249,10 @@ def raise_safety_alert(
         organisation=organisation,
         detail={"level": level, "source": source, "told": len(told)},
     )
-    _share_details(actor, alert, list(told.values()))
+    # Only care-team members read the details (on the timeline and the alert page), so only
+    # their receipt of them is a disclosure; the on-call rota is told that the alert exists.
+    team_ids = {m.user_id for m in members}
+    _share_details(actor, alert, [(u, org) for u, org in told.values() if u.pk in team_ids])
     notify([u for u, _ in told.values()], NotificationKind.SAFETY_ALERT, _link(alert))
     _later(escalate_safety_alert, alert.pk, 1, run_after=alert.ack_due_at)
     return alert
@@ -331,7 +334,6 @@ def escalate(alert_id: int, level: int) -> bool:
             organisation=practice,
             detail={"escalated": level, "told": len(recipients)},
         )
-        _share_details(None, alert, [(u, practice.pk) for u in recipients])
         notify(
             recipients,
             NotificationKind.SAFETY_ESCALATION,

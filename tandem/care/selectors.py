@@ -173,8 +173,8 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         for note in ConsultNote.objects.filter(client=client).select_related(
             "author", "organisation"
         ):
-            if note.status != NoteStatus.SIGNED and note.organisation_id != gate.viewer_org_id:
-                continue  # another practice's draft is nobody else's business yet
+            if note.status != NoteStatus.SIGNED and note.author_id != viewer.pk:
+                continue  # a draft is its author's alone until it is signed
             decision = gate(Category.CONSULT_NOTES, note.organisation_id, note.author_id)
             items.append(
                 Item(

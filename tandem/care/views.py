@@ -330,6 +330,7 @@ def checkin(request: HttpRequest, checkin_id: str) -> HttpResponse:
             else:
                 _tell(request, result, "Progress update")
                 return redirect("care:timeline", client_id=item.client.public_id)
+    record(actor=request.user, action=AuditAction.VIEW, obj=item, client=item.client)
     items = [
         i
         for i in selectors.timeline(request.user, item.client, [selectors.Kind.CHECKIN])

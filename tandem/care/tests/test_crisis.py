@@ -311,3 +311,31 @@ def test_the_safety_plan_page_shows_the_conflict_and_keeps_the_text(settings):
     client_page = text(http(world.client_user).get(path))
     assert "Not sleeping, withdrawing." in client_page
     assert "988" in client_page
+
+
+def test_the_on_call_prescriber_outside_the_team_is_paged_without_the_details():
+    world = CareWorld()
+    on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
+    rota(world, WEDNESDAY_11AM, [on_call])
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        alert = crisis.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Said she has a plan."
+        )
+
+    assert told(NotificationKind.SAFETY_ALERT, on_call) == 1
+    assert list(
+        Disclosure.objects.filter(object_id=str(alert.public_id)).values_list(
+            "recipient_user", flat=True
+        )
+    ) == [world.prescriber.pk]
+    page = http(on_call).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+    assert page.status_code == 200
+    assert "Said she has a plan." not in text(page)
+    assert "You were paged through the practice's on-call rota." in text(page)
+    # They can acknowledge; someone from another practice cannot even open it
+    crisis.acknowledge_alert(actor=on_call, alert=alert)
+    outsider = make_staff(Role.PRESCRIBER)
+    assert (
+        http(outsider).get(reverse("care:alert", kwargs={"alert_id": alert.public_id})).status_code
+        == 404
+    )
