@@ -102,7 +102,7 @@ def test_every_client_has_exactly_one_primary_therapist_and_about_half_see_a_pre
     demo.seed_demo()
 
     clients = Client.objects.all()
-    assert clients.count() == 40
+    assert clients.count() == 41  # the forty, and the article's case (tandem.measures.demo)
     for client in clients:
         primaries = client.care_team.filter(is_primary_therapist=True, ended_on__isnull=True)
         assert [m.role for m in primaries] == [Role.THERAPIST]
@@ -128,7 +128,7 @@ def test_clients_are_synthetic_mostly_adult_and_mostly_in_massachusetts():
         "RI",
     ]
     assert all(c.email.endswith(("@example.test", "@demo.tandem.test")) for c in clients)
-    assert len({(c.first_name, c.last_name) for c in clients}) == 40
+    assert len({(c.first_name, c.last_name) for c in clients}) == 41
     portal = Client.objects.get(user__isnull=False)
     assert portal.user is not None
     assert portal.user.email == "jordan.ellery@demo.tandem.test"
@@ -152,7 +152,7 @@ def test_second_run_changes_nothing_and_duplicates_nothing():
     assert world.created == {}
     assert world.changed == {}
     assert _snapshot() == before
-    assert Client.objects.count() == 40
+    assert Client.objects.count() == 41
     assert User.objects.count() == 17
 
 

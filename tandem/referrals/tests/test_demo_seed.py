@@ -224,8 +224,9 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text():
 def test_referral_seed_leaves_the_care_teams_as_the_core_seed_made_them():
     demo.seed_demo()
 
-    # 40 primary therapists, and a prescriber and a coordinator for 21 clients
-    assert CareTeamMember.objects.count() == 40 + 21 * 2
+    # 40 primary therapists, and a prescriber and a coordinator for 21 clients; plus the
+    # article's case (tandem.measures.demo): her therapist, prescriber and coordinator
+    assert CareTeamMember.objects.count() == 40 + 21 * 2 + 3
     therapist = User.objects.get(email=THERAPIST)
     assert Client.objects.filter(care_team__user=therapist).count() == 5
 
