@@ -362,8 +362,9 @@ def _measures_world() -> Any:
         first_name="Qzfirstcanary", last_name="Qzlastcanary"
     )
     world.client.refresh_from_db()
-    world.insider = make_staff(Role.PRESCRIBER, world.psychiatry, mfa=False)
-    add_to_care_team(world.client, world.insider, Role.PRESCRIBER)
+    insider = make_staff(Role.PRESCRIBER, cast(Any, world.psychiatry), mfa=False)
+    add_to_care_team(world.client, insider, Role.PRESCRIBER)
+    world.insider = insider  # type: ignore[attr-defined]
     return world
 
 
@@ -407,8 +408,9 @@ def _measures_world() -> Any:
         first_name="Qzfirstcanary", last_name="Qzlastcanary"
     )
     world.client.refresh_from_db()
-    world.insider = make_staff(Role.PRESCRIBER, world.psychiatry, mfa=False)
-    add_to_care_team(world.client, world.insider, Role.PRESCRIBER)
+    insider = make_staff(Role.PRESCRIBER, cast(Any, world.psychiatry), mfa=False)
+    add_to_care_team(world.client, insider, Role.PRESCRIBER)
+    world.insider = insider  # type: ignore[attr-defined]
     return world
 
 
