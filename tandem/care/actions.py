@@ -209,9 +209,19 @@ def _deliver_note(actor: User, note: ConsultNote, members: list[CareTeamMember])
             },
         )
     result = SendResult.of(outcomes)
-    notify([m.user for m in result.delivered], NotificationKind.CONSULT_NOTE, _note_link(note))
+    notify(
+        [m.user for m in result.delivered],
+        NotificationKind.CONSULT_NOTE,
+        _note_link(note),
+        reference=note.reference,
+    )
     if result.held:
-        notify([note.author], NotificationKind.CONSULT_NOTE_HELD, _note_link(note))
+        notify(
+            [note.author],
+            NotificationKind.CONSULT_NOTE_HELD,
+            _note_link(note),
+            reference=note.reference,
+        )
     return result
 
 
@@ -434,6 +444,7 @@ def record_medication(
         [m.user for m in result.delivered],
         NotificationKind.MEDICATION_UPDATE,
         reverse("care:medications", kwargs={"client_id": client.public_id}),
+        reference=event.reference,
     )
     return event, result
 
@@ -566,6 +577,7 @@ def _share_checkin(actor: User, checkin: ProgressCheckIn) -> SendResult:
         [m.user for m in result.delivered],
         NotificationKind.CHECKIN_ANSWERED,
         reverse("care:timeline", kwargs={"client_id": checkin.client.public_id}),
+        reference=checkin.reference,
     )
     return result
 
@@ -753,6 +765,7 @@ def _post(
         [m.user for m in result.delivered] + same_org,
         NotificationKind.CARE_MESSAGE,
         reverse("care:thread", kwargs={"thread_id": thread.public_id}),
+        reference=thread.reference,
     )
     return message, result
 

@@ -253,7 +253,12 @@ def raise_safety_alert(
     # their receipt of them is a disclosure; the on-call rota is told that the alert exists.
     team_ids = {m.user_id for m in members}
     _share_details(actor, alert, [(u, org) for u, org in told.values() if u.pk in team_ids])
-    notify([u for u, _ in told.values()], NotificationKind.SAFETY_ALERT, _link(alert))
+    notify(
+        [u for u, _ in told.values()],
+        NotificationKind.SAFETY_ALERT,
+        _link(alert),
+        reference=alert.reference,
+    )
     _later(escalate_safety_alert, alert.pk, 1, run_after=alert.ack_due_at)
     return alert
 
@@ -339,6 +344,7 @@ def escalate(alert_id: int, level: int) -> bool:
             NotificationKind.SAFETY_ESCALATION,
             _link(alert),
             dedupe_key=f"safety-escalation:{alert.public_id}:{level}",
+            reference=alert.reference,
         )
         if len(rota) > level + 1:
             _later(

@@ -12,11 +12,17 @@ from tandem.notifications.tasks import email_notification
 
 
 def notify(
-    recipients: Iterable[User], kind: NotificationKind, link: str, *, dedupe_key: str = ""
+    recipients: Iterable[User],
+    kind: NotificationKind,
+    link: str,
+    *,
+    dedupe_key: str = "",
+    reference: str = "",
 ) -> list[Notification]:
     """Create an in-app notification per recipient and email each after the transaction commits.
 
-    ``link`` must be a path inside Tandem that carries only random ids. With a
+    ``link`` must be a path inside Tandem that carries only random ids;
+    ``reference`` a short random code (never a name or a record number). With a
     ``dedupe_key`` a recipient is told once, however often this is called.
     """
     created: list[Notification] = []
@@ -24,7 +30,7 @@ def notify(
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
-                    recipient=user, kind=kind, link=link, dedupe_key=dedupe_key
+                    recipient=user, kind=kind, link=link, dedupe_key=dedupe_key, reference=reference
                 )
         except IntegrityError:
             continue  # already told

@@ -36,6 +36,11 @@ class Notification(models.Model):
     )
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     link = models.CharField(max_length=300, help_text="A path inside Tandem; needs sign-in.")
+    reference = models.CharField(
+        max_length=12,
+        blank=True,
+        help_text="A short random reference such as R-7Q2K: useful to the reader, identifies no one.",
+    )
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

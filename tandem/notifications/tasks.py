@@ -11,7 +11,7 @@ from tandem.notifications.models import Notification
 _SUBJECT = "You have a new update in Tandem"
 _BODY = (
     "Hello,\n\n"
-    "There is something new for you in Tandem: {what}.\n\n"
+    "There is something new for you in Tandem: {what}{reference}.\n\n"
     "Sign in to see it: {url}\n\n"
     "For privacy, this email never contains client details.\n"
     "In a crisis, call or text 988, or call 911.\n"
@@ -33,7 +33,11 @@ def email_notification(notification_id: int) -> None:
         url = settings.TANDEM_BASE_URL.rstrip("/") + notification.link
         send_mail(
             _SUBJECT,
-            _BODY.format(what=notification.get_kind_display().lower(), url=url),
+            _BODY.format(
+                what=notification.get_kind_display().lower(),
+                reference=f" ({notification.reference})" if notification.reference else "",
+                url=url,
+            ),
             None,
             [notification.recipient.email],
         )

@@ -346,9 +346,15 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
             _practice_staff(org_id, (Role.COORDINATOR, Role.PRACTICE_ADMIN)),
             NotificationKind.REFERRAL_UPDATE,
             _link(referral),
+            reference=referral.reference,
         )
         if referral.urgent:
-            notify(_on_call(org_id), NotificationKind.REFERRAL_URGENT, _link(referral))
+            notify(
+                _on_call(org_id),
+                NotificationKind.REFERRAL_URGENT,
+                _link(referral),
+                reference=referral.reference,
+            )
         transaction.on_commit(
             partial(_enqueue_clock, check_response_clock, referral.pk, 1, referral.due_at)
         )
@@ -440,12 +446,22 @@ def transition(
             actor_role=side,
         )
         if side == states.PRACTICE:
-            notify([referral.therapist], NotificationKind.REFERRAL_UPDATE, _link(referral))
+            notify(
+                [referral.therapist],
+                NotificationKind.REFERRAL_UPDATE,
+                _link(referral),
+                reference=referral.reference,
+            )
         else:
             recipients = _practice_staff(referral.to_organisation_id, (Role.COORDINATOR,))
             if referral.assigned_prescriber is not None:
                 recipients.append(referral.assigned_prescriber)
-            notify(recipients, NotificationKind.REFERRAL_UPDATE, _link(referral))
+            notify(
+                recipients,
+                NotificationKind.REFERRAL_UPDATE,
+                _link(referral),
+                reference=referral.reference,
+            )
     return referral
 
 

@@ -239,6 +239,17 @@ class Referral(models.Model):
     def __str__(self) -> str:
         return f"Referral {self.public_id}"
 
+    @property
+    def reference(self) -> str:
+        """Return a short code such as ``R-7Q2K``, from the random public id: says who to no one."""
+        alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+        number = self.public_id.int
+        letters = []
+        for _ in range(4):
+            number, digit = divmod(number, len(alphabet))
+            letters.append(alphabet[digit])
+        return "R-" + "".join(letters)
+
 
 class ReferralEvent(models.Model):
     """One row per state change: who, when, from what to what."""

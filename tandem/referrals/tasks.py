@@ -49,6 +49,7 @@ def check_response_clock(referral_id: int, level: int) -> None:
             NotificationKind.REFERRAL_OVERDUE,
             link,
             dedupe_key=f"referral-overdue:{referral.public_id}:{level}",
+            reference=referral.reference,
         )
         if level == 1:
             calendar = referral.to_organisation.referral_policy.calendar()

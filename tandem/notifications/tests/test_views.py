@@ -107,3 +107,24 @@ def test_the_page_costs_a_constant_number_of_queries(n, django_assert_num_querie
 
 #: Whatever the number of notifications: the request's own (session, user, navigation) plus the list and marking it read.
 LIST_QUERIES = 9
+
+
+def test_email_names_the_short_reference_and_nothing_about_the_client(
+    django_capture_on_commit_callbacks,
+):
+    from django.core import mail
+
+    from tandem.core.testing.tasks import run_worker
+    from tandem.referrals.tests.factories import ReferralWorld
+
+    world = ReferralWorld()
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = world.sent()
+    run_worker()
+
+    assert referral.reference.startswith("R-")
+    assert len(referral.reference) == 6
+    bodies = [m.body for m in mail.outbox]
+    assert bodies
+    assert all(f"({referral.reference})" in body for body in bodies)
+    assert all(world.client.last_name not in body for body in bodies)
