@@ -35,7 +35,7 @@ class Day:
 def new_client_type(organisation: Organisation) -> AppointmentType | None:
     """Return the practice's first-visit appointment type (the new evaluation)."""
     return (
-        AppointmentType.objects.filter(organisation=organisation)
+        AppointmentType.objects.filter(organisation=organisation, is_active=True)
         .order_by("-is_new_client", "pk")
         .first()
     )

@@ -51,6 +51,7 @@ class SchedulingSettings(models.Model):
 
 
 class AppointmentType(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="appointment_types"
     )
@@ -59,6 +60,9 @@ class AppointmentType(models.Model):
     duration_minutes = models.PositiveSmallIntegerField()
     buffer_minutes = models.PositiveSmallIntegerField(default=0)
     is_new_client = models.BooleanField(default=False)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive types are no longer offered; booked visits keep theirs."
+    )
 
     class Meta:
         constraints: ClassVar = [
@@ -80,6 +84,7 @@ class AppointmentType(models.Model):
 class WeeklyHours(models.Model):
     """A recurring block when a prescriber sees clients, in the practice's local time."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_hours"
