@@ -136,6 +136,32 @@ def hold_slot(
     return appointment
 
 
+def _mark_referral_scheduled(actor: User, appointment: Appointment) -> None:
+    """Move the client's accepted referral to this practice along to scheduled, if there is one.
+
+    Called inside the confirming transaction, so the appointment and the referral's loop
+    change together. The confirming coordinator is the practice-side actor of the move.
+    """
+    from tandem.referrals import actions as referral_actions
+    from tandem.referrals.models import Referral, ReferralStatus
+
+    if appointment.client_id is None:
+        return
+    referral = (
+        Referral.objects.filter(
+            client_id=appointment.client_id,
+            to_organisation_id=appointment.organisation_id,
+            status=ReferralStatus.ACCEPTED,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if referral is not None:
+        referral_actions.transition(
+            actor=actor, referral=referral, target=ReferralStatus.SCHEDULED
+        )
+
+
 def _after_confirmation(appointment: Appointment, now: dt.datetime) -> None:
     """Queue the confirmation email (.ics) and the reminders; see ``reminders``."""
     from tandem.scheduling import reminders
@@ -203,6 +229,9 @@ def put_payment_on_file(
         organisation=appointment.organisation,
         detail={"status": appointment.status, "payment": provider.code},
     )
+    if appointment.status == S.CONFIRMED and _is_practice_staff(actor, appointment.organisation_id):
+        # Booked on the client's behalf under automatic confirmation: staff confirmed it.
+        _mark_referral_scheduled(actor, appointment)
     return appointment
 
 
@@ -235,6 +264,7 @@ def confirm(*, actor: User, appointment: Appointment) -> Appointment:
         organisation=appointment.organisation,
         detail={"status": S.CONFIRMED},
     )
+    _mark_referral_scheduled(actor, appointment)
     return appointment
 
 

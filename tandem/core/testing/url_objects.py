@@ -396,3 +396,57 @@ def _symptom_tracker(built: dict[str, Target]) -> Target:
         insider_without_mfa=world.insider,
         objects={"tracker": tracker, "client": world.client},
     )
+
+
+def _settings_practice(name: str) -> tuple[Any, Any, Any]:
+    """Return a practice, its admin (with MFA) and another admin of it without a second factor."""
+    from tandem.core.tests.factories import OrganisationFactory, make_staff
+
+    organisation = OrganisationFactory.create(name=name)
+    return (
+        organisation,
+        make_staff(Role.PRACTICE_ADMIN, organisation),
+        make_staff(Role.PRACTICE_ADMIN, organisation, mfa=False),
+    )
+
+
+@registers("appointment_type_id")
+def _appointment_type(built: dict[str, Target]) -> Target:
+    from tandem.scheduling.models import AppointmentType
+
+    organisation, admin, without_mfa = _settings_practice("Qztypeorgcanary Psychiatry")
+    kind = AppointmentType.objects.create(
+        organisation=organisation, code="qz-type", name="Qztypecanary", duration_minutes=45
+    )
+    return Target(
+        value=kind.public_id,
+        secrets=["Qztypeorgcanary", "Qztypecanary"],
+        allowed=admin,  # only the practice's admins change its appointment types
+        insider_without_mfa=without_mfa,
+        objects={"organisation": organisation, "appointment_type": kind},
+    )
+
+
+@registers("hours_id")
+def _weekly_hours(built: dict[str, Target]) -> Target:
+    import datetime as dt
+
+    from tandem.core.tests.factories import make_staff
+    from tandem.scheduling.models import WeeklyHours
+
+    organisation, admin, without_mfa = _settings_practice("Qzhoursorgcanary Psychiatry")
+    prescriber = make_staff(Role.PRESCRIBER, organisation, full_name="Qzprescribercanary")
+    block = WeeklyHours.objects.create(
+        organisation=organisation,
+        prescriber=prescriber,
+        weekday=0,
+        starts=dt.time(9),
+        ends=dt.time(12),
+    )
+    return Target(
+        value=block.public_id,
+        secrets=["Qzhoursorgcanary", "Qzprescribercanary"],
+        allowed=admin,  # only the practice's admins change its prescribers' hours
+        insider_without_mfa=without_mfa,
+        objects={"organisation": organisation, "weekly_hours": block},
+    )
