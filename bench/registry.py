@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    .venv/bin/python bench/registry.py [--clients 2000] [--responses 20] [--requests 50]
+    .venv/bin/python bench/registry.py [--clients 2000] [--responses 20] [--requests 50] [--query sort=-latest]
 
 It migrates its own SQLite file (var/bench_registry.sqlite3) unless DATABASE_URL
 names another database, builds once a synthetic psychiatric practice whose one
@@ -124,6 +124,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--responses", type=int, default=20)
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument(
+        "--query", default="", help='query string, e.g. "sort=-latest" (every row scored)'
+    )
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     prescriber = build(args.clients, args.responses)
@@ -131,7 +134,7 @@ def main() -> None:
     logging.getLogger("tandem.access").setLevel(logging.WARNING)
     browser = WebClient()
     browser.force_login(prescriber)
-    url = "/measures/registry/"
+    url = "/measures/registry/" + (f"?{args.query}" if args.query else "")
     for _ in range(3):
         assert browser.get(url).status_code == 200
     times, queries = [], set()

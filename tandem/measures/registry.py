@@ -54,6 +54,7 @@ class Row:
     next_due_measure: str = ""
     overdue_measures: list[str] = field(default_factory=list)
     open_alerts: int = 0
+    viewer_org_id: int | None = None  # the practice through which the viewer sits on the team
 
     @property
     def has_change(self) -> bool:

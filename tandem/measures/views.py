@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -41,7 +41,7 @@ from tandem.measures.charts import build_charts, day
 from tandem.measures.instruments import INSTRUMENTS, Instrument, ScoringError
 from tandem.measures.models import MeasureSchedule, ResponseSource, SavedView
 from tandem.measures.registry import FILTERS, REGISTRY_MEASURES, SORTS, Row, matches, sort_rows
-from tandem.measures.selectors import client_measures, registry_rows
+from tandem.measures.selectors import client_measures, fill_scores, registry_rows
 
 PAGE_SIZE = 100
 #: Instruments a client can answer alone: those whose wording Tandem may show.
@@ -458,6 +458,21 @@ def _rows(request: HttpRequest, params: dict[str, str]) -> list[Row]:
     return sort_rows(rows, params["sort"])
 
 
+def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]:
+    """Return the page of rows asked for, and the number of rows in all.
+
+    Ordered by name and unfiltered, the order needs only the clients, so only
+    the page's hundred rows are scored; any other sort or filter needs every row.
+    """
+    if params["flag"] or params["sort"].lstrip("-") != "name":
+        rows = _rows(request, params)
+        return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")), len(rows)
+    rows = sort_rows(registry_rows(request.user, params["measure"], scores=False), params["sort"])
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    fill_scores(request.user, list(page.object_list))
+    return page, len(rows)
+
+
 def _require_registry_role(request: HttpRequest) -> None:
     from tandem.core import policy
 
@@ -474,8 +489,7 @@ def registry(request: HttpRequest) -> HttpResponse:
     """Show the caseload registry: one row per active client, filtered, sorted, paged."""
     _require_registry_role(request)
     params = _registry_params(request)
-    rows = _rows(request, params)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, total = _page(request, params)
     record(
         actor=request.user,
         action=AuditAction.VIEW,
@@ -505,7 +519,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             "sorts": [(k, v[0]) for k, v in SORTS.items()],
             "sort_links": sort_links,
             "views": SavedView.objects.filter(user_id=request.user.pk or 0),
-            "total": len(rows),
+            "total": total,
             "flag_label": FILTERS.get(params["flag"], ""),
             "measure_label": REGISTRY_MEASURES[params["measure"]],
         },

@@ -11,8 +11,8 @@ from django.utils import timezone
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core.roles import Role
 from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
-from tandem.measures import actions
-from tandem.measures.models import SavedView
+from tandem.measures import actions, views
+from tandem.measures.models import QuestionnaireResponse, SavedView
 from tandem.measures.registry import Row, Score, matches, round_half_away, sort_rows
 from tandem.measures.selectors import registry_rows
 from tandem.measures.tests.factories import MeasuresWorld, answers_totalling
@@ -187,8 +187,76 @@ def test_someone_without_a_caseload_sees_no_clients(client):
 
 
 @pytest.mark.django_db
+def test_answers_without_an_author_count_as_first_and_last_scores():
+    # Given two PHQ-9s answered at intake (no author), then one entered by the prescriber
+    world = MeasuresWorld()
+    early = world.phq9(answers_totalling(20), days_ago=80)
+    later = world.phq9(answers_totalling(15), days_ago=60)
+    QuestionnaireResponse.objects.filter(pk__in=[early.pk, later.pk]).update(entered_by=None)
+
+    # When the prescriber reads the registry, before and after the third score
+    (before,) = registry_rows(world.prescriber)
+    world.phq9(answers_totalling(8), days_ago=1)
+    (after,) = registry_rows(world.prescriber)
+
+    # Then the authorless answers are the baseline and, until a newer score, the latest
+    assert (before.baseline.total, before.latest.total, before.withheld) == (20, 15, 0)
+    assert (after.baseline.total, after.latest.total, after.change_points) == (20, 8, -12)
+
+
+@pytest.mark.django_db
+def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registry_shows(
+    client, monkeypatch
+):
+    # Given three clients (pages of two rows) with different scores
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    world = MeasuresWorld()
+    world.phq9(answers_totalling(21), days_ago=84)
+    world.phq9(answers_totalling(17))
+    for name, (first, last) in {"Abbot": (12, 4), "Zephyr": (9, 11)}.items():
+        other = ClientFactory(first_name="Pat", last_name=name)
+        add_to_care_team(other, world.prescriber, Role.PRESCRIBER)
+        for days_ago, total in ((84, first), (0, last)):
+            actions.record_response(
+                world.prescriber, other, "phq-9", answers_totalling(total), source="clinician",
+                idempotency_key=f"{name}-{days_ago}", organisation=world.psychiatry,
+                entered_at=timezone.now() - dt.timedelta(days=days_ago),
+            )  # fmt: skip
+    _login(client, world.prescriber)
+
+    def cells(query):
+        body = client.get(reverse("measures:registry"), query).content.decode()
+        rows = re.findall(
+            r'href="/measures/clients/[0-9a-f-]{36}/">([^<]+)</a></td>\s*<td>(\d+)', body
+        )
+        return rows, re.search(r'<p role="status">(\d+) clients', body).group(1)
+
+    # When the prescriber pages through by name, both ways, and sorts by latest score
+    first_page, total = cells({"sort": "name"})
+    last_page, _ = cells({"sort": "-name", "page": 2})
+    by_latest, _ = cells({"sort": "latest"})
+
+    # Then each page shows its own rows' baselines, and the count is of every client
+    assert first_page == [
+        ("Abbot, Pat", "12"),
+        (f"{world.client.last_name}, {world.client.first_name}", "21"),
+    ]
+    assert last_page == [("Abbot, Pat", "12")]
+    assert total == "3"
+    assert by_latest == [("Abbot, Pat", "12"), ("Zephyr, Pat", "9")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "queries"),
+    # Sorted by name, the page's own client ids scope the scores (23 queries); any other
+    # sort or filter scores every client, reading the caseload ids once more (24).
+    [({}, 23), ({"sort": "-latest"}, 24)],
+)
 @pytest.mark.parametrize("count", [10, 200])
-def test_the_registry_runs_a_constant_number_of_queries(client, count, django_assert_num_queries):
+def test_the_registry_runs_a_constant_number_of_queries(
+    client, count, query, queries, django_assert_num_queries
+):
     # Given a prescriber with ``count`` clients, each with two PHQ-9s and a cadence
     world = MeasuresWorld()
     prescriber = world.prescriber
@@ -203,12 +271,12 @@ def test_the_registry_runs_a_constant_number_of_queries(client, count, django_as
             )  # fmt: skip
     _login(client, prescriber)
 
-    # session, user, memberships, MFA, seats with clients, the window query, releases with
-    # parties, treatment-exception practices, schedules, three last-contact aggregates,
+    # session, user, memberships, MFA, seats with clients, the first-and-last scores, releases
+    # with parties, treatment-exception practices, schedules, three last-contact aggregates,
     # open alerts, saved views, and the audit write (savepoint, chain head, insert, head
-    # update, release) and session save
-    with django_assert_num_queries(24):
-        response = client.get(reverse("measures:registry"))
+    # update, release) and session save (plus the caseload ids when every row is scored)
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("measures:registry"), query)
 
     assert len(
         re.findall(r'href="/measures/clients/[0-9a-f-]{36}/"', response.content.decode())
