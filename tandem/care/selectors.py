@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -43,6 +44,15 @@ class Kind(models.TextChoices):
     CHECKIN = "checkin", "Progress check-ins"
     MESSAGE = "message", "Messages"
     SAFETY = "safety", "Safety alerts"
+    QUESTIONNAIRE = "questionnaire", "Questionnaire results"
+    CASE_REVIEW = "case_review", "Case reviews"
+
+
+#: A case review's recommendations are the psychiatric consultant's advice on the
+#: treatment plan, the same kind of information as the initial consultation note's
+#: recommendations, so they travel under "consultation notes". ("Progress updates"
+#: is the therapist's report of how the client is doing, going the other way.)
+CASE_REVIEW_CATEGORY = Category.CONSULT_NOTES
 
 
 @dataclass
@@ -301,7 +311,61 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
                 reverse("care:alert", kwargs={"alert_id": alert.public_id}),
             )
             items.append(item)
+    if apps.is_installed("tandem.measures"):
+        items += _measures_items(client, gate, wanted)
     items.sort(key=lambda i: i.at, reverse=True)
+    return items
+
+
+def _measures_items(client: Client, gate: Gate, wanted: set[str]) -> list[Item]:
+    """Return the client's questionnaire results and case reviews as timeline items."""
+    from tandem.measures.models import CaseReview, QuestionnaireResponse
+
+    items: list[Item] = []
+    if Kind.QUESTIONNAIRE in wanted:
+        for r in QuestionnaireResponse.objects.filter(client=client).select_related(
+            "entered_by", "organisation"
+        ):
+            decision = gate(Category.QUESTIONNAIRES, r.organisation_id, r.entered_by_id)
+            shown = decision is None or decision.allowed
+            if r.total is None:
+                score = "Incomplete: not enough answers to score"
+            else:
+                score = f"{r.total}" + (f" ({r.band})" if r.band else "")
+            items.append(
+                Item(
+                    Kind.QUESTIONNAIRE,
+                    r.entered_at,
+                    # Even the instrument's name says something (AUDIT-C, PCL-5): withheld, it goes.
+                    f"{r.instrument_name} result" if shown else "Questionnaire result",
+                    by=_by(r.entered_by, r.organisation),
+                    decision=decision,
+                    lines=[
+                        ("Score", score),
+                        ("Safety", "Suicide item positive" if r.suicide_flag else ""),
+                        ("How given", r.get_source_display()),
+                    ],
+                    link=reverse("measures:response", kwargs={"response_id": r.public_id}),
+                )
+            )
+    if Kind.CASE_REVIEW in wanted:
+        for review in CaseReview.objects.filter(client=client).select_related(
+            "reviewed_by", "organisation"
+        ):
+            items.append(
+                Item(
+                    Kind.CASE_REVIEW,
+                    review.reviewed_at,
+                    "Case review recommendations",
+                    by=_by(review.reviewed_by, review.organisation),
+                    decision=gate(
+                        CASE_REVIEW_CATEGORY, review.organisation_id, review.reviewed_by_id
+                    ),
+                    lines=[("Recommendations", review.recommendations)],
+                    link=reverse("measures:client", kwargs={"client_id": client.public_id})
+                    + "#reviews",
+                )
+            )
     return items
 
 

@@ -25,15 +25,22 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
 from tandem.consent.categories import Category
+from tandem.measures import actions as measures_actions
+from tandem.measures.instruments import INSTRUMENTS
+from tandem.measures.models import CaseReview, QuestionnaireResponse
+from tandem.measures.tests.factories import answers_totalling
 from tandem.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 
 def bulk_items(world: CareWorld, count: int) -> None:
-    """Create ``count`` items spread over five kinds, without going through the actions."""
+    """Create ``count`` items spread over seven kinds, without going through the actions."""
     now = timezone.now()
-    per = count // 5
+    share, extra = divmod(count, 7)
+    med, note, msg, checkin, alert, result, review = (
+        share + (1 if i < extra else 0) for i in range(7)
+    )
     MedicationEvent.objects.bulk_create(
         MedicationEvent(
             client=world.client,
@@ -46,7 +53,7 @@ def bulk_items(world: CareWorld, count: int) -> None:
             frequency="daily",
             occurred_at=now - dt.timedelta(minutes=i),
         )
-        for i in range(per)
+        for i in range(med)
     )
     ConsultNote.objects.bulk_create(
         ConsultNote(
@@ -57,7 +64,7 @@ def bulk_items(world: CareWorld, count: int) -> None:
             diagnoses=["F41.0"],
             signed_at=now - dt.timedelta(minutes=i),
         )
-        for i in range(per)
+        for i in range(note)
     )
     thread = MessageThread.objects.create(
         client=world.client, subject="Plan", started_by=world.therapist
@@ -71,7 +78,7 @@ def bulk_items(world: CareWorld, count: int) -> None:
             body="How is sleep?",
             created_at=now - dt.timedelta(minutes=i),
         )
-        for i in range(per)
+        for i in range(msg)
     )
     ProgressCheckIn.objects.bulk_create(
         ProgressCheckIn(
@@ -86,7 +93,7 @@ def bulk_items(world: CareWorld, count: int) -> None:
             requested_at=now,
             answered_at=now - dt.timedelta(minutes=i),
         )
-        for i in range(per)
+        for i in range(checkin)
     )
     SafetyAlert.objects.bulk_create(
         SafetyAlert(
@@ -99,7 +106,36 @@ def bulk_items(world: CareWorld, count: int) -> None:
             raised_at=now - dt.timedelta(minutes=i),
             ack_due_at=now,
         )
-        for i in range(per)
+        for i in range(alert)
+    )
+    phq9 = INSTRUMENTS["phq-9"]
+    QuestionnaireResponse.objects.bulk_create(
+        QuestionnaireResponse(
+            client=world.client,
+            instrument="phq-9",
+            instrument_version=phq9.version,
+            answers=[1] * 9,
+            total=9,
+            band="mild",
+            positive=False,
+            complete=True,
+            source="clinician",
+            organisation=world.psychiatry,
+            entered_by=world.prescriber,
+            entered_at=now - dt.timedelta(minutes=i),
+            idempotency_key=f"bulk-{now.timestamp()}-{i}",
+        )
+        for i in range(result)
+    )
+    CaseReview.objects.bulk_create(
+        CaseReview(
+            client=world.client,
+            organisation=world.psychiatry,
+            reviewed_by=world.prescriber,
+            reviewed_at=now - dt.timedelta(minutes=i),
+            recommendations="Raise sertraline to 100 mg.",
+        )
+        for i in range(review)
     )
 
 
@@ -206,9 +242,75 @@ def test_the_timeline_page_runs_the_same_queries_for_10_and_1000_items(django_as
     with CaptureQueriesContext(connection) as small:
         page = viewer.get(path)
     assert page.content.decode().count('data-kind="') == 10
+    assert page.content.decode().count('data-kind="case_review"') == 1
 
     bulk_items(world, 990)
     with django_assert_num_queries(len(small)):
         page = viewer.get(path)
     assert page.status_code == 200
-    assert page.content.decode().count('data-kind="') == 1000
+    body = page.content.decode()
+    assert body.count('data-kind="') == 1000
+    assert body.count('data-kind="questionnaire"') == 142
+    assert body.count('data-kind="case_review"') == 142
+
+
+def test_questionnaire_results_and_case_reviews_join_the_timeline_as_far_as_consent_goes(client):
+    # Given a release for collaboration that leaves questionnaire results out, a PHQ-9 the
+    # practice collected (item 9 above 0) and a case review the prescriber recorded
+    world = CareWorld()
+    measures_actions.record_response(
+        world.prescriber, world.client, "phq-9", answers_totalling(14, item9=1),
+        source="clinician", idempotency_key="timeline-1", organisation=world.psychiatry,
+    )  # fmt: skip
+    measures_actions.record_case_review(
+        actor=world.prescriber, client=world.client, recommendations="Raise sertraline to 100 mg."
+    )
+
+    # When the therapist reads the timeline
+    items = selectors.timeline(world.therapist, world.client)
+
+    # Then the review shows (shared as a consultation note) and the result is withheld,
+    # without even the instrument's name
+    by_kind = {i.kind: i for i in items}
+    assert by_kind["case_review"].shown
+    assert by_kind["case_review"].title == "Case review recommendations"
+    assert by_kind["case_review"].by == f"{world.prescriber.display_name}, {world.psychiatry.name}"
+    assert ("Recommendations", "Raise sertraline to 100 mg.") in by_kind["case_review"].lines
+    assert not by_kind["questionnaire"].shown
+    assert by_kind["questionnaire"].title == "Questionnaire result"
+    assert by_kind["questionnaire"].withheld_label.startswith(
+        "Withheld — no current release covers questionnaire results."
+    )
+    # And the prescriber sees their own practice's result in full
+    mine = {i.kind: i for i in selectors.timeline(world.prescriber, world.client)}
+    assert mine["questionnaire"].title == "PHQ-9 result"
+    assert ("Score", "14 (moderate)") in mine["questionnaire"].lines
+    assert ("Safety", "Suicide item positive") in mine["questionnaire"].lines
+
+    # When the client releases questionnaire results too, and the therapist filters by kind
+    world.collaboration_release(categories=[Category.QUESTIONNAIRES])
+    client.force_login(world.therapist)
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    fragment = client.get(path + "?kind=questionnaire", headers={"HX-Request": "true"})
+
+    # Then only the result shows, in full
+    body = fragment.content.decode()
+    assert body.count('data-kind="') == 1
+    assert 'data-kind="questionnaire"' in body
+    assert "PHQ-9 result" in body
+    assert "14 (moderate)" in body
+
+
+def test_a_case_review_is_withheld_from_the_therapist_without_a_release_for_consult_notes():
+    world = CareWorld(release=False)
+    world.collaboration_release(categories=[Category.MEDICATIONS])
+    measures_actions.record_case_review(
+        actor=world.prescriber, client=world.client, recommendations="Order a sleep study."
+    )
+
+    (item,) = selectors.timeline(world.therapist, world.client, ["case_review"])
+
+    assert not item.shown
+    assert item.withheld_label.startswith(
+        "Withheld — no current release covers consultation notes."
+    )
