@@ -195,7 +195,41 @@ def finish_for_user(*, session: IntakeSession, user: User) -> IntakeSession:
     session.finished_at = session.finished_at or timezone.now()
     session.save(update_fields=["user", "client", "finished_at", "updated_at"])
     policy.forget(user)
+    _record_screening(session, user)
     return session
+
+
+#: Bot step → the measures instrument it asks.
+_SCREENING = (("phq9", "phq-9"), ("gad7", "gad-7"))
+
+
+def _record_screening(session: IntakeSession, user: User) -> None:
+    """Score the intake's PHQ-9 and GAD-7 as measures responses of the client (once each).
+
+    The idempotency key ties each response to this intake, so finishing twice
+    (a second sign-in, a retried request) stores nothing more. A positive
+    suicide item raises a safety alert through the measures app.
+    """
+    from tandem.measures.actions import record_response
+    from tandem.measures.models import ResponseSource
+
+    assert session.client is not None
+    for step_code, instrument in _SCREENING:
+        answered = session.answers.get(step_code)
+        if not answered:
+            continue
+        items = sorted(
+            (k for k in answered if k.startswith("item")), key=lambda k: int(k.removeprefix("item"))
+        )
+        record_response(
+            user,
+            session.client,
+            instrument,
+            [int(answered[k]) for k in items],
+            source=ResponseSource.INTAKE,
+            idempotency_key=f"intake:{session.public_id}:{instrument}",
+            organisation=session.organisation,
+        )
 
 
 def create_account(

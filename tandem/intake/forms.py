@@ -84,54 +84,30 @@ class ReasonForm(forms.Form):
     )
 
 
-_FREQUENCY = [
-    ("0", "Not at all"),
-    ("1", "Several days"),
-    ("2", "More than half the days"),
-    ("3", "Nearly every day"),
-]
-
-PHQ9_ITEMS = (
-    "Little interest or pleasure in doing things",
-    "Feeling down, depressed, or hopeless",
-    "Trouble falling or staying asleep, or sleeping too much",
-    "Feeling tired or having little energy",
-    "Poor appetite or overeating",
-    "Feeling bad about yourself — or that you are a failure or have let yourself or your "
-    "family down",
-    "Trouble concentrating on things, such as reading the newspaper or watching television",
-    "Moving or speaking so slowly that other people could have noticed? Or the opposite — "
-    "being so fidgety or restless that you have been moving around a lot more than usual",
-    "Thoughts that you would be better off dead or of hurting yourself in some way",
-)
-GAD7_ITEMS = (
-    "Feeling nervous, anxious or on edge",
-    "Not being able to stop or control worrying",
-    "Worrying too much about different things",
-    "Trouble relaxing",
-    "Being so restless that it is hard to sit still",
-    "Becoming easily annoyed or irritable",
-    "Feeling afraid as if something awful might happen",
-)
-
-
 class _Questionnaire(forms.Form):
-    items: tuple[str, ...] = ()
+    """The scored items of one instrument from ``tandem.measures``, one radio group each."""
+
+    instrument_code = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from tandem.measures.instruments import get_instrument
+
         super().__init__(*args, **kwargs)
-        for number, text in enumerate(self.items, start=1):
+        instrument = get_instrument(self.instrument_code)
+        for number, item in enumerate((i for i in instrument.items if i.scored), start=1):
             self.fields[f"item{number}"] = forms.ChoiceField(
-                choices=_FREQUENCY, widget=forms.RadioSelect, label=f"{number}. {text}"
+                choices=[(str(o.value), o.label) for o in item.options],
+                widget=forms.RadioSelect,
+                label=f"{number}. {item.text}",
             )
 
 
 class PHQ9Form(_Questionnaire):
-    items = PHQ9_ITEMS
+    instrument_code = "phq-9"
 
 
 class GAD7Form(_Questionnaire):
-    items = GAD7_ITEMS
+    instrument_code = "gad-7"
 
 
 class ConsentForm(forms.Form):

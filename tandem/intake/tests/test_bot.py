@@ -221,3 +221,27 @@ def test_only_the_practices_coordinator_invites_and_only_after_acceptance():
         actions.create_invitation(actor=world.coordinator, referral=referral)
     with pytest.raises(PermissionError):
         actions.create_invitation(actor=make_staff(Role.COORDINATOR), referral=referral)
+
+
+def test_finishing_the_intake_scores_phq9_and_gad7_once_as_the_clients_responses(client):
+    from tandem.measures.models import QuestionnaireResponse
+
+    p = practice_with_policy()
+    session = begin(client, p)
+    for step, data in FITTING_ANSWERS:
+        answer(client, p, step, data)
+    password = {
+        "password1": "harbour lantern quietly 73",
+        "password2": "harbour lantern quietly 73",
+    }
+    answer(client, p, "account", password)
+    session.refresh_from_db()
+    given = {code: session.answers[code] for code in ("phq9", "gad7")}
+
+    actions.finish_for_user(session=session, user=session.user)  # a second finish stores nothing
+
+    stored = {r.instrument: r for r in QuestionnaireResponse.objects.filter(client=session.client)}
+    assert sorted(stored) == ["gad-7", "phq-9"]
+    assert all(r.source == "intake" and r.organisation == p.org for r in stored.values())
+    assert stored["phq-9"].total == sum(int(v) for v in given["phq9"].values())
+    assert stored["gad-7"].total == sum(int(v) for v in given["gad7"].values())
