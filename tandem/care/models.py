@@ -8,7 +8,6 @@ the consent engine's decision, made each time it is shown.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 from typing import ClassVar
 
@@ -16,15 +15,13 @@ from django.conf import settings
 from django.db import models
 
 from tandem.clients.models import Client
+from tandem.core.references import random_reference
 from tandem.organisations.models import Organisation
-
-#: Letters and digits that cannot be mistaken for each other (no 0/O, 1/I/L).
-_REF_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def short_reference(prefix: str) -> str:
     """Return a short random, non-identifying reference such as ``N-7Q2K`` for notifications."""
-    return f"{prefix}-" + "".join(secrets.choice(_REF_ALPHABET) for _ in range(4))
+    return random_reference(prefix)
 
 
 def _note_ref() -> str:

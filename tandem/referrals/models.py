@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from tandem.clients.models import Client
 from tandem.core.calendar import BusinessCalendar
+from tandem.core.references import reference_from_id
 from tandem.organisations.models import Organisation
 
 
@@ -242,13 +243,7 @@ class Referral(models.Model):
     @property
     def reference(self) -> str:
         """Return a short code such as ``R-7Q2K``, from the random public id: says who to no one."""
-        alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-        number = self.public_id.int
-        letters = []
-        for _ in range(4):
-            number, digit = divmod(number, len(alphabet))
-            letters.append(alphabet[digit])
-        return "R-" + "".join(letters)
+        return reference_from_id("R", self.public_id)
 
 
 class ReferralEvent(models.Model):
