@@ -13,15 +13,10 @@ from tandem.organisations.settings_actions import validate_holiday_subdivision
 from tandem.referrals.models import Payer, PlanType, Service
 from tandem.scheduling.models import ConfirmationRule
 
-WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
-]
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+#: Slots are offered on business days only (weekends and holidays are closed), so hours are
+#: set for Monday to Friday.
+WEEKDAYS = list(enumerate(DAY_NAMES[:5]))
 TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
@@ -197,7 +192,12 @@ class AppointmentTypeForm(forms.Form):
 
 class WeeklyHoursForm(forms.Form):
     prescriber = forms.ChoiceField(label="Prescriber")
-    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
+    weekday = forms.TypedChoiceField(
+        label="Day",
+        choices=WEEKDAYS,
+        coerce=int,
+        help_text="Weekends and your holidays are closed.",
+    )
     starts = forms.TimeField(label="From", widget=TIME)
     ends = forms.TimeField(label="Until", widget=TIME)
 

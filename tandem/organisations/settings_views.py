@@ -86,7 +86,8 @@ def referral_policy(request: HttpRequest, org_id: str) -> HttpResponse:
     organisation = _manage(request, org_id)
     current = _policy_of(organisation)
     form = sf.ReferralPolicyForm(
-        request.POST or None, initial=_initial(current, actions.POLICY_FIELDS)
+        request.POST if request.method == "POST" else None,
+        initial=_initial(current, actions.POLICY_FIELDS),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -183,7 +184,10 @@ def _type_for(request: HttpRequest, type_id: Any) -> tuple[AppointmentType, Orga
 def edit_type(request: HttpRequest, appointment_type_id: str) -> HttpResponse:
     """Show and change one appointment type."""
     kind, organisation = _type_for(request, appointment_type_id)
-    form = sf.AppointmentTypeForm(request.POST or None, initial=_initial(kind, actions.TYPE_FIELDS))
+    form = sf.AppointmentTypeForm(
+        request.POST if request.method == "POST" else None,
+        initial=_initial(kind, actions.TYPE_FIELDS),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.change_appointment_type(
@@ -227,12 +231,11 @@ def _hours_page(
     blocks = list(
         WeeklyHours.objects.filter(organisation=organisation).order_by("weekday", "starts")
     )
-    names = dict(sf.WEEKDAYS)
     schedule = [
         {
             "prescriber": person,
             "blocks": [
-                {"block": b, "day": names[b.weekday]}
+                {"block": b, "day": sf.DAY_NAMES[b.weekday]}
                 for b in blocks
                 if b.prescriber_id == person.pk
             ],
@@ -346,7 +349,7 @@ def consent(request: HttpRequest, org_id: str) -> HttpResponse:
     """Show and change the treatment exception (disclosures without a release)."""
     organisation = _manage(request, org_id)
     form = sf.TreatmentExceptionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={"enabled": organisation.treatment_disclosures_without_release},
     )
     if request.method == "POST" and form.is_valid():
@@ -388,7 +391,8 @@ def locale(request: HttpRequest, org_id: str) -> HttpResponse:
     """Show and change the time zone, holiday calendar and telehealth states."""
     organisation = _manage(request, org_id)
     form = sf.LocaleForm(
-        request.POST or None, initial=_initial(organisation, actions.LOCALE_FIELDS)
+        request.POST if request.method == "POST" else None,
+        initial=_initial(organisation, actions.LOCALE_FIELDS),
     )
     if request.method == "POST" and form.is_valid():
         try:
