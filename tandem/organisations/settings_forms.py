@@ -24,7 +24,7 @@ class StateListField(forms.CharField):
     """Two-letter state codes typed as "MA, NH": cleaned to ["MA", "NH"]."""
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         return [part.strip().upper() for part in text.replace(";", ",").split(",") if part.strip()]
 
     def prepare_value(self, value: Any) -> Any:
@@ -39,7 +39,7 @@ class HoursListField(forms.CharField):
     """Reminder times typed as "48, 2": cleaned to [48, 2], latest first."""
 
     def to_python(self, value: Any) -> list[int]:  # type: ignore[override]
-        text = super().to_python(value)
+        text = super().to_python(value) or ""
         hours: list[int] = []
         for part in text.replace(";", ",").split(","):
             if not part.strip():
@@ -98,8 +98,8 @@ class ReferralPolicyForm(forms.Form):
         choices=[(n, str(n)) for n in range(1, 6)],
         coerce=int,
         help_text=(
-            "The article's practices answer within 1 or 2 business days; therapists see longer "
-            "targets as a red flag in the directory."
+            "The article's practices answer within 1 or 2 business days, and therapists look "
+            "for that; up to 5 is allowed."
         ),
     )
     urgent_response_hours = forms.IntegerField(
