@@ -172,3 +172,17 @@ class ShiftForm(forms.Form):
     def __init__(self, *args: Any, prescribers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = prescribers  # type: ignore[attr-defined]
+
+
+class VisitPlanForm(forms.Form):
+    psychiatry_every_weeks = forms.IntegerField(
+        label="Psychiatric visits every … weeks",
+        help_text="1 to 26; the article's stable client: every 12 to 16 weeks.",
+    )
+    therapy_every_weeks = forms.IntegerField(
+        label="Therapy sessions every … weeks", help_text="1 (weekly) to 8."
+    )
+    next_psychiatry_due = forms.DateField(
+        label="Next psychiatric follow-up due on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -509,6 +509,26 @@ def safety_plan(viewer: Any, client: Client) -> PlanView:
     return PlanView(plan, sections, decision, versions)
 
 
+@dataclass
+class VisitPlanView:
+    plan: VisitPlan | None
+    booked: bool  # whether a visit is booked by the time the follow-up is due
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.plan is not None
+            and not self.booked
+            and self.plan.next_psychiatry_due < timezone.localdate()
+        )
+
+
+def visit_plan(client: Client) -> VisitPlanView:
+    """Return the client's visit plan and whether the next follow-up is booked."""
+    plan = VisitPlan.objects.filter(client=client).select_related("organisation", "set_by").first()
+    return VisitPlanView(plan, follow_up_booked(plan) if plan is not None else False)
+
+
 def follow_up_booked(plan: VisitPlan) -> bool:
     """Return whether a visit with the practice is booked on or before the planned due date."""
     from tandem.scheduling.models import ACTIVE_STATUSES, Appointment

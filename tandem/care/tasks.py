@@ -168,6 +168,6 @@ def check_visit_booked(plan_id: int, version: int) -> None:
         notify(
             coordinators,
             NotificationKind.VISIT_DUE,
-            reverse("care:timeline", kwargs={"client_id": plan.client.public_id}),
+            reverse("care:visits", kwargs={"client_id": plan.client.public_id}),
             dedupe_key=f"visit-due:{plan.pk}:{plan.next_psychiatry_due:%Y%m%d}",
         )

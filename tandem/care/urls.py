@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/<uuid:client_id>/messages/", views.threads, name="threads"),
     path("clients/<uuid:client_id>/alerts/new/", views.alert_new, name="alert_new"),
     path("clients/<uuid:client_id>/safety-plan/", views.safety_plan, name="safety_plan"),
+    path("clients/<uuid:client_id>/visits/", views.visits, name="visits"),
     path("notes/<uuid:note_id>/", views.note, name="note"),
     path("notes/<uuid:note_id>/edit/", views.note_edit, name="note_edit"),
     path("notes/<uuid:note_id>/pdf/", views.note_pdf, name="note_pdf"),

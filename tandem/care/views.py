@@ -552,6 +552,40 @@ def safety_plan(request: HttpRequest, client_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+def visits(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Let the practice's prescriber or coordinator plan the visit cadence and see the follow-up."""
+    client = access.team_client_for(request.user, client_id)
+    if access.seat(request.user, client, (Role.PRESCRIBER, Role.COORDINATOR)) is None:
+        raise Http404("Not found.")
+    view = selectors.visit_plan(client)
+    initial = (
+        {
+            "psychiatry_every_weeks": view.plan.psychiatry_every_weeks,
+            "therapy_every_weeks": view.plan.therapy_every_weeks,
+            "next_psychiatry_due": view.plan.next_psychiatry_due,
+        }
+        if view.plan
+        else {"psychiatry_every_weeks": 12, "therapy_every_weeks": 1}
+    )
+    form = forms.VisitPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_visit_plan(actor=_actor(request), client=client, **form.cleaned_data)
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            messages.success(request, "Visit plan saved.")
+            return redirect("care:visits", client_id=client.public_id)
+    return render(
+        request,
+        "care/visits.html",
+        {"client": client, "view": view, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def rota(request: HttpRequest, org_id: str) -> HttpResponse:
     """The practice admin's on-call rota, with gaps in the coming week."""
     organisation = policy.get_or_404(

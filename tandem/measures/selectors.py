@@ -318,11 +318,11 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
             ends[(client_id, org_id, author_id)].append(
                 Score(total or 0, at, tuple(flags or ()), pk)
             )
-    for (client_id, org_id, author_id), scores in ends.items():
-        row = by_client[client_id]
+    for (end_client, end_org, end_author), scores in ends.items():
+        row = by_client[end_client]
         first = min(scores, key=lambda s: (s.at, s.response_id))
         last = max(scores, key=lambda s: (s.at, s.response_id))
-        if not gate.shows(client_id, org_id, author_id):
+        if not gate.shows(end_client, end_org, end_author):
             row.withheld += 1 if first is last else 2
             continue
         if row.baseline is None or (first.at, first.response_id) < (
@@ -340,9 +340,9 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
         client__in=client_ids, is_active=True
     ).values_list("client_id", "instrument", "next_due"):
         client_id, instrument, due = schedule
-        row = by_client.get(client_id)
-        if row is None:
+        if client_id not in by_client:
             continue
+        row = by_client[client_id]
         name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument
         if row.next_due is None or due < row.next_due:
             row.next_due, row.next_due_measure = due, name
@@ -379,9 +379,9 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
         if row.latest is not None:
             contacts.append((row.client.pk, row.latest.at))
     for client_id, moment in contacts:
-        row = by_client.get(client_id)
-        if row is None:
+        if client_id not in by_client:
             continue
+        row = by_client[client_id]
         if moment is not None and (row.last_contact is None or moment > row.last_contact):
             row.last_contact = moment
 

@@ -87,7 +87,8 @@ def _client(built: dict[str, Target]) -> Target:
         allowed=therapist,
         insider_without_mfa=without_mfa,
         objects={"client": client},
-        allowed_by_route={"care:note_new": prescriber},
+        # The visit plan page is the practice's (prescriber, coordinator), not the therapist's.
+        allowed_by_route={"care:note_new": prescriber, "care:visits": prescriber},
     )
 
 
