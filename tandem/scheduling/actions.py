@@ -157,9 +157,7 @@ def _mark_referral_scheduled(actor: User, appointment: Appointment) -> None:
         .first()
     )
     if referral is not None:
-        referral_actions.transition(
-            actor=actor, referral=referral, target=ReferralStatus.SCHEDULED
-        )
+        referral_actions.transition(actor=actor, referral=referral, target=ReferralStatus.SCHEDULED)
 
 
 def _after_confirmation(appointment: Appointment, now: dt.datetime) -> None:

@@ -270,9 +270,7 @@ def _thread_world() -> tuple[Any, Any]:
         subject="Qzsubjectcanary",
         body="Qzbodycanary",
         uploads=[
-            SimpleUploadedFile(
-                "labs.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"
-            )
+            SimpleUploadedFile("labs.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
         ],
     )
     return world, thread

@@ -133,7 +133,9 @@ def test_inbox_puts_unanswered_first_urgent_on_top_then_by_due_time():
 
     unanswered = [r for r in inbox if r.responded_at is None]
     answered = [r for r in inbox if r.responded_at is not None]
-    assert inbox == unanswered + answered  # an overdue unanswered one is never below an accepted one
+    assert (
+        inbox == unanswered + answered
+    )  # an overdue unanswered one is never below an accepted one
     assert unanswered[0].urgent
     dues = [r.due_at.timestamp() for r in unanswered if not r.urgent and r.due_at]
     assert dues == sorted(dues)
