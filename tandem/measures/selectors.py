@@ -172,16 +172,43 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
         schedules=list(
             MeasureSchedule.objects.filter(client=client, is_active=True).order_by("next_due")
         ),
-        reviews=list(
-            CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation")
-        )
-        if viewer_org is not None
-        else [],
+        reviews=_reviews(viewer, client, viewer_org) if viewer_org is not None else [],
         viewer_org_id=viewer_org,
     )
     for shown in responses:
         result.by_instrument.setdefault(shown.response.instrument, []).append(shown)
     return result
+
+
+def _reviews(viewer: Any, client: Client, viewer_org: int) -> list[CaseReview]:
+    """Return the case reviews the viewer may read: their practice's, or released to it.
+
+    A review is the consultant's recommendations on the treatment plan and goes to
+    another practice under "consultation notes", as on the care timeline.
+    """
+    from tandem.consent.categories import Category
+
+    reviews = list(
+        CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation")
+    )
+    if all(r.organisation_id == viewer_org for r in reviews):
+        return reviews
+    context = ConsentContext.load([client.pk])
+    now = timezone.now()
+    return [
+        r
+        for r in reviews
+        if r.organisation_id == viewer_org
+        or decide(
+            context,
+            client_id=client.pk,
+            category=Category.CONSULT_NOTES,
+            source=Party(r.organisation_id, r.reviewed_by_id),
+            recipient=Party(viewer_org, viewer.pk),
+            purpose=PURPOSE,
+            now=now,
+        ).allowed
+    ]
 
 
 def _markers(viewer: Any, client: Client, viewer_org: int | None) -> list[Marker]:

@@ -213,3 +213,23 @@ def test_strangers_get_404_on_the_chart(client):
     world = MeasuresWorld()
     client.force_login(make_staff(Role.PRESCRIBER))
     assert client.get(reverse("measures:client", args=[world.client.public_id])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_other_practice_reads_a_case_review_only_under_a_release_for_consult_notes(client):
+    # Given a case review recorded by the prescriber and a release for questionnaires only
+    from tandem.consent.categories import Category
+    from tandem.measures import actions as measures_actions
+
+    world = MeasuresWorld()
+    world.release_questionnaires()
+    measures_actions.record_case_review(
+        actor=world.prescriber, client=world.client, recommendations="Qz raise to 100 mg."
+    )
+    page = reverse("measures:client", kwargs={"client_id": world.client.public_id})
+    client.force_login(world.therapist)
+
+    # Then the therapist does not read it until consultation notes are released too
+    assert "Qz raise to 100 mg." not in client.get(page).content.decode()
+    world.release_questionnaires(categories=[Category.CONSULT_NOTES])
+    assert "Qz raise to 100 mg." in client.get(page).content.decode()
