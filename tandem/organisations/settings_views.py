@@ -30,6 +30,9 @@ from tandem.scheduling import actions as scheduling_actions
 from tandem.scheduling.forms import TimeOffForm
 from tandem.scheduling.models import AppointmentType, SchedulingSettings, TimeOff, WeeklyHours
 
+#: The time-off form shares a page (and the field name "prescriber") with the hours form.
+OFF = "off"
+
 
 def _actor(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
@@ -254,7 +257,7 @@ def _hours_page(
             "schedule": schedule,
             "time_off": time_off,
             "hours_form": hours_form or sf.WeeklyHoursForm(prescribers=people),
-            "time_off_form": time_off_form or TimeOffForm(prescribers=people),
+            "time_off_form": time_off_form or TimeOffForm(prescribers=people, prefix=OFF),
         },
         status=400 if bound else 200,
     )
@@ -317,7 +320,7 @@ def add_time_off(request: HttpRequest, org_id: str) -> HttpResponse:
     """Add a prescriber's time off; overlapping appointments are kept and flagged."""
     organisation = _manage(request, org_id)
     people = actions.prescribers(organisation)
-    form = TimeOffForm(request.POST, prescribers=people)
+    form = TimeOffForm(request.POST, prescribers=people, prefix=OFF)
     if not form.is_valid():
         return _hours_page(request, organisation, time_off_form=form)
     data = form.cleaned_data

@@ -376,10 +376,10 @@ def test_time_off_over_a_booked_visit_keeps_it_and_says_so(client, practice):
     response = client.post(
         _url("settings_time_off", practice.org),
         {
-            "prescriber": str(practice.prescriber.public_id),
-            "starts_at": local.strftime("%Y-%m-%dT00:00"),
-            "ends_at": local.strftime("%Y-%m-%dT23:59"),
-            "reason": "Conference",
+            "off-prescriber": str(practice.prescriber.public_id),
+            "off-starts_at": local.strftime("%Y-%m-%dT00:00"),
+            "off-ends_at": local.strftime("%Y-%m-%dT23:59"),
+            "off-reason": "Conference",
         },
         follow=True,
     )
@@ -612,3 +612,25 @@ def test_the_admins_dashboard_and_practice_page_link_to_the_settings(client, pra
 
     assert link in client.get(reverse("core:dashboard")).content.decode()
     assert link in client.get(_url("detail", practice.org)).content.decode()
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "settings",
+        "settings_policy",
+        "settings_scheduling",
+        "settings_hours",
+        "settings_consent",
+        "settings_locale",
+    ],
+)
+def test_each_settings_page_has_unique_element_ids(client, practice, page):
+    import re
+
+    client.force_login(practice.admin)
+
+    body = client.get(_url(page, practice.org)).content.decode()
+
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
