@@ -12,6 +12,12 @@ def tandem(request: HttpRequest) -> dict[str, Any]:
     held = policy.roles(user) if policy.is_signed_in(user) else set()
     return {
         "nav_roles": held,
+        # The referral inbox belongs to psychiatric practices' staff, not to therapy practices.
+        "nav_inbox": any(
+            m.organisation.kind == "psychiatric" for m in policy.active_memberships(user)
+        )
+        if policy.is_signed_in(user)
+        else False,
         "nav_needs_mfa": policy.is_signed_in(user)
         and (policy.is_staff_member(user) or bool(getattr(user, "is_staff", False)))
         and not policy.has_mfa(user),
