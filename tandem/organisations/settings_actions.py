@@ -42,6 +42,7 @@ POLICY_FIELDS = (
 )
 SCHEDULING_FIELDS = (
     "hold_minutes",
+    "waitlist_hold_minutes",
     "confirmation_rule",
     "cancellation_hours",
     "reminder_hours",

@@ -135,6 +135,12 @@ class SchedulingSettingsForm(forms.Form):
         max_value=60,
         help_text="How long a chosen slot is held while the client enters payment information.",
     )
+    waitlist_hold_minutes = forms.IntegerField(
+        label="Waitlist offer hold (minutes)",
+        min_value=5,
+        max_value=60,
+        help_text="How long an earlier time offered to a client on the waitlist is held for them.",
+    )
     confirmation_rule = forms.ChoiceField(
         label="Confirmation", choices=ConfirmationRule.choices, widget=forms.RadioSelect
     )

@@ -69,8 +69,12 @@ def hold_slot(
     starts_at: dt.datetime,
     client: Client | None = None,
     now: dt.datetime | None = None,
+    hold_minutes: int | None = None,
 ) -> Appointment:
-    """Hold an offered slot for the practice's hold time. Exactly one of two racers gets it."""
+    """Hold an offered slot for the practice's hold time. Exactly one of two racers gets it.
+
+    ``hold_minutes`` overrides the practice's hold time (the waitlist's offers hold shorter).
+    """
     from tandem.scheduling.tasks import expire_hold
 
     now = now or timezone.now()
@@ -79,6 +83,7 @@ def hold_slot(
     if starts_at <= now:
         raise SlotUnavailableError("That time has already passed. Choose another slot.")
     rules = selectors.settings_for(organisation)
+    minutes = rules.hold_minutes if hold_minutes is None else hold_minutes
     day = selectors.practice_calendar(organisation).local(starts_at).date()
     offered = (
         {
@@ -110,7 +115,7 @@ def hold_slot(
                 ends_at=starts_at + dt.timedelta(minutes=appointment_type.duration_minutes),
                 blocked_until=blocked_until,
                 status=S.HELD,
-                hold_expires_at=now + dt.timedelta(minutes=rules.hold_minutes),
+                hold_expires_at=now + dt.timedelta(minutes=minutes),
             )
             SlotClaim.objects.bulk_create(
                 [

@@ -30,6 +30,9 @@ class SchedulingSettings(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="scheduling_settings"
     )
     hold_minutes = models.PositiveSmallIntegerField(default=15)
+    waitlist_hold_minutes = models.PositiveSmallIntegerField(
+        default=10, help_text="How long an earlier time offered from the waitlist is held."
+    )
     confirmation_rule = models.CharField(
         max_length=20, choices=ConfirmationRule.choices, default=ConfirmationRule.COORDINATOR
     )

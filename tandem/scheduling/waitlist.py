@@ -2,7 +2,9 @@
 
 When a slot frees up (a cancellation, a lapsed hold, a move) the first client
 waiting — first come, first served — whose appointment is later gets the slot
-held for them for the practice's hold time, and a PHI-free notification.
+held for them for the practice's waitlist hold time (``waitlist_hold_minutes``,
+shorter than a booking hold: the slot should not sit idle while the next client
+waits), and a PHI-free notification.
 Taking it moves their booking (payment reference and all) to the earlier time.
 """
 
@@ -82,6 +84,7 @@ def offer(
     now = now or timezone.now()
     kind = AppointmentType.objects.select_related("organisation").get(pk=appointment_type_id)
     prescriber = User.objects.get(pk=prescriber_id)
+    hold_minutes = selectors.settings_for(kind.organisation).waitlist_hold_minutes
     candidates = (
         WaitlistEntry.objects.filter(
             organisation_id=organisation_id,
@@ -113,6 +116,7 @@ def offer(
                     starts_at=starts_at,
                     client=entry.client,
                     now=now,
+                    hold_minutes=hold_minutes,
                 )
                 entry.offered = held
                 entry.offered_at = now

@@ -154,6 +154,7 @@ def test_the_response_target_form_allows_what_the_model_allows_and_explains_the_
 
 SCHEDULING_FORM = {
     "hold_minutes": "20",
+    "waitlist_hold_minutes": "8",
     "confirmation_rule": "automatic",
     "cancellation_hours": "48",
     "reminder_hours": "2, 72",
@@ -171,6 +172,7 @@ def test_the_admin_saves_the_booking_rules(client, practice):
     assert response.status_code == 302
     rules = SchedulingSettings.objects.get(organisation=practice.org)
     assert rules.hold_minutes == 20
+    assert rules.waitlist_hold_minutes == 8
     assert rules.confirmation_rule == "automatic"
     assert rules.cancellation_hours == 48
     assert rules.reminder_hours == [72, 2]
@@ -183,6 +185,7 @@ def test_the_admin_saves_the_booking_rules(client, practice):
             {
                 "changed": [
                     "hold_minutes",
+                    "waitlist_hold_minutes",
                     "confirmation_rule",
                     "cancellation_hours",
                     "reminder_hours",
@@ -212,6 +215,24 @@ def test_bad_booking_rules_name_the_fields_and_change_nothing(client, practice):
     assert 'value="48, soon"' in response.content.decode()
     rules = SchedulingSettings.objects.get(organisation=practice.org)
     assert (rules.hold_minutes, rules.reminder_hours, rules.video_link) == (15, [48, 2], "")
+    assert len(_changes(practice.org)) == before
+
+
+def test_a_waitlist_hold_out_of_range_names_the_field_and_changes_nothing(client, practice):
+    client.force_login(practice.admin)
+    before = len(_changes(practice.org))
+
+    response = client.post(
+        _url("settings_scheduling", practice.org), SCHEDULING_FORM | {"waitlist_hold_minutes": "90"}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "waitlist_hold_minutes": ["Ensure this value is less than or equal to 60."]
+    }
+    assert "Waitlist offer hold (minutes)" in response.content.decode()
+    rules = SchedulingSettings.objects.get(organisation=practice.org)
+    assert (rules.hold_minutes, rules.waitlist_hold_minutes) == (15, 10)
     assert len(_changes(practice.org)) == before
 
 

@@ -159,9 +159,8 @@ def test_a_freed_slot_is_offered_first_come_first_served_with_a_short_hold(
         AppointmentStatus.HELD,
         p.client,
     )
-    assert offer.hold_expires_at == NOW + dt.timedelta(minutes=1, seconds=0) + dt.timedelta(
-        minutes=15
-    )
+    # held for the waitlist's hold time (default 10 min), not the booking hold (15 min)
+    assert offer.hold_expires_at == NOW + dt.timedelta(minutes=1) + dt.timedelta(minutes=10)
     assert Notification.objects.filter(recipient=p.client_user).exists()
 
     with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
@@ -169,6 +168,44 @@ def test_a_freed_slot_is_offered_first_come_first_served_with_a_short_hold(
     assert (moved.starts_at, moved.status) == (early, AppointmentStatus.CONFIRMED)
     assert moved.payment_reference == mine.payment_reference
     assert Appointment.objects.get(pk=mine.pk).status == AppointmentStatus.CANCELLED
+
+
+def test_a_waitlist_offer_is_held_for_the_practices_waitlist_hold_time(
+    django_capture_on_commit_callbacks,
+):
+    # Given a practice whose waitlist offers hold for 7 minutes, and a client waiting
+    p = Practice()
+    SchedulingSettings.objects.filter(organisation=p.org).update(waitlist_hold_minutes=7)
+    from tandem.core.tests.factories import ClientFactory, UserFactory
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        taken = book(p, start=SLOT, who=UserFactory(), client=ClientFactory(user=UserFactory()))
+        mine = book(p, start=at(2027, 4, 22, 10))
+        entry = waitlist.join(actor=p.client_user, appointment=mine)
+
+        # When the earlier slot frees up and is offered
+        actions.cancel(actor=p.coordinator, appointment=taken)
+        offered = waitlist.offer(
+            organisation_id=p.org.pk,
+            prescriber_id=p.prescriber.pk,
+            appointment_type_id=p.new_eval.pk,
+            starts_at=SLOT,
+        )
+
+    # Then it is held for 7 minutes, and a booking hold still lasts 15
+    assert offered == entry
+    entry.refresh_from_db()
+    assert entry.offered.hold_expires_at == NOW + dt.timedelta(minutes=7)
+    with time_machine.travel(NOW, tick=False):
+        held = actions.hold_slot(
+            actor=p.client_user,
+            organisation=p.org,
+            prescriber=p.prescriber,
+            appointment_type=p.new_eval,
+            starts_at=at(2027, 4, 16, 9),
+            client=p.client,
+        )
+    assert held.hold_expires_at == NOW + dt.timedelta(minutes=15)
 
 
 def test_a_no_show_recorded_by_the_practice_moves_the_referral():
