@@ -52,6 +52,7 @@ class Kind(models.TextChoices):
 #: treatment plan, the same kind of information as the initial consultation note's
 #: recommendations, so they travel under "consultation notes". ("Progress updates"
 #: is the therapist's report of how the client is doing, going the other way.)
+#: (``tandem.measures.actions.record_case_review`` discloses them under the same one.)
 CASE_REVIEW_CATEGORY = Category.CONSULT_NOTES
 
 

@@ -45,6 +45,9 @@ from tandem.organisations.models import Membership, Organisation
 
 #: The consent category every measurement record is shared under.
 CATEGORY = Category.QUESTIONNAIRES
+#: A case review's recommendations are the psychiatric consultant's advice on the
+#: treatment plan, so they travel as consultation notes (the timeline judges them so).
+CASE_REVIEW_CATEGORY = Category.CONSULT_NOTES
 PURPOSE = Purpose.TREATMENT_COORDINATION
 #: Cadences a prescriber may set, in days (weekly to every three months).
 MIN_EVERY_DAYS, MAX_EVERY_DAYS = 7, 91
@@ -96,33 +99,60 @@ def _alert_summary(instrument: Instrument, answers: list[int | None], source: st
     return f"{instrument.name} triaged at high risk; {where}."
 
 
-def _share(actor: Any, response: QuestionnaireResponse) -> None:
-    """Disclose the new result to the care-team members of other practices, as consent allows.
+def _disclose_to_team(
+    actor: Any,
+    *,
+    client: Client,
+    obj: Any,
+    category: str,
+    source: Party,
+    description: str,
+) -> list[tuple[CareTeamMember, bool]]:
+    """Disclose ``obj`` to the care-team members of other practices, as consent allows.
 
-    Each allowed disclosure is recorded in the client's accounting; a refused one
-    leaves the response with the practice that collected it (it shows to the
-    others as withheld, with the reason).
+    Return each active member (of any practice, the actor excepted) with whether
+    they may read it: members of the source practice always (no disclosure), the
+    others when the decision point allows it, which records the disclosure in the
+    client's accounting. A refused one leaves the record with the practice that
+    wrote it (it shows to the others as withheld, with the reason).
     """
     active = Membership.objects.filter(
         user=OuterRef("user"), organisation=OuterRef("organisation"), is_active=True
     )
     members = (
-        CareTeamMember.objects.filter(Exists(active), client=response.client, ended_on__isnull=True)
-        .exclude(organisation=response.organisation)
+        CareTeamMember.objects.filter(Exists(active), client=client, ended_on__isnull=True)
+        .select_related("user")
         .order_by("pk")
     )
-    source = Party(response.organisation_id, response.entered_by_id)
+    reached = []
     for member in members:
-        consent_actions.disclose(
+        if member.organisation_id == source.organisation_id:
+            reached.append((member, True))
+            continue
+        decision = consent_actions.disclose(
             actor=actor,
-            client=response.client,
-            category=CATEGORY,
+            client=client,
+            category=category,
             source=source,
             recipient=Party(member.organisation_id, member.user_id),
             purpose=PURPOSE,
-            description=f"{response.instrument_name} result",
-            obj=response,
+            description=description,
+            obj=obj,
         )
+        reached.append((member, decision.allowed))
+    return reached
+
+
+def _share(actor: Any, response: QuestionnaireResponse) -> None:
+    """Disclose the new result to the care-team members of other practices, as consent allows."""
+    _disclose_to_team(
+        actor,
+        client=response.client,
+        obj=response,
+        category=CATEGORY,
+        source=Party(response.organisation_id, response.entered_by_id),
+        description=f"{response.instrument_name} result",
+    )
 
 
 def record_response(
@@ -432,7 +462,13 @@ def delete_view(*, actor: Any, view_id: int) -> None:
 
 @transaction.atomic
 def record_case_review(*, actor: Any, client: Client, recommendations: str) -> CaseReview:
-    """Record a case review's recommendations and tell the client's care team (no PHI in the note)."""
+    """Record a case review's recommendations and share them with the client's care team.
+
+    The review is always stored. It goes to the care-team members of other
+    practices through the consent decision point as a consultation note (each
+    allowed disclosure is recorded in the client's accounting); those it may
+    reach are notified (no PHI in the notification).
+    """
     member = seat(actor, client, CLINICIAN_ROLES)
     if member is None:
         raise PermissionError("Only the client's clinicians record case reviews.")
@@ -446,12 +482,17 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
         actor=actor, action=AuditAction.CREATE, obj=review, client=client,
         organisation=member.organisation,
     )  # fmt: skip
-    others = [
-        m.user
-        for m in CareTeamMember.objects.filter(client=client, ended_on__isnull=True)
-        .exclude(user=actor)
-        .select_related("user")
-    ]
+    reached = _disclose_to_team(
+        actor,
+        client=client,
+        obj=review,
+        category=CASE_REVIEW_CATEGORY,
+        source=Party(member.organisation_id, actor.pk),
+        description="Case review recommendations",
+    )
+    # Only those who may read the review are told of it: a note pointing at a
+    # withheld item would only say that something exists.
+    others = [m.user for m, allowed in reached if allowed and m.user_id != actor.pk]
     link = reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
     notify(others, NotificationKind.GENERAL, link)
     return review

@@ -26,7 +26,7 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.measures import safety
 from tandem.measures.access import seat
-from tandem.measures.actions import CATEGORY, PURPOSE
+from tandem.measures.actions import CASE_REVIEW_CATEGORY, CATEGORY, PURPOSE
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import (
     CaseReview,
@@ -186,8 +186,6 @@ def _reviews(viewer: Any, client: Client, viewer_org: int) -> list[CaseReview]:
     A review is the consultant's recommendations on the treatment plan and goes to
     another practice under "consultation notes", as on the care timeline.
     """
-    from tandem.consent.categories import Category
-
     reviews = list(
         CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation")
     )
@@ -202,7 +200,7 @@ def _reviews(viewer: Any, client: Client, viewer_org: int) -> list[CaseReview]:
         or decide(
             context,
             client_id=client.pk,
-            category=Category.CONSULT_NOTES,
+            category=CASE_REVIEW_CATEGORY,
             source=Party(r.organisation_id, r.reviewed_by_id),
             recipient=Party(viewer_org, viewer.pk),
             purpose=PURPOSE,

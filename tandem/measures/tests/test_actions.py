@@ -245,3 +245,99 @@ def test_the_reminder_tells_the_client_once_without_details_and_stands_down_afte
         actor=world.prescriber, client=world.client, instrument="gad-7", every_days=21
     )
     assert remind_measure_due.call(schedule.pk, schedule.version) is False
+
+
+# --- Case reviews through the consent decision point -------------------------------------
+
+
+def test_a_case_review_is_disclosed_to_the_other_practice_under_a_release_for_consult_notes(
+    client,
+):
+    from django.urls import reverse
+
+    from tandem.consent.categories import Category, Purpose
+    from tandem.notifications.models import Notification
+
+    # Given a release covering consultation notes between the two practices
+    world = MeasuresWorld()
+    release = world.release_questionnaires(categories=[Category.CONSULT_NOTES])
+
+    # When the prescriber records a case review
+    review = actions.record_case_review(
+        actor=world.prescriber, client=world.client, recommendations="Raise sertraline to 100 mg."
+    )
+
+    # Then one disclosure to the therapist is recorded, as a consultation note for treatment
+    disclosure = Disclosure.objects.get(client=world.client)
+    assert disclosure.object_id == str(review.public_id)
+    assert disclosure.object_type == "measures.casereview"
+    assert disclosure.category == Category.CONSULT_NOTES
+    assert disclosure.purpose == Purpose.TREATMENT_COORDINATION
+    assert disclosure.description == "Case review recommendations"
+    assert (disclosure.recipient_user, disclosure.recipient_organisation) == (
+        world.therapist,
+        world.therapy,
+    )
+    assert disclosure.source_organisation == world.psychiatry
+    assert disclosure.release == release
+    assert disclosure.disclosed_by == world.prescriber
+    # and audited as a disclosure (the review's own creation row as well)
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.DISCLOSE, object_id=str(disclosure.public_id)
+        ).count()
+        == 1
+    )
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.CREATE, object_id=str(review.public_id)
+        ).count()
+        == 1
+    )
+    # and the therapist is told
+    link = reverse("measures:client", kwargs={"client_id": world.client.public_id}) + "#reviews"
+    assert Notification.objects.filter(recipient=world.therapist, link=link).count() == 1
+    # and the client's accounting of disclosures lists it
+    client.force_login(world.client_user)
+    page = client.get(reverse("consent:disclosures")).content.decode()
+    assert f'<tr data-disclosure="{disclosure.public_id}">' in page
+    assert "Case review recommendations" in page
+
+
+def test_a_case_review_without_a_release_is_stored_but_not_disclosed_nor_announced():
+    from django.urls import reverse
+
+    from tandem.consent.categories import Category
+    from tandem.measures.models import CaseReview
+    from tandem.notifications.models import Notification
+
+    # Given a release for questionnaire results only (consultation notes left out)
+    world = MeasuresWorld()
+    world.release_questionnaires(categories=[Category.QUESTIONNAIRES])
+    colleague = make_staff(Role.COORDINATOR, world.psychiatry)
+    from tandem.core.tests.factories import add_to_care_team
+
+    add_to_care_team(world.client, colleague, Role.COORDINATOR)
+
+    # When the prescriber records a case review
+    review = actions.record_case_review(
+        actor=world.prescriber, client=world.client, recommendations="Order a sleep study."
+    )
+
+    # Then the review is stored with the prescriber's practice
+    assert list(CaseReview.objects.values_list("pk", "organisation")) == [
+        (review.pk, world.psychiatry.pk)
+    ]
+    # and nothing was disclosed, so the accounting stays empty and no DISCLOSE row exists
+    assert not Disclosure.objects.filter(client=world.client).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.DISCLOSE).exists()
+    # and only the prescriber's own practice is told (no note pointing at a withheld item)
+    link = reverse("measures:client", kwargs={"client_id": world.client.public_id}) + "#reviews"
+    assert Notification.objects.filter(recipient=world.therapist, link=link).count() == 0
+    assert Notification.objects.filter(recipient=colleague, link=link).count() == 1
+
+
+def test_case_reviews_are_shared_and_judged_under_the_timelines_category():
+    from tandem.care.selectors import CASE_REVIEW_CATEGORY as TIMELINE_CATEGORY
+
+    assert actions.CASE_REVIEW_CATEGORY == TIMELINE_CATEGORY

@@ -170,7 +170,10 @@ def test_a_result_answered_after_revocation_shows_as_withheld_to_the_other_pract
 
 
 def test_trackers_schedules_and_reviews_from_the_page(client):
+    from tandem.consent.categories import Category
+
     world = MeasuresWorld()
+    world.release_questionnaires(categories=[Category.CONSULT_NOTES])
     client.force_login(world.prescriber)
     url = world.client.public_id
     client.post(
@@ -190,7 +193,7 @@ def test_trackers_schedules_and_reviews_from_the_page(client):
     page = client.get(reverse("measures:client", args=[url])).content.decode()
     assert "GAD-7 every 14 days" in page
     assert "Raise the SSRI dose." in page
-    # the therapist is told, and sees the review on the same page
+    # the therapist (whose practice the release covers) is told of the review
     from tandem.notifications.models import Notification
 
     assert Notification.objects.filter(recipient=world.therapist).exists()
