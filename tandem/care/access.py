@@ -13,8 +13,10 @@ from typing import Any
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.http import Http404
+from django.utils import timezone
 
 from tandem.care.models import (
+    AlertStatus,
     ConsultNote,
     MedicationEvent,
     MessageAttachment,
@@ -28,9 +30,15 @@ from tandem.clients.models import CareTeamMember, Client
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.organisations.models import Membership
 
 #: Care-team roles that write clinical items (coordinators read and schedule).
 CLINICIAN_ROLES = (Role.THERAPIST, Role.PRESCRIBER)
+#: Roles of the paged practice that the rota and escalations reach.
+ON_CALL_ROLES = (Role.PRESCRIBER, Role.PRACTICE_ADMIN)
+#: While an alert is unresolved (waiting, or acknowledged and being handled), the paged
+#: practice's on-call people need its details; once resolved their part is over.
+ON_CALL_DETAIL_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
 
 
 def _team_filter(user: Any, client_path: str, roles: tuple[str, ...] | None = None) -> Exists:
@@ -71,9 +79,7 @@ def alert_rule(user: Any, action: Action, qs: models.QuerySet[Any]) -> models.Qu
     if not policy.may_see_clinical_data(user) or action not in (Action.VIEW, Action.CHANGE):
         return qs.none()
     on_call_orgs = [
-        m.organisation_id
-        for m in policy.active_memberships(user)
-        if m.role in (Role.PRESCRIBER, Role.PRACTICE_ADMIN)
+        m.organisation_id for m in policy.active_memberships(user) if m.role in ON_CALL_ROLES
     ]
     team = _team_alerts(user, action, qs)
     return qs.filter(
@@ -83,6 +89,51 @@ def alert_rule(user: Any, action: Action, qs: models.QuerySet[Any]) -> models.Qu
 
 policy.rule(SafetyPlan)(_team_rule("client", client_may_view=True))
 policy.rule(MessageAttachment)(_team_rule("message__client"))
+
+
+def on_call_reader(user: Any, alert: SafetyAlert) -> bool:
+    """Return whether ``user`` reads the alert's details as its paged practice's on-call person.
+
+    That is a practice admin of the paged practice, or one of its prescribers who
+    was paged for this alert or is on call now, while the alert is unresolved and
+    the practice still holds a seat on the client's care team. Inside the practice
+    whose prescriber is on the care team this is no disclosure between
+    organisations (the consent gate still judges the raising practice's details
+    going to this practice). A paged practice that is not on the care team reads
+    only that the alert exists.
+    """
+    from tandem.care.crisis import on_call_now
+
+    org_id = alert.paged_organisation_id
+    if (
+        org_id is None
+        or alert.status not in ON_CALL_DETAIL_STATUSES
+        or not policy.may_see_clinical_data(user)
+    ):
+        return False
+    roles = {
+        m.role
+        for m in policy.active_memberships(user)
+        if m.organisation_id == org_id and m.role in ON_CALL_ROLES
+    }
+    if not roles:
+        return False
+    active = Membership.objects.filter(
+        user=OuterRef("user"), organisation=OuterRef("organisation"), is_active=True
+    )
+    on_team = CareTeamMember.objects.filter(
+        Exists(active), client_id=alert.client_id, organisation_id=org_id, ended_on__isnull=True
+    ).exists()
+    if not on_team:
+        return False
+    if Role.PRACTICE_ADMIN in roles:
+        return True
+    paged = any(
+        user.pk in event.detail.get("users", [])
+        for event in alert.events.filter(kind__in=("notified", "escalated"))
+    )
+    assert alert.paged_organisation is not None
+    return paged or user in on_call_now(alert.paged_organisation, timezone.now())
 
 
 def seat(actor: Any, client: Client, roles: tuple[str, ...] | None = None) -> CareTeamMember | None:

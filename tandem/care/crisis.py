@@ -9,6 +9,8 @@ safety, to someone reasonably able to prevent or lessen it (45 CFR
 client's consent under the SAFETY category, unless the raising practice's
 ``CareSettings.share_safety_details_without_release`` says otherwise; then each
 such disclosure is recorded in the accounting with basis ``serious_threat``.
+The paged practice's on-call people read the details as that practice's
+care-team prescriber may (``access.on_call_reader``).
 """
 
 from __future__ import annotations
@@ -249,8 +251,9 @@ def raise_safety_alert(
         organisation=organisation,
         detail={"level": level, "source": source, "told": len(told)},
     )
-    # Only care-team members read the details (on the timeline and the alert page), so only
-    # their receipt of them is a disclosure; the on-call rota is told that the alert exists.
+    # Only the care-team members' receipt of the details is a disclosure. The paged
+    # practice's on-call people read them inside the practice that holds the client's
+    # care (``access.on_call_reader``), which is no disclosure between organisations.
     team_ids = {m.user_id for m in members}
     _share_details(actor, alert, [(u, org) for u, org in told.values() if u.pk in team_ids])
     notify(

@@ -13,7 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from tandem.care.access import seat
+from tandem.care.access import on_call_reader, seat
 from tandem.care.actions import active_medications
 from tandem.care.models import (
     SAFETY_PLAN_SECTIONS,
@@ -125,6 +125,56 @@ def _dose(e: MedicationEvent) -> str:
     if e.dose is None:
         return ""
     return f"{e.dose.normalize():f} {e.unit} {e.frequency}".strip()
+
+
+def _orgs_sharing_crisis_details(alerts: list[SafetyAlert]) -> set[int]:
+    """Return which of the alerts' raising practices share crisis details without a release."""
+    if not alerts:
+        return set()
+    return set(
+        CareSettings.objects.filter(
+            organisation_id__in={a.organisation_id for a in alerts},
+            share_safety_details_without_release=True,
+        ).values_list("organisation_id", flat=True)
+    )
+
+
+def _alert_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> Item:
+    decision = gate(Category.SAFETY, alert.organisation_id, alert.raised_by_id)
+    if decision is not None and not decision.allowed and alert.organisation_id in open_orgs:
+        decision = None  # the practice shares crisis details under 45 CFR 164.512(j)
+    return Item(
+        Kind.SAFETY,
+        alert.raised_at,
+        # The alert's existence always shows (crisis coordination); details are gated.
+        f"Safety alert — {alert.get_level_display()} — {alert.get_status_display().lower()}",
+        alert.reference,
+        _by(alert.raised_by, alert.organisation),
+        decision,
+        [("What happened", alert.summary), ("Immediate steps", alert.steps)],
+        reverse("care:alert", kwargs={"alert_id": alert.public_id}),
+    )
+
+
+def alert_item(viewer: Any, alert: SafetyAlert) -> Item | None:
+    """Return the alert as the viewer may read it on its page; None when only its existence shows.
+
+    A care-team member reads it as on the timeline. The paged practice's on-call
+    people (``access.on_call_reader``) read it as their practice does: within the
+    practice that holds the client's care that is no new disclosure, and the
+    raising practice's details reach them only as far as consent (or that
+    practice's serious-threat setting) lets them reach the practice's care-team
+    prescriber. Anyone else paged gets None.
+    """
+    member = seat(viewer, alert.client)
+    if member is not None:
+        org_id: int | None = member.organisation_id
+    elif on_call_reader(viewer, alert):
+        org_id = alert.paged_organisation_id
+    else:
+        return None
+    gate = Gate(viewer, alert.client, org_id)
+    return _alert_item(alert, gate, _orgs_sharing_crisis_details([alert]))
 
 
 def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) -> list[Item]:
@@ -286,32 +336,8 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         alerts = list(
             SafetyAlert.objects.filter(client=client).select_related("raised_by", "organisation")
         )
-        open_orgs = (
-            set(
-                CareSettings.objects.filter(
-                    organisation_id__in={a.organisation_id for a in alerts},
-                    share_safety_details_without_release=True,
-                ).values_list("organisation_id", flat=True)
-            )
-            if alerts
-            else set()
-        )
-        for alert in alerts:
-            decision = gate(Category.SAFETY, alert.organisation_id, alert.raised_by_id)
-            if decision is not None and not decision.allowed and alert.organisation_id in open_orgs:
-                decision = None  # the practice shares crisis details under 45 CFR 164.512(j)
-            item = Item(
-                Kind.SAFETY,
-                alert.raised_at,
-                # The alert's existence always shows (crisis coordination); details are gated.
-                f"Safety alert — {alert.get_level_display()} — {alert.get_status_display().lower()}",
-                alert.reference,
-                _by(alert.raised_by, alert.organisation),
-                decision,
-                [("What happened", alert.summary), ("Immediate steps", alert.steps)],
-                reverse("care:alert", kwargs={"alert_id": alert.public_id}),
-            )
-            items.append(item)
+        open_orgs = _orgs_sharing_crisis_details(alerts)
+        items += [_alert_item(alert, gate, open_orgs) for alert in alerts]
     if apps.is_installed("tandem.measures"):
         items += _measures_items(client, gate, wanted)
     items.sort(key=lambda i: i.at, reverse=True)

@@ -485,24 +485,23 @@ def alert(request: HttpRequest, alert_id: str) -> HttpResponse:
             _apply(outcome_form, error)
         except PermissionError:
             raise Http404("Not found.") from None
-    record(actor=request.user, action=AuditAction.VIEW, obj=item, client=item.client)
-    items = (
-        [
-            i
-            for i in selectors.timeline(request.user, item.client, [selectors.Kind.SAFETY])
-            if i.reference == item.reference
-        ]
-        if access.seat(request.user, item.client)
-        else []
+    on_team = access.seat(request.user, item.client) is not None
+    shown_item = selectors.alert_item(request.user, item)
+    # A reader from the paged practice outside the care team is marked, with whether the
+    # details showed to them (references only).
+    detail = (
+        {}
+        if on_team
+        else {"outside_team": True, "details": shown_item is not None and shown_item.shown}
     )
-    shown_item = items[0] if items else None
+    record(actor=request.user, action=AuditAction.VIEW, obj=item, client=item.client, detail=detail)
     return render(
         request,
         "care/alert.html",
         {
             "alert": item,
             "item": shown_item,
-            "on_team": access.seat(request.user, item.client) is not None,
+            "on_team": on_team,
             "may_ack": item.status == AlertStatus.OPEN
             and item.raised_by_id != request.user.pk
             and crisis.may_acknowledge(_actor(request), item),

@@ -8,12 +8,15 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
+from tandem.audit.models import AuditAction, AuditEvent
 from tandem.care import crisis, selectors
 from tandem.care.actions import StaleError
 from tandem.care.models import AlertStatus, CareSettings, OnCallShift, SafetyAlert
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.clients.models import CareTeamMember
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
@@ -313,7 +316,103 @@ def test_the_safety_plan_page_shows_the_conflict_and_keeps_the_text(settings):
     assert "988" in client_page
 
 
-def test_the_on_call_prescriber_outside_the_team_is_paged_without_the_details():
+def alert_page(user, alert):
+    return http(user).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+
+
+def reads_of(alert, user):
+    return list(
+        AuditEvent.objects.filter(
+            action=AuditAction.VIEW, object_id=str(alert.public_id), actor_id=user.pk
+        ).values_list("detail", flat=True)
+    )
+
+
+def test_the_paged_on_call_prescriber_of_the_practice_on_the_team_reads_the_details():
+    # Given a release covering safety information and an on-call prescriber of the
+    # client's psychiatric practice who is not on the care team
+    world = CareWorld()
+    on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
+    rota(world, WEDNESDAY_11AM, [on_call])
+
+    # When the therapist raises an alert and the rota pages the on-call prescriber
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        alert = crisis.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Said she has a plan.", "Called her."
+        )
+    assert told(NotificationKind.SAFETY_ALERT, on_call) == 1
+
+    # Then they read what happened and the steps taken
+    page = text(alert_page(on_call, alert))
+    assert "Said she has a plan." in page
+    assert "Called her." in page
+    assert "You were paged through the practice's on-call rota." not in page
+    # as a read inside their practice: the only disclosure is the one to the team's prescriber
+    assert list(
+        Disclosure.objects.filter(object_id=str(alert.public_id)).values_list(
+            "recipient_user", flat=True
+        )
+    ) == [world.prescriber.pk]
+    # and the read is audited, marked as from outside the team with the details shown
+    assert reads_of(alert, on_call) == [{"outside_team": True, "details": True}]
+
+    # When they acknowledge it, they keep the details while they handle it
+    crisis.acknowledge_alert(actor=on_call, alert=alert)
+    assert "Said she has a plan." in text(alert_page(on_call, alert))
+    # and the practice admin (reached by escalations) reads them too
+    assert "Said she has a plan." in text(alert_page(world.admin, alert))
+    # but a prescriber of the practice who is neither paged nor on call sees only that it exists
+    colleague = make_staff(Role.PRESCRIBER, world.psychiatry)
+    page = text(alert_page(colleague, alert))
+    assert "Said she has a plan." not in page
+    assert "You were paged through the practice's on-call rota." in page
+    assert reads_of(alert, colleague) == [{"outside_team": True, "details": False}]
+
+    # When the outcome is recorded, the on-call prescriber's part is over
+    crisis.record_outcome(
+        actor=world.prescriber, alert=alert, outcome="not_needed", follow_up="Seen tomorrow."
+    )
+    assert "Said she has a plan." not in text(alert_page(on_call, alert))
+    # and someone from another practice cannot even open it
+    outsider = make_staff(Role.PRESCRIBER)
+    assert alert_page(outsider, alert).status_code == 404
+
+
+def test_within_the_prescribers_practice_the_on_call_reads_the_details_without_any_release():
+    # Given no release at all, and the care-team prescriber raises an alert
+    world = CareWorld(release=False)
+    on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
+    rota(world, WEDNESDAY_11AM, [on_call])
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        alert = crisis.raise_safety_alert(
+            world.prescriber, world.client, "emergency", "Has the means at home."
+        )
+
+    # Then the on-call prescriber of the same practice reads the details
+    assert "Has the means at home." in text(alert_page(on_call, alert))
+    # and nothing was disclosed to anyone (same organisation is not a disclosure)
+    assert not Disclosure.objects.filter(object_id=str(alert.public_id)).exists()
+
+
+def test_the_on_call_reads_therapy_details_only_as_far_as_consent_reaches_the_practice():
+    # Given no release, the therapist raises an alert
+    world = CareWorld(release=False)
+    on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
+    rota(world, WEDNESDAY_11AM, [on_call])
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        alert = crisis.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Said she has a plan."
+        )
+
+    # Then the on-call prescriber, like the practice's care-team prescriber, reads why not
+    page = text(alert_page(on_call, alert))
+    assert "Said she has a plan." not in page
+    assert "Withheld — no current release covers safety and risk information." in page
+    assert reads_of(alert, on_call) == [{"outside_team": True, "details": False}]
+
+
+def test_a_paged_practice_no_longer_on_the_care_team_gets_no_details():
+    # Given an alert that paged the psychiatric practice's on-call prescriber
     world = CareWorld()
     on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
     rota(world, WEDNESDAY_11AM, [on_call])
@@ -322,20 +421,17 @@ def test_the_on_call_prescriber_outside_the_team_is_paged_without_the_details():
             world.therapist, world.client, "urgent", "Said she has a plan."
         )
 
-    assert told(NotificationKind.SAFETY_ALERT, on_call) == 1
-    assert list(
-        Disclosure.objects.filter(object_id=str(alert.public_id)).values_list(
-            "recipient_user", flat=True
-        )
-    ) == [world.prescriber.pk]
-    page = http(on_call).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
-    assert page.status_code == 200
-    assert "Said she has a plan." not in text(page)
-    assert "You were paged through the practice's on-call rota." in text(page)
-    # They can acknowledge; someone from another practice cannot even open it
-    crisis.acknowledge_alert(actor=on_call, alert=alert)
-    outsider = make_staff(Role.PRESCRIBER)
-    assert (
-        http(outsider).get(reverse("care:alert", kwargs={"alert_id": alert.public_id})).status_code
-        == 404
+    # When the practice leaves the client's care team while the alert is open
+    CareTeamMember.objects.filter(client=world.client, organisation=world.psychiatry).update(
+        ended_on=timezone.localdate()
     )
+
+    # Then the on-call prescriber still sees the alert and may acknowledge it, without details
+    response = alert_page(on_call, alert)
+    assert response.status_code == 200
+    page = text(response)
+    assert "Said she has a plan." not in page
+    assert "You were paged through the practice's on-call rota." in page
+    assert "Acknowledge" in page
+    assert reads_of(alert, on_call) == [{"outside_team": True, "details": False}]
+    assert "Said she has a plan." not in text(alert_page(world.admin, alert))
