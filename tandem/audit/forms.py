@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.utils.html import escape
 
 from tandem.audit.models import AuditAction
 
@@ -14,6 +17,12 @@ class AuditSearchForm(forms.Form):
     until = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args: Any, zone_help: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("since", "until"):
+            # Django renders help text unescaped, and a practice's name is anyone's text.
+            self.fields[name].help_text = escape(zone_help)
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

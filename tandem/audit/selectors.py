@@ -1,14 +1,69 @@
 """Reads of the audit trail, already scoped to the reader."""
 
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
+from tandem.core.roles import Role
+
+
+@dataclass(frozen=True)
+class ReaderZone:
+    """The time zone in which an audit reader's dates and times are meant."""
+
+    zone: zoneinfo.ZoneInfo
+    #: The practice whose zone it is (None: the site's zone, for platform operators).
+    practice: Any = None
+    #: How many practices the reader administers (more than one: the first one's zone).
+    practices: int = 0
+
+    @property
+    def abbreviation(self) -> str:
+        """Return the zone's abbreviation now, e.g. "PST"."""
+        return timezone.now().astimezone(self.zone).tzname() or str(self.zone)
+
+    def describe(self) -> str:
+        """Return a sentence saying in which zone the search dates are days."""
+        name = f"{self.zone.key} ({self.abbreviation})"
+        if self.practice is None:
+            return f"Days in {name}, the site's time zone."
+        if self.practices > 1:
+            return (
+                f"Days in {name}, the time zone of {self.practice.name}, "
+                "the first of the practices you administer."
+            )
+        return f"Days in {name}, your practice's time zone."
+
+
+def reader_zone(actor: Any) -> ReaderZone:
+    """Return the zone of the practice whose events the actor reads: the first they administer.
+
+    The events an admin reads are scoped to the practices they administer; with
+    several, the one they were made admin of first decides. Others (platform
+    operators) read in the site's zone.
+    """
+    practices = [
+        m.organisation
+        for m in sorted(policy.active_memberships(actor), key=lambda m: m.pk)
+        if m.role == Role.PRACTICE_ADMIN
+    ]
+    if not practices:
+        return ReaderZone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    return ReaderZone(practices[0].zone, practices[0], len(practices))
+
+
+def _start_of(day: date, zone: zoneinfo.ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone)
 
 
 def search_events(
@@ -20,8 +75,14 @@ def search_events(
     client_id: str = "",
     since: date | None = None,
     until: date | None = None,
+    zone: zoneinfo.ZoneInfo | None = None,
 ) -> models.QuerySet[AuditEvent]:
-    """Return the audit events the actor may read, filtered, newest first."""
+    """Return the audit events the actor may read, filtered, newest first.
+
+    ``since`` and ``until`` are days (both included) in ``zone``, by default the
+    zone of the practice the actor reads (``reader_zone``).
+    """
+    zone = zone or reader_zone(actor).zone
     qs = policy.scope(actor, Action.VIEW, AuditEvent.objects.all())
     if action:
         qs = qs.filter(action=action)
@@ -31,10 +92,12 @@ def search_events(
         qs = qs.filter(object_id=object_id)
     if client_id:
         qs = qs.filter(client_id=client_id)
+    # Compare instants, not the database's idea of a date: a day starts at midnight
+    # in the reader's zone, not the server's.
     if since:
-        qs = qs.filter(occurred_at__date__gte=since)
+        qs = qs.filter(occurred_at__gte=_start_of(since, zone))
     if until:
-        qs = qs.filter(occurred_at__date__lte=until)
+        qs = qs.filter(occurred_at__lt=_start_of(until + dt.timedelta(days=1), zone))
     return qs.order_by("-seq")
 
 

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from tandem.audit.forms import AuditSearchForm
-from tandem.audit.selectors import search_events
+from tandem.audit.selectors import reader_zone, search_events
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.roles import Role
@@ -21,7 +21,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or Role.PRACTICE_ADMIN in policy.roles(user)):
         raise Http404("Not found.")
-    form = AuditSearchForm(request.GET or None)
+    zone = reader_zone(user)
+    form = AuditSearchForm(request.GET or None, zone_help=zone.describe())
     events = search_events(user).none() if form.is_bound and not form.is_valid() else None
     if events is None:
         data = form.cleaned_data if form.is_bound else {}
@@ -42,6 +43,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             client_id=str(data["client_id"]) if data.get("client_id") else "",
             since=data.get("since"),
             until=data.get("until"),
+            zone=zone.zone,
         )
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
     actors = {
@@ -54,5 +56,11 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     return render(
         request,
         page_or_fragment(request, "audit/search.html", "results"),
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "zone": zone.zone,
+        },
     )

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -19,6 +20,7 @@ from tandem.core.tests.factories import (
     enrol_totp,
     make_staff,
 )
+from tandem.organisations.models import Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +235,49 @@ def test_the_audit_page_runs_the_same_number_of_queries_however_many_events(
     with django_assert_num_queries(12):
         response = client.get(URL)
     assert len(_rows(response)) == min(count + 1, PAGE_SIZE)  # and the admin's sign-in
+
+
+def test_dates_and_times_are_the_practices_own_days_and_hours(client):
+    # Given a practice in Los Angeles and an event at 23:30 there on 2 March
+    # (already 3 March in the server's zone, New York, and in UTC)
+    la = OrganisationFactory(name="Pacific Practice", time_zone="America/Los_Angeles")
+    admin = make_staff(Role.PRACTICE_ADMIN, la)
+    late = dt.datetime(2026, 3, 2, 23, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
+    with time_machine.travel(late, tick=False):
+        event = record(actor=admin, action=AuditAction.UPDATE, object_type="x", organisation=la)
+    client.force_login(admin)
+
+    # When the admin searches 2 March, then 3 March
+    on_the_2nd = client.get(URL, {"since": "2026-03-02", "until": "2026-03-02", "action": "update"})
+    on_the_3rd = client.get(URL, {"since": "2026-03-03", "until": "2026-03-03", "action": "update"})
+
+    # Then the event is on the 2nd, shown at 23:30 Pacific time with the zone's abbreviation
+    assert _rows(on_the_2nd) == [str(event.seq)]
+    assert _rows(on_the_3rd) == []
+    body = on_the_2nd.content.decode()
+    assert '<time datetime="2026-03-02T23:30:00-08:00">2026-03-02 23:30:00 PST</time>' in body
+    # and the form says in which zone its dates are days
+    assert "Days in America/Los_Angeles (P" in body
+    assert "your practice&#x27;s time zone." in body
+
+
+def test_an_admin_of_several_practices_searches_in_the_first_ones_zone_and_is_told(client):
+    # Given an admin of a Los Angeles practice first, then of a New York one
+    la = OrganisationFactory(name="Pacific <b>Practice</b>", time_zone="America/Los_Angeles")
+    ny = OrganisationFactory(name="Atlantic Practice", time_zone="America/New_York")
+    admin = make_staff(Role.PRACTICE_ADMIN, la)
+    Membership.objects.create(user=admin, organisation=ny, role=Role.PRACTICE_ADMIN)
+    late = dt.datetime(2026, 3, 2, 23, 30, tzinfo=ZoneInfo("America/Los_Angeles"))
+    with time_machine.travel(late, tick=False):
+        event = record(actor=admin, action=AuditAction.UPDATE, object_type="x", organisation=ny)
+    client.force_login(admin)
+
+    # When they search 2 March
+    response = client.get(URL, {"since": "2026-03-02", "until": "2026-03-02", "action": "update"})
+
+    # Then the days are Los Angeles days, and the help text says why
+    assert _rows(response) == [str(event.seq)]
+    assert (
+        "the time zone of Pacific &lt;b&gt;Practice&lt;/b&gt;, the first of the practices you "
+        "administer." in response.content.decode()
+    )
