@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -39,6 +39,9 @@ from tandem.referrals.models import (
 )
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
+
+if TYPE_CHECKING:
+    from tandem.scheduling.models import Appointment
 
 
 class IneligibleError(Exception):
@@ -294,7 +297,7 @@ def is_urgent(referral: Referral) -> bool:
     )
 
 
-def _bump(referral: Referral, target: str, actor: User, note: str = "") -> None:
+def _bump(referral: Referral, target: str, actor: User | None, note: str = "") -> None:
     ReferralEvent.objects.create(
         referral=referral, from_status=referral.status, to_status=target, actor=actor, note=note
     )
@@ -375,11 +378,14 @@ def transition(
     decline_reason: str = "",
     redirect_to: Organisation | None = None,
     assigned_prescriber: User | None = None,
+    appointment: Appointment | None = None,
 ) -> Referral:
     """Move the referral along the loop, as the side the actor is on may.
 
     ``expected_version`` is the version the actor's page showed: if someone else
     changed the referral since, nothing happens and StaleReferralError explains.
+    ``appointment`` is the confirmed visit behind a move to scheduled (the
+    referral carries it); marked scheduled by hand, the referral carries none.
     """
     with transaction.atomic():
         referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
@@ -419,6 +425,10 @@ def transition(
             ).exists()
         ):
             errors["assigned_prescriber"] = ["Choose a prescriber of this practice."]
+        if appointment is not None and (
+            target != S.SCHEDULED or not _is_the_clients_visit(referral, appointment)
+        ):
+            errors["appointment"] = ["Choose this client's appointment with this practice."]
         if errors:
             raise ValidationError(errors)
         if target == S.DECLINED:
@@ -432,17 +442,22 @@ def transition(
         if target == S.ACCEPTED:
             referral.assigned_prescriber = assigned_prescriber
             _join_care_team(referral, actor, assigned_prescriber)
+        if target == S.SCHEDULED:
+            referral.appointment = appointment
         if side == states.PRACTICE and referral.responded_at is None:
             referral.responded_at = timezone.now()
         _bump(referral, target, actor, note.strip())
         referral.save()
+        detail: dict[str, Any] = {"status": target}
+        if appointment is not None:
+            detail["appointment"] = str(appointment.public_id)
         record(
             actor=actor,
             action=AuditAction.UPDATE,
             obj=referral,
             client=referral.client,
             organisation=referral.to_organisation,
-            detail={"status": target},
+            detail=detail,
             actor_role=side,
         )
         if side == states.PRACTICE:
@@ -463,6 +478,97 @@ def transition(
                 reference=referral.reference,
             )
     return referral
+
+
+def _is_the_clients_visit(referral: Referral, appointment: Appointment) -> bool:
+    return (
+        appointment.client_id == referral.client_id
+        and appointment.organisation_id == referral.to_organisation_id
+    )
+
+
+#: The event note of a referral the practice's automatic confirmation rule scheduled.
+AUTOMATIC_NOTE = (
+    "Scheduled automatically: the practice confirms appointments once the client's payment "
+    "information is on file, and it was."
+)
+
+
+def schedule_by_practice_rule(*, referral: Referral, appointment: Appointment) -> Referral:
+    """Move an accepted referral to scheduled for the practice, with no person acting.
+
+    For trusted code only: the scheduling action that confirmed ``appointment``
+    under the practice's automatic confirmation rule calls it, inside its own
+    transaction. Nobody at the practice did anything — the client put payment on
+    file and the practice's own rule confirmed — so instead of borrowing a
+    prescriber's or coordinator's name, the event has no actor and says it was
+    automatic, and the audit row is the system's (actor none, ``automatic``).
+    No view, form or API reaches this function: every move a person makes goes
+    through ``transition``, which requires an actor on the practice's side.
+    """
+    from tandem.scheduling.models import AppointmentStatus
+
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
+        states.check(referral.status, S.SCHEDULED, states.PRACTICE)
+        if (
+            not _is_the_clients_visit(referral, appointment)
+            or appointment.status != AppointmentStatus.CONFIRMED
+        ):
+            raise ValidationError(
+                {"appointment": ["Only this client's confirmed visit with this practice."]}
+            )
+        referral.appointment = appointment
+        if referral.responded_at is None:
+            referral.responded_at = timezone.now()
+        _bump(referral, S.SCHEDULED, None, AUTOMATIC_NOTE)
+        referral.save()
+        record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            obj=referral,
+            client=referral.client,
+            organisation=referral.to_organisation,
+            detail={
+                "status": S.SCHEDULED,
+                "appointment": str(appointment.public_id),
+                "automatic": True,
+            },
+            actor_role=states.PRACTICE,
+        )
+        notify(
+            [referral.therapist],
+            NotificationKind.REFERRAL_UPDATE,
+            _link(referral),
+            reference=referral.reference,
+        )
+    return referral
+
+
+def follow_moved_visit(*, actor: User, old: Appointment, new: Appointment) -> int:
+    """Point the referrals that carried ``old`` at ``new`` (a waitlist move); return how many.
+
+    The visit moved to an earlier time as a new appointment; the referral's
+    scheduled state stands, only the visit it shows changes.
+    """
+    count = 0
+    with transaction.atomic():
+        for referral in Referral.objects.select_for_update().filter(appointment=old):
+            if not _is_the_clients_visit(referral, new):
+                continue
+            referral.appointment = new
+            referral.version += 1
+            referral.save(update_fields=["appointment", "version", "updated_at"])
+            record(
+                actor=actor,
+                action=AuditAction.UPDATE,
+                obj=referral,
+                client=referral.client,
+                organisation=referral.to_organisation,
+                detail={"appointment": str(new.public_id)},
+            )
+            count += 1
+    return count
 
 
 def _join_care_team(referral: Referral, actor: User, prescriber: User | None) -> None:

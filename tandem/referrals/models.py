@@ -219,6 +219,14 @@ class Referral(models.Model):
     assigned_prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The confirmed visit that made it scheduled; empty when marked by hand.",
+    )
 
     class Meta:
         ordering: ClassVar = ["-created_at"]

@@ -291,6 +291,74 @@ def attachments(viewer: Any, referral: Referral, side: str) -> list[VisibleAttac
     return visible
 
 
+@dataclass
+class VisibleVisit:
+    """The appointment a scheduled referral carries, as one viewer may see it."""
+
+    appointment: Any
+    decision: Decision | None
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.appointment.status == "confirmed")
+
+
+def scheduled_visit(viewer: Any, referral: Referral, side: str) -> VisibleVisit | None:
+    """Return the appointment the referral carries, as ``viewer`` may see it; None if none.
+
+    The practice sees its own appointment. The therapist sees its date and
+    prescriber only when the consent decision point allows appointment
+    attendance from the practice to the therapist's practice; the first time it
+    does, the disclosure is recorded in the client's accounting.
+    """
+    from tandem.scheduling.models import Appointment
+
+    if referral.appointment_id is None:
+        return None
+    visit = (
+        Appointment.objects.select_related("prescriber").filter(pk=referral.appointment_id).first()
+    )
+    if visit is None:
+        return None
+    if side == states.PRACTICE:
+        return VisibleVisit(visit, None)
+    category = Category.ATTENDANCE
+    source = Party(visit.organisation_id, visit.prescriber_id)
+    recipient = Party(referral.from_organisation_id, viewer.pk)
+    decision = decide(
+        ConsentContext.load([referral.client_id]),
+        client_id=referral.client_id,
+        category=category,
+        source=source,
+        recipient=recipient,
+        purpose=Purpose.REFERRAL,
+    )
+    if (
+        decision.allowed
+        and not Disclosure.objects.filter(
+            client_id=referral.client_id,
+            category=category,
+            object_type=Appointment._meta.label_lower,
+            object_id=str(visit.public_id),
+        ).exists()
+    ):
+        decision = consent_actions.disclose(
+            actor=visit.prescriber,
+            client=referral.client,
+            category=category,
+            source=source,
+            recipient=recipient,
+            purpose=Purpose.REFERRAL,
+            description="Referral: date and prescriber of the scheduled appointment",
+            obj=visit,
+        )
+    return VisibleVisit(visit, decision)
+
+
 #: Moves made from the detail page's forms (sending happens in the editor).
 MOVABLE = frozenset({to for (_, to) in states.TRANSITIONS} | {S.CANCELLED}) - {S.SENT}
 

@@ -383,6 +383,7 @@ def _detail(
             "side": side,
             "sections": selectors.packet(request.user, referral, side),
             "attachments": selectors.attachments(request.user, referral, side),
+            "visit": selectors.scheduled_visit(request.user, referral, side),
             "events": referral.events.select_related("actor"),
             "waiting": selectors.waiting_for(referral),
             "time_left": selectors.time_left(referral),

@@ -141,11 +141,13 @@ def hold_slot(
     return appointment
 
 
-def _mark_referral_scheduled(actor: User, appointment: Appointment) -> None:
+def _mark_referral_scheduled(actor: User | None, appointment: Appointment) -> None:
     """Move the client's accepted referral to this practice along to scheduled, if there is one.
 
     Called inside the confirming transaction, so the appointment and the referral's loop
-    change together. The confirming coordinator is the practice-side actor of the move.
+    change together, and the referral carries the appointment. The confirming coordinator
+    is the practice-side actor of the move; with no actor (the practice's automatic
+    confirmation rule confirmed the client's own booking) the practice's rule moves it.
     """
     from tandem.referrals import actions as referral_actions
     from tandem.referrals.models import Referral, ReferralStatus
@@ -161,8 +163,17 @@ def _mark_referral_scheduled(actor: User, appointment: Appointment) -> None:
         .order_by("-created_at")
         .first()
     )
-    if referral is not None:
-        referral_actions.transition(actor=actor, referral=referral, target=ReferralStatus.SCHEDULED)
+    if referral is None:
+        return
+    if actor is None:
+        referral_actions.schedule_by_practice_rule(referral=referral, appointment=appointment)
+    else:
+        referral_actions.transition(
+            actor=actor,
+            referral=referral,
+            target=ReferralStatus.SCHEDULED,
+            appointment=appointment,
+        )
 
 
 def _after_confirmation(appointment: Appointment, now: dt.datetime) -> None:
@@ -232,9 +243,11 @@ def put_payment_on_file(
         organisation=appointment.organisation,
         detail={"status": appointment.status, "payment": provider.code},
     )
-    if appointment.status == S.CONFIRMED and _is_practice_staff(actor, appointment.organisation_id):
-        # Booked on the client's behalf under automatic confirmation: staff confirmed it.
-        _mark_referral_scheduled(actor, appointment)
+    if appointment.status == S.CONFIRMED:
+        # Staff booking on the client's behalf confirmed it themselves; otherwise the
+        # practice's automatic rule did, and the referral moves on the practice's behalf.
+        staff = _is_practice_staff(actor, appointment.organisation_id)
+        _mark_referral_scheduled(actor if staff else None, appointment)
     return appointment
 
 

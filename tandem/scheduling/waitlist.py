@@ -22,6 +22,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
+from tandem.referrals import actions as referral_actions
 from tandem.scheduling import actions, selectors
 from tandem.scheduling.actions import BookingStateError, SlotUnavailableError
 from tandem.scheduling.models import (
@@ -178,6 +179,8 @@ def accept(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None)
             detail={"status": offered.status, "from_waitlist": str(entry.public_id)},
         )
         actions.cancel(actor=actor, appointment=current, now=now)
+        # The referral that carried the later visit now shows the earlier one.
+        referral_actions.follow_moved_visit(actor=actor, old=current, new=offered)
         if offered.status == S.CONFIRMED:
             actions._after_confirmation(offered, now)
     return offered

@@ -3,14 +3,24 @@
 import datetime as dt
 import html as htmllib
 import re
+import zoneinfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from tandem.consent.actions import PartySpec
+from tandem.consent.categories import Category
+from tandem.consent.models import Disclosure
+from tandem.core.tests.factories import ClientFactory, UserFactory
+from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld
+from tandem.scheduling import actions as scheduling_actions
+from tandem.scheduling.models import AppointmentType, SchedulingSettings, WeeklyHours
+from tandem.scheduling.payments import AGREED, OfflineProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +60,7 @@ def test_history_and_due_time_are_in_the_practices_zone_for_both_sides():
         assert "Response due Tue 13 Apr 2027, 17:00 PDT — 1 day 6 h left" in seen
         assert "Mon 12 Apr 2027, 10:00 PDT — Sent by" in seen
         assert "13:00" not in seen
-        assert "Times are Harborlight Psychiatry’s local time (America/Los_Angeles)." in seen
+        assert "local time (America/Los_Angeles)." in seen
 
 
 def test_a_winter_event_carries_the_standard_time_abbreviation():
@@ -63,11 +73,163 @@ def test_a_winter_event_carries_the_standard_time_abbreviation():
 
     # When the practice acknowledges it in summer time and the therapist looks
     with time_machine.travel(dt.datetime(2027, 4, 1, 16, 0, tzinfo=UTC), tick=False):
-        from tandem.referrals import actions
-
         actions.transition(actor=world.coordinator, referral=referral, target=S.RECEIVED)
         seen = page(world.therapist, referral)
 
     # Then each time carries the abbreviation in force on its own date
     assert "Tue 12 Jan 2027, 09:30 PST — Sent by" in seen
     assert "Thu 1 Apr 2027, 09:00 PDT — Received by" in seen
+
+
+# --- "Scheduled" carries the appointment ------------------------------------------------------
+
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")
+NOW = dt.datetime(2027, 4, 12, 10, 0, tzinfo=LA)  # Monday
+VISIT = dt.datetime(2027, 4, 15, 10, 0, tzinfo=LA)  # Thursday
+
+
+def _accepted_in_los_angeles(world: ReferralWorld):
+    world.psychiatry.time_zone = "America/Los_Angeles"
+    world.psychiatry.save()
+    SchedulingSettings.objects.create(organisation=world.psychiatry, reminder_hours=[48, 2])
+    kind = AppointmentType.objects.create(
+        organisation=world.psychiatry,
+        code="new",
+        name="New evaluation",
+        duration_minutes=60,
+        is_new_client=True,
+    )
+    for weekday in range(5):
+        WeeklyHours.objects.create(
+            organisation=world.psychiatry,
+            prescriber=world.prescriber,
+            weekday=weekday,
+            starts=dt.time(9),
+            ends=dt.time(12),
+        )
+    referral = actions.transition(
+        actor=world.coordinator,
+        referral=world.sent(),
+        target=S.ACCEPTED,
+        assigned_prescriber=world.prescriber,
+    )
+    return referral, kind
+
+
+def _confirmed_visit(world: ReferralWorld, kind):
+    held = scheduling_actions.hold_slot(
+        actor=world.client_user,
+        organisation=world.psychiatry,
+        prescriber=world.prescriber,
+        appointment_type=kind,
+        starts_at=VISIT,
+        client=world.client,
+    )
+    pending = scheduling_actions.put_payment_on_file(
+        actor=world.client_user, appointment=held, provider=OfflineProvider(), token=AGREED
+    )
+    return scheduling_actions.confirm(actor=world.coordinator, appointment=pending)
+
+
+def test_a_confirmed_visit_shows_to_the_practice_and_to_the_therapist_once_released():
+    # Given an accepted referral to a Los Angeles practice, and the client's visit confirmed
+    world = ReferralWorld()
+    with time_machine.travel(NOW, tick=False):
+        referral, kind = _accepted_in_los_angeles(world)
+        visit = _confirmed_visit(world, kind)
+
+        # When each side opens the referral
+        practice_view = page(world.coordinator, referral)
+        therapist_view = page(world.therapist, referral)
+
+    # Then the referral is scheduled and carries the visit
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (S.SCHEDULED, visit)
+    # the practice sees its date in its own zone and the prescriber
+    who = world.prescriber.display_name
+    assert f"Appointment Thu 15 Apr 2027, 10:00 PDT with {who} ( open the appointment )" in (
+        practice_view
+    )
+    # the therapist, with no release covering attendance, sees the withheld line only
+    assert (
+        "Appointment Withheld — no current release covers appointment attendance. "
+        "No release from the client covers this." in therapist_view
+    )
+    assert "15 Apr 2027" not in therapist_view
+    assert not Disclosure.objects.filter(category=Category.ATTENDANCE).exists()
+
+    # When the client releases appointment attendance from the practice to the therapist
+    world.signed(
+        categories=[Category.ATTENDANCE],
+        disclosers=[PartySpec(world.psychiatry)],
+        recipients=[PartySpec(world.therapy)],
+    )
+    with time_machine.travel(NOW, tick=False):
+        released_view = page(world.therapist, referral)
+        page(world.therapist, referral)
+
+    # Then the therapist sees the date and prescriber, recorded once in the accounting
+    assert f"Appointment Thu 15 Apr 2027, 10:00 PDT with {who} What you can do" in released_view
+    assert "open the appointment" not in released_view
+    assert list(
+        Disclosure.objects.filter(category=Category.ATTENDANCE).values_list(
+            "object_id", "recipient_organisation", "disclosed_by"
+        )
+    ) == [(str(visit.public_id), world.therapy.pk, world.prescriber.pk)]
+
+
+def test_marked_scheduled_by_hand_the_referral_keeps_its_note_and_carries_no_visit():
+    # Given an accepted referral
+    world = ReferralWorld()
+    referral = actions.transition(
+        actor=world.coordinator,
+        referral=world.sent(),
+        target=S.ACCEPTED,
+        assigned_prescriber=world.prescriber,
+    )
+
+    # When the coordinator marks it scheduled by hand, with a note
+    actions.transition(
+        actor=world.coordinator,
+        referral=referral,
+        target=S.SCHEDULED,
+        note="Booked by phone for Thursday morning.",
+    )
+
+    # Then it carries no appointment, and both sides see the note in the history
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (S.SCHEDULED, None)
+    for user in (world.coordinator, world.therapist):
+        seen = page(user, referral)
+        assert "Scheduled by" in seen
+        assert "“Booked by phone for Thursday morning.”" in seen
+        assert "Appointment " not in seen
+
+
+def test_another_clients_visit_cannot_be_attached_to_the_referral():
+    # Given an accepted referral and a confirmed visit of a different client of the practice
+    world = ReferralWorld()
+    with time_machine.travel(NOW, tick=False):
+        referral, kind = _accepted_in_los_angeles(world)
+        other = ClientFactory(user=UserFactory())
+        held = scheduling_actions.book_for_client(
+            actor=world.coordinator,
+            organisation=world.psychiatry,
+            prescriber=world.prescriber,
+            appointment_type=kind,
+            starts_at=VISIT,
+            client=other,
+        )
+
+        # When a move to scheduled names that visit
+        with pytest.raises(ValidationError) as refused:
+            actions.transition(
+                actor=world.coordinator, referral=referral, target=S.SCHEDULED, appointment=held
+            )
+
+    # Then it is refused by field and the referral is unchanged
+    assert refused.value.message_dict == {
+        "appointment": ["Choose this client's appointment with this practice."]
+    }
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (S.ACCEPTED, None)
