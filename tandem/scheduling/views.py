@@ -279,13 +279,16 @@ def decline(request: HttpRequest, appointment_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def outcome(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Record that a confirmed visit took place or was missed (the practice's staff only)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     if found.organisation_id not in agenda.staff_org_ids(request.user):
         raise Http404("Not found.")
     form = forms.OutcomeForm(request.POST)
     try:
         if not form.is_valid():
-            raise BookingStateError("Choose whether the visit took place or was missed.")
+            raise BookingStateError(
+                "Outcome: choose whether the visit took place or the client did not come."
+            )
         actions.record_outcome(
             actor=_actor(request), appointment=found, outcome=form.cleaned_data["outcome"]
         )
@@ -363,10 +366,13 @@ def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def join_waitlist(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Put the client on the waitlist for an earlier time; only the client may (others: 404)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     try:
         waitlist.join(actor=_actor(request), appointment=found)
-    except (BookingStateError, PermissionError) as problem:
+    except PermissionError as error:
+        raise Http404("Not found.") from error
+    except BookingStateError as problem:
         messages.error(request, str(problem))
     else:
         messages.success(
@@ -379,14 +385,19 @@ def join_waitlist(request: HttpRequest, appointment_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def take_offer(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Take the earlier time held from the waitlist; only the client may (others: 404)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
+    if found.client is None or found.client.user_id != request.user.pk:
+        raise Http404("Not found.")
     entry = WaitlistEntry.objects.filter(offered=found).first()
     if entry is None:
         messages.error(request, "No earlier time is held for you on this appointment.")
         return _back(found)
     try:
         taken = waitlist.accept(actor=_actor(request), entry=entry)
-    except (BookingStateError, PermissionError) as problem:
+    except PermissionError as error:
+        raise Http404("Not found.") from error
+    except BookingStateError as problem:
         messages.error(request, str(problem))
         return _back(found)
     messages.success(request, "You have the earlier time; your later appointment is released.")
