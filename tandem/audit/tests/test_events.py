@@ -241,6 +241,8 @@ def test_reading_the_caseload_list_records_which_clients_were_shown(client):
     )
     assert event.detail == {
         "list": "caseload",
+        "page": 1,
         "clients": [str(record_.public_id) for record_ in mine],
+        "total": 2,
     }
     assert event.request_id == response["X-Request-ID"]

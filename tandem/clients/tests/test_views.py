@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tandem.audit.models import AuditAction, AuditEvent
+from tandem.clients.views import PAGE_SIZE
 from tandem.core.roles import Role
 from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
 
@@ -55,10 +56,48 @@ def test_the_caseload_runs_the_same_number_of_queries_however_many_clients(
         add_to_care_team(ClientFactory(), therapist, Role.THERAPIST)
     client.force_login(therapist)
 
-    # session, user, memberships, MFA check, the caseload in one query, the client-record
-    # check for the audit role, the audit write (savepoint, chain head, insert, head update,
-    # release), and the session save (savepoint, update, release)
-    with django_assert_num_queries(14):
+    # session, user, memberships, MFA check, the caseload's count, its page in one query,
+    # the client-record check for the audit role, the audit write (savepoint, chain head,
+    # insert, head update, release), and the session save (savepoint, update, release)
+    with django_assert_num_queries(15):
         response = client.get(reverse("clients:list"))
 
-    assert len(re.findall(r'href="/clients/[0-9a-f-]{36}/"', response.content.decode())) == count
+    shown = re.findall(r'href="/clients/[0-9a-f-]{36}/"', response.content.decode())
+    assert len(shown) == min(count, PAGE_SIZE)
+
+
+def test_the_caseload_comes_in_pages_of_50_each_view_one_bounded_audit_row(client):
+    # Given a therapist with 120 clients
+    therapist = make_staff(Role.THERAPIST)
+    clients = [ClientFactory(last_name=f"Name{i:03d}") for i in range(120)]
+    for record_ in clients:
+        add_to_care_team(record_, therapist, Role.THERAPIST)
+    client.force_login(therapist)
+
+    # When they open the first page, then the last
+    first = client.get(reverse("clients:list")).content.decode()
+    last = client.get(reverse("clients:list"), {"page": 3}).content.decode()
+
+    # Then each page shows its 50 (or the rest) in name order, with links between pages
+    assert re.findall(r"Name\d{3}", first) == [f"Name{i:03d}" for i in range(50)]
+    assert re.findall(r"Name\d{3}", last) == [f"Name{i:03d}" for i in range(100, 120)]
+    assert "120 clients; showing 1 to 50." in first
+    assert "Page 1 of 3" in first
+    assert '<a href="?page=2">Next</a>' in first
+    assert '<a href="?page=2">Previous</a>' in last
+    # and each view wrote one audit row naming that page's clients and the caseload's size
+    rows = list(AuditEvent.objects.filter(action=AuditAction.VIEW).order_by("seq"))
+    assert [row.detail for row in rows] == [
+        {
+            "list": "caseload",
+            "page": 1,
+            "clients": [str(c.public_id) for c in clients[:50]],
+            "total": 120,
+        },
+        {
+            "list": "caseload",
+            "page": 3,
+            "clients": [str(c.public_id) for c in clients[100:]],
+            "total": 120,
+        },
+    ]
