@@ -46,3 +46,29 @@ class RequestIdMiddleware:
             _client_ip.reset(token_ip)
         response["X-Request-ID"] = request_id
         return response
+
+
+class PracticeTimeZoneMiddleware:
+    """Show times in the zone of the practice the signed-in person works in.
+
+    Times are stored in UTC; clinicians and staff read them in their (first
+    active) practice's zone, everyone else in the deployment's TIME_ZONE.
+    Pages that are about another practice's clock (a referral's due time) set
+    that practice's zone explicitly.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import timezone
+
+        from tandem.core import policy
+
+        memberships = policy.active_memberships(getattr(request, "user", None))
+        if memberships:
+            timezone.activate(memberships[0].organisation.zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
