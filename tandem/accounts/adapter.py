@@ -52,6 +52,31 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 class MFAAdapter(DefaultMFAAdapter):
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "cannot_delete_authenticator": (
+            "Clinicians and practice staff must keep a second factor. Add a passkey first, "
+            "then you can turn off the authenticator app."
+        ),
+    }
+
+    def can_delete_authenticator(self, authenticator: Any) -> bool:
+        """Refuse to remove a staff member's last second factor (MFA is mandatory for them)."""
+        from allauth.mfa.models import Authenticator
+
+        from tandem.core import policy
+
+        user = authenticator.user
+        if not (policy.is_staff_member(user) or user.is_staff):
+            return True
+        factors = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+        if authenticator.type not in factors:
+            return True
+        others = Authenticator.objects.filter(user=user, type__in=factors).exclude(
+            pk=authenticator.pk
+        )
+        return others.exists()
+
     def get_public_key_credential_rp_entity(self) -> dict[str, Any]:
         entity = super().get_public_key_credential_rp_entity()
         entity["name"] = "Tandem"
