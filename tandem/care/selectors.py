@@ -10,6 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -457,6 +458,57 @@ class ShownMessage:
     @property
     def shown(self) -> bool:
         return self.decision is None or self.decision.allowed
+
+
+@dataclass
+class ShownThread:
+    """A thread as one viewer may see it: its subject only when consent lets it reach them."""
+
+    thread: MessageThread
+    decision: Decision | None
+
+    @property
+    def shown(self) -> bool:
+        return self.decision is None or self.decision.allowed
+
+    @property
+    def title(self) -> str:
+        return self.thread.subject if self.shown else f"Thread {self.thread.reference}"
+
+
+def _with_origin(threads: models.QuerySet[MessageThread]) -> models.QuerySet[MessageThread]:
+    first = Message.objects.filter(thread=OuterRef("pk")).order_by("created_at", "pk")
+    return threads.annotate(origin_org_id=Subquery(first.values("organisation_id")[:1]))
+
+
+def shown_thread(viewer: Any, thread: MessageThread) -> ShownThread:
+    """Return one thread with its subject gated like its first message."""
+    return shown_threads(viewer, thread.client, MessageThread.objects.filter(pk=thread.pk))[0]
+
+
+def shown_threads(
+    viewer: Any, client: Client, threads: models.QuerySet[MessageThread] | None = None
+) -> list[ShownThread]:
+    """Return the client's threads for the viewer, newest first.
+
+    A subject is written by a clinician of one organisation and can say as much
+    as a message, so it is gated under "messages between clinicians" from the
+    organisation of the thread's first message, with the reference in its place.
+    """
+    member = seat(viewer, client)
+    gate = Gate(viewer, client, member.organisation_id if member else None)
+    rows = _with_origin(
+        threads if threads is not None else MessageThread.objects.filter(client=client)
+    ).select_related("started_by")
+    return [
+        ShownThread(
+            t,
+            gate(Category.CLINICIAN_MESSAGES, t.origin_org_id, t.started_by_id)
+            if t.origin_org_id is not None
+            else None,
+        )
+        for t in rows
+    ]
 
 
 def thread_messages(viewer: Any, thread: MessageThread) -> list[ShownMessage]:

@@ -26,7 +26,6 @@ from tandem.care.models import (
     CheckInStatus,
     ConsultNote,
     DeliveryStatus,
-    MessageThread,
     NoteStatus,
     OnCallShift,
 )
@@ -379,7 +378,7 @@ def threads(request: HttpRequest, client_id: str) -> HttpResponse:
         "care/threads.html",
         {
             "client": client,
-            "threads": MessageThread.objects.filter(client=client).select_related("started_by"),
+            "threads": selectors.shown_threads(request.user, client),
             "form": form,
         },
     )
@@ -413,7 +412,13 @@ def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
     return render(
         request,
         "care/thread.html",
-        {"thread": item, "client": item.client, "shown": shown, "form": form},
+        {
+            "thread": item,
+            "shown_thread": selectors.shown_thread(request.user, item),
+            "client": item.client,
+            "shown": shown,
+            "form": form,
+        },
     )
 
 

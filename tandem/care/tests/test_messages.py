@@ -175,3 +175,30 @@ def test_without_a_release_the_other_practice_sees_the_message_withheld():
     assert "Private detail" not in page
     assert "Withheld — no current release covers messages between clinicians." in page
     assert not MessageRead.objects.filter(user=world.prescriber).exists()
+
+
+def test_a_subject_is_withheld_like_the_message_it_heads():
+    world = CareWorld(release=False)
+    thread, _ = actions.start_thread(
+        actor=world.therapist, client=world.client, subject="Zqsubjectcanary relapse", body="x"
+    )
+    threads_url = reverse("care:threads", kwargs={"client_id": world.client.public_id})
+    thread_url = reverse("care:thread", kwargs={"thread_id": thread.public_id})
+
+    other = http(world.prescriber)
+    for url in (threads_url, thread_url):
+        page = text(other.get(url))
+        assert "Zqsubjectcanary" not in page
+        assert f"Thread {thread.reference}" in page
+
+    # The therapist's own practice still reads its subject.
+    assert "Zqsubjectcanary relapse" in text(http(world.therapist).get(threads_url))
+
+
+def test_with_a_release_the_other_practice_reads_the_subject():
+    world = CareWorld(release=True)
+    thread, _ = actions.start_thread(
+        actor=world.therapist, client=world.client, subject="Sleep since the dose change", body="x"
+    )
+    shown = selectors.shown_threads(world.prescriber, world.client)
+    assert [(s.thread, s.title) for s in shown] == [(thread, "Sleep since the dose change")]
