@@ -500,15 +500,16 @@ def shown_threads(
     rows = _with_origin(
         threads if threads is not None else MessageThread.objects.filter(client=client)
     ).select_related("started_by")
-    return [
-        ShownThread(
-            t,
-            gate(Category.CLINICIAN_MESSAGES, t.origin_org_id, t.started_by_id)
-            if t.origin_org_id is not None
-            else None,
+    shown = []
+    for t in rows:
+        origin: int | None = getattr(t, "origin_org_id", None)  # annotated above
+        decision = (
+            gate(Category.CLINICIAN_MESSAGES, origin, t.started_by_id)
+            if origin is not None
+            else None
         )
-        for t in rows
-    ]
+        shown.append(ShownThread(t, decision))
+    return shown
 
 
 def thread_messages(viewer: Any, thread: MessageThread) -> list[ShownMessage]:
