@@ -195,18 +195,20 @@ def test_the_whole_loop_from_both_sides(
     # Given the client signs a release for diagnosis and medications
     world.release([Category.DIAGNOSIS, Category.MEDICATIONS])
 
-    # The coordinator now sees those two sections and the answer, and still not the rest
+    # The coordinator now sees those two sections, and still not the rest: the therapist's
+    # answer is treatment history, which this release does not cover
     coordinator.reload()
-    expect(coordinator.locator("[data-info-response]")).to_have_text(
-        "Sertraline in 2019, stopped for nausea."
+    expect(coordinator.locator("[data-info-response]")).to_contain_text(
+        "Withheld — no current release covers treatment history and response"
     )
+    expect(coordinator.locator("body")).not_to_contain_text("Sertraline in 2019")
     expect(coordinator.locator('[data-section="diagnoses"]')).to_contain_text(
         "F41.1 Generalized anxiety disorder"
     )
     expect(coordinator.locator('[data-section="medications"]')).to_contain_text(
         "Levothyroxine, 50 mcg daily"
     )
-    expect(coordinator.locator("[data-withheld]")).to_have_count(6)
+    expect(coordinator.locator("[data-withheld]")).to_have_count(7)  # six sections, the answer
     expect(coordinator.locator('[data-section="medical_history"]')).not_to_contain_text(
         "Hypothyroidism"
     )

@@ -375,13 +375,21 @@ def _detail(
 ) -> HttpResponse:
     side = side_of(request.user, referral)
     zone = ZoneInfo(referral.to_organisation.time_zone)
+    sections = selectors.packet(request.user, referral, side)
+    # The therapist's free-text answers are clinical detail of the kind the treatment-history
+    # section carries: the practice reads them only when that section is released to it.
+    history = next(s for s in sections if s.key == "treatment_history")
     return render(
         request,
         "referrals/detail.html",
         {
             "referral": referral,
             "side": side,
-            "sections": selectors.packet(request.user, referral, side),
+            "sections": sections,
+            "therapist_text_shown": history.shown,
+            "therapist_text_withheld": (
+                history.decision.withheld_label if history.decision is not None else ""
+            ),
             "attachments": selectors.attachments(request.user, referral, side),
             "visit": selectors.scheduled_visit(request.user, referral, side),
             "events": referral.events.select_related("actor"),

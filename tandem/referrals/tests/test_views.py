@@ -746,10 +746,17 @@ def test_the_therapist_answers_the_practices_question():
         S.RECEIVED,
         "Sertraline 2019, stopped for nausea.",
     )
-    coordinator_view = html(
-        http(world.coordinator).get(url("detail", referral_id=referral.public_id))
-    )
-    assert "Sertraline 2019, stopped for nausea." in coordinator_view
+    # The answer is clinical detail: withheld from the practice until a release covers it.
+    coordinator = http(world.coordinator)
+    withheld = html(coordinator.get(url("detail", referral_id=referral.public_id)))
+    assert "Sertraline 2019" not in withheld
+    answer = withheld.split("data-info-response>", 1)[1].split("</dd>", 1)[0]
+    assert "Withheld — no current release covers treatment history and response" in answer
+    assert "(note withheld)" in withheld
+
+    world.release([Category.TREATMENT_HISTORY])
+    released = html(coordinator.get(url("detail", referral_id=referral.public_id)))
+    assert released.count("Sertraline 2019, stopped for nausea.") == 2  # the answer and the history
 
 
 def test_accepting_assigns_the_chosen_prescriber():
