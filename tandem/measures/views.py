@@ -285,6 +285,8 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
         {
             "response": response,
             "instrument": instrument,
+            # Even the instrument's name says something (AUDIT-C, PCL-5): withheld, it goes.
+            "name": instrument.name if shown else "Questionnaire",
             "is_client": is_client,
             "shown": shown,
             "withheld_label": withheld_label,

@@ -236,3 +236,21 @@ def test_the_other_practice_reads_a_case_review_only_under_a_release_for_consult
     assert "Qz raise to 100 mg." not in client.get(page).content.decode()
     world.release_questionnaires(categories=[Category.CONSULT_NOTES])
     assert "Qz raise to 100 mg." in client.get(page).content.decode()
+
+
+def test_a_withheld_result_page_names_neither_the_instrument_nor_the_score(client):
+    # Given a PHQ-9 the therapist entered after the client revoked the release
+    world = MeasuresWorld()
+    release = world.release_questionnaires()
+    revoke_release(actor=world.client_user, release=release)
+    response = world.phq9(answers_totalling(19), by=world.therapist)
+    client.force_login(world.prescriber)
+
+    # When the other practice's prescriber opens the result
+    body = client.get(reverse("measures:response", args=[response.public_id])).content.decode()
+
+    # Then the page says it is withheld and names neither the instrument nor the score
+    assert "Withheld — no current release covers questionnaire results." in body
+    assert "PHQ-9" not in body
+    assert "<title>Questionnaire result" in body
+    assert "19" not in re.sub(r"<[^>]+>", " ", body).split()
