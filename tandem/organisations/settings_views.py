@@ -7,6 +7,7 @@ admin without a second factor — gets the same 404 as for a missing practice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -62,6 +63,41 @@ def _initial(instance: Any, fields: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(instance, name) for name in fields}
 
 
+def _posted(request: HttpRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _save(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], object],
+    *,
+    saved: str,
+    then: str,
+    organisation: Organisation,
+) -> HttpResponse | None:
+    """Save a posted, valid form through ``save`` and redirect to ``then``.
+
+    Return None when there is nothing to save yet or the action refused the
+    data; its errors are then on ``form``, which keeps what the admin typed.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        save(form.cleaned_data)
+    except ValidationError as error:
+        _copy_errors(form, error)
+        return None
+    messages.success(request, saved)
+    return redirect(then, org_id=organisation.public_id)
+
+
+def _form_page(
+    request: HttpRequest, template: str, form: forms.Form, context: dict[str, Any]
+) -> HttpResponse:
+    return render(request, template, {**context, "form": form}, status=400 if form.errors else 200)
+
+
 @login_required
 @require_GET
 def home(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -87,26 +123,21 @@ def home(request: HttpRequest, org_id: str) -> HttpResponse:
 def referral_policy(request: HttpRequest, org_id: str) -> HttpResponse:
     """Show and change the referral intake policy."""
     organisation = _manage(request, org_id)
-    current = _policy_of(organisation)
     form = sf.ReferralPolicyForm(
-        request.POST if request.method == "POST" else None,
-        initial=_initial(current, actions.POLICY_FIELDS),
+        _posted(request), initial=_initial(_policy_of(organisation), actions.POLICY_FIELDS)
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_referral_policy(
-                actor=_actor(request), organisation=organisation, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            _copy_errors(form, error)
-        else:
-            messages.success(request, "Referral policy saved.")
-            return redirect("organisations:settings_policy", org_id=organisation.public_id)
-    return render(
+    done = _save(
         request,
-        "organisations/settings/policy.html",
-        {"organisation": organisation, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: actions.update_referral_policy(
+            actor=_actor(request), organisation=organisation, data=data
+        ),
+        saved="Referral policy saved.",
+        then="organisations:settings_policy",
+        organisation=organisation,
+    )
+    return done or _form_page(
+        request, "organisations/settings/policy.html", form, {"organisation": organisation}
     )
 
 
@@ -159,17 +190,17 @@ def add_type(request: HttpRequest, org_id: str) -> HttpResponse:
     """Add an appointment type."""
     organisation = _manage(request, org_id)
     form = sf.AppointmentTypeForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.add_appointment_type(
-                actor=_actor(request), organisation=organisation, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            _copy_errors(form, error)
-        else:
-            messages.success(request, "Appointment type added.")
-            return redirect("organisations:settings_scheduling", org_id=organisation.public_id)
-    return _scheduling_page(request, organisation, type_form=form)
+    done = _save(
+        request,
+        form,
+        lambda data: actions.add_appointment_type(
+            actor=_actor(request), organisation=organisation, data=data
+        ),
+        saved="Appointment type added.",
+        then="organisations:settings_scheduling",
+        organisation=organisation,
+    )
+    return done or _scheduling_page(request, organisation, type_form=form)
 
 
 def _type_for(request: HttpRequest, type_id: Any) -> tuple[AppointmentType, Organisation]:
@@ -187,25 +218,22 @@ def _type_for(request: HttpRequest, type_id: Any) -> tuple[AppointmentType, Orga
 def edit_type(request: HttpRequest, appointment_type_id: str) -> HttpResponse:
     """Show and change one appointment type."""
     kind, organisation = _type_for(request, appointment_type_id)
-    form = sf.AppointmentTypeForm(
-        request.POST if request.method == "POST" else None,
-        initial=_initial(kind, actions.TYPE_FIELDS),
+    form = sf.AppointmentTypeForm(_posted(request), initial=_initial(kind, actions.TYPE_FIELDS))
+    done = _save(
+        request,
+        form,
+        lambda data: actions.change_appointment_type(
+            actor=_actor(request), appointment_type=kind, data=data
+        ),
+        saved="Appointment type saved.",
+        then="organisations:settings_scheduling",
+        organisation=organisation,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.change_appointment_type(
-                actor=_actor(request), appointment_type=kind, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            _copy_errors(form, error)
-        else:
-            messages.success(request, "Appointment type saved.")
-            return redirect("organisations:settings_scheduling", org_id=organisation.public_id)
-    return render(
+    return done or _form_page(
         request,
         "organisations/settings/type.html",
-        {"organisation": organisation, "kind": kind, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        {"organisation": organisation, "kind": kind},
     )
 
 
@@ -277,24 +305,22 @@ def add_hours(request: HttpRequest, org_id: str) -> HttpResponse:
     organisation = _manage(request, org_id)
     people = actions.prescribers(organisation)
     form = sf.WeeklyHoursForm(request.POST, prescribers=people)
-    if form.is_valid():
-        data = form.cleaned_data
-        who = next(p for p in people if str(p.public_id) == data["prescriber"])
-        try:
-            actions.add_weekly_hours(
-                actor=_actor(request),
-                organisation=organisation,
-                prescriber=who,
-                weekday=data["weekday"],
-                starts=data["starts"],
-                ends=data["ends"],
-            )
-        except ValidationError as error:
-            _copy_errors(form, error)
-        else:
-            messages.success(request, "Hours added.")
-            return redirect("organisations:settings_hours", org_id=organisation.public_id)
-    return _hours_page(request, organisation, hours_form=form)
+    done = _save(
+        request,
+        form,
+        lambda data: actions.add_weekly_hours(
+            actor=_actor(request),
+            organisation=organisation,
+            prescriber=next(p for p in people if str(p.public_id) == data["prescriber"]),
+            weekday=data["weekday"],
+            starts=data["starts"],
+            ends=data["ends"],
+        ),
+        saved="Hours added.",
+        then="organisations:settings_hours",
+        organisation=organisation,
+    )
+    return done or _hours_page(request, organisation, hours_form=form)
 
 
 @login_required
@@ -393,23 +419,17 @@ def consent(request: HttpRequest, org_id: str) -> HttpResponse:
 def locale(request: HttpRequest, org_id: str) -> HttpResponse:
     """Show and change the time zone, holiday calendar and telehealth states."""
     organisation = _manage(request, org_id)
-    form = sf.LocaleForm(
-        request.POST if request.method == "POST" else None,
-        initial=_initial(organisation, actions.LOCALE_FIELDS),
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_locale(
-                actor=_actor(request), organisation=organisation, data=form.cleaned_data
-            )
-        except ValidationError as error:
-            _copy_errors(form, error)
-        else:
-            messages.success(request, "Time zone and calendar saved.")
-            return redirect("organisations:settings_locale", org_id=organisation.public_id)
-    return render(
+    form = sf.LocaleForm(_posted(request), initial=_initial(organisation, actions.LOCALE_FIELDS))
+    done = _save(
         request,
-        "organisations/settings/locale.html",
-        {"organisation": organisation, "form": form},
-        status=400 if form.errors else 200,
+        form,
+        lambda data: actions.update_locale(
+            actor=_actor(request), organisation=organisation, data=data
+        ),
+        saved="Time zone and calendar saved.",
+        then="organisations:settings_locale",
+        organisation=organisation,
+    )
+    return done or _form_page(
+        request, "organisations/settings/locale.html", form, {"organisation": organisation}
     )
