@@ -196,15 +196,6 @@ def accounting_for(user: Any) -> QuerySet[Disclosure]:
     )
 
 
-def disclosures_for(client: Client) -> QuerySet[Disclosure]:
-    """Return the accounting of disclosures for ``client``, newest first."""
-    return (
-        Disclosure.objects.filter(client=client)
-        .select_related("release", "recipient_organisation", "source_organisation")
-        .order_by("-disclosed_at", "-pk")
-    )
-
-
 def practice_zone(release: Release) -> zoneinfo.ZoneInfo:
     """Return the time zone of the practice that prepared the release (for times on its PDF).
 
