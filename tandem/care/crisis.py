@@ -363,7 +363,8 @@ def escalate(alert_id: int, level: int) -> bool:
 def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: str) -> SafetyAlert:
     """Record the hospitalisation assessment's outcome and the follow-up; resolve the alert."""
     alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
-    if seat(actor, alert.client, CLINICIAN_ROLES) is None and not may_acknowledge(actor, alert):
+    member = seat(actor, alert.client, CLINICIAN_ROLES)
+    if member is None and not may_acknowledge(actor, alert):
         raise PermissionError("Only the client's clinicians record the outcome.")
     errors: dict[str, list[str]] = {}
     if outcome not in HospitalisationOutcome.values:
@@ -380,7 +381,10 @@ def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: 
     alert.outcome_recorded_at = timezone.now()
     alert.status = AlertStatus.RESOLVED
     alert.save()
-    _event(alert, "outcome", actor, outcome=outcome)
+    # The practice that wrote the follow-up: its text reaches others through consent.
+    writer = member or seat(actor, alert.client)
+    source = writer.organisation_id if writer is not None else alert.paged_organisation_id
+    _event(alert, "outcome", actor, outcome=outcome, organisation=source)
     record(
         actor=actor,
         action=AuditAction.UPDATE,

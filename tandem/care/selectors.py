@@ -167,15 +167,56 @@ def alert_item(viewer: Any, alert: SafetyAlert) -> Item | None:
     practice's serious-threat setting) lets them reach the practice's care-team
     prescriber. Anyone else paged gets None.
     """
-    member = seat(viewer, alert.client)
-    if member is not None:
-        org_id: int | None = member.organisation_id
-    elif on_call_reader(viewer, alert):
-        org_id = alert.paged_organisation_id
-    else:
+    org_id = _alert_reader_org(viewer, alert)
+    if org_id is None:
         return None
     gate = Gate(viewer, alert.client, org_id)
     return _alert_item(alert, gate, _orgs_sharing_crisis_details([alert]))
+
+
+def _alert_reader_org(viewer: Any, alert: SafetyAlert) -> int | None:
+    """Return the organisation through which the viewer reads the alert's details, if any."""
+    member = seat(viewer, alert.client)
+    if member is not None:
+        return member.organisation_id
+    if on_call_reader(viewer, alert):
+        return alert.paged_organisation_id
+    return None
+
+
+def outcome_shown(viewer: Any, alert: SafetyAlert) -> bool:
+    """Return whether the viewer may read the alert's recorded outcome and follow-up plan.
+
+    The follow-up is free text written by a clinician of one practice (often where
+    the client was assessed or admitted), so it reaches another practice like the
+    alert's details do: under a release for safety information, or that practice's
+    serious-threat setting. Whoever reads only that the alert exists (a paged
+    practice off the team, or once their part is over) does not read it.
+    """
+    if not alert.outcome:
+        return False
+    org_id = _alert_reader_org(viewer, alert)
+    if org_id is None:
+        return False
+    event = alert.events.filter(kind="outcome").order_by("-at", "-pk").first()
+    actor_id = event.actor_id if event is not None else None
+    source = event.detail.get("organisation") if event is not None else None
+    if source is None and actor_id is not None:
+        # Outcomes recorded before the event named its practice: the recorder's seat.
+        source = (
+            alert.client.care_team.filter(user_id=actor_id)
+            .order_by("ended_on", "-pk")
+            .values_list("organisation_id", flat=True)
+            .first()
+        )
+    if source is None:
+        source = alert.paged_organisation_id or alert.organisation_id
+    decision = Gate(viewer, alert.client, org_id)(Category.SAFETY, source, actor_id)
+    if decision is None or decision.allowed:
+        return True
+    return CareSettings.objects.filter(
+        organisation_id=source, share_safety_details_without_release=True
+    ).exists()
 
 
 def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) -> list[Item]:

@@ -507,6 +507,7 @@ def alert(request: HttpRequest, alert_id: str) -> HttpResponse:
             "alert": item,
             "item": shown_item,
             "on_team": on_team,
+            "outcome_shown": selectors.outcome_shown(request.user, item),
             "may_ack": item.status == AlertStatus.OPEN
             and item.raised_by_id != request.user.pk
             and crisis.may_acknowledge(_actor(request), item),

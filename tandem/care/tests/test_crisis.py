@@ -435,3 +435,51 @@ def test_a_paged_practice_no_longer_on_the_care_team_gets_no_details():
     assert "Acknowledge" in page
     assert reads_of(alert, on_call) == [{"outside_team": True, "details": False}]
     assert "Said she has a plan." not in text(alert_page(world.admin, alert))
+
+
+def test_the_follow_up_reaches_another_practice_only_as_far_as_consent_does():
+    # Given no release covers safety information, and the prescriber records the outcome
+    world = CareWorld(release=False)
+    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Plan disclosed.")
+    crisis.record_outcome(
+        actor=world.prescriber,
+        alert=alert,
+        outcome="not_needed",
+        follow_up="Admitted overnight; seen by Dr Qz on the ward.",
+    )
+
+    # Then the prescriber reads their own practice's follow-up
+    assert "Admitted overnight; seen by Dr Qz on the ward." in text(
+        alert_page(world.prescriber, alert)
+    )
+    # but the therapist of the other practice reads only that an outcome was recorded
+    page = text(alert_page(world.therapist, alert))
+    assert "Admitted overnight" not in page
+    assert "Recorded by another practice; no current release lets its assessment" in page
+
+    # and once the client signs a release covering safety information, it shows
+    world.collaboration_release(categories=[Category.SAFETY])
+    assert "Admitted overnight; seen by Dr Qz on the ward." in text(
+        alert_page(world.therapist, alert)
+    )
+
+
+def test_a_paged_practice_off_the_team_reads_no_follow_up_once_resolved():
+    # Given an on-call prescriber paged for an alert, who is not on the care team
+    world = CareWorld()
+    on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
+    rota(world, WEDNESDAY_11AM, [on_call])
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        alert = crisis.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Said she has a plan."
+        )
+
+    # When the therapist records the outcome (the alert is resolved)
+    crisis.record_outcome(
+        actor=world.therapist, alert=alert, outcome="not_needed", follow_up="Seen by Qz tomorrow."
+    )
+
+    # Then the on-call prescriber's part is over: neither details nor follow-up show
+    page = text(alert_page(on_call, alert))
+    assert "Seen by Qz tomorrow." not in page
+    assert "Said she has a plan." not in page
