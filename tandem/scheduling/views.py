@@ -407,6 +407,11 @@ def take_offer(request: HttpRequest, appointment_id: str) -> HttpResponse:
 # --- Coordinator: calendar, time off, booking on behalf ----------------------------------
 
 
+#: The days the calendar opens on; outside them, its neighbours would overflow ``date``.
+CALENDAR_FIRST = dt.date(1900, 1, 1)
+CALENDAR_LAST = dt.date(2999, 12, 31)
+
+
 def _staff_practice(request: HttpRequest, org_id: str) -> Organisation:
     org = Organisation.objects.filter(public_id=org_id).first()
     if org is None or org.pk not in agenda.staff_org_ids(request.user):
@@ -420,10 +425,13 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
     """Show the practice's (or one prescriber's) day or week; add time off, flagging clashes."""
     practice = _staff_practice(request, org_id)
     zone = practice.zone
+    today = timezone.now().astimezone(zone).date()
     try:
         day = dt.date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
-        day = timezone.now().astimezone(zone).date()
+        day = today
+    if not CALENDAR_FIRST <= day <= CALENDAR_LAST:
+        day = today  # the previous/next links of a day at the ends of time cannot be built
     view = "day" if request.GET.get("view") == "day" else "week"
     people = agenda.prescribers(practice)
     chosen = next((p for p in people if str(p.public_id) == request.GET.get("prescriber")), None)

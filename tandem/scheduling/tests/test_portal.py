@@ -274,3 +274,16 @@ def test_the_calendar_moves_between_days_with_htmx_and_shows_holds(client):
     assert 'hx-get="?date=2027-04-15&view=day"' in body
     client.force_login(Practice().coordinator)
     assert client.get(url).status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_calendar_date_at_the_ends_of_time_shows_today_instead_of_failing(client):
+    # Given a coordinator, when the address asks for a day whose neighbours cannot exist,
+    p = practice_with_policy()
+    client.force_login(p.coordinator)
+    url = reverse("scheduling:calendar", args=[p.org.public_id])
+    for far in ("0001-01-01", "9999-12-31"):
+        response = client.get(url + f"?date={far}&view=week")
+        # then the calendar of the current week is shown, not a server error.
+        assert response.status_code == 200
+        assert 'hx-get="?date=2027-04-19&view=week"' in response.content.decode()
