@@ -623,14 +623,27 @@ def case_reviews(request: HttpRequest) -> HttpResponse:
     _require_registry_role(request)
     measure = _registry_params(request)["measure"]
     rows = sorted(registry_rows(request.user, measure), key=lambda r: r.review_priority)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # One row per view names only the page's clients (and the list's size), so it stays
+    # bounded however large the caseload, as on the registry.
     record(
         actor=request.user,
         action=AuditAction.VIEW,
         object_type="measures.registry",
-        detail={"list": "case_review", "clients": [str(r.client.public_id) for r in rows]},
+        detail={
+            "list": "case_review",
+            "clients": [str(r.client.public_id) for r in page.object_list],
+            "total": len(rows),
+        },
     )
     return render(
         request,
         "measures/case_reviews.html",
-        {"rows": rows, "measure": measure, "measures": REGISTRY_MEASURES},
+        {
+            "rows": page.object_list,
+            "page": page,
+            "query": urlencode({"measure": measure}),
+            "measure": measure,
+            "measures": REGISTRY_MEASURES,
+        },
     )

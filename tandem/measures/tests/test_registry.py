@@ -281,3 +281,30 @@ def test_the_registry_runs_a_constant_number_of_queries(
     assert len(
         re.findall(r'href="/measures/clients/[0-9a-f-]{36}/"', response.content.decode())
     ) == min(count + 1, 100)
+
+
+@pytest.mark.django_db
+def test_the_case_review_list_pages_and_its_audit_row_names_only_the_page(client, monkeypatch):
+    # Given a prescriber with three clients and pages of two
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    world = MeasuresWorld()
+    for last in ("Abbot", "Zephyr"):
+        add_to_care_team(ClientFactory(last_name=last), world.prescriber, Role.PRESCRIBER)
+    _login(client, world.prescriber)
+
+    # When they open the second page of the case review list
+    body = client.get(reverse("measures:case_reviews"), {"page": 2}).content.decode()
+
+    # Then it shows one client, says where it is, and links back to the first page
+    assert len(re.findall(r'<h2 class="referral-title">', body)) == 1
+    assert "Page 2 of 2" in body
+    assert 'href="?measure=phq-9&amp;page=1">Previous page</a>' in body
+    # and the read is audited naming that page's client with the list's size
+    event = AuditEvent.objects.filter(
+        action=AuditAction.VIEW, object_type="measures.registry"
+    ).get()
+    assert (event.detail["list"], len(event.detail["clients"]), event.detail["total"]) == (
+        "case_review",
+        1,
+        3,
+    )
