@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -217,6 +218,12 @@ def _thread_context(
     }
 
 
+UNKNOWN_STEP_MESSAGE = (
+    "The form named a question (step) the bot is not asking you. Nothing was saved: "
+    "please answer this question."
+)
+
+
 @require_http_methods(["GET", "POST"])
 def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
     """Ask the next question (or the one being edited) and take the answer."""
@@ -230,19 +237,29 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
         )
     signed_in = policy.is_signed_in(request.user)
     code = request.POST.get("step") or request.GET.get("edit") or ""
-    current = bot.BY_CODE.get(code) if code else bot.next_step(session.answers, signed_in)
-    if current is not None and current.code == "account" and signed_in:
-        current = None
+    # A step this visitor is not asked (a tampered or stale form) must not count as "all
+    # answered": that would finish the intake with answers missing.
+    asked = {step.code: step for step in bot.steps_for(signed_in)}
+    unknown_step = bool(code) and code not in asked
+    if unknown_step:
+        code = ""
+    current = asked[code] if code else bot.next_step(session.answers, signed_in)
     if current is None:
         if not signed_in:
             return redirect("intake:thread", practice_id=practice.public_id)
         actions.finish_for_user(session=session, user=request.user)  # type: ignore[arg-type]
         return redirect("scheduling:book", practice_id=practice.public_id)
     template = page_or_fragment(request, "intake/thread.html", "thread")
-    if request.method == "GET":
+    if request.method == "GET" or unknown_step:
         initial = session.answers.get(current.code, {})
         form = _form(current, initial=initial, session=session)
-        return render(request, template, _thread_context(request, session, current, form))
+        if request.method == "GET":
+            return render(request, template, _thread_context(request, session, current, form))
+        form.errors[NON_FIELD_ERRORS] = form.error_class(
+            [UNKNOWN_STEP_MESSAGE], error_class="nonfield", renderer=form.renderer
+        )
+        context = _thread_context(request, session, current, form)
+        return render(request, template, context, status=200 if request.htmx else 400)
     form = _form(current, data=request.POST, session=session)
     verdict = bot.Verdict()
     if form.is_valid():

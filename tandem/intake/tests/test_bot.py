@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from tandem.clients.models import Client
 from tandem.core.roles import Role
-from tandem.core.tests.factories import OrganisationFactory, make_staff
+from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
 from tandem.intake import actions
 from tandem.intake.models import IntakeSession
 from tandem.intake.tests.factories import FITTING_ANSWERS, practice_with_policy
+from tandem.intake.views import UNKNOWN_STEP_MESSAGE
 from tandem.referrals.models import PracticePolicy, ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
 
@@ -245,3 +246,32 @@ def test_finishing_the_intake_scores_phq9_and_gad7_once_as_the_clients_responses
     assert all(r.source == "intake" and r.organisation == p.org for r in stored.values())
     assert stored["phq-9"].total == sum(int(v) for v in given["phq9"].values())
     assert stored["gad-7"].total == sum(int(v) for v in given["gad7"].values())
+
+
+def test_a_step_the_bot_does_not_ask_is_refused_without_finishing_the_intake(client):
+    # Given a signed-in person half-way through the bot (no client record yet)
+    p = practice_with_policy()
+    client.force_login(UserFactory())
+    session = begin(client, p)
+    answer(client, p, "name", FITTING_ANSWERS[0][1])
+    clients_before = Client.objects.count()
+
+    # When a tampered form names a step the bot does not ask (or one it asks only before
+    # signing in), and a link asks to edit such a step
+    bogus = answer(client, p, "not-a-step", {"first_name": "Mallory"})
+    account = answer(client, p, "account", {"password1": "x"})
+    edit = client.get(thread_url(p) + "?edit=not-a-step")
+
+    # Then each answer is a 400 naming the step and asking the real next question; the link
+    # shows the next question; nothing is saved and the intake is not finished
+    for response in (bogus, account):
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert UNKNOWN_STEP_MESSAGE in page
+        assert "What is your date of birth?" in page
+    assert edit.status_code == 200
+    assert "What is your date of birth?" in edit.content.decode()
+    session.refresh_from_db()
+    assert session.answers == {"name": {"first_name": "Rowan", "last_name": "Whitcombe"}}
+    assert session.finished_at is None
+    assert Client.objects.count() == clients_before
