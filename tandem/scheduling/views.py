@@ -535,6 +535,8 @@ def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
             "error": error,
             "weeks": weeks,
             "form": forms.BookForClientForm(clients=clients),
+            # A refused booking keeps the client chosen, for the next time offered.
+            "chosen_client": request.POST.get("client", ""),
         },
         status=409 if error else 200,
     )

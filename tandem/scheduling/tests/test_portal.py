@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tandem.core.roles import Role
 from tandem.core.testing.tasks import run_worker
-from tandem.core.tests.factories import make_staff
+from tandem.core.tests.factories import add_to_care_team, make_staff
 from tandem.intake.tests.factories import practice_with_policy
 from tandem.scheduling import actions
 from tandem.scheduling.models import (
@@ -287,3 +287,28 @@ def test_a_calendar_date_at_the_ends_of_time_shows_today_instead_of_failing(clie
         # then the calendar of the current week is shown, not a server error.
         assert response.status_code == 200
         assert 'hx-get="?date=2027-04-19&view=week"' in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_refused_booking_on_behalf_keeps_the_chosen_client(client):
+    # Given a coordinator booking by phone for their client,
+    p = practice_with_policy()
+    add_to_care_team(p.client, p.coordinator, Role.COORDINATOR)
+    client.force_login(p.coordinator)
+    url = reverse("scheduling:book_for_client", args=[p.org.public_id])
+    # when the time they pick is not one of the offered ones,
+    response = client.post(
+        url,
+        {
+            "client": str(p.client.public_id),
+            "prescriber": str(p.coordinator.public_id),
+            "starts_at": SLOT.isoformat(),
+        },
+    )
+    # then they are told so, nothing is booked, and the client stays chosen in every list.
+    body = response.content.decode()
+    assert response.status_code == 409
+    assert "Choose one of the offered times." in body
+    assert Appointment.objects.count() == 0
+    selected = f'<option value="{p.client.public_id}" selected>'
+    assert body.count(selected) == body.count("<select ") > 0
