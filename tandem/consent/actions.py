@@ -453,7 +453,8 @@ def disclose(
         basis=decision.reason,
         part2_notice=category == Category.PART2_RECORDS,
         object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(getattr(obj, "public_id", "")) if obj is not None else "",
+        # Rows without a public id (e.g. a referral's history event) are named by their key.
+        object_id=str(getattr(obj, "public_id", None) or obj.pk) if obj is not None else "",
     )
     record(
         actor=actor,

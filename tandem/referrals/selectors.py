@@ -24,6 +24,7 @@ from tandem.referrals.models import (
     PracticePolicy,
     Referral,
     ReferralAttachment,
+    ReferralEvent,
     ReferralReason,
 )
 from tandem.referrals.models import ReferralStatus as S
@@ -357,6 +358,89 @@ def scheduled_visit(viewer: Any, referral: Referral, side: str) -> VisibleVisit 
             obj=visit,
         )
     return VisibleVisit(visit, decision)
+
+
+#: Practice moves made once it has seen (or missed) the client: their notes carry what it learnt.
+_CLINICAL_NOTE_MOVES = frozenset({S.FIRST_VISIT_DONE, S.NO_SHOW, S.CONSULT_NOTE_SENT, S.CLOSED})
+
+
+@dataclass
+class HistoryEntry:
+    """One state change as a viewer may read it: the note, or that it was withheld."""
+
+    event: ReferralEvent
+    note: str
+    withheld: bool
+
+
+def history(
+    viewer: Any, referral: Referral, side: str, *, therapist_text_shown: bool
+) -> list[HistoryEntry]:
+    """Return the referral's state changes with the notes ``viewer`` may read.
+
+    A note crosses to the other organisation only as consent allows: the
+    therapist's (an answer, a reason for cancelling) when treatment history is
+    released to the practice (``therapist_text_shown``); the practice's, written
+    after the visit, when consultation notes are released to the therapist's
+    practice — the first time, recorded in the client's accounting. Costs a
+    constant number of queries plus one disclosure per newly released note.
+    """
+    events = list(referral.events.select_related("actor"))
+
+    def by_practice(e: ReferralEvent) -> bool:
+        return e.actor_id is not None and e.actor_id != referral.therapist_id
+
+    gated = [
+        e
+        for e in events
+        if side == states.THERAPIST
+        and e.note
+        and by_practice(e)
+        and e.to_status in _CLINICAL_NOTE_MOVES
+    ]
+    decisions: dict[int, Decision] = {}
+    if gated:
+        context = ConsentContext.load([referral.client_id])
+        recipient = Party(referral.from_organisation_id, viewer.pk)
+        already = set(
+            Disclosure.objects.filter(
+                client_id=referral.client_id,
+                object_type=ReferralEvent._meta.label_lower,
+                object_id__in=[str(e.pk) for e in gated],
+            ).values_list("object_id", flat=True)
+        )
+        for e in gated:
+            source = Party(referral.to_organisation_id, e.actor_id)
+            decision = decide(
+                context,
+                client_id=referral.client_id,
+                category=Category.CONSULT_NOTES,
+                source=source,
+                recipient=recipient,
+                purpose=Purpose.REFERRAL,
+            )
+            if decision.allowed and str(e.pk) not in already:
+                decision = consent_actions.disclose(
+                    actor=e.actor,
+                    client=referral.client,
+                    category=Category.CONSULT_NOTES,
+                    source=source,
+                    recipient=recipient,
+                    purpose=Purpose.REFERRAL,
+                    description=f"Referral history: the practice's note ({S(e.to_status).label.lower()})",
+                    obj=e,
+                )
+            decisions[e.pk] = decision
+    entries = []
+    for e in events:
+        if e.pk in decisions:
+            shown = decisions[e.pk].allowed
+        elif side == states.PRACTICE and e.actor_id == referral.therapist_id:
+            shown = therapist_text_shown
+        else:
+            shown = True
+        entries.append(HistoryEntry(e, e.note if shown else "", bool(e.note) and not shown))
+    return entries
 
 
 #: Moves made from the detail page's forms (sending happens in the editor).

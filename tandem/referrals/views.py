@@ -392,7 +392,9 @@ def _detail(
             ),
             "attachments": selectors.attachments(request.user, referral, side),
             "visit": selectors.scheduled_visit(request.user, referral, side),
-            "events": referral.events.select_related("actor"),
+            "history": selectors.history(
+                request.user, referral, side, therapist_text_shown=history.shown
+            ),
             "waiting": selectors.waiting_for(referral),
             "time_left": selectors.time_left(referral),
             "due_local": timezone.localtime(referral.due_at, zone) if referral.due_at else None,
