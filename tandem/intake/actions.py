@@ -156,17 +156,41 @@ def save_answer(*, session: IntakeSession, step: bot.Step, data: dict[str, Any])
     return session
 
 
+def _same_person(invited: Client, user: User, answers: dict[str, Any]) -> bool:
+    """Return whether the person finishing an invited intake is the referred client.
+
+    The link alone is not proof: it may have been forwarded. The account's email
+    must be the one the therapist recorded and the date of birth must match;
+    otherwise a separate client record is opened and nothing of the referral's
+    record is attached to a stranger's account.
+    """
+    birth = answers.get("birth", {}).get("date_of_birth", "")
+    return (
+        bool(invited.email)
+        and invited.email.lower() == user.email.lower()
+        and birth == invited.date_of_birth.isoformat()
+    )
+
+
 def _client_for(session: IntakeSession, user: User) -> Client:
     """Return the client record for ``user``: theirs, the referral's, or a new one."""
     answers = session.answers
     existing = Client.objects.filter(user=user).first()
     if existing is not None:
         return existing
-    if session.invitation is not None and session.invitation.referral.client.user_id is None:
-        client = session.invitation.referral.client
-        client.user = user
-        client.save(update_fields=["user"])
-        return client
+    invited = session.invitation.referral.client if session.invitation is not None else None
+    if invited is not None and invited.user_id is None and _same_person(invited, user, answers):
+        invited.user = user
+        invited.save(update_fields=["user"])
+        record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            obj=invited,
+            client=invited,
+            organisation=session.organisation,
+            detail={"via": "invitation", "linked": "portal account"},
+        )
+        return invited
     client = Client.objects.create(
         user=user,
         first_name=answers["name"]["first_name"],

@@ -275,3 +275,50 @@ def test_a_step_the_bot_does_not_ask_is_refused_without_finishing_the_intake(cli
     assert session.answers == {"name": {"first_name": "Rowan", "last_name": "Whitcombe"}}
     assert session.finished_at is None
     assert Client.objects.count() == clients_before
+
+
+def _invited_session(world, dob):
+    from tandem.intake.models import Invitation
+
+    referral = world.sent()
+    referral.status = ReferralStatus.ACCEPTED
+    referral.save()
+    invitation = actions.create_invitation(actor=world.coordinator, referral=referral)
+    return IntakeSession.objects.create(
+        organisation=world.psychiatry,
+        invitation=Invitation.objects.get(pk=invitation.pk),
+        answers={
+            "name": {"first_name": "Zq", "last_name": "Forwarded"},
+            "birth": {"date_of_birth": dob},
+            "contact": {"email": "someone.else@example.test", "phone": ""},
+            "location": {"state_of_residence": "MA", "visit_state": "MA"},
+        },
+    )
+
+
+def test_an_invitation_links_the_referred_record_only_to_the_referred_person():
+    from tandem.audit.models import AuditAction, AuditEvent
+    from tandem.core.tests.factories import UserFactory
+
+    world = ReferralWorld()
+    world.client.user = None  # the referred client has no portal account yet
+    world.client.save(update_fields=["user"])
+    dob = world.client.date_of_birth.isoformat()
+
+    # A forwarded link finished by someone else: a record of their own, nothing attached.
+    stranger = UserFactory(email="someone.else@example.test")
+    session = _invited_session(world, dob)
+    actions.finish_for_user(session=session, user=stranger)
+    world.client.refresh_from_db()
+    assert world.client.user_id is None
+    assert session.client != world.client
+
+    # The referred client (same email and date of birth): the referral's record becomes theirs.
+    referred = UserFactory(email=world.client.email)
+    session = _invited_session(world, dob)
+    actions.finish_for_user(session=session, user=referred)
+    world.client.refresh_from_db()
+    assert world.client.user == referred
+    assert AuditEvent.objects.filter(
+        action=AuditAction.UPDATE, client_id=str(world.client.public_id), actor_id=referred.pk
+    ).exists()
