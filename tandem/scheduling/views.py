@@ -498,6 +498,15 @@ def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
     practice = _staff_practice(request, org_id)
     kind = agenda.new_client_type(practice)
     clients = list(policy.scope(request.user, Action.VIEW, Client.objects.all())[:500])
+    if request.method == "GET" and clients:
+        # The picker lists client names: a read of clinical data, recorded like the caseload.
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="clients.client",
+            organisation=practice,
+            detail={"list": "book_for_client", "total": len(clients)},
+        )
     error = ""
     if request.method == "POST" and kind is None:
         error = "Set up the practice's appointment types first."

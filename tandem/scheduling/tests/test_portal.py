@@ -312,3 +312,19 @@ def test_a_refused_booking_on_behalf_keeps_the_chosen_client(client):
     assert Appointment.objects.count() == 0
     selected = f'<option value="{p.client.public_id}" selected>'
     assert body.count(selected) == body.count("<select ") > 0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_opening_the_booking_picker_is_recorded_as_a_read_of_client_names(client):
+    from tandem.audit.models import AuditAction, AuditEvent
+
+    # Given a coordinator with one client on their care team,
+    p = practice_with_policy()
+    add_to_care_team(p.client, p.coordinator, Role.COORDINATOR)
+    client.force_login(p.coordinator)
+    # when they open the page that lists their clients' names,
+    client.get(reverse("scheduling:book_for_client", args=[p.org.public_id]))
+    # then the read is in the audit trail, with the count and no names.
+    row = AuditEvent.objects.get(action=AuditAction.VIEW, actor_id=p.coordinator.pk)
+    assert row.detail == {"list": "book_for_client", "total": 1}
+    assert row.organisation_id == str(p.org.public_id)
