@@ -372,18 +372,25 @@ def define_tracker(
         raise PermissionError("Only the client's clinicians define symptom trackers.")
     errors: dict[str, str] = {}
     name, unit = name.strip(), unit.strip()
+    # Refuse rather than cut a long name: a cut name would also slip past the duplicate check.
+    name_max = SymptomTracker._meta.get_field("name").max_length or 0
+    unit_max = SymptomTracker._meta.get_field("unit").max_length or 0
     if not name:
         errors["name"] = "Name what is tracked, e.g. “Panic attacks”."
+    elif len(name) > name_max:
+        errors["name"] = f"Keep the name to {name_max} characters or fewer."
     elif SymptomTracker.objects.filter(client=client, name__iexact=name).exists():
         errors["name"] = "This client already has a tracker of that name."
     if not unit:
         errors["unit"] = "Say what one number means, e.g. “per week”."
+    elif len(unit) > unit_max:
+        errors["unit"] = f"Keep the unit to {unit_max} characters or fewer."
     if errors:
         raise ValidationError(errors)
     tracker = SymptomTracker.objects.create(
         client=client,
-        name=name[:120],
-        unit=unit[:60],
+        name=name,
+        unit=unit,
         lower_is_better=lower_is_better,
         created_by=actor,
         organisation=member.organisation,

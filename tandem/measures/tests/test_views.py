@@ -254,3 +254,23 @@ def test_a_withheld_result_page_names_neither_the_instrument_nor_the_score(clien
     assert "PHQ-9" not in body
     assert "<title>Questionnaire result" in body
     assert "19" not in re.sub(r"<[^>]+>", " ", body).split()
+
+
+def test_a_tracker_name_too_long_is_refused_naming_the_field_and_not_cut(client):
+    # Given a clinician on the client's page, who once added a tracker with a long name
+    world = MeasuresWorld()
+    client.force_login(world.prescriber)
+    url = reverse("measures:tracker_new", args=[world.client.public_id])
+    long_name = "Panic attacks " + "x" * 120
+
+    # When they add it (twice, as a double click would) and add a unit far too long
+    first = client.post(url, {"name": long_name, "unit": "per week"}, follow=True)
+    second = client.post(url, {"name": long_name, "unit": "per week"}, follow=True)
+    unit = client.post(url, {"name": "Panic attacks", "unit": "u" * 61}, follow=True)
+
+    # Then each is refused with a message naming the field, and nothing is stored cut short
+    for response in (first, second):
+        assert response.status_code == 200
+        assert "Keep the name to 120 characters or fewer." in response.content.decode()
+    assert "Keep the unit to 60 characters or fewer." in unit.content.decode()
+    assert not SymptomTracker.objects.exists()
