@@ -35,7 +35,9 @@ def remind_measure_due(schedule_id: int, version: int) -> bool:
         user = schedule.client.user
         if user is None or not user.is_active:
             return False
-        link = reverse("measures:answer", kwargs={"instrument_code": schedule.instrument})
+        # The portal, not the form: a link naming the instrument (audit-c, pcl-5) would tell
+        # anyone who reads the email what the client is being screened for.
+        link = reverse("measures:portal")
         sent = notify(
             [user],
             NotificationKind.GENERAL,

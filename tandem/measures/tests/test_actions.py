@@ -237,9 +237,9 @@ def test_the_reminder_tells_the_client_once_without_details_and_stands_down_afte
     assert remind_measure_due.call(schedule.pk, schedule.version) is True
     assert remind_measure_due.call(schedule.pk, schedule.version) is False
 
-    # Then the client was told once, with a link that names only the form
+    # Then the client was told once, with a link to their questionnaires that names nothing
     note = Notification.objects.get(recipient=world.client_user)
-    assert note.link == "/measures/answer/gad-7/"
+    assert note.link == "/measures/"
     # and a reminder of an older plan does nothing
     actions.set_schedule(
         actor=world.prescriber, client=world.client, instrument="gad-7", every_days=21
