@@ -361,7 +361,16 @@ def scheduled_visit(viewer: Any, referral: Referral, side: str) -> VisibleVisit 
 
 
 #: Practice moves made once it has seen (or missed) the client: their notes carry what it learnt.
-_CLINICAL_NOTE_MOVES = frozenset({S.FIRST_VISIT_DONE, S.NO_SHOW, S.CONSULT_NOTE_SENT, S.CLOSED})
+#: The practice's notes on these moves are clinical or attendance detail about the client,
+#: shared with the therapist's practice under the category named here.
+_NOTE_CATEGORY: dict[str, str] = {
+    S.SCHEDULED: Category.ATTENDANCE,  # "when, and with whom": the same facts as an appointment
+    S.NO_SHOW: Category.ATTENDANCE,
+    S.FIRST_VISIT_DONE: Category.CONSULT_NOTES,
+    S.CONSULT_NOTE_SENT: Category.CONSULT_NOTES,
+    S.CLOSED: Category.CONSULT_NOTES,
+}
+_CLINICAL_NOTE_MOVES = frozenset(_NOTE_CATEGORY)
 
 
 @dataclass
@@ -381,8 +390,9 @@ def history(
     A note crosses to the other organisation only as consent allows: the
     therapist's (an answer, a reason for cancelling) when treatment history is
     released to the practice (``therapist_text_shown``); the practice's, written
-    after the visit, when consultation notes are released to the therapist's
-    practice — the first time, recorded in the client's accounting. Costs a
+    from scheduling on, when the category in ``_NOTE_CATEGORY`` (appointment
+    attendance, or consultation notes) is released to the therapist's practice —
+    the first time, recorded in the client's accounting. Costs a
     constant number of queries plus one disclosure per newly released note.
     """
     events = list(referral.events.select_related("actor"))
@@ -411,10 +421,11 @@ def history(
         )
         for e in gated:
             source = Party(referral.to_organisation_id, e.actor_id)
+            category = _NOTE_CATEGORY[e.to_status]
             decision = decide(
                 context,
                 client_id=referral.client_id,
-                category=Category.CONSULT_NOTES,
+                category=category,
                 source=source,
                 recipient=recipient,
                 purpose=Purpose.REFERRAL,
@@ -423,7 +434,7 @@ def history(
                 decision = consent_actions.disclose(
                     actor=e.actor,
                     client=referral.client,
-                    category=Category.CONSULT_NOTES,
+                    category=category,
                     source=source,
                     recipient=recipient,
                     purpose=Purpose.REFERRAL,

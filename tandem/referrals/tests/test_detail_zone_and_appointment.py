@@ -196,9 +196,14 @@ def test_marked_scheduled_by_hand_the_referral_keeps_its_note_and_carries_no_vis
         note="Booked by phone for Thursday morning.",
     )
 
-    # Then it carries no appointment, and both sides see the note in the history
+    # Then it carries no appointment, and both sides see the note in the history; the
+    # therapist once a release covers appointment attendance (the note says when and with whom)
     referral.refresh_from_db()
     assert (referral.status, referral.appointment) == (S.SCHEDULED, None)
+    withheld = page(world.therapist, referral)
+    assert "Booked by phone" not in withheld
+    assert "(note withheld)" in withheld
+    world.release([Category.ATTENDANCE])
     for user in (world.coordinator, world.therapist):
         seen = page(user, referral)
         assert "Scheduled by" in seen
