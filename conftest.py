@@ -27,3 +27,31 @@ def _fresh_caches(settings: Any) -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock",
+        default=None,
+        metavar="ISO-8601",
+        help=(
+            "Run the whole suite as if the wall clock started at this instant (it keeps ticking), "
+            "e.g. --clock=2026-11-30T04:30Z: late evening in New York, already tomorrow in UTC. "
+            "Catches tests and code that mix the practice's calendar day with UTC's."
+        ),
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant = config.getoption("--clock")
+    if instant:
+        import datetime as dt
+
+        import time_machine
+
+        when = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            raise pytest.UsageError("--clock needs an offset or Z, e.g. 2026-11-30T04:30Z")
+        traveller = time_machine.travel(when, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)

@@ -44,12 +44,14 @@ def signed_in(page: Page, email: str, next_path: str, base_url: str, used: set[s
 def test_note_medication_check_in_and_an_escalated_alert(
     desktop_page: Page, phone_page: Page, live_server
 ) -> None:
-    world = CareWorld()
-    referral = world.sent()
-    for target in (S.ACCEPTED, S.SCHEDULED, S.FIRST_VISIT_DONE):
-        referral = referral_actions.transition(
-            actor=world.coordinator, referral=referral, target=target
-        )
+    # The world is built the week before the fixed evening, whatever the real date.
+    with time_machine.travel(WEDNESDAY_EVENING - dt.timedelta(days=7), tick=True):
+        world = CareWorld()
+        referral = world.sent()
+        for target in (S.ACCEPTED, S.SCHEDULED, S.FIRST_VISIT_DONE):
+            referral = referral_actions.transition(
+                actor=world.coordinator, referral=referral, target=target
+            )
     client_id = world.client.public_id
     timeline = f"/care/clients/{client_id}/timeline/"
     used: set[str] = set()

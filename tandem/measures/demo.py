@@ -71,7 +71,9 @@ def _age_32_birthday(today: dt.date) -> dt.date:
 def seed_measures_case(world: DemoWorld) -> None:
     """Create Wren Halloway's care team, release, scores, trackers and sertraline start."""
     today = timezone.localdate()
-    now = timezone.now()
+    now = (
+        timezone.localtime()
+    )  # wall-clock arithmetic: "12 weeks ago" lands on the same local day of the week
     therapist, prescriber = world.users[THERAPIST], world.users[PRESCRIBER]
     therapy, psychiatry = world.organisations["backbay"], world.organisations["harborlight"]
     client, created, changed = upsert(

@@ -19,6 +19,16 @@ pytestmark = pytest.mark.django_db
 
 BOSTON = ZoneInfo("America/New_York")
 MONDAY = dt.datetime(2027, 3, 1, 8, 0, tzinfo=BOSTON)
+
+
+@pytest.fixture(autouse=True)
+def _built_before_the_fixed_days():
+    """Tests here travel to fixed days in March 2027. Build their world the week before, so a
+    release signed "today" is in effect on those days whatever the real date is."""
+    with time_machine.travel(dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON), tick=True):
+        yield
+
+
 ANSWER = {"change": "better", "functioning": "Back at work full time.", "engagement": "full"}
 
 
@@ -79,6 +89,10 @@ def test_the_therapist_is_asked_on_each_due_date_reminded_when_overdue_and_the_a
             kind=NotificationKind.CHECKIN_REQUEST, recipient=world.therapist
         ).count()
         == 1
+    )
+    # carrying the check-in's short reference, so it can be talked about without a name
+    assert Notification.objects.get(kind=NotificationKind.CHECKIN_REQUEST).reference == (
+        checkin.reference
     )
 
     # Overdue: a reminder, once

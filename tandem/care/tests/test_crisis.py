@@ -29,6 +29,16 @@ pytestmark = pytest.mark.django_db
 BOSTON = ZoneInfo("America/New_York")
 #: A Wednesday in business hours, and the same Wednesday evening.
 WEDNESDAY_11AM = dt.datetime(2027, 3, 10, 11, 0, tzinfo=BOSTON)
+
+
+@pytest.fixture(autouse=True)
+def _built_before_the_fixed_days():
+    """Tests here travel to fixed days in March 2027. Build their world the week before, so a
+    release signed "today" is in effect on those days whatever the real date is."""
+    with time_machine.travel(dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON), tick=True):
+        yield
+
+
 WEDNESDAY_9PM = dt.datetime(2027, 3, 10, 21, 0, tzinfo=BOSTON)
 
 

@@ -239,7 +239,8 @@ def test_revoked_or_expired_release_never_allows_anything(
 
 def test_expiry_is_judged_by_the_date_in_the_local_calendar():
     world = World()
-    world.signed(expires_on=dt.date(2027, 3, 10))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 12, tzinfo=timezone.get_current_timezone())):
+        world.signed(expires_on=dt.date(2027, 3, 10))
     with time_machine.travel(
         dt.datetime(2027, 3, 10, 23, 30, tzinfo=timezone.get_current_timezone())
     ):

@@ -48,7 +48,8 @@ class MeasuresWorld(World):
             source=source,
             idempotency_key=uuid.uuid4(),
             organisation=org,
-            entered_at=timezone.now() - dt.timedelta(days=days_ago),
+            entered_at=timezone.localtime()
+            - dt.timedelta(days=days_ago),  # calendar days, across DST
         )
 
 
