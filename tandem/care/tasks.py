@@ -69,6 +69,7 @@ def request_checkin(cadence_id: int, version: int, due_on: str) -> None:
             NotificationKind.CHECKIN_REQUEST,
             reverse("care:checkin", kwargs={"checkin_id": checkin.public_id}),
             dedupe_key=f"checkin:{checkin.public_id}",
+            reference=checkin.reference,
         )
         _later(remind_checkin, checkin.pk, 1, run_after=checkin.answer_by)
         following = cadence.next_after(day)
@@ -104,6 +105,7 @@ def remind_checkin(checkin_id: int, number: int) -> None:
             NotificationKind.CHECKIN_OVERDUE,
             reverse("care:checkin", kwargs={"checkin_id": checkin.public_id}),
             dedupe_key=f"checkin-overdue:{checkin.public_id}:{number}",
+            reference=checkin.reference,
         )
         if number < MAX_REMINDERS:
             _later(

@@ -47,3 +47,10 @@ def mark_read(*, user: User, notifications: Iterable[Notification]) -> int:
     return Notification.objects.filter(pk__in=ids, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def mark_all_read(*, user: User) -> int:
+    """Mark every unread notification of ``user`` as read now; return how many changed."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.tasks import task
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.notifications.models import Notification
@@ -30,7 +31,10 @@ def email_notification(notification_id: int) -> None:
         )
         if notification is None:
             return
-        url = settings.TANDEM_BASE_URL.rstrip("/") + notification.link
+        # Through "open", so following the email also marks the notification read.
+        url = settings.TANDEM_BASE_URL.rstrip("/") + reverse(
+            "notifications:open", args=[notification.public_id]
+        )
         send_mail(
             _SUBJECT,
             _BODY.format(

@@ -449,3 +449,21 @@ def _weekly_hours(built: dict[str, Target]) -> Target:
         insider_without_mfa=without_mfa,
         objects={"organisation": organisation, "weekly_hours": block},
     )
+
+
+@registers("notification_id")
+def _notification(built: dict[str, Target]) -> Target:
+    from tandem.core.tests.factories import OrganisationFactory, make_staff
+    from tandem.notifications.actions import notify
+    from tandem.notifications.models import NotificationKind
+
+    organisation = OrganisationFactory.create(name="Qznotifyorgcanary Psychiatry")
+    recipient = make_staff(Role.PRESCRIBER, organisation)
+    (notification,) = notify([recipient], NotificationKind.GENERAL, "/Qzlinkcanary/")
+    return Target(
+        value=notification.public_id,
+        secrets=["Qzlinkcanary"],
+        allowed=recipient,
+        insider_without_mfa=make_staff(Role.PRESCRIBER, organisation, mfa=False),
+        objects={"notification": notification},
+    )
