@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from functools import partial
 from typing import Any
 
@@ -11,7 +12,7 @@ from allauth.account.internal.flows.signup import complete_signup
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
 from django.core.cache import cache
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -49,17 +50,41 @@ def _count_attempt(ip: str) -> int:
 
 @transaction.atomic
 def send_contact_message(
-    *, organisation: Organisation, name: str, email: str, phone: str, question: str, ip: str
+    *,
+    organisation: Organisation,
+    name: str,
+    email: str,
+    phone: str,
+    question: str,
+    ip: str,
+    submission_key: uuid.UUID | None = None,
 ) -> ContactMessage:
-    """Put a question in the practice's inbox and acknowledge it to the sender by email."""
+    """Put a question in the practice's inbox and acknowledge it to the sender by email.
+
+    The same ``submission_key`` (one per page load) sends one message however often it
+    is posted: a double click is not two questions, and not two confirmation emails.
+    """
+    if submission_key is not None:
+        already = ContactMessage.objects.filter(submission_key=submission_key).first()
+        if already is not None:
+            return already
     if _count_attempt(ip) > CONTACT_LIMIT:
         raise RateLimitedError(
             "You have sent several messages in the last hour. Please wait a while, or call the "
             "practice."
         )
-    message = ContactMessage.objects.create(
-        organisation=organisation, name=name, email=email, phone=phone, question=question
-    )
+    try:
+        with transaction.atomic():
+            message = ContactMessage.objects.create(
+                organisation=organisation,
+                name=name,
+                email=email,
+                phone=phone,
+                question=question,
+                submission_key=submission_key,
+            )
+    except IntegrityError:  # the other click of a double click won the race
+        return ContactMessage.objects.get(submission_key=submission_key)
     record(actor=None, action=AuditAction.CREATE, obj=message, organisation=organisation)
     transaction.on_commit(partial(acknowledge_contact.enqueue, message.pk))
     return message

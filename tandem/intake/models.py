@@ -35,6 +35,8 @@ class ContactMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
+    #: A random key the form carries, so a double click or a resubmitted page sends one message.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering: ClassVar = ["-created_at"]

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.accounts.models import User
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
@@ -73,6 +75,7 @@ def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
                     phone=form.cleaned_data["phone"],
                     question=form.cleaned_data["question"],
                     ip=_client_ip(request),
+                    submission_key=form.cleaned_data["submission"],
                 )
                 sent = True
             except actions.RateLimitedError as error:
@@ -117,11 +120,19 @@ def inbox(request: HttpRequest) -> HttpResponse:
         actions.mark_handled(actor=request.user, message=message)  # type: ignore[arg-type]
         messages.success(request, "Marked as answered.")
         return redirect("intake:inbox")
-    return render(
-        request,
-        "intake/inbox.html",
-        {"messages_list": list(scoped.select_related("organisation")[:200])},
-    )
+    shown = list(scoped.select_related("organisation")[:200])
+    if shown:
+        # Messages may hold PHI despite the warning: reading the inbox is recorded, per practice.
+        for org_id in sorted({m.organisation_id for m in shown}):
+            here = [m for m in shown if m.organisation_id == org_id]
+            record(
+                actor=request.user,
+                action=AuditAction.VIEW,
+                object_type="intake.contactmessage",
+                organisation=here[0].organisation,
+                detail={"list": "contact_inbox", "messages": [str(m.public_id) for m in here]},
+            )
+    return render(request, "intake/inbox.html", {"messages_list": shown})
 
 
 def _is_uuid(value: str) -> bool:

@@ -1,5 +1,7 @@
 """The public practice page and its contact form: warning, honeypot, rate limit, inbox, acknowledgement."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.cache import cache
@@ -82,6 +84,48 @@ def test_the_inbox_shows_only_the_coordinators_own_practice(client):
     assert "Someone Else" not in client.get(reverse("intake:inbox")).content.decode()
     client.force_login(make_staff(Role.COORDINATOR, mine.org, mfa=False))
     assert client.get(reverse("intake:inbox")).status_code == 302  # sent to MFA enrolment first
+
+
+def test_reading_the_inbox_is_recorded_in_the_audit_trail_with_the_messages_shown(client):
+    p = practice_with_policy()
+    shown = ContactMessage.objects.create(
+        organisation=p.org, name="Jordan Pike", email="jp@example.test", question="Hours?"
+    )
+    client.force_login(p.coordinator)
+
+    client.get(reverse("intake:inbox"))
+
+    (event,) = AuditEvent.objects.filter(action="view", object_type="intake.contactmessage")
+    assert (event.actor_id, event.organisation_id) == (p.coordinator.pk, str(p.org.public_id))
+    assert event.detail == {"list": "contact_inbox", "messages": [str(shown.public_id)]}
+    assert "Jordan" not in str(event.detail)
+
+
+def test_a_double_click_on_send_sends_one_message_and_one_confirmation(
+    client, django_capture_on_commit_callbacks
+):
+    p = practice_with_policy()
+    url = reverse("intake:practice", args=[p.org.public_id])
+    page = client.get(url).content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', page)
+    assert key, "the form carries a per-page submission key"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, MESSAGE | {"submission": key[1]})
+        second = client.post(url, MESSAGE | {"submission": key[1]})
+    run_worker()
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert ContactMessage.objects.count() == 1
+    assert len(mail.outbox) == 1
+    # A fresh page load is a new message, even with the same words
+    again = re.search(
+        r'name="submission" value="([0-9a-f-]{36})"', client.get(url).content.decode()
+    )
+    assert again
+    assert again[1] != key[1]
+    client.post(url, MESSAGE | {"submission": again[1]})
+    assert ContactMessage.objects.count() == 2
 
 
 def test_a_filled_honeypot_is_thanked_but_nothing_is_kept(client):
