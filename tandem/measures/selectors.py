@@ -169,9 +169,14 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
         responses=responses,
         trackers=trackers,
         markers=_markers(viewer, client, viewer_org),
-        schedules=list(
-            MeasureSchedule.objects.filter(client=client, is_active=True).order_by("next_due")
-        ),
+        # Another practice's measurement cadence is part of its plan: shown under a release.
+        schedules=[
+            s
+            for s in MeasureSchedule.objects.filter(client=client, is_active=True).order_by(
+                "next_due"
+            )
+            if gate.shows(client.pk, s.organisation_id, s.set_by_id)
+        ],
         reviews=_reviews(viewer, client, viewer_org) if viewer_org is not None else [],
         viewer_org_id=viewer_org,
     )
@@ -363,9 +368,10 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
 
     for schedule in MeasureSchedule.objects.filter(
         client__in=client_ids, is_active=True
-    ).values_list("client_id", "instrument", "next_due"):
-        client_id, instrument, due = schedule
-        if client_id not in by_client:
+    ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id"):
+        client_id, instrument, due, org_id, set_by_id = schedule
+        # Another practice's cadence is part of its treatment: shown only under a release.
+        if client_id not in by_client or not gate.shows(client_id, org_id, set_by_id):
             continue
         row = by_client[client_id]
         name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument

@@ -308,3 +308,34 @@ def test_the_case_review_list_pages_and_its_audit_row_names_only_the_page(client
         1,
         3,
     )
+
+
+@pytest.mark.django_db
+def test_another_practices_cadence_shows_only_under_a_release(client):
+    # Given the prescriber's overdue GAD-7 cadence for a client the therapist also treats
+    world = MeasuresWorld()
+    actions.set_schedule(
+        actor=world.prescriber, client=world.client, instrument="gad-7", every_days=14
+    )
+    from tandem.measures.models import MeasureSchedule
+
+    MeasureSchedule.objects.update(next_due=timezone.localdate() - dt.timedelta(days=3))
+    _login(client, world.therapist)
+    page = reverse("measures:client", kwargs={"client_id": world.client.public_id})
+
+    # When the therapist reads the registry and the client's page without a release
+    (row,) = registry_rows(world.therapist, "gad-7")
+    registry = client.get(reverse("measures:registry")).content.decode()
+    measures = client.get(page).content.decode()
+
+    # Then the psychiatric practice's plan is not theirs to see
+    assert (row.next_due, row.overdue_measures) == (None, [])
+    assert "Overdue: GAD-7" not in registry
+    assert "GAD-7 every 14 days" not in measures
+
+    # And once the client releases questionnaire results to them, it is
+    world.release_questionnaires()
+    (row,) = registry_rows(world.therapist, "gad-7")
+    assert row.overdue_measures == ["GAD-7"]
+    assert "Overdue: GAD-7" in client.get(reverse("measures:registry")).content.decode()
+    assert "GAD-7 every 14 days" in client.get(page).content.decode()
