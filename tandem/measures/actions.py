@@ -467,6 +467,10 @@ def delete_view(*, actor: Any, view_id: int) -> None:
     SavedView.objects.filter(user=actor, pk=view_id).delete()
 
 
+#: A case review is a page of recommendations, not a record dump.
+REVIEW_MAX = 5000
+
+
 @transaction.atomic
 def record_case_review(*, actor: Any, client: Client, recommendations: str) -> CaseReview:
     """Record a case review's recommendations and share them with the client's care team.
@@ -482,6 +486,13 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
     text = recommendations.strip()
     if not text:
         raise ValidationError({"recommendations": "Write the review's recommendations."})
+    if len(text) > REVIEW_MAX:
+        raise ValidationError(
+            {
+                "recommendations": f"Recommendations: at most {REVIEW_MAX:,} characters "
+                f"(this has {len(text):,})."
+            }
+        )
     review = CaseReview.objects.create(
         client=client, organisation=member.organisation, reviewed_by=actor, recommendations=text
     )

@@ -303,10 +303,34 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
 @require_GET
 def client_page(request: HttpRequest, client_id: str) -> HttpResponse:
     """Show each measure's trend over time with bands, markers, trackers and the data tables."""
-    client = client_for(request.user, client_id)
+    return _client_page(request, client_for(request.user, client_id))
+
+
+def _client_page(
+    request: HttpRequest,
+    client: Client,
+    *,
+    failed: str = "",
+    failed_tracker: Any = None,
+    errors: ValidationError | None = None,
+) -> HttpResponse:
+    """Render the client's page; after a refused form, with its errors and what was typed.
+
+    ``failed`` names the form that was refused ("tracker_new", "entry", "schedule",
+    "review"); that form shows the errors, names the fields, and keeps the values
+    as they were posted, so nobody types a long recommendation twice.
+    """
     measures = client_measures(request.user, client)
     charts, tracker_charts, marks = build_charts(measures)
     member = seat(request.user, client)
+    trackers = [t.tracker for t in measures.trackers if t.shown]
+    form_errors = [m for ms in errors.message_dict.values() for m in ms] if errors else []
+    bad_fields = set(errors.message_dict) if errors else set()
+    for t in trackers:
+        mine = failed == "entry" and failed_tracker is not None and t.pk == failed_tracker.pk
+        t.posted = request.POST if mine else {}  # type: ignore[attr-defined]
+        t.form_errors = form_errors if mine else []  # type: ignore[attr-defined]
+        t.bad_fields = bad_fields if mine else set()  # type: ignore[attr-defined]
     return render(
         request,
         "measures/client.html",
@@ -330,14 +354,19 @@ def client_page(request: HttpRequest, client_id: str) -> HttpResponse:
                 for s in measures.schedules
             ],
             "reviews": measures.reviews,
-            "trackers": [t.tracker for t in measures.trackers if t.shown],
+            "trackers": trackers,
             "may_enter": member is not None and member.role in ENTRY_ROLES,
             "may_prescribe": member is not None and member.role == Role.PRESCRIBER,
             "is_clinician": member is not None and member.role in CLINICIAN_ROLES,
             "entry_forms": list(INSTRUMENTS.values()),
             "cadence_forms": [INSTRUMENTS[c] for c in PORTAL_INSTRUMENTS],
             "today": timezone.localdate().isoformat(),
+            "failed": failed,
+            "posted": request.POST if failed and failed != "entry" else {},
+            "form_errors": form_errors if failed != "entry" else [],
+            "bad_fields": bad_fields if failed != "entry" else set(),
         },
+        status=400 if failed else 200,
     )
 
 
@@ -366,9 +395,10 @@ def schedule(request: HttpRequest, client_id: str) -> HttpResponse:
     except PermissionError as refused:
         messages.error(request, str(refused))
     except ScoringError:
-        messages.error(request, "Measure: choose one from the list.")
+        error = ValidationError({"instrument": "Measure: choose one from the list."})
+        return _client_page(request, client, failed="schedule", errors=error)
     except ValidationError as error:
-        _errors_to_messages(request, error)
+        return _client_page(request, client, failed="schedule", errors=error)
     else:
         messages.success(request, "Cadence saved. The client is reminded when a measure is due.")
     return _back_to_client(client, "#cadence")
@@ -390,7 +420,7 @@ def tracker_new(request: HttpRequest, client_id: str) -> HttpResponse:
     except PermissionError as refused:
         messages.error(request, str(refused))
     except ValidationError as error:
-        _errors_to_messages(request, error)
+        return _client_page(request, client, failed="tracker_new", errors=error)
     else:
         messages.success(request, "Tracker added.")
     return _back_to_client(client, "#trackers")
@@ -411,7 +441,9 @@ def tracker_entry(request: HttpRequest, tracker_id: str) -> HttpResponse:
     except PermissionError:
         raise Http404("Not found.") from None
     except ValidationError as error:
-        _errors_to_messages(request, error)
+        return _client_page(
+            request, tracker.client, failed="entry", failed_tracker=tracker, errors=error
+        )
     else:
         messages.success(request, "Value recorded.")
     return _back_to_client(tracker.client, "#trackers")
@@ -431,7 +463,7 @@ def review(request: HttpRequest, client_id: str) -> HttpResponse:
     except PermissionError as refused:
         messages.error(request, str(refused))
     except ValidationError as error:
-        _errors_to_messages(request, error)
+        return _client_page(request, client, failed="review", errors=error)
     else:
         messages.success(request, "Review recorded; the care team was told.")
     return _back_to_client(client, "#reviews")

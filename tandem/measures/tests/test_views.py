@@ -1,16 +1,23 @@
 """The pages: answering on the portal, entering on paper, the confirmation, the charts."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.consent.actions import revoke_release
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
 from tandem.measures import actions
-from tandem.measures.models import QuestionnaireResponse, SymptomEntry, SymptomTracker
+from tandem.measures.models import (
+    CaseReview,
+    QuestionnaireResponse,
+    SymptomEntry,
+    SymptomTracker,
+)
 from tandem.measures.tests.factories import MeasuresWorld, answers_totalling
 
 pytestmark = pytest.mark.django_db
@@ -270,7 +277,47 @@ def test_a_tracker_name_too_long_is_refused_naming_the_field_and_not_cut(client)
 
     # Then each is refused with a message naming the field, and nothing is stored cut short
     for response in (first, second):
-        assert response.status_code == 200
+        assert response.status_code == 400
         assert "Keep the name to 120 characters or fewer." in response.content.decode()
+        # what they typed is still in the form, the field marked
+        assert f'value="{long_name}" aria-invalid="true"' in response.content.decode()
     assert "Keep the unit to 60 characters or fewer." in unit.content.decode()
+    assert 'value="Panic attacks"' in unit.content.decode()
     assert not SymptomTracker.objects.exists()
+
+
+def test_a_refused_value_or_review_comes_back_with_what_was_typed(client):
+    # Given a clinician with a tracker on the client's page
+    world = MeasuresWorld()
+    client.force_login(world.prescriber)
+    tracker = actions.define_tracker(
+        actor=world.prescriber, client=world.client, name="Panic attacks", unit="per week"
+    )
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    long_review = "Consider a slower titration. " * 200
+
+    # When they enter tomorrow's value, and a review longer than a page
+    value = client.post(
+        reverse("measures:tracker_entry", args=[tracker.public_id]),
+        {"value": "3", "recorded_on": tomorrow},
+    )
+    review = client.post(
+        reverse("measures:review", args=[world.client.public_id]),
+        {"recommendations": long_review},
+    )
+
+    # Then each is refused on the page, naming the field, with the typed input kept
+    assert value.status_code == 400
+    body = value.content.decode()
+    assert "Date: not in the future." in body
+    assert 'name="value" value="3"' in body
+    assert f'name="recorded_on" value="{tomorrow}" aria-invalid="true"' in body
+    assert review.status_code == 400
+    body = review.content.decode()
+    assert (
+        f"Recommendations: at most 5,000 characters (this has {len(long_review.strip()):,})."
+        in body
+    )
+    assert long_review.strip() in body
+    assert not SymptomEntry.objects.exists()
+    assert not CaseReview.objects.exists()
