@@ -27,7 +27,6 @@ from tandem.organisations import settings_forms as sf
 from tandem.organisations.access import organisation_for
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import PracticePolicy
-from tandem.scheduling import actions as scheduling_actions
 from tandem.scheduling.forms import TimeOffForm
 from tandem.scheduling.models import AppointmentType, SchedulingSettings, TimeOff, WeeklyHours
 
@@ -285,7 +284,8 @@ def _hours_page(
             "schedule": schedule,
             "time_off": time_off,
             "hours_form": hours_form or sf.WeeklyHoursForm(prescribers=people),
-            "time_off_form": time_off_form or TimeOffForm(prescribers=people, prefix=OFF),
+            "time_off_form": time_off_form
+            or TimeOffForm(prescribers=people, zone=organisation.zone, prefix=OFF),
         },
         status=400 if bound else 200,
     )
@@ -346,21 +346,10 @@ def add_time_off(request: HttpRequest, org_id: str) -> HttpResponse:
     """Add a prescriber's time off; overlapping appointments are kept and flagged."""
     organisation = _manage(request, org_id)
     people = actions.prescribers(organisation)
-    form = TimeOffForm(request.POST, prescribers=people, prefix=OFF)
+    form = TimeOffForm(request.POST, prescribers=people, zone=organisation.zone, prefix=OFF)
     if not form.is_valid():
         return _hours_page(request, organisation, time_off_form=form)
-    data = form.cleaned_data
-    zone = organisation.zone
-    who = next(p for p in people if str(p.public_id) == data["prescriber"])
-    starts, ends = data["starts_at"], data["ends_at"]
-    _, clashes = scheduling_actions.add_time_off(
-        actor=_actor(request),
-        organisation=organisation,
-        prescriber=who,
-        starts_at=starts.replace(tzinfo=zone) if timezone.is_naive(starts) else starts,
-        ends_at=ends.replace(tzinfo=zone) if timezone.is_naive(ends) else ends,
-        reason=data["reason"],
-    )
+    clashes = form.add(actor=_actor(request), organisation=organisation)
     if clashes:
         messages.warning(
             request,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from tandem.core.usstates import STATE_CHOICES
 
@@ -44,29 +47,90 @@ class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(choices=[("completed", "Visit took place"), ("no_show", "No-show")])
 
 
+class PracticeDateTimeField(forms.DateTimeField):
+    """A wall-clock date and time read in the practice's time zone (not the viewer's).
+
+    A time that the daylight-saving change skips or repeats is refused with the
+    reason in plain words, instead of being silently moved by an hour.
+    """
+
+    zone: ZoneInfo | None = None
+
+    def clean(self, value: Any) -> Any:
+        with timezone.override(self.zone or timezone.get_current_timezone()):
+            try:
+                return super().clean(value)
+            except forms.ValidationError as error:
+                if getattr(error, "code", "") != "ambiguous_timezone":
+                    raise
+                raise forms.ValidationError(self._explain(value), code="dst") from None
+
+    def _explain(self, value: Any) -> str:
+        zone = self.zone or timezone.get_current_timezone()
+        naive = parse_datetime(str(value).strip().replace(" ", "T"))
+        if naive is None:  # pragma: no cover - Django parsed it a moment ago
+            return f"{self.label}: that time does not exist or happens twice in {zone}."
+        when = f"{naive:%-I:%M %p} on {naive:%b %-d, %Y}"
+        round_trip = naive.replace(tzinfo=zone).astimezone(dt.UTC).astimezone(zone)
+        if round_trip.replace(tzinfo=None) != naive:
+            return (
+                f"{self.label}: {when} does not exist — the clocks go forward that night. "
+                "Choose a time after the change."
+            )
+        return (
+            f"{self.label}: {when} happens twice — the clocks go back that night. "
+            "Choose a time outside that hour."
+        )
+
+
 class TimeOffForm(forms.Form):
+    """A prescriber's time off, its start and end read in the practice's time zone."""
+
     prescriber = forms.ChoiceField(label="Prescriber")
-    starts_at = forms.DateTimeField(
+    starts_at = PracticeDateTimeField(
         label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
-    ends_at = forms.DateTimeField(
+    ends_at = PracticeDateTimeField(
         label="Until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     reason = forms.CharField(
         max_length=100, required=False, label="Note (optional, no client details)"
     )
 
-    def __init__(self, *args: Any, prescribers: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, prescribers: list[Any], zone: ZoneInfo | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.prescribers = prescribers
         field = self.fields["prescriber"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(str(p.public_id), p.full_name or p.email) for p in prescribers]
+        for name in ("starts_at", "ends_at"):
+            when = self.fields[name]
+            assert isinstance(when, PracticeDateTimeField)
+            when.zone = zone
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", "The end must come after the start.")
         return data
+
+    def add(self, *, actor: Any, organisation: Any) -> list[Any]:
+        """Add the valid form's time off; return the booked appointments it overlaps."""
+        from tandem.scheduling import actions
+
+        data = self.cleaned_data
+        who = next(p for p in self.prescribers if str(p.public_id) == data["prescriber"])
+        _, clashes = actions.add_time_off(
+            actor=actor,
+            organisation=organisation,
+            prescriber=who,
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            reason=data["reason"],
+        )
+        return list(clashes)
 
 
 class BookForClientForm(forms.Form):

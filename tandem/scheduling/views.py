@@ -435,22 +435,9 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
     view = "day" if request.GET.get("view") == "day" else "week"
     people = agenda.prescribers(practice)
     chosen = next((p for p in people if str(p.public_id) == request.GET.get("prescriber")), None)
-    time_off_form = forms.TimeOffForm(request.POST or None, prescribers=people)
+    time_off_form = forms.TimeOffForm(request.POST or None, prescribers=people, zone=zone)
     if request.method == "POST" and time_off_form.is_valid():
-        data = time_off_form.cleaned_data
-        who = next(p for p in people if str(p.public_id) == data["prescriber"])
-        _, clashes = actions.add_time_off(
-            actor=_actor(request),
-            organisation=practice,
-            prescriber=who,
-            starts_at=data["starts_at"].replace(tzinfo=zone)
-            if timezone.is_naive(data["starts_at"])
-            else data["starts_at"],
-            ends_at=data["ends_at"].replace(tzinfo=zone)
-            if timezone.is_naive(data["ends_at"])
-            else data["ends_at"],
-            reason=data["reason"],
-        )
+        clashes = time_off_form.add(actor=_actor(request), organisation=practice)
         if clashes:
             messages.warning(
                 request,

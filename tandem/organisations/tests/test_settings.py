@@ -415,6 +415,63 @@ def test_time_off_over_a_booked_visit_keeps_it_and_says_so(client, practice):
     ]
 
 
+def _time_off(client, practice, starts, ends):
+    return client.post(
+        _url("settings_time_off", practice.org),
+        {
+            "off-prescriber": str(practice.prescriber.public_id),
+            "off-starts_at": starts,
+            "off-ends_at": ends,
+            "off-reason": "Conference",
+        },
+    )
+
+
+def test_time_off_at_a_time_the_clocks_skip_or_repeat_is_refused_in_plain_words(client, practice):
+    client.force_login(practice.admin)
+
+    # When the admin's time off starts in the hour New York skips in March
+    skipped = _time_off(client, practice, "2026-03-08T02:30", "2026-03-08T09:00")
+    # or ends in the hour it repeats in November
+    repeated = _time_off(client, practice, "2026-10-31T18:00", "2026-11-01T01:30")
+
+    # Then each is refused, naming the field and why, and nothing is added
+    assert skipped.status_code == 400
+    assert skipped.context["time_off_form"].errors == {
+        "starts_at": [
+            "From: 2:30 AM on Mar 8, 2026 does not exist — the clocks go forward that night. "
+            "Choose a time after the change."
+        ]
+    }
+    assert repeated.status_code == 400
+    assert repeated.context["time_off_form"].errors == {
+        "ends_at": [
+            "Until: 1:30 AM on Nov 1, 2026 happens twice — the clocks go back that night. "
+            "Choose a time outside that hour."
+        ]
+    }
+    assert practice.prescriber.time_off.count() == 0
+
+
+def test_time_off_is_read_in_the_practices_time_zone_not_the_viewers(client, practice):
+    # Given a practice in Honolulu (no daylight saving) and an admin whose browser is elsewhere
+    from zoneinfo import ZoneInfo
+
+    practice.org.time_zone = "Pacific/Honolulu"
+    practice.org.save(update_fields=["time_zone"])
+    client.force_login(practice.admin)
+
+    # When the admin adds time off from 2:30 on the night New York skips that hour
+    response = _time_off(client, practice, "2026-03-08T02:30", "2026-03-08T09:00")
+
+    # Then it is 2:30 in Honolulu
+    assert response.status_code == 302
+    (off,) = practice.prescriber.time_off.all()
+    honolulu = ZoneInfo("Pacific/Honolulu")
+    assert off.starts_at == dt.datetime(2026, 3, 8, 2, 30, tzinfo=honolulu)
+    assert off.ends_at == dt.datetime(2026, 3, 8, 9, 0, tzinfo=honolulu)
+
+
 # --- Consent ----------------------------------------------------------------------------------
 
 

@@ -254,6 +254,30 @@ def test_time_off_over_a_booked_appointment_is_flagged_not_deleted(client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_calendars_time_off_form_refuses_a_time_the_clocks_skip(client):
+    p = practice_with_policy()
+    client.force_login(p.coordinator)
+    url = reverse("scheduling:calendar", args=[p.org.public_id]) + "?date=2027-03-14&view=day"
+
+    response = client.post(
+        url,
+        {
+            "prescriber": str(p.prescriber.public_id),
+            "starts_at": "2027-03-14T02:15",
+            "ends_at": "2027-03-14T12:00",
+            "reason": "",
+        },
+    )
+
+    assert response.status_code == 400
+    assert (
+        "From: 2:15 AM on Mar 14, 2027 does not exist — the clocks go forward that night."
+        in response.content.decode()
+    )
+    assert not TimeOff.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_calendar_moves_between_days_with_htmx_and_shows_holds(client):
     p = practice_with_policy()
     actions.hold_slot(
