@@ -147,7 +147,26 @@ SECTION_TITLES = {
 }
 
 
-def packet(viewer: Any, referral: Referral, side: str) -> list[Section]:
+class ReleasesOnce:
+    """The client's releases for the consent decisions of one page, loaded at most once.
+
+    The referral page decides for its packet, attachments, visit and history; one
+    of these passed to each makes that one load instead of four.
+    """
+
+    def __init__(self, client_id: int) -> None:
+        self.client_id = client_id
+        self._context: ConsentContext | None = None
+
+    def __call__(self) -> ConsentContext:
+        if self._context is None:
+            self._context = ConsentContext.load([self.client_id])
+        return self._context
+
+
+def packet(
+    viewer: Any, referral: Referral, side: str, *, releases: ReleasesOnce | None = None
+) -> list[Section]:
     """Return the packet's sections as ``viewer`` may see them.
 
     The therapist sees everything they wrote. The practice sees a section only
@@ -163,7 +182,7 @@ def packet(viewer: Any, referral: Referral, side: str) -> list[Section]:
             )
             for k in keys
         ]
-    context = ConsentContext.load([referral.client_id])
+    context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
     already = set(
@@ -248,7 +267,9 @@ class VisibleAttachment:
         return Category(category).label if category in Category.values else category
 
 
-def attachments(viewer: Any, referral: Referral, side: str) -> list[VisibleAttachment]:
+def attachments(
+    viewer: Any, referral: Referral, side: str, *, releases: ReleasesOnce | None = None
+) -> list[VisibleAttachment]:
     """Return the referral's attachments as ``viewer`` may see them.
 
     The practice sees an attachment only when the consent decision point allows
@@ -257,7 +278,7 @@ def attachments(viewer: Any, referral: Referral, side: str) -> list[VisibleAttac
     rows = list(referral.attachments.order_by("uploaded_at", "pk"))
     if side == states.THERAPIST or not rows:
         return [VisibleAttachment(a, None) for a in rows]
-    context = ConsentContext.load([referral.client_id])
+    context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
     already = set(
@@ -308,7 +329,9 @@ class VisibleVisit:
         return bool(self.appointment.status == "confirmed")
 
 
-def scheduled_visit(viewer: Any, referral: Referral, side: str) -> VisibleVisit | None:
+def scheduled_visit(
+    viewer: Any, referral: Referral, side: str, *, releases: ReleasesOnce | None = None
+) -> VisibleVisit | None:
     """Return the appointment the referral carries, as ``viewer`` may see it; None if none.
 
     The practice sees its own appointment. The therapist sees its date and
@@ -331,7 +354,7 @@ def scheduled_visit(viewer: Any, referral: Referral, side: str) -> VisibleVisit 
     source = Party(visit.organisation_id, visit.prescriber_id)
     recipient = Party(referral.from_organisation_id, viewer.pk)
     decision = decide(
-        ConsentContext.load([referral.client_id]),
+        (releases or ReleasesOnce(referral.client_id))(),
         client_id=referral.client_id,
         category=category,
         source=source,
@@ -383,7 +406,12 @@ class HistoryEntry:
 
 
 def history(
-    viewer: Any, referral: Referral, side: str, *, therapist_text_shown: bool
+    viewer: Any,
+    referral: Referral,
+    side: str,
+    *,
+    therapist_text_shown: bool,
+    releases: ReleasesOnce | None = None,
 ) -> list[HistoryEntry]:
     """Return the referral's state changes with the notes ``viewer`` may read.
 
@@ -410,7 +438,7 @@ def history(
     ]
     decisions: dict[int, Decision] = {}
     if gated:
-        context = ConsentContext.load([referral.client_id])
+        context = (releases or ReleasesOnce(referral.client_id))()
         recipient = Party(referral.from_organisation_id, viewer.pk)
         already = set(
             Disclosure.objects.filter(

@@ -375,7 +375,8 @@ def _detail(
 ) -> HttpResponse:
     side = side_of(request.user, referral)
     zone = ZoneInfo(referral.to_organisation.time_zone)
-    sections = selectors.packet(request.user, referral, side)
+    releases = selectors.ReleasesOnce(referral.client_id)
+    sections = selectors.packet(request.user, referral, side, releases=releases)
     # The therapist's free-text answers are clinical detail of the kind the treatment-history
     # section carries: the practice reads them only when that section is released to it.
     history = next(s for s in sections if s.key == "treatment_history")
@@ -390,10 +391,14 @@ def _detail(
             "therapist_text_withheld": (
                 history.decision.withheld_label if history.decision is not None else ""
             ),
-            "attachments": selectors.attachments(request.user, referral, side),
-            "visit": selectors.scheduled_visit(request.user, referral, side),
+            "attachments": selectors.attachments(request.user, referral, side, releases=releases),
+            "visit": selectors.scheduled_visit(request.user, referral, side, releases=releases),
             "history": selectors.history(
-                request.user, referral, side, therapist_text_shown=history.shown
+                request.user,
+                referral,
+                side,
+                therapist_text_shown=history.shown,
+                releases=releases,
             ),
             "waiting": selectors.waiting_for(referral),
             "time_left": selectors.time_left(referral),

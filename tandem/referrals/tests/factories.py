@@ -4,6 +4,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from django.utils import timezone
+
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import Category, Purpose
 from tandem.consent.tests.factories import World as ConsentWorld
@@ -57,8 +59,9 @@ class ReferralWorld(ConsentWorld):
         kwargs.update(overrides)
         return actions.start_referral(**kwargs)
 
-    def drafted(self, **packet: Any) -> Referral:
-        referral = self.start()
+    def drafted(self, referral: Referral | None = None, **packet: Any) -> Referral:
+        """Fill the packet of ``referral`` (a new one by default) as the article's case."""
+        referral = referral or self.start()
         data = {
             "reasons": [ReferralReason.TREATMENT_RESISTANT],
             "symptoms_tried": "Six months of weekly CBT; panic attacks 2-3 times a week persist.",
@@ -79,7 +82,7 @@ class ReferralWorld(ConsentWorld):
             categories=categories,
             recipients=[PartySpec(self.psychiatry)],
             purpose=Purpose.REFERRAL,
-            expires_on=dt.date.today() + dt.timedelta(days=180),
+            expires_on=timezone.localdate() + dt.timedelta(days=180),
         )
 
 

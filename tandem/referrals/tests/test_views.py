@@ -831,3 +831,50 @@ def test_code_search_is_for_clinicians_and_staff_only():
 
     assert http(world.client_user).get(url("icd10") + "?q=panic").status_code == 404
     assert http().get(url("icd10") + "?q=panic").status_code == 302
+
+
+def _referral_with(world, documents: int, notes: int):
+    """A sent referral with ``documents`` PDFs and ``notes`` practice notes in its history."""
+    referral = world.start()
+    for i in range(documents):
+        actions.add_attachment(
+            actor=world.therapist,
+            referral=referral,
+            upload=SimpleUploadedFile(f"scores-{i}.pdf", PDF_BYTES, "application/pdf"),
+            title=f"Scores {i}",
+            category=Category.QUESTIONNAIRES,
+        )
+    referral = actions.send_referral(actor=world.therapist, referral=world.drafted(referral))
+    ReferralEvent.objects.bulk_create(
+        ReferralEvent(
+            referral=referral,
+            from_status=S.FIRST_VISIT_DONE,
+            to_status=S.FIRST_VISIT_DONE,
+            actor=world.coordinator,
+            note=f"Seen; plan {i}.",
+        )
+        for i in range(notes)
+    )
+    return referral
+
+
+def test_the_referral_page_runs_the_same_queries_however_many_documents_and_notes(
+    django_assert_num_queries,
+):
+    # Given two referrals of one client, released, with 1 and with 12 documents and notes
+    world = ReferralWorld()
+    world.release([Category.QUESTIONNAIRES, Category.CONSULT_NOTES, Category.DIAGNOSIS])
+    small = _referral_with(world, documents=1, notes=1)
+    large = _referral_with(world, documents=12, notes=12)
+
+    for viewer in (world.coordinator, world.therapist):
+        browser = http(viewer)
+        detail = url("detail", referral_id=small.public_id)
+        browser.get(detail)  # the first reads record the disclosures; count the steady state
+        browser.get(url("detail", referral_id=large.public_id))
+        few = queries_for(browser, detail)
+
+        # When each side opens the larger one, the page costs the same
+        with django_assert_num_queries(few):
+            page = browser.get(url("detail", referral_id=large.public_id))
+        assert html(page).count("Scores ") >= 12
