@@ -12,6 +12,7 @@ from tandem.care import actions, selectors
 from tandem.care.models import CheckInCadence, CheckInStatus, ProgressCheckIn
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
 
@@ -19,14 +20,9 @@ pytestmark = pytest.mark.django_db
 
 BOSTON = ZoneInfo("America/New_York")
 MONDAY = dt.datetime(2027, 3, 1, 8, 0, tzinfo=BOSTON)
-
-
-@pytest.fixture(autouse=True)
-def _built_before_the_fixed_days():
-    """Tests here travel to fixed days in March 2027. Build their world the week before, so a
-    release signed "today" is in effect on those days whatever the real date is."""
-    with time_machine.travel(dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON), tick=True):
-        yield
+_built = world_built_on(
+    dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON)
+)  # before the fixed days of March 2027
 
 
 ANSWER = {"change": "better", "functioning": "Back at work full time.", "engagement": "full"}

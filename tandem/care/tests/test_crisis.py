@@ -20,6 +20,7 @@ from tandem.clients.models import CareTeamMember
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
+from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
@@ -29,14 +30,9 @@ pytestmark = pytest.mark.django_db
 BOSTON = ZoneInfo("America/New_York")
 #: A Wednesday in business hours, and the same Wednesday evening.
 WEDNESDAY_11AM = dt.datetime(2027, 3, 10, 11, 0, tzinfo=BOSTON)
-
-
-@pytest.fixture(autouse=True)
-def _built_before_the_fixed_days():
-    """Tests here travel to fixed days in March 2027. Build their world the week before, so a
-    release signed "today" is in effect on those days whatever the real date is."""
-    with time_machine.travel(dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON), tick=True):
-        yield
+_built = world_built_on(
+    dt.datetime(2027, 2, 22, 9, 0, tzinfo=BOSTON)
+)  # before the fixed days of March 2027
 
 
 WEDNESDAY_9PM = dt.datetime(2027, 3, 10, 21, 0, tzinfo=BOSTON)

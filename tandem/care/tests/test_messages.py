@@ -15,12 +15,16 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.testing.clock import world_built_on
 from tandem.notifications.models import Notification, NotificationKind
 
 pytestmark = pytest.mark.django_db
 
 BOSTON = ZoneInfo("America/New_York")
 FRIDAY_4PM = dt.datetime(2027, 4, 16, 16, 0, tzinfo=BOSTON)  # Monday the 19th is Patriots' Day
+_built = world_built_on(
+    dt.datetime(2027, 4, 5, 9, 0, tzinfo=BOSTON)
+)  # before the fixed days of April 2027
 PDF = b"%PDF-1.4\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 

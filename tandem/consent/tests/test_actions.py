@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
@@ -58,7 +59,9 @@ def test_prepared_release_waits_for_signature_and_tells_the_client_without_phi(
     assert sent.to == [world.client_user.email]
     for phi in (world.client.first_name, world.client.last_name, "Diagnosis", "Harborlight"):
         assert phi not in sent.subject + sent.body
-    assert str(release.public_id) in sent.body  # the link, which needs sign-in
+    # the link (it needs sign-in) opens the notification, which goes on to the release
+    assert reverse("notifications:open", args=[note.public_id]) in sent.body
+    assert str(release.public_id) in note.link
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from django.core import mail
 
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions, selectors, states
@@ -18,6 +19,9 @@ from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorl
 
 pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")
+_built = world_built_on(
+    dt.datetime(2027, 4, 5, 9, 0, tzinfo=BOSTON)
+)  # before the fixed days of April 2027
 
 
 def test_friday_evening_before_patriots_day_is_due_wednesday_and_escalates_thursday(

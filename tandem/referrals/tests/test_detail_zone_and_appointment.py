@@ -14,6 +14,7 @@ from django.urls import reverse
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.testing.clock import world_built_on
 from tandem.core.tests.factories import ClientFactory, UserFactory
 from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
@@ -25,6 +26,7 @@ from tandem.scheduling.payments import AGREED, OfflineProvider
 pytestmark = pytest.mark.django_db
 
 UTC = dt.UTC
+_built = world_built_on(dt.datetime(2027, 1, 5, 9, 0, tzinfo=UTC))  # before the fixed days of 2027
 
 
 def text(response) -> str:

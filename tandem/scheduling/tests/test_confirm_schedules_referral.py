@@ -8,6 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from tandem.audit.models import AuditEvent
+from tandem.core.testing.clock import world_built_on
 from tandem.notifications.models import Notification
 from tandem.referrals import actions as referral_actions
 from tandem.referrals.models import Referral, ReferralStatus
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")
 NOW = dt.datetime(2027, 4, 12, 10, tzinfo=BOSTON)  # Monday
 SLOT = dt.datetime(2027, 4, 15, 10, tzinfo=BOSTON)  # Thursday
+_built = world_built_on(dt.datetime(2027, 4, 5, 9, 0, tzinfo=BOSTON))  # before NOW
 
 
 def _pending_appointment(world: ReferralWorld) -> Appointment:
