@@ -246,13 +246,31 @@ def _clean_packet(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[
 
 
 @transaction.atomic
-def save_draft(*, actor: User, referral: Referral, data: dict[str, Any]) -> dict[str, list[str]]:
-    """Store what the therapist has typed so far; return problems without losing anything valid."""
+def save_draft(
+    *,
+    actor: User,
+    referral: Referral,
+    data: dict[str, Any],
+    base_version: int | None = None,
+) -> dict[str, list[str]]:
+    """Store what the therapist has typed so far; return problems without losing anything valid.
+
+    An autosave passes the ``base_version`` its page last saw; if the draft has been
+    saved since (a button's full save that overtook it, or another window), the
+    autosave carries an older picture of the form and is refused with
+    StaleReferralError instead of undoing the newer save.
+    """
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if side_of(actor, referral) != states.THERAPIST:
         raise PermissionError("Only the referring therapist edits the referral.")
     if referral.status != S.DRAFT:
         raise TransitionError("This referral has been sent; its packet can no longer be edited.")
+    if base_version is not None and base_version != referral.version:
+        raise StaleReferralError(
+            "This draft was saved from another window a moment ago, so this change was not "
+            "saved automatically. Press Save draft to keep what is on this page, or reload the "
+            "page to see the other version."
+        )
     clean, errors = _clean_packet(data)
     for name, value in clean.items():
         setattr(referral, name, value)

@@ -126,6 +126,7 @@ def _editor(
     query: str = "",
     attachment_form: forms.AttachmentForm | None = None,
     template: str = "referrals/edit.html",
+    stale: str = "",
 ) -> HttpResponse:
     errors = errors or {}
     medications = [*referral.medications, {"name": "", "dose": "", "kind": "psychiatric"}]
@@ -142,6 +143,7 @@ def _editor(
                 (forms.FIELD_LABELS.get(k, k), m) for k, ms in errors.items() for m in ms
             ],
             "saved_at": saved_at,
+            "stale": stale,
             "reason_choices": forms.REASON_CHOICES,
             "question_choices": forms.QUESTION_CHOICES,
             "kind_choices": forms.MEDICATION_KINDS,
@@ -176,9 +178,18 @@ def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
         return redirect("referrals:detail", referral_id=referral.public_id)
     if request.method == "GET":
         return _editor(request, referral)
-    errors = actions.save_draft(
-        actor=_actor(request), referral=referral, data=forms.parse_packet(request.POST)
-    )
+    # Only autosaves are checked against the version their page saw: a button's save
+    # carries the whole form as the therapist sees it, so it always wins.
+    base = request.POST.get("base_version", "") if request.htmx else ""
+    try:
+        errors = actions.save_draft(
+            actor=_actor(request),
+            referral=referral,
+            data=forms.parse_packet(request.POST),
+            base_version=int(base) if base.isdigit() else None,
+        )
+    except actions.StaleReferralError as stale:
+        return _editor(request, referral, stale=str(stale), template="referrals/edit.html#status")
     referral.refresh_from_db()
     saved_at = _saved_at(referral)
     if request.htmx:

@@ -223,6 +223,48 @@ def test_autosave_stores_the_packet_and_answers_with_the_saved_status_only():
     assert referral.medications == [{"name": "Sertraline", "dose": "50 mg", "kind": "psychiatric"}]
 
 
+def test_an_autosave_from_an_older_picture_of_the_form_never_undoes_a_newer_save():
+    # Given a draft page loaded at some version, whose autosave is still on its way
+    world = ReferralWorld()
+    referral = world.drafted(treatment_history="First words.")
+    therapist = http(world.therapist)
+    page = html(therapist.get(url("edit", referral_id=referral.public_id)))
+    seen = int(re.search(r'name="base_version" id="draft-version" value="(\d+)"', page)[1])
+    assert 'hx-sync="this:queue last"' in page
+
+    # When a button's full save gets to the server first (it always wins, whatever it saw)
+    therapist.post(
+        url("edit", referral_id=referral.public_id),
+        {"treatment_history": "Newest words, saved by the button.", "base_version": seen},
+    )
+    # and the autosave that carried the older picture arrives after it
+    late = autosave(therapist, referral, treatment_history="Older words.", base_version=str(seen))
+
+    # Then the late autosave is refused with the reason, and the newer save stands
+    assert late.status_code == 200
+    assert "this change was not saved automatically" in text(late)
+    assert 'id="draft-version"' not in html(late)
+    referral.refresh_from_db()
+    assert referral.treatment_history == "Newest words, saved by the button."
+
+
+def test_each_autosave_tells_the_page_the_version_it_saved_so_the_next_one_goes_through():
+    world = ReferralWorld()
+    referral = world.drafted()
+    therapist = http(world.therapist)
+    version = Referral.objects.get(pk=referral.pk).version
+
+    first = autosave(therapist, referral, treatment_history="One.", base_version=str(version))
+    new = re.search(r'id="draft-version" value="(\d+)" hx-swap-oob="true"', html(first))
+    assert new
+    assert int(new[1]) == version + 1
+    second = autosave(therapist, referral, treatment_history="One. Two.", base_version=new[1])
+
+    assert "Saved at" in text(second)
+    referral.refresh_from_db()
+    assert referral.treatment_history == "One. Two."
+
+
 def test_autosave_names_a_bad_code_and_keeps_everything_else():
     world = ReferralWorld()
     referral = world.start()
