@@ -108,6 +108,13 @@ def test_prepare_sign_on_a_phone_download_revoke_then_withheld(
     release.refresh_from_db()
     assert release.status == ReleaseStatus.REVOKED
 
+    # And they can see who has opened their record: their therapist did, preparing the release
+    phone.goto("/consent/releases/")
+    phone.get_by_role("link", name="Who has seen your record").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Who has seen your record")
+    expect(phone.locator("tr[data-access]").first).to_contain_text("Therapist")
+    check_page(phone, phone=True)
+
     # Then the therapist sees every category withheld again
     therapist.goto(status_path)
     for category in SHARED:

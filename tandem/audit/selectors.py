@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -117,3 +118,73 @@ def accesses_to_client(actor: Any, client: Client) -> models.QuerySet[AuditEvent
         .exclude(actor_id=actor.pk)
         .order_by("-seq")
     )
+
+
+#: What a list read was, in the client's words (``detail["list"]`` of a VIEW event).
+LIST_LABELS = {
+    "caseload": "your name in their list of clients",
+    "registry": "your scores in the measures registry",
+    "case_review": "your scores in the case-review list",
+    "book_for_client": "your name in the list of clients to book for",
+}
+
+#: Records without a model of their own.
+OBJECT_LABELS = {
+    "clients.client": "your record",
+    "measures.registry": "your scores in the measures registry",
+}
+
+
+def describe_access(event: AuditEvent) -> str:
+    """Return what ``event`` touched, in plain words for the client: "consult note"."""
+    listed = (event.detail or {}).get("list")
+    if listed:
+        return LIST_LABELS.get(str(listed), "your name in a list")
+    if event.object_type in OBJECT_LABELS:
+        return OBJECT_LABELS[event.object_type]
+    try:
+        model = apps.get_model(event.object_type)
+    except (LookupError, ValueError):
+        return "your record"
+    return str(model._meta.verbose_name)
+
+
+@dataclass
+class Access:
+    """One access to a client's record, as the client is shown it."""
+
+    event: AuditEvent
+    who: str
+    role: str
+    organisation: str
+    what: str
+
+
+def access_report(actor: Any, client: Client, events: list[AuditEvent]) -> list[Access]:
+    """Return ``events`` (from ``accesses_to_client``) with names, roles and practices.
+
+    Two queries whatever the number of events: the people and the organisations.
+    """
+    from tandem.accounts.models import User
+    from tandem.organisations.models import Organisation
+
+    people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
+    orgs = {
+        str(o.public_id): o.name
+        for o in Organisation.objects.filter(
+            public_id__in={e.organisation_id for e in events if e.organisation_id}
+        )
+    }
+    rows = []
+    for event in events:
+        person = people.get(event.actor_id or 0)
+        rows.append(
+            Access(
+                event=event,
+                who=(person.full_name or person.email) if person else "Tandem (automatic)",
+                role=Role(event.actor_role).label if event.actor_role in Role.values else "",
+                organisation=orgs.get(event.organisation_id, ""),
+                what=describe_access(event),
+            )
+        )
+    return rows

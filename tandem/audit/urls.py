@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("my-record/", views.my_record, name="my_record"),
 ]

@@ -2,11 +2,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from tandem.audit.forms import AuditSearchForm
-from tandem.audit.selectors import reader_zone, search_events
+from tandem.audit.selectors import access_report, accesses_to_client, reader_zone, search_events
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.roles import Role
@@ -63,4 +63,23 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "zone": zone.zone,
         },
+    )
+
+
+@login_required
+@require_GET
+def my_record(request: HtmxHttpRequest) -> HttpResponse:
+    """Show a client who has read or changed their record: when, who, in what role, what."""
+    from tandem.consent.access import own_client_record
+
+    client = own_client_record(request.user)
+    if client is None:
+        return redirect("core:dashboard")
+    page = Paginator(accesses_to_client(request.user, client), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "audit/my_record.html",
+        {"page": page, "rows": access_report(request.user, client, list(page))},
     )

@@ -229,7 +229,9 @@ def test_an_autosave_from_an_older_picture_of_the_form_never_undoes_a_newer_save
     referral = world.drafted(treatment_history="First words.")
     therapist = http(world.therapist)
     page = html(therapist.get(url("edit", referral_id=referral.public_id)))
-    seen = int(re.search(r'name="base_version" id="draft-version" value="(\d+)"', page)[1])
+    found = re.search(r'name="base_version" id="draft-version" value="(\d+)"', page)
+    assert found
+    seen = int(found[1])
     assert 'hx-sync="this:queue last"' in page
 
     # When a button's full save gets to the server first (it always wins, whatever it saw)
