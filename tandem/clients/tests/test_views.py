@@ -83,8 +83,8 @@ def test_the_caseload_comes_in_pages_of_50_each_view_one_bounded_audit_row(clien
     assert re.findall(r"Name\d{3}", last) == [f"Name{i:03d}" for i in range(100, 120)]
     assert "120 clients; showing 1 to 50." in first
     assert "Page 1 of 3" in first
-    assert '<a href="?page=2">Next</a>' in first
-    assert '<a href="?page=2">Previous</a>' in last
+    assert '<a href="?page=2" rel="next">Next</a>' in first
+    assert '<a href="?page=2" rel="prev">Previous</a>' in last
     # and each view wrote one audit row naming that page's clients and the caseload's size
     rows = list(AuditEvent.objects.filter(action=AuditAction.VIEW).order_by("seq"))
     assert [row.detail for row in rows] == [

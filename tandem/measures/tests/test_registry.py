@@ -298,7 +298,7 @@ def test_the_case_review_list_pages_and_its_audit_row_names_only_the_page(client
     # Then it shows one client, says where it is, and links back to the first page
     assert len(re.findall(r'<h2 class="referral-title">', body)) == 1
     assert "Page 2 of 2" in body
-    assert 'href="?measure=phq-9&amp;page=1">Previous page</a>' in body
+    assert 'href="?measure=phq-9&amp;page=1" rel="prev">Previous page</a>' in body
     # and the read is audited naming that page's client with the list's size
     event = AuditEvent.objects.filter(
         action=AuditAction.VIEW, object_type="measures.registry"
