@@ -142,7 +142,10 @@ def hold_slot(
 
 
 def _mark_referral_scheduled(actor: User | None, appointment: Appointment) -> None:
-    """Move the client's accepted referral to this practice along to scheduled, if there is one.
+    """Move the client's referral to this practice to scheduled, if it waits for a visit.
+
+    A referral waits for a visit when it is accepted, or when the client missed the
+    first visit (no-show) and is now booked again: the new visit re-opens the loop.
 
     Called inside the confirming transaction, so the appointment and the referral's loop
     change together, and the referral carries the appointment. The confirming coordinator
@@ -158,7 +161,7 @@ def _mark_referral_scheduled(actor: User | None, appointment: Appointment) -> No
         Referral.objects.filter(
             client_id=appointment.client_id,
             to_organisation_id=appointment.organisation_id,
-            status=ReferralStatus.ACCEPTED,
+            status__in=[ReferralStatus.ACCEPTED, ReferralStatus.NO_SHOW],
         )
         .order_by("-created_at")
         .first()
@@ -570,12 +573,14 @@ def record_outcome(
             organisation=appointment.organisation,
             detail={"status": outcome},
         )
+        # The referral that carries this visit; failing that, one the practice marked
+        # scheduled by hand (it carries no visit). Never one that waits for another visit.
+        scheduled = Referral.objects.filter(
+            to_organisation=appointment.organisation, status=ReferralStatus.SCHEDULED
+        )
         referral = (
-            Referral.objects.filter(
-                client=appointment.client,
-                to_organisation=appointment.organisation,
-                status=ReferralStatus.SCHEDULED,
-            )
+            scheduled.filter(appointment=appointment).first()
+            or scheduled.filter(client=appointment.client, appointment__isnull=True)
             .order_by("-created_at")
             .first()
             if appointment.client is not None

@@ -237,3 +237,90 @@ def test_taking_an_earlier_time_from_the_waitlist_moves_the_referrals_visit_too(
     referral = Referral.objects.get(client=world.client)
     assert (referral.status, referral.appointment) == (ReferralStatus.SCHEDULED, earlier)
     assert earlier.starts_at == SLOT
+
+
+def test_after_a_no_show_the_next_confirmed_visit_reopens_the_loop_and_its_outcome_counts():
+    # Given an accepted referral whose first visit the client missed
+    world = ReferralWorld()
+    referral = referral_actions.transition(
+        actor=world.coordinator,
+        referral=world.sent(),
+        target=ReferralStatus.ACCEPTED,
+        assigned_prescriber=world.prescriber,
+    )
+    missed = actions.confirm(actor=world.coordinator, appointment=_pending_appointment(world))
+    after_missed = missed.starts_at + dt.timedelta(hours=2)
+    actions.record_outcome(
+        actor=world.coordinator, appointment=missed, outcome="no_show", now=after_missed
+    )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.NO_SHOW
+
+    # When the coordinator books and confirms another visit for the client
+    with time_machine.travel(after_missed, tick=False):
+        kind = AppointmentType.objects.get(organisation=world.psychiatry)
+        slot = selectors.slots(world.psychiatry, kind, weeks=3)[0]
+        held = actions.hold_slot(
+            actor=world.coordinator,
+            organisation=world.psychiatry,
+            prescriber=world.prescriber,
+            appointment_type=kind,
+            starts_at=slot.starts_at,
+            client=world.client,
+        )
+        pending = actions.put_payment_on_file(
+            actor=world.coordinator, appointment=held, provider=OfflineProvider(), token=AGREED
+        )
+        second = actions.confirm(actor=world.coordinator, appointment=pending)
+
+    # Then the referral is scheduled again, carrying the new visit
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (ReferralStatus.SCHEDULED, second)
+
+    # And when that visit takes place, the loop moves on to the consult note
+    actions.record_outcome(
+        actor=world.coordinator,
+        appointment=second,
+        outcome="completed",
+        now=second.starts_at + dt.timedelta(hours=2),
+    )
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.FIRST_VISIT_DONE
+
+
+def test_an_outcome_moves_only_the_referral_that_carries_that_visit():
+    # Given a scheduled referral carrying one visit, and another visit of the same client
+    world = ReferralWorld()
+    referral = referral_actions.transition(
+        actor=world.coordinator,
+        referral=world.sent(),
+        target=ReferralStatus.ACCEPTED,
+        assigned_prescriber=world.prescriber,
+    )
+    carried = actions.confirm(actor=world.coordinator, appointment=_pending_appointment(world))
+    referral.refresh_from_db()
+    assert referral.appointment == carried
+    kind = AppointmentType.objects.get(organisation=world.psychiatry)
+    later = [
+        s for s in selectors.slots(world.psychiatry, kind, weeks=3) if s.starts_at > carried.ends_at
+    ][0]
+    other = actions.book_for_client(
+        actor=world.coordinator,
+        organisation=world.psychiatry,
+        prescriber=world.prescriber,
+        appointment_type=kind,
+        starts_at=later.starts_at,
+        client=world.client,
+    )
+
+    # When the practice marks the other visit as missed
+    actions.record_outcome(
+        actor=world.coordinator,
+        appointment=other,
+        outcome="no_show",
+        now=other.starts_at + dt.timedelta(hours=1),
+    )
+
+    # Then the referral, which waits for its own visit, is still scheduled
+    referral.refresh_from_db()
+    assert (referral.status, referral.appointment) == (ReferralStatus.SCHEDULED, carried)
