@@ -270,7 +270,7 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
             [UNKNOWN_STEP_MESSAGE], error_class="nonfield", renderer=form.renderer
         )
         context = _thread_context(request, session, current, form)
-        return render(request, template, context, status=200 if request.htmx else 400)
+        return render(request, template, context, status=400)
     form = _form(current, data=request.POST, session=session)
     verdict = bot.Verdict()
     if form.is_valid():
@@ -297,8 +297,8 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
                 return render(request, template, context)
             return _go(request, reverse("intake:thread", args=[practice.public_id]))
     context = _thread_context(request, session, current, form, verdict)
-    # htmx swaps only 2xx answers; a plain form POST gets the honest 400.
-    return render(request, template, context, status=200 if request.htmx else 400)
+    # A 400 either way: base.html tells htmx to swap 400/409/422 answers (they carry the errors).
+    return render(request, template, context, status=400)
 
 
 def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:

@@ -322,3 +322,25 @@ def test_an_invitation_links_the_referred_record_only_to_the_referred_person():
     assert AuditEvent.objects.filter(
         action=AuditAction.UPDATE, client_id=str(world.client.public_id), actor_id=referred.pk
     ).exists()
+
+
+def test_a_refused_answer_through_htmx_is_a_400_that_the_page_swaps_in(client):
+    # Given the bot on a page whose htmx is told to swap 400 answers (they carry the errors)
+    p = practice_with_policy()
+    page = client.get(reverse("intake:start", args=[p.org.public_id]), follow=True)
+    assert '{"code": "(400|409|422)", "swap": true, "error": false}' in page.content.decode()
+    begin(client, p)
+    answer(client, p, "name", FITTING_ANSWERS[0][1])
+
+    # When a date of birth in the future is sent the way the page sends it
+    response = client.post(
+        reverse("intake:thread", args=[p.org.public_id]),
+        {"step": "birth", "date_of_birth": "2099-01-01"},
+        headers={"HX-Request": "true"},
+    )
+
+    # Then the answer is an honest 400 with the refused question and its reason, not a page
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The date of birth is in the future" in body
+    assert "<html" not in body

@@ -301,9 +301,9 @@ def test_an_outcome_moves_only_the_referral_that_carries_that_visit():
     referral.refresh_from_db()
     assert referral.appointment == carried
     kind = AppointmentType.objects.get(organisation=world.psychiatry)
-    later = [
+    later = next(
         s for s in selectors.slots(world.psychiatry, kind, weeks=3) if s.starts_at > carried.ends_at
-    ][0]
+    )
     other = actions.book_for_client(
         actor=world.coordinator,
         organisation=world.psychiatry,
