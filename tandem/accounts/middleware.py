@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -41,4 +42,23 @@ class MFARequiredMiddleware:
                 refused["HX-Reswap"] = "none"
                 return refused
             return redirect(reverse("mfa_activate_totp") + "?required=1")
+        return self.get_response(request)
+
+
+class AtomicAccountChangesMiddleware:
+    """Run each POST to the account pages (/accounts/) in one database transaction.
+
+    allauth's views change several rows per request (a factor and its recovery
+    codes; a password and the sessions it ends), and Tandem's audit rows for them
+    are written as the rows change: in one transaction, a failure part-way leaves
+    neither a factor without its audit row nor an audit row without its factor.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path.startswith("/accounts/"):
+            with transaction.atomic():
+                return self.get_response(request)
         return self.get_response(request)

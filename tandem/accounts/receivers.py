@@ -1,20 +1,18 @@
 """Audit rows for authentication events.
 
-Django and allauth announce these only through signals, so this is the one
-place Tandem listens to signals; everything it does is append an audit row.
+Django and allauth announce these only through signals (and allauth's second
+factors are written by allauth's code, so their model signals), so this is the
+one place Tandem listens to signals; everything it does is append an audit row.
 """
 
 from typing import Any
 
 from allauth.account.signals import password_changed, password_reset, user_signed_up
-from allauth.mfa.signals import (
-    authentication_failed,
-    authenticator_added,
-    authenticator_removed,
-    authenticator_reset,
-)
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authentication_failed, authenticator_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from tandem.audit.actions import record
@@ -63,18 +61,33 @@ def _password_reset(sender: Any, request: Any, user: Any, **kwargs: Any) -> None
     record(actor=user, action=AuditAction.PASSWORD_RESET, obj=user)
 
 
-@receiver(authenticator_added)
-def _mfa_added(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    policy.forget(user)
-    record(actor=user, action=AuditAction.MFA_ADDED, obj=user, detail={"type": authenticator.type})
-
-
-@receiver(authenticator_removed)
-def _mfa_removed(sender: Any, request: Any, user: Any, authenticator: Any, **kwargs: Any) -> None:
-    policy.forget(user)
+# A factor's audit row is written by the database change itself (the model's
+# save and delete), not by allauth's announcements, which come only after the
+# transaction commits: so the factor and its row are saved, or undone, together.
+# tandem.accounts.middleware.AtomicAccountChangesMiddleware wraps the account
+# pages' POSTs in one transaction for that.
+@receiver(post_save, sender=Authenticator)
+def _mfa_added(sender: Any, instance: Authenticator, created: bool, **kwargs: Any) -> None:
+    if not created:
+        return
     record(
-        actor=user, action=AuditAction.MFA_REMOVED, obj=user, detail={"type": authenticator.type}
+        actor=instance.user,
+        action=AuditAction.MFA_ADDED,
+        obj=instance.user,
+        detail={"type": instance.type},
     )
+    policy.forget(instance.user)  # after the row: working out its role fills the caches
+
+
+@receiver(post_delete, sender=Authenticator)
+def _mfa_removed(sender: Any, instance: Authenticator, **kwargs: Any) -> None:
+    record(
+        actor=instance.user,
+        action=AuditAction.MFA_REMOVED,
+        obj=instance.user,
+        detail={"type": instance.type},
+    )
+    policy.forget(instance.user)
 
 
 @receiver(authenticator_reset)

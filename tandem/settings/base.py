@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "tandem.accounts.middleware.MFARequiredMiddleware",
+    "tandem.accounts.middleware.AtomicAccountChangesMiddleware",
 ]
 
 ROOT_URLCONF = "tandem.urls"

@@ -64,7 +64,7 @@ def test_policy_refuses_clinical_data_until_mfa_then_allows_it(
 
     page = client.get(f"{ACTIVATE}?required=1")
     secret = re.search(r"data-totp-secret>([A-Z2-7]+)<", page.content.decode()).group(1)
-    # allauth announces the new factor once the transaction commits; the audit row follows.
+    # The factor and its audit row are written together, in the request's transaction.
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"{ACTIVATE}?required=1", {"code": current_code(secret)})
 

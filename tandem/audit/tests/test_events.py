@@ -119,8 +119,7 @@ def test_sign_out_is_recorded(client):
     assert event.request_id == response["X-Request-ID"]
 
 
-# allauth announces a new factor on commit: commit for real, as in production, so the
-# announcement happens during the request and carries its id.
+# Commit for real, as in production: the rows are written in the request and carry its id.
 @pytest.mark.django_db(transaction=True)
 def test_adding_and_removing_a_second_factor_is_recorded(client):
     # Given a client who signs in (clients may opt in to MFA)
@@ -246,3 +245,31 @@ def test_reading_the_caseload_list_records_which_clients_were_shown(client):
         "total": 2,
     }
     assert event.request_id == response["X-Request-ID"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_factor_whose_audit_row_cannot_be_written_is_not_kept(client, monkeypatch):
+    # Given a client setting up TOTP, and an audit trail that fails at that moment
+    user = UserFactory()
+    ClientFactory(user=user)
+    _sign_in(client, user)
+    client.post(reverse("account_reauthenticate"), {"password": TEST_PASSWORD})
+    client.get(reverse("mfa_activate_totp"))
+    secret = client.session[SECRET_SESSION_KEY]
+    from tandem.accounts import receivers
+
+    def failing_record(**kwargs):
+        if kwargs.get("action") == AuditAction.MFA_ADDED:
+            raise RuntimeError("audit store unavailable")
+        return real_record(**kwargs)
+
+    real_record = receivers.record
+    monkeypatch.setattr(receivers, "record", failing_record)
+    client.raise_request_exception = False
+
+    # When they confirm the code
+    response = client.post(reverse("mfa_activate_totp"), {"code": _code(secret)})
+
+    # Then the request fails as a whole: no factor without its audit row
+    assert response.status_code == 500
+    assert not Authenticator.objects.filter(user=user).exists()

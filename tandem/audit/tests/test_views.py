@@ -46,7 +46,12 @@ def test_a_practice_admin_sees_their_practices_events_and_its_peoples_sign_ins_o
     client, two_practices
 ):
     # Given events of practice A, of practice B, and sign-ins of A's and B's people
+    # (after each of them enrolled a second factor, also on the trail)
     a, admin_a, prescriber_a, b, admin_b = two_practices
+    enrolled_a = [
+        AuditEvent.objects.get(action=AuditAction.MFA_ADDED, object_id=str(u.public_id))
+        for u in (prescriber_a, admin_a)
+    ]
     client.force_login(admin_a)  # itself a sign-in of A's admin
     admin_login = AuditEvent.objects.get(action=AuditAction.LOGIN)
     ours = record(actor=admin_a, action=AuditAction.UPDATE, object_type="x", organisation=a)
@@ -65,7 +70,9 @@ def test_a_practice_admin_sees_their_practices_events_and_its_peoples_sign_ins_o
 
     # Then they see exactly A's events, newest first, with who did them
     assert response.status_code == 200
-    assert _rows(response) == [str(e.seq) for e in (our_failed, our_login, ours, admin_login)]
+    assert _rows(response) == [
+        str(e.seq) for e in (our_failed, our_login, ours, admin_login, *enrolled_a)
+    ]
     body = response.content.decode()
     assert "rx.a@example.test" in body
     assert "admin.b@example.test" not in body
@@ -234,7 +241,8 @@ def test_the_audit_page_runs_the_same_number_of_queries_however_many_events(
     # count, page, the page's actors in one go, and the session save (three statements)
     with django_assert_num_queries(12):
         response = client.get(URL)
-    assert len(_rows(response)) == min(count + 1, PAGE_SIZE)  # and the admin's sign-in
+    # and the admin's sign-in, and the enrolments of A's admin and prescriber
+    assert len(_rows(response)) == min(count + 3, PAGE_SIZE)
 
 
 def test_dates_and_times_are_the_practices_own_days_and_hours(client):
