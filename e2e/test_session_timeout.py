@@ -89,6 +89,9 @@ def test_a_draft_is_never_offered_to_someone_else(
     enter_code(page, totp_code(TEST_TOTP_SECRET))
 
     expect(page).to_have_url(f"{live_server.url}/accounts/profile/")
+    # The page's script has run (it restores drafts as the page loads): only now does an
+    # empty field mean nothing was offered, and the first person's draft must be gone.
+    page.wait_for_load_state("load")
     expect(page.get_by_label("Preferred name")).to_have_value("")
     # (Their own page may time out and save their own draft; never the first person's.)
     assert "private draft" not in page.evaluate("JSON.stringify(sessionStorage)")
