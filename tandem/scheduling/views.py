@@ -123,7 +123,14 @@ def book(request: HttpRequest, practice_id: str) -> HttpResponse:
 def _hold_context(appointment: Appointment) -> dict[str, Any]:
     expires = appointment.hold_expires_at
     local = expires.astimezone(appointment.organisation.zone) if expires else None
-    return {"hold_until": local, "hold_until_iso": expires.isoformat() if expires else ""}
+    # The countdown runs from the seconds left as the server counts them, not from the
+    # device's clock: a phone set a few minutes fast must not call a live hold expired.
+    left = max(0, int((expires - timezone.now()).total_seconds())) if expires else 0
+    return {
+        "hold_until": local,
+        "hold_until_iso": expires.isoformat() if expires else "",
+        "hold_seconds_left": left,
+    }
 
 
 def _view(request: HttpRequest, appointment_id: Any, action: Action = Action.VIEW) -> Appointment:

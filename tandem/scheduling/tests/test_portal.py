@@ -73,6 +73,22 @@ def test_the_slot_page_runs_the_same_number_of_queries_for_one_or_three_prescrib
     assert len(three) == len(one) == 16
 
 
+def test_the_hold_countdown_starts_from_the_seconds_the_server_has_left(client):
+    # Given a client who chose a slot (held for 15 minutes) and came back to pay 4 minutes later
+    with time_machine.travel(NOW, tick=False):
+        p = practice_with_policy()
+        client.force_login(p.client_user)
+        choose(client, p)
+    appointment = Appointment.objects.get()
+    with time_machine.travel(NOW + dt.timedelta(minutes=4), tick=False):
+        page = client.get(reverse("scheduling:pay", args=[appointment.public_id])).content.decode()
+
+    # Then the page tells the countdown how long is left by the server's clock, not the
+    # device's: 11 minutes
+    assert 'data-hold-seconds="660"' in page
+    assert 'src="/static/scheduling/countdown.js"' in page
+
+
 @time_machine.travel(NOW, tick=False)
 def test_hold_then_offline_payment_leaves_the_client_not_committed_until_the_coordinator_confirms(
     client, django_capture_on_commit_callbacks

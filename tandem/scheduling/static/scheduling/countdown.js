@@ -1,5 +1,7 @@
 /* The hold countdown: the server renders "held until 10:42"; this updates a line beside it each
-   second ("14 minutes 32 seconds left") from the server-computed expiry. No inline script. */
+   second ("14 minutes 32 seconds left"), counting down the seconds the server said were left
+   when it made the page, on the browser's monotonic clock: a device whose clock is wrong still
+   shows the right time left. No inline script. */
 (function () {
   "use strict";
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
@@ -7,10 +9,11 @@
     var clock = document.querySelector("[data-hold-until]");
     var out = document.querySelector("[data-countdown-text]");
     if (!clock || !out) { return; }
-    var until = Date.parse(clock.getAttribute("data-hold-until"));
-    if (isNaN(until)) { return; }
+    var seconds = parseInt(clock.getAttribute("data-hold-seconds"), 10);
+    if (isNaN(seconds)) { return; }
+    var until = performance.now() + seconds * 1000;
     function tick() {
-      var left = Math.max(0, Math.round((until - Date.now()) / 1000));
+      var left = Math.max(0, Math.round((until - performance.now()) / 1000));
       if (left === 0) {
         out.textContent = " — the hold has run out. Choose a time again; your answers are kept.";
         return;
