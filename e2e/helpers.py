@@ -28,6 +28,11 @@ def console_errors(page: Page) -> list[str]:
     return list(_CONSOLE.get(id(page), []))
 
 
+def clear_console(page: Page) -> None:
+    """Forget the console errors seen so far (before checking another page in the same tab)."""
+    _CONSOLE.setdefault(id(page), []).clear()
+
+
 def assert_no_csp_violations(page: Page) -> None:
     violations = [m for m in console_errors(page) if "Content Security Policy" in m]
     assert not violations, "CSP violations:\n" + "\n".join(violations)
