@@ -168,7 +168,7 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
         client=client,
         responses=responses,
         trackers=trackers,
-        markers=_markers(viewer, client, viewer_org),
+        markers=_markers(viewer, client, viewer_org, gate.context),
         # Another practice's measurement cadence is part of its plan: shown under a release.
         schedules=[
             s
@@ -177,7 +177,9 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
             )
             if gate.shows(client.pk, s.organisation_id, s.set_by_id)
         ],
-        reviews=_reviews(viewer, client, viewer_org) if viewer_org is not None else [],
+        reviews=(
+            _reviews(viewer, client, viewer_org, gate.context) if viewer_org is not None else []
+        ),
         viewer_org_id=viewer_org,
     )
     for shown in responses:
@@ -185,18 +187,20 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
     return result
 
 
-def _reviews(viewer: Any, client: Client, viewer_org: int) -> list[CaseReview]:
+def _reviews(
+    viewer: Any, client: Client, viewer_org: int, context: ConsentContext
+) -> list[CaseReview]:
     """Return the case reviews the viewer may read: their practice's, or released to it.
 
     A review is the consultant's recommendations on the treatment plan and goes to
-    another practice under "consultation notes", as on the care timeline.
+    another practice under "consultation notes", as on the care timeline. ``context``
+    holds the client's releases, loaded once for the whole page.
     """
     reviews = list(
         CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation")
     )
     if all(r.organisation_id == viewer_org for r in reviews):
         return reviews
-    context = ConsentContext.load([client.pk])
     now = timezone.now()
     return [
         r
@@ -214,11 +218,15 @@ def _reviews(viewer: Any, client: Client, viewer_org: int) -> list[CaseReview]:
     ]
 
 
-def _markers(viewer: Any, client: Client, viewer_org: int | None) -> list[Marker]:
-    """Return medication changes and appointments the viewer may see, oldest first."""
+def _markers(
+    viewer: Any, client: Client, viewer_org: int | None, context: ConsentContext
+) -> list[Marker]:
+    """Return medication changes and appointments the viewer may see, oldest first.
+
+    ``context`` holds the client's releases, loaded once for the whole page.
+    """
     from tandem.consent.categories import Category
 
-    context = ConsentContext.load([client.pk])
     now = timezone.now()
 
     def allowed(category: str, org_id: int, author_id: int | None) -> bool:
