@@ -462,6 +462,27 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
         first = last = day
         step = dt.timedelta(days=1)
     days = agenda.calendar(request.user, practice, first, last, prescriber=chosen)
+    pending = agenda.pending_requests(request.user, practice)
+    shown = {
+        a.client.public_id
+        for a in [*(e.appointment for d in days for e in d.items), *pending]
+        if a.client is not None
+    }
+    if request.method == "GET" and shown:
+        # The calendar names clients beside their psychiatric visits: a read of clinical
+        # data, recorded once per view with the clients shown, like the caseload.
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            object_type="clients.client",
+            organisation=practice,
+            detail={
+                "list": "calendar",
+                "from": first.isoformat(),
+                "until": last.isoformat(),
+                "clients": sorted(str(c) for c in shown),
+            },
+        )
     query = f"view={view}" + (f"&prescriber={chosen.public_id}" if chosen else "")
     return render(
         request,
@@ -477,7 +498,7 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
             "query": query,
             "prescribers": people,
             "chosen": chosen,
-            "pending": agenda.pending_requests(request.user, practice),
+            "pending": pending,
             "time_off_form": time_off_form,
             "flagged": sum(1 for d in days for e in d.items if e.over_time_off),
         },

@@ -270,6 +270,29 @@ def test_time_off_over_a_booked_appointment_is_flagged_not_deleted(client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_reading_the_calendar_is_audited_with_the_clients_it_names(client):
+    from tandem.audit.models import AuditEvent
+
+    p = practice_with_policy()
+    appointment = _confirmed(p)
+    client.force_login(p.coordinator)
+    url = reverse("scheduling:calendar", args=[p.org.public_id])
+
+    page = client.get(url + "?date=2027-04-14&view=week").content.decode()
+    client.get(url + "?date=2027-05-10&view=week")  # a week with nobody in it
+
+    assert appointment.client.last_name in page
+    (event,) = AuditEvent.objects.filter(action="view", detail__list="calendar")
+    assert (event.actor_id, event.organisation_id) == (p.coordinator.pk, str(p.org.public_id))
+    assert event.detail == {
+        "list": "calendar",
+        "from": "2027-04-12",
+        "until": "2027-04-18",
+        "clients": [str(appointment.client.public_id)],
+    }
+
+
+@time_machine.travel(NOW, tick=False)
 def test_the_calendars_time_off_form_refuses_a_time_the_clocks_skip(client):
     p = practice_with_policy()
     client.force_login(p.coordinator)

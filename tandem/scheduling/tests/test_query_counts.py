@@ -21,8 +21,9 @@ CYCLE = [S.CONFIRMED, S.PENDING, S.HELD, S.COMPLETED]
 #: Whatever the number of appointments, holds and time off: session, user, memberships,
 #: MFA; the practice; its prescribers; the week's appointments (with client, prescriber and
 #: type); the prescribers' time off; the requests to confirm; the navigation's own-client
-#: lookup; the session save (savepoint, update, release).
-CALENDAR_QUERIES = 13
+#: lookup; the audit row naming the clients shown (savepoint, chain head, insert, head
+#: update, release); the session save (savepoint, update, release).
+CALENDAR_QUERIES = 18
 
 
 @time_machine.travel(NOW, tick=False)
