@@ -321,7 +321,29 @@ def tracker(request: HttpRequest) -> HttpResponse:
         raise Http404("Not found.")
     page = Paginator(selectors.tracker(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(r, selectors.waiting_for(r)) for r in page]
+    _record_list_read(request, "referral_tracker", page)
     return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
+
+
+def _record_list_read(request: HttpRequest, name: str, page: Any) -> None:
+    """Record that a list of referrals named these clients to the reader (one row per view).
+
+    The inbox refreshes itself every minute (HX-Trigger "inbox-list"); those refreshes
+    re-show what the recorded view showed and are not recorded again.
+    """
+    if not page.object_list or request.headers.get("HX-Trigger") == "inbox-list":
+        return
+    record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="clients.client",
+        detail={
+            "list": name,
+            "page": page.number,
+            "clients": sorted({str(r.client.public_id) for r in page.object_list}),
+            "total": page.paginator.count,
+        },
+    )
 
 
 @login_required
@@ -333,6 +355,7 @@ def inbox(request: HtmxHttpRequest) -> HttpResponse:
     now = timezone.now()
     page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(r, selectors.time_left(r, now), selectors.waiting_for(r)) for r in page]
+    _record_list_read(request, "referral_inbox", page)
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),

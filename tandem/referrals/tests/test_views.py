@@ -922,3 +922,28 @@ def test_the_referral_page_runs_the_same_queries_however_many_documents_and_note
         with django_assert_num_queries(few):
             page = browser.get(url("detail", referral_id=large.public_id))
         assert html(page).count("Scores ") >= 12
+
+
+def test_the_inbox_and_tracker_record_which_clients_they_named_but_not_the_minute_refresh():
+    # Given a sent referral
+    world = ReferralWorld()
+    referral = world.sent()
+    client_id = str(world.client.public_id)
+
+    # When the coordinator opens the inbox, it refreshes itself, and the therapist the tracker
+    coordinator = http(world.coordinator)
+    coordinator.get(url("inbox"))
+    coordinator.get(url("inbox"), headers={"HX-Request": "true", "HX-Trigger": "inbox-list"})
+    http(world.therapist).get(url("tracker"))
+
+    # Then each view that showed the client is one audit row naming them, the refresh none
+    rows = AuditEvent.objects.filter(action=AuditAction.VIEW, detail__has_key="list")
+    assert sorted(
+        (e.actor_id, e.detail["list"], tuple(e.detail["clients"])) for e in rows
+    ) == sorted(
+        [
+            (world.coordinator.pk, "referral_inbox", (client_id,)),
+            (world.therapist.pk, "referral_tracker", (client_id,)),
+        ]
+    )
+    assert referral.client.last_name not in str([e.detail for e in rows])
