@@ -65,12 +65,28 @@ class MembershipFactory(DjangoModelFactory[Membership]):
     role = Role.PRESCRIBER
 
 
+#: Invented names for clients, from pools no generated staff name draws on: many tests
+#: assert that a client's name is *not* on a page that names staff ("Referral from
+#: Deborah Ramos"), which a shared surname would break one run in a few hundred.
+CLIENT_FIRST_NAMES = (
+    "Avelinne", "Brisane", "Corwenna", "Dessaly", "Elowenne", "Fennaly", "Galenne",
+    "Hollisande", "Isoldine", "Jorahne", "Kestrelle", "Lioranne", "Marenka",
+)  # fmt: skip
+CLIENT_LAST_NAMES = (
+    "Quillfeather", "Brackwater", "Thistlewick", "Marrowby", "Fennimoreton", "Oakhollow",
+    "Pembercott", "Wrexleigh", "Ashgrovely", "Corriwell", "Everhythe", "Glimmerton",
+    "Hazelrigg", "Ivorydale", "Juniperlow", "Kettlewhit", "Larkspurrow",
+)  # fmt: skip
+
+
 class ClientFactory(DjangoModelFactory[Client]):
     class Meta:
         model = Client
 
-    first_name = factory.Faker("first_name")
-    last_name = factory.Faker("last_name")
+    first_name = factory.Sequence(lambda n: CLIENT_FIRST_NAMES[n % len(CLIENT_FIRST_NAMES)])
+    last_name = factory.Sequence(
+        lambda n: CLIENT_LAST_NAMES[(n + n // len(CLIENT_FIRST_NAMES)) % len(CLIENT_LAST_NAMES)]
+    )
     date_of_birth = factory.LazyFunction(lambda: dt.date(1993, 5, 17))
     email = factory.Sequence(lambda n: f"client{n}@example.test")
     state_of_residence = "MA"
