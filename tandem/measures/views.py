@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -380,28 +381,57 @@ def _back_to_client(client: Client, anchor: str = "") -> HttpResponse:
     return redirect(reverse("measures:client", kwargs={"client_id": client.public_id}) + anchor)
 
 
+def _post_on_client_page(
+    request: HttpRequest,
+    client: Client,
+    form: str,
+    save: Callable[[], object],
+    done: str,
+    anchor: str,
+    tracker: Any = None,
+) -> HttpResponse:
+    """Run one form of the client's measures page through its action.
+
+    Saved: say ``done`` and go back to the form's section. Refused by a rule: the page
+    again (400) with the errors beside ``form`` and the typed input kept. Refused for
+    the person's role: say why, on the page they came from.
+    """
+    try:
+        save()
+    except PermissionError as refused:
+        messages.error(request, str(refused))
+    except ValidationError as error:
+        return _client_page(request, client, failed=form, failed_tracker=tracker, errors=error)
+    else:
+        messages.success(request, done)
+    return _back_to_client(client, anchor)
+
+
 @login_required
 @require_POST
 def schedule(request: HttpRequest, client_id: str) -> HttpResponse:
     """Set how often the client is asked to answer a measure (prescribers)."""
     client = client_for(request.user, client_id)
-    try:
-        actions.set_schedule(
-            actor=request.user,
-            client=client,
-            instrument=request.POST.get("instrument", ""),
-            every_days=request.POST.get("every_days", ""),
-        )
-    except PermissionError as refused:
-        messages.error(request, str(refused))
-    except ScoringError:
-        error = ValidationError({"instrument": "Measure: choose one from the list."})
-        return _client_page(request, client, failed="schedule", errors=error)
-    except ValidationError as error:
-        return _client_page(request, client, failed="schedule", errors=error)
-    else:
-        messages.success(request, "Cadence saved. The client is reminded when a measure is due.")
-    return _back_to_client(client, "#cadence")
+
+    def save() -> None:
+        try:
+            actions.set_schedule(
+                actor=request.user,
+                client=client,
+                instrument=request.POST.get("instrument", ""),
+                every_days=request.POST.get("every_days", ""),
+            )
+        except ScoringError:
+            raise ValidationError({"instrument": "Measure: choose one from the list."}) from None
+
+    return _post_on_client_page(
+        request,
+        client,
+        "schedule",
+        save,
+        "Cadence saved. The client is reminded when a measure is due.",
+        "#cadence",
+    )
 
 
 @login_required
@@ -409,21 +439,20 @@ def schedule(request: HttpRequest, client_id: str) -> HttpResponse:
 def tracker_new(request: HttpRequest, client_id: str) -> HttpResponse:
     """Define a symptom tracker for the client (their clinicians)."""
     client = client_for(request.user, client_id)
-    try:
-        actions.define_tracker(
+    return _post_on_client_page(
+        request,
+        client,
+        "tracker_new",
+        lambda: actions.define_tracker(
             actor=request.user,
             client=client,
             name=request.POST.get("name", ""),
             unit=request.POST.get("unit", ""),
             lower_is_better=request.POST.get("higher_is_better") != "on",
-        )
-    except PermissionError as refused:
-        messages.error(request, str(refused))
-    except ValidationError as error:
-        return _client_page(request, client, failed="tracker_new", errors=error)
-    else:
-        messages.success(request, "Tracker added.")
-    return _back_to_client(client, "#trackers")
+        ),
+        "Tracker added.",
+        "#trackers",
+    )
 
 
 @login_required
@@ -431,22 +460,21 @@ def tracker_new(request: HttpRequest, client_id: str) -> HttpResponse:
 def tracker_entry(request: HttpRequest, tracker_id: str) -> HttpResponse:
     """Record one value of a tracker."""
     tracker = tracker_for(request.user, tracker_id)
-    try:
-        actions.record_symptom(
-            actor=request.user,
-            tracker=tracker,
-            recorded_on=request.POST.get("recorded_on", ""),
-            value=request.POST.get("value", ""),
-        )
-    except PermissionError:
-        raise Http404("Not found.") from None
-    except ValidationError as error:
-        return _client_page(
-            request, tracker.client, failed="entry", failed_tracker=tracker, errors=error
-        )
-    else:
-        messages.success(request, "Value recorded.")
-    return _back_to_client(tracker.client, "#trackers")
+
+    def save() -> None:
+        try:
+            actions.record_symptom(
+                actor=request.user,
+                tracker=tracker,
+                recorded_on=request.POST.get("recorded_on", ""),
+                value=request.POST.get("value", ""),
+            )
+        except PermissionError:
+            raise Http404("Not found.") from None  # who may read but not record: not theirs
+
+    return _post_on_client_page(
+        request, tracker.client, "entry", save, "Value recorded.", "#trackers", tracker=tracker
+    )
 
 
 @login_required
@@ -454,19 +482,18 @@ def tracker_entry(request: HttpRequest, tracker_id: str) -> HttpResponse:
 def review(request: HttpRequest, client_id: str) -> HttpResponse:
     """Record a case review's recommendations for the client."""
     client = client_for(request.user, client_id)
-    try:
-        actions.record_case_review(
+    return _post_on_client_page(
+        request,
+        client,
+        "review",
+        lambda: actions.record_case_review(
             actor=request.user,
             client=client,
             recommendations=request.POST.get("recommendations", ""),
-        )
-    except PermissionError as refused:
-        messages.error(request, str(refused))
-    except ValidationError as error:
-        return _client_page(request, client, failed="review", errors=error)
-    else:
-        messages.success(request, "Review recorded; the care team was told.")
-    return _back_to_client(client, "#reviews")
+        ),
+        "Review recorded; the care team was told.",
+        "#reviews",
+    )
 
 
 # --- The registry --------------------------------------------------------------------------
