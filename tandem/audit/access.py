@@ -21,7 +21,8 @@ def audit_rule(
     events, plus the account events (sign-ins, failed sign-ins, factor and
     password changes) of the people who work there, which name no practice.
     (Events that name another practice stay with that practice's admins.)
-    A client reads the events about their own record.
+    A client reads the events about their own record, and the list reads (a
+    caseload page, the inbox, the calendar) whose list named them.
     """
     if action != Action.VIEW or not policy.may_see_clinical_data(user):
         return qs.none()
@@ -52,10 +53,13 @@ def _practice_events(organisations: list[Any]) -> Q:
 
 
 def _own_record_events(user: Any) -> Q:
+    """Events about the client's record, and list reads whose list named them."""
+    from tandem.audit.models import AuditEventClient
     from tandem.clients.models import Client
 
-    mine = Client.objects.filter(user=user).values("public_id")
-    return Q(client_id__in=_as_text(mine))
+    mine = _as_text(Client.objects.filter(user=user).values("public_id"))
+    listed = AuditEventClient.objects.filter(client_id__in=mine).values("event_id")
+    return Q(client_id__in=mine) | Q(pk__in=listed)
 
 
 def _as_text(public_ids: models.QuerySet[Any]) -> list[str]:

@@ -71,6 +71,52 @@ class AuditEvent(models.Model):
         raise PermissionError("The audit trail is append-only.")
 
 
+class AuditEventClientQuerySet(models.QuerySet["AuditEventClient"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEventClient(models.Model):
+    """A client named by a list-read event (a caseload page, the inbox, the calendar).
+
+    An index of the event's ``detail["clients"]``, written with the event, so a client's
+    "Who has seen your record" finds the lists their name appeared in without searching
+    JSON. The event itself (and so this list, inside its hashed detail) is what the chain
+    protects; this table is append-only like it.
+    """
+
+    # No database constraint: neither table ever loses a row, and a constraint's deferred
+    # checks would get in the way of the tamper tests that delete a row behind the app.
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="listed_clients",
+    )
+    client_id = models.CharField(max_length=64, db_index=True)
+
+    objects = AuditEventClientQuerySet.as_manager()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["event", "client_id"], name="audit_event_client_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.event_id} lists {self.client_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+
 class AuditChainHead(models.Model):
     """The last link of the chain: serialises writers and exposes a truncated tail."""
 

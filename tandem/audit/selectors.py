@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
@@ -110,11 +111,16 @@ def accesses_to_client(actor: Any, client: Client) -> models.QuerySet[AuditEvent
     """Return who read or changed ``client``'s record, newest first, as ``actor`` may see it.
 
     Meant for the client themself: their own visits to their record are left
-    out, and the policy shows them nothing about anyone else's record.
+    out, and the policy shows them nothing about anyone else's record. Lists
+    that named them (a caseload page, the inbox, the calendar) count too.
     """
+    from tandem.audit.models import AuditEventClient
+
+    mine = str(client.public_id)
+    listed = AuditEventClient.objects.filter(client_id=mine).values("event_id")
     return (
         policy.scope(actor, Action.VIEW, AuditEvent.objects.all())
-        .filter(client_id=str(client.public_id), action__in=CLIENT_VISIBLE_ACTIONS)
+        .filter(Q(client_id=mine) | Q(pk__in=listed), action__in=CLIENT_VISIBLE_ACTIONS)
         .exclude(actor_id=actor.pk)
         .order_by("-seq")
     )
@@ -126,6 +132,9 @@ LIST_LABELS = {
     "registry": "your scores in the measures registry",
     "case_review": "your scores in the case-review list",
     "book_for_client": "your name in the list of clients to book for",
+    "calendar": "your name on the practice's appointment calendar",
+    "referral_inbox": "your first name in the practice's referral inbox",
+    "referral_tracker": "your name in your therapist's list of referrals",
 }
 
 #: Records without a model of their own.
@@ -163,18 +172,28 @@ class Access:
 def access_report(actor: Any, client: Client, events: list[AuditEvent]) -> list[Access]:
     """Return ``events`` (from ``accesses_to_client``) with names, roles and practices.
 
-    Two queries whatever the number of events: the people and the organisations.
+    Three queries whatever the number of events: the people, the practices the
+    events name, and where the people work (for list reads, which name none).
     """
     from tandem.accounts.models import User
-    from tandem.organisations.models import Organisation
+    from tandem.organisations.models import Membership, Organisation
 
-    people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
+    actor_ids = {e.actor_id for e in events if e.actor_id}
+    people = {u.pk: u for u in User.objects.filter(pk__in=actor_ids)}
     orgs = {
         str(o.public_id): o.name
         for o in Organisation.objects.filter(
             public_id__in={e.organisation_id for e in events if e.organisation_id}
         )
     }
+    # A list read names no practice (a therapist's caseload): show where the reader works.
+    works_at: dict[int, str] = {}
+    for m in (
+        Membership.objects.filter(user_id__in=actor_ids, is_active=True)
+        .select_related("organisation")
+        .order_by("pk")
+    ):
+        works_at.setdefault(m.user_id, m.organisation.name)
     rows = []
     for event in events:
         person = people.get(event.actor_id or 0)
@@ -183,7 +202,8 @@ def access_report(actor: Any, client: Client, events: list[AuditEvent]) -> list[
                 event=event,
                 who=(person.full_name or person.email) if person else "Tandem (automatic)",
                 role=Role(event.actor_role).label if event.actor_role in Role.values else "",
-                organisation=orgs.get(event.organisation_id, ""),
+                organisation=orgs.get(event.organisation_id, "")
+                or works_at.get(event.actor_id or 0, ""),
                 what=describe_access(event),
             )
         )

@@ -107,6 +107,31 @@ def test_database_refuses_update_and_delete_on_postgresql():
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.LOGIN_FAILED
 
 
+@pytest.mark.postgres
+def test_the_index_of_listed_clients_is_append_only_in_postgresql_too():
+    from django.db import DatabaseError
+
+    from tandem.audit.models import AuditEventClient
+
+    event = record(
+        actor=None, action=AuditAction.VIEW, detail={"list": "caseload", "clients": ["c-1"]}
+    )
+    (listed,) = AuditEventClient.objects.filter(event=event)
+    for sql in (
+        "UPDATE audit_auditeventclient SET client_id = 'c-2' WHERE id = %s",
+        "DELETE FROM audit_auditeventclient WHERE id = %s",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [listed.pk])
+    assert AuditEventClient.objects.get(pk=listed.pk).client_id == "c-1"
+    with pytest.raises(PermissionError):
+        AuditEventClient.objects.all().delete()
+
+
 def test_a_row_forged_onto_the_end_is_reported_even_when_the_head_is_moved_too():
     # A forger who can write to the database but does not hold the HMAC key links a new
     # last row to the real chain and moves the head to it.

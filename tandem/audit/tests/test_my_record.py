@@ -73,6 +73,25 @@ def test_the_client_sees_who_opened_and_changed_their_record_in_what_role(world)
     ]
 
 
+def test_lists_that_named_the_client_show_too_with_where_the_reader_works(world):
+    # Given my therapist opened their caseload (my name on it) and another client's list
+    me, _mine, therapist, _, _ = world
+    other = ClientFactory(user=UserFactory())
+    add_to_care_team(other, make_staff(Role.THERAPIST), Role.THERAPIST, primary=True)
+    http(therapist).get(reverse("clients:list"))
+    practice = therapist.memberships.get().organisation.name
+
+    # When I open the page
+    listed = rows(http(me).get(URL).content.decode())
+
+    # Then the list read is there, in plain words, with my therapist's practice
+    assert [r.split(" | ", 1)[1] for r in listed] == [
+        f"Dana Whitfield | Therapist | {practice} | Your name in their list of clients | Opened"
+    ]
+    # and the other client, who was not on that list, does not see it
+    assert rows(http(other.user).get(URL).content.decode()) == []
+
+
 def test_nobody_sees_another_clients_accesses_and_staff_are_sent_to_their_dashboard(world):
     _me, mine, therapist, _prescriber, _ = world
     someone = ClientFactory(user=UserFactory())
@@ -110,5 +129,6 @@ def test_the_page_costs_the_same_queries_however_many_accesses(world, n, django_
 
 
 #: Whatever the number of accesses: the request's own (session, user, navigation), the
-#: client's record, the count and the page of events, the people and the practices.
-QUERIES = 13
+#: client's record, the count and the page of events, the people, the practices named,
+#: and where the people work.
+QUERIES = 14

@@ -129,9 +129,9 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
 #: own-client lookup; the seats with their clients; releases with their parties and the
 #: treatment-exception practices; the first and last scores; cadences; three last-contact
 #: aggregates (results, tracker values, visits); open safety alerts; the audit row
-#: (savepoint, chain head, insert, head update, release); the session save (savepoint,
-#: update, release).
-CASE_REVIEW_QUERIES = 24
+#: (savepoint, chain head, insert, head update, the page's clients indexed, release);
+#: the session save (savepoint, update, release).
+CASE_REVIEW_QUERIES = 25
 
 
 @pytest.mark.parametrize("clients", [3, 40])
