@@ -48,6 +48,11 @@ def _pending_appointment(world: ReferralWorld) -> Appointment:
             starts=dt.time(9),
             ends=dt.time(12),
         )
+    return _book_first_open(world, kind)
+
+
+def _book_first_open(world: ReferralWorld, kind: AppointmentType) -> Appointment:
+    """Hold the first open slot for the client and put payment on file: awaiting confirmation."""
     first_open = selectors.slots(world.psychiatry, kind, weeks=3)[0]
     held = actions.hold_slot(
         actor=world.coordinator,
@@ -259,18 +264,7 @@ def test_after_a_no_show_the_next_confirmed_visit_reopens_the_loop_and_its_outco
     # When the coordinator books and confirms another visit for the client
     with time_machine.travel(after_missed, tick=False):
         kind = AppointmentType.objects.get(organisation=world.psychiatry)
-        slot = selectors.slots(world.psychiatry, kind, weeks=3)[0]
-        held = actions.hold_slot(
-            actor=world.coordinator,
-            organisation=world.psychiatry,
-            prescriber=world.prescriber,
-            appointment_type=kind,
-            starts_at=slot.starts_at,
-            client=world.client,
-        )
-        pending = actions.put_payment_on_file(
-            actor=world.coordinator, appointment=held, provider=OfflineProvider(), token=AGREED
-        )
+        pending = _book_first_open(world, kind)
         second = actions.confirm(actor=world.coordinator, appointment=pending)
 
     # Then the referral is scheduled again, carrying the new visit
