@@ -28,7 +28,7 @@ from tandem.consent.decision import Party
 from tandem.core.roles import Role
 from tandem.measures import safety
 from tandem.measures.access import CLINICIAN_ROLES, ENTRY_ROLES, seat
-from tandem.measures.instruments import Instrument, get_instrument
+from tandem.measures.instruments import Instrument, ScoringError, get_instrument
 from tandem.measures.instruments.phq import SUICIDE_ITEM
 from tandem.measures.models import (
     CaseReview,
@@ -289,7 +289,10 @@ def set_schedule(
     member = seat(actor, client, (Role.PRESCRIBER,))
     if member is None:
         raise PermissionError("Only the client's prescriber sets the measurement cadence.")
-    form = get_instrument(instrument)
+    try:
+        form = get_instrument(instrument)
+    except ScoringError:
+        raise ValidationError({"instrument": "Measure: choose one from the list."}) from None
     if not form.texts_shipped:
         raise ValidationError(
             {"instrument": f"{form.name} is administered by a clinician, not sent to the client."}

@@ -412,23 +412,16 @@ def _post_on_client_page(
 def schedule(request: HttpRequest, client_id: str) -> HttpResponse:
     """Set how often the client is asked to answer a measure (prescribers)."""
     client = client_for(request.user, client_id)
-
-    def save() -> None:
-        try:
-            actions.set_schedule(
-                actor=request.user,
-                client=client,
-                instrument=request.POST.get("instrument", ""),
-                every_days=request.POST.get("every_days", ""),
-            )
-        except ScoringError:
-            raise ValidationError({"instrument": "Measure: choose one from the list."}) from None
-
     return _post_on_client_page(
         request,
         client,
         "schedule",
-        save,
+        lambda: actions.set_schedule(
+            actor=request.user,
+            client=client,
+            instrument=request.POST.get("instrument", ""),
+            every_days=request.POST.get("every_days", ""),
+        ),
         "Cadence saved. The client is reminded when a measure is due.",
         "#cadence",
     )

@@ -216,6 +216,18 @@ def test_a_cadence_out_of_range_is_refused(every_days, message):
     assert not MeasureSchedule.objects.exists()
 
 
+def test_a_cadence_for_an_unknown_measure_is_refused_naming_the_field():
+    from django.core.exceptions import ValidationError
+
+    world = MeasuresWorld()
+    with pytest.raises(ValidationError) as refused:
+        actions.set_schedule(
+            actor=world.prescriber, client=world.client, instrument="phq-99", every_days=14
+        )
+    assert refused.value.message_dict == {"instrument": ["Measure: choose one from the list."]}
+    assert not MeasureSchedule.objects.exists()
+
+
 def test_only_the_prescriber_sets_the_cadence():
     world = MeasuresWorld()
     with pytest.raises(PermissionError):

@@ -321,3 +321,18 @@ def test_a_refused_value_or_review_comes_back_with_what_was_typed(client):
     assert long_review.strip() in body
     assert not SymptomEntry.objects.exists()
     assert not CaseReview.objects.exists()
+
+
+def test_a_cadence_for_a_measure_not_offered_comes_back_with_the_days_kept(client):
+    world = MeasuresWorld()
+    client.force_login(world.prescriber)
+
+    response = client.post(
+        reverse("measures:schedule", args=[world.client.public_id]),
+        {"instrument": "not-a-measure", "every_days": "21"},
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Measure: choose one from the list." in body
+    assert 'name="every_days" min="7" max="91" value="21"' in body
