@@ -18,6 +18,7 @@ from tandem.referrals.models import (
     PracticePolicy,
     Referral,
     ReferralReason,
+    ReferralStatus,
     Service,
 )
 
@@ -76,6 +77,15 @@ class ReferralWorld(ConsentWorld):
 
     def sent(self, **packet: Any) -> Referral:
         return actions.send_referral(actor=self.therapist, referral=self.drafted(**packet))
+
+    def accepted(self) -> Referral:
+        """Send the article's referral and have the coordinator accept it for the prescriber."""
+        return actions.transition(
+            actor=self.coordinator,
+            referral=self.sent(),
+            target=ReferralStatus.ACCEPTED,
+            assigned_prescriber=self.prescriber,
+        )
 
     def release(self, categories: list[str]) -> None:
         self.signed(

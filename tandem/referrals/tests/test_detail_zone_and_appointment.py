@@ -20,8 +20,8 @@ from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld
 from tandem.scheduling import actions as scheduling_actions
-from tandem.scheduling.models import AppointmentType, SchedulingSettings, WeeklyHours
 from tandem.scheduling.payments import AGREED, OfflineProvider
+from tandem.scheduling.tests.factories import open_mornings
 
 pytestmark = pytest.mark.django_db
 
@@ -93,28 +93,8 @@ VISIT = dt.datetime(2027, 4, 15, 10, 0, tzinfo=LA)  # Thursday
 def _accepted_in_los_angeles(world: ReferralWorld):
     world.psychiatry.time_zone = "America/Los_Angeles"
     world.psychiatry.save()
-    SchedulingSettings.objects.create(organisation=world.psychiatry, reminder_hours=[48, 2])
-    kind = AppointmentType.objects.create(
-        organisation=world.psychiatry,
-        code="new",
-        name="New evaluation",
-        duration_minutes=60,
-        is_new_client=True,
-    )
-    for weekday in range(5):
-        WeeklyHours.objects.create(
-            organisation=world.psychiatry,
-            prescriber=world.prescriber,
-            weekday=weekday,
-            starts=dt.time(9),
-            ends=dt.time(12),
-        )
-    referral = actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=S.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    kind = open_mornings(world.psychiatry, world.prescriber)
+    referral = world.accepted()
     return referral, kind
 
 
@@ -183,12 +163,7 @@ def test_a_confirmed_visit_shows_to_the_practice_and_to_the_therapist_once_relea
 def test_marked_scheduled_by_hand_the_referral_keeps_its_note_and_carries_no_visit():
     # Given an accepted referral
     world = ReferralWorld()
-    referral = actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=S.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
 
     # When the coordinator marks it scheduled by hand, with a note
     actions.transition(

@@ -28,12 +28,7 @@ def page(user, referral) -> str:
 
 
 def _seen_with_a_note(world: ReferralWorld):
-    referral = actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=S.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
     referral = actions.transition(actor=world.coordinator, referral=referral, target=S.SCHEDULED)
     return actions.transition(
         actor=world.prescriber, referral=referral, target=S.FIRST_VISIT_DONE, note=NOTE

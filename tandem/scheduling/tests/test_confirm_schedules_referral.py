@@ -23,6 +23,7 @@ from tandem.scheduling.models import (
     WeeklyHours,
 )
 from tandem.scheduling.payments import AGREED, OfflineProvider
+from tandem.scheduling.tests.factories import open_mornings
 
 pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")
@@ -32,22 +33,7 @@ _built = world_built_on(dt.datetime(2027, 4, 5, 9, 0, tzinfo=BOSTON))  # before 
 
 
 def _pending_appointment(world: ReferralWorld) -> Appointment:
-    SchedulingSettings.objects.create(organisation=world.psychiatry, reminder_hours=[48, 2])
-    kind = AppointmentType.objects.create(
-        organisation=world.psychiatry,
-        code="new",
-        name="New evaluation",
-        duration_minutes=60,
-        is_new_client=True,
-    )
-    for weekday in range(5):
-        WeeklyHours.objects.create(
-            organisation=world.psychiatry,
-            prescriber=world.prescriber,
-            weekday=weekday,
-            starts=dt.time(9),
-            ends=dt.time(12),
-        )
+    kind = open_mornings(world.psychiatry, world.prescriber)
     return _book_first_open(world, kind)
 
 
@@ -70,12 +56,7 @@ def _book_first_open(world: ReferralWorld, kind: AppointmentType) -> Appointment
 def test_confirming_moves_the_clients_accepted_referral_to_scheduled():
     # Given a referral the practice accepted, and the client's appointment awaiting confirmation
     world = ReferralWorld()
-    referral = referral_actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=ReferralStatus.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
     appointment = _pending_appointment(world)
     assert appointment.status == AppointmentStatus.PENDING
 
@@ -149,12 +130,7 @@ def _client_books(world: ReferralWorld, kind: AppointmentType, starts_at: dt.dat
 def test_automatic_confirmation_schedules_the_referral_on_the_practices_behalf():
     # Given an accepted referral, and a practice that confirms automatically once payment is on file
     world = ReferralWorld()
-    referral = referral_actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=ReferralStatus.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
     kind = _open_hours(world)
     Notification.objects.all().delete()
 
@@ -247,12 +223,7 @@ def test_taking_an_earlier_time_from_the_waitlist_moves_the_referrals_visit_too(
 def test_after_a_no_show_the_next_confirmed_visit_reopens_the_loop_and_its_outcome_counts():
     # Given an accepted referral whose first visit the client missed
     world = ReferralWorld()
-    referral = referral_actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=ReferralStatus.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
     missed = actions.confirm(actor=world.coordinator, appointment=_pending_appointment(world))
     after_missed = missed.starts_at + dt.timedelta(hours=2)
     actions.record_outcome(
@@ -285,12 +256,7 @@ def test_after_a_no_show_the_next_confirmed_visit_reopens_the_loop_and_its_outco
 def test_an_outcome_moves_only_the_referral_that_carries_that_visit():
     # Given a scheduled referral carrying one visit, and another visit of the same client
     world = ReferralWorld()
-    referral = referral_actions.transition(
-        actor=world.coordinator,
-        referral=world.sent(),
-        target=ReferralStatus.ACCEPTED,
-        assigned_prescriber=world.prescriber,
-    )
+    referral = world.accepted()
     carried = actions.confirm(actor=world.coordinator, appointment=_pending_appointment(world))
     referral.refresh_from_db()
     assert referral.appointment == carried
