@@ -31,12 +31,20 @@ class ContactForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
     # One per page load: a second click on Send (or a resubmitted page) sends one message.
-    submission = forms.UUIDField(widget=forms.HiddenInput, required=False)
+    submission = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.fields["submission"].initial = uuid.uuid4()
+
+    def clean_submission(self) -> uuid.UUID | None:
+        # A hidden field the sender never sees: if it was mangled, the message still goes,
+        # only without the double-click guard (refusing it would name a field they can't fix).
+        try:
+            return uuid.UUID(self.cleaned_data["submission"])
+        except ValueError:
+            return None
 
 
 class NameForm(forms.Form):

@@ -157,3 +157,13 @@ def test_a_message_without_email_names_the_field(client):
     assert response.status_code == 400
     assert "Email: Enter a valid email address." in response.content.decode()
     assert not ContactMessage.objects.exists()
+
+
+def test_a_mangled_submission_key_still_sends_the_message(client):
+    p = practice_with_policy()
+    url = reverse("intake:practice", args=[p.org.public_id])
+
+    response = client.post(url, MESSAGE | {"submission": "not-a-key"})
+
+    assert response.status_code == 302
+    assert ContactMessage.objects.get().submission_key is None
