@@ -27,7 +27,9 @@ class AuditAction(models.TextChoices):
     SIGNUP = "signup", "Signed up"
 
 
-class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
+    """Rows of the audit trail: added, never changed or removed in bulk."""
+
     def update(self, **kwargs: Any) -> NoReturn:
         raise PermissionError("The audit trail is append-only.")
 
@@ -35,7 +37,23 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
         raise PermissionError("The audit trail is append-only.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A row of the audit trail: added once, never changed or removed one by one either."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Only audit.actions.record() creates rows; nothing may change one afterwards.
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("The audit trail is append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
     occurred_at = models.DateTimeField(db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -53,7 +71,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
 
     class Meta:
         ordering: ClassVar = ["-seq"]
@@ -61,25 +79,8 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # Only audit.actions.record() creates rows; nothing may change one afterwards.
-        if not self._state.adding:
-            raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("The audit trail is append-only.")
-
-
-class AuditEventClientQuerySet(models.QuerySet["AuditEventClient"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise PermissionError("The audit trail is append-only.")
-
-    def delete(self) -> NoReturn:
-        raise PermissionError("The audit trail is append-only.")
-
-
-class AuditEventClient(models.Model):
+class AuditEventClient(AppendOnlyModel):
     """A client named by a list-read event (a caseload page, the inbox, the calendar).
 
     An index of the event's ``detail["clients"]``, written with the event, so a client's
@@ -98,7 +99,7 @@ class AuditEventClient(models.Model):
     )
     client_id = models.CharField(max_length=64, db_index=True)
 
-    objects = AuditEventClientQuerySet.as_manager()
+    objects = AppendOnlyQuerySet["AuditEventClient"].as_manager()
 
     class Meta:
         constraints: ClassVar = [
@@ -107,14 +108,6 @@ class AuditEventClient(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.event_id} lists {self.client_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise PermissionError("The audit trail is append-only.")
 
 
 class AuditChainHead(models.Model):
