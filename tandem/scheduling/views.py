@@ -544,7 +544,14 @@ def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
             except (SlotUnavailableError, BookingStateError) as problem:
                 error = str(problem)
             else:
-                messages.success(request, "Booked and confirmed.")
+                if booked.status == S.CONFIRMED:
+                    messages.success(request, "Booked and confirmed.")
+                else:
+                    messages.success(
+                        request,
+                        "Booked. A coordinator of the practice confirms it: it is waiting in the "
+                        "calendar under Requests to confirm, and the coordinators have been told.",
+                    )
                 return redirect("scheduling:appointment", appointment_id=booked.public_id)
         else:
             error = "Choose the client, then one of the offered times."

@@ -78,3 +78,61 @@ def test_the_database_itself_refuses_overlapping_active_appointments():
         )
     assert Appointment.objects.count() == 1
     assert first.status == AppointmentStatus.HELD
+
+
+TAKEN = "Someone else took that time a moment ago. Here are the next open slots."
+
+
+def test_clients_racing_through_the_booking_page_get_one_hold_and_the_same_clean_409():
+    # Given eight clients, each signed in on their own connection, choosing the same time
+    import time_machine
+    from django.test import Client as Browser
+    from django.urls import reverse
+
+    from tandem.core.tests.factories import ClientFactory
+
+    with time_machine.travel(at(2027, 4, 12, 10), tick=False):
+        p = Practice()
+        browsers = []
+        for _ in range(8):
+            person = UserFactory()
+            ClientFactory(user=person)
+            browser = Browser(raise_request_exception=False)
+            browser.force_login(person)
+            browsers.append(browser)
+        url = reverse("scheduling:book", args=[p.org.public_id])
+        form = {
+            "prescriber": str(p.prescriber.public_id),
+            "starts_at": at(2027, 4, 14, 10).isoformat(),
+        }
+        start = threading.Barrier(len(browsers))
+        outcomes: list[tuple[int, str]] = []
+        lock = threading.Lock()
+
+        def race(browser):
+            try:
+                start.wait(10)
+                response = browser.post(url, form)
+                body = response.content.decode()
+                result = (
+                    response.status_code,
+                    "taken" if TAKEN in body else response.get("Location", "other"),
+                )
+            except Exception as error:  # anything else is a failure the assertion shows
+                result = (0, repr(error))
+            finally:
+                connection.close()
+            with lock:
+                outcomes.append(result)
+
+        threads = [threading.Thread(target=race, args=(b,)) for b in browsers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+
+    # Then exactly one is sent on to pay, and every other one is told the time was just taken
+    (held,) = Appointment.objects.filter(status=AppointmentStatus.HELD)
+    assert sorted(outcomes) == sorted(
+        [(302, reverse("scheduling:pay", args=[held.public_id]))] + [(409, "taken")] * 7
+    ), outcomes
