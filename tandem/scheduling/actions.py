@@ -55,6 +55,10 @@ class BookingStateError(Exception):
     """The appointment is not in a state that allows this; the message is for the user."""
 
 
+class HoldLapsedError(BookingStateError):
+    """The hold ran out before payment information was saved; the slot is no longer kept."""
+
+
 def _release_claims(appointment: Appointment) -> None:
     SlotClaim.objects.filter(appointment=appointment).delete()
 
@@ -280,13 +284,18 @@ def put_payment_on_file(
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.status in (S.PENDING, S.CONFIRMED) and appointment.payment_reference:
         return appointment
-    if appointment.status != S.HELD:
-        raise BookingStateError("This appointment is no longer held for you.")
-    if appointment.hold_expires_at is not None and appointment.hold_expires_at <= now:
-        raise BookingStateError(
+    lapsed = appointment.status == S.EXPIRED or (
+        appointment.status == S.HELD
+        and appointment.hold_expires_at is not None
+        and appointment.hold_expires_at <= now
+    )
+    if lapsed:
+        raise HoldLapsedError(
             "Your hold ran out while you were entering your details. Nothing was charged; "
             "choose a slot again and your answers are kept."
         )
+    if appointment.status != S.HELD:
+        raise BookingStateError("This appointment is no longer held for you.")
     reference = provider.finish_setup(appointment_id=str(appointment.public_id), token=token)
     appointment.payment_provider = provider.code
     appointment.payment_reference = reference

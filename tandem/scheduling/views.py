@@ -167,10 +167,14 @@ def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
             )
         except payments.PaymentError as problem:
             form.add_error(None, str(problem))
-        except BookingStateError:
+        except actions.HoldLapsedError:
             return redirect(
                 reverse("scheduling:book", args=[appointment.organisation.public_id]) + "?lapsed=1"
             )
+        except BookingStateError as problem:
+            # Cancelled or declined meanwhile: show the appointment as it stands, and why.
+            messages.error(request, str(problem))
+            return redirect("scheduling:appointment", appointment_id=appointment.public_id)
         else:
             return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     if provider.code == "stripe":

@@ -281,3 +281,36 @@ def test_another_operational_error_is_not_passed_off_as_a_taken_slot(monkeypatch
             starts_at=SLOT,
             client=p.client,
         )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_saving_payment_for_a_hold_the_practice_just_declined_says_so_not_that_it_ran_out(
+    client, monkeypatch
+):
+    # Given a client on the payment page of a hold the coordinator declines as they submit
+    p = practice_with_policy()
+    client.force_login(p.client_user)
+    choose(client, p)
+    held = Appointment.objects.get()
+    real = actions.put_payment_on_file
+
+    def declined_first(**kwargs):
+        actions.cancel(actor=p.coordinator, appointment=held)
+        return real(**kwargs)
+
+    monkeypatch.setattr(actions, "put_payment_on_file", declined_first)
+
+    # When they save their payment information
+    response = client.post(
+        reverse("scheduling:pay", args=[held.public_id]), {"agree": "on"}, follow=True
+    )
+
+    # Then they see the appointment as it stands, cancelled, and why nothing was saved
+    body = response.content.decode()
+    assert response.redirect_chain == [
+        (reverse("scheduling:appointment", args=[held.public_id]), 302)
+    ]
+    assert "This appointment is no longer held for you." in body
+    assert "hold ran out" not in body
+    held.refresh_from_db()
+    assert (held.status, held.payment_reference) == (AppointmentStatus.CANCELLED, "")
