@@ -332,3 +332,12 @@ def test_an_intact_client_index_verifies(capsys):
     _list_read([])
     call_command("verify_audit")
     assert "2 events verified" in capsys.readouterr().out
+
+
+def test_no_anchor_is_printed_for_a_broken_chain():
+    events = _three_events()
+    _raw("UPDATE audit_auditevent SET object_id = %s WHERE seq = %s", ["tampered", events[1].seq])
+    out = StringIO()
+    with pytest.raises(CommandError, match=rf"#{events[1].seq}: content does not match"):
+        call_command("verify_audit", "--print-head", stdout=out)
+    assert out.getvalue() == ""
