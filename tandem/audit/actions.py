@@ -5,7 +5,7 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from tandem.audit.chain import row_hash
+from tandem.audit.chain import head_signature, row_hash
 from tandem.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventClient
 from tandem.core.middleware import current_client_ip, current_request_id
 
@@ -78,7 +78,11 @@ def record(
         }
         digest = row_hash(head.last_hash, values)
         event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **values)
-        AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=digest)
+        AuditChainHead.objects.filter(pk=1).update(
+            last_seq=event.seq,
+            last_hash=digest,
+            signature=head_signature(event.seq, digest),
+        )
         listed = (detail or {}).get("clients")
         if isinstance(listed, list) and listed:
             AuditEventClient.objects.bulk_create(

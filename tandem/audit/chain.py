@@ -1,8 +1,11 @@
 """The hash chain: how a row's hash is computed, and how the chain is checked."""
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,14 +45,73 @@ def row_hash(prev_hash: str, values: dict[str, Any]) -> str:
     return hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
 
 
+def head_signature(last_seq: int, last_hash: str) -> str:
+    """Return the HMAC-SHA256 that seals the head's count and last hash together.
+
+    Without the key, nobody who can write to the database can move the head back
+    to an earlier row after cutting the newest ones. The message starts with a
+    label no row's payload (64 hex digits first) can start with.
+    """
+    payload = f"tandem-audit-head:{last_seq}:{last_hash}"
+    return hmac.new(_key(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def head_signature_holds(last_seq: int, last_hash: str, signature: str) -> bool:
+    return hmac.compare_digest(head_signature(last_seq, last_hash), signature)
+
+
+ANCHOR_PREFIX = "tandem-audit-head"
+_ANCHOR = re.compile(rf"^{ANCHOR_PREFIX} seq=(\d+) hash=([0-9a-f]{{64}})(?: at=\S+)?$")
+
+
+def anchor_line(last_seq: int, last_hash: str, at: str) -> str:
+    """Return the line an operator stores outside the database to pin the chain's head."""
+    return f"{ANCHOR_PREFIX} seq={last_seq} hash={last_hash} at={at}"
+
+
+def parse_anchor(line: str) -> tuple[int, str] | None:
+    """Return the (seq, hash) of an anchor line, or None when it is not one."""
+    match = _ANCHOR.match(line.strip())
+    return (int(match.group(1)), match.group(2)) if match else None
+
+
+def listed_clients(detail: Any) -> set[str]:
+    """Return the client ids an event's detail lists, as ``record`` indexes them."""
+    listed = detail.get("clients") if isinstance(detail, dict) else None
+    return {str(c) for c in listed} if isinstance(listed, list) else set()
+
+
+def index_break(events: Iterable[dict[str, Any]], index: Iterable[tuple[int, str]]) -> Break | None:
+    """Return the first event (by seq) whose client index differs from the clients it lists.
+
+    ``events`` carry ``id``, ``seq`` and ``detail``; ``index`` holds the (event id,
+    client id) rows of exactly those events. The event's hashed detail is the truth.
+    """
+    indexed: dict[int, set[str]] = {}
+    for event_id, client_id in index:
+        indexed.setdefault(event_id, set()).add(client_id)
+    for event in sorted(events, key=lambda e: e["seq"]):
+        expected = listed_clients(event["detail"])
+        found = indexed.get(event["id"], set())
+        if missing := sorted(expected - found):
+            return Break(event["seq"], f"the client index lacks {missing[0]} (a row was deleted)")
+        if extra := sorted(found - expected):
+            return Break(
+                event["seq"], f"the client index lists {extra[0]}, which the event does not"
+            )
+    return None
+
+
 @dataclass(frozen=True)
 class Break:
-    """The first place where the chain does not hold."""
+    """The first place where the chain does not hold (seq 0: outside the chain)."""
 
     seq: int
     problem: str
 
     def __str__(self) -> str:
+        if self.seq == 0:  # not at a place in the chain (an index row of no event)
+            return f"audit trail broken: {self.problem}"
         return f"audit chain broken at #{self.seq}: {self.problem}"
 
 

@@ -111,11 +111,20 @@ class AuditEventClient(AppendOnlyModel):
 
 
 class AuditChainHead(models.Model):
-    """The last link of the chain: serialises writers and exposes a truncated tail."""
+    """The last link of the chain: serialises writers and exposes a truncated tail.
+
+    Signed with the audit key, so cutting the newest rows and moving the head back
+    to the row that is now last needs the key too.
+    """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+    signature = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="HMAC of last_seq and last_hash (audit.chain.head_signature).",
+    )
 
     def __str__(self) -> str:
         return f"audit head at #{self.last_seq}"

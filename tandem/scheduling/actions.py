@@ -10,7 +10,7 @@ import datetime as dt
 from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from tandem.accounts.models import User
@@ -38,8 +38,25 @@ class SlotUnavailableError(Exception):
     """The slot is not (or no longer) open; the message is for the client."""
 
 
+#: What every loser of a race for a slot is told, whichever refusal the database gave.
+TAKEN = "Someone else took that time a moment ago. Here are the next open slots."
+
+#: PostgreSQL's deadlock and serialization-failure codes: the transaction lost a lock
+#: conflict and may simply be run again.
+_LOCK_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _lost_lock_conflict(error: OperationalError) -> bool:
+    """Return whether the database aborted the transaction as a deadlock or serialization victim."""
+    return getattr(error.__cause__, "sqlstate", None) in _LOCK_CONFLICTS
+
+
 class BookingStateError(Exception):
     """The appointment is not in a state that allows this; the message is for the user."""
+
+
+class HoldLapsedError(BookingStateError):
+    """The hold ran out before payment information was saved; the slot is no longer kept."""
 
 
 def _release_claims(appointment: Appointment) -> None:
@@ -85,22 +102,51 @@ def hold_slot(
     rules = selectors.settings_for(organisation)
     minutes = rules.hold_minutes if hold_minutes is None else hold_minutes
     day = selectors.practice_calendar(organisation).local(starts_at).date()
-    offered = (
-        {
-            slot.starts_at
-            for slot in selectors.slots(
-                organisation, appointment_type, prescriber=prescriber, now=now, days=(day, day)
-            )
-        }
-        if selectors.member_prescriber(organisation, prescriber)
-        else set()
-    )
     blocked_until = starts_at + appointment_type.blocks
     unit_starts = availability.units(starts_at, blocked_until)
-    try:
+
+    def own_booking() -> Appointment | None:
+        # The same person asking again for the same time (a double click, the back button):
+        # their booking, in whatever state it now is, not "someone else took it".
+        return (
+            Appointment.objects.filter(
+                organisation=organisation,
+                prescriber=prescriber,
+                appointment_type=appointment_type,
+                starts_at=starts_at,
+                client=client,
+                booked_by=actor,
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+
+    def attempt() -> Appointment:
         with transaction.atomic():
             _expire_overlapping_holds(prescriber.pk, unit_starts, now)
+            mine = own_booking()
+            if mine is not None:
+                return mine
+            offered = (
+                {
+                    slot.starts_at
+                    for slot in selectors.slots(
+                        organisation,
+                        appointment_type,
+                        prescriber=prescriber,
+                        now=now,
+                        days=(day, day),
+                    )
+                }
+                if selectors.member_prescriber(organisation, prescriber)
+                else set()
+            )
             if starts_at not in offered:
+                if SlotClaim.objects.filter(
+                    prescriber=prescriber, unit_start__in=unit_starts
+                ).exists():
+                    raise SlotUnavailableError(TAKEN)
                 raise SlotUnavailableError(
                     "That time is not open: it is outside the prescriber's hours, too soon, or taken. "
                     "Here are the next open slots."
@@ -134,11 +180,26 @@ def hold_slot(
             transaction.on_commit(
                 partial(_enqueue_expiry, expire_hold, appointment.pk, appointment.hold_expires_at)
             )
-    except IntegrityError:
-        raise SlotUnavailableError(
-            "Someone else took that time a moment ago. Here are the next open slots."
-        ) from None
-    return appointment
+            return appointment
+
+    # Every refusal the database gives a racer means the same thing to the person booking: a
+    # unique claim or the exclusion constraint (IntegrityError), or losing a deadlock
+    # (OperationalError 40P01) twice. A deadlock victim is run once more, as PostgreSQL
+    # advises: by then the winner has committed and the slot reads as taken, or is free again.
+    for tries_left in (1, 0):
+        try:
+            return attempt()
+        except IntegrityError:
+            break
+        except OperationalError as error:
+            if not _lost_lock_conflict(error):
+                raise
+            if not tries_left:
+                break
+    mine = own_booking()
+    if mine is not None:
+        return mine
+    raise SlotUnavailableError(TAKEN)
 
 
 def _mark_referral_scheduled(actor: User | None, appointment: Appointment) -> None:
@@ -214,16 +275,27 @@ def put_payment_on_file(
     token: str,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Record the provider's reference; confirm at once if the practice confirms automatically."""
+    """Record the provider's reference; confirm at once if the practice confirms automatically.
+
+    Saving again once it is saved (a double click, a resent form) changes nothing and
+    returns the appointment as it now stands: waiting for confirmation, or confirmed.
+    """
     now = now or timezone.now()
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if appointment.status != S.HELD:
-        raise BookingStateError("This appointment is no longer held for you.")
-    if appointment.hold_expires_at is not None and appointment.hold_expires_at <= now:
-        raise BookingStateError(
+    if appointment.status in (S.PENDING, S.CONFIRMED) and appointment.payment_reference:
+        return appointment
+    lapsed = appointment.status == S.EXPIRED or (
+        appointment.status == S.HELD
+        and appointment.hold_expires_at is not None
+        and appointment.hold_expires_at <= now
+    )
+    if lapsed:
+        raise HoldLapsedError(
             "Your hold ran out while you were entering your details. Nothing was charged; "
             "choose a slot again and your answers are kept."
         )
+    if appointment.status != S.HELD:
+        raise BookingStateError("This appointment is no longer held for you.")
     reference = provider.finish_setup(appointment_id=str(appointment.public_id), token=token)
     appointment.payment_provider = provider.code
     appointment.payment_reference = reference
@@ -258,11 +330,7 @@ def put_payment_on_file(
 def confirm(*, actor: User, appointment: Appointment) -> Appointment:
     """Confirm a pending appointment (a coordinator of the practice); needs payment on file."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-    if not any(
-        m.organisation_id == appointment.organisation_id
-        and m.role in (Role.COORDINATOR, Role.PRACTICE_ADMIN)
-        for m in policy.active_memberships(actor)
-    ) or not policy.has_mfa(actor):
+    if not _may_confirm(actor, appointment.organisation_id):
         raise PermissionError("Only the practice's coordinators confirm appointments.")
     if appointment.status == S.CONFIRMED:
         return appointment
@@ -477,7 +545,13 @@ def book_for_client(
     client: Client,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Book on a client's behalf (a coordinator, e.g. on the phone): held, agreed, confirmed."""
+    """Book on a client's behalf (staff, e.g. on the phone): held, payment agreed, confirmed.
+
+    Confirming follows the practice's rule. Where a coordinator confirms each new
+    appointment, a coordinator (or practice admin) booking confirms it at once; a
+    prescriber's booking waits in the calendar's "Requests to confirm" like a client's
+    own, and the practice's coordinators are told.
+    """
     from tandem.scheduling.payments import AGREED, OfflineProvider
 
     if not _is_practice_staff(actor, organisation.pk):
@@ -491,12 +565,52 @@ def book_for_client(
         client=client,
         now=now,
     )
-    appointment = put_payment_on_file(
-        actor=actor, appointment=appointment, provider=OfflineProvider(), token=AGREED, now=now
-    )
+    if appointment.status == S.HELD:
+        appointment = put_payment_on_file(
+            actor=actor, appointment=appointment, provider=OfflineProvider(), token=AGREED, now=now
+        )
     if appointment.status == S.PENDING:
-        appointment = confirm(actor=actor, appointment=appointment)
+        if _may_confirm(actor, organisation.pk):
+            appointment = confirm(actor=actor, appointment=appointment)
+        else:
+            _ask_coordinators_to_confirm(appointment)
     return appointment
+
+
+def _may_confirm(actor: User, organisation_id: int) -> bool:
+    """Return whether ``actor`` confirms appointments for the practice (as ``confirm`` requires)."""
+    return policy.has_mfa(actor) and any(
+        m.organisation_id == organisation_id and m.role in (Role.COORDINATOR, Role.PRACTICE_ADMIN)
+        for m in policy.active_memberships(actor)
+    )
+
+
+def _ask_coordinators_to_confirm(appointment: Appointment) -> None:
+    """Tell the practice's coordinators (else its admins) a booking waits for them; no PHI."""
+    from django.urls import reverse
+
+    from tandem.notifications.actions import notify
+    from tandem.notifications.models import NotificationKind
+    from tandem.organisations.models import Membership
+
+    for role in (Role.COORDINATOR, Role.PRACTICE_ADMIN):
+        recipients = [
+            m.user
+            for m in Membership.objects.filter(
+                organisation_id=appointment.organisation_id,
+                role=role,
+                is_active=True,
+                user__is_active=True,
+            ).select_related("user")
+        ]
+        if recipients:
+            notify(
+                recipients,
+                NotificationKind.GENERAL,
+                reverse("scheduling:appointment", args=[appointment.public_id]),
+                dedupe_key=f"confirm:{appointment.public_id}",
+            )
+            return
 
 
 #: From how long before the start a client may check in.

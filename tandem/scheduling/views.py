@@ -167,10 +167,14 @@ def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
             )
         except payments.PaymentError as problem:
             form.add_error(None, str(problem))
-        except BookingStateError:
+        except actions.HoldLapsedError:
             return redirect(
                 reverse("scheduling:book", args=[appointment.organisation.public_id]) + "?lapsed=1"
             )
+        except BookingStateError as problem:
+            # Cancelled or declined meanwhile: show the appointment as it stands, and why.
+            messages.error(request, str(problem))
+            return redirect("scheduling:appointment", appointment_id=appointment.public_id)
         else:
             return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     if provider.code == "stripe":
@@ -544,7 +548,14 @@ def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
             except (SlotUnavailableError, BookingStateError) as problem:
                 error = str(problem)
             else:
-                messages.success(request, "Booked and confirmed.")
+                if booked.status == S.CONFIRMED:
+                    messages.success(request, "Booked and confirmed.")
+                else:
+                    messages.success(
+                        request,
+                        "Booked. A coordinator of the practice confirms it: it is waiting in the "
+                        "calendar under Requests to confirm, and the coordinators have been told.",
+                    )
                 return redirect("scheduling:appointment", appointment_id=booked.public_id)
         else:
             error = "Choose the client, then one of the offered times."
