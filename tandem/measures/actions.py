@@ -242,7 +242,7 @@ def record_response(
                     level=_alert_level(form, stored_answers, result.flags),
                     summary=_alert_summary(form, stored_answers, result.flags, source),
                     steps=(
-                        "The client was shown crisis resources (988 and 911) on submitting."
+                        "The client was shown crisis resources (988, 833-773-2445 and 911) on submitting."
                         if source == ResponseSource.PORTAL
                         else ""
                     ),
