@@ -411,7 +411,7 @@ def _measures_items(client: Client, gate: Gate, wanted: set[str]) -> list[Item]:
                     decision=decision,
                     lines=[
                         ("Score", score),
-                        ("Safety", "Suicide item positive" if r.suicide_flag else ""),
+                        ("Safety", r.safety_note[:1].upper() + r.safety_note[1:]),
                         ("How given", r.get_source_display()),
                     ],
                     link=reverse("measures:response", kwargs={"response_id": r.public_id}),

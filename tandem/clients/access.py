@@ -49,6 +49,13 @@ def client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Clie
     return client
 
 
+def own_record(actor: Any) -> Client | None:
+    """Return the signed-in client's own record, or None for anyone who is not a client."""
+    if not policy.is_signed_in(actor):
+        return None
+    return Client.objects.filter(user=actor).first()
+
+
 def care_team_seat(actor: Any, client: Client) -> CareTeamMember | None:
     """Return the actor's active place on the client's care team, if they have one."""
     return (

@@ -6,6 +6,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 
+from tandem.core import phones
 from tandem.core.roles import Role
 from tandem.core.usstates import STATE_CHOICES
 from tandem.organisations.models import Organisation
@@ -29,6 +30,10 @@ class Client(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     state_of_residence = models.CharField(max_length=2, choices=STATE_CHOICES, blank=True)
+    # Whom to call if the client is in danger during a telehealth visit; the client keeps it.
+    emergency_contact_name = models.CharField(max_length=100, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=50, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -36,6 +41,11 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def emergency_contact_tel(self) -> str:
+        """Return the emergency contact's number as a ``tel:`` target."""
+        return phones.tel(self.emergency_contact_phone)
 
 
 class CareTeamMember(models.Model):

@@ -1,12 +1,16 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.clients.access import caseload_for, client_for
+from tandem.clients import actions
+from tandem.clients.access import caseload_for, client_for, own_record
+from tandem.clients.forms import EmergencyContactForm
 from tandem.clients.models import CareTeamMember
 
 #: Clients per page of the caseload list.
@@ -48,3 +52,34 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
         .order_by("role")
     )
     return render(request, "clients/client_detail.html", {"client": client, "team": team})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def emergency_contact(request: HttpRequest) -> HttpResponse:
+    """Let the client keep their emergency contact; anyone without a client record gets 404."""
+    client = own_record(request.user)
+    if client is None:
+        raise Http404("Not found.")
+    initial = {
+        "name": client.emergency_contact_name,
+        "relationship": client.emergency_contact_relationship,
+        "phone": client.emergency_contact_phone,
+    }
+    form = EmergencyContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_emergency_contact(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as error:
+            for field, problems in error.message_dict.items():
+                for problem in problems:
+                    form.add_error(field, problem)
+        else:
+            messages.success(request, "Your emergency contact is saved.")
+            return redirect("clients:detail", client_id=client.public_id)
+    return render(
+        request,
+        "clients/emergency_contact.html",
+        {"client": client, "form": form},
+        status=400 if form.errors else 200,
+    )

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from tandem.core import crisis_lines
 from tandem.intake.models import ContactMessage
 
 ACK_SUBJECT = "We received your message"
@@ -12,7 +13,7 @@ ACK_BODY = (
     "Hello,\n\n"
     "Thank you for your message. A coordinator will reply within two business days.\n\n"
     "For your privacy, please do not send clinical details by email.\n"
-    "This service is not monitored for emergencies. In a crisis, call or text 988, or call 911.\n"
+    "This service is not monitored for emergencies. " + crisis_lines.TEXT + "\n"
 )
 
 

@@ -77,17 +77,36 @@ def _check_entry_rights(
         raise PermissionError("Only the client's care team enters answers, for its own practice.")
 
 
+#: The C-SSRS screener's triage (Columbia): moderate risk asks for a behavioural-health
+#: consult (urgent, within the hour), high risk takes the emergency path. Low raises nothing.
+TRIAGE_ALERT_LEVEL = {"moderate": "urgent", "high": "emergency"}
+TRIAGE_ASKS = {
+    "moderate": "behavioural-health consult needed",
+    "high": "emergency evaluation needed now",
+}
+
+
+def _triage(flags: tuple[str, ...] | list[str]) -> str:
+    for level in ("high", "moderate"):
+        if f"suicide_risk_{level}" in flags:
+            return level
+    return ""
+
+
 def _alert_level(instrument: Instrument, answers: list[int | None], flags: tuple[str, ...]) -> str:
-    """Return the alert level: urgent for item 9 at 2 or 3 or a high C-SSRS triage, else concern."""
-    if "suicide_risk_high" in flags:
-        return "urgent"
+    """Return the alert level: the C-SSRS triage's, else urgent for item 9 at 2 or 3, else concern."""
+    triage = _triage(flags)
+    if triage:
+        return TRIAGE_ALERT_LEVEL[triage]
     if instrument.code == "phq-9":
         item9 = answers[SUICIDE_ITEM - 1] or 0
         return "urgent" if item9 >= 2 else "concern"
     return "concern"
 
 
-def _alert_summary(instrument: Instrument, answers: list[int | None], source: str) -> str:
+def _alert_summary(
+    instrument: Instrument, answers: list[int | None], flags: tuple[str, ...], source: str
+) -> str:
     where = ResponseSource(source).label.lower()
     if instrument.code == "phq-9":
         item9 = answers[SUICIDE_ITEM - 1] or 0
@@ -96,7 +115,8 @@ def _alert_summary(instrument: Instrument, answers: list[int | None], source: st
             f"PHQ-9 item 9 (thoughts of being better off dead or of self-harm) answered "
             f"“{label}” ({item9}); {where}."
         )
-    return f"{instrument.name} triaged at high risk; {where}."
+    triage = _triage(flags)
+    return f"{instrument.name} triaged at {triage} risk: {TRIAGE_ASKS[triage]} (Columbia triage); {where}."
 
 
 def _disclose_to_team(
@@ -143,9 +163,9 @@ def _disclose_to_team(
     return reached
 
 
-def _share(actor: Any, response: QuestionnaireResponse) -> None:
+def _share(actor: Any, response: QuestionnaireResponse) -> list[tuple[CareTeamMember, bool]]:
     """Disclose the new result to the care-team members of other practices, as consent allows."""
-    _disclose_to_team(
+    return _disclose_to_team(
         actor,
         client=response.client,
         obj=response,
@@ -171,9 +191,11 @@ def record_response(
 
     ``answers`` is one value per item in order (None for a blank). The scorer
     checks them and raises ``ScoringError`` naming the item and the rule. A
-    suicide flag (PHQ-9 item 9 above 0, or a C-SSRS screener at high risk)
-    raises a safety alert to the care team through ``tandem.care``. Sharing with
-    the other practices of the care team goes through the consent decision point.
+    suicide flag (PHQ-9 item 9 above 0; a C-SSRS screener triaged at moderate
+    risk, urgent, or high risk, emergency) raises a safety alert to the care team
+    through ``tandem.care``. A blank PHQ-9 item 9 asks the clinicians who may read
+    the result to follow it up. Sharing with the other practices of the care
+    team goes through the consent decision point.
     """
     if source not in ResponseSource.values:
         raise ValueError(f"Unknown source {source!r}.")
@@ -218,9 +240,9 @@ def record_response(
                     actor=actor,
                     client=client,
                     level=_alert_level(form, stored_answers, result.flags),
-                    summary=_alert_summary(form, stored_answers, source),
+                    summary=_alert_summary(form, stored_answers, result.flags, source),
                     steps=(
-                        "The client was shown crisis resources (988 and 911) on submitting."
+                        "The client was shown crisis resources (988, 833-773-2445 and 911) on submitting."
                         if source == ResponseSource.PORTAL
                         else ""
                     ),
@@ -230,11 +252,36 @@ def record_response(
                     response.safety_alert_id = alert.public_id
                     response.save(update_fields=["safety_alert_id"])
             _advance_schedule(client, form.code, response.entered_at)
-            _share(actor, response)
+            reached = _share(actor, response)
+            if response.suicide_item_unanswered:
+                _ask_for_follow_up(actor, response, reached)
     except IntegrityError:
         # A double click or retry won the race: hand back the one that was stored.
         return QuestionnaireResponse.objects.get(client=client, idempotency_key=key)
     return response
+
+
+def _ask_for_follow_up(
+    actor: Any, response: QuestionnaireResponse, reached: list[tuple[CareTeamMember, bool]]
+) -> None:
+    """Ask the client's clinicians who may read ``response`` to follow up its blank item 9.
+
+    A blank suicide item is not "Not at all": the total is prorated without it,
+    so someone must ask. The note is a link only; a clinician who cannot read
+    the result (no release) is not told that it exists.
+    """
+    clinicians = [
+        m.user
+        for m, allowed in reached
+        if allowed and m.role in CLINICIAN_ROLES and (actor is None or m.user_id != actor.pk)
+    ]
+    link = reverse("measures:response", kwargs={"response_id": response.public_id})
+    notify(
+        clinicians,
+        NotificationKind.QUESTIONNAIRE_FOLLOW_UP,
+        link,
+        dedupe_key=f"item9-blank:{response.public_id}",
+    )
 
 
 # --- Cadence -----------------------------------------------------------------------------

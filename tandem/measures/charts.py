@@ -239,8 +239,8 @@ def build_charts(measures: Any) -> tuple[list[ChartBlock], list[ChartBlock], lis
             note = r.get_source_display()
             if r.prorated:
                 note += " (prorated)"
-            if r.suicide_flag:
-                note += " — suicide item positive"
+            if r.safety_note:
+                note += f" — {r.safety_note}"
             rows.append((when, value, r.band or _positive(r.positive), note))
             if r.total is not None:
                 points.append(Point(r.entered_at, r.total, f"{when}: {r.total} {r.band}".strip()))

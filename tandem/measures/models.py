@@ -59,6 +59,11 @@ class ResponseSource(models.TextChoices):
     PAPER = "paper", "Answered on paper, entered by staff"
 
 
+#: Flags that raise a safety alert: PHQ-9 item 9 above 0, and the C-SSRS screener's
+#: moderate (behavioural-health consult) and high (emergency) triage levels.
+ALERT_FLAGS = frozenset({"suicide_item_positive", "suicide_risk_moderate", "suicide_risk_high"})
+
+
 def _instrument_choices() -> list[tuple[str, str]]:
     from tandem.measures.instruments import INSTRUMENTS
 
@@ -131,7 +136,31 @@ class QuestionnaireResponse(models.Model):
     @property
     def suicide_flag(self) -> bool:
         """Return whether the answers raised a suicide-risk flag that calls for a safety alert."""
-        return bool({"suicide_item_positive", "suicide_risk_high"} & set(self.flags))
+        return bool(ALERT_FLAGS & set(self.flags))
+
+    @property
+    def suicide_item_unanswered(self) -> bool:
+        """Return whether the PHQ-9's suicide item (9) was left blank: someone must ask."""
+        return "suicide_item_unanswered" in self.flags
+
+    @property
+    def triage(self) -> str:
+        """Return the C-SSRS screener's triage level ("low", "moderate", "high"), or ""."""
+        for level in ("high", "moderate", "low"):
+            if f"suicide_risk_{level}" in self.flags:
+                return level
+        return ""
+
+    @property
+    def safety_note(self) -> str:
+        """Return what a clinician must know about the suicide questions in one line, or ""."""
+        if "suicide_item_positive" in self.flags:
+            return "suicide item positive"
+        if self.triage in ("high", "moderate"):
+            return f"C-SSRS {self.triage} risk"
+        if self.suicide_item_unanswered:
+            return "item 9 not answered: follow up"
+        return ""
 
 
 class MeasureSchedule(models.Model):

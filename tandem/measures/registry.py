@@ -23,6 +23,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from tandem.measures.models import ALERT_FLAGS
+
 #: Measures the registry follows (both have a published remission threshold of 5).
 REGISTRY_MEASURES = {"phq-9": "PHQ-9", "gad-7": "GAD-7"}
 REMISSION_BELOW = 5
@@ -119,13 +121,16 @@ class Row:
     @property
     def latest_flagged(self) -> bool:
         """Return whether the latest score raised a suicide flag."""
-        return self.latest is not None and bool(
-            {"suicide_item_positive", "suicide_risk_high"} & set(self.latest.flags)
-        )
+        return self.latest is not None and bool(ALERT_FLAGS & set(self.latest.flags))
+
+    @property
+    def latest_item9_blank(self) -> bool:
+        """Return whether the latest score left the suicide item blank (someone must ask)."""
+        return self.latest is not None and "suicide_item_unanswered" in self.latest.flags
 
     @property
     def safety(self) -> bool:
-        return self.open_alerts > 0 or self.latest_flagged
+        return self.open_alerts > 0 or self.latest_flagged or self.latest_item9_blank
 
     @property
     def review_priority(self) -> tuple[int, str]:

@@ -24,6 +24,10 @@ class NotificationKind(models.TextChoices):
     CARE_MESSAGE = "care_message", "You have a new secure message"
     SAFETY_ALERT = "safety_alert", "A safety alert needs your acknowledgement now"
     SAFETY_ESCALATION = "safety_escalation", "An unacknowledged safety alert was escalated to you"
+    QUESTIONNAIRE_FOLLOW_UP = (
+        "questionnaire_follow_up",
+        "A questionnaire answer needs your follow-up",
+    )
     ON_CALL_GAP = "on_call_gap", "The on-call rota has a gap"
     VISIT_DUE = "visit_due", "A follow-up visit is due and not booked"
     GENERAL = "general", "You have a new update"

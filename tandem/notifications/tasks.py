@@ -7,6 +7,7 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.core import crisis_lines
 from tandem.notifications.models import Notification
 
 _SUBJECT = "You have a new update in Tandem"
@@ -14,8 +15,7 @@ _BODY = (
     "Hello,\n\n"
     "There is something new for you in Tandem: {what}{reference}.\n\n"
     "Sign in to see it: {url}\n\n"
-    "For privacy, this email never contains client details.\n"
-    "In a crisis, call or text 988, or call 911.\n"
+    "For privacy, this email never contains client details.\n" + crisis_lines.TEXT + "\n"
 )
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 from functools import partial
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
@@ -17,8 +18,9 @@ from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
-from tandem.core import policy
+from tandem.core import phones, policy
 from tandem.core.roles import Role
+from tandem.core.usstates import US_STATES
 from tandem.organisations.models import Organisation
 from tandem.scheduling import availability, selectors
 from tandem.scheduling.models import (
@@ -617,11 +619,42 @@ def _ask_coordinators_to_confirm(appointment: Appointment) -> None:
 CHECK_IN_OPENS = dt.timedelta(hours=1)
 
 
+#: Each check-in field and what its refusal says (the field's name first).
+CHECK_IN_MESSAGES = {
+    "street": "Street address: where you are right now, e.g. 12 Elm Street.",
+    "city": "City or town: where you are right now.",
+    "state": "State: choose the state you are in right now.",
+    "callback_phone": f"Callback number: {phones.RULE}",
+}
+#: The emergency contact's fields on the check-in form, and their names on the client record.
+EMERGENCY_FIELDS = {
+    "emergency_name": "name",
+    "emergency_relationship": "relationship",
+    "emergency_phone": "phone",
+}
+
+
 @transaction.atomic
 def attest_location(
-    *, actor: User, appointment: Appointment, state: str, now: dt.datetime | None = None
+    *,
+    actor: User,
+    appointment: Appointment,
+    state: str,
+    street: str,
+    city: str,
+    callback_phone: str,
+    emergency_contact: dict[str, str],
+    now: dt.datetime | None = None,
 ) -> Any:
-    """Record the client's "I am in <state> now" at check-in, with the time."""
+    """Check the client in to a telehealth visit: where they are, a callback number, whom to call.
+
+    The client confirms the physical address they are at now (street, city,
+    state, which must be one the practice sees clients in), a number to call
+    back on, and their emergency contact (kept on their record). Refuse with
+    ValidationError naming every bad field, so nothing is half stored. The audit
+    rows carry references only, never the address or the numbers.
+    """
+    from tandem.clients import actions as client_actions
     from tandem.referrals.models import PracticePolicy
     from tandem.scheduling.models import LocationAttestation
 
@@ -632,6 +665,25 @@ def attest_location(
         raise BookingStateError("Only a confirmed appointment can be checked in to.")
     if not (appointment.starts_at - CHECK_IN_OPENS <= now <= appointment.ends_at):
         raise BookingStateError("Check-in opens one hour before your appointment.")
+    street, city, state = (street or "").strip(), (city or "").strip(), (state or "").strip()
+    errors: dict[str, str] = {}
+    if not street or len(street) > 200:
+        errors["street"] = CHECK_IN_MESSAGES["street"]
+    if not city or len(city) > 100:
+        errors["city"] = CHECK_IN_MESSAGES["city"]
+    if state not in US_STATES:
+        errors["state"] = CHECK_IN_MESSAGES["state"]
+    number = phones.normalise(callback_phone or "")
+    if number is None:
+        errors["callback_phone"] = CHECK_IN_MESSAGES["callback_phone"]
+    try:
+        client_actions.clean_emergency_contact(**emergency_contact)
+    except ValidationError as refused:
+        back = {name: form_name for form_name, name in EMERGENCY_FIELDS.items()}
+        for name, problems in refused.message_dict.items():
+            errors[back[name]] = problems[0]
+    if errors:
+        raise ValidationError(errors)
     rules = PracticePolicy.objects.filter(organisation_id=appointment.organisation_id).first()
     if rules is not None and rules.visit_states and state not in rules.visit_states:
         raise BookingStateError(
@@ -639,8 +691,18 @@ def attest_location(
             + " or ".join(rules.visit_states)
             + ". Please call the practice to reschedule."
         )
+    assert appointment.client is not None
+    assert number is not None
+    client_actions.set_emergency_contact(
+        actor=actor, client=appointment.client, **emergency_contact
+    )
     attestation = LocationAttestation.objects.create(
-        appointment=appointment, state=state, attested_by=actor
+        appointment=appointment,
+        street=street,
+        city=city,
+        state=state,
+        callback_phone=number,
+        attested_by=actor,
     )
     record(
         actor=actor,

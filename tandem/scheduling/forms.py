@@ -40,7 +40,38 @@ class StripePaymentForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    state = forms.ChoiceField(choices=[("", "Choose a state"), *STATE_CHOICES], label="I am now in")
+    """Where the client is for a telehealth visit; checked in ``actions.attest_location``."""
+
+    street = forms.CharField(
+        label="Street address where you are now",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    city = forms.CharField(
+        label="City or town",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    state = forms.ChoiceField(
+        choices=[("", "Choose a state"), *STATE_CHOICES], label="State", required=False
+    )
+    callback_phone = forms.CharField(
+        label="Callback number",
+        required=False,
+        help_text="If the video drops, the prescriber calls you here.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    emergency_name = forms.CharField(label="Emergency contact: name", required=False)
+    emergency_relationship = forms.CharField(
+        label="Emergency contact: relationship to you",
+        required=False,
+        help_text="e.g. sister, friend",
+    )
+    emergency_phone = forms.CharField(
+        label="Emergency contact: phone",
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
 
 
 class OutcomeForm(forms.Form):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 
 from tandem.clients.models import Client
+from tandem.core import phones
 from tandem.organisations.models import Organisation
 
 UNIT = dt.timedelta(minutes=15)
@@ -279,12 +280,20 @@ class WaitlistEntry(models.Model):
 
 
 class LocationAttestation(models.Model):
-    """The client's statement, at check-in, of the state they are in for this visit."""
+    """The client's check-in for a telehealth visit: where they are now, and a number to call back.
+
+    The prescriber needs the physical address to send help there in an
+    emergency, and the callback number if the video drops. PHI: shown only on
+    the appointment page (each read audited), never in a URL, a log or an email.
+    """
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.CASCADE, related_name="attestations"
     )
+    street = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=2)
+    callback_phone = models.CharField(max_length=30, blank=True)
     attested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -292,3 +301,13 @@ class LocationAttestation(models.Model):
 
     def __str__(self) -> str:
         return f"In {self.state} at {self.attested_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def address(self) -> str:
+        """Return the address as one line: street, city, state."""
+        return ", ".join(part for part in (self.street, self.city, self.state) if part)
+
+    @property
+    def callback_tel(self) -> str:
+        """Return the callback number as a ``tel:`` target."""
+        return phones.tel(self.callback_phone)

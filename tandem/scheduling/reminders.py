@@ -17,15 +17,13 @@ from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.core import crisis_lines
 from tandem.scheduling import ics, selectors, sms
 from tandem.scheduling.models import Appointment, AppointmentStatus, MessageKind, Reminder
 
 CONFIRMATION_SUBJECT = "Your appointment is confirmed"
 REMINDER_SUBJECT = "You have an upcoming appointment"
-FOOTER = (
-    "For your privacy, this email contains no health information.\n"
-    "In a crisis, call or text 988, or call 911.\n"
-)
+FOOTER = "For your privacy, this email contains no health information.\n" + crisis_lines.TEXT + "\n"
 
 
 def appointment_url(appointment: Appointment) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -194,7 +195,27 @@ def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
 @require_http_methods(["GET"])
 def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
     """Show where the booking stands, and what the client (or the practice) can do next."""
-    found = _view(request, appointment_id)
+    return _appointment_page(request, _view(request, appointment_id))
+
+
+def _check_in_initial(found: Appointment) -> dict[str, str]:
+    """Prefill the check-in with the client's emergency contact, to confirm or correct."""
+    client = found.client
+    if client is None:
+        return {}
+    return {
+        "emergency_name": client.emergency_contact_name,
+        "emergency_relationship": client.emergency_contact_relationship,
+        "emergency_phone": client.emergency_contact_phone,
+    }
+
+
+def _appointment_page(
+    request: HttpRequest,
+    found: Appointment,
+    check_in_form: forms.CheckInForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     staff = found.organisation_id in agenda.staff_org_ids(request.user)
     own = found.client is not None and found.client.user_id == request.user.pk
     now = timezone.now()
@@ -214,6 +235,17 @@ def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
         found.status == S.CONFIRMED
         and found.starts_at - actions.CHECK_IN_OPENS <= now <= found.ends_at
     )
+    checked_in = found.attestations.order_by("-attested_at").first()
+    if staff and checked_in is not None:
+        # Where the client is, and their numbers, are PHI: each read by the practice is recorded.
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=checked_in,
+            client=found.client,
+            organisation=found.organisation,
+            detail={"appointment": str(found.public_id)},
+        )
     return render(
         request,
         "scheduling/appointment.html",
@@ -227,14 +259,17 @@ def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
             "offer": offer,
             "waiting": waiting,
             "check_in_open": check_in_open,
-            "checked_in": found.attestations.order_by("-attested_at").first(),
-            "check_in_form": forms.CheckInForm(),
+            "checked_in": checked_in,
+            "check_in_form": check_in_form or forms.CheckInForm(initial=_check_in_initial(found)),
+            # The client gets the video link once checked in: the prescriber must know
+            # where they are, and how to call them back, before the visit starts.
             "video_link": selectors.settings_for(found.organisation).video_link
             if found.status == S.CONFIRMED
             else "",
             "past": found.starts_at <= now,
             **_hold_context(found),
         },
+        status=status,
     )
 
 
@@ -359,18 +394,32 @@ def reschedule(request: HttpRequest, appointment_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
+    """Check the client in: address, callback number, emergency contact. Errors name the field."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     form = forms.CheckInForm(request.POST)
+    form.is_valid()  # every field is optional here: attest_location checks and names them
+    data = form.cleaned_data
     try:
-        if not form.is_valid():
-            raise BookingStateError("Choose the state you are in now.")
         actions.attest_location(
-            actor=_actor(request), appointment=found, state=form.cleaned_data["state"]
+            actor=_actor(request),
+            appointment=found,
+            street=data.get("street", ""),
+            city=data.get("city", ""),
+            state=data.get("state", ""),
+            callback_phone=data.get("callback_phone", ""),
+            emergency_contact={
+                name: data.get(field, "") for field, name in actions.EMERGENCY_FIELDS.items()
+            },
         )
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            for problem in problems:
+                form.add_error(field, problem)
+        return _appointment_page(request, found, form, status=400)
     except (BookingStateError, PermissionError) as problem:
         messages.error(request, str(problem))
-    else:
-        messages.success(request, "You are checked in. Thank you.")
+        return _appointment_page(request, found, form, status=400)
+    messages.success(request, "You are checked in. Thank you.")
     return _back(found)
 
 

@@ -14,8 +14,10 @@ than one of the above", so it may be left blank when fewer than two items of
 question 1 are yes; question 3 asks how much of a problem "any of these"
 caused, so it may be left blank when no item of question 1 is yes.
 
-Licence: copyright Robert M.A. Hirschfeld; we could not confirm terms for
-showing its wording in software, so the items ship with neutral labels.
+Licence: the form's own notice reads "Copyright (c) 2000 by The University of
+Texas Medical Branch. Reprinted with permission." (the authors are not the
+copyright holder). We could not confirm terms for showing its wording in
+software, so the items ship with neutral labels.
 """
 
 from tandem.measures.instruments.base import (
@@ -72,7 +74,10 @@ MDQ = Instrument(
         Item(number="2", text="Item 2", options=YES_NO),
         Item(number="3", text="Item 3", options=PROBLEM),
     ),
-    licence="Copyright Robert M.A. Hirschfeld. Wording not shipped: neutral labels only.",
+    licence=(
+        "Copyright © 2000 by The University of Texas Medical Branch (the form's own notice). "
+        "Wording not shipped: neutral labels only."
+    ),
     texts_shipped=False,
     source=(
         "Hirschfeld RMA et al. Development and validation of a screening instrument for bipolar "

@@ -125,7 +125,9 @@ def test_item_9_above_zero_with_a_total_of_3_raises_a_questionnaire_safety_alert
     )
     assert summary.startswith("PHQ-9 item 9 (thoughts of being better off dead or of self-harm)")
     assert "“Several days” (1)" in summary
-    assert steps == "The client was shown crisis resources (988 and 911) on submitting."
+    assert steps == (
+        "The client was shown crisis resources (988, 833-773-2445 and 911) on submitting."
+    )
     assert response.safety_alert_id == FakeAlert.public_id
 
 

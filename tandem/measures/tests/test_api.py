@@ -249,3 +249,18 @@ def test_more_than_the_allowance_from_one_address_gets_429(client):
     # while another address is still served
     other = post(client, "phq-2", {"responses": [0, 0]}, REMOTE_ADDR="203.0.113.9")
     assert other.status_code == 200
+
+
+def test_the_mdq_licence_names_the_forms_copyright_holder(client):
+    # Given the MDQ form, whose notice reads "Copyright (c) 2000 by The University of Texas
+    # Medical Branch"
+    # When an integrator lists the instruments
+    response = client.get("/api/v1/instruments")
+
+    # Then the MDQ's licence names that holder, and not one of the authors
+    mdq = {i["code"]: i for i in response.json()["instruments"]}["mdq"]
+    assert mdq["licence"] == (
+        "Copyright © 2000 by The University of Texas Medical Branch (the form's own notice). "
+        "Wording not shipped: neutral labels only."
+    )
+    assert "Hirschfeld" not in mdq["licence"]

@@ -242,9 +242,14 @@ def test_check_in_records_the_state_and_time_and_refuses_another_state(client):
     url = reverse("scheduling:check_in", args=[appointment.public_id])
     with time_machine.travel(SLOT - dt.timedelta(minutes=10), tick=False):
         client.force_login(p.client_user)
-        response = client.post(url, {"state": "NH"}, follow=True)
+        details = {
+            "street": "12 Elm Street", "city": "Springfield", "callback_phone": "413-555-0142",
+            "emergency_name": "Robin Ash", "emergency_relationship": "Sister",
+            "emergency_phone": "413-555-0199",
+        }  # fmt: skip
+        response = client.post(url, {**details, "state": "NH"}, follow=True)
         assert "can only see you while you are in MA" in response.content.decode()
-        client.post(url, {"state": "MA"})
+        client.post(url, {**details, "state": "MA"})
     [attested] = LocationAttestation.objects.all()
     assert (attested.state, attested.attested_at) == ("MA", SLOT - dt.timedelta(minutes=10))
 
