@@ -4,8 +4,11 @@ from tandem.core.roles import Role
 from tandem.organisations.models import ROLES_BY_KIND, Organisation
 
 
-class GrantRoleForm(forms.Form):
-    email = forms.EmailField(label="Their Tandem email")
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Their email",
+        help_text="We email them a link. They hold the role only once they accept.",
+    )
     role = forms.ChoiceField(label="Role")
 
     def __init__(self, *args: object, organisation: Organisation, **kwargs: object) -> None:

@@ -2,7 +2,7 @@
 
 import uuid
 import zoneinfo
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -129,3 +129,76 @@ class Membership(models.Model):
                     "role": f"A {self.organisation.get_kind_display().lower()} has no {self.role} role."
                 }
             )
+
+
+#: How long an invitation to join a practice may be accepted.
+INVITATION_DAYS = 7
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(models.Model):
+    """An offer of a role in a practice, which only the person at ``email`` may accept.
+
+    The emailed link carries the public id signed with the site's key (see
+    ``tandem.organisations.invitations``), so nothing secret is stored here; the
+    person must also be signed in with a verified ``email`` to answer. A role is
+    held only once they accept (``membership``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    #: Lower-cased, so one address is one invitee however it was typed.
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        constraints: ClassVar = [
+            # One open offer per address and role: a second click finds the first.
+            models.UniqueConstraint(
+                fields=["organisation", "email", "role"],
+                condition=models.Q(status="pending"),
+                name="organisations_invitation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(role=Role.CLIENT), name="organisations_invitation_not_client"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.public_id}"
+
+    def is_open(self, now: Any) -> bool:
+        """Return whether the invitation may still be accepted or declined at ``now``."""
+        return self.status == InvitationStatus.PENDING and now < self.expires_at
+
+    def shown_status(self, now: Any) -> str:
+        """Return the status a reader should see: a pending invitation past its date has expired."""
+        if self.status == InvitationStatus.PENDING and now >= self.expires_at:
+            return str(InvitationStatus.EXPIRED.label)
+        return str(self.get_status_display())

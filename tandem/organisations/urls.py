@@ -7,7 +7,14 @@ app_name = "organisations"
 urlpatterns = [
     path("", views.mine, name="mine"),
     path("<uuid:org_id>/", views.detail, name="detail"),
-    path("<uuid:org_id>/members/grant/", views.grant, name="grant"),
+    path("<uuid:org_id>/members/invite/", views.invite, name="invite"),
+    path(
+        "invitations/<uuid:invitation_id>/revoke/",
+        views.revoke_invitation,
+        name="invitation_revoke",
+    ),
+    # The emailed link: the invitation's public id, signed (see access.invitation_link_token).
+    path("invitations/accept/<str:invitation_token>/", views.invitation, name="invitation"),
     path("members/<uuid:membership_id>/revoke/", views.revoke, name="revoke"),
     # Practice settings (practice admins with MFA).
     path("<uuid:org_id>/settings/", settings_views.home, name="settings"),

@@ -172,21 +172,36 @@ def test_a_password_change_is_recorded_without_the_password(client):
 
 def test_a_permission_change_through_the_practice_page_is_recorded(client):
     from tandem.core.tests.factories import OrganisationFactory
+    from tandem.organisations.access import invitation_link_token
+    from tandem.organisations.models import Invitation
 
     organisation = OrganisationFactory()
     admin = make_staff(Role.PRACTICE_ADMIN, organisation)
     person = UserFactory()
     client.force_login(admin)
-
-    response = client.post(
-        reverse("organisations:grant", args=[organisation.public_id]),
+    invited = client.post(
+        reverse("organisations:invite", args=[organisation.public_id]),
         {"email": person.email, "role": Role.COORDINATOR},
     )
+    invitation = Invitation.objects.get()
+    client.force_login(person)
 
-    event = _only(AuditAction.PERMISSION_GRANTED)
-    assert (event.actor_id, event.actor_role, event.organisation_id) == (
+    response = client.post(
+        reverse("organisations:invitation", args=[invitation_link_token(invitation)]),
+        {"decision": "accept"},
+    )
+
+    sent = AuditEvent.objects.get(object_type="organisations.invitation")
+    assert (sent.actor_id, sent.actor_role, sent.organisation_id, sent.request_id) == (
         admin.pk,
         Role.PRACTICE_ADMIN,
+        str(organisation.public_id),
+        invited["X-Request-ID"],
+    )
+    event = _only(AuditAction.PERMISSION_GRANTED)
+    assert (event.actor_id, event.actor_role, event.organisation_id) == (
+        person.pk,
+        Role.COORDINATOR,
         str(organisation.public_id),
     )
     assert event.request_id == response["X-Request-ID"]

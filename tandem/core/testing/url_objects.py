@@ -127,6 +127,51 @@ def _membership(built: dict[str, Target]) -> Target:
     )
 
 
+def _invitation_world(name: str, email: str) -> tuple[Any, Any, Any, Any]:
+    """Return a practice's admin, an admin without MFA, an invitee and the invitation to them."""
+    from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
+    from tandem.organisations.actions import invite
+
+    organisation = OrganisationFactory.create(name=name)
+    admin = make_staff(Role.PRACTICE_ADMIN, organisation)
+    without_mfa = make_staff(Role.PRACTICE_ADMIN, organisation, mfa=False)
+    invitee = UserFactory.create(email=email)
+    invitation = invite(
+        actor=admin, organisation=organisation, email=invitee.email, role=Role.COORDINATOR
+    )
+    return admin, without_mfa, invitee, invitation
+
+
+@registers("invitation_id")
+def _invitation(built: dict[str, Target]) -> Target:
+    admin, without_mfa, _, invitation = _invitation_world(
+        "Qzinviteorgcanary Psychiatry", "qzinvitee@example.test"
+    )
+    return Target(
+        value=invitation.public_id,
+        secrets=["Qzinviteorgcanary", "qzinvitee@example.test"],
+        allowed=admin,  # only the practice's admins withdraw its invitations
+        insider_without_mfa=without_mfa,
+        objects={"invitation": invitation},
+    )
+
+
+@registers("invitation_token")
+def _invitation_link(built: dict[str, Target]) -> Target:
+    from tandem.organisations.access import invitation_link_token
+
+    _, without_mfa, invitee, invitation = _invitation_world(
+        "Qzlinkorgcanary Psychiatry", "qzlinkinvitee@example.test"
+    )
+    return Target(
+        value=invitation_link_token(invitation),
+        secrets=["Qzlinkorgcanary"],
+        allowed=invitee,  # the emailed link opens only for the invited address
+        insider_without_mfa=without_mfa,  # the practice's own admin cannot answer for them
+        objects={"invitation": invitation},
+    )
+
+
 @registers("release_id")
 def _release(built: dict[str, Target]) -> Target:
     from tandem.clients.models import Client

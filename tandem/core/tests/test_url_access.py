@@ -21,8 +21,10 @@ def test_every_object_url_refuses_each_role_without_a_right_to_it():
     assert {
         "clients:detail",
         "organisations:detail",
-        "organisations:grant",
+        "organisations:invite",
         "organisations:revoke",
+        "organisations:invitation",
+        "organisations:invitation_revoke",
     } <= set(report.checked)
 
 

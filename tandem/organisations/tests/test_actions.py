@@ -1,8 +1,9 @@
-"""Granting and revoking roles: who may, what is refused, and what the audit trail keeps."""
+"""Granting (by accepted invitation) and revoking roles: who may, what is refused, what is kept."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from tandem.accounts.models import User
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -13,8 +14,8 @@ from tandem.core.tests.factories import (
     UserFactory,
     make_staff,
 )
-from tandem.organisations.actions import grant_role, revoke_role
-from tandem.organisations.models import Membership
+from tandem.organisations.actions import accept_invitation, invite, revoke_role
+from tandem.organisations.models import Invitation, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,7 @@ def _snapshot():
     """Return what a refused attempt must leave untouched."""
     return (
         sorted(Membership.objects.values_list("user_id", "organisation_id", "role", "is_active")),
+        Invitation.objects.count(),
         AuditEvent.objects.count(),
     )
 
@@ -35,7 +37,14 @@ def _audit_values(event):
     ]
 
 
-# Granting -----------------------------------------------------------------------------------
+# Granting (by invitation, which the person accepts) -----------------------------------------
+
+
+def _invite_and_accept(*, actor, organisation, email, role):
+    """Invite ``email`` and accept as the account that owns it; return the membership."""
+    invitation = invite(actor=actor, organisation=organisation, email=email, role=role)
+    person = User.objects.get(email__iexact=email.strip())
+    return accept_invitation(actor=person, invitation=invitation)
 
 
 def test_admin_grants_a_role_by_email_and_the_audit_row_holds_references_only():
@@ -44,47 +53,60 @@ def test_admin_grants_a_role_by_email_and_the_audit_row_holds_references_only():
     admin = make_staff(Role.PRACTICE_ADMIN, organisation)
     colleague = UserFactory(email="new.prescriber@example.test", full_name="Wren Alder")
 
-    # When the admin grants them the prescriber role, typing the email loosely
-    membership = grant_role(
+    # When the admin invites them as prescriber, typing the email loosely, and they accept
+    membership = _invite_and_accept(
         actor=admin,
         organisation=organisation,
         email="  New.Prescriber@Example.test ",
         role=Role.PRESCRIBER,
     )
 
-    # Then the colleague holds the role, and one audit row says so by reference
+    # Then the colleague holds the role, and the audit rows say so by reference:
+    # the admin's invitation, and the colleague's acceptance granting the role
     assert (membership.user, membership.organisation, membership.role, membership.is_active) == (
         colleague,
         organisation,
         Role.PRESCRIBER,
         True,
     )
+    invited = AuditEvent.objects.get(object_type="organisations.invitation")
+    assert (invited.actor_id, invited.actor_role, invited.organisation_id) == (
+        admin.pk,
+        Role.PRACTICE_ADMIN,
+        str(organisation.public_id),
+    )
     event = AuditEvent.objects.get(action=AuditAction.PERMISSION_GRANTED)
-    assert event.actor_id == admin.pk
-    assert event.actor_role == Role.PRACTICE_ADMIN
+    assert event.actor_id == colleague.pk
+    assert event.actor_role == Role.PRESCRIBER
     assert event.object_type == "organisations.membership"
     assert event.object_id == str(membership.public_id)
     assert event.organisation_id == str(organisation.public_id)
-    assert event.detail == {"role": "prescriber", "user": str(colleague.public_id)}
-    values = " ".join(_audit_values(event))
-    assert "new.prescriber" not in values.lower()
-    assert "Wren" not in values
+    assert event.detail == {
+        "role": "prescriber",
+        "user": str(colleague.public_id),
+        "via": "invitation",
+        "invitation": invited.object_id,
+    }
+    for row in (invited, event):
+        values = " ".join(_audit_values(row))
+        assert "new.prescriber" not in values.lower()
+        assert "Wren" not in values
 
 
-def test_granting_to_an_unknown_email_names_the_field_and_saves_nothing():
+def test_inviting_an_unknown_email_is_answered_as_for_a_known_one_and_grants_nothing():
+    # (It used to say "No Tandem account uses that email", telling who has an account.)
     organisation = OrganisationFactory()
     admin = make_staff(Role.PRACTICE_ADMIN, organisation)
-    before = _snapshot()
+    memberships = sorted(Membership.objects.values_list("user_id", "organisation_id", "role"))
 
-    with pytest.raises(ValidationError) as raised:
-        grant_role(
-            actor=admin, organisation=organisation, email="nobody@example.test", role="prescriber"
-        )
+    invitation = invite(
+        actor=admin, organisation=organisation, email="nobody@example.test", role="prescriber"
+    )
 
-    assert raised.value.message_dict == {
-        "email": ["No Tandem account uses that email. Ask them to create an account first."]
-    }
-    assert _snapshot() == before
+    assert (invitation.email, invitation.status) == ("nobody@example.test", "pending")
+    assert (
+        sorted(Membership.objects.values_list("user_id", "organisation_id", "role")) == memberships
+    )
 
 
 def test_granting_a_role_the_kind_of_practice_lacks_names_the_role_field():
@@ -95,7 +117,7 @@ def test_granting_a_role_the_kind_of_practice_lacks_names_the_role_field():
     before = _snapshot()
 
     with pytest.raises(ValidationError) as raised:
-        grant_role(actor=admin, organisation=practice, email=person.email, role=Role.PRESCRIBER)
+        invite(actor=admin, organisation=practice, email=person.email, role=Role.PRESCRIBER)
 
     assert raised.value.message_dict == {"role": ["A therapy practice has no such role."]}
     assert _snapshot() == before
@@ -108,9 +130,7 @@ def test_granting_a_role_they_already_hold_is_refused_and_writes_no_audit_row():
     before = _snapshot()
 
     with pytest.raises(ValidationError) as raised:
-        grant_role(
-            actor=admin, organisation=organisation, email=prescriber.email, role=Role.PRESCRIBER
-        )
+        invite(actor=admin, organisation=organisation, email=prescriber.email, role=Role.PRESCRIBER)
 
     assert raised.value.message_dict == {"role": ["They already hold that role here."]}
     assert _snapshot() == before
@@ -123,7 +143,7 @@ def test_granting_a_revoked_role_again_reactivates_the_same_membership():
     old = prescriber.memberships.get()
     revoke_role(actor=admin, membership=old)
 
-    again = grant_role(
+    again = _invite_and_accept(
         actor=admin, organisation=organisation, email=prescriber.email, role=Role.PRESCRIBER
     )
 
@@ -155,11 +175,9 @@ def test_only_the_practices_admin_with_mfa_may_grant(who):
     person = UserFactory()
     before = _snapshot()
 
-    # When they try to grant a role, then they are refused and nothing changes
+    # When they try to invite someone to a role, then they are refused and nothing changes
     with pytest.raises(PermissionError, match=r"Only the practice's admins may grant roles\."):
-        grant_role(
-            actor=actor, organisation=organisation, email=person.email, role=Role.COORDINATOR
-        )
+        invite(actor=actor, organisation=organisation, email=person.email, role=Role.COORDINATOR)
     assert _snapshot() == before
 
 

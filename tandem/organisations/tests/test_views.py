@@ -1,4 +1,4 @@
-"""The practice page: who sees it, and the grant and revoke forms."""
+"""The practice page: who sees it, and the invite and revoke forms."""
 
 import pytest
 from django.urls import reverse
@@ -6,7 +6,8 @@ from django.urls import reverse
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
-from tandem.organisations.models import Membership
+from tandem.organisations.actions import accept_invitation
+from tandem.organisations.models import Invitation, Membership
 
 pytestmark = pytest.mark.django_db
 
@@ -19,14 +20,14 @@ def practice():
 
 
 def _grant(client, organisation, **data):
-    return client.post(reverse("organisations:grant", args=[organisation.public_id]), data)
+    return client.post(reverse("organisations:invite", args=[organisation.public_id]), data)
 
 
 def _memberships():
     return sorted(Membership.objects.values_list("user_id", "role", "is_active"))
 
 
-def test_the_admin_sees_the_people_and_the_grant_form(client, practice):
+def test_the_admin_sees_the_people_and_the_invite_form(client, practice):
     organisation, admin = practice
     make_staff(Role.PRESCRIBER, organisation, full_name="Pat Prescriber")
     client.force_login(admin)
@@ -37,7 +38,7 @@ def test_the_admin_sees_the_people_and_the_grant_form(client, practice):
     body = response.content.decode()
     assert "<h1>Harbour Psychiatry</h1>" in body
     assert "Pat Prescriber" in body
-    assert "Grant a role" in body
+    assert "<h2>Invite someone</h2>" in body
 
 
 def test_a_member_who_is_not_admin_sees_the_people_but_no_forms(client, practice):
@@ -50,7 +51,7 @@ def test_a_member_who_is_not_admin_sees_the_people_but_no_forms(client, practice
     assert response.status_code == 200
     body = response.content.decode()
     assert "Ada Admin" in body
-    assert "Grant a role" not in body
+    assert "Invite someone" not in body
     assert "Revoke" not in body
 
 
@@ -66,7 +67,7 @@ def test_my_practices_lists_only_mine(client, practice):
     assert "Elsewhere Psychiatry" not in response.content.decode()
 
 
-def test_granting_through_the_form_adds_the_role_and_says_so(client, practice):
+def test_inviting_through_the_form_then_accepting_adds_the_role_and_says_so(client, practice):
     organisation, admin = practice
     person = UserFactory(email="cole@example.test")
     client.force_login(admin)
@@ -75,19 +76,18 @@ def test_granting_through_the_form_adds_the_role_and_says_so(client, practice):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("organisations:detail", args=[organisation.public_id])
-    assert Membership.objects.filter(user=person, role=Role.COORDINATOR, is_active=True).exists()
     page = client.get(response["Location"]).content.decode()
-    assert "Role granted." in page
+    assert "Invitation sent to cole@example.test." in page
+    # The role is held once the person accepts, not before.
+    assert not Membership.objects.filter(user=person).exists()
+    invitation = Invitation.objects.get(email="cole@example.test")
+    accept_invitation(actor=person, invitation=invitation)
+    assert Membership.objects.filter(user=person, role=Role.COORDINATOR, is_active=True).exists()
 
 
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        (
-            {"email": "nobody@example.test", "role": Role.PRESCRIBER},
-            "email",
-            "No Tandem account uses that email. Ask them to create an account first.",
-        ),
         (
             {"email": "not an email", "role": Role.PRESCRIBER},
             "email",
@@ -107,14 +107,14 @@ def test_a_bad_grant_names_the_field_returns_400_and_saves_nothing(
     organisation, admin = practice
     UserFactory(email="someone@example.test")
     client.force_login(admin)
-    before = _memberships(), AuditEvent.objects.count()
+    before = _memberships(), Invitation.objects.count(), AuditEvent.objects.count()
 
     response = _grant(client, organisation, **data)
 
     assert response.status_code == 400
     assert response.context["form"].errors == {field: [message]}
     assert message.replace("'", "&#x27;") in response.content.decode()
-    assert (_memberships(), AuditEvent.objects.count()) == before
+    assert (_memberships(), Invitation.objects.count(), AuditEvent.objects.count()) == before
 
 
 def test_a_duplicate_grant_names_the_role_field(client, practice):
@@ -130,12 +130,13 @@ def test_a_duplicate_grant_names_the_role_field(client, practice):
     assert _memberships() == before
 
 
-def test_the_grant_form_keeps_what_was_typed_after_an_error(client, practice):
+def test_the_invite_form_keeps_what_was_typed_after_an_error(client, practice):
     organisation, admin = practice
     client.force_login(admin)
 
-    response = _grant(client, organisation, email="nobody@example.test", role=Role.COORDINATOR)
+    response = _grant(client, organisation, email="nobody@example.test", role="no-such-role")
 
+    assert response.status_code == 400
     assert 'value="nobody@example.test"' in response.content.decode()
 
 
@@ -185,3 +186,4 @@ def test_a_colleague_cannot_grant_by_posting_the_form_and_gets_404(client, pract
 
     assert response.status_code == 404
     assert _memberships() == before
+    assert not Invitation.objects.exists()
