@@ -18,6 +18,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Django's admin (/django-admin/) is mounted only when this is on: off unless set, so a
+# production deployment serves it only by choice. Its login form is never served; it
+# sends people to Tandem's sign-in (password, then second factor).
+TANDEM_ADMIN_ENABLED = env.bool("TANDEM_ADMIN_ENABLED", default=False)
+
 # The demo configuration prints one-time codes for the synthetic demo accounts.
 # It is refused in production settings (see prod.py).
 DEMO_MODE = env.bool("TANDEM_DEMO_MODE", default=False)
