@@ -90,6 +90,9 @@ def test_a_password_only_session_is_signed_out_before_any_page(who):
     assert browser.login(email=user.email, password=TEST_PASSWORD)
     assert browser.get(AUDIT)["Location"].startswith(reverse("account_login"))
     assert browser.login(email=user.email, password=TEST_PASSWORD)
+    admin = browser.get("/django-admin/")
+    assert admin["Location"] == f"{reverse('account_login')}?next=%2Fdjango-admin%2F"
+    assert browser.login(email=user.email, password=TEST_PASSWORD)
     # Not even the factor pages (where a factor could be removed or replaced).
     factors = browser.get(reverse("mfa_index"))
     assert factors["Location"].startswith(reverse("account_login"))
