@@ -29,6 +29,14 @@ def _fresh_caches(settings: Any) -> None:
     cache.clear()
 
 
+@pytest.fixture
+def client() -> Any:
+    """Django's test client whose force_login also records the second factor, as sign-in does."""
+    from tandem.core.testing.http import Client
+
+    return Client()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock",

@@ -17,6 +17,8 @@ max_requests = 2000
 max_requests_jitter = 200
 # Only the proxy on this host may say the request came over HTTPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# REMOTE_ADDR stays the proxy's; Tandem reads the client's address from the entry the
+# proxy appends to X-Forwarded-For (TRUSTED_PROXY_COUNT, tandem.core.http.client_ip).
 # Tandem writes its own access line per request (tandem.core.logging: the path with
 # tokens and email-like parts redacted, never a query string, with the request id),
 # so gunicorn's own access log, which would print reset-link tokens in paths, stays off.

@@ -42,7 +42,6 @@ from allauth.mfa.models import Authenticator  # noqa: E402
 from allauth.mfa.utils import encrypt  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
-from django.test import Client as WebClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -50,6 +49,7 @@ from django.utils import timezone  # noqa: E402
 from tandem.accounts.models import User  # noqa: E402
 from tandem.clients.models import CareTeamMember, Client  # noqa: E402
 from tandem.core.roles import Role  # noqa: E402
+from tandem.core.testing.http import Client as WebClient  # noqa: E402
 from tandem.organisations.models import Membership, Organisation, OrganisationKind  # noqa: E402
 from tandem.referrals import selectors  # noqa: E402
 from tandem.referrals.models import (  # noqa: E402

@@ -6,9 +6,9 @@ import time
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.test import Client
 from playwright.sync_api import Page
 
+from tandem.core.testing.http import Client
 from tandem.core.tests.factories import TEST_PASSWORD
 
 _AXE = Axe()

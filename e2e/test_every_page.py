@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.test import Client as HttpClient
 from django.urls import reverse
 from playwright.sync_api import Page
 
 from e2e.helpers import check_page, clear_console, share_session
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
 from tandem.core.testing.urlwalk import Route, routes
 

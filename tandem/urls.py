@@ -1,5 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+
+from tandem.accounts.views import admin_login
 
 urlpatterns = [
     path("", include("tandem.core.urls")),
@@ -16,5 +19,9 @@ urlpatterns = [
     path("measures/", include("tandem.measures.urls")),
     path("", include("tandem.intake.urls")),
     path("scheduling/", include("tandem.scheduling.urls")),
-    path("django-admin/", admin.site.urls),
 ]
+
+if settings.TANDEM_ADMIN_ENABLED:
+    # The admin's own form checks only the password; Tandem's sign-in asks for both factors.
+    admin.site.login = admin_login  # type: ignore[method-assign]
+    urlpatterns.append(path("django-admin/", admin.site.urls))

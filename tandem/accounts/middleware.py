@@ -1,7 +1,11 @@
-"""Staff and clinicians must enrol a second factor before they can use Tandem."""
+"""Staff and clinicians must enrol a second factor, and prove it in every session."""
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
+from allauth.account.authentication import get_authentication_records
+from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -11,13 +15,39 @@ from tandem.core import policy
 
 #: Paths a signed-in user without MFA may still reach: enrolment itself, account upkeep, sign-out.
 _ALLOWED_PREFIXES = ("/accounts/", "/static/", "/session/", "/healthz")
+#: Paths a session that skipped the second factor may reach: nothing that reads or changes data.
+_UNCHECKED_PREFIXES = ("/static/", "/healthz")
+
+
+def must_use_second_factor(user: Any) -> bool:
+    """Return whether ``user`` works in a practice or operates the platform (so needs MFA)."""
+    return policy.is_signed_in(user) and (
+        policy.is_staff_member(user) or user.is_staff or user.is_superuser
+    )
+
+
+def session_passed_second_factor(request: HttpRequest) -> bool:
+    """Return whether the signed-in user proved a second factor in *this* session.
+
+    allauth records every authentication step in the session; "mfa" is written only
+    after a correct code, recovery code or passkey (at sign-in or reauthentication),
+    and Tandem adds one when the person proves a factor by enrolling it here
+    (tandem.accounts.receivers). A session opened any other way (Django's own login,
+    the admin's form) holds no such record, whatever factors the account has.
+    """
+    user = getattr(request, "user", None)
+    return any(
+        record.get("method") == "mfa" for record in get_authentication_records(request, user)
+    )
 
 
 class MFARequiredMiddleware:
-    """Send a clinician or staff member without MFA to TOTP enrolment.
+    """Hold staff and operators to the second factor, in every session, whatever the door.
 
-    The access policy also refuses them clinical data; this middleware makes
-    the way forward obvious instead of showing empty pages.
+    Without a factor enrolled they are sent to TOTP enrolment (the access policy
+    also refuses them clinical data; this makes the way forward obvious). With one,
+    a session that did not pass it is ended before any page, so no login form that
+    asks only for a password (Django's admin, any future door) opens a usable session.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -25,24 +55,35 @@ class MFARequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if (
-            policy.is_signed_in(user)
-            and not request.path.startswith(_ALLOWED_PREFIXES)
-            and (policy.is_staff_member(user) or user.is_staff)  # type: ignore[union-attr]
-            and not policy.has_mfa(user)
-        ):
-            if request.headers.get("HX-Request") == "true":
-                # A fragment (a badge, a search) must not load the enrolment page: every
-                # GET of it makes a new secret, which would spoil the QR code on screen.
-                refused = HttpResponse(
-                    "Set up two-factor authentication to continue.",
-                    status=403,
-                    content_type="text/plain",
-                )
-                refused["HX-Reswap"] = "none"
-                return refused
-            return redirect(reverse("mfa_activate_totp") + "?required=1")
+        if not must_use_second_factor(user) or request.path.startswith(_UNCHECKED_PREFIXES):
+            return self.get_response(request)
+        if not policy.has_mfa(user):
+            if request.path.startswith(_ALLOWED_PREFIXES):
+                return self.get_response(request)
+            # A fragment (a badge, a search) must not load the enrolment page: every
+            # GET of it makes a new secret, which would spoil the QR code on screen.
+            return _refuse_fragment(request, "Set up two-factor authentication to continue.") or (
+                redirect(reverse("mfa_activate_totp") + "?required=1")
+            )
+        if not session_passed_second_factor(request):
+            # An account with a factor whose session never proved it: opened by a door
+            # that asks only for the password. End it; allauth's sign-in asks for both.
+            logout(request)
+            refused = _refuse_fragment(
+                request, "Sign in again with your second factor to continue."
+            )
+            login = reverse("account_login") + "?" + urlencode({"next": request.path})
+            return refused or redirect(login)
         return self.get_response(request)
+
+
+def _refuse_fragment(request: HttpRequest, message: str) -> HttpResponse | None:
+    """Return a 403 that HTMX will not swap in, for fragment requests; None for pages."""
+    if request.headers.get("HX-Request") != "true":
+        return None
+    refused = HttpResponse(message, status=403, content_type="text/plain")
+    refused["HX-Reswap"] = "none"
+    return refused
 
 
 class AtomicAccountChangesMiddleware:

@@ -2,12 +2,15 @@
 
 Django and allauth announce these only through signals (and allauth's second
 factors are written by allauth's code, so their model signals), so this is the
-one place Tandem listens to signals; everything it does is append an audit row.
+one place Tandem listens to signals; everything it does is append an audit row,
+and note in the session that a factor enrolled in it was proved (MFARequiredMiddleware).
 """
 
 from typing import Any
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.signals import password_changed, password_reset, user_signed_up
+from allauth.core import context
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authentication_failed, authenticator_reset
 from django.contrib.auth import get_user_model
@@ -77,6 +80,32 @@ def _mfa_added(sender: Any, instance: Authenticator, created: bool, **kwargs: An
         detail={"type": instance.type},
     )
     policy.forget(instance.user)  # after the row: working out its role fills the caches
+    _factor_proved_by_enrolling(instance)
+
+
+def _factor_proved_by_enrolling(authenticator: Authenticator) -> None:
+    """Count enrolling a factor as passing it in the session that enrolled it.
+
+    Enrolling takes a correct code from the new app (or the key's own ceremony) after
+    a password sign-in in the same session: the same two proofs the sign-in's MFA
+    step asks for. Recorded the way allauth records that step, so the staff member who
+    just enrolled is not signed out by MFARequiredMiddleware on the next page. Written
+    now, not when allauth announces the factor after commit, so the session saved with
+    this response carries it.
+    """
+    request = context.request
+    if authenticator.type not in (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN):
+        return
+    if request is None or getattr(request, "user", None) != authenticator.user:
+        return
+    record_authentication(
+        request,
+        authenticator.user,
+        "mfa",
+        id=authenticator.pk,
+        type=authenticator.type,
+        enrolled=True,
+    )
 
 
 @receiver(post_delete, sender=Authenticator)

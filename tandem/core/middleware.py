@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from tandem.core.http import client_ip
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
 
@@ -19,7 +21,7 @@ def current_request_id() -> str:
 
 
 def current_client_ip() -> str | None:
-    """Return the remote address of the request being served, if any."""
+    """Return the client address of the request being served (behind the trusted proxy), if any."""
     return _client_ip.get()
 
 
@@ -38,7 +40,7 @@ class RequestIdMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(8)
         request.request_id = request_id  # type: ignore[attr-defined]
         token_id = _request_id.set(request_id)
-        token_ip = _client_ip.set(request.META.get("REMOTE_ADDR"))
+        token_ip = _client_ip.set(client_ip(request))
         try:
             response = self.get_response(request)
         finally:

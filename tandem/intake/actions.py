@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -11,7 +12,6 @@ from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.signup import complete_signup
 from allauth.account.models import EmailAddress
 from allauth.account.utils import setup_user_email
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -29,23 +29,11 @@ from tandem.intake.tasks import acknowledge_contact
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Referral, ReferralStatus
 
-#: How many contact messages one address may send per hour.
-CONTACT_LIMIT = 5
 INVITATION_DAYS = 14
 
 
 class RateLimitedError(Exception):
     """Too many messages from one place; the message is for the sender."""
-
-
-def _count_attempt(ip: str) -> int:
-    key = f"intake:contact:{ip}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        return 1
 
 
 @transaction.atomic
@@ -56,19 +44,22 @@ def send_contact_message(
     email: str,
     phone: str,
     question: str,
-    ip: str,
+    count_attempt: Callable[[], bool],
     submission_key: uuid.UUID | None = None,
 ) -> ContactMessage:
     """Put a question in the practice's inbox and acknowledge it to the sender by email.
 
     The same ``submission_key`` (one per page load) sends one message however often it
     is posted: a double click is not two questions, and not two confirmation emails.
+    ``count_attempt`` counts a new message against the sender's limit and returns False
+    when they are over it (the view passes allauth's limiter for the client's address,
+    TANDEM_RATE_LIMITS["contact_form"]); a repeat of a sent form is not counted.
     """
     if submission_key is not None:
         already = ContactMessage.objects.filter(submission_key=submission_key).first()
         if already is not None:
             return already
-    if _count_attempt(ip) > CONTACT_LIMIT:
+    if not count_attempt():
         raise RateLimitedError(
             "You have sent several messages in the last hour. Please wait a while, or call the "
             "practice."

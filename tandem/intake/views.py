@@ -7,6 +7,7 @@ works without JavaScript; with HTMX the thread region is swapped in place.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.core import policy
+from tandem.core import policy, ratelimit
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
 from tandem.intake import actions, bot
@@ -51,11 +52,6 @@ def _policy(organisation: Organisation) -> PracticePolicy:
     return found or PracticePolicy(organisation=organisation)
 
 
-def _client_ip(request: HttpRequest) -> str:
-    # Behind the proxy the deployment's SecurityMiddleware/proxy sets REMOTE_ADDR correctly.
-    return str(request.META.get("REMOTE_ADDR", "unknown"))
-
-
 @require_http_methods(["GET", "POST"])
 def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
     """Show what the practice publishes, the way to request an appointment, and the contact form."""
@@ -74,7 +70,7 @@ def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     phone=form.cleaned_data["phone"],
                     question=form.cleaned_data["question"],
-                    ip=_client_ip(request),
+                    count_attempt=partial(ratelimit.consume, request, action="contact_form"),
                     submission_key=form.cleaned_data["submission"],
                 )
                 sent = True

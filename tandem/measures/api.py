@@ -1,7 +1,7 @@
 """The stateless scoring API: score a questionnaire's answers, list the instruments.
 
 For integrators and for the portal's live score. It stores nothing, reads no
-session and needs no sign-in; every caller is rate-limited by IP address.
+session and needs no sign-in; every caller is rate-limited by client address.
 """
 
 import json
@@ -9,16 +9,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from tandem.core import ratelimit
 from tandem.measures.instruments import INSTRUMENTS, ScoringError, get_instrument
-
-#: Requests one IP address may make per minute, unless settings say otherwise.
-DEFAULT_RATE_PER_MINUTE = 60
-_WINDOW_SECONDS = 60
 
 View = Callable[..., HttpResponse]
 
@@ -28,31 +23,24 @@ def _error(message: str, field: str, status: int = 400) -> JsonResponse:
 
 
 def rate_limited(view: View) -> View:
-    """Refuse a caller with 429 once their IP has made the minute's allowance of requests.
+    """Refuse a caller with 429 once their address has used up TANDEM_RATE_LIMITS["measures_api"].
 
-    A fixed one-minute window counted in Django's cache: cheap, shared by every
-    worker when the cache is shared, and forgotten by itself.
+    Counted by allauth's rate limiter in the shared cache, per client address behind
+    the trusted proxy (tandem.core.ratelimit).
     """
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        limit = getattr(settings, "MEASURES_API_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE)
-        ip = request.META.get("REMOTE_ADDR") or "unknown"
-        key = f"measures:api-rate:{ip}"
-        # add() only sets the key when absent, so the window starts at the first request.
-        cache.add(key, 0, timeout=_WINDOW_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add() and incr()
-            cache.set(key, 1, timeout=_WINDOW_SECONDS)
-            count = 1
-        if count > limit:
+        if not ratelimit.consume(request, action="measures_api"):
+            amount, seconds = ratelimit.first_rate("measures_api")
+            period = "a minute" if seconds == 60 else f"every {seconds} seconds"
             response = _error(
-                f"Too many requests: at most {limit} a minute from one address. Try again shortly.",
+                f"Too many requests: at most {amount} {period} from one address. "
+                "Try again shortly.",
                 "rate",
                 status=429,
             )
-            response["Retry-After"] = str(_WINDOW_SECONDS)
+            response["Retry-After"] = str(seconds)
             return response
         return view(request, *args, **kwargs)
 

@@ -18,6 +18,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Django's admin (/django-admin/) is mounted only when this is on: off unless set, so a
+# production deployment serves it only by choice. Its login form is never served; it
+# sends people to Tandem's sign-in (password, then second factor).
+TANDEM_ADMIN_ENABLED = env.bool("TANDEM_ADMIN_ENABLED", default=False)
+
 # The demo configuration prints one-time codes for the synthetic demo accounts.
 # It is refused in production settings (see prod.py).
 DEMO_MODE = env.bool("TANDEM_DEMO_MODE", default=False)
@@ -167,6 +172,23 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+}
+
+# The client's address: how many proxies of our own sit in front of Tandem. Behind the
+# documented same-host HTTPS proxy it is 1 (prod's default) and the client is the last
+# X-Forwarded-For entry, the one the proxy appended; with 0 the header is ignored.
+# allauth's sign-in limits and tandem.core.http.client_ip (audit rows, Tandem's own
+# limits) both read it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Tandem's own limits, counted by allauth's rate limiter (tandem.core.ratelimit) in the
+# cache, per client address: "amount/period/ip" (period: s, m, h, d), comma-separated.
+TANDEM_RATE_LIMITS = {
+    # Contact form of a practice's public page: messages one address may send.
+    "contact_form": "5/h/ip",
+    # Stateless scoring API (/api/v1/): requests one address may make.
+    "measures_api": "60/m/ip",
 }
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]

@@ -7,6 +7,7 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-deploy-0123456789")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 DEMO_MODE = env.bool("TANDEM_DEMO_MODE", default=True)
+TANDEM_ADMIN_ENABLED = env.bool("TANDEM_ADMIN_ENABLED", default=True)
 AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="dev-only-audit-key")
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 # Outgoing mail is written to var/mail so the demo can read verification links.

@@ -60,6 +60,27 @@ if not (_mail_options.get("use_tls") or _mail_options.get("use_ssl")) and _mail_
     )
 MAILERS = {"default": _mailer}
 
+# One-time codes are marked used, and every rate limit is counted, in the cache: with
+# a cache per gunicorn worker one code was accepted three times and each limit was
+# multiplied by the number of workers. Only a Redis shared by all of them is accepted.
+_cache_url = env.str("CACHE_URL", default="")
+if not _cache_url.startswith(("redis://", "rediss://")):
+    raise ImproperlyConfigured(
+        "CACHE_URL must point at a Redis shared by every web process in production, "
+        "e.g. redis://127.0.0.1:6379/0 (a per-process or database cache cannot hold "
+        "one-time codes and rate limits across workers)."
+    )
+CACHES = {"default": env.cache_url("CACHE_URL")}
+
+# The documented deployment has one HTTPS proxy on this host in front of gunicorn:
+# the client's address is the last X-Forwarded-For entry, the one the proxy appended.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front of Tandem."
+    )
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,6 +7,8 @@ DEBUG = False
 SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DEMO_MODE = False
+# Mounted, so the URL-walking access test and the second-factor tests cover its pages.
+TANDEM_ADMIN_ENABLED = True
 AUDIT_HMAC_KEY = "test-audit-key"
 DATABASES = {"default": env.db_url("DATABASE_URL", default="sqlite:///:memory:")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

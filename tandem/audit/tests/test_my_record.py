@@ -3,13 +3,13 @@
 import re
 
 import pytest
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import (
     ClientFactory,
     OrganisationFactory,

@@ -3,7 +3,7 @@
 import html as htmllib
 import re
 
-from django.test import Client as HttpClient
+from tandem.core.testing.http import Client as HttpClient
 
 
 def http(user=None) -> HttpClient:

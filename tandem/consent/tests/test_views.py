@@ -8,7 +8,6 @@ import re
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client as HttpClient
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -20,6 +19,7 @@ from tandem.consent.decision import Party
 from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseKind, ReleaseStatus
 from tandem.consent.tests.factories import World
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import (
     ClientFactory,
     OrganisationFactory,

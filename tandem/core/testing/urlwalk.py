@@ -22,12 +22,12 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.test import Client as HttpClient
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
 
 if TYPE_CHECKING:

@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.test import Client as HttpClient
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
 from tandem.core.testing.urlwalk import Route, routes
 

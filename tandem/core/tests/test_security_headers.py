@@ -10,11 +10,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.test import Client
 from django.urls import include, path, reverse
 from django_permissions_policy import PermissionsPolicyMiddleware
 
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client
 from tandem.core.tests.factories import ClientFactory, make_staff
 
 

@@ -31,6 +31,8 @@ def production_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
         # check does not connect, so the database need not exist.
         "DATABASE_URL": "postgres://tandem@db.example.org:5432/tandem",
         "TANDEM_BASE_URL": "https://tandem.example.org",
+        # check does not connect, so Redis need not be running.
+        "CACHE_URL": "redis://127.0.0.1:6379/0",
     }
     for name, value in overrides.items():
         if value is None:
@@ -81,6 +83,10 @@ def test_production_settings_pass_check_deploy_with_no_warnings_at_all(tmp_path)
         ({"DATABASE_URL": "sqlite:////tmp/tandem.sqlite3"}, "DATABASE_URL"),
         ({"TANDEM_BASE_URL": None}, "TANDEM_BASE_URL"),
         ({"TANDEM_BASE_URL": "http://tandem.example.org"}, "TANDEM_BASE_URL"),
+        ({"CACHE_URL": None}, "CACHE_URL"),
+        ({"CACHE_URL": "locmemcache://tandem"}, "CACHE_URL"),
+        ({"CACHE_URL": "dbcache://tandem_cache"}, "CACHE_URL"),
+        ({"TRUSTED_PROXY_COUNT": "-1"}, "TRUSTED_PROXY_COUNT"),
     ],
     ids=[
         "no-secret-key",
@@ -95,6 +101,10 @@ def test_production_settings_pass_check_deploy_with_no_warnings_at_all(tmp_path)
         "sqlite-database",
         "no-base-url",
         "plain-http-base-url",
+        "no-cache-url",
+        "per-process-memory-cache",
+        "database-cache",
+        "negative-proxy-count",
     ],
 )
 def test_production_refuses_to_start_without_safe_configuration(tmp_path, overrides, named):
@@ -105,6 +115,37 @@ def test_production_refuses_to_start_without_safe_configuration(tmp_path, overri
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert named in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, ["django.core.cache.backends.redis.RedisCache", "redis://127.0.0.1:6379/0", "1"]),
+        (
+            {"CACHE_URL": "rediss://cache.example.org:6380/2", "TRUSTED_PROXY_COUNT": "2"},
+            [
+                "django.core.cache.backends.redis.RedisCache",
+                "rediss://cache.example.org:6380/2",
+                "2",
+            ],
+        ),
+    ],
+    ids=["same-host-proxy-default", "two-proxies-tls-redis"],
+)
+def test_production_shares_its_cache_in_redis_and_trusts_the_documented_proxy(
+    tmp_path, overrides, expected
+):
+    env = production_env(tmp_path, **overrides)
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'],"
+        " s.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    )
+
+    result = run_manage(env, "shell", "--no-imports", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected
 
 
 def test_production_accepts_plain_smtp_to_a_relay_on_this_machine(tmp_path):

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind

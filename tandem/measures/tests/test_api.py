@@ -228,7 +228,7 @@ def test_the_instrument_list_gives_items_options_values_and_licences(client):
     assert instruments["pcl-5"]["licence"].startswith("Public domain")
 
 
-@override_settings(MEASURES_API_RATE_PER_MINUTE=3)
+@override_settings(TANDEM_RATE_LIMITS={"measures_api": "3/m/ip"})
 def test_more_than_the_allowance_from_one_address_gets_429(client):
     # Given three requests within the minute from one address
     for _ in range(3):

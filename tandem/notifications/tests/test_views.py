@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import UserFactory, make_staff
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification, NotificationKind

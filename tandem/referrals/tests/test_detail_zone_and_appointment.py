@@ -8,13 +8,13 @@ import zoneinfo
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.testing.clock import world_built_on
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import ClientFactory, UserFactory
 from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S

@@ -4,11 +4,11 @@ import html as htmllib
 import re
 
 import pytest
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld

@@ -25,12 +25,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import Client as WebClient
 from django.urls import reverse
 
 from tandem.accounts.models import User
 from tandem.audit.models import AuditEvent
 from tandem.clients.models import Client
+from tandem.core.testing.http import Client as WebClient
 from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions

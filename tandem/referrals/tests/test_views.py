@@ -8,7 +8,6 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from tandem.audit.models import AuditAction, AuditEvent
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
+from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.referrals import actions
 from tandem.referrals.models import (
