@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.consent import actions as consent_actions
-from tandem.consent.categories import Category, Purpose
+from tandem.consent.categories import PART2_NOTICE, Category, Purpose
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.consent.models import Disclosure
 from tandem.core import policy
@@ -129,7 +129,9 @@ def _content(key: str, r: Referral) -> dict[str, Any]:
             "notes": r.safety_notes,
         }
     if key == "substance_use":
-        return {"text": r.substance_use, "part2": r.substance_use_part2}
+        # Part 2 records never reach a reader without the 42 CFR 2.32 notice.
+        notice = PART2_NOTICE if r.substance_use_part2 else ""
+        return {"text": r.substance_use, "part2": r.substance_use_part2, "notice": notice}
     if key == "medical_history":
         return {"text": r.medical_history}
     return {"rows": r.recent_scores}
@@ -185,14 +187,7 @@ def packet(
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
-    already = set(
-        Disclosure.objects.filter(
-            client_id=referral.client_id,
-            object_type="referrals.referral",
-            object_id=str(referral.public_id),
-        ).values_list("category", flat=True)
-    )
-    sections = []
+    sections, shown = [], []
     for key in keys:
         category = _section_category(key, referral)
         decision = decide(
@@ -203,18 +198,12 @@ def packet(
             recipient=recipient,
             purpose=Purpose.REFERRAL,
         )
-        if decision.allowed and category not in already:
-            decision = consent_actions.disclose(
-                actor=referral.therapist,
-                client=referral.client,
-                category=category,
-                source=source,
-                recipient=recipient,
-                purpose=Purpose.REFERRAL,
-                description=f"Referral packet: {SECTION_TITLES[key].lower()}",
-                obj=referral,
+        if decision.allowed:
+            shown.append(
+                consent_actions.Shown(
+                    referral, category, source, decision, SECTION_TITLES[key], section=key
+                )
             )
-            already.add(category)
         sections.append(
             Section(
                 key,
@@ -224,6 +213,13 @@ def packet(
                 _content(key, referral) if decision.allowed else {},
             )
         )
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=referral.client,
+        recipient_organisation_id=referral.to_organisation_id,
+        purpose=Purpose.REFERRAL,
+        shown=shown,
+    )
     return sections
 
 
@@ -265,6 +261,11 @@ class VisibleAttachment:
     def category_label(self) -> str:
         category = self.attachment.category
         return Category(category).label if category in Category.values else category
+
+    @property
+    def part2_notice(self) -> str:
+        """Return the 42 CFR 2.32 notice a Part 2 document carries to its reader, else ""."""
+        return PART2_NOTICE if self.attachment.category == Category.PART2_RECORDS else ""
 
 
 def attachments(
