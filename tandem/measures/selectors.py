@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from tandem.clients.access import caseload_for
 from tandem.clients.models import CareTeamMember, Client
+from tandem.consent import actions as consent_actions
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -184,7 +185,37 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
     )
     for shown in responses:
         result.by_instrument.setdefault(shown.response.instrument, []).append(shown)
+    account_shown_responses(viewer, client, viewer_org, responses)
     return result
+
+
+def account_shown_responses(
+    viewer: Any, client: Client, viewer_org: int | None, shown: list[ShownResponse]
+) -> None:
+    """Record the first showing of other practices' results to the viewer's practice.
+
+    A result held when it was entered (no release covered results) and released
+    later reaches the viewer here, not through ``record_response``'s disclosure.
+    """
+    if viewer_org is None:
+        return
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=client,
+        recipient_organisation_id=viewer_org,
+        purpose=PURPOSE,
+        shown=[
+            consent_actions.Shown(
+                s.response,
+                CATEGORY,
+                Party(s.response.organisation_id, s.response.entered_by_id),
+                s.decision,
+                f"{s.response.instrument_name} result",
+            )
+            for s in shown
+            if s.decision is not None and s.decision.allowed
+        ],
+    )
 
 
 def _reviews(
