@@ -13,10 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.care import actions
+from tandem.care import actions, crisis, selectors
 from tandem.care.models import MedicationChange
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.consent import actions as consent_actions
+from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
 from tandem.core.tests.factories import add_to_care_team, make_staff
@@ -203,3 +205,55 @@ def _first_view_queries(count):
 
 def test_accounting_the_first_showing_costs_the_same_queries_for_one_item_as_for_many():
     assert _first_view_queries(1) == _first_view_queries(len(DRUGS))
+
+
+def test_two_readers_racing_past_the_check_still_leave_one_row():
+    # Given a medication held until the release, then shown to the therapist's practice
+    world = CareWorld(release=False)
+    event, _ = start(world)
+    world.collaboration_release()
+    gate = selectors.Gate(world.therapist, world.client, world.therapy.pk)
+    gate(Category.MEDICATIONS, world.psychiatry.pk, world.prescriber.pk, obj=event)
+    [item] = gate.shown
+
+    # When two page loads both found nothing accounted and both insert
+    consent_actions._insert_shown(
+        world.therapist, world.client, world.therapy.pk, "treatment_coordination", [item]
+    )
+    consent_actions._insert_shown(
+        world.therapist, world.client, world.therapy.pk, "treatment_coordination", [item]
+    )
+
+    # Then the unique constraint on first showings keeps it to one row
+    assert Disclosure.objects.filter(first_shown=True).count() == 1
+
+
+def test_the_safety_plan_and_the_alert_are_accounted_when_first_shown():
+    # Given the therapist's safety plan and alert, both held (no release), released later
+    world = CareWorld(release=False)
+    crisis.save_safety_plan(
+        actor=world.therapist,
+        client=world.client,
+        sections={"warning_signs": "Not sleeping."},
+        base_version=0,
+    )
+    alert = crisis.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Said she has a plan.", "Called her; safe now."
+    )
+    held_rows = Disclosure.objects.count()
+    world.collaboration_release()
+
+    # When the prescriber opens the safety plan and the alert
+    http(world.prescriber).get(
+        reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
+    )
+    page = http(world.prescriber).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+
+    # Then each is accounted once to the prescriber's practice
+    assert "Said she has a plan." in text(page)
+    new = Disclosure.objects.filter(first_shown=True)
+    assert Disclosure.objects.count() == held_rows + 2
+    assert sorted(new.values_list("object_type", "description")) == [
+        ("care.safetyalert", f"Safety alert {alert.reference}"),
+        ("care.safetyplan", "Safety plan"),
+    ]
