@@ -263,12 +263,15 @@ def outcome_shown(viewer: Any, alert: SafetyAlert) -> bool:
     ).exists()
 
 
-def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) -> list[Item]:
+def timeline(
+    viewer: Any, client: Client, kinds: Iterable[str] | None = None, *, checkin: str = ""
+) -> list[Item]:
     """Return every item of the client's care the viewer may see, newest first.
 
     Items written by another organisation that no current release covers stay on
     the timeline as withheld, with the reason. The number of queries does not
-    depend on the number of items.
+    depend on the number of items. ``checkin`` (a reference) narrows the check-ins
+    to the one a page shows, so only that one is accounted as shown.
     """
     wanted = set(kinds) if kinds else set(Kind.values)
     member = seat(viewer, client)
@@ -377,9 +380,10 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
                 )
             )
     if Kind.CHECKIN in wanted:
-        for c in ProgressCheckIn.objects.filter(client=client).select_related(
-            "therapist", "organisation"
-        ):
+        checkins = ProgressCheckIn.objects.filter(client=client)
+        if checkin:
+            checkins = checkins.filter(reference=checkin)
+        for c in checkins.select_related("therapist", "organisation"):
             if c.status == CheckInStatus.REQUESTED:
                 items.append(
                     Item(

@@ -330,11 +330,9 @@ def checkin(request: HttpRequest, checkin_id: str) -> HttpResponse:
                 _tell(request, result, "Progress update")
                 return redirect("care:timeline", client_id=item.client.public_id)
     record(actor=request.user, action=AuditAction.VIEW, obj=item, client=item.client)
-    items = [
-        i
-        for i in selectors.timeline(request.user, item.client, [selectors.Kind.CHECKIN])
-        if i.reference == item.reference
-    ]
+    items = selectors.timeline(
+        request.user, item.client, [selectors.Kind.CHECKIN], checkin=item.reference
+    )
     return render(
         request,
         "care/checkin.html",

@@ -257,3 +257,20 @@ def test_the_safety_plan_and_the_alert_are_accounted_when_first_shown():
         ("care.safetyalert", f"Safety alert {alert.reference}"),
         ("care.safetyplan", "Safety plan"),
     ]
+
+
+def test_a_check_in_page_accounts_only_the_check_in_it_shows():
+    # Given two progress updates held for want of a release, released later
+    world = CareWorld(release=False)
+    shown, _ = actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
+    actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
+    world.collaboration_release()
+
+    # When the prescriber opens the first one's page
+    page = http(world.prescriber).get(
+        reverse("care:checkin", kwargs={"checkin_id": shown.public_id})
+    )
+
+    # Then it shows, and only it is accounted
+    assert "Back at work full time." in text(page)
+    assert list(Disclosure.objects.values_list("object_id", flat=True)) == [str(shown.public_id)]
