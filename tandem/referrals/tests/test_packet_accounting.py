@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -147,3 +149,32 @@ def test_a_part2_document_is_listed_to_the_practice_with_the_notice_and_its_row_
     assert f'<p class="part2-notice" data-part2-notice>{PART2_NOTICE}</p>' in item
     row = Disclosure.objects.get(object_type="referrals.referralattachment")
     assert (row.part2_notice, row.part2_notice_text) == (True, PART2_NOTICE)
+
+
+def _first_view_queries(documents):
+    world = ReferralWorld()
+    referral = world.start()
+    for i in range(documents):
+        actions.add_attachment(
+            actor=world.therapist,
+            referral=referral,
+            upload=SimpleUploadedFile(f"scores-{i}.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"),
+            title=f"Scores {i}",
+            category=Category.QUESTIONNAIRES,
+        )
+    referral = actions.send_referral(actor=world.therapist, referral=world.drafted(referral))
+    world.release(ALL_PACKET_CATEGORIES)
+    with CaptureQueriesContext(connection) as queries:
+        body = open_packet(world.coordinator, referral).content.decode()
+    assert body.count("<li data-attachment>") == documents
+    assert (
+        Disclosure.objects.filter(
+            client=world.client, object_type="referrals.referralattachment"
+        ).count()
+        == documents
+    )
+    return len(queries)
+
+
+def test_the_first_view_of_newly_released_documents_costs_the_same_for_one_as_for_many():
+    assert _first_view_queries(1) == _first_view_queries(6)
