@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tandem.care.access import on_call_reader, seat
 from tandem.care.actions import active_medications
+from tandem.care.crisis import SERIOUS_THREAT_BASIS
 from tandem.care.models import (
     SAFETY_PLAN_SECTIONS,
     CareSettings,
@@ -141,6 +142,15 @@ class Gate:
             self.shown.append(Shown(obj, category, source, decision, description))
         return decision
 
+    def shown_despite(
+        self, refused: Decision, obj: Any, source: Party, description: str, basis: str
+    ) -> None:
+        """Collect an item the page shows though consent refused it, under another ``basis``."""
+        if self.viewer_org_id is not None:
+            self.shown.append(
+                Shown(obj, refused.category, source, refused, description, basis=basis)
+            )
+
     def account(self) -> None:
         """Record the first showing of each item judged shown (see ``consent.actions``)."""
         if self.shown and self.viewer_org_id is not None:
@@ -185,7 +195,15 @@ def _alert_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> Item:
         description=f"Safety alert {alert.reference}",
     )
     if decision is not None and not decision.allowed and alert.organisation_id in open_orgs:
-        decision = None  # the practice shares crisis details under 45 CFR 164.512(j)
+        # The practice shares crisis details under 45 CFR 164.512(j): shown, and accounted.
+        gate.shown_despite(
+            decision,
+            alert,
+            Party(alert.organisation_id, alert.raised_by_id),
+            f"Safety alert {alert.reference} (serious threat)",
+            SERIOUS_THREAT_BASIS,
+        )
+        decision = None
     return Item(
         Kind.SAFETY,
         alert.raised_at,
@@ -750,6 +768,13 @@ def safety_plan(viewer: Any, client: Client) -> PlanView:
                 organisation_id=plan.organisation_id, share_safety_details_without_release=True
             ).exists()
         ):
+            gate.shown_despite(
+                decision,
+                plan,
+                Party(plan.organisation_id, plan.saved_by_id),
+                "Safety plan (serious threat)",
+                SERIOUS_THREAT_BASIS,
+            )
             decision = None
         gate.account()
     shown = plan is not None and (decision is None or decision.allowed)

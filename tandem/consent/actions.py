@@ -491,6 +491,9 @@ class Shown:
     decision: Decision
     description: str
     section: str = ""
+    #: A basis other than consent under which the page shows it though ``decision`` refused
+    #: (a practice's serious-threat setting, 45 CFR 164.512(j)); such a showing is accounted too.
+    basis: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -518,11 +521,8 @@ def account_shown(
     """
     pending: dict[tuple[str, str, str], Shown] = {}
     for item in shown:
-        if (
-            item.decision.allowed
-            and item.decision.reason != Reason.SAME_ORGANISATION
-            and item.source.organisation_id != recipient_organisation_id
-        ):
+        by_consent = item.decision.allowed and item.decision.reason != Reason.SAME_ORGANISATION
+        if (by_consent or item.basis) and item.source.organisation_id != recipient_organisation_id:
             pending.setdefault(item.key, item)
     if not pending:
         return []
@@ -548,7 +548,7 @@ def _insert_shown(
     rows = [
         Disclosure(
             client=client,
-            release=item.decision.release,
+            release=None if item.basis else item.decision.release,
             category=item.category,
             description=item.description,
             purpose=purpose,
@@ -558,7 +558,7 @@ def _insert_shown(
             recipient_name=f"{viewer.display_name}, {recipient.name}",
             source_organisation_id=item.source.organisation_id,
             disclosed_by_id=item.source.user_id,
-            basis=item.decision.reason,
+            basis=item.basis or item.decision.reason,
             part2_notice=item.category == Category.PART2_RECORDS,
             part2_notice_text=part2_notice_for(item.category),
             object_type=item.key[0],

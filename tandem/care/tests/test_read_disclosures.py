@@ -274,3 +274,57 @@ def test_a_check_in_page_accounts_only_the_check_in_it_shows():
     # Then it shows, and only it is accounted
     assert "Back at work full time." in text(page)
     assert list(Disclosure.objects.values_list("object_id", flat=True)) == [str(shown.public_id)]
+
+
+def test_alert_details_shown_under_the_serious_threat_setting_turned_on_later_are_accounted():
+    # Given the therapist's alert, held from the prescriber (no release, setting off), then
+    # the therapist's practice turns on sharing crisis details without a release
+    world = CareWorld(release=False)
+    alert = crisis.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Said she has a plan.", "Called her; safe now."
+    )
+    assert not Disclosure.objects.exists()
+    settings = crisis.care_settings(world.therapy)
+    settings.share_safety_details_without_release = True
+    settings.save()
+
+    # When the prescriber opens the alert twice
+    page = http(world.prescriber).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+    http(world.prescriber).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+
+    # Then the details show, accounted once under 45 CFR 164.512(j)
+    assert "Said she has a plan." in text(page)
+    row = Disclosure.objects.get()
+    assert (row.object_id, row.basis, row.release, row.recipient_organisation, row.description) == (
+        str(alert.public_id),
+        crisis.SERIOUS_THREAT_BASIS,
+        None,
+        world.psychiatry,
+        f"Safety alert {alert.reference} (serious threat)",
+    )
+
+
+def test_a_safety_plan_shown_under_the_serious_threat_setting_is_accounted_once():
+    world = CareWorld(release=False)
+    crisis.save_safety_plan(
+        actor=world.therapist,
+        client=world.client,
+        sections={"warning_signs": "Not sleeping."},
+        base_version=0,
+    )
+    settings = crisis.care_settings(world.therapy)
+    settings.share_safety_details_without_release = True
+    settings.save()
+    path = reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
+
+    page = http(world.prescriber).get(path)
+    http(world.prescriber).get(path)
+
+    assert "Not sleeping." in text(page)
+    row = Disclosure.objects.get()
+    assert (row.object_type, row.basis, row.release, row.description) == (
+        "care.safetyplan",
+        crisis.SERIOUS_THREAT_BASIS,
+        None,
+        "Safety plan (serious threat)",
+    )
