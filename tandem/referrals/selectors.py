@@ -429,7 +429,7 @@ def history(
     if gated:
         context = (releases or ReleasesOnce(referral.client_id))()
         recipient = Party(referral.from_organisation_id, viewer.pk)
-        shown = []
+        first_shown: list[consent_actions.Shown] = []
         for e in gated:
             source = Party(referral.to_organisation_id, e.actor_id)
             category = _NOTE_CATEGORY[e.to_status]
@@ -442,7 +442,7 @@ def history(
                 purpose=Purpose.REFERRAL,
             )
             if decision.allowed:
-                shown.append(
+                first_shown.append(
                     consent_actions.Shown(
                         e,
                         category,
@@ -457,7 +457,7 @@ def history(
             client=referral.client,
             recipient_organisation_id=referral.from_organisation_id,
             purpose=Purpose.REFERRAL,
-            shown=shown,
+            shown=first_shown,
         )
     entries = []
     for e in events:
