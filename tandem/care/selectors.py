@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tandem.care.access import on_call_reader, seat
 from tandem.care.actions import active_medications
+from tandem.care.crisis import SERIOUS_THREAT_BASIS
 from tandem.care.models import (
     SAFETY_PLAN_SECTIONS,
     CareSettings,
@@ -32,6 +33,8 @@ from tandem.care.models import (
 )
 from tandem.care.sharing import PURPOSE
 from tandem.clients.models import Client
+from tandem.consent import actions as consent_actions
+from tandem.consent.actions import Shown
 from tandem.consent.categories import Category
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.referrals import icd10
@@ -84,7 +87,12 @@ class Item:
 
 
 class Gate:
-    """Judge, for one viewer, whether items written by other organisations may be shown."""
+    """Judge, for one viewer, whether items written by other organisations may be shown.
+
+    Items shown to the viewer's organisation are collected as they are judged;
+    ``account()`` then records the first showing of each in the client's
+    accounting of disclosures, in one go for the whole page.
+    """
 
     def __init__(self, viewer: Any, client: Client, viewer_org_id: int | None) -> None:
         self.viewer = viewer
@@ -92,9 +100,22 @@ class Gate:
         self.viewer_org_id = viewer_org_id
         self.context = ConsentContext.load([client.pk])
         self.now = timezone.now()
+        self.shown: list[Shown] = []
 
-    def __call__(self, category: str, org_id: int, author_id: int | None) -> Decision | None:
-        """Return None for the viewer's own organisation's items, else the consent decision."""
+    def __call__(
+        self,
+        category: str,
+        org_id: int,
+        author_id: int | None,
+        *,
+        obj: Any = None,
+        description: str = "",
+    ) -> Decision | None:
+        """Return None for the viewer's own organisation's items, else the consent decision.
+
+        Pass the item as ``obj`` (and how the accounting names it) when the page
+        shows it once allowed, so that showing is accounted.
+        """
         if self.viewer_org_id is None:
             return decide(
                 self.context,
@@ -107,15 +128,40 @@ class Gate:
             )
         if org_id == self.viewer_org_id:
             return None
-        return decide(
+        source = Party(org_id, author_id)
+        decision = decide(
             self.context,
             client_id=self.client.pk,
             category=category,
-            source=Party(org_id, author_id),
+            source=source,
             recipient=Party(self.viewer_org_id, self.viewer.pk),
             purpose=PURPOSE,
             now=self.now,
         )
+        if decision.allowed and obj is not None:
+            self.shown.append(Shown(obj, category, source, decision, description))
+        return decision
+
+    def shown_despite(
+        self, refused: Decision, obj: Any, source: Party, description: str, basis: str
+    ) -> None:
+        """Collect an item the page shows though consent refused it, under another ``basis``."""
+        if self.viewer_org_id is not None:
+            self.shown.append(
+                Shown(obj, refused.category, source, refused, description, basis=basis)
+            )
+
+    def account(self) -> None:
+        """Record the first showing of each item judged shown (see ``consent.actions``)."""
+        if self.shown and self.viewer_org_id is not None:
+            consent_actions.account_shown(
+                viewer=self.viewer,
+                client=self.client,
+                recipient_organisation_id=self.viewer_org_id,
+                purpose=PURPOSE,
+                shown=self.shown,
+            )
+        self.shown = []
 
 
 def _by(user: Any, org: Any) -> str:
@@ -141,9 +187,23 @@ def _orgs_sharing_crisis_details(alerts: list[SafetyAlert]) -> set[int]:
 
 
 def _alert_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> Item:
-    decision = gate(Category.SAFETY, alert.organisation_id, alert.raised_by_id)
+    decision = gate(
+        Category.SAFETY,
+        alert.organisation_id,
+        alert.raised_by_id,
+        obj=alert,
+        description=f"Safety alert {alert.reference}",
+    )
     if decision is not None and not decision.allowed and alert.organisation_id in open_orgs:
-        decision = None  # the practice shares crisis details under 45 CFR 164.512(j)
+        # The practice shares crisis details under 45 CFR 164.512(j): shown, and accounted.
+        gate.shown_despite(
+            decision,
+            alert,
+            Party(alert.organisation_id, alert.raised_by_id),
+            f"Safety alert {alert.reference} (serious threat)",
+            SERIOUS_THREAT_BASIS,
+        )
+        decision = None
     return Item(
         Kind.SAFETY,
         alert.raised_at,
@@ -171,7 +231,9 @@ def alert_item(viewer: Any, alert: SafetyAlert) -> Item | None:
     if org_id is None:
         return None
     gate = Gate(viewer, alert.client, org_id)
-    return _alert_item(alert, gate, _orgs_sharing_crisis_details([alert]))
+    item = _alert_item(alert, gate, _orgs_sharing_crisis_details([alert]))
+    gate.account()
+    return item
 
 
 def _alert_reader_org(viewer: Any, alert: SafetyAlert) -> int | None:
@@ -219,12 +281,15 @@ def outcome_shown(viewer: Any, alert: SafetyAlert) -> bool:
     ).exists()
 
 
-def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) -> list[Item]:
+def timeline(
+    viewer: Any, client: Client, kinds: Iterable[str] | None = None, *, checkin: str = ""
+) -> list[Item]:
     """Return every item of the client's care the viewer may see, newest first.
 
     Items written by another organisation that no current release covers stay on
     the timeline as withheld, with the reason. The number of queries does not
-    depend on the number of items.
+    depend on the number of items. ``checkin`` (a reference) narrows the check-ins
+    to the one a page shows, so only that one is accounted as shown.
     """
     wanted = set(kinds) if kinds else set(Kind.values)
     member = seat(viewer, client)
@@ -258,7 +323,13 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
                 AppointmentStatus.CANCELLED,
             ],
         ).select_related("organisation", "prescriber", "appointment_type"):
-            decision = gate(Category.ATTENDANCE, appt.organisation_id, appt.prescriber_id)
+            decision = gate(
+                Category.ATTENDANCE,
+                appt.organisation_id,
+                appt.prescriber_id,
+                obj=appt,
+                description="Psychiatric appointment: date, status and type",
+            )
             items.append(
                 Item(
                     Kind.APPOINTMENT,
@@ -278,7 +349,13 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         ):
             if note.status != NoteStatus.SIGNED and note.author_id != viewer.pk:
                 continue  # a draft is its author's alone until it is signed
-            decision = gate(Category.CONSULT_NOTES, note.organisation_id, note.author_id)
+            decision = gate(
+                Category.CONSULT_NOTES,
+                note.organisation_id,
+                note.author_id,
+                obj=note if note.status == NoteStatus.SIGNED else None,
+                description=f"Initial consultation note {note.reference}",
+            )
             items.append(
                 Item(
                     Kind.CONSULT_NOTE,
@@ -296,7 +373,13 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         for med in MedicationEvent.objects.filter(client=client).select_related(
             "prescriber", "organisation"
         ):
-            decision = gate(Category.MEDICATIONS, med.organisation_id, med.prescriber_id)
+            decision = gate(
+                Category.MEDICATIONS,
+                med.organisation_id,
+                med.prescriber_id,
+                obj=med,
+                description=f"Medication update {med.reference}",
+            )
             items.append(
                 Item(
                     Kind.MEDICATION,
@@ -315,9 +398,10 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
                 )
             )
     if Kind.CHECKIN in wanted:
-        for c in ProgressCheckIn.objects.filter(client=client).select_related(
-            "therapist", "organisation"
-        ):
+        checkins = ProgressCheckIn.objects.filter(client=client)
+        if checkin:
+            checkins = checkins.filter(reference=checkin)
+        for c in checkins.select_related("therapist", "organisation"):
             if c.status == CheckInStatus.REQUESTED:
                 items.append(
                     Item(
@@ -337,7 +421,13 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
                     )
                 )
                 continue
-            decision = gate(Category.PROGRESS_UPDATES, c.organisation_id, c.therapist_id)
+            decision = gate(
+                Category.PROGRESS_UPDATES,
+                c.organisation_id,
+                c.therapist_id,
+                obj=c,
+                description=f"Progress update {c.reference}",
+            )
             items.append(
                 Item(
                     Kind.CHECKIN,
@@ -361,7 +451,13 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         for msg in Message.objects.filter(client=client).select_related(
             "author", "organisation", "thread"
         ):
-            decision = gate(Category.CLINICIAN_MESSAGES, msg.organisation_id, msg.author_id)
+            decision = gate(
+                Category.CLINICIAN_MESSAGES,
+                msg.organisation_id,
+                msg.author_id,
+                obj=msg,
+                description=f"Clinician message in thread {msg.thread.reference}",
+            )
             items.append(
                 Item(
                     Kind.MESSAGE,
@@ -382,6 +478,7 @@ def timeline(viewer: Any, client: Client, kinds: Iterable[str] | None = None) ->
         items += [_alert_item(alert, gate, open_orgs) for alert in alerts]
     if apps.is_installed("tandem.measures"):
         items += _measures_items(client, gate, wanted)
+    gate.account()
     items.sort(key=lambda i: i.at, reverse=True)
     return items
 
@@ -395,7 +492,13 @@ def _measures_items(client: Client, gate: Gate, wanted: set[str]) -> list[Item]:
         for r in QuestionnaireResponse.objects.filter(client=client).select_related(
             "entered_by", "organisation"
         ):
-            decision = gate(Category.QUESTIONNAIRES, r.organisation_id, r.entered_by_id)
+            decision = gate(
+                Category.QUESTIONNAIRES,
+                r.organisation_id,
+                r.entered_by_id,
+                obj=r,
+                description=f"{r.instrument_name} result",
+            )
             shown = decision is None or decision.allowed
             if r.total is None:
                 score = "Incomplete: not enough answers to score"
@@ -428,7 +531,11 @@ def _measures_items(client: Client, gate: Gate, wanted: set[str]) -> list[Item]:
                     "Case review recommendations",
                     by=_by(review.reviewed_by, review.organisation),
                     decision=gate(
-                        CASE_REVIEW_CATEGORY, review.organisation_id, review.reviewed_by_id
+                        CASE_REVIEW_CATEGORY,
+                        review.organisation_id,
+                        review.reviewed_by_id,
+                        obj=review,
+                        description="Case review recommendations",
                     ),
                     lines=[("Recommendations", review.recommendations)],
                     link=reverse("measures:client", kwargs={"client_id": client.public_id})
@@ -453,9 +560,17 @@ def note_diagnoses(note: ConsultNote) -> list[tuple[str, str]]:
 def note_decision(viewer: Any, note: ConsultNote) -> Decision | None:
     """Return None when the viewer's organisation wrote the note, else the consent decision."""
     member = seat(viewer, note.client)
-    return Gate(viewer, note.client, member.organisation_id if member else None)(
-        Category.CONSULT_NOTES, note.organisation_id, note.author_id
+    gate = Gate(viewer, note.client, member.organisation_id if member else None)
+    decision = gate(
+        Category.CONSULT_NOTES,
+        note.organisation_id,
+        note.author_id,
+        # A draft is never shown to another organisation; a signed note is, once allowed.
+        obj=note if note.status == NoteStatus.SIGNED else None,
+        description=f"Initial consultation note {note.reference}",
     )
+    gate.account()
+    return decision
 
 
 # --- Medications -------------------------------------------------------------------------
@@ -477,11 +592,18 @@ def medication_list(viewer: Any, client: Client) -> MedicationView:
     )
     shown, withheld = [], None
     for e in events:
-        decision = gate(Category.MEDICATIONS, e.organisation_id, e.prescriber_id)
+        decision = gate(
+            Category.MEDICATIONS,
+            e.organisation_id,
+            e.prescriber_id,
+            obj=e,
+            description=f"Medication update {e.reference}",
+        )
         if decision is None or decision.allowed:
             shown.append(e)
         else:
             withheld = decision
+    gate.account()
     current = sorted(active_medications(shown).values(), key=lambda e: e.drug)
     return MedicationView(current, shown, withheld)
 
@@ -545,16 +667,28 @@ def shown_threads(
     for t in rows:
         origin: int | None = getattr(t, "origin_org_id", None)  # annotated above
         decision = (
-            gate(Category.CLINICIAN_MESSAGES, origin, t.started_by_id)
+            gate(
+                Category.CLINICIAN_MESSAGES,
+                origin,
+                t.started_by_id,
+                obj=t,
+                description=f"Subject of message thread {t.reference}",
+            )
             if origin is not None
             else None
         )
         shown.append(ShownThread(t, decision))
+    gate.account()
     return shown
 
 
-def thread_messages(viewer: Any, thread: MessageThread) -> list[ShownMessage]:
-    """Return the thread's messages for the viewer: gated, with read receipts and due state."""
+def thread_messages(
+    viewer: Any, thread: MessageThread, *, account: bool = True
+) -> list[ShownMessage]:
+    """Return the thread's messages for the viewer: gated, with read receipts and due state.
+
+    With ``account`` (the thread's page shows them) the first showing of each is accounted.
+    """
     member = seat(viewer, thread.client)
     gate = Gate(viewer, thread.client, member.organisation_id if member else None)
     now = timezone.now()
@@ -567,13 +701,20 @@ def thread_messages(viewer: Any, thread: MessageThread) -> list[ShownMessage]:
         result.append(
             ShownMessage(
                 msg,
-                gate(Category.CLINICIAN_MESSAGES, msg.organisation_id, msg.author_id),
+                gate(
+                    Category.CLINICIAN_MESSAGES,
+                    msg.organisation_id,
+                    msg.author_id,
+                    obj=msg if account else None,
+                    description=f"Clinician message in thread {thread.reference}",
+                ),
                 [r.user.display_name for r in msg.reads.all() if r.user_id != msg.author_id],
                 bool(
                     msg.is_question and msg.answered_at is None and msg.due_at and msg.due_at < now
                 ),
             )
         )
+    gate.account()
     return result
 
 
@@ -613,7 +754,13 @@ def safety_plan(viewer: Any, client: Client) -> PlanView:
     if plan is not None and client.user_id != getattr(viewer, "pk", None):
         member = seat(viewer, client)
         gate = Gate(viewer, client, member.organisation_id if member else None)
-        decision = gate(Category.SAFETY, plan.organisation_id, plan.saved_by_id)
+        decision = gate(
+            Category.SAFETY,
+            plan.organisation_id,
+            plan.saved_by_id,
+            obj=plan,
+            description="Safety plan",
+        )
         if (
             decision is not None
             and not decision.allowed
@@ -621,7 +768,15 @@ def safety_plan(viewer: Any, client: Client) -> PlanView:
                 organisation_id=plan.organisation_id, share_safety_details_without_release=True
             ).exists()
         ):
+            gate.shown_despite(
+                decision,
+                plan,
+                Party(plan.organisation_id, plan.saved_by_id),
+                "Safety plan (serious threat)",
+                SERIOUS_THREAT_BASIS,
+            )
             decision = None
+        gate.account()
     shown = plan is not None and (decision is None or decision.allowed)
     sections = [
         (key, heading, plan.sections.get(key, "") if shown and plan else "")

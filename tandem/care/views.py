@@ -330,11 +330,9 @@ def checkin(request: HttpRequest, checkin_id: str) -> HttpResponse:
                 _tell(request, result, "Progress update")
                 return redirect("care:timeline", client_id=item.client.public_id)
     record(actor=request.user, action=AuditAction.VIEW, obj=item, client=item.client)
-    items = [
-        i
-        for i in selectors.timeline(request.user, item.client, [selectors.Kind.CHECKIN])
-        if i.reference == item.reference
-    ]
+    items = selectors.timeline(
+        request.user, item.client, [selectors.Kind.CHECKIN], checkin=item.reference
+    )
     return render(
         request,
         "care/checkin.html",
@@ -427,7 +425,7 @@ def thread(request: HttpRequest, thread_id: str) -> HttpResponse:
 def attachment(request: HttpRequest, attachment_id: str) -> HttpResponse:
     """Download an attachment of a message the viewer may see."""
     found = access.attachment_for(request.user, attachment_id)
-    shown = selectors.thread_messages(request.user, found.message.thread)
+    shown = selectors.thread_messages(request.user, found.message.thread, account=False)
     if not any(s.shown and s.message.pk == found.message_id for s in shown):
         raise Http404("Not found.")
     record(actor=request.user, action=AuditAction.EXPORT, obj=found, client=found.message.client)

@@ -26,7 +26,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import states
 from tandem.consent.categories import GENERAL_CATEGORIES, PART2_NOTICE, Category, Purpose
-from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.consent.decision import ConsentContext, Decision, Party, Reason, decide
 from tandem.consent.formtexts import current_form_text
 from tandem.consent.models import (
     Disclosure,
@@ -452,6 +452,7 @@ def disclose(
         disclosed_by=actor,
         basis=decision.reason,
         part2_notice=category == Category.PART2_RECORDS,
+        part2_notice_text=part2_notice_for(category),
         object_type=obj._meta.label_lower if obj is not None else "",
         # Rows without a public id (e.g. a referral's history event) are named by their key.
         object_id=str(getattr(obj, "public_id", None) or obj.pk) if obj is not None else "",
@@ -467,3 +468,113 @@ def disclose(
         },
     )
     return decision
+
+
+def object_ref(obj: Any) -> tuple[str, str]:
+    """Return how the accounting names ``obj``: its model label and its public id (or key)."""
+    # Rows without a public id (e.g. a referral's history event) are named by their key.
+    return obj._meta.label_lower, str(getattr(obj, "public_id", None) or obj.pk)
+
+
+def part2_notice_for(category: str) -> str:
+    """Return the 42 CFR 2.32 notice that goes with ``category``: the full text for Part 2."""
+    return PART2_NOTICE if category == Category.PART2_RECORDS else ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One item (or one section of it) a page shows to a reader of another organisation."""
+
+    obj: Any
+    category: str
+    source: Party
+    decision: Decision
+    description: str
+    section: str = ""
+    #: A basis other than consent under which the page shows it though ``decision`` refused
+    #: (a practice's serious-threat setting, 45 CFR 164.512(j)); such a showing is accounted too.
+    basis: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (*object_ref(self.obj), self.section)
+
+
+def account_shown(
+    *,
+    viewer: User,
+    client: Client,
+    recipient_organisation_id: int,
+    purpose: str,
+    shown: Iterable[Shown],
+) -> list[Disclosure]:
+    """Record each item a page shows another organisation for the first time; return the new rows.
+
+    Showing an item another organisation wrote is a disclosure (45 CFR 164.528),
+    the first time it reaches the reader's organisation: by then the item may be
+    long held (written before the release was signed, or before its practice
+    turned on the treatment exception). Items already in the accounting (sent
+    when written, or shown before) add nothing. Costs one select of what was
+    already disclosed, and when something is new the recipient, one insert and
+    the audit row, whatever the number of items. The unique constraint on first
+    showings keeps two readers loading the page at once to one row.
+    """
+    pending: dict[tuple[str, str, str], Shown] = {}
+    for item in shown:
+        by_consent = item.decision.allowed and item.decision.reason != Reason.SAME_ORGANISATION
+        if (by_consent or item.basis) and item.source.organisation_id != recipient_organisation_id:
+            pending.setdefault(item.key, item)
+    if not pending:
+        return []
+    known = set(
+        Disclosure.objects.filter(
+            client=client,
+            recipient_organisation_id=recipient_organisation_id,
+            object_type__in={key[0] for key in pending},
+        ).values_list("object_type", "object_id", "section")
+    )
+    new = [item for key, item in pending.items() if key not in known]
+    if not new:
+        return []
+    with transaction.atomic():  # the rows and their audit row, together; no write, no transaction
+        return _insert_shown(viewer, client, recipient_organisation_id, purpose, new)
+
+
+def _insert_shown(
+    viewer: User, client: Client, recipient_organisation_id: int, purpose: str, new: list[Shown]
+) -> list[Disclosure]:
+    recipient = Organisation.objects.get(pk=recipient_organisation_id)
+    now = timezone.now()
+    rows = [
+        Disclosure(
+            client=client,
+            release=None if item.basis else item.decision.release,
+            category=item.category,
+            description=item.description,
+            purpose=purpose,
+            disclosed_at=now,
+            recipient_organisation=recipient,
+            recipient_user=viewer,
+            recipient_name=f"{viewer.display_name}, {recipient.name}",
+            source_organisation_id=item.source.organisation_id,
+            disclosed_by_id=item.source.user_id,
+            basis=item.basis or item.decision.reason,
+            part2_notice=item.category == Category.PART2_RECORDS,
+            part2_notice_text=part2_notice_for(item.category),
+            object_type=item.key[0],
+            object_id=item.key[1],
+            section=item.section,
+            first_shown=True,
+        )
+        for item in new
+    ]
+    Disclosure.objects.bulk_create(rows, ignore_conflicts=True)
+    record(
+        actor=viewer,
+        action=AuditAction.DISCLOSE,
+        object_type=Disclosure._meta.label_lower,
+        client=client,
+        organisation=recipient,
+        detail={"first_shown": [str(row.public_id) for row in rows]},
+    )
+    return rows

@@ -209,11 +209,29 @@ class Disclosure(models.Model):
         max_length=40, help_text="The decision's reason code (release or treatment exception)."
     )
     part2_notice = models.BooleanField(default=False)
+    part2_notice_text = models.TextField(
+        blank=True, help_text="The exact 42 CFR 2.32 notice that went with Part 2 records."
+    )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    section = models.CharField(
+        max_length=40, blank=True, help_text="The part of the object disclosed (a packet section)."
+    )
+    first_shown = models.BooleanField(
+        default=False,
+        help_text="Recorded when a page first showed the item to the recipient organisation.",
+    )
 
     class Meta:
         ordering: ClassVar = ["-disclosed_at"]
+        constraints: ClassVar = [
+            # A page shows an item to an organisation's readers many times; it is disclosed once.
+            models.UniqueConstraint(
+                fields=["object_type", "object_id", "section", "recipient_organisation"],
+                condition=models.Q(first_shown=True),
+                name="consent_disclosure_first_shown_once",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} to {self.recipient_name}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from tandem.clients.access import caseload_for
 from tandem.clients.models import CareTeamMember, Client
+from tandem.consent import actions as consent_actions
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -147,6 +149,7 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
     viewer_org = _viewer_org(viewer, client)
     orgs = {client.pk: viewer_org} if viewer_org is not None else {}
     gate = Gate(viewer, [client.pk], orgs)
+    also_shown: list[consent_actions.Shown] = []  # markers and reviews of other practices shown
     responses = [
         ShownResponse(r, gate(client.pk, r.organisation_id, r.entered_by_id))
         for r in QuestionnaireResponse.objects.filter(client=client)
@@ -168,7 +171,7 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
         client=client,
         responses=responses,
         trackers=trackers,
-        markers=_markers(viewer, client, viewer_org, gate.context),
+        markers=_markers(viewer, client, viewer_org, gate.context, also_shown),
         # Another practice's measurement cadence is part of its plan: shown under a release.
         schedules=[
             s
@@ -178,23 +181,66 @@ def client_measures(viewer: Any, client: Client) -> ClientMeasures:
             if gate.shows(client.pk, s.organisation_id, s.set_by_id)
         ],
         reviews=(
-            _reviews(viewer, client, viewer_org, gate.context) if viewer_org is not None else []
+            _reviews(viewer, client, viewer_org, gate.context, also_shown)
+            if viewer_org is not None
+            else []
         ),
         viewer_org_id=viewer_org,
     )
     for shown in responses:
         result.by_instrument.setdefault(shown.response.instrument, []).append(shown)
+    account_shown_responses(viewer, client, viewer_org, responses, also_shown)
     return result
 
 
+def account_shown_responses(
+    viewer: Any,
+    client: Client,
+    viewer_org: int | None,
+    shown: list[ShownResponse],
+    also_shown: Iterable[consent_actions.Shown] = (),
+) -> None:
+    """Record the first showing of other practices' results to the viewer's practice.
+
+    A result held when it was entered (no release covered results) and released
+    later reaches the viewer here, not through ``record_response``'s disclosure.
+    ``also_shown`` adds the page's other items (chart markers, case reviews).
+    """
+    if viewer_org is None:
+        return
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=client,
+        recipient_organisation_id=viewer_org,
+        purpose=PURPOSE,
+        shown=[
+            consent_actions.Shown(
+                s.response,
+                CATEGORY,
+                Party(s.response.organisation_id, s.response.entered_by_id),
+                s.decision,
+                f"{s.response.instrument_name} result",
+            )
+            for s in shown
+            if s.decision is not None and s.decision.allowed
+        ]
+        + list(also_shown),
+    )
+
+
 def _reviews(
-    viewer: Any, client: Client, viewer_org: int, context: ConsentContext
+    viewer: Any,
+    client: Client,
+    viewer_org: int,
+    context: ConsentContext,
+    shown: list[consent_actions.Shown],
 ) -> list[CaseReview]:
     """Return the case reviews the viewer may read: their practice's, or released to it.
 
     A review is the consultant's recommendations on the treatment plan and goes to
     another practice under "consultation notes", as on the care timeline. ``context``
-    holds the client's releases, loaded once for the whole page.
+    holds the client's releases, loaded once for the whole page. Reviews of another
+    practice that are shown are added to ``shown``, for the accounting.
     """
     reviews = list(
         CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation")
@@ -202,52 +248,78 @@ def _reviews(
     if all(r.organisation_id == viewer_org for r in reviews):
         return reviews
     now = timezone.now()
-    return [
-        r
-        for r in reviews
-        if r.organisation_id == viewer_org
-        or decide(
+    result = []
+    for r in reviews:
+        if r.organisation_id == viewer_org:
+            result.append(r)
+            continue
+        source = Party(r.organisation_id, r.reviewed_by_id)
+        decision = decide(
             context,
             client_id=client.pk,
             category=CASE_REVIEW_CATEGORY,
-            source=Party(r.organisation_id, r.reviewed_by_id),
+            source=source,
             recipient=Party(viewer_org, viewer.pk),
             purpose=PURPOSE,
             now=now,
-        ).allowed
-    ]
+        )
+        if decision.allowed:
+            result.append(r)
+            shown.append(
+                consent_actions.Shown(
+                    r, CASE_REVIEW_CATEGORY, source, decision, "Case review recommendations"
+                )
+            )
+    return result
 
 
 def _markers(
-    viewer: Any, client: Client, viewer_org: int | None, context: ConsentContext
+    viewer: Any,
+    client: Client,
+    viewer_org: int | None,
+    context: ConsentContext,
+    shown: list[consent_actions.Shown],
 ) -> list[Marker]:
     """Return medication changes and appointments the viewer may see, oldest first.
 
-    ``context`` holds the client's releases, loaded once for the whole page.
+    ``context`` holds the client's releases, loaded once for the whole page. Those of
+    another practice that are shown are added to ``shown``, for the accounting.
     """
     from tandem.consent.categories import Category
 
     now = timezone.now()
 
-    def allowed(category: str, org_id: int, author_id: int | None) -> bool:
+    def allowed(
+        category: str, org_id: int, author_id: int | None, obj: Any, description: str
+    ) -> bool:
         if viewer_org is None or viewer_org == org_id:
             return True
-        return decide(
+        source = Party(org_id, author_id)
+        decision = decide(
             context,
             client_id=client.pk,
             category=category,
-            source=Party(org_id, author_id),
+            source=source,
             recipient=Party(viewer_org, viewer.pk),
             purpose=PURPOSE,
             now=now,
-        ).allowed
+        )
+        if decision.allowed:
+            shown.append(consent_actions.Shown(obj, category, source, decision, description))
+        return decision.allowed
 
     markers: list[Marker] = []
     if apps.is_installed("tandem.care"):
         from tandem.care.models import MedicationEvent
 
         for med in MedicationEvent.objects.filter(client=client):
-            if allowed(Category.MEDICATIONS, med.organisation_id, med.prescriber_id):
+            if allowed(
+                Category.MEDICATIONS,
+                med.organisation_id,
+                med.prescriber_id,
+                med,
+                f"Medication update {med.reference}",
+            ):
                 markers.append(
                     Marker(med.occurred_at, "medication", f"{med.get_change_display()} {med.drug}")
                 )
@@ -257,7 +329,13 @@ def _markers(
         for appt in Appointment.objects.filter(
             client=client, status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED]
         ):
-            if allowed(Category.ATTENDANCE, appt.organisation_id, appt.prescriber_id):
+            if allowed(
+                Category.ATTENDANCE,
+                appt.organisation_id,
+                appt.prescriber_id,
+                appt,
+                "Psychiatric appointment: date, status and type",
+            ):
                 markers.append(Marker(appt.starts_at, "appointment", "Psychiatric appointment"))
     markers.sort(key=lambda m: m.at)
     return markers

@@ -266,7 +266,7 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
     shown = True
     withheld_label = ""
     if not is_client:
-        from tandem.measures.selectors import Gate
+        from tandem.measures.selectors import Gate, ShownResponse, account_shown_responses
 
         member = seat(request.user, response.client)
         orgs = {response.client_id: member.organisation_id} if member else {}
@@ -275,6 +275,12 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
         )
         if decision is not None and not decision.allowed:
             shown, withheld_label = False, decision.withheld_label
+        account_shown_responses(
+            request.user,
+            response.client,
+            member.organisation_id if member else None,
+            [ShownResponse(response, decision)],
+        )
     instrument = INSTRUMENTS[response.instrument]
     answered = []
     for item, value in zip(instrument.items, response.answers, strict=False):

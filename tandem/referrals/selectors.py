@@ -10,9 +10,8 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.consent import actions as consent_actions
-from tandem.consent.categories import Category, Purpose
+from tandem.consent.categories import PART2_NOTICE, Category, Purpose
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
-from tandem.consent.models import Disclosure
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.organisations.models import Organisation, OrganisationKind
@@ -129,7 +128,9 @@ def _content(key: str, r: Referral) -> dict[str, Any]:
             "notes": r.safety_notes,
         }
     if key == "substance_use":
-        return {"text": r.substance_use, "part2": r.substance_use_part2}
+        # Part 2 records never reach a reader without the 42 CFR 2.32 notice.
+        notice = PART2_NOTICE if r.substance_use_part2 else ""
+        return {"text": r.substance_use, "part2": r.substance_use_part2, "notice": notice}
     if key == "medical_history":
         return {"text": r.medical_history}
     return {"rows": r.recent_scores}
@@ -185,14 +186,7 @@ def packet(
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
-    already = set(
-        Disclosure.objects.filter(
-            client_id=referral.client_id,
-            object_type="referrals.referral",
-            object_id=str(referral.public_id),
-        ).values_list("category", flat=True)
-    )
-    sections = []
+    sections, shown = [], []
     for key in keys:
         category = _section_category(key, referral)
         decision = decide(
@@ -203,18 +197,12 @@ def packet(
             recipient=recipient,
             purpose=Purpose.REFERRAL,
         )
-        if decision.allowed and category not in already:
-            decision = consent_actions.disclose(
-                actor=referral.therapist,
-                client=referral.client,
-                category=category,
-                source=source,
-                recipient=recipient,
-                purpose=Purpose.REFERRAL,
-                description=f"Referral packet: {SECTION_TITLES[key].lower()}",
-                obj=referral,
+        if decision.allowed:
+            shown.append(
+                consent_actions.Shown(
+                    referral, category, source, decision, SECTION_TITLES[key], section=key
+                )
             )
-            already.add(category)
         sections.append(
             Section(
                 key,
@@ -224,6 +212,13 @@ def packet(
                 _content(key, referral) if decision.allowed else {},
             )
         )
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=referral.client,
+        recipient_organisation_id=referral.to_organisation_id,
+        purpose=Purpose.REFERRAL,
+        shown=shown,
+    )
     return sections
 
 
@@ -266,6 +261,11 @@ class VisibleAttachment:
         category = self.attachment.category
         return Category(category).label if category in Category.values else category
 
+    @property
+    def part2_notice(self) -> str:
+        """Return the 42 CFR 2.32 notice a Part 2 document carries to its reader, else ""."""
+        return PART2_NOTICE if self.attachment.category == Category.PART2_RECORDS else ""
+
 
 def attachments(
     viewer: Any, referral: Referral, side: str, *, releases: ReleasesOnce | None = None
@@ -281,14 +281,7 @@ def attachments(
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
-    already = set(
-        Disclosure.objects.filter(
-            client_id=referral.client_id,
-            object_type=ReferralAttachment._meta.label_lower,
-            object_id__in=[str(a.public_id) for a in rows],
-        ).values_list("object_id", flat=True)
-    )
-    visible = []
+    visible, shown = [], []
     for item in rows:
         decision = decide(
             context,
@@ -298,18 +291,18 @@ def attachments(
             recipient=recipient,
             purpose=Purpose.REFERRAL,
         )
-        if decision.allowed and str(item.public_id) not in already:
-            decision = consent_actions.disclose(
-                actor=referral.therapist,
-                client=referral.client,
-                category=item.category,
-                source=source,
-                recipient=recipient,
-                purpose=Purpose.REFERRAL,
-                description="Referral attachment",
-                obj=item,
+        if decision.allowed:
+            shown.append(
+                consent_actions.Shown(item, item.category, source, decision, "Referral attachment")
             )
         visible.append(VisibleAttachment(item, decision))
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=referral.client,
+        recipient_organisation_id=referral.to_organisation_id,
+        purpose=Purpose.REFERRAL,
+        shown=shown,
+    )
     return visible
 
 
@@ -337,7 +330,7 @@ def scheduled_visit(
     The practice sees its own appointment. The therapist sees its date and
     prescriber only when the consent decision point allows appointment
     attendance from the practice to the therapist's practice; the first time it
-    does, the disclosure is recorded in the client's accounting.
+    does, the disclosure is recorded in the client's accounting (``account_shown``).
     """
     from tandem.scheduling.models import Appointment
 
@@ -361,25 +354,21 @@ def scheduled_visit(
         recipient=recipient,
         purpose=Purpose.REFERRAL,
     )
-    if (
-        decision.allowed
-        and not Disclosure.objects.filter(
-            client_id=referral.client_id,
-            category=category,
-            object_type=Appointment._meta.label_lower,
-            object_id=str(visit.public_id),
-        ).exists()
-    ):
-        decision = consent_actions.disclose(
-            actor=visit.prescriber,
-            client=referral.client,
-            category=category,
-            source=source,
-            recipient=recipient,
-            purpose=Purpose.REFERRAL,
-            description="Referral: date and prescriber of the scheduled appointment",
-            obj=visit,
-        )
+    consent_actions.account_shown(
+        viewer=viewer,
+        client=referral.client,
+        recipient_organisation_id=referral.from_organisation_id,
+        purpose=Purpose.REFERRAL,
+        shown=[
+            consent_actions.Shown(
+                visit,
+                category,
+                source,
+                decision,
+                "Referral: date and prescriber of the scheduled appointment",
+            )
+        ],
+    )
     return VisibleVisit(visit, decision)
 
 
@@ -420,8 +409,8 @@ def history(
     released to the practice (``therapist_text_shown``); the practice's, written
     from scheduling on, when the category in ``_NOTE_CATEGORY`` (appointment
     attendance, or consultation notes) is released to the therapist's practice —
-    the first time, recorded in the client's accounting. Costs a
-    constant number of queries plus one disclosure per newly released note.
+    the first time, recorded in the client's accounting. Costs a constant number
+    of queries, however many notes are newly released.
     """
     events = list(referral.events.select_related("actor"))
 
@@ -440,13 +429,7 @@ def history(
     if gated:
         context = (releases or ReleasesOnce(referral.client_id))()
         recipient = Party(referral.from_organisation_id, viewer.pk)
-        already = set(
-            Disclosure.objects.filter(
-                client_id=referral.client_id,
-                object_type=ReferralEvent._meta.label_lower,
-                object_id__in=[str(e.pk) for e in gated],
-            ).values_list("object_id", flat=True)
-        )
+        first_shown: list[consent_actions.Shown] = []
         for e in gated:
             source = Party(referral.to_organisation_id, e.actor_id)
             category = _NOTE_CATEGORY[e.to_status]
@@ -458,18 +441,24 @@ def history(
                 recipient=recipient,
                 purpose=Purpose.REFERRAL,
             )
-            if decision.allowed and str(e.pk) not in already:
-                decision = consent_actions.disclose(
-                    actor=e.actor,
-                    client=referral.client,
-                    category=category,
-                    source=source,
-                    recipient=recipient,
-                    purpose=Purpose.REFERRAL,
-                    description=f"Referral history: the practice's note ({S(e.to_status).label.lower()})",
-                    obj=e,
+            if decision.allowed:
+                first_shown.append(
+                    consent_actions.Shown(
+                        e,
+                        category,
+                        source,
+                        decision,
+                        f"Referral history: the practice's note ({S(e.to_status).label.lower()})",
+                    )
                 )
             decisions[e.pk] = decision
+        consent_actions.account_shown(
+            viewer=viewer,
+            client=referral.client,
+            recipient_organisation_id=referral.from_organisation_id,
+            purpose=Purpose.REFERRAL,
+            shown=first_shown,
+        )
     entries = []
     for e in events:
         if e.pk in decisions:

@@ -48,8 +48,9 @@ def warm_then_get(browser, path, django_assert_num_queries, queries):
 #: client (2 + 5); the seat again for the page, for the prescriber's form and for the
 #: consent gate (3); the consent context (releases, their parties, practices that
 #: share without a release: 3); the medication events with prescriber and practice
-#: (1); the navigation's own-record check (1); session save (3).
-MEDICATIONS_QUERIES = 22
+#: (1); which of those shown are already in the client's accounting (1); the
+#: navigation's own-record check (1); session save (3).
+MEDICATIONS_QUERIES = 23
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -118,9 +119,9 @@ def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_asse
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the consent gate (2); the consent context (3); the threads with who started them and
-#: the practice of each one's first message (1); the navigation's own-record check (1);
-#: session save (3).
-THREADS_QUERIES = 21
+#: the practice of each one's first message (1); which subjects shown are already in the
+#: client's accounting (1); the navigation's own-record check (1); session save (3).
+THREADS_QUERIES = 22
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -153,11 +154,12 @@ def test_the_threads_page_costs_the_same_for_2_and_30_threads(n, django_assert_n
 
 #: Request (4); the thread (1); the seat and the consent context for the messages
 #: (1 + 3); the messages with author and practice, their attachments, their read
-#: receipts and the readers (4); the new read receipts in one insert (1); the
-#: navigation's own-record check (1); the audited read (5); the seat and consent
-#: context again for the thread's subject (1 + 3); the thread with its first message's
-#: practice (1); session save (3).
-THREAD_QUERIES = 28
+#: receipts and the readers (4); which messages shown are already in the client's
+#: accounting (1); the new read receipts in one insert (1); the navigation's own-record
+#: check (1); the audited read (5); the seat and consent context again for the thread's
+#: subject (1 + 3); the thread with its first message's practice (1); whether the
+#: subject is already in the accounting (1); session save (3).
+THREAD_QUERIES = 30
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -273,10 +275,11 @@ def test_the_visits_page_costs_the_same_for_2_and_30_changes_and_visits(
 
 #: Request (4); the alert (1); the reader's seat, twice (whether on the team, and the
 #: practice the details are read through) (2); the consent context (3); the practices
-#: that share crisis details without a release (1); who raised it and their practice
-#: (2); the navigation's own-record check (1); the audited read (5); every step with
-#: its actor (1); who acknowledged (1); session save (3).
-ALERT_QUERIES = 24
+#: that share crisis details without a release (1); whether its details are already in
+#: the client's accounting (1); who raised it and their practice (2); the navigation's
+#: own-record check (1); the audited read (5); every step with its actor (1); who
+#: acknowledged (1); session save (3).
+ALERT_QUERIES = 25
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -267,7 +267,7 @@ def test_disclosure_is_recorded_with_recipient_purpose_and_release():
         Purpose.TREATMENT_COORDINATION,
     )
     assert row.recipient_name == f"{world.prescriber.display_name}, Harborlight Psychiatry"
-    assert row.part2_notice is False
+    assert (row.part2_notice, row.part2_notice_text) == (False, "")
     assert (
         AuditEvent.objects.filter(
             action=AuditAction.DISCLOSE, client_id=str(world.client.public_id)
@@ -290,6 +290,8 @@ def test_part2_disclosure_carries_the_redisclosure_notice():
     assert _disclose(world, Category.PART2_RECORDS, "SUD treatment summary").allowed
     assert Disclosure.objects.get().part2_notice is True
     assert "42 CFR part 2" in PART2_NOTICE
+    # The row keeps the exact 42 CFR 2.32 notice that went with the records.
+    assert Disclosure.objects.get().part2_notice_text == PART2_NOTICE
 
 
 # --- paper releases --------------------------------------------------------------

@@ -457,7 +457,8 @@ def test_the_pdf_of_a_part2_consent_carries_the_redisclosure_notice():
     assert response.status_code == 200
     text = text_of(response.content)
     assert "Notice to recipients (42 CFR 2.32)." in text
-    assert "protected by federal confidentiality rules (42 CFR part 2)" in text
+    assert "protected by Federal confidentiality rules (42 CFR part 2)" in text
+    assert "(C) You have received the record from a covered entity" in text
 
 
 def test_the_pdf_of_a_paper_release_says_so():

@@ -95,9 +95,10 @@ def _fill_client(world: MeasuresWorld, responses: int, trackers: int) -> None:
 #: the consent gate; the client's releases, their parties and the treatment-exception
 #: practices (loaded once for the whole page); the responses, the tracker values, the
 #: trackers; the medication changes and the appointments (chart markers); the cadences;
-#: the case reviews (with authors and practices); the viewer's seat for the page's forms;
-#: the navigation's own-client lookup; and the session save (savepoint, update, release).
-CLIENT_PAGE_QUERIES = 27
+#: the case reviews (with authors and practices); which results shown are already in the
+#: client's accounting of disclosures; the viewer's seat for the page's forms; the
+#: navigation's own-client lookup; and the session save (savepoint, update, release).
+CLIENT_PAGE_QUERIES = 28
 
 
 @pytest.mark.parametrize(("responses", "trackers"), [(3, 1), (40, 5)])
