@@ -57,8 +57,8 @@ STEPS: tuple[Step, ...] = (
 )
 ACCOUNT = Step(
     "account",
-    "Last step: choose a password for your patient portal account.",
-    f.AccountForm,
+    "Last step: confirm your email address.",
+    f.EmailLinkForm,
 )
 BY_CODE = {s.code: s for s in (*STEPS, ACCOUNT)}
 

@@ -133,6 +133,10 @@ class ConsentForm(forms.Form):
     )
 
 
+class EmailLinkForm(forms.Form):
+    """The bot's last step: nothing to type, a button that emails the one-time link."""
+
+
 class AccountForm(forms.Form):
     password1 = forms.CharField(
         label="Choose a password",
