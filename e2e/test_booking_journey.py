@@ -78,8 +78,13 @@ def test_self_referring_client_books_on_a_phone_and_is_not_committed_until_confi
     phone.get_by_label("How will you pay for visits?").select_option("medicare")
     phone.get_by_label("Plan type").select_option("none")
     phone.get_by_role("button", name="Continue").click()
-    expect(phone.locator("main")).to_contain_text("is not enrolled with Medicare")
-    expect(phone.locator("main")).to_contain_text("You can still be seen as private pay")
+    expect(phone.locator("main")).to_contain_text(
+        "does not accept Medicare and has not opted out of it, so it cannot see you while you "
+        "have Medicare, not even as private pay"
+    )
+    expect(
+        phone.get_by_role("link", name=f"Write to {p.org.name} through its contact form")
+    ).to_be_visible()
     check_page(phone, phone=True)
     phone.get_by_label("How will you pay for visits?").select_option("self_pay")
     phone.get_by_role("button", name="Continue").click()

@@ -76,7 +76,12 @@ class LocationForm(forms.Form):
 
 class CoverageForm(forms.Form):
     payer = forms.ChoiceField(
-        choices=[("", "Choose one"), *Payer.choices], label="How will you pay for visits?"
+        choices=[("", "Choose one"), *Payer.choices],
+        label="How will you pay for visits?",
+        help_text=(
+            "If you have Medicare, choose Medicare even if you would rather pay yourself: "
+            "Medicare's rules decide whether a practice may see you privately."
+        ),
     )
     plan_type = forms.ChoiceField(
         choices=PlanType.choices,

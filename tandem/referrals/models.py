@@ -51,6 +51,14 @@ class PracticePolicy(models.Model):
         default=list, help_text="States where the client must be during visits (telehealth)."
     )
     payers = models.JSONField(default=list, help_text="Accepted payer kinds.")
+    medicare_opted_out = models.BooleanField(
+        default=False,
+        help_text=(
+            "The practice's prescribers have opted out of Medicare (42 CFR 405.400-455), so they "
+            "may see Medicare beneficiaries under private contracts. Without an opt-out, a "
+            "practice that does not accept Medicare cannot see them at all, not even as private pay."
+        ),
+    )
     plan_types = models.JSONField(default=list, help_text="Accepted commercial plan types.")
     services = models.JSONField(default=list)
     response_target_days = models.PositiveSmallIntegerField(

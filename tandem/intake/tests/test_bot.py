@@ -95,25 +95,64 @@ def test_visits_outside_massachusetts_are_explained_with_other_practices_that_fi
     assert "Narragansett Psychiatry" in body
 
 
-@pytest.mark.parametrize(
-    ("payer", "message"),
-    [
-        ("medicare", "is not enrolled with Medicare"),
-        ("medicaid", "does not take MassHealth (Medicaid)"),
-    ],
-)
-def test_medicare_and_masshealth_get_a_kind_explanation_and_the_private_pay_option(
-    client, payer, message
-):
+def test_masshealth_gets_a_kind_explanation_and_the_private_pay_option(client):
     p = practice_with_policy()
     begin(client, p)
     for step, data in FITTING_ANSWERS[:4]:
         answer(client, p, step, data)
-    response = answer(client, p, "coverage", {"payer": payer, "plan_type": "none"})
+    response = answer(client, p, "coverage", {"payer": "medicaid", "plan_type": "none"})
     body = response.content.decode()
     assert response.status_code == 400
-    assert message in body
+    assert "does not take MassHealth (Medicaid)" in body
     assert "You can still be seen as private pay" in body
+
+
+def test_medicare_at_a_practice_that_has_not_opted_out_is_told_the_practice_cannot_see_them(
+    client,
+):
+    # Given a practice that takes private pay but has not opted out of Medicare
+    p = practice_with_policy()
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:4]:
+        answer(client, p, step, data)
+
+    # When someone says Medicare pays for their visits
+    response = answer(client, p, "coverage", {"payer": "medicare", "plan_type": "none"})
+
+    # Then they are told plainly that the practice cannot see them, even as private pay,
+    # and where to go next; nothing is saved
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f"{p.org.name} does not accept Medicare and has not opted out of it, so it cannot see "
+        "you while you have Medicare, not even as private pay"
+    ) in body
+    assert "medicare.gov/care-compare" in body
+    assert "You can still be seen as private pay" not in body
+    assert "Private pay is possible" not in body
+    assert f'href="{reverse("intake:practice", args=[p.org.public_id])}#contact"' in body
+    assert "coverage" not in IntakeSession.objects.get().answers
+
+
+def test_medicare_at_an_opted_out_practice_is_offered_a_private_contract(client):
+    # Given a practice whose prescribers opted out of Medicare
+    p = practice_with_policy(medicare_opted_out=True)
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:4]:
+        answer(client, p, step, data)
+
+    # When someone says Medicare pays for their visits
+    response = answer(client, p, "coverage", {"payer": "medicare", "plan_type": "none"})
+
+    # Then they learn they can be seen only under a private contract, and what that means
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f"{p.org.name} has opted out of Medicare, so it can see you only under a private "
+        "contract, signed before your first visit: you pay the full fee, and neither Medicare "
+        "nor a Medigap plan pays anything for these visits."
+    ) in body
+    assert "choose “Private pay (self-pay)”" in body
 
 
 def test_any_answer_can_be_edited_and_the_thread_continues_where_it_was(client):
