@@ -38,6 +38,10 @@ class SlotUnavailableError(Exception):
     """The slot is not (or no longer) open; the message is for the client."""
 
 
+class BookingLimitError(SlotUnavailableError):
+    """The client already holds a time, or has a first visit, at this practice."""
+
+
 class BookingStateError(Exception):
     """The appointment is not in a state that allows this; the message is for the user."""
 
@@ -60,6 +64,40 @@ def _expire_overlapping_holds(
         _release_claims(appointment)
 
 
+#: Open holds one client may have at one practice at once.
+MAX_OPEN_HOLDS = 1
+#: Live (held, waiting or confirmed) first visits one client may have at one practice.
+MAX_FIRST_VISITS = 1
+
+
+def _check_client_limits(
+    client: Client, organisation: Organisation, appointment_type: AppointmentType, now: dt.datetime
+) -> None:
+    """Refuse a hold beyond the client's open-hold or first-visit limit at this practice.
+
+    The client's row is locked first, so two requests of one client (two tabs, a
+    script) are counted one after the other and cannot both slip under the limit.
+    """
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    mine = Appointment.objects.filter(client=client, organisation=organisation).exclude(
+        status=S.HELD, hold_expires_at__lte=now
+    )
+    if mine.filter(status=S.HELD).count() >= MAX_OPEN_HOLDS:
+        raise BookingLimitError(
+            f"You are already holding a time with {organisation.name}. Enter your payment "
+            "information for it, or wait for the hold to run out, before choosing another time."
+        )
+    if (
+        appointment_type.is_new_client
+        and mine.filter(status__in=ACTIVE_STATUSES, appointment_type__is_new_client=True).count()
+        >= MAX_FIRST_VISITS
+    ):
+        raise BookingLimitError(
+            f"You already have a first visit with {organisation.name}. To change its time, "
+            "reschedule it from your appointments instead of booking another one."
+        )
+
+
 def hold_slot(
     *,
     actor: User,
@@ -70,10 +108,14 @@ def hold_slot(
     client: Client | None = None,
     now: dt.datetime | None = None,
     hold_minutes: int | None = None,
+    waitlist_offer: bool = False,
 ) -> Appointment:
     """Hold an offered slot for the practice's hold time. Exactly one of two racers gets it.
 
     ``hold_minutes`` overrides the practice's hold time (the waitlist's offers hold shorter).
+    A client holds one time per practice at once and has one live first visit there
+    (``_check_client_limits``); a waitlist offer (``waitlist_offer``) is exempt, because
+    taking it releases the later visit it replaces.
     """
     from tandem.scheduling.tasks import expire_hold
 
@@ -100,6 +142,8 @@ def hold_slot(
     try:
         with transaction.atomic():
             _expire_overlapping_holds(prescriber.pk, unit_starts, now)
+            if client is not None and not waitlist_offer:
+                _check_client_limits(client, organisation, appointment_type, now)
             if starts_at not in offered:
                 raise SlotUnavailableError(
                     "That time is not open: it is outside the prescriber's hours, too soon, or taken. "
