@@ -195,6 +195,14 @@ def test_a_crisis_answer_shows_crisis_resources_at_once_and_raises_the_alert_on_
     phq9 = QuestionnaireResponse.objects.get(instrument="phq-9")
     assert phq9.safety_alert_id == alert.public_id
 
+    # And who is told, as tandem.care decides today: a new client has no care team, so no
+    # clinician is paged when the alert is raised (no "paged" practice either). This pins a
+    # known gap for the care owners (see the intake report), so a fix must change this line.
+    from tandem.care.models import SafetyAlertEvent
+
+    assert SafetyAlertEvent.objects.get(alert=alert, kind="notified").detail["users"] == []
+    assert alert.paged_organisation is None
+
 
 def test_an_email_with_an_account_gets_no_link_and_the_same_page(
     client, django_capture_on_commit_callbacks
