@@ -302,8 +302,11 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
     if form.is_valid():
         if current.code == "account":
             if not limits.allow(request, "intake_link", key=session.key):
-                crisis = bot.needs_crisis_help(session.answers)
-                return _too_many(request, practice, TOO_MANY_LINKS, crisis=crisis)
+                # Refused in place, on the bot's page (crisis banner included); HTMX swaps
+                # only 400/409/422 answers in, so it gets a 400, a plain POST the honest 429.
+                form.add_error(None, TOO_MANY_LINKS)
+                context = _thread_context(request, session, current, form)
+                return render(request, template, context, status=400 if request.htmx else 429)
             actions.send_verification(request, session=session)
             return _go(request, reverse("intake:verify", args=[practice.public_id]))
         verdict = bot.check(

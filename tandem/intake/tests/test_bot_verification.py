@@ -255,10 +255,23 @@ def test_sending_the_link_again_is_rate_limited(
         second = answer(client, p, "account", {})
         third = answer(client, p, "account", {})
 
-    # Then the third send is refused plainly and sends nothing
+    # Then the third send is refused plainly on the bot's page and sends nothing
     assert second.status_code == 302
     assert third.status_code == 429
-    assert "We already sent you a link several times" in third.content.decode()
+    page = third.content.decode()
+    assert "We already sent you a link several times" in page
+    assert "Last step: confirm your email address." in page
+    assert len(mail.outbox) == 2
+
+    # And through HTMX the refusal is a 400 the page swaps in, not a silent 429
+    with django_capture_on_commit_callbacks(execute=True):
+        swapped = client.post(
+            reverse("intake:thread", args=[p.org.public_id]),
+            {"step": "account"},
+            headers={"HX-Request": "true"},
+        )
+    assert swapped.status_code == 400
+    assert "We already sent you a link several times" in swapped.content.decode()
     assert len(mail.outbox) == 2
 
 
