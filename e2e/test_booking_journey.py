@@ -1,17 +1,19 @@
 """A self-referring client books through the appointment bot on a phone; a coordinator confirms.
 
-The client answers one question at a time, opens a portal account (verifying the
-email), picks a slot, agrees to pay at the first visit, and reads "Not committed
+The client answers one question at a time, confirms their email by the emailed
+link (only then is the portal account opened), picks a slot, agrees to pay at the first visit, and reads "Not committed
 yet" until the coordinator — signed in with password and authenticator code —
 confirms. The confirmation email carries an .ics and no PHI. Every page is checked
 with axe-core, for CSP violations, and for sideways scrolling on the phone.
 """
 
+import re
+
 import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_page, confirmation_link, enter_code, sign_in, totp_code
+from e2e.helpers import check_page, enter_code, sign_in, totp_code
 from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import TEST_TOTP_SECRET
 from tandem.intake.tests.factories import practice_with_policy
@@ -76,8 +78,13 @@ def test_self_referring_client_books_on_a_phone_and_is_not_committed_until_confi
     phone.get_by_label("How will you pay for visits?").select_option("medicare")
     phone.get_by_label("Plan type").select_option("none")
     phone.get_by_role("button", name="Continue").click()
-    expect(phone.locator("main")).to_contain_text("is not enrolled with Medicare")
-    expect(phone.locator("main")).to_contain_text("You can still be seen as private pay")
+    expect(phone.locator("main")).to_contain_text(
+        "does not accept Medicare and has not opted out of it, so it cannot see you while you "
+        "have Medicare, not even as private pay"
+    )
+    expect(
+        phone.get_by_role("link", name=f"Write to {p.org.name} through its contact form")
+    ).to_be_visible()
     check_page(phone, phone=True)
     phone.get_by_label("How will you pay for visits?").select_option("self_pay")
     phone.get_by_role("button", name="Continue").click()
@@ -103,25 +110,25 @@ def test_self_referring_client_books_on_a_phone_and_is_not_committed_until_confi
     phone.get_by_role("button", name="Continue").click()
 
     # Going back to an answer keeps the rest
-    answer(phone, "choose a password")
+    answer(phone, "confirm your email address")
     phone.get_by_role("link", name="Edit your answer to: Hello!").click()
     expect(phone.get_by_label("First name")).to_have_value("Rowan")
     phone.get_by_role("button", name="Continue").click()
-    answer(phone, "choose a password")
+    answer(phone, "confirm your email address")
     check_page(phone, phone=True)
-    phone.locator("#id_password1").fill(PASSWORD)
-    phone.locator("#id_password2").fill(PASSWORD)
-    phone.get_by_role("button", name="Create my account").click()
+    phone.get_by_role("button", name="Email me the link").click()
 
-    # Then they verify their email, sign in, and are offered real open slots
+    # Then they open the emailed link, choose a password, sign in, and see real open slots
     expect(phone.get_by_role("heading", level=1)).to_have_text("Check your email")
     check_page(phone, phone=True)
     assert [m.to for m in mail.outbox] == [[EMAIL]]
-    sign_in_link = phone.get_by_role("link", name="Sign in to choose a time").get_attribute("href")
-    phone.goto(confirmation_link(mail.outbox[0].body))
-    phone.get_by_role("button", name="Confirm").click()
-    assert sign_in_link is not None
-    phone.goto(sign_in_link)
+    link = re.search(r"https?://\S+(/intake/confirm/[^/\s]+/)", mail.outbox[0].body)
+    assert link, mail.outbox[0].body
+    phone.goto(link.group(1))
+    check_page(phone, phone=True)
+    phone.locator("#id_password1").fill(PASSWORD)
+    phone.locator("#id_password2").fill(PASSWORD)
+    phone.get_by_role("button", name="Open my account").click()
     sign_in(phone, EMAIL, PASSWORD)
     expect(phone.get_by_role("heading", level=1)).to_have_text("Choose a time for your first visit")
     check_page(phone, phone=True)

@@ -79,8 +79,8 @@ def test_the_whole_loop_from_both_sides(
     )
     therapist.get_by_role("button", name="Check eligibility and start the referral").click()
     expect(therapist.get_by_role("alert")).to_contain_text(
-        "How the client will pay: Harborlight Psychiatry does not accept Medicare. "
-        "The client could still be seen as private pay."
+        "How the client will pay: Harborlight Psychiatry does not accept Medicare and has not "
+        "opted out of it, so it cannot see Medicare beneficiaries, not even as private pay"
     )
     expect(therapist.locator("[data-fitting]")).to_contain_text(
         "No other practice in Tandem fits these answers."

@@ -16,22 +16,22 @@ from tandem.care.models import (
     MedicationChange,
     WorkUp,
 )
+from tandem.core.textlimits import LINE, MESSAGE, NOTE, text_area
 
 
 class NoteForm(forms.Form):
     diagnoses = forms.CharField(
+        max_length=LINE,
         label="Diagnostic impressions (ICD-10-CM codes)",
         help_text="Codes separated by commas, e.g. F41.0, F32.1.",
         required=False,
     )
-    formulation = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False)
-    medication_recommendations = forms.CharField(
-        label="Medication recommendations", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    formulation = text_area(NOTE, rows=5, required=False)
+    medication_recommendations = text_area(
+        NOTE, rows=3, label="Medication recommendations", required=False
     )
-    therapy_focus = forms.CharField(
-        label="Suggestions for the therapy's focus",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
+    therapy_focus = text_area(
+        NOTE, rows=3, label="Suggestions for the therapy's focus", required=False
     )
     work_up = forms.MultipleChoiceField(
         label="Labs and medical work-up",
@@ -39,13 +39,10 @@ class NoteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    work_up_notes = forms.CharField(
-        label="Work-up notes", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
-    follow_up_plan = forms.CharField(
-        label="Follow-up plan", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    work_up_notes = text_area(NOTE, rows=2, label="Work-up notes", required=False)
+    follow_up_plan = text_area(NOTE, rows=3, label="Follow-up plan", required=False)
     follow_up_cadence = forms.CharField(
+        max_length=LINE,
         label="Follow-up cadence",
         help_text="e.g. every 2-3 weeks during the trial.",
         required=False,
@@ -60,24 +57,25 @@ class NoteForm(forms.Form):
 
 
 class AddendumForm(forms.Form):
-    text = forms.CharField(
-        label="Addendum", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    text = text_area(NOTE, rows=3, label="Addendum", required=False)
 
 
 class MedicationForm(forms.Form):
     change = forms.ChoiceField(label="Kind of change", choices=MedicationChange.choices)
     drug = forms.ChoiceField(label="Medication", choices=[("", "Choose…"), *medications.choices()])
-    dose = forms.CharField(required=False, help_text="A number, e.g. 50 or 0.5.")
+    dose = forms.CharField(max_length=20, required=False, help_text="A number, e.g. 50 or 0.5.")
     unit = forms.ChoiceField(
         choices=[("", "—"), *[(u, u) for u in medications.UNITS]], required=False
     )
-    frequency = forms.CharField(required=False, help_text="e.g. once daily in the morning.")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    watch_for = forms.CharField(
+    frequency = forms.CharField(
+        max_length=60, required=False, help_text="e.g. once daily in the morning."
+    )
+    reason = text_area(NOTE, rows=2, required=False)
+    watch_for = text_area(
+        NOTE,
+        rows=2,
         label="What the therapist might watch for",
         help_text="e.g. activation, sleep change, worsening mood.",
-        widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
     )
 
@@ -95,32 +93,24 @@ class CheckInForm(forms.Form):
     change = forms.ChoiceField(
         label="Change since last time", choices=[("", "Choose…"), *Change.choices], required=False
     )
-    functioning = forms.CharField(
-        label="Functioning (work, relationships, daily life)",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
+    functioning = text_area(
+        NOTE, rows=3, label="Functioning (work, relationships, daily life)", required=False
     )
     engagement = forms.ChoiceField(
         label="Engagement in therapy",
         choices=[("", "Choose…"), *Engagement.choices],
         required=False,
     )
-    adherence_side_effects = forms.CharField(
-        label="Adherence and side effects you noticed",
-        widget=forms.Textarea(attrs={"rows": 2}),
-        required=False,
+    adherence_side_effects = text_area(
+        NOTE, rows=2, label="Adherence and side effects you noticed", required=False
     )
-    concerns = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    free_text = forms.CharField(
-        label="Anything else", widget=forms.Textarea(attrs={"rows": 2}), required=False
-    )
+    concerns = text_area(NOTE, rows=2, required=False)
+    free_text = text_area(NOTE, rows=2, label="Anything else", required=False)
 
 
 class MessageForm(forms.Form):
-    subject = forms.CharField(required=False, help_text="No client names needed.")
-    body = forms.CharField(
-        label="Message", widget=forms.Textarea(attrs={"rows": 4}), required=False
-    )
+    subject = forms.CharField(max_length=200, required=False, help_text="No client names needed.")
+    body = text_area(MESSAGE, rows=4, label="Message", required=False)
     is_question = forms.BooleanField(
         label="This asks a question (a response is due within 1-2 business days)", required=False
     )
@@ -133,12 +123,8 @@ class MessageForm(forms.Form):
 
 class AlertForm(forms.Form):
     level = forms.ChoiceField(choices=[("", "Choose…"), *AlertLevel.choices], required=False)
-    summary = forms.CharField(
-        label="What happened", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    steps = forms.CharField(
-        label="Immediate steps taken", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    summary = text_area(NOTE, rows=3, label="What happened", required=False)
+    steps = text_area(NOTE, rows=3, label="Immediate steps taken", required=False)
 
 
 class OutcomeForm(forms.Form):
@@ -147,9 +133,7 @@ class OutcomeForm(forms.Form):
         choices=[("", "Choose…"), *HospitalisationOutcome.choices],
         required=False,
     )
-    follow_up = forms.CharField(
-        label="Follow-up", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    follow_up = text_area(NOTE, rows=3, label="Follow-up", required=False)
 
 
 class SafetyPlanForm(forms.Form):
@@ -158,9 +142,7 @@ class SafetyPlanForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for key, heading in SAFETY_PLAN_SECTIONS.items():
-            self.fields[key] = forms.CharField(
-                label=heading, widget=forms.Textarea(attrs={"rows": 3}), required=False
-            )
+            self.fields[key] = text_area(NOTE, rows=3, label=heading, required=False)
 
 
 class ShiftForm(forms.Form):

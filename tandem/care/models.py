@@ -16,6 +16,7 @@ from django.db import models
 
 from tandem.clients.models import Client
 from tandem.core.references import random_reference
+from tandem.core.textlimits import MESSAGE, NOTE
 from tandem.organisations.models import Organisation
 
 
@@ -144,12 +145,14 @@ class ConsultNote(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
     diagnoses = models.JSONField(default=list, help_text="ICD-10-CM codes.")
-    formulation = models.TextField(blank=True)
-    medication_recommendations = models.TextField(blank=True)
-    therapy_focus = models.TextField(blank=True, help_text="Suggestions for the therapy's focus.")
+    formulation = models.TextField(blank=True, max_length=NOTE)
+    medication_recommendations = models.TextField(blank=True, max_length=NOTE)
+    therapy_focus = models.TextField(
+        blank=True, max_length=NOTE, help_text="Suggestions for the therapy's focus."
+    )
     work_up = models.JSONField(default=list, help_text="WorkUp codes.")
-    work_up_notes = models.TextField(blank=True)
-    follow_up_plan = models.TextField(blank=True)
+    work_up_notes = models.TextField(blank=True, max_length=NOTE)
+    follow_up_plan = models.TextField(blank=True, max_length=NOTE)
     follow_up_cadence = models.CharField(max_length=200, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -169,7 +172,7 @@ class Addendum(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     note = models.ForeignKey(ConsultNote, on_delete=models.PROTECT, related_name="addenda")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField()
+    text = models.TextField(max_length=NOTE)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -232,8 +235,10 @@ class MedicationEvent(models.Model):
     dose = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     unit = models.CharField(max_length=10, blank=True)
     frequency = models.CharField(max_length=60, blank=True)
-    reason = models.TextField(blank=True)
-    watch_for = models.TextField(blank=True, help_text="What the therapist might watch for.")
+    reason = models.TextField(blank=True, max_length=NOTE)
+    watch_for = models.TextField(
+        blank=True, max_length=NOTE, help_text="What the therapist might watch for."
+    )
     occurred_at = models.DateTimeField()
 
     class Meta:
@@ -313,11 +318,11 @@ class ProgressCheckIn(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     change = models.CharField(max_length=20, choices=Change.choices, blank=True)
-    functioning = models.TextField(blank=True)
+    functioning = models.TextField(blank=True, max_length=NOTE)
     engagement = models.CharField(max_length=10, choices=Engagement.choices, blank=True)
-    adherence_side_effects = models.TextField(blank=True)
-    concerns = models.TextField(blank=True)
-    free_text = models.TextField(blank=True)
+    adherence_side_effects = models.TextField(blank=True, max_length=NOTE)
+    concerns = models.TextField(blank=True, max_length=NOTE)
+    free_text = models.TextField(blank=True, max_length=NOTE)
 
     class Meta:
         ordering: ClassVar = ["-requested_at", "-pk"]
@@ -359,7 +364,7 @@ class Message(models.Model):
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = models.TextField(max_length=MESSAGE)
     is_question = models.BooleanField(default=False)
     due_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -447,8 +452,8 @@ class SafetyAlert(models.Model):
     )
     level = models.CharField(max_length=10, choices=AlertLevel.choices)
     source = models.CharField(max_length=15, choices=AlertSource.choices)
-    summary = models.TextField(help_text="What happened.")
-    steps = models.TextField(blank=True, help_text="Immediate steps taken.")
+    summary = models.TextField(max_length=NOTE, help_text="What happened.")
+    steps = models.TextField(blank=True, max_length=NOTE, help_text="Immediate steps taken.")
     raised_at = models.DateTimeField()
     status = models.CharField(max_length=15, choices=AlertStatus.choices, default=AlertStatus.OPEN)
     ack_due_at = models.DateTimeField()
@@ -458,7 +463,7 @@ class SafetyAlert(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=15, choices=HospitalisationOutcome.choices, blank=True)
-    follow_up = models.TextField(blank=True)
+    follow_up = models.TextField(blank=True, max_length=NOTE)
     outcome_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from allauth.account.adapter import get_adapter
-from allauth.account.internal.flows.signup import complete_signup
 from allauth.account.models import EmailAddress
-from allauth.account.utils import setup_user_email
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.accounts.actions import register_client
@@ -25,11 +28,13 @@ from tandem.core import policy
 from tandem.core.roles import Role
 from tandem.intake import bot
 from tandem.intake.models import ContactMessage, IntakeSession, Invitation
-from tandem.intake.tasks import acknowledge_contact
+from tandem.intake.tasks import acknowledge_contact, purge_unverified_intakes
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Referral, ReferralStatus
 
 INVITATION_DAYS = 14
+#: Days an unverified bot session (and the answers in it) is kept after its last change.
+UNVERIFIED_KEEP_DAYS = 7
 
 
 class RateLimitedError(Exception):
@@ -158,6 +163,10 @@ def start_session(
     if invitation is not None and invitation.used_at is None:
         invitation.used_at = timezone.now()
         invitation.save(update_fields=["used_at"])
+    if session.user is None:
+        # Unverified answers must not outlive the week: sweep once it has passed.
+        run_after = timezone.now() + dt.timedelta(days=UNVERIFIED_KEEP_DAYS, hours=1)
+        transaction.on_commit(partial(purge_unverified_intakes.using(run_after=run_after).enqueue))
     return session
 
 
@@ -168,7 +177,11 @@ def save_answer(*, session: IntakeSession, step: bot.Step, data: dict[str, Any])
     if step.code == "consent":
         answer["agreed_at"] = timezone.now().isoformat()
     session.answers = {**session.answers, step.code: answer}
-    session.save(update_fields=["answers", "updated_at"])
+    fields = ["answers", "updated_at"]
+    if step.code == "contact" and session.verify_digest:
+        session.verify_digest = ""  # a link sent to the old address must not open the intake
+        fields.append("verify_digest")
+    session.save(update_fields=fields)
     return session
 
 
@@ -272,24 +285,112 @@ def _record_screening(session: IntakeSession, user: User) -> None:
         )
 
 
-def create_account(
-    request: HttpRequest, *, session: IntakeSession, password: str, next_url: str
-) -> HttpResponse:
-    """Open the client's portal account through allauth's signup flow (email verification).
+#: How long the emailed link stays valid.
+LINK_HOURS = 24
+LINK_SUBJECT = "Confirm your email address"
+LINK_BODY = (
+    "Hello,\n\n"
+    "Someone, we hope you, asked to open a patient portal account in Tandem with this email "
+    "address. To confirm it and finish, open this link within {hours} hours:\n\n"
+    "{url}\n\n"
+    "If this was not you, ignore this email: nothing is kept unless the link is opened.\n"
+    "This service is not monitored for emergencies. In a crisis, call or text 988, or call 911.\n"
+)
 
-    An email that already has an account gets allauth's "you already have an
-    account" email instead, and the page reads the same, so nobody learns who
-    has an account here.
+
+class LinkError(Exception):
+    """The emailed link cannot be used; the message is for the person holding it."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _has_account(email: str) -> bool:
+    return (
+        EmailAddress.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(email__iexact=email).exists()
+    )
+
+
+def send_verification(request: HttpRequest, *, session: IntakeSession) -> None:
+    """Email a one-time link that proves the person owns the address they gave.
+
+    The email names neither the person nor the practice. An address that
+    already has an account gets allauth's "you already have an account" email
+    instead (sign in, and the intake finishes), and the page reads the same,
+    so nobody learns who has an account here. Sending again voids the last link.
     """
     email = session.answers["contact"]["email"].lower()
-    adapter = get_adapter(request)
-    if EmailAddress.objects.filter(email__iexact=email).exists():
-        adapter.send_account_already_exists_mail(email)
-        return adapter.respond_email_verification_sent(request, None)
+    if _has_account(email):
+        # allauth reads the request from its per-request context: send now, not on commit.
+        get_adapter(request).send_account_already_exists_mail(email)
+        return
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        user = User.objects.create_user(email=email, password=password)
-        setup_user_email(request, user, [])
-        name = session.answers["name"]
-        register_client(user=user, full_name=f"{name['first_name']} {name['last_name']}")
-        finish_for_user(session=session, user=user)
-    return complete_signup(request, user=user, redirect_url=next_url)
+        locked = IntakeSession.objects.select_for_update().get(pk=session.pk)
+        locked.verify_digest = _digest(token)
+        locked.verify_sent_at = timezone.now()
+        locked.save(update_fields=["verify_digest", "verify_sent_at", "updated_at"])
+    url = settings.TANDEM_BASE_URL.rstrip("/") + reverse("intake:confirm", args=[token])
+    body = LINK_BODY.format(hours=LINK_HOURS, url=url)
+    transaction.on_commit(partial(send_mail, LINK_SUBJECT, body, None, [email]))
+
+
+def _linked(token: str, *, lock: bool = False) -> IntakeSession | None:
+    if not token or len(token) > 100:
+        return None
+    found = IntakeSession.objects.select_related("organisation").filter(
+        verify_digest=_digest(token),
+        verified_at__isnull=True,
+        verify_sent_at__gt=timezone.now() - dt.timedelta(hours=LINK_HOURS),
+    )
+    if lock:
+        found = found.select_for_update(of=("self",))
+    return found.first()
+
+
+def session_for_link(token: str) -> IntakeSession | None:
+    """Return the unverified intake an emailed link opens, or None if it is unknown, used or old."""
+    return _linked(token)
+
+
+@transaction.atomic
+def open_account(*, token: str, password: str) -> IntakeSession:
+    """Verify the address through its link, then open the account and the clinical records.
+
+    Only now are the user, the client record, the intake's questionnaire
+    results and any safety alert created, from the answers the bot kept. The
+    link works once: a second use (or a race of two) finds it spent.
+    """
+    session = _linked(token, lock=True)
+    if session is None:
+        raise LinkError("This link was already used or has expired.")
+    email = session.answers["contact"]["email"].lower()
+    session.verify_digest = ""
+    if _has_account(email):
+        session.save(update_fields=["verify_digest", "updated_at"])
+        raise LinkError("An account already uses this email address. Sign in to finish.")
+    user = User.objects.create_user(email=email, password=password)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    name = session.answers["name"]
+    register_client(user=user, full_name=f"{name['first_name']} {name['last_name']}")
+    session.verified_at = timezone.now()
+    session.save(update_fields=["verify_digest", "verified_at", "updated_at"])
+    record(
+        actor=user,
+        action=AuditAction.CREATE,
+        obj=user,
+        organisation=session.organisation,
+        detail={"via": "appointment bot", "email_verified": True},
+    )
+    return finish_for_user(session=session, user=user)
+
+
+def purge_unverified(now: dt.datetime | None = None) -> int:
+    """Delete bot sessions nobody verified or finished within a week; return how many."""
+    cutoff = (now or timezone.now()) - dt.timedelta(days=UNVERIFIED_KEEP_DAYS)
+    deleted, _ = IntakeSession.objects.filter(
+        user__isnull=True, client__isnull=True, updated_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -57,8 +57,8 @@ STEPS: tuple[Step, ...] = (
 )
 ACCOUNT = Step(
     "account",
-    "Last step: choose a password for your patient portal account.",
-    f.AccountForm,
+    "Last step: confirm your email address.",
+    f.EmailLinkForm,
 )
 BY_CODE = {s.code: s for s in (*STEPS, ACCOUNT)}
 
@@ -70,6 +70,7 @@ class Verdict:
     errors: dict[str, str] = field(default_factory=dict)
     alternatives: list[Any] = field(default_factory=list)  # other practices that fit
     self_pay_possible: bool = False
+    contact_form: bool = False  # point to the practice's contact form for questions
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -173,10 +174,13 @@ def check(
     elif step.code == "coverage":
         payer, plan = data["payer"], data["plan_type"]
         verdict.self_pay_possible = Payer.SELF_PAY in policy.payers
-        if payer not in policy.payers:
-            if payer == Payer.MEDICARE:
-                message = f"{name} is not enrolled with Medicare, so it cannot bill Medicare for your visits."
-            elif payer == Payer.MEDICAID:
+        if payer == Payer.MEDICARE and payer not in policy.payers:
+            # Private pay is open to a Medicare beneficiary only at an opted-out practice.
+            verdict.self_pay_possible = verdict.self_pay_possible and policy.medicare_opted_out
+            verdict.contact_form = True
+            verdict.errors["payer"] = eligibility.medicare_advice(policy, you=True)
+        elif payer not in policy.payers:
+            if payer == Payer.MEDICAID:
                 message = f"{name} does not take MassHealth (Medicaid) at the moment."
             else:
                 message = f"{name} does not accept {Payer(payer).label.lower()}."

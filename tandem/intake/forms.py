@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import password_validation
 
+from tandem.core.textlimits import text_area
 from tandem.core.usstates import STATE_CHOICES
 from tandem.referrals.models import Payer, PlanType
 
@@ -18,14 +19,15 @@ class ContactForm(forms.Form):
     name = forms.CharField(max_length=200, label="Your name")
     email = forms.EmailField(label="Email")
     phone = forms.CharField(max_length=30, required=False, label="Phone (optional)")
-    question = forms.CharField(
-        max_length=2000,
+    question = text_area(
+        2000,
+        rows=5,
         label="Your question",
-        widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Please do not include clinical details such as symptoms, diagnoses or medication.",
     )
     # A field people never see; bots that fill every field give themselves away.
     website = forms.CharField(
+        max_length=200,
         required=False,
         label="Leave this empty",
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
@@ -76,7 +78,12 @@ class LocationForm(forms.Form):
 
 class CoverageForm(forms.Form):
     payer = forms.ChoiceField(
-        choices=[("", "Choose one"), *Payer.choices], label="How will you pay for visits?"
+        choices=[("", "Choose one"), *Payer.choices],
+        label="How will you pay for visits?",
+        help_text=(
+            "If you have Medicare, choose Medicare even if you would rather pay yourself: "
+            "Medicare's rules decide whether a practice may see you privately."
+        ),
     )
     plan_type = forms.ChoiceField(
         choices=PlanType.choices,
@@ -87,10 +94,10 @@ class CoverageForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        max_length=1000,
+    reason = text_area(
+        1000,
+        rows=4,
         label="What brings you to us?",
-        widget=forms.Textarea(attrs={"rows": 4}),
         help_text="A sentence or two is enough; the prescriber will ask more at the visit.",
     )
     has_therapist = forms.ChoiceField(
@@ -131,6 +138,10 @@ class ConsentForm(forms.Form):
         label="I have read and agree to the practice's policies",
         error_messages={"required": "Tick the box to agree to the practice's policies."},
     )
+
+
+class EmailLinkForm(forms.Form):
+    """The bot's last step: nothing to type, a button that emails the one-time link."""
 
 
 class AccountForm(forms.Form):

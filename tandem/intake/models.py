@@ -2,7 +2,10 @@
 
 An intake session holds a person's answers to the bot while they go; it is
 found by a random key kept in their browser session (or by their account once
-they have one), never by anything in the URL.
+they have one), never by anything in the URL. Until the person proves their
+email address the answers stay here and nowhere else: no account, client
+record, questionnaire result or safety alert exists yet, and an unverified
+session is deleted a week after its last change.
 """
 
 import secrets
@@ -86,6 +89,11 @@ class IntakeSession(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    #: SHA-256 of the one-time link last emailed to the person's address (the link itself
+    #: is never stored); empty when none is outstanding.
+    verify_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    verify_sent_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Intake {self.public_id}"

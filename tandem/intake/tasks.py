@@ -31,3 +31,11 @@ def acknowledge_contact(message_id: int) -> None:
         send_mail(ACK_SUBJECT, ACK_BODY, None, [message.email])
         message.acknowledged_at = timezone.now()
         message.save(update_fields=["acknowledged_at"])
+
+
+@task()
+def purge_unverified_intakes() -> None:
+    """Delete the appointment bot's sessions that nobody verified within the week."""
+    from tandem.intake.actions import purge_unverified
+
+    purge_unverified()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("intake/<uuid:practice_id>/start/", views.start, name="start"),
     path("intake/<uuid:practice_id>/", views.thread, name="thread"),
     path("intake/<uuid:practice_id>/verify/", views.verify, name="verify"),
+    path("intake/confirm/<str:token>/", views.confirm_email, name="confirm"),
 ]

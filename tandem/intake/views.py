@@ -25,14 +25,14 @@ from tandem.audit.models import AuditAction
 from tandem.core import policy, ratelimit
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
-from tandem.intake import actions, bot
+from tandem.intake import actions, bot, limits
 from tandem.intake.access import (
     current_session,
     inbox_org_ids,
     public_practice,
     session_key_name,
 )
-from tandem.intake.forms import AccountForm, ContactForm
+from tandem.intake.forms import AccountForm, ContactForm, EmailLinkForm
 from tandem.intake.models import ContactMessage, IntakeSession, Invitation
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Payer, PracticePolicy
@@ -143,6 +143,27 @@ def _is_uuid(value: str) -> bool:
 
 # --- The appointment bot --------------------------------------------------------------
 
+TOO_MANY_STARTS = (
+    "Too many appointment requests from your network were started in the last hour. "
+    "Please try again in an hour, or call the practice."
+)
+TOO_MANY_LINKS = (
+    "We already sent you a link several times in the last hour. Please look for it (check "
+    "your spam folder), or try again in an hour."
+)
+
+
+def _too_many(
+    request: HttpRequest, practice: Organisation, message: str, *, crisis: bool = False
+) -> HttpResponse:
+    """Refuse plainly with 429: what happened and what to do, crisis resources at hand."""
+    return render(
+        request,
+        "intake/too_many.html",
+        {"practice": practice, "message": message, "crisis": crisis},
+        status=429,
+    )
+
 
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest, practice_id: str) -> HttpResponse:
@@ -151,6 +172,8 @@ def start(request: HttpRequest, practice_id: str) -> HttpResponse:
     existing = current_session(request, practice)
     if request.method == "POST":
         if existing is None or request.POST.get("fresh") == "1":
+            if not limits.allow(request, "intake_start"):
+                return _too_many(request, practice, TOO_MANY_STARTS)
             session = actions.start_session(
                 organisation=practice,
                 user=request.user if policy.is_signed_in(request.user) else None,  # type: ignore[arg-type]
@@ -176,6 +199,8 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("Not found.")
     practice = found.organisation
     if request.method == "POST":
+        if not limits.allow(request, "intake_start"):
+            return _too_many(request, practice, TOO_MANY_STARTS)
         session = actions.start_session(
             organisation=practice,
             user=request.user if policy.is_signed_in(request.user) else None,  # type: ignore[arg-type]
@@ -219,6 +244,7 @@ def _thread_context(
         "alternatives": alternatives,
         "previous": previous,
         "crisis": bot.needs_crisis_help(session.answers),
+        "email": session.answers.get("contact", {}).get("email", ""),
         "position": (steps.index(current) + 1) if current in steps else len(steps),
         "total": len(steps),
         "commitment": COMMITMENT,
@@ -271,12 +297,13 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
     verdict = bot.Verdict()
     if form.is_valid():
         if current.code == "account":
-            actions.create_account(
-                request,
-                session=session,
-                password=form.cleaned_data["password1"],
-                next_url=reverse("intake:thread", args=[practice.public_id]),
-            )
+            if not limits.allow(request, "intake_link", key=session.key):
+                # Refused in place, on the bot's page (crisis banner included); HTMX swaps
+                # only 400/409/422 answers in, so it gets a 400, a plain POST the honest 429.
+                form.add_error(None, TOO_MANY_LINKS)
+                context = _thread_context(request, session, current, form)
+                return render(request, template, context, status=400 if request.htmx else 429)
+            actions.send_verification(request, session=session)
             return _go(request, reverse("intake:verify", args=[practice.public_id]))
         verdict = bot.check(
             current, form.cleaned_data, session.answers, _policy(practice), timezone.localdate()
@@ -308,23 +335,62 @@ def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
 
 def _form(step: bot.Step, *, session: IntakeSession, **kwargs: Any) -> Any:
     if step.code == "account":
-        return AccountForm(email=session.answers.get("contact", {}).get("email", ""), **kwargs)
+        return EmailLinkForm(**kwargs)
     return step.form(**kwargs)
+
+
+def _sign_in_to_finish(practice: Organisation) -> str:
+    return reverse("account_login") + "?next=" + reverse("intake:thread", args=[practice.public_id])
 
 
 @require_GET
 def verify(request: HttpRequest, practice_id: str) -> HttpResponse:
-    """Tell the new client to verify their email, then sign in to choose a time."""
+    """Tell the person to open the emailed link; crisis resources stay in view."""
     practice = public_practice(practice_id)
+    session = current_session(request, practice)
     return render(
         request,
         "intake/verify.html",
         {
             "practice": practice,
-            "sign_in": reverse("account_login")
-            + "?next="
-            + reverse("intake:thread", args=[practice.public_id]),
+            "hours": actions.LINK_HOURS,
+            "crisis": session is not None and bot.needs_crisis_help(session.answers),
+            "back": reverse("intake:thread", args=[practice.public_id]),
+            "sign_in": _sign_in_to_finish(practice),
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """Open the account from the emailed link: a GET only shows the form (mail scanners follow
+    links), the POST with a password verifies the address and creates the records."""
+    session = actions.session_for_link(token)
+    if session is None:
+        return render(request, "intake/link_expired.html", {}, status=404)
+    practice = session.organisation
+    email = session.answers.get("contact", {}).get("email", "")
+    form = AccountForm(request.POST or None, email=email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.open_account(token=token, password=form.cleaned_data["password1"])
+        except actions.LinkError as problem:
+            return render(
+                request,
+                "intake/link_expired.html",
+                {"message": str(problem), "sign_in": _sign_in_to_finish(practice)},
+                status=404,
+            )
+        messages.success(
+            request,
+            "Your email address is confirmed and your account is open. Sign in to choose a time.",
+        )
+        return redirect(_sign_in_to_finish(practice))
+    return render(
+        request,
+        "intake/confirm.html",
+        {"practice": practice, "email": email, "form": form},
+        status=400 if form.errors else 200,
     )
 
 

@@ -31,6 +31,7 @@ from tandem.measures.access import CLINICIAN_ROLES, ENTRY_ROLES, seat
 from tandem.measures.instruments import Instrument, ScoringError, get_instrument
 from tandem.measures.instruments.phq import SUICIDE_ITEM
 from tandem.measures.models import (
+    CASE_REVIEW_MAX,
     CaseReview,
     MeasureSchedule,
     QuestionnaireResponse,
@@ -518,7 +519,7 @@ def delete_view(*, actor: Any, view_id: int) -> None:
 
 
 #: A case review is a page of recommendations, not a record dump.
-REVIEW_MAX = 5000
+REVIEW_MAX = CASE_REVIEW_MAX
 
 
 @transaction.atomic

@@ -10,6 +10,9 @@ from django.utils import timezone
 from tandem.clients.models import Client
 from tandem.organisations.models import Organisation
 
+#: A case review is a page of recommendations, not a record dump (characters).
+CASE_REVIEW_MAX = 5000
+
 
 class SymptomTracker(models.Model):
     """A simple count or amount a clinician tracks for one client, e.g. panic attacks per week.
@@ -249,7 +252,7 @@ class CaseReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(default=timezone.now)
-    recommendations = models.TextField()
+    recommendations = models.TextField(max_length=CASE_REVIEW_MAX)
 
     class Meta:
         ordering: ClassVar = ["-reviewed_at", "-pk"]

@@ -22,7 +22,7 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.organisations.models import Membership, Organisation, validate_time_zone
-from tandem.referrals.models import PracticePolicy
+from tandem.referrals.models import Payer, PracticePolicy
 from tandem.scheduling.models import AppointmentType, SchedulingSettings, WeeklyHours
 
 #: The fields each settings form may change.
@@ -32,6 +32,7 @@ POLICY_FIELDS = (
     "max_age",
     "visit_states",
     "payers",
+    "medicare_opted_out",
     "plan_types",
     "services",
     "response_target_days",
@@ -39,6 +40,10 @@ POLICY_FIELDS = (
     "access_target_weeks",
     "opens",
     "closes",
+)
+MEDICARE_OPT_OUT_CONFLICT = (
+    "A practice that has opted out of Medicare cannot bill it: untick Medicare under coverage "
+    "accepted, or untick the opt-out."
 )
 SCHEDULING_FIELDS = (
     "hold_minutes",
@@ -96,6 +101,8 @@ def update_referral_policy(
         errors["response_target_days"] = ["The response target is 1 to 5 business days."]
     if rules.opens >= rules.closes:
         errors["closes"] = ["Closing time must come after opening time."]
+    if rules.medicare_opted_out and Payer.MEDICARE in rules.payers:
+        errors["medicare_opted_out"] = [MEDICARE_OPT_OUT_CONFLICT]
     if errors:
         raise ValidationError(errors)
     if changed:

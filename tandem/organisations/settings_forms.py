@@ -9,7 +9,10 @@ from django.core.exceptions import ValidationError
 
 from tandem.accounts.models import validate_states
 from tandem.organisations.models import validate_time_zone
-from tandem.organisations.settings_actions import validate_holiday_subdivision
+from tandem.organisations.settings_actions import (
+    MEDICARE_OPT_OUT_CONFLICT,
+    validate_holiday_subdivision,
+)
 from tandem.referrals.models import Payer, PlanType, Service
 from tandem.scheduling.models import ConfirmationRule
 
@@ -80,6 +83,15 @@ class ReferralPolicyForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Tick at least one kind of coverage you accept."},
     )
+    medicare_opted_out = forms.BooleanField(
+        required=False,
+        label="Our prescribers have opted out of Medicare",
+        help_text=(
+            "Tick only if they filed Medicare opt-out affidavits (42 CFR 405.400-455): then the "
+            "bot offers Medicare beneficiaries a private contract. Otherwise a practice that "
+            "does not accept Medicare cannot see them at all, not even as private pay."
+        ),
+    )
     plan_types = forms.MultipleChoiceField(
         label="Commercial plan types accepted",
         choices=PlanType.choices,
@@ -122,6 +134,8 @@ class ReferralPolicyForm(forms.Form):
         low, high = data.get("min_age"), data.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", "The oldest age served must be at least the youngest.")
+        if data.get("medicare_opted_out") and Payer.MEDICARE in data.get("payers", []):
+            self.add_error("medicare_opted_out", MEDICARE_OPT_OUT_CONFLICT)
         opens, closes = data.get("opens"), data.get("closes")
         if opens is not None and closes is not None and opens >= closes:
             self.add_error("closes", "Closing time must come after opening time.")

@@ -23,6 +23,7 @@ from tandem.consent.uploads import check_pdf
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.core.textlimits import NOTE
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
@@ -74,6 +75,16 @@ DRAFT_FIELDS = (
     "medical_history",
     "recent_scores",
     "contact_preferences",
+)
+
+
+#: The packet's free-text fields; each holds up to NOTE characters.
+PACKET_TEXT = (
+    "symptoms_tried",
+    "treatment_history",
+    "safety_notes",
+    "substance_use",
+    "medical_history",
 )
 
 
@@ -196,6 +207,9 @@ def _clean_packet(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[
         if name not in data:
             continue
         value = data[name]
+        if name in PACKET_TEXT and len(value) > NOTE:
+            errors[name] = [f"Up to {NOTE:,} characters; this has {len(value):,}."]
+            continue
         if name == "reasons":
             bad = [v for v in value if v not in ReferralReason.values]
             if bad:

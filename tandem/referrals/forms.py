@@ -13,6 +13,7 @@ from django.http import QueryDict
 
 from tandem.accounts.models import User
 from tandem.consent.categories import Category
+from tandem.core.textlimits import NOTE, text_area
 from tandem.core.usstates import STATE_CHOICES
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import (
@@ -194,9 +195,7 @@ class MoveForm(forms.Form):
     """One move along the loop; which fields show depends on the target state."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
-    note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
-    )
+    note = text_area(NOTE, rows=3, required=False)
     decline_reason = forms.ChoiceField(
         choices=[("", "Choose a reason"), *DeclineReason.choices],
         required=False,

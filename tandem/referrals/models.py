@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from tandem.clients.models import Client
 from tandem.core.calendar import BusinessCalendar
 from tandem.core.references import reference_from_id
+from tandem.core.textlimits import NOTE
 from tandem.organisations.models import Organisation
 
 
@@ -51,6 +52,14 @@ class PracticePolicy(models.Model):
         default=list, help_text="States where the client must be during visits (telehealth)."
     )
     payers = models.JSONField(default=list, help_text="Accepted payer kinds.")
+    medicare_opted_out = models.BooleanField(
+        default=False,
+        help_text=(
+            "The practice's prescribers have opted out of Medicare (42 CFR 405.400-455), so they "
+            "may see Medicare beneficiaries under private contracts. Without an opt-out, a "
+            "practice that does not accept Medicare cannot see them at all, not even as private pay."
+        ),
+    )
     plan_types = models.JSONField(default=list, help_text="Accepted commercial plan types.")
     services = models.JSONField(default=list)
     response_target_days = models.PositiveSmallIntegerField(
@@ -181,10 +190,12 @@ class Referral(models.Model):
     service = models.CharField(max_length=30, choices=Service.choices)
     # The packet (each part is released only as the consent engine allows).
     reasons = models.JSONField(default=list, help_text="ReferralReason codes.")
-    symptoms_tried = models.TextField(blank=True, help_text="What was tried, for how long.")
+    symptoms_tried = models.TextField(
+        blank=True, max_length=NOTE, help_text="What was tried, for how long."
+    )
     diagnostic_questions = models.JSONField(default=list)
     diagnoses = models.JSONField(default=list, help_text="ICD-10-CM codes.")
-    treatment_history = models.TextField(blank=True)
+    treatment_history = models.TextField(blank=True, max_length=NOTE)
     medications = models.JSONField(
         default=list, help_text="[{name, dose, kind: psychiatric|supplement|medical}]"
     )
@@ -192,12 +203,12 @@ class Referral(models.Model):
     safety_self_harm = models.BooleanField(default=False)
     safety_psychosis = models.BooleanField(default=False)
     safety_hospitalisation = models.BooleanField(default=False)
-    safety_notes = models.TextField(blank=True)
-    substance_use = models.TextField(blank=True)
+    safety_notes = models.TextField(blank=True, max_length=NOTE)
+    substance_use = models.TextField(blank=True, max_length=NOTE)
     substance_use_part2 = models.BooleanField(
         default=False, help_text="The substance-use part comes from a 42 CFR Part 2 program."
     )
-    medical_history = models.TextField(blank=True)
+    medical_history = models.TextField(blank=True, max_length=NOTE)
     recent_scores = models.JSONField(default=list, help_text="[{instrument, score, date}]")
     contact_preferences = models.CharField(max_length=300, blank=True)
     # The loop.
@@ -210,12 +221,12 @@ class Referral(models.Model):
         default=0, help_text="0 on time; 1 overdue (team told); 2 escalated."
     )
     decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
-    decline_note = models.TextField(blank=True)
+    decline_note = models.TextField(blank=True, max_length=NOTE)
     redirect_to = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    info_request = models.TextField(blank=True)
-    info_response = models.TextField(blank=True)
+    info_request = models.TextField(blank=True, max_length=NOTE)
+    info_response = models.TextField(blank=True, max_length=NOTE)
     assigned_prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -264,7 +275,7 @@ class ReferralEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, max_length=NOTE)
 
     class Meta:
         ordering: ClassVar = ["at", "pk"]

@@ -27,6 +27,7 @@ from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.core.textlimits import NOTE
 from tandem.organisations.models import Membership
 from tandem.referrals import actions, forms, icd10, selectors, states
 from tandem.referrals.access import PRACTICE_ROLES, referral_for, side_of
@@ -147,6 +148,8 @@ def _editor(
             "reason_choices": forms.REASON_CHOICES,
             "question_choices": forms.QUESTION_CHOICES,
             "kind_choices": forms.MEDICATION_KINDS,
+            "text_limit": NOTE,
+            "text_limit_words": f"{NOTE:,}",
             "medications": medications,
             "scores": scores,
             "chosen_codes": chosen,

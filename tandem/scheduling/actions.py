@@ -53,6 +53,10 @@ def _lost_lock_conflict(error: OperationalError) -> bool:
     return getattr(error.__cause__, "sqlstate", None) in _LOCK_CONFLICTS
 
 
+class BookingLimitError(SlotUnavailableError):
+    """The client already holds a time, or has a first visit, at this practice."""
+
+
 class BookingStateError(Exception):
     """The appointment is not in a state that allows this; the message is for the user."""
 
@@ -79,6 +83,40 @@ def _expire_overlapping_holds(
         _release_claims(appointment)
 
 
+#: Open holds one client may have at one practice at once.
+MAX_OPEN_HOLDS = 1
+#: Live (held, waiting or confirmed) first visits one client may have at one practice.
+MAX_FIRST_VISITS = 1
+
+
+def _check_client_limits(
+    client: Client, organisation: Organisation, appointment_type: AppointmentType, now: dt.datetime
+) -> None:
+    """Refuse a hold beyond the client's open-hold or first-visit limit at this practice.
+
+    The client's row is locked first, so two requests of one client (two tabs, a
+    script) are counted one after the other and cannot both slip under the limit.
+    """
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    mine = Appointment.objects.filter(client=client, organisation=organisation).exclude(
+        status=S.HELD, hold_expires_at__lte=now
+    )
+    if mine.filter(status=S.HELD).count() >= MAX_OPEN_HOLDS:
+        raise BookingLimitError(
+            f"You are already holding a time with {organisation.name}. Enter your payment "
+            "information for it, or wait for the hold to run out, before choosing another time."
+        )
+    if (
+        appointment_type.is_new_client
+        and mine.filter(status__in=ACTIVE_STATUSES, appointment_type__is_new_client=True).count()
+        >= MAX_FIRST_VISITS
+    ):
+        raise BookingLimitError(
+            f"You already have a first visit with {organisation.name}. To change its time, "
+            "reschedule it from your appointments instead of booking another one."
+        )
+
+
 def hold_slot(
     *,
     actor: User,
@@ -89,10 +127,14 @@ def hold_slot(
     client: Client | None = None,
     now: dt.datetime | None = None,
     hold_minutes: int | None = None,
+    waitlist_offer: bool = False,
 ) -> Appointment:
     """Hold an offered slot for the practice's hold time. Exactly one of two racers gets it.
 
     ``hold_minutes`` overrides the practice's hold time (the waitlist's offers hold shorter).
+    A client holds one time per practice at once and has one live first visit there
+    (``_check_client_limits``); a waitlist offer (``waitlist_offer``) is exempt, because
+    taking it releases the later visit it replaces.
     """
     from tandem.scheduling.tasks import expire_hold
 
@@ -130,6 +172,8 @@ def hold_slot(
             mine = own_booking()
             if mine is not None:
                 return mine
+            if client is not None and not waitlist_offer:
+                _check_client_limits(client, organisation, appointment_type, now)
             offered = (
                 {
                     slot.starts_at

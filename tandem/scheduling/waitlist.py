@@ -118,6 +118,7 @@ def offer(
                     client=entry.client,
                     now=now,
                     hold_minutes=hold_minutes,
+                    waitlist_offer=True,
                 )
                 entry.offered = held
                 entry.offered_at = now

@@ -37,7 +37,7 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
 
     # The exceptions: the public scoring API, whose one argument names an instrument; a
     # practice's public page, its bot and its open slots (meant for everyone); and the bot's
-    # invitation, whose random token is itself the key.
+    # invitation and its emailed confirmation link, whose random token is itself the key.
     public_practice = NOT_OBJECT_IDS["practice_id"][0]
     assert skipped == {
         "measures_api:score": NOT_OBJECT_IDS["instrument_code"][0],
@@ -48,6 +48,7 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
         "intake:verify": public_practice,
         "scheduling:book": public_practice,
         "intake:invitation": NOT_OBJECT_IDS["token"][0],
+        "intake:confirm": NOT_OBJECT_IDS["token"][0],
     }
 
 

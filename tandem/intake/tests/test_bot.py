@@ -95,25 +95,64 @@ def test_visits_outside_massachusetts_are_explained_with_other_practices_that_fi
     assert "Narragansett Psychiatry" in body
 
 
-@pytest.mark.parametrize(
-    ("payer", "message"),
-    [
-        ("medicare", "is not enrolled with Medicare"),
-        ("medicaid", "does not take MassHealth (Medicaid)"),
-    ],
-)
-def test_medicare_and_masshealth_get_a_kind_explanation_and_the_private_pay_option(
-    client, payer, message
-):
+def test_masshealth_gets_a_kind_explanation_and_the_private_pay_option(client):
     p = practice_with_policy()
     begin(client, p)
     for step, data in FITTING_ANSWERS[:4]:
         answer(client, p, step, data)
-    response = answer(client, p, "coverage", {"payer": payer, "plan_type": "none"})
+    response = answer(client, p, "coverage", {"payer": "medicaid", "plan_type": "none"})
     body = response.content.decode()
     assert response.status_code == 400
-    assert message in body
+    assert "does not take MassHealth (Medicaid)" in body
     assert "You can still be seen as private pay" in body
+
+
+def test_medicare_at_a_practice_that_has_not_opted_out_is_told_the_practice_cannot_see_them(
+    client,
+):
+    # Given a practice that takes private pay but has not opted out of Medicare
+    p = practice_with_policy()
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:4]:
+        answer(client, p, step, data)
+
+    # When someone says Medicare pays for their visits
+    response = answer(client, p, "coverage", {"payer": "medicare", "plan_type": "none"})
+
+    # Then they are told plainly that the practice cannot see them, even as private pay,
+    # and where to go next; nothing is saved
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f"{p.org.name} does not accept Medicare and has not opted out of it, so it cannot see "
+        "you while you have Medicare, not even as private pay"
+    ) in body
+    assert "medicare.gov/care-compare" in body
+    assert "You can still be seen as private pay" not in body
+    assert "Private pay is possible" not in body
+    assert f'href="{reverse("intake:practice", args=[p.org.public_id])}#contact"' in body
+    assert "coverage" not in IntakeSession.objects.get().answers
+
+
+def test_medicare_at_an_opted_out_practice_is_offered_a_private_contract(client):
+    # Given a practice whose prescribers opted out of Medicare
+    p = practice_with_policy(medicare_opted_out=True)
+    begin(client, p)
+    for step, data in FITTING_ANSWERS[:4]:
+        answer(client, p, step, data)
+
+    # When someone says Medicare pays for their visits
+    response = answer(client, p, "coverage", {"payer": "medicare", "plan_type": "none"})
+
+    # Then they learn they can be seen only under a private contract, and what that means
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert (
+        f"{p.org.name} has opted out of Medicare, so it can see you only under a private "
+        "contract, signed before your first visit: you pay the full fee, and neither Medicare "
+        "nor a Medigap plan pays anything for these visits."
+    ) in body
+    assert "choose “Private pay (self-pay)”" in body
 
 
 def test_any_answer_can_be_edited_and_the_thread_continues_where_it_was(client):
@@ -161,33 +200,31 @@ def test_phq9_thoughts_of_self_harm_show_crisis_resources_at_once(client):
     assert 'href="tel:988"' in page
 
 
-def test_the_last_step_opens_a_portal_account_through_allauth_with_email_verification(
-    client,
+def test_the_last_step_emails_a_link_and_the_portal_account_opens_from_it(
+    client, django_capture_on_commit_callbacks
 ):
+    from tandem.intake.tests.test_bot_verification import PASSWORD, link_in
+
     p = practice_with_policy()
     session = begin(client, p)
     for step, data in FITTING_ANSWERS:
         answer(client, p, step, data)
-    response = answer(
-        client,
-        p,
-        "account",
-        {"password1": "harbour lantern quietly 73", "password2": "harbour lantern quietly 73"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = answer(client, p, "account", {})
     assert response.status_code == 302
     assert response["Location"] == reverse("intake:verify", args=[p.org.public_id])
-    address = EmailAddress.objects.get(email="rowan.whitcombe@example.test")
-    assert not address.verified
+    assert not EmailAddress.objects.filter(email="rowan.whitcombe@example.test").exists()
     assert [m.to for m in mail.outbox] == [["rowan.whitcombe@example.test"]]
-    assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+    client.post(link_in(mail.outbox[0]), PASSWORD)
+    address = EmailAddress.objects.get(email="rowan.whitcombe@example.test")
+    assert address.verified
     created = Client.objects.get(user=address.user)
     assert (created.first_name, created.date_of_birth) == ("Rowan", dt.date(1990, 5, 17))
     session.refresh_from_db()
     assert (session.user, session.client) == (address.user, created)
 
-    # Once verified and signed in, the finished intake leads straight to slot choice.
-    address.verified = True
-    address.save()
+    # Once signed in, the finished intake leads straight to slot choice.
     client.force_login(address.user)
     response = client.get(thread_url(p))
     assert response["Location"] == reverse("scheduling:book", args=[p.org.public_id])
@@ -224,7 +261,10 @@ def test_only_the_practices_coordinator_invites_and_only_after_acceptance():
         actions.create_invitation(actor=make_staff(Role.COORDINATOR), referral=referral)
 
 
-def test_finishing_the_intake_scores_phq9_and_gad7_once_as_the_clients_responses(client):
+def test_finishing_the_intake_scores_phq9_and_gad7_once_as_the_clients_responses(
+    client, django_capture_on_commit_callbacks
+):
+    from tandem.intake.tests.test_bot_verification import link_in
     from tandem.measures.models import QuestionnaireResponse
 
     p = practice_with_policy()
@@ -235,7 +275,9 @@ def test_finishing_the_intake_scores_phq9_and_gad7_once_as_the_clients_responses
         "password1": "harbour lantern quietly 73",
         "password2": "harbour lantern quietly 73",
     }
-    answer(client, p, "account", password)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer(client, p, "account", {})
+    client.post(link_in(mail.outbox[0]), password)
     session.refresh_from_db()
     given = {code: session.answers[code] for code in ("phq9", "gad7")}
 

@@ -139,7 +139,10 @@ def test_ineligible_client_sees_each_mismatch_by_its_field_and_the_practices_tha
         "Where the client will be during visits: Harborlight Psychiatry can only see clients who "
         "are in Massachusetts during visits (telehealth licensing follows where the client is)."
     ) in body
-    assert "How the client will pay: Harborlight Psychiatry does not accept Medicare." in body
+    assert (
+        "How the client will pay: Harborlight Psychiatry does not accept Medicare and has not "
+        "opted out of it, so it cannot see Medicare beneficiaries, not even as private pay"
+    ) in body
     raw = html(page)
     fit = raw[raw.index("data-fitting") : raw.index("</section>", raw.index("data-fitting"))]
     assert "Cape Ann Psychiatry" in fit

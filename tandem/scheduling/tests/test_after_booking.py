@@ -196,14 +196,16 @@ def test_a_waitlist_offer_is_held_for_the_practices_waitlist_hold_time(
     assert offered == entry
     entry.refresh_from_db()
     assert entry.offered.hold_expires_at == NOW + dt.timedelta(minutes=7)
+    # (for another client: this one already has a first visit here)
+    newcomer = UserFactory()
     with time_machine.travel(NOW, tick=False):
         held = actions.hold_slot(
-            actor=p.client_user,
+            actor=newcomer,
             organisation=p.org,
             prescriber=p.prescriber,
             appointment_type=p.new_eval,
             starts_at=at(2027, 4, 16, 9),
-            client=p.client,
+            client=ClientFactory(user=newcomer),
         )
     assert held.hold_expires_at == NOW + dt.timedelta(minutes=15)
 

@@ -264,11 +264,15 @@ def test_an_outcome_moves_only_the_referral_that_carries_that_visit():
     later = next(
         s for s in selectors.slots(world.psychiatry, kind, weeks=3) if s.starts_at > carried.ends_at
     )
+    # (a follow-up: a client has one live first visit per practice)
+    follow_up = AppointmentType.objects.create(
+        organisation=world.psychiatry, code="follow-up", name="Follow-up", duration_minutes=30
+    )
     other = actions.book_for_client(
         actor=world.coordinator,
         organisation=world.psychiatry,
         prescriber=world.prescriber,
-        appointment_type=kind,
+        appointment_type=follow_up,
         starts_at=later.starts_at,
         client=world.client,
     )
