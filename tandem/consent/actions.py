@@ -68,6 +68,29 @@ def _set_status(release: Release, target: str, actor: Any) -> None:
     release.status = target
 
 
+def _lock_client(client_id: int) -> None:
+    """Lock the client's row: the first lock of every consent write (see ``_lock_release``)."""
+    Client.objects.select_for_update().filter(pk=client_id).first()
+
+
+def _lock_release(release_id: int) -> Release:
+    """Lock the release's client row, then the release row, and return the release.
+
+    The one lock order of the consent engine is: the client row first, then that
+    client's release rows in primary-key order. ``disclose`` follows it too, so a
+    revocation (or signature, attestation, withdrawal) and a disclosure queue on
+    the client row instead of each holding what the other waits for (a deadlock
+    PostgreSQL would break by failing one of them). Never lock a release with
+    ``select_related("client")`` and a bare ``select_for_update()``: that locks the
+    release row and the client row in one statement, release first.
+    """
+    client_id = Release.objects.values_list("client_id", flat=True).get(pk=release_id)
+    _lock_client(client_id)
+    return (
+        Release.objects.select_for_update(of=("self",)).select_related("client").get(pk=release_id)
+    )
+
+
 def _validate_release(
     *,
     kind: str,
@@ -250,7 +273,7 @@ def sign_release(
     representative_authority: str = "",
 ) -> Release:
     """Sign the release as the client (or their personal representative); freeze the text signed."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     client = release.client
     if client.user_id != actor.pk:
         raise PermissionError("Only the client can sign their release.")
@@ -310,7 +333,7 @@ def attest_paper_release(
     *, actor: User, release: Release, upload: UploadedFile, signed_on: dt.date
 ) -> Release:
     """Record a release the client signed on paper: the clinician uploads the PDF and attests it."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if not policy.allows(actor, Action.CHANGE, release.client):
         raise PermissionError("Only the client's clinicians may attest a paper release.")
     states.check(release.status, ReleaseStatus.SIGNED)
@@ -339,7 +362,7 @@ def attest_paper_release(
 @transaction.atomic
 def revoke_release(*, actor: User, release: Release) -> Release:
     """Revoke at once: nothing not yet disclosed may go; the accounting keeps what already went."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if release.client.user_id != actor.pk:
         raise PermissionError("Only the client can revoke their release.")
     states.check(release.status, ReleaseStatus.REVOKED)
@@ -366,7 +389,7 @@ def revoke_release(*, actor: User, release: Release) -> Release:
 @transaction.atomic
 def withdraw_release(*, actor: User, release: Release) -> Release:
     """Withdraw a release that was prepared but not signed."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if (
         not policy.allows(actor, Action.CHANGE, release.client)
         and release.client.user_id != actor.pk
@@ -415,10 +438,11 @@ def disclose(
 ) -> Decision:
     """Ask the decision point under lock and, when allowed, record the disclosure.
 
-    The client's releases are locked first, so a revocation either completes
-    before this disclosure (which is then refused) or waits until it is recorded.
+    The client row is locked first, then the client's releases (the one lock order,
+    see ``_lock_release``), so a revocation either completes before this disclosure
+    (which is then refused) or waits until it is recorded.
     """
-    Client.objects.select_for_update().filter(pk=client.pk).first()
+    _lock_client(client.pk)
     context = ConsentContext.load([client.pk], lock=True)
     decision = decide(
         context,
