@@ -25,8 +25,14 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import states
-from tandem.consent.categories import GENERAL_CATEGORIES, PART2_NOTICE, Category, Purpose
-from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.consent.categories import (
+    GENERAL_CATEGORIES,
+    PART2_NOTICE,
+    Category,
+    LegalBasis,
+    Purpose,
+)
+from tandem.consent.decision import ConsentContext, Decision, Party, Reason, decide
 from tandem.consent.formtexts import current_form_text
 from tandem.consent.models import (
     Disclosure,
@@ -435,6 +441,8 @@ def disclose(
     purpose: str,
     description: str,
     obj: Any = None,
+    legal_basis: str = "",
+    legal_basis_note: str = "",
 ) -> Decision:
     """Ask the decision point under lock and, when allowed, record the disclosure.
 
@@ -451,6 +459,7 @@ def disclose(
         source=source,
         recipient=recipient,
         purpose=purpose,
+        legal_basis=legal_basis,
     )
     if not decision.allowed or decision.reason == decision.reason.SAME_ORGANISATION:
         return decision
@@ -476,6 +485,7 @@ def disclose(
         disclosed_by=actor,
         basis=decision.reason,
         part2_notice=category == Category.PART2_RECORDS,
+        **_recorded_basis(decision, legal_basis, legal_basis_note),
         object_type=obj._meta.label_lower if obj is not None else "",
         # Rows without a public id (e.g. a referral's history event) are named by their key.
         object_id=str(getattr(obj, "public_id", None) or obj.pk) if obj is not None else "",
@@ -488,6 +498,72 @@ def disclose(
         detail={
             "category": category,
             "release": str(decision.release.public_id) if decision.release else "",
+            **({"legal_basis": legal_basis} if disclosure.legal_basis else {}),
         },
     )
+    return decision
+
+
+def _recorded_basis(decision: Decision, legal_basis: str, note: str) -> dict[str, str]:
+    # Stored only when the recorded basis is what let the disclosure through.
+    if decision.reason != Reason.ALLOWED_RECORDED_BASIS:
+        return {}
+    return {"legal_basis": legal_basis, "legal_basis_note": note.strip()}
+
+
+@transaction.atomic
+def record_treatment_disclosure(
+    *,
+    actor: User,
+    client: Client,
+    recipient_organisation: Organisation,
+    category: str,
+    description: str,
+    legal_basis: str,
+    note: str,
+) -> Decision:
+    """Record one treatment disclosure a clinician makes, with its legal basis, after the client
+    revoked their release (the treatment exception no longer carries anything on its own).
+
+    The disclosure goes into the client's accounting with the basis and the note.
+    """
+    seat = (
+        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if seat is None or not policy.allows(actor, Action.CHANGE, client):
+        raise PermissionError("Only the client's therapist or prescriber may record this.")
+    errors: dict[str, list[str]] = {}
+    if category not in GENERAL_CATEGORIES:
+        errors["category"] = [
+            "Psychotherapy notes and Part 2 substance use records are never shared without "
+            "the client's own authorization."
+        ]
+    if not description.strip():
+        errors["description"] = [
+            "Say what you are sharing, without clinical details: the client reads it."
+        ]
+    if legal_basis not in LegalBasis.values:
+        errors["legal_basis"] = ["Choose the legal basis for this disclosure."]
+    if not note.strip():
+        errors["note"] = [
+            "Write why this disclosure is needed for the client's treatment: it is shown to "
+            "the client in their list of what has been shared."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    decision = disclose(
+        actor=actor,
+        client=client,
+        category=category,
+        source=Party(seat.organisation_id, actor.pk),
+        recipient=Party(recipient_organisation.pk),
+        purpose=Purpose.TREATMENT_COORDINATION,
+        description=description.strip(),
+        legal_basis=legal_basis,
+        legal_basis_note=note,
+    )
+    if not decision.allowed or decision.reason == Reason.SAME_ORGANISATION:
+        raise ValidationError({"__all__": [decision.message]})
     return decision

@@ -118,8 +118,32 @@ class PrepareReleaseForm(forms.Form):
     )
     purpose = forms.ChoiceField(
         label="Purpose",
-        choices=[("", "Choose a purpose"), *Purpose.choices],
-        error_messages={"required": "Choose the purpose of the disclosure."},
+        # Both purposes of collaborative care are one click, first; each choice says what it covers.
+        choices=[
+            (
+                Purpose.REFERRAL_AND_COORDINATION,
+                "Referral, then ongoing coordination of treatment: the packet for the "
+                "evaluation, and the updates both share while the client is in care",
+            ),
+            (Purpose.REFERRAL, "Referral only: the packet for the psychiatric evaluation"),
+            (
+                Purpose.TREATMENT_COORDINATION,
+                "Coordination of treatment only: updates while in care, not a referral packet",
+            ),
+            (Purpose.SECOND_OPINION, Purpose.SECOND_OPINION.label),
+            (Purpose.AT_CLIENT_REQUEST, Purpose.AT_CLIENT_REQUEST.label),
+        ],
+        widget=forms.RadioSelect,
+        help_text=(
+            "A release is honoured only for the purposes it states. Referral only lets the "
+            "practice see the referral, but nothing is shared afterwards, such as medication "
+            "changes or consultation notes: choose referral and ongoing coordination to cover "
+            "both."
+        ),
+        error_messages={
+            "required": "Choose the purpose of the disclosure.",
+            "invalid_choice": "Choose one of the listed purposes.",
+        },
     )
     purpose_detail = forms.CharField(
         label="Purpose, in more detail (optional)",

@@ -35,7 +35,7 @@ def my_releases(request: HttpRequest) -> HttpResponse:
     client = own_client_record(request.user)
     if client is None:
         raise Http404("Not found.")
-    groups = selectors.releases_by_state(client)
+    groups = selectors.releases_by_state(client, for_the_client=True)
     return render(request, "consent/my_releases.html", {"client": client, "groups": groups})
 
 
@@ -90,10 +90,7 @@ def revoke(request: HttpRequest, release_id: str) -> HttpResponse:
     except TransitionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request,
-            "Revoked. Nothing more will be shared under this release. Your clinicians have been told.",
-        )
+        messages.success(request, selectors.revocation_notice(release))
     return redirect("consent:mine")
 
 

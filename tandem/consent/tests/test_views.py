@@ -776,3 +776,104 @@ def test_the_dashboard_leads_clients_to_their_releases_and_staff_to_expiring_one
     assert f'href="{reverse("consent:disclosures")}"' in client_page
     assert f'href="{reverse("consent:expiring")}"' not in client_page
     assert f'href="{reverse("consent:expiring")}"' in therapist_page
+
+
+# --- What the client is told when revoking -------------------------------------------------------
+
+NO_EXCEPTION_TEXT = (
+    "Nothing more will be shared under this release from the moment you confirm. "
+    "What was already shared stays with the recipient, and in your list of what has been shared."
+)
+EXCEPTION_TEXT = (
+    "Maple Street Counseling may still share information with Harborlight Psychiatry for your "
+    "treatment without a release, as the law allows between treating providers, but only when "
+    "a clinician records the legal basis for each disclosure. Every such disclosure appears in "
+    "your list of what has been shared."
+)
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_revoking_says_exactly_what_stops_when_no_exception_applies():
+    world = World()
+    release = world.signed()
+    browser = http(world.client_user)
+
+    page = html(browser.get(reverse("consent:mine")))
+    response = browser.post(
+        reverse("consent:revoke", kwargs={"release_id": release.public_id}), follow=True
+    )
+
+    assert NO_EXCEPTION_TEXT in page
+    assert "may still share" not in page
+    assert _messages(response) == [
+        "Revoked. "
+        + NO_EXCEPTION_TEXT.replace(" from the moment you confirm", "")
+        + " Your clinicians have been told."
+    ]
+
+
+def test_revoking_tells_the_client_the_treatment_exception_continues_only_with_a_recorded_basis():
+    """Given the therapist's practice relies on the treatment exception, when the client revokes,
+    the confirmation and the releases page never claim that nothing more will be shared."""
+    world = World()
+    world.therapy.treatment_disclosures_without_release = True
+    world.therapy.save()
+    release = world.signed(two_way=False)
+    browser = http(world.client_user)
+
+    before = html(browser.get(reverse("consent:mine")))
+    response = browser.post(
+        reverse("consent:revoke", kwargs={"release_id": release.public_id}), follow=True
+    )
+    after = html(response)
+
+    assert EXCEPTION_TEXT in before
+    assert _messages(response) == [
+        "Revoked. "
+        + NO_EXCEPTION_TEXT.replace(" from the moment you confirm", "")
+        + " "
+        + EXCEPTION_TEXT
+        + " Your clinicians have been told."
+    ]
+    # The revoked release keeps saying what remains true.
+    ended = after.split("Revoked or replaced", 1)[1]
+    assert EXCEPTION_TEXT in ended
+
+
+def test_the_prepare_form_offers_referral_and_ongoing_coordination_as_one_choice_explained():
+    world = World()
+
+    page = html(http(world.therapist).get(prepare_url(world)))
+
+    radios = re.findall(r'<input type="radio" name="purpose" value="([a-z_]+)"', page)
+    assert radios == [
+        Purpose.REFERRAL_AND_COORDINATION,
+        Purpose.REFERRAL,
+        Purpose.TREATMENT_COORDINATION,
+        Purpose.SECOND_OPINION,
+        Purpose.AT_CLIENT_REQUEST,
+    ]
+    assert (
+        "A release is honoured only for the purposes it states. Referral only lets the practice "
+        "see the referral, but nothing is shared afterwards, such as medication changes or "
+        "consultation notes: choose referral and ongoing coordination to cover both."
+    ) in page
+
+
+def test_a_release_prepared_for_referral_and_coordination_says_both_to_the_client():
+    world = World()
+
+    response = http(world.therapist).post(
+        prepare_url(world), valid_post(world, purpose=Purpose.REFERRAL_AND_COORDINATION)
+    )
+
+    assert response.status_code == 302
+    release = Release.objects.get(client=world.client)
+    assert release.purpose == Purpose.REFERRAL_AND_COORDINATION
+    assert (
+        "4. Purpose: Referral for psychiatric evaluation, then ongoing coordination of treatment"
+        in actions.render_release_text(release)
+    )
