@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import html as htmllib
 import io
 import re
 
@@ -877,3 +878,81 @@ def test_a_release_prepared_for_referral_and_coordination_says_both_to_the_clien
         "4. Purpose: Referral for psychiatric evaluation, then ongoing coordination of treatment"
         in actions.render_release_text(release)
     )
+
+
+# --- Recording the legal basis of a treatment disclosure after a revocation --------------------
+
+
+def basis_url(world):
+    return reverse("consent:record_basis", kwargs={"client_id": world.client.public_id})
+
+
+def _basis_post(world, **overrides):
+    data = {
+        "recipient_organisation": str(world.psychiatry.public_id),
+        "category": Category.MEDICATIONS,
+        "description": "Current medication list, by phone to the covering prescriber",
+        "legal_basis": "treatment",
+        "note": "Client admitted overnight; the covering prescriber needs the medication list.",
+    } | overrides
+    return data
+
+
+def _revoked_under_exception(world):
+    world.therapy.treatment_disclosures_without_release = True
+    world.therapy.save()
+    actions.revoke_release(actor=world.client_user, release=world.signed())
+
+
+def test_a_clinician_records_the_legal_basis_and_the_client_sees_it_in_their_list():
+    world = World()
+    _revoked_under_exception(world)
+    therapist = http(world.therapist)
+
+    status_page = html(therapist.get(status_url(world)))
+    form_page = therapist.get(basis_url(world))
+    response = therapist.post(basis_url(world), _basis_post(world))
+
+    assert f'href="{basis_url(world)}"' in status_page
+    assert form_page.status_code == 200
+    assert "Harborlight Psychiatry" in html(form_page)
+    assert response.status_code == 302
+    assert response.headers["Location"] == status_url(world)
+    row = Disclosure.objects.get()
+    assert (row.legal_basis, row.category, row.recipient_organisation) == (
+        "treatment",
+        Category.MEDICATIONS,
+        world.psychiatry,
+    )
+    accounting = html(http(world.client_user).get(reverse("consent:disclosures")))
+    assert (
+        "Treatment between providers, without a release — legal basis recorded by a clinician: "
+        "Treatment: the recipient treats the client and needs this to treat them "
+        "(45 CFR 164.506(c)(2)). Client admitted overnight; the covering prescriber needs the "
+        "medication list."
+    ) in htmllib.unescape(accounting)
+
+
+def test_recording_a_basis_without_a_note_names_the_field_and_records_nothing():
+    world = World()
+    _revoked_under_exception(world)
+
+    response = http(world.therapist).post(basis_url(world), _basis_post(world, note=""))
+
+    assert response.status_code == 400
+    assert (
+        "Write why this disclosure is needed for the client&#x27;s treatment: it is shown to "
+        "the client in their list of what has been shared."
+    ) in html(response)
+    assert not Disclosure.objects.exists()
+
+
+def test_only_the_clients_treating_clinicians_may_record_a_basis():
+    world = World()
+    _revoked_under_exception(world)
+    coordinator = make_staff(Role.COORDINATOR, world.therapy)
+    add_to_care_team(world.client, coordinator, Role.COORDINATOR)
+
+    for who in (coordinator, world.prescriber, world.client_user):
+        assert http(who).post(basis_url(world), _basis_post(world)).status_code == 404
+    assert not Disclosure.objects.exists()
