@@ -55,9 +55,8 @@ def test_prepare_sign_on_a_phone_download_revoke_then_withheld(
         label="Harborlight Psychiatry (psychiatric practice)"
     )
     expect(therapist.get_by_label("Two-way", exact=False)).to_be_checked()
-    therapist.get_by_label(re.compile(r"^Purpose:?$")).select_option(
-        label="Coordination of treatment"
-    )
+    # Referral and ongoing coordination: one click, the first choice
+    therapist.get_by_role("radio", name=re.compile("Referral, then ongoing coordination")).check()
     ends = timezone.localdate() + dt.timedelta(days=365)
     therapist.get_by_label("End date").fill(ends.isoformat())
     therapist.get_by_role("button", name="Prepare release").click()
@@ -65,7 +64,11 @@ def test_prepare_sign_on_a_phone_download_revoke_then_withheld(
     # Then the release waits for the client's signature
     expect(therapist.get_by_role("status")).to_contain_text("Release prepared.")
     release = Release.objects.get(client=client)
-    assert (release.status, release.categories) == (ReleaseStatus.DRAFT, list(SHARED))
+    assert (release.status, release.categories, release.purpose) == (
+        ReleaseStatus.DRAFT,
+        list(SHARED),
+        "referral_and_coordination",
+    )
     check_page(therapist, phone=False)
 
     # Given the client signs in on a small phone and opens their notification

@@ -1,10 +1,11 @@
 """The closed referral loop in a real browser, from both sides.
 
 The therapist checks eligibility, drafts the packet (autosaved as they type) and
-sends it; the coordinator sees it in the inbox with every packet section withheld,
-acknowledges it and asks a question; the therapist answers; once the client's
-release covers diagnosis and medications the coordinator sees exactly those two
-sections, accepts with a prescriber, and walks the loop to closed. Every page is
+sends it; the coordinator sees it in the inbox with every clinical section withheld
+(minimum necessary: the front desk never sees them), acknowledges it and asks a
+question; the therapist answers; once the client's release covers diagnosis and
+medications the prescriber sees exactly those two sections while the coordinator
+still sees none; the coordinator accepts with the prescriber and walks the loop to closed. Every page is
 checked with axe (and for CSP errors); the inbox and tracker also on a 375 px phone.
 """
 
@@ -20,6 +21,8 @@ from tandem.core.tests.factories import TEST_TOTP_SECRET
 from tandem.referrals.models import Referral
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld
+
+FRONT_DESK = "Not shown to front-desk staff: minimum necessary (45 CFR 164.502(b))."
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -138,15 +141,13 @@ def test_the_whole_loop_from_both_sides(
     expect(card.locator("[data-clock]")).to_contain_text("left")
     check_page(coordinator, phone=False)
 
-    # Opening it, every packet section is withheld: no release yet
+    # Opening it, every packet section is withheld from the front desk, with the reason
     card.get_by_role("link").click()
     expect(coordinator.get_by_role("heading", level=1)).to_have_text(
         f"Referral for {first} from {world.therapist.display_name}"
     )
     expect(coordinator.locator("[data-withheld]")).to_have_count(8)
-    expect(coordinator.locator('[data-section="diagnoses"]')).to_contain_text(
-        "Withheld — no current release covers diagnosis"
-    )
+    expect(coordinator.locator('[data-section="diagnoses"]')).to_contain_text(FRONT_DESK)
     expect(coordinator.get_by_text(world.therapist.email)).to_be_visible()
     check_page(coordinator, phone=False)
 
@@ -195,24 +196,37 @@ def test_the_whole_loop_from_both_sides(
     # Given the client signs a release for diagnosis and medications
     world.release([Category.DIAGNOSIS, Category.MEDICATIONS])
 
-    # The coordinator now sees those two sections, and still not the rest: the therapist's
-    # answer is treatment history, which this release does not cover
+    # The coordinator still sees no clinical section, nor the therapist's answer
     coordinator.reload()
-    expect(coordinator.locator("[data-info-response]")).to_contain_text(
+    expect(coordinator.locator("[data-withheld]")).to_have_count(9)  # eight sections, the answer
+    expect(coordinator.locator('[data-section="diagnoses"]')).to_contain_text(FRONT_DESK)
+    expect(coordinator.locator("body")).not_to_contain_text("F41.1")
+    expect(coordinator.locator("body")).not_to_contain_text("Sertraline in 2019")
+    check_page(coordinator, phone=False)
+
+    # The prescriber sees those two sections, and still not the rest: the therapist's
+    # answer is treatment history, which this release does not cover
+    prescriber_context = browser.new_context(base_url=live_server.url, viewport=DESKTOP)
+    prescriber = prescriber_context.new_page()
+    signed_in(
+        prescriber, world.prescriber.email, f"/referrals/{referral.public_id}/", live_server.url
+    )
+    expect(prescriber.locator("[data-info-response]")).to_contain_text(
         "Withheld — no current release covers treatment history and response"
     )
-    expect(coordinator.locator("body")).not_to_contain_text("Sertraline in 2019")
-    expect(coordinator.locator('[data-section="diagnoses"]')).to_contain_text(
+    expect(prescriber.locator("body")).not_to_contain_text("Sertraline in 2019")
+    expect(prescriber.locator('[data-section="diagnoses"]')).to_contain_text(
         "F41.1 Generalized anxiety disorder"
     )
-    expect(coordinator.locator('[data-section="medications"]')).to_contain_text(
+    expect(prescriber.locator('[data-section="medications"]')).to_contain_text(
         "Levothyroxine, 50 mcg daily"
     )
-    expect(coordinator.locator("[data-withheld]")).to_have_count(7)  # six sections, the answer
-    expect(coordinator.locator('[data-section="medical_history"]')).not_to_contain_text(
+    expect(prescriber.locator("[data-withheld]")).to_have_count(7)  # six sections, the answer
+    expect(prescriber.locator('[data-section="medical_history"]')).not_to_contain_text(
         "Hypothyroidism"
     )
-    check_page(coordinator, phone=False)
+    check_page(prescriber, phone=False)
+    prescriber_context.close()
 
     # The inbox on a phone has no sideways scroll either
     phone_page.context.clear_cookies()

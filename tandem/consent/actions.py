@@ -25,7 +25,13 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import states
-from tandem.consent.categories import GENERAL_CATEGORIES, PART2_NOTICE, Category, Purpose
+from tandem.consent.categories import (
+    GENERAL_CATEGORIES,
+    PART2_NOTICE,
+    Category,
+    LegalBasis,
+    Purpose,
+)
 from tandem.consent.decision import ConsentContext, Decision, Party, Reason, decide
 from tandem.consent.formtexts import current_form_text
 from tandem.consent.models import (
@@ -66,6 +72,29 @@ def _set_status(release: Release, target: str, actor: Any) -> None:
         release=release, from_status=release.status, to_status=target, actor=actor
     )
     release.status = target
+
+
+def _lock_client(client_id: int) -> None:
+    """Lock the client's row: the first lock of every consent write (see ``_lock_release``)."""
+    Client.objects.select_for_update().filter(pk=client_id).first()
+
+
+def _lock_release(release_id: int) -> Release:
+    """Lock the release's client row, then the release row, and return the release.
+
+    The one lock order of the consent engine is: the client row first, then that
+    client's release rows in primary-key order. ``disclose`` follows it too, so a
+    revocation (or signature, attestation, withdrawal) and a disclosure queue on
+    the client row instead of each holding what the other waits for (a deadlock
+    PostgreSQL would break by failing one of them). Never lock a release with
+    ``select_related("client")`` and a bare ``select_for_update()``: that locks the
+    release row and the client row in one statement, release first.
+    """
+    client_id = Release.objects.values_list("client_id", flat=True).get(pk=release_id)
+    _lock_client(client_id)
+    return (
+        Release.objects.select_for_update(of=("self",)).select_related("client").get(pk=release_id)
+    )
 
 
 def _validate_release(
@@ -250,7 +279,7 @@ def sign_release(
     representative_authority: str = "",
 ) -> Release:
     """Sign the release as the client (or their personal representative); freeze the text signed."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     client = release.client
     if client.user_id != actor.pk:
         raise PermissionError("Only the client can sign their release.")
@@ -310,7 +339,7 @@ def attest_paper_release(
     *, actor: User, release: Release, upload: UploadedFile, signed_on: dt.date
 ) -> Release:
     """Record a release the client signed on paper: the clinician uploads the PDF and attests it."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if not policy.allows(actor, Action.CHANGE, release.client):
         raise PermissionError("Only the client's clinicians may attest a paper release.")
     states.check(release.status, ReleaseStatus.SIGNED)
@@ -339,7 +368,7 @@ def attest_paper_release(
 @transaction.atomic
 def revoke_release(*, actor: User, release: Release) -> Release:
     """Revoke at once: nothing not yet disclosed may go; the accounting keeps what already went."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if release.client.user_id != actor.pk:
         raise PermissionError("Only the client can revoke their release.")
     states.check(release.status, ReleaseStatus.REVOKED)
@@ -366,7 +395,7 @@ def revoke_release(*, actor: User, release: Release) -> Release:
 @transaction.atomic
 def withdraw_release(*, actor: User, release: Release) -> Release:
     """Withdraw a release that was prepared but not signed."""
-    release = Release.objects.select_for_update().select_related("client").get(pk=release.pk)
+    release = _lock_release(release.pk)
     if (
         not policy.allows(actor, Action.CHANGE, release.client)
         and release.client.user_id != actor.pk
@@ -412,13 +441,16 @@ def disclose(
     purpose: str,
     description: str,
     obj: Any = None,
+    legal_basis: str = "",
+    legal_basis_note: str = "",
 ) -> Decision:
     """Ask the decision point under lock and, when allowed, record the disclosure.
 
-    The client's releases are locked first, so a revocation either completes
-    before this disclosure (which is then refused) or waits until it is recorded.
+    The client row is locked first, then the client's releases (the one lock order,
+    see ``_lock_release``), so a revocation either completes before this disclosure
+    (which is then refused) or waits until it is recorded.
     """
-    Client.objects.select_for_update().filter(pk=client.pk).first()
+    _lock_client(client.pk)
     context = ConsentContext.load([client.pk], lock=True)
     decision = decide(
         context,
@@ -427,6 +459,7 @@ def disclose(
         source=source,
         recipient=recipient,
         purpose=purpose,
+        legal_basis=legal_basis,
     )
     if not decision.allowed or decision.reason == decision.reason.SAME_ORGANISATION:
         return decision
@@ -453,6 +486,7 @@ def disclose(
         basis=decision.reason,
         part2_notice=category == Category.PART2_RECORDS,
         part2_notice_text=part2_notice_for(category),
+        **_recorded_basis(decision, legal_basis, legal_basis_note),
         object_type=obj._meta.label_lower if obj is not None else "",
         # Rows without a public id (e.g. a referral's history event) are named by their key.
         object_id=str(getattr(obj, "public_id", None) or obj.pk) if obj is not None else "",
@@ -465,6 +499,7 @@ def disclose(
         detail={
             "category": category,
             "release": str(decision.release.public_id) if decision.release else "",
+            **({"legal_basis": legal_basis} if disclosure.legal_basis else {}),
         },
     )
     return decision
@@ -578,3 +613,68 @@ def _insert_shown(
         detail={"first_shown": [str(row.public_id) for row in rows]},
     )
     return rows
+
+
+def _recorded_basis(decision: Decision, legal_basis: str, note: str) -> dict[str, str]:
+    # Stored only when the recorded basis is what let the disclosure through.
+    if decision.reason != Reason.ALLOWED_RECORDED_BASIS:
+        return {}
+    return {"legal_basis": legal_basis, "legal_basis_note": note.strip()}
+
+
+@transaction.atomic
+def record_treatment_disclosure(
+    *,
+    actor: User,
+    client: Client,
+    recipient_organisation: Organisation,
+    category: str,
+    description: str,
+    legal_basis: str,
+    note: str,
+) -> Decision:
+    """Record one treatment disclosure a clinician makes, with its legal basis, after the client
+    revoked their release (the treatment exception no longer carries anything on its own).
+
+    The disclosure goes into the client's accounting with the basis and the note.
+    """
+    seat = (
+        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if seat is None or not policy.allows(actor, Action.CHANGE, client):
+        raise PermissionError("Only the client's therapist or prescriber may record this.")
+    errors: dict[str, list[str]] = {}
+    if category not in GENERAL_CATEGORIES:
+        errors["category"] = [
+            "Psychotherapy notes and Part 2 substance use records are never shared without "
+            "the client's own authorization."
+        ]
+    if not description.strip():
+        errors["description"] = [
+            "Say what you are sharing, without clinical details: the client reads it."
+        ]
+    if legal_basis not in LegalBasis.values:
+        errors["legal_basis"] = ["Choose the legal basis for this disclosure."]
+    if not note.strip():
+        errors["note"] = [
+            "Write why this disclosure is needed for the client's treatment: it is shown to "
+            "the client in their list of what has been shared."
+        ]
+    if errors:
+        raise ValidationError(errors)
+    decision = disclose(
+        actor=actor,
+        client=client,
+        category=category,
+        source=Party(seat.organisation_id, actor.pk),
+        recipient=Party(recipient_organisation.pk),
+        purpose=Purpose.TREATMENT_COORDINATION,
+        description=description.strip(),
+        legal_basis=legal_basis,
+        legal_basis_note=note,
+    )
+    if not decision.allowed or decision.reason == Reason.SAME_ORGANISATION:
+        raise ValidationError({"__all__": [decision.message]})
+    return decision

@@ -27,8 +27,35 @@ GENERAL_CATEGORIES = frozenset(Category) - {Category.PSYCHOTHERAPY_NOTES, Catego
 class Purpose(models.TextChoices):
     TREATMENT_COORDINATION = "treatment_coordination", "Coordination of treatment"
     REFERRAL = "referral", "Referral for psychiatric evaluation"
+    #: A release's purpose only: a disclosure is made for one of the two it names.
+    REFERRAL_AND_COORDINATION = (
+        "referral_and_coordination",
+        "Referral for psychiatric evaluation, then ongoing coordination of treatment",
+    )
     SECOND_OPINION = "second_opinion", "Second opinion"
     AT_CLIENT_REQUEST = "client_request", "At the client's request"
+
+
+#: The purposes a release honours, by the purpose it states: exactly those, nothing wider
+#: (a referral-only release does not turn into a year of coordination of treatment).
+PURPOSES_COVERED: dict[str, frozenset[str]] = {
+    **{p.value: frozenset({p.value}) for p in Purpose},
+    Purpose.REFERRAL_AND_COORDINATION: frozenset(
+        {Purpose.REFERRAL, Purpose.TREATMENT_COORDINATION}
+    ),
+}
+#: The purposes one disclosure can be made for.
+DISCLOSURE_PURPOSES = frozenset(Purpose) - {Purpose.REFERRAL_AND_COORDINATION}
+
+
+class LegalBasis(models.TextChoices):
+    """The legal basis a clinician records to disclose for treatment after the client revoked."""
+
+    TREATMENT = (
+        "treatment",
+        "Treatment: the recipient treats the client and needs this to treat them "
+        "(45 CFR 164.506(c)(2))",
+    )
 
 
 class ExpiryEvent(models.TextChoices):

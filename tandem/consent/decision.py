@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from tandem.consent.categories import Category, Purpose
+from tandem.consent.categories import (
+    DISCLOSURE_PURPOSES,
+    PURPOSES_COVERED,
+    Category,
+    LegalBasis,
+    Purpose,
+)
 from tandem.consent.models import PartyRole, Release, ReleaseKind, ReleaseStatus
 from tandem.organisations.models import Organisation
 
@@ -25,12 +31,14 @@ from tandem.organisations.models import Organisation
 class Reason(enum.StrEnum):
     ALLOWED_BY_RELEASE = "allowed_by_release"
     ALLOWED_TREATMENT_EXCEPTION = "allowed_treatment_exception"
+    ALLOWED_RECORDED_BASIS = "allowed_recorded_basis"
     SAME_ORGANISATION = "same_organisation"
     NO_RELEASE = "no_release"
     NOT_SIGNED = "not_signed"
     NOT_YET_EFFECTIVE = "not_yet_effective"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    REVOKED_NEEDS_RECORDED_BASIS = "revoked_needs_recorded_basis"
     SUPERSEDED = "superseded"
     CATEGORY_NOT_COVERED = "category_not_covered"
     DISCLOSER_NOT_NAMED = "discloser_not_named"
@@ -46,12 +54,20 @@ _MESSAGES = {
         "Allowed without a release: treatment disclosure between treating providers, "
         "as the disclosing practice's policy permits."
     ),
+    Reason.ALLOWED_RECORDED_BASIS: (
+        "Allowed without a release: the client revoked their release, and a clinician "
+        "recorded the legal basis for this treatment disclosure."
+    ),
     Reason.SAME_ORGANISATION: "Within one organisation: not a disclosure.",
     Reason.NO_RELEASE: "No release from the client covers this.",
     Reason.NOT_SIGNED: "The release has not been signed yet.",
     Reason.NOT_YET_EFFECTIVE: "The release is not in effect yet.",
     Reason.EXPIRED: "The release has expired.",
     Reason.REVOKED: "The client revoked the release.",
+    Reason.REVOKED_NEEDS_RECORDED_BASIS: (
+        "The client revoked their release: sharing for treatment without it needs a "
+        "clinician to record the legal basis for this disclosure."
+    ),
     Reason.SUPERSEDED: "The release was replaced by a newer one.",
     Reason.CATEGORY_NOT_COVERED: "The release does not cover this kind of information.",
     Reason.DISCLOSER_NOT_NAMED: "The release does not name the sender.",
@@ -174,10 +190,40 @@ def _judge(
 
 
 def _purpose_fits(granted: str, asked: str) -> bool:
-    # Coordination of treatment covers the referral that starts it, and the reverse.
-    if granted == asked:
-        return True
-    return {granted, asked} <= _TREATMENT_PURPOSES
+    # Exactly the purposes the release states: referral only is not coordination.
+    return asked in PURPOSES_COVERED.get(granted, frozenset())
+
+
+def _names_organisation(release: Release, organisation_id: int, role: PartyRole) -> bool:
+    roles = {PartyRole.DISCLOSER, PartyRole.RECIPIENT} if release.two_way else {role}
+    return any(
+        p.role in roles and p.organisation_id == organisation_id for p in release.parties.all()
+    )
+
+
+def revocation_between(
+    releases: Iterable[Release], source_organisation_id: int, recipient_organisation_id: int
+) -> Release | None:
+    """Return a general release the client revoked that let source's organisation share with
+    recipient's, if any (named clinicians count for their whole organisation)."""
+    for release in releases:
+        if (
+            release.kind == ReleaseKind.GENERAL
+            and release.status == ReleaseStatus.REVOKED
+            and _names_organisation(release, source_organisation_id, PartyRole.DISCLOSER)
+            and _names_organisation(release, recipient_organisation_id, PartyRole.RECIPIENT)
+        ):
+            return release
+    return None
+
+
+def exception_survivors(release: Release, treatment_exception_orgs: Iterable[int]) -> list[int]:
+    """Return the organisations named on ``release`` that may still share with its other parties
+    under the treatment exception once it is revoked — each disclosure only with a recorded
+    legal basis. Empty when no discloser on it has turned the exception on."""
+    exception = set(treatment_exception_orgs)
+    roles = {PartyRole.DISCLOSER, PartyRole.RECIPIENT} if release.two_way else {PartyRole.DISCLOSER}
+    return sorted({p.organisation_id for p in release.parties.all() if p.role in roles} & exception)
 
 
 def decide(
@@ -189,15 +235,26 @@ def decide(
     recipient: Party,
     purpose: str,
     now: dt.datetime | None = None,
+    legal_basis: str = "",
 ) -> Decision:
     """Decide whether ``category`` of the client's information may go from source to recipient.
 
     Default deny. Within one organisation nothing is disclosed, so it is allowed.
-    Psychotherapy notes pass only under a psychotherapy-notes authorization, Part 2
-    records only under a Part 2 consent; neither under the treatment exception.
+    A release is honoured for exactly the purposes it states. Psychotherapy notes
+    pass only under a psychotherapy-notes authorization, Part 2 records only under
+    a Part 2 consent; neither under the treatment exception. Once the client has
+    revoked a release between source and recipient, the treatment exception no
+    longer carries anything between them on its own: only a disclosure for which a
+    clinician records ``legal_basis`` (a ``LegalBasis``) passes.
     """
     now = now or timezone.now()
     category = Category(category).value  # an unknown category is a programming error
+    if purpose not in DISCLOSURE_PURPOSES:
+        raise ValueError(
+            f"Ask for one purpose at a time, not {purpose!r}: a disclosure has one purpose."
+        )
+    if legal_basis:
+        LegalBasis(legal_basis)  # an unknown basis is a programming error too
     if source.organisation_id == recipient.organisation_id:
         return Decision(True, Reason.SAME_ORGANISATION, category=category)
     kind = _kind_for(category)
@@ -214,7 +271,16 @@ def decide(
         and purpose in _TREATMENT_PURPOSES
         and source.organisation_id in context.treatment_exception_orgs
     ):
-        return Decision(True, Reason.ALLOWED_TREATMENT_EXCEPTION, None, category)
+        revoked = revocation_between(
+            context.releases_by_client.get(client_id, []),
+            source.organisation_id,
+            recipient.organisation_id,
+        )
+        if revoked is None:
+            return Decision(True, Reason.ALLOWED_TREATMENT_EXCEPTION, None, category)
+        if legal_basis:
+            return Decision(True, Reason.ALLOWED_RECORDED_BASIS, None, category)
+        return Decision(False, Reason.REVOKED_NEEDS_RECORDED_BASIS, revoked, category)
     if best[2] is None:
         if kind == ReleaseKind.PART2:
             return Decision(False, Reason.PART2_CONSENT_MISSING, None, category)

@@ -132,7 +132,8 @@ def _prepare(
         categories=[c.value for c in DEMO_CATEGORIES],
         disclosers=[PartySpec(world.organisations[_practice_of(spec.therapist)])],
         recipients=[PartySpec(psychiatric)],
-        purpose=Purpose.REFERRAL if position % 2 == 0 else Purpose.TREATMENT_COORDINATION,
+        # Collaborative care: the referral, then the updates both share while in care.
+        purpose=Purpose.REFERRAL_AND_COORDINATION,
         two_way=True,
         effective_from=effective_from,
         expires_on=expires_on,

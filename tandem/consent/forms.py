@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from tandem.consent.categories import Category, ExpiryEvent, Purpose
+from tandem.consent.categories import GENERAL_CATEGORIES, Category, ExpiryEvent, LegalBasis, Purpose
 from tandem.consent.models import ReleaseKind
 from tandem.organisations.models import Membership, Organisation
 
@@ -118,8 +118,32 @@ class PrepareReleaseForm(forms.Form):
     )
     purpose = forms.ChoiceField(
         label="Purpose",
-        choices=[("", "Choose a purpose"), *Purpose.choices],
-        error_messages={"required": "Choose the purpose of the disclosure."},
+        # Both purposes of collaborative care are one click, first; each choice says what it covers.
+        choices=[
+            (
+                Purpose.REFERRAL_AND_COORDINATION,
+                "Referral, then ongoing coordination of treatment: the packet for the "
+                "evaluation, and the updates both share while the client is in care",
+            ),
+            (Purpose.REFERRAL, "Referral only: the packet for the psychiatric evaluation"),
+            (
+                Purpose.TREATMENT_COORDINATION,
+                "Coordination of treatment only: updates while in care, not a referral packet",
+            ),
+            (Purpose.SECOND_OPINION, Purpose.SECOND_OPINION.label),
+            (Purpose.AT_CLIENT_REQUEST, Purpose.AT_CLIENT_REQUEST.label),
+        ],
+        widget=forms.RadioSelect,
+        help_text=(
+            "A release is honoured only for the purposes it states. Referral only lets the "
+            "practice see the referral, but nothing is shared afterwards, such as medication "
+            "changes or consultation notes: choose referral and ongoing coordination to cover "
+            "both."
+        ),
+        error_messages={
+            "required": "Choose the purpose of the disclosure.",
+            "invalid_choice": "Choose one of the listed purposes.",
+        },
     )
     purpose_detail = forms.CharField(
         label="Purpose, in more detail (optional)",
@@ -191,6 +215,70 @@ class PrepareReleaseForm(forms.Form):
         for key, messages in error.message_dict.items():
             field = self.ACTION_FIELDS.get(key)
             self.add_error(field if field in self.fields else None, messages)
+
+
+class RecordBasisForm(forms.Form):
+    """One treatment disclosure a clinician makes after the client revoked, with its legal basis."""
+
+    recipient_organisation = forms.ChoiceField(
+        label="Shared with",
+        error_messages={
+            "required": "Choose the organisation you are sharing with.",
+            "invalid_choice": "Choose an organisation from the list.",
+        },
+    )
+    category = forms.ChoiceField(
+        label="Information shared",
+        choices=[("", "Choose the kind of information")]
+        + [(c.value, c.label) for c in Category if c in GENERAL_CATEGORIES],
+        error_messages={
+            "required": "Choose the kind of information you are sharing.",
+            "invalid_choice": "Choose a kind of information from the list.",
+        },
+    )
+    description = forms.CharField(
+        label="What you are sharing",
+        max_length=300,
+        help_text="No clinical details here: the client reads this in their list.",
+        error_messages={
+            "required": "Say what you are sharing, without clinical details: the client reads it."
+        },
+    )
+    legal_basis = forms.ChoiceField(
+        label="Legal basis",
+        choices=LegalBasis.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the legal basis for this disclosure.",
+            "invalid_choice": "Choose the legal basis for this disclosure.",
+        },
+    )
+    note = forms.CharField(
+        label="Why this disclosure is needed for the client's treatment",
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the client in their list of what has been shared.",
+        error_messages={
+            "required": (
+                "Write why this disclosure is needed for the client's treatment: it is shown to "
+                "the client in their list of what has been shared."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, organisations: list[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organisations = {str(o.public_id): o for o in organisations}
+        field = self.fields["recipient_organisation"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose an organisation")] + [
+            (key, o.name) for key, o in self.organisations.items()
+        ]
+
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show the action's refusal beside the field it is about."""
+        for key, messages in error.message_dict.items():
+            self.add_error(key if key in self.fields else None, messages)
 
 
 class AttestPaperForm(forms.Form):

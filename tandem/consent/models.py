@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.clients.models import Client
-from tandem.consent.categories import Category, ExpiryEvent, Purpose
+from tandem.consent.categories import Category, ExpiryEvent, LegalBasis, Purpose
 from tandem.organisations.models import Organisation
 
 
@@ -208,6 +208,10 @@ class Disclosure(models.Model):
     basis = models.CharField(
         max_length=40, help_text="The decision's reason code (release or treatment exception)."
     )
+    # After the client revoked a release, the treatment exception carries a disclosure only
+    # when a clinician records its legal basis: which, and their note (shown to the client).
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices, blank=True)
+    legal_basis_note = models.CharField(max_length=300, blank=True)
     part2_notice = models.BooleanField(default=False)
     part2_notice_text = models.TextField(
         blank=True, help_text="The exact 42 CFR 2.32 notice that went with Part 2 records."

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category
+from tandem.consent.decision import exception_survivors
 from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseParty, ReleaseStatus
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -33,14 +34,74 @@ class ReleaseGroups:
     ended: list[Release]
 
 
-def releases_by_state(client: Client) -> ReleaseGroups:
-    """Return the client's releases grouped as the client thinks of them."""
+REVOCATION_STOPS = (
+    "Nothing more will be shared under this release{when}. What was already shared stays "
+    "with the recipient, and in your list of what has been shared."
+)
+
+
+def treatment_exception_orgs() -> frozenset[int]:
+    """Return the organisations that turned on the treatment exception."""
+    return frozenset(
+        Organisation.objects.filter(treatment_disclosures_without_release=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def what_remains_shared(release: Release, exception_orgs: frozenset[int]) -> list[str]:
+    """Return, for the client, what sharing continues once ``release`` is revoked: one sentence
+    per organisation on it that relies on the treatment exception (empty when none does)."""
+    parties = list(release.parties.all())
+    sentences = []
+    for org_id in exception_survivors(release, exception_orgs):
+        source = next(p.organisation for p in parties if p.organisation_id == org_id)
+        others = sorted(
+            {
+                p.organisation.name
+                for p in parties
+                if p.organisation_id != org_id
+                and (release.two_way or p.role == PartyRole.RECIPIENT)
+            }
+        )
+        if not others:
+            continue
+        sentences.append(
+            f"{source.name} may still share information with {' and '.join(others)} for your "
+            "treatment without a release, as the law allows between treating providers, but "
+            "only when a clinician records the legal basis for each disclosure. Every such "
+            "disclosure appears in your list of what has been shared."
+        )
+    return sentences
+
+
+def revocation_notice(release: Release) -> str:
+    """Return what the client is told once they revoked ``release``: exactly what stays true."""
+    remains = what_remains_shared(release, treatment_exception_orgs())
+    return " ".join(
+        ["Revoked.", REVOCATION_STOPS.format(when=""), *remains, "Your clinicians have been told."]
+    )
+
+
+def releases_by_state(client: Client, *, for_the_client: bool = False) -> ReleaseGroups:
+    """Return the client's releases grouped as the client thinks of them.
+
+    ``for_the_client`` adds to each release ``revocation_stops`` and
+    ``remains_shared``: what revoking it stops, and what sharing continues all the
+    same, for the client's own page to say (one more query).
+    """
     now = timezone.now()
     groups = ReleaseGroups([], [], [], [])
     releases = Release.objects.filter(client=client).prefetch_related(
         "parties__organisation", "parties__user"
     )
+    exception_orgs = treatment_exception_orgs() if for_the_client else frozenset()
     for release in releases:
+        if for_the_client:
+            release.revocation_stops = REVOCATION_STOPS.format(  # type: ignore[attr-defined]
+                when=" from the moment you confirm"
+            )
+            release.remains_shared = what_remains_shared(release, exception_orgs)  # type: ignore[attr-defined]
         if release.status == ReleaseStatus.DRAFT:
             groups.waiting.append(release)
         elif release.status == ReleaseStatus.SIGNED and not release.is_expired(now):

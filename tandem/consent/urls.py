@@ -12,6 +12,11 @@ urlpatterns = [
     path("releases/<uuid:release_id>/pdf/", views.release_pdf, name="release_pdf"),
     path("clients/<uuid:client_id>/", views.client_status, name="client_status"),
     path("clients/<uuid:client_id>/releases/new/", views.prepare, name="prepare"),
+    path(
+        "clients/<uuid:client_id>/treatment-disclosures/new/",
+        views.record_basis,
+        name="record_basis",
+    ),
     path("disclosures/", views.disclosures, name="disclosures"),
     path("disclosures.csv", views.disclosures_csv, name="disclosures_csv"),
     path("disclosures.pdf", views.disclosures_pdf, name="disclosures_pdf"),

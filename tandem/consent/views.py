@@ -21,7 +21,7 @@ from tandem.clients.access import actor_role_for, client_for
 from tandem.consent import actions, pdf, selectors
 from tandem.consent.access import own_client_record, release_for
 from tandem.consent.actions import PartySpec
-from tandem.consent.forms import AttestPaperForm, PrepareReleaseForm, SignForm
+from tandem.consent.forms import AttestPaperForm, PrepareReleaseForm, RecordBasisForm, SignForm
 from tandem.consent.models import Disclosure, Release, ReleaseStatus
 from tandem.consent.states import TransitionError
 from tandem.core import policy
@@ -35,7 +35,7 @@ def my_releases(request: HttpRequest) -> HttpResponse:
     client = own_client_record(request.user)
     if client is None:
         raise Http404("Not found.")
-    groups = selectors.releases_by_state(client)
+    groups = selectors.releases_by_state(client, for_the_client=True)
     return render(request, "consent/my_releases.html", {"client": client, "groups": groups})
 
 
@@ -90,10 +90,7 @@ def revoke(request: HttpRequest, release_id: str) -> HttpResponse:
     except TransitionError as error:
         messages.error(request, str(error))
     else:
-        messages.success(
-            request,
-            "Revoked. Nothing more will be shared under this release. Your clinicians have been told.",
-        )
+        messages.success(request, selectors.revocation_notice(release))
     return redirect("consent:mine")
 
 
@@ -163,6 +160,55 @@ def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
     return render(
         request,
         "consent/prepare.html",
+        {"client": client, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_basis(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Let a treating clinician record one treatment disclosure, with its legal basis, after the
+    client revoked a release (the treatment exception no longer carries it on its own)."""
+    client = client_for(request.user, client_id, Action.CHANGE)
+    organisations, _ = selectors.party_options(client)
+    own = {m.organisation_id for m in policy.active_memberships(request.user)}
+    form = RecordBasisForm(
+        request.POST or None, organisations=[o for o in organisations if o.pk not in own]
+    )
+    if request.method == "GET":
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=client,
+            client=client,
+            actor_role=actor_role_for(request.user, client),
+            detail={"page": "record_treatment_disclosure"},
+        )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.record_treatment_disclosure(
+                actor=request.user,  # type: ignore[arg-type]
+                client=client,
+                recipient_organisation=form.organisations[data["recipient_organisation"]],
+                category=data["category"],
+                description=data["description"],
+                legal_basis=data["legal_basis"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(
+                request,
+                "Recorded, with its legal basis. It appears in the client's list of what has "
+                "been shared.",
+            )
+            return redirect("consent:client_status", client_id=client.public_id)
+    return render(
+        request,
+        "consent/record_basis.html",
         {"client": client, "form": form},
         status=400 if request.method == "POST" else 200,
     )
@@ -307,7 +353,14 @@ def disclosures_csv(request: HttpRequest) -> HttpResponse:
                     d.get_category_display(),
                     d.description,
                     d.get_purpose_display(),
-                    str(d.release.public_id) if d.release else "none (treatment exception)",
+                    str(d.release.public_id)
+                    if d.release
+                    else (
+                        f"none (treatment; legal basis recorded by a clinician: "
+                        f"{d.get_legal_basis_display()}. {d.legal_basis_note})"
+                        if d.legal_basis
+                        else "none (treatment exception)"
+                    ),
                     timezone.localdate(d.release.signed_at).isoformat()
                     if d.release and d.release.signed_at
                     else "",

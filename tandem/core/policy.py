@@ -125,6 +125,67 @@ def forget(user: Any) -> None:
             delattr(user, attr)
 
 
+class RecordSection(enum.StrEnum):
+    """The kinds of part a shared record (such as a referral) shows, for minimum necessary."""
+
+    ELIGIBILITY = "eligibility"  # payer, plan, state, service
+    CONTACT = "contact"  # who to call and how
+    URGENCY = "urgency"  # urgent or not, and when a response is due
+    SCHEDULING = "scheduling"  # assigned prescriber, appointment
+    CLINICAL = "clinical"  # everything a release's categories cover
+
+
+_FACTS = frozenset(
+    {
+        RecordSection.ELIGIBILITY,
+        RecordSection.CONTACT,
+        RecordSection.URGENCY,
+        RecordSection.SCHEDULING,
+    }
+)
+
+
+def _sections_by_role() -> dict[str, frozenset[RecordSection]]:
+    from tandem.core.roles import Role
+
+    return {
+        Role.COORDINATOR: _FACTS,
+        Role.PRACTICE_ADMIN: _FACTS,
+        Role.PRESCRIBER: _FACTS | {RecordSection.CLINICAL},
+        Role.THERAPIST: _FACTS | {RecordSection.CLINICAL},
+    }
+
+
+_WITHHELD_FROM = {
+    "coordinator": "front-desk staff",
+    "practice_admin": "practice admins",
+}
+
+
+def sections_for(user: Any, organisation_id: int) -> frozenset[RecordSection]:
+    """Return the parts of a record ``user`` needs for their work in ``organisation_id``.
+
+    Minimum necessary (45 CFR 164.502(b)): a coordinator or practice admin needs
+    eligibility, contact, urgency and scheduling facts; clinicians also the clinical
+    sections. Only the user's roles in that organisation count.
+    """
+    by_role = _sections_by_role()
+    sections: frozenset[RecordSection] = frozenset()
+    for membership in active_memberships(user):
+        if membership.organisation_id == organisation_id:
+            sections |= by_role.get(membership.role, frozenset())
+    return sections
+
+
+def withheld_reason(user: Any, organisation_id: int, section: RecordSection) -> str:
+    """Return why ``section`` is not shown to ``user`` working in ``organisation_id``; "" if it is."""
+    if section in sections_for(user, organisation_id):
+        return ""
+    held = {m.role for m in active_memberships(user) if m.organisation_id == organisation_id}
+    who = " and ".join(sorted(_WITHHELD_FROM[r] for r in held if r in _WITHHELD_FROM))
+    return f"Not shown to {who or 'your role'}: minimum necessary (45 CFR 164.502(b))."
+
+
 def scope[M: models.Model](
     user: Any, action: Action, queryset: models.QuerySet[M]
 ) -> models.QuerySet[M]:

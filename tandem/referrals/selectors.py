@@ -85,10 +85,19 @@ class Section:
     category: str
     decision: Decision | None
     content: dict[str, Any] = field(default_factory=dict)
+    #: Why the viewer's role does not get this section (minimum necessary); "" when it does.
+    role_withheld: str = ""
 
     @property
     def shown(self) -> bool:
-        return self.decision is None or self.decision.allowed
+        return not self.role_withheld and (self.decision is None or self.decision.allowed)
+
+    @property
+    def withheld_label(self) -> str:
+        """Return the line shown in place of the section: why it is not shown."""
+        if self.role_withheld:
+            return self.role_withheld
+        return self.decision.withheld_label if self.decision is not None else ""
 
 
 def _section_category(key: str, referral: Referral) -> str:
@@ -183,6 +192,16 @@ def packet(
             )
             for k in keys
         ]
+    # Minimum necessary first: a role that does not need the clinical sections gets none, and
+    # nothing is disclosed to the practice by its view.
+    role_withheld = policy.withheld_reason(
+        viewer, referral.to_organisation_id, policy.RecordSection.CLINICAL
+    )
+    if role_withheld:
+        return [
+            Section(k, SECTION_TITLES[k], _section_category(k, referral), None, {}, role_withheld)
+            for k in keys
+        ]
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
@@ -251,10 +270,19 @@ def practices_that_fit(
 class VisibleAttachment:
     attachment: ReferralAttachment
     decision: Decision | None
+    #: Why the viewer's role does not get it (minimum necessary); "" when it does.
+    role_withheld: str = ""
 
     @property
     def shown(self) -> bool:
-        return self.decision is None or self.decision.allowed
+        return not self.role_withheld and (self.decision is None or self.decision.allowed)
+
+    @property
+    def withheld_label(self) -> str:
+        """Return the line shown in place of the document: why it is not shown."""
+        if self.role_withheld:
+            return self.role_withheld
+        return self.decision.withheld_label if self.decision is not None else ""
 
     @property
     def category_label(self) -> str:
@@ -278,6 +306,11 @@ def attachments(
     rows = list(referral.attachments.order_by("uploaded_at", "pk"))
     if side == states.THERAPIST or not rows:
         return [VisibleAttachment(a, None) for a in rows]
+    role_withheld = policy.withheld_reason(
+        viewer, referral.to_organisation_id, policy.RecordSection.CLINICAL
+    )
+    if role_withheld:
+        return [VisibleAttachment(a, None, role_withheld) for a in rows]
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)

@@ -425,9 +425,7 @@ def _detail(
             "side": side,
             "sections": sections,
             "therapist_text_shown": history.shown,
-            "therapist_text_withheld": (
-                history.decision.withheld_label if history.decision is not None else ""
-            ),
+            "therapist_text_withheld": history.withheld_label,
             "attachments": selectors.attachments(request.user, referral, side, releases=releases),
             "visit": selectors.scheduled_visit(request.user, referral, side, releases=releases),
             "history": selectors.history(

@@ -149,3 +149,34 @@ def test_the_shipped_list_has_unique_names_and_numeric_rxcuis_or_none():
     assert all(re.fullmatch(r"\d+", d.rxcui) for d in drugs.values() if d.rxcui)
     assert drugs["vortioxetine"].rxcui == "1455099"
     assert drugs["quetiapine"].rxcui == ""  # not verified: left blank rather than guessed
+
+
+def test_a_referral_only_release_does_not_let_a_medication_update_flow():
+    """Given the client's release names referral as its only purpose, when the prescriber
+    records a medication start, then the therapist's practice is not sent it."""
+    from tandem.consent.categories import Purpose
+
+    world = CareWorld(release=False)
+    world.signed(categories=["medications"], purpose=Purpose.REFERRAL)
+
+    event, result = start(world)
+
+    assert result.delivered == []
+    assert not Disclosure.objects.filter(object_id=str(event.public_id)).exists()
+
+
+def test_a_release_for_referral_and_coordination_lets_a_medication_update_flow():
+    from tandem.consent.categories import Purpose
+
+    world = CareWorld(release=False)
+    world.signed(categories=["medications"], purpose=Purpose.REFERRAL_AND_COORDINATION)
+
+    event, result = start(world)
+
+    assert [m.user for m in result.delivered] == [world.therapist]
+    assert (
+        Disclosure.objects.filter(
+            object_id=str(event.public_id), category="medications", recipient_user=world.therapist
+        ).count()
+        == 1
+    )

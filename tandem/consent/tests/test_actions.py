@@ -14,7 +14,7 @@ from django.utils import timezone
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.consent import actions
 from tandem.consent.actions import PartySpec
-from tandem.consent.categories import PART2_NOTICE, Category, Purpose
+from tandem.consent.categories import PART2_NOTICE, Category, LegalBasis, Purpose
 from tandem.consent.decision import Party, Reason
 from tandem.consent.models import Disclosure, Release, ReleaseKind, ReleaseStatus
 from tandem.consent.states import TransitionError
@@ -346,3 +346,126 @@ def test_attested_paper_release_counts_as_signed():
         world.therapist,
     )
     assert _disclose(world).allowed
+
+
+# --- after a revocation: the treatment exception only with a recorded legal basis -------------
+
+
+def _revoked_with_exception_on(world):
+    world.therapy.treatment_disclosures_without_release = True
+    world.therapy.save()
+    return actions.revoke_release(actor=world.client_user, release=world.signed())
+
+
+def _record(world, actor=None, **overrides):
+    kwargs = {
+        "actor": actor or world.therapist,
+        "client": world.client,
+        "recipient_organisation": world.psychiatry,
+        "category": Category.MEDICATIONS,
+        "description": "Current medication list, by phone to the covering prescriber",
+        "legal_basis": LegalBasis.TREATMENT,
+        "note": "Client admitted overnight; the covering prescriber needs the medication list.",
+    } | overrides
+    return actions.record_treatment_disclosure(**kwargs)
+
+
+def test_after_revocation_a_treatment_disclosure_goes_only_with_a_recorded_legal_basis():
+    world = World()
+    _revoked_with_exception_on(world)
+
+    refused = _disclose(world, Category.MEDICATIONS)
+    assert (refused.allowed, refused.reason) == (False, Reason.REVOKED_NEEDS_RECORDED_BASIS)
+    assert not Disclosure.objects.exists()
+
+    decision = _record(world)
+
+    assert (decision.allowed, decision.reason) == (True, Reason.ALLOWED_RECORDED_BASIS)
+    row = Disclosure.objects.get()
+    assert (
+        row.release,
+        row.basis,
+        row.legal_basis,
+        row.legal_basis_note,
+        row.source_organisation,
+        row.recipient_organisation,
+        row.recipient_name,
+        row.purpose,
+        row.disclosed_by,
+    ) == (
+        None,
+        Reason.ALLOWED_RECORDED_BASIS,
+        LegalBasis.TREATMENT,
+        "Client admitted overnight; the covering prescriber needs the medication list.",
+        world.therapy,
+        world.psychiatry,
+        "Harborlight Psychiatry",
+        Purpose.TREATMENT_COORDINATION,
+        world.therapist,
+    )
+    event = AuditEvent.objects.get(action=AuditAction.DISCLOSE)
+    assert event.detail == {
+        "category": Category.MEDICATIONS,
+        "release": "",
+        "legal_basis": LegalBasis.TREATMENT,
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        (
+            {"note": "  "},
+            "note",
+            "Write why this disclosure is needed for the client's treatment: it is shown to the "
+            "client in their list of what has been shared.",
+        ),
+        (
+            {"description": ""},
+            "description",
+            "Say what you are sharing, without clinical details: the client reads it.",
+        ),
+        ({"legal_basis": ""}, "legal_basis", "Choose the legal basis for this disclosure."),
+        (
+            {"category": Category.PSYCHOTHERAPY_NOTES},
+            "category",
+            "Psychotherapy notes and Part 2 substance use records are never shared without "
+            "the client's own authorization.",
+        ),
+    ],
+)
+def test_recording_a_basis_names_the_missing_field_and_records_nothing(overrides, field, message):
+    world = World()
+    _revoked_with_exception_on(world)
+
+    with pytest.raises(ValidationError) as refused:
+        _record(world, **overrides)
+
+    assert refused.value.message_dict == {field: [message]}
+    assert not Disclosure.objects.exists()
+
+
+def test_a_recorded_basis_is_refused_where_the_exception_does_not_apply():
+    world = World()
+    actions.revoke_release(actor=world.client_user, release=world.signed())  # exception off
+
+    with pytest.raises(ValidationError) as refused:
+        _record(world)
+
+    assert refused.value.message_dict == {"__all__": ["The client revoked the release."]}
+    assert not Disclosure.objects.exists()
+
+
+def test_only_the_clients_treating_clinicians_record_a_basis():
+    world = World()
+    _revoked_with_exception_on(world)
+    coordinator = make_staff(Role.COORDINATOR, world.therapy)
+    from tandem.core.tests.factories import add_to_care_team
+
+    add_to_care_team(world.client, coordinator, Role.COORDINATOR)
+    outsider = make_staff(Role.THERAPIST, world.elsewhere)
+
+    for who in (coordinator, outsider, world.client_user):
+        with pytest.raises(PermissionError):
+            _record(world, actor=who)
+    assert not Disclosure.objects.exists()

@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import html as htmllib
 import io
 import re
 
@@ -777,3 +778,182 @@ def test_the_dashboard_leads_clients_to_their_releases_and_staff_to_expiring_one
     assert f'href="{reverse("consent:disclosures")}"' in client_page
     assert f'href="{reverse("consent:expiring")}"' not in client_page
     assert f'href="{reverse("consent:expiring")}"' in therapist_page
+
+
+# --- What the client is told when revoking -------------------------------------------------------
+
+NO_EXCEPTION_TEXT = (
+    "Nothing more will be shared under this release from the moment you confirm. "
+    "What was already shared stays with the recipient, and in your list of what has been shared."
+)
+EXCEPTION_TEXT = (
+    "Maple Street Counseling may still share information with Harborlight Psychiatry for your "
+    "treatment without a release, as the law allows between treating providers, but only when "
+    "a clinician records the legal basis for each disclosure. Every such disclosure appears in "
+    "your list of what has been shared."
+)
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+def test_revoking_says_exactly_what_stops_when_no_exception_applies():
+    world = World()
+    release = world.signed()
+    browser = http(world.client_user)
+
+    page = html(browser.get(reverse("consent:mine")))
+    response = browser.post(
+        reverse("consent:revoke", kwargs={"release_id": release.public_id}), follow=True
+    )
+
+    assert NO_EXCEPTION_TEXT in page
+    assert "may still share" not in page
+    assert _messages(response) == [
+        "Revoked. "
+        + NO_EXCEPTION_TEXT.replace(" from the moment you confirm", "")
+        + " Your clinicians have been told."
+    ]
+
+
+def test_revoking_tells_the_client_the_treatment_exception_continues_only_with_a_recorded_basis():
+    """Given the therapist's practice relies on the treatment exception, when the client revokes,
+    the confirmation and the releases page never claim that nothing more will be shared."""
+    world = World()
+    world.therapy.treatment_disclosures_without_release = True
+    world.therapy.save()
+    release = world.signed(two_way=False)
+    browser = http(world.client_user)
+
+    before = html(browser.get(reverse("consent:mine")))
+    response = browser.post(
+        reverse("consent:revoke", kwargs={"release_id": release.public_id}), follow=True
+    )
+    after = html(response)
+
+    assert EXCEPTION_TEXT in before
+    assert _messages(response) == [
+        "Revoked. "
+        + NO_EXCEPTION_TEXT.replace(" from the moment you confirm", "")
+        + " "
+        + EXCEPTION_TEXT
+        + " Your clinicians have been told."
+    ]
+    # The revoked release keeps saying what remains true.
+    ended = after.split("Revoked or replaced", 1)[1]
+    assert EXCEPTION_TEXT in ended
+
+
+def test_the_prepare_form_offers_referral_and_ongoing_coordination_as_one_choice_explained():
+    world = World()
+
+    page = html(http(world.therapist).get(prepare_url(world)))
+
+    radios = re.findall(r'<input type="radio" name="purpose" value="([a-z_]+)"', page)
+    assert radios == [
+        Purpose.REFERRAL_AND_COORDINATION,
+        Purpose.REFERRAL,
+        Purpose.TREATMENT_COORDINATION,
+        Purpose.SECOND_OPINION,
+        Purpose.AT_CLIENT_REQUEST,
+    ]
+    assert (
+        "A release is honoured only for the purposes it states. Referral only lets the practice "
+        "see the referral, but nothing is shared afterwards, such as medication changes or "
+        "consultation notes: choose referral and ongoing coordination to cover both."
+    ) in page
+
+
+def test_a_release_prepared_for_referral_and_coordination_says_both_to_the_client():
+    world = World()
+
+    response = http(world.therapist).post(
+        prepare_url(world), valid_post(world, purpose=Purpose.REFERRAL_AND_COORDINATION)
+    )
+
+    assert response.status_code == 302
+    release = Release.objects.get(client=world.client)
+    assert release.purpose == Purpose.REFERRAL_AND_COORDINATION
+    assert (
+        "4. Purpose: Referral for psychiatric evaluation, then ongoing coordination of treatment"
+        in actions.render_release_text(release)
+    )
+
+
+# --- Recording the legal basis of a treatment disclosure after a revocation --------------------
+
+
+def basis_url(world):
+    return reverse("consent:record_basis", kwargs={"client_id": world.client.public_id})
+
+
+def _basis_post(world, **overrides):
+    data = {
+        "recipient_organisation": str(world.psychiatry.public_id),
+        "category": Category.MEDICATIONS,
+        "description": "Current medication list, by phone to the covering prescriber",
+        "legal_basis": "treatment",
+        "note": "Client admitted overnight; the covering prescriber needs the medication list.",
+    } | overrides
+    return data
+
+
+def _revoked_under_exception(world):
+    world.therapy.treatment_disclosures_without_release = True
+    world.therapy.save()
+    actions.revoke_release(actor=world.client_user, release=world.signed())
+
+
+def test_a_clinician_records_the_legal_basis_and_the_client_sees_it_in_their_list():
+    world = World()
+    _revoked_under_exception(world)
+    therapist = http(world.therapist)
+
+    status_page = html(therapist.get(status_url(world)))
+    form_page = therapist.get(basis_url(world))
+    response = therapist.post(basis_url(world), _basis_post(world))
+
+    assert f'href="{basis_url(world)}"' in status_page
+    assert form_page.status_code == 200
+    assert "Harborlight Psychiatry" in html(form_page)
+    assert response.status_code == 302
+    assert response.headers["Location"] == status_url(world)
+    row = Disclosure.objects.get()
+    assert (row.legal_basis, row.category, row.recipient_organisation) == (
+        "treatment",
+        Category.MEDICATIONS,
+        world.psychiatry,
+    )
+    accounting = html(http(world.client_user).get(reverse("consent:disclosures")))
+    assert (
+        "Treatment between providers, without a release — legal basis recorded by a clinician: "
+        "Treatment: the recipient treats the client and needs this to treat them "
+        "(45 CFR 164.506(c)(2)). Client admitted overnight; the covering prescriber needs the "
+        "medication list."
+    ) in htmllib.unescape(accounting)
+
+
+def test_recording_a_basis_without_a_note_names_the_field_and_records_nothing():
+    world = World()
+    _revoked_under_exception(world)
+
+    response = http(world.therapist).post(basis_url(world), _basis_post(world, note=""))
+
+    assert response.status_code == 400
+    assert (
+        "Write why this disclosure is needed for the client&#x27;s treatment: it is shown to "
+        "the client in their list of what has been shared."
+    ) in html(response)
+    assert not Disclosure.objects.exists()
+
+
+def test_only_the_clients_treating_clinicians_may_record_a_basis():
+    world = World()
+    _revoked_under_exception(world)
+    coordinator = make_staff(Role.COORDINATOR, world.therapy)
+    add_to_care_team(world.client, coordinator, Role.COORDINATOR)
+
+    for who in (coordinator, world.prescriber, world.client_user):
+        assert http(who).post(basis_url(world), _basis_post(world)).status_code == 404
+    assert not Disclosure.objects.exists()

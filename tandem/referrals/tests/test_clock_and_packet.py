@@ -9,8 +9,10 @@ from django.core import mail
 
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.roles import Role
 from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
+from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions, selectors, states
 from tandem.referrals.models import Referral
@@ -85,7 +87,7 @@ def _sections(world, referral, viewer):
 def test_practice_sees_nothing_clinical_until_a_release_covers_it():
     world = ReferralWorld()
     referral = world.sent()
-    shown = _sections(world, referral, world.coordinator)
+    shown = _sections(world, referral, world.prescriber)
     assert not any(s.shown for s in shown.values())
     assert shown["diagnoses"].decision.withheld_label.startswith(
         "Withheld — no current release covers diagnosis and diagnostic considerations"
@@ -101,10 +103,11 @@ def test_each_category_appears_the_moment_the_release_covers_it_and_is_accounted
     referral = world.sent()
     world.release([Category.DIAGNOSIS, Category.MEDICATIONS])
 
-    shown = _sections(world, referral, world.coordinator)
+    shown = _sections(world, referral, world.prescriber)
     assert {k for k, s in shown.items() if s.shown} == {"diagnoses", "medications"}
     assert [c.code for c in shown["diagnoses"].content["codes"]] == ["F41.1", "F41.0"]
-    _sections(world, referral, world.prescriber)  # a second reader: no second disclosure
+    second = make_staff(Role.PRESCRIBER, world.psychiatry)
+    _sections(world, referral, second)  # a second reader: no second disclosure
     rows = Disclosure.objects.order_by("category")
     assert [(d.category, d.purpose) for d in rows] == [
         ("diagnosis", "referral"),
@@ -119,7 +122,7 @@ def test_part2_substance_use_needs_its_own_consent():
         substance_use="Completed an outpatient program in 2024.", substance_use_part2=True
     )
     world.release(ALL_PACKET_CATEGORIES)
-    shown = _sections(world, referral, world.coordinator)
+    shown = _sections(world, referral, world.prescriber)
     assert shown["substance_use"].category == Category.PART2_RECORDS
     assert not shown["substance_use"].shown
     assert "Part 2" in shown["substance_use"].decision.withheld_label
@@ -131,9 +134,9 @@ def test_packet_costs_the_same_queries_with_one_or_every_category_released(
     world = ReferralWorld()
     referral = world.sent()
     world.release(ALL_PACKET_CATEGORIES)
-    _sections(world, referral, world.coordinator)  # first view records the disclosures
+    _sections(world, referral, world.prescriber)  # first view records the disclosures
     with django_assert_max_num_queries(4):
-        shown = _sections(world, referral, world.coordinator)
+        shown = _sections(world, referral, world.prescriber)
     assert sum(s.shown for s in shown.values()) == len(shown)
 
 

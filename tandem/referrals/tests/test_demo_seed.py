@@ -156,9 +156,18 @@ def test_the_practice_sees_a_released_packet_but_not_the_one_waiting_for_signatu
         client__releases__status=ReleaseStatus.SIGNED,
     )
 
-    withheld = {s.key: s.shown for s in selectors.packet(coordinator, waiting, "practice")}
-    shown = {s.key: s.shown for s in selectors.packet(coordinator, released, "practice")}
+    # The clinical sections are for the practice's prescribers (minimum necessary).
+    prescriber = User.objects.get(
+        memberships__organisation=waiting.to_organisation,
+        memberships__role="prescriber",
+        memberships__is_active=True,
+        pk=released.assigned_prescriber_id,
+    )
+    withheld = {s.key: s.shown for s in selectors.packet(prescriber, waiting, "practice")}
+    shown = {s.key: s.shown for s in selectors.packet(prescriber, released, "practice")}
+    front_desk = selectors.packet(coordinator, released, "practice")
 
+    assert not any(s.shown for s in front_desk)
     assert waiting.status == S.RECEIVED
     assert not any(withheld.values())
     assert shown["diagnoses"]
@@ -208,7 +217,7 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text():
             "questionnaires",
         ]
         assert release.two_way
-        assert release.purpose in ("referral", "treatment_coordination")
+        assert release.purpose in ("referral_and_coordination", "treatment_coordination")
         assert release.signed_text == render_release_text(release)
         assert (
             release.signed_text_sha256 == hashlib.sha256(release.signed_text.encode()).hexdigest()

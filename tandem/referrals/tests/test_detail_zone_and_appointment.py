@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from tandem.consent.actions import PartySpec
-from tandem.consent.categories import Category
+from tandem.consent.categories import Category, Purpose
 from tandem.consent.models import Disclosure
 from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.http import Client as HttpClient
@@ -145,6 +145,7 @@ def test_a_confirmed_visit_shows_to_the_practice_and_to_the_therapist_once_relea
         categories=[Category.ATTENDANCE],
         disclosers=[PartySpec(world.psychiatry)],
         recipients=[PartySpec(world.therapy)],
+        purpose=Purpose.REFERRAL,  # a release is honoured for the purposes it states
     )
     with time_machine.travel(NOW, tick=False):
         released_view = page(world.therapist, referral)

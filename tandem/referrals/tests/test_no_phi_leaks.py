@@ -170,7 +170,8 @@ def test_canaries_never_reach_a_log_line_an_email_a_notification_or_a_link(
             "therapist detail": (therapist, reverse("referrals:detail", args=[loop.public_id])),
             "tracker": (therapist, reverse("referrals:tracker")),
             "inbox": (coordinator, reverse("referrals:inbox")),
-            "practice detail": (coordinator, reverse("referrals:detail", args=[loop.public_id])),
+            # The practice's prescriber reads the clinical sections (not the front desk).
+            "practice detail": (prescriber, reverse("referrals:detail", args=[loop.public_id])),
         }
         seen = {name: _web(user).get(url) for name, (user, url) in pages.items()}
         missing = _web(coordinator).get(reverse("referrals:detail", args=[uuid.uuid4()]))

@@ -497,7 +497,8 @@ def test_an_attachment_reaches_the_practice_only_once_a_release_covers_its_categ
     ).exists()
     actions.send_referral(actor=world.therapist, referral=referral)
     download = url("attachment", referral_id=referral.public_id, document_id=item.public_id)
-    coordinator = http(world.coordinator)
+    # The practice's prescriber reads it (the front desk never sees clinical documents).
+    coordinator = http(world.prescriber)
 
     before = coordinator.get(url("detail", referral_id=referral.public_id))
     assert "PHQ-9 history" not in html(before)
@@ -657,7 +658,8 @@ def move(client, referral, target, version=None, **fields):
 def test_the_practice_sees_who_and_how_to_reach_them_and_only_the_released_sections():
     world = ReferralWorld()
     referral = world.sent()
-    coordinator = http(world.coordinator)
+    # The practice's prescriber reads it (the front desk never sees clinical sections).
+    coordinator = http(world.prescriber)
 
     before = coordinator.get(url("detail", referral_id=referral.public_id))
     assert before.status_code == 200
@@ -794,7 +796,7 @@ def test_the_therapist_answers_the_practices_question():
         "Sertraline 2019, stopped for nausea.",
     )
     # The answer is clinical detail: withheld from the practice until a release covers it.
-    coordinator = http(world.coordinator)
+    coordinator = http(world.prescriber)  # the front desk never sees it (minimum necessary)
     withheld = html(coordinator.get(url("detail", referral_id=referral.public_id)))
     assert "Sertraline 2019" not in withheld
     answer = withheld.split("data-info-response>", 1)[1].split("</dd>", 1)[0]
@@ -914,7 +916,7 @@ def test_the_referral_page_runs_the_same_queries_however_many_documents_and_note
     small = _referral_with(world, documents=1, notes=1)
     large = _referral_with(world, documents=12, notes=12)
 
-    for viewer in (world.coordinator, world.therapist):
+    for viewer in (world.prescriber, world.therapist):
         browser = http(viewer)
         detail = url("detail", referral_id=small.public_id)
         browser.get(detail)  # the first reads record the disclosures; count the steady state
