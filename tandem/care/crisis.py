@@ -283,17 +283,25 @@ def raise_safety_alert(
 
 
 def may_acknowledge(actor: User, alert: SafetyAlert) -> bool:
-    """Return whether the actor is someone the alert is for (care team, or the paged practice)."""
+    """Return whether the actor is someone the alert is for.
+
+    That is the care team; the paged practice's admins; and its prescribers whom
+    the alert reached or who are on call now. An acknowledgement stops escalation,
+    so a colleague of the paged practice who was never paged cannot stop it.
+    """
     if seat(actor, alert.client, (*CLINICIAN_ROLES, Role.COORDINATOR)) is not None:
         return True
-    return (
-        alert.paged_organisation_id is not None
-        and Membership.objects.filter(
-            user=actor,
-            organisation_id=alert.paged_organisation_id,
-            role__in=(Role.PRESCRIBER, Role.PRACTICE_ADMIN),
-            is_active=True,
-        ).exists()
+    roles = {
+        m.role
+        for m in policy.active_memberships(actor)
+        if m.organisation_id == alert.paged_organisation_id
+    }
+    if Role.PRACTICE_ADMIN in roles:
+        return True
+    if Role.PRESCRIBER not in roles or alert.paged_organisation is None:
+        return False
+    return actor.pk in _already_told(alert) or actor in on_call_now(
+        alert.paged_organisation, timezone.now()
     )
 
 

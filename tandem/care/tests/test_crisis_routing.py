@@ -364,3 +364,32 @@ def test_the_client_reaches_their_own_safety_plan_from_the_portal():
     link = reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
     assert f'href="{link}"' in page
     assert http(world.client_user).get(link).status_code == 200
+
+
+def test_a_colleague_of_the_paged_practice_who_was_not_paged_cannot_stop_escalation_by_acknowledging(
+    django_capture_on_commit_callbacks,
+):
+    # Given an alert, and a prescriber of the paged practice who is neither told nor on call
+    world = CareWorld()
+    with (
+        time_machine.travel(WEDNESDAY_11AM, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    colleague = make_staff(Role.PRESCRIBER, world.psychiatry)
+    path = reverse("care:alert", kwargs={"alert_id": alert.public_id})
+    assert 'name="acknowledge"' not in http(colleague).get(path).content.decode()
+
+    # When they post an acknowledgement
+    response = http(colleague).post(path, {"acknowledge": ""})
+
+    # Then it is refused, the alert stays open, and escalation still fires
+    assert response.status_code == 404
+    alert.refresh_from_db()
+    assert (alert.status, alert.acknowledged_by) == (AlertStatus.OPEN, None)
+    run_at(WEDNESDAY_11AM + dt.timedelta(minutes=16), django_capture_on_commit_callbacks)
+    assert told(world.admin) == ["safety_escalation"]
+    # while the admin, told by the escalation, may acknowledge
+    assert http(world.admin).post(path, {"acknowledge": ""}).status_code == 302
+    alert.refresh_from_db()
+    assert (alert.status, alert.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, world.admin)
