@@ -393,3 +393,31 @@ def test_a_colleague_of_the_paged_practice_who_was_not_paged_cannot_stop_escalat
     assert http(world.admin).post(path, {"acknowledge": ""}).status_code == 302
     alert.refresh_from_db()
     assert (alert.status, alert.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, world.admin)
+
+
+def test_the_bots_intake_phq9_reaches_the_practices_on_call_prescriber(
+    django_capture_on_commit_callbacks,
+):
+    # Given a client who signed up through the psychiatric practice's appointment bot
+    from tandem.measures.actions import record_response
+    from tandem.measures.models import ResponseSource
+
+    world = CareWorld()
+    client = bot_client()
+
+    # When their intake PHQ-9 is stored with item 9 answered 2
+    with django_capture_on_commit_callbacks(execute=True):
+        response = record_response(
+            client.user,
+            client,
+            "phq-9",
+            [1, 1, 1, 1, 1, 1, 1, 1, 2],
+            source=ResponseSource.INTAKE,
+            idempotency_key="intake:test:phq-9",
+            organisation=world.psychiatry,
+        )
+
+    # Then the alert exists and the practice's on-call prescriber was told and can open it
+    alert = SafetyAlert.objects.get(public_id=response.safety_alert_id)
+    assert told(world.prescriber) == ["safety_alert"]
+    assert every_link_opens(alert) == {world.prescriber: 200}
