@@ -36,6 +36,7 @@ NOT_PAGES = {
 
 
 def _people() -> dict[str, Any]:
+    from tandem.care import crisis
     from tandem.care.tests.factories import CareWorld
     from tandem.referrals.models import ReferralStatus as S
 
@@ -44,6 +45,8 @@ def _people() -> dict[str, Any]:
     for target in (S.RECEIVED, S.ACCEPTED):
         referral = _move(world, referral, target)
     world.draft_note()
+    # An open alert, so the clinicians' pages are swept with the red open-alert banner.
+    crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Said she has a plan.")
     return {
         "anonymous visitor": None,
         "client": world.client_user,
@@ -118,6 +121,7 @@ def test_every_page_passes_axe_fits_a_phone_and_keeps_to_the_csp(
     assert len(pages) > 60, labels
 
     problems: dict[str, str] = {}
+    with_banner: set[str] = set()
     signed_in_as: object = "nobody yet"
     for label, url, user in pages:
         if user is not signed_in_as:
@@ -127,9 +131,18 @@ def test_every_page_passes_axe_fits_a_phone_and_keeps_to_the_csp(
             signed_in_as = user
         clear_console(phone_page)
         phone_page.goto(url)
+        if phone_page.locator("[data-open-alerts]").count():
+            with_banner.add(label)
+        if label == "care:alert":
+            # The alert page is swept with its outcome form showing.
+            assert phone_page.locator('button[name="record_outcome"]').count() == 1
         try:
             check_page(phone_page, phone=True)
         except AssertionError as problem:
             problems[f"{label} ({url})"] = str(problem).split("\nassert")[0]
 
     assert problems == {}, "\n\n".join(f"{k}:\n{v}" for k, v in problems.items())
+    # The open-alert banner was swept too: on the alert page and on the clinicians' pages.
+    assert {"care:alert", "core:dashboard as therapist", "core:dashboard as prescriber"} <= (
+        with_banner
+    ), with_banner

@@ -96,7 +96,8 @@ def on_call_reader(user: Any, alert: SafetyAlert) -> bool:
 
     That is a practice admin of the paged practice, or one of its prescribers who
     was paged for this alert or is on call now, while the alert is unresolved and
-    the practice still holds a seat on the client's care team. Inside the practice
+    the practice still holds a seat on the client's care team or is the practice
+    that raised the alert (a questionnaire's practice, before any care team exists). Inside the practice
     whose prescriber is on the care team this is no disclosure between
     organisations (the consent gate still judges the raising practice's details
     going to this practice). A paged practice that is not on the care team reads
@@ -121,9 +122,18 @@ def on_call_reader(user: Any, alert: SafetyAlert) -> bool:
     active = Membership.objects.filter(
         user=OuterRef("user"), organisation=OuterRef("organisation"), is_active=True
     )
-    on_team = CareTeamMember.objects.filter(
-        Exists(active), client_id=alert.client_id, organisation_id=org_id, ended_on__isnull=True
-    ).exists()
+    # The practice that raised the alert (or whose questionnaire raised it, say for a
+    # client who reached it through the appointment bot and has no care team yet) holds
+    # what the alert says: its on-call reads it inside that practice.
+    on_team = (
+        org_id == alert.organisation_id
+        or CareTeamMember.objects.filter(
+            Exists(active),
+            client_id=alert.client_id,
+            organisation_id=org_id,
+            ended_on__isnull=True,
+        ).exists()
+    )
     if not on_team:
         return False
     if Role.PRACTICE_ADMIN in roles:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.care.access import CLINICIAN_ROLES, seat
+from tandem.care.access import CLINICIAN_ROLES, on_call_reader, seat
 from tandem.care.actions import StaleError, _later
 from tandem.care.models import (
     SAFETY_PLAN_SECTIONS,
@@ -47,12 +47,15 @@ from tandem.consent import actions as consent_actions
 from tandem.consent.categories import Category
 from tandem.consent.decision import Party
 from tandem.consent.models import Disclosure
+from tandem.core import policy
 from tandem.core.roles import Role
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
 
 SERIOUS_THREAT_BASIS = "serious_threat_164_512j"
+#: ``may_resolve``'s "not read yet" (None already means "reads only that it exists").
+_UNREAD: Any = object()
 #: How far ahead a gap in the on-call rota is reported to the practice admin.
 ROTA_LOOKAHEAD = dt.timedelta(days=7)
 
@@ -130,6 +133,14 @@ def _paged_practice(client: Client, members: list[CareTeamMember]) -> Organisati
         if m.organisation.kind == OrganisationKind.PSYCHIATRIC_PRACTICE:
             return m.organisation
     return None
+
+
+def _already_told(alert: SafetyAlert) -> set[int]:
+    """Return the ids of everyone the alert has reached so far (and its raiser)."""
+    told = {alert.raised_by_id} if alert.raised_by_id else set()
+    for event in alert.events.filter(kind__in=("notified", "escalated")):
+        told.update(event.detail.get("users", []))
+    return told
 
 
 def _share_details(
@@ -219,8 +230,9 @@ def raise_safety_alert(
     assert organisation is not None
     Client.objects.select_for_update().filter(pk=client.pk).first()
     now = timezone.now()
-    paged = _paged_practice(client, members)
-    window_org = paged or organisation
+    # The team's psychiatric practice answers; without one, the practice the client reached
+    # (the questionnaire's, or the raising clinician's) does, so someone always can.
+    paged = _paged_practice(client, members) or organisation
     alert = SafetyAlert.objects.create(
         client=client,
         raised_by=actor if source == AlertSource.CLINICIAN else None,
@@ -231,14 +243,18 @@ def raise_safety_alert(
         summary=summary.strip(),
         steps=steps.strip(),
         raised_at=now,
-        ack_due_at=now + ack_window(window_org, now),
+        ack_due_at=now + ack_window(paged, now),
     )
     told: dict[int, tuple[User, int]] = {}
     for m in members:
         if m.role in CLINICIAN_ROLES and (actor is None or m.user_id != actor.pk):
             told[m.user_id] = (m.user, m.organisation_id)
-    if paged is not None:
-        for user in on_call_now(paged, now)[:1]:
+    for user in on_call_now(paged, now)[:1]:
+        if actor is None or user.pk != actor.pk:
+            told.setdefault(user.pk, (user, paged.pk))
+    if not told:
+        # Nobody on the team and nobody on call: the admins hear now, not a window later.
+        for user in _admins(paged.pk):
             if actor is None or user.pk != actor.pk:
                 told.setdefault(user.pk, (user, paged.pk))
     _event(alert, "raised", actor, level=level, source=source)
@@ -267,17 +283,25 @@ def raise_safety_alert(
 
 
 def may_acknowledge(actor: User, alert: SafetyAlert) -> bool:
-    """Return whether the actor is someone the alert is for (care team, or the paged practice)."""
+    """Return whether the actor is someone the alert is for.
+
+    That is the care team; the paged practice's admins; and its prescribers whom
+    the alert reached or who are on call now. An acknowledgement stops escalation,
+    so a colleague of the paged practice who was never paged cannot stop it.
+    """
     if seat(actor, alert.client, (*CLINICIAN_ROLES, Role.COORDINATOR)) is not None:
         return True
-    return (
-        alert.paged_organisation_id is not None
-        and Membership.objects.filter(
-            user=actor,
-            organisation_id=alert.paged_organisation_id,
-            role__in=(Role.PRESCRIBER, Role.PRACTICE_ADMIN),
-            is_active=True,
-        ).exists()
+    roles = {
+        m.role
+        for m in policy.active_memberships(actor)
+        if m.organisation_id == alert.paged_organisation_id
+    }
+    if Role.PRACTICE_ADMIN in roles:
+        return True
+    if Role.PRESCRIBER not in roles or alert.paged_organisation is None:
+        return False
+    return actor.pk in _already_told(alert) or actor in on_call_now(
+        alert.paged_organisation, timezone.now()
     )
 
 
@@ -310,8 +334,11 @@ def acknowledge_alert(*, actor: User, alert: SafetyAlert) -> SafetyAlert:
 def escalate(alert_id: int, level: int) -> bool:
     """Escalate an alert nobody acknowledged to the next person on call and the admins.
 
-    Idempotent: a retried or late task finds the alert acknowledged, or already
-    at this level, and does nothing. Returns whether it escalated.
+    The next person is the first on the rota (as it stands now) whom the alert has
+    not reached yet, so nobody is skipped when the first was never told or the
+    rota changed hands. Another escalation is queued while someone on the rota is
+    still untold. Idempotent: a retried or late task finds the alert acknowledged,
+    or already at this level, and does nothing. Returns whether it escalated.
     """
     from tandem.care.tasks import escalate_safety_alert
 
@@ -328,7 +355,9 @@ def escalate(alert_id: int, level: int) -> bool:
         practice = alert.paged_organisation or alert.organisation
         now = timezone.now()
         rota = on_call_now(practice, now)
-        next_people = rota[level : level + 1]
+        already = _already_told(alert)
+        untold = [user for user in rota if user.pk not in already]
+        next_people = untold[:1]
         admins = _admins(practice.pk)
         recipients = [*next_people, *admins]
         alert.escalation_level = level
@@ -349,7 +378,7 @@ def escalate(alert_id: int, level: int) -> bool:
             dedupe_key=f"safety-escalation:{alert.public_id}:{level}",
             reference=alert.reference,
         )
-        if len(rota) > level + 1:
+        if len(untold) > 1:
             _later(
                 escalate_safety_alert,
                 alert.pk,
@@ -359,13 +388,38 @@ def escalate(alert_id: int, level: int) -> bool:
     return True
 
 
+def may_resolve(actor: User, alert: SafetyAlert, item: Any = _UNREAD) -> bool:
+    """Return whether the actor may record the alert's outcome (which resolves it).
+
+    Only a clinician who reads the alert's details may: a therapist or prescriber
+    on the care team, or a prescriber of the paged practice who reads them as its
+    on-call (``access.on_call_reader``). Resolving stops the escalation, so nobody
+    resolves an alert they cannot see; a practice admin acknowledges but does not
+    record a clinical assessment. ``item`` is the viewer's ``selectors.alert_item``
+    when the caller already has it.
+    """
+    from tandem.care.selectors import alert_item
+
+    if item is _UNREAD:
+        item = alert_item(actor, alert)
+    if item is None or not item.shown:
+        return False
+    if seat(actor, alert.client, CLINICIAN_ROLES) is not None:
+        return True
+    paged_prescriber = any(
+        m.organisation_id == alert.paged_organisation_id and m.role == Role.PRESCRIBER
+        for m in policy.active_memberships(actor)
+    )
+    return paged_prescriber and on_call_reader(actor, alert)
+
+
 @transaction.atomic
 def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: str) -> SafetyAlert:
     """Record the hospitalisation assessment's outcome and the follow-up; resolve the alert."""
     alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
+    if not may_resolve(actor, alert):
+        raise PermissionError("Only a clinician who can see the alert records its outcome.")
     member = seat(actor, alert.client, CLINICIAN_ROLES)
-    if member is None and not may_acknowledge(actor, alert):
-        raise PermissionError("Only the client's clinicians record the outcome.")
     errors: dict[str, list[str]] = {}
     if outcome not in HospitalisationOutcome.values:
         errors["outcome"] = ["Choose the outcome of the assessment."]

@@ -10,15 +10,17 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from tandem.care.access import on_call_reader, seat
+from tandem.care.access import CLINICIAN_ROLES, on_call_reader, seat
 from tandem.care.actions import active_medications
 from tandem.care.crisis import SERIOUS_THREAT_BASIS
 from tandem.care.models import (
     SAFETY_PLAN_SECTIONS,
+    AlertLevel,
+    AlertStatus,
     CareSettings,
     CheckInStatus,
     ConsultNote,
@@ -26,17 +28,21 @@ from tandem.care.models import (
     Message,
     MessageThread,
     NoteStatus,
+    OnCallShift,
     ProgressCheckIn,
     SafetyAlert,
     SafetyPlan,
     VisitPlan,
 )
 from tandem.care.sharing import PURPOSE
-from tandem.clients.models import Client
+from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
 from tandem.consent.actions import Shown
 from tandem.consent.categories import Category
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
+from tandem.core import policy
+from tandem.core.roles import Role
+from tandem.organisations.models import Membership
 from tandem.referrals import icd10
 
 
@@ -244,6 +250,81 @@ def _alert_reader_org(viewer: Any, alert: SafetyAlert) -> int | None:
     if on_call_reader(viewer, alert):
         return alert.paged_organisation_id
     return None
+
+
+#: How many open alerts the banner lists; more are reached from the notifications.
+BANNER_ALERTS = 5
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """An open alert as the banner shows it: its reference, level and link, nothing clinical."""
+
+    reference: str
+    level: str
+    url: str
+
+
+def open_alerts_to_answer(viewer: Any) -> tuple[list[OpenAlert], bool]:
+    """Return the open, unacknowledged alerts the viewer must answer, and whether there are more.
+
+    They are the alerts of clients on whose care team the viewer is a clinician,
+    and those of the practice for which the viewer is the on-call prescriber now
+    (on the rota now, or flagged on call when nobody is on the rota): both may
+    open the alert (``access.alert_rule``). One query, whatever the number of
+    alerts; only a reference, a level and a link, never who the client is.
+    """
+    if not policy.may_see_clinical_data(viewer):
+        return [], False
+    memberships = policy.active_memberships(viewer)
+    clinician_orgs = [m.organisation_id for m in memberships if m.role in CLINICIAN_ROLES]
+    if not clinician_orgs:
+        return [], False
+    wanted = Q(
+        Exists(
+            CareTeamMember.objects.filter(
+                client=OuterRef("client"),
+                user=viewer,
+                ended_on__isnull=True,
+                role__in=CLINICIAN_ROLES,
+                organisation_id__in=clinician_orgs,
+            )
+        )
+    )
+    prescriber_orgs = [m.organisation_id for m in memberships if m.role == Role.PRESCRIBER]
+    if prescriber_orgs:
+        now = timezone.now()
+        # As ``crisis.on_call_now``: the rota now, else the prescribers flagged on call.
+        shifts_now = OnCallShift.objects.filter(
+            organisation=OuterRef("paged_organisation"),
+            starts_at__lte=now,
+            ends_at__gt=now,
+            user__is_active=True,
+        )
+        flagged = Membership.objects.filter(
+            organisation=OuterRef("paged_organisation"),
+            user=viewer,
+            role=Role.PRESCRIBER,
+            is_on_call=True,
+            is_active=True,
+        )
+        on_call = Exists(shifts_now.filter(user=viewer)) | (~Exists(shifts_now) & Exists(flagged))
+        wanted |= Q(paged_organisation_id__in=prescriber_orgs) & Q(on_call)
+    rows = list(
+        SafetyAlert.objects.filter(status=AlertStatus.OPEN)
+        .filter(wanted)
+        .order_by("-raised_at", "-pk")
+        .values_list("public_id", "reference", "level")[: BANNER_ALERTS + 1]
+    )
+    shown = [
+        OpenAlert(
+            reference,
+            AlertLevel(level).label.split(":")[0],
+            reverse("care:alert", kwargs={"alert_id": public_id}),
+        )
+        for public_id, reference, level in rows[:BANNER_ALERTS]
+    ]
+    return shown, len(rows) > BANNER_ALERTS
 
 
 def outcome_shown(viewer: Any, alert: SafetyAlert) -> bool:

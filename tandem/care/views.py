@@ -472,15 +472,22 @@ def alert_new(request: HttpRequest, client_id: str) -> HttpResponse:
 def alert(request: HttpRequest, alert_id: str) -> HttpResponse:
     """Show the alert; acknowledge it; record the hospitalisation assessment and follow-up."""
     item = access.alert_for(request.user, alert_id)
-    outcome_form = forms.OutcomeForm(request.POST if "outcome" in request.POST else None)
+    actor = _actor(request)
+    shown_item = selectors.alert_item(request.user, item)
+    may_resolve = crisis.may_resolve(actor, item, shown_item)
+    # The submit button is "record_outcome"; a bare "outcome" field counts too, so that a
+    # post from anyone who may not resolve is refused rather than ignored.
+    recording = "record_outcome" in request.POST or "outcome" in request.POST
+    outcome_form = forms.OutcomeForm(request.POST if recording else None)
     if request.method == "POST":
-        actor = _actor(request)
         try:
             if "acknowledge" in request.POST:
                 crisis.acknowledge_alert(actor=actor, alert=item)
                 messages.success(request, "Acknowledged. The team can see you have it.")
                 return redirect("care:alert", alert_id=item.public_id)
-            if "outcome" in request.POST and outcome_form.is_valid():
+            if recording and not may_resolve:
+                raise PermissionError("Only a clinician who can see the alert records its outcome.")
+            if recording and outcome_form.is_valid():
                 crisis.record_outcome(actor=actor, alert=item, **outcome_form.cleaned_data)
                 messages.success(request, "Outcome recorded.")
                 return redirect("care:alert", alert_id=item.public_id)
@@ -489,7 +496,6 @@ def alert(request: HttpRequest, alert_id: str) -> HttpResponse:
         except PermissionError:
             raise Http404("Not found.") from None
     on_team = access.seat(request.user, item.client) is not None
-    shown_item = selectors.alert_item(request.user, item)
     # A reader from the paged practice outside the care team is marked, with whether the
     # details showed to them (references only).
     detail = (
@@ -511,6 +517,7 @@ def alert(request: HttpRequest, alert_id: str) -> HttpResponse:
             and crisis.may_acknowledge(_actor(request), item),
             "events": list(item.events.select_related("actor")),
             "outcome_form": outcome_form,
+            "may_resolve": may_resolve and not item.outcome,
         },
     )
 

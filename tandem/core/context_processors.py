@@ -1,9 +1,21 @@
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
 from tandem.core import policy
+
+
+def _open_alerts(user: Any) -> dict[str, Any]:
+    """Return the open safety alerts the user must answer, for the red banner."""
+    if not policy.is_signed_in(user) or not apps.is_installed("tandem.care"):
+        return {"alerts": [], "more": False}
+    from tandem.care.selectors import open_alerts_to_answer
+
+    alerts, more = open_alerts_to_answer(user)
+    return {"alerts": alerts, "more": more}
 
 
 def tandem(request: HttpRequest) -> dict[str, Any]:
@@ -24,4 +36,6 @@ def tandem(request: HttpRequest) -> dict[str, Any]:
         "session_idle_seconds": settings.SESSION_IDLE_SECONDS,
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
         "demo_mode": settings.DEMO_MODE,
+        # Lazy: one query, only when a full page (not an HTMX fragment) shows the banner.
+        "open_alerts": SimpleLazyObject(lambda: _open_alerts(user)),
     }

@@ -20,6 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Render the dashboard for each role the user holds; later issues fill the panels."""
     from tandem.clients.access import caseload_for
+    from tandem.measures.access import own_client_record
 
     user = request.user
     held = policy.roles(user)
@@ -40,6 +41,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "is_coordinator": Role.COORDINATOR in held,
         "is_practice_admin": Role.PRACTICE_ADMIN in held,
         "is_client": Role.CLIENT in held,
+        # The client reaches their own safety plan from here (the page is theirs to read).
+        "own_client_id": getattr(own_client_record(user), "public_id", None)
+        if Role.CLIENT in held
+        else None,
     }
     return render(request, "core/dashboard.html", context)
 

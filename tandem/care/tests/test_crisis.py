@@ -444,9 +444,10 @@ def test_a_paged_practice_no_longer_on_the_care_team_gets_no_details():
 
 
 def test_the_follow_up_reaches_another_practice_only_as_far_as_consent_does():
-    # Given no release covers safety information, and the prescriber records the outcome
+    # Given no release covers safety information, and the prescriber records the outcome of
+    # an alert they raised (only someone who reads an alert's details may resolve it)
     world = CareWorld(release=False)
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Plan disclosed.")
+    alert = crisis.raise_safety_alert(world.prescriber, world.client, "urgent", "Plan disclosed.")
     crisis.record_outcome(
         actor=world.prescriber,
         alert=alert,

@@ -49,8 +49,8 @@ def warm_then_get(browser, path, django_assert_num_queries, queries):
 #: consent gate (3); the consent context (releases, their parties, practices that
 #: share without a release: 3); the medication events with prescriber and practice
 #: (1); which of those shown are already in the client's accounting (1); the
-#: navigation's own-record check (1); session save (3).
-MEDICATIONS_QUERIES = 23
+#: navigation's own-record check (1); the open-alert banner (1); session save (3).
+MEDICATIONS_QUERIES = 24
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -86,8 +86,9 @@ def test_the_medications_page_costs_the_same_for_2_and_30_events(n, django_asser
 
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
-#: the role (2); the cadence (1); the navigation's own-record check (1); session save (3).
-CHECKINS_QUERIES = 18
+#: the role (2); the cadence (1); the navigation's own-record check (1); the open-alert
+#: banner (1); session save (3).
+CHECKINS_QUERIES = 19
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -120,8 +121,9 @@ def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_asse
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the consent gate (2); the consent context (3); the threads with who started them and
 #: the practice of each one's first message (1); which subjects shown are already in the
-#: client's accounting (1); the navigation's own-record check (1); session save (3).
-THREADS_QUERIES = 22
+#: client's accounting (1); the navigation's own-record check (1); the open-alert banner
+#: (1); session save (3).
+THREADS_QUERIES = 23
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -158,8 +160,8 @@ def test_the_threads_page_costs_the_same_for_2_and_30_threads(n, django_assert_n
 #: accounting (1); the new read receipts in one insert (1); the navigation's own-record
 #: check (1); the audited read (5); the seat and consent context again for the thread's
 #: subject (1 + 3); the thread with its first message's practice (1); whether the
-#: subject is already in the accounting (1); session save (3).
-THREAD_QUERIES = 30
+#: subject is already in the accounting (1); the open-alert banner (1); session save (3).
+THREAD_QUERIES = 31
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -273,13 +275,14 @@ def test_the_visits_page_costs_the_same_for_2_and_30_changes_and_visits(
     assert f"Set by {world.prescriber.display_name}, {world.psychiatry.name}" in page
 
 
-#: Request (4); the alert (1); the reader's seat, twice (whether on the team, and the
-#: practice the details are read through) (2); the consent context (3); the practices
-#: that share crisis details without a release (1); whether its details are already in
-#: the client's accounting (1); who raised it and their practice (2); the navigation's
-#: own-record check (1); the audited read (5); every step with its actor (1); who
-#: acknowledged (1); session save (3).
-ALERT_QUERIES = 25
+#: Request (4); the alert (1); the reader's seat, three times (whether on the team, the
+#: practice the details are read through, and whether a clinician who may record the
+#: outcome) (3); the consent context (3); the practices that share crisis details without
+#: a release (1); whether its details are already in the client's accounting (1); who
+#: raised it and their practice (2); the navigation's own-record check (1); the audited
+#: read (5); every step with its actor (1); who acknowledged (1); the open-alert banner
+#: (1); session save (3).
+ALERT_QUERIES = 27
 
 
 @pytest.mark.parametrize("n", SIZES)
