@@ -79,14 +79,23 @@ def in_business_hours(organisation: Organisation, moment: dt.datetime) -> bool:
     )
 
 
-def ack_window(organisation: Organisation, moment: dt.datetime) -> dt.timedelta:
-    """Return how long the practice has to acknowledge an alert raised at ``moment``."""
+#: The longest an emergency alert (immediate danger: the Columbia high-risk path) waits
+#: for acknowledgement at each step, whatever the practice's own windows say.
+EMERGENCY_ACK_MINUTES = 5
+
+
+def ack_window(
+    organisation: Organisation, moment: dt.datetime, level: str = AlertLevel.URGENT
+) -> dt.timedelta:
+    """Return how long the practice has to acknowledge an alert of ``level`` raised at ``moment``."""
     cs = care_settings(organisation)
     minutes = (
         cs.ack_minutes_business
         if in_business_hours(organisation, moment)
         else cs.ack_minutes_after_hours
     )
+    if level == AlertLevel.EMERGENCY:
+        minutes = min(minutes, EMERGENCY_ACK_MINUTES)
     return dt.timedelta(minutes=minutes)
 
 
@@ -119,6 +128,17 @@ def _admins(organisation_id: int) -> list[User]:
         for m in Membership.objects.filter(
             organisation_id=organisation_id, role=Role.PRACTICE_ADMIN, is_active=True
         ).select_related("user")
+    ]
+
+
+def _prescribers(organisation_id: int) -> list[User]:
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation_id=organisation_id, role=Role.PRESCRIBER, is_active=True
+        )
+        .select_related("user")
+        .order_by("pk")
     ]
 
 
@@ -243,13 +263,16 @@ def raise_safety_alert(
         summary=summary.strip(),
         steps=steps.strip(),
         raised_at=now,
-        ack_due_at=now + ack_window(paged, now),
+        ack_due_at=now + ack_window(paged, now, level),
     )
     told: dict[int, tuple[User, int]] = {}
     for m in members:
         if m.role in CLINICIAN_ROLES and (actor is None or m.user_id != actor.pk):
             told[m.user_id] = (m.user, m.organisation_id)
-    for user in on_call_now(paged, now)[:1]:
+    # The first on call; with nobody on call (no rota, no prescriber marked on call),
+    # every prescriber of the practice: a gap in the rota must not leave the alert with
+    # nobody who can act until the first escalation.
+    for user in on_call_now(paged, now)[:1] or _prescribers(paged.pk):
         if actor is None or user.pk != actor.pk:
             told.setdefault(user.pk, (user, paged.pk))
     if not told:
@@ -383,7 +406,7 @@ def escalate(alert_id: int, level: int) -> bool:
                 escalate_safety_alert,
                 alert.pk,
                 level + 1,
-                run_after=now + ack_window(practice, now),
+                run_after=now + ack_window(practice, now, alert.level),
             )
     return True
 

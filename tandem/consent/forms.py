@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tandem.consent.categories import GENERAL_CATEGORIES, Category, ExpiryEvent, LegalBasis, Purpose
 from tandem.consent.models import ReleaseKind
+from tandem.core.textlimits import with_limit
 from tandem.organisations.models import Membership, Organisation
 
 
@@ -257,7 +258,7 @@ class RecordBasisForm(forms.Form):
         label="Why this disclosure is needed for the client's treatment",
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to the client in their list of what has been shared.",
+        help_text=with_limit("Shown to the client in their list of what has been shared.", 300),
         error_messages={
             "required": (
                 "Write why this disclosure is needed for the client's treatment: it is shown to "

@@ -12,16 +12,18 @@ from django.conf import settings
 from django.http import HttpRequest
 
 
-def consume(request: HttpRequest, *, action: str) -> bool:
+def consume(request: HttpRequest, *, action: str, key: str | None = None) -> bool:
     """Count one use of ``action``; return False (counting nothing) when a limit is reached.
 
-    GET requests count too: a limit here protects a resource, not only a form.
+    GET requests count too: a limit here protects a resource, not only a form. ``key``
+    is what "key" rates count per (e.g. one intake's verification emails).
     """
     usage = _allauth.consume(
         request,
         app="tandem",
         action=action,
         config=settings.TANDEM_RATE_LIMITS,
+        key=key,
         limit_get=True,
     )
     return usage is not None

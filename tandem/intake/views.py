@@ -25,7 +25,7 @@ from tandem.audit.models import AuditAction
 from tandem.core import policy, ratelimit
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
-from tandem.intake import actions, bot, limits
+from tandem.intake import actions, bot
 from tandem.intake.access import (
     current_session,
     inbox_org_ids,
@@ -172,7 +172,7 @@ def start(request: HttpRequest, practice_id: str) -> HttpResponse:
     existing = current_session(request, practice)
     if request.method == "POST":
         if existing is None or request.POST.get("fresh") == "1":
-            if not limits.allow(request, "intake_start"):
+            if not ratelimit.consume(request, action="intake_start"):
                 return _too_many(request, practice, TOO_MANY_STARTS)
             session = actions.start_session(
                 organisation=practice,
@@ -199,7 +199,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("Not found.")
     practice = found.organisation
     if request.method == "POST":
-        if not limits.allow(request, "intake_start"):
+        if not ratelimit.consume(request, action="intake_start"):
             return _too_many(request, practice, TOO_MANY_STARTS)
         session = actions.start_session(
             organisation=practice,
@@ -297,7 +297,7 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
     verdict = bot.Verdict()
     if form.is_valid():
         if current.code == "account":
-            if not limits.allow(request, "intake_link", key=session.key):
+            if not ratelimit.consume(request, action="intake_link", key=session.key):
                 # Refused in place, on the bot's page (crisis banner included); HTMX swaps
                 # only 400/409/422 answers in, so it gets a 400, a plain POST the honest 429.
                 form.add_error(None, TOO_MANY_LINKS)

@@ -45,11 +45,13 @@ class CheckInForm(forms.Form):
     street = forms.CharField(
         label="Street address where you are now",
         required=False,
+        max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
     )
     city = forms.CharField(
         label="City or town",
         required=False,
+        max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     state = forms.ChoiceField(
@@ -58,18 +60,23 @@ class CheckInForm(forms.Form):
     callback_phone = forms.CharField(
         label="Callback number",
         required=False,
+        max_length=30,
         help_text="If the video drops, the prescriber calls you here.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
-    emergency_name = forms.CharField(label="Emergency contact: name", required=False)
+    emergency_name = forms.CharField(
+        label="Emergency contact: name", required=False, max_length=100
+    )
     emergency_relationship = forms.CharField(
         label="Emergency contact: relationship to you",
         required=False,
+        max_length=50,
         help_text="e.g. sister, friend",
     )
     emergency_phone = forms.CharField(
         label="Emergency contact: phone",
         required=False,
+        max_length=30,
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
     )
 

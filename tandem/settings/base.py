@@ -189,6 +189,10 @@ TANDEM_RATE_LIMITS = {
     "contact_form": "5/h/ip",
     # Stateless scoring API (/api/v1/): requests one address may make.
     "measures_api": "60/m/ip",
+    # Public appointment bot: new bot sessions one address may start.
+    "intake_start": "10/h/ip",
+    # Its verification emails: per intake ("key") and per address.
+    "intake_link": "3/h/key,10/h/ip",
 }
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]

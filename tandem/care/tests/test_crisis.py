@@ -119,14 +119,13 @@ def test_an_unacknowledged_alert_escalates_after_15_minutes_in_business_hours_an
 
 
 def test_after_hours_the_window_is_60_minutes(django_capture_on_commit_callbacks):
+    # An urgent alert: an emergency one never waits more than five minutes.
     world = CareWorld()
     with (
         time_machine.travel(WEDNESDAY_9PM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(
-            world.therapist, world.client, "emergency", "Overdose risk."
-        )
+        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Overdose risk.")
     assert alert.ack_due_at == WEDNESDAY_9PM + dt.timedelta(minutes=60)
 
     run_at(WEDNESDAY_9PM + dt.timedelta(minutes=59), django_capture_on_commit_callbacks)

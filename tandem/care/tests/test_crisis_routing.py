@@ -421,3 +421,76 @@ def test_the_bots_intake_phq9_reaches_the_practices_on_call_prescriber(
     alert = SafetyAlert.objects.get(public_id=response.safety_alert_id)
     assert told(world.prescriber) == ["safety_alert"]
     assert every_link_opens(alert) == {world.prescriber: 200}
+
+
+def test_with_nobody_on_call_every_prescriber_of_the_reached_practice_is_told_at_once(
+    django_capture_on_commit_callbacks,
+):
+    # Given a psychiatric practice whose prescribers are none of them marked on call and
+    # that has no rota, and a client who reached it through the appointment bot
+    world = CareWorld()
+    second = make_staff(Role.PRESCRIBER, world.psychiatry)
+    world.psychiatry.memberships.filter(role=Role.PRESCRIBER).update(is_on_call=False)
+    client = bot_client()
+
+    # When their intake PHQ-9 item 9 raises an alert
+    alert = raise_from_questionnaire(world, client, django_capture_on_commit_callbacks)
+
+    # Then every prescriber of the practice is told at once (a clinician who can act),
+    # not only the admin a window later, and each of them can open it and record the outcome
+    assert told(world.prescriber) == [NotificationKind.SAFETY_ALERT]
+    assert told(second) == [NotificationKind.SAFETY_ALERT]
+    assert every_link_opens(alert) == {world.prescriber: 200, second: 200}
+    page = http(second).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
+    assert SUMMARY in text(page)
+    assert "Record outcome" in text(page)
+
+
+def test_an_emergency_alert_is_answered_within_five_minutes_even_after_hours(
+    django_capture_on_commit_callbacks,
+):
+    # Given a practice that allows 60 minutes to acknowledge an alert after hours, and a
+    # client with no care team yet whose C-SSRS screen was high risk (the emergency path)
+    world = CareWorld()
+    client = bot_client()
+    sunday_night = dt.datetime(2027, 3, 7, 22, 0, tzinfo=BOSTON)
+
+    # When the emergency alert is raised on a Sunday night
+    with (
+        time_machine.travel(sunday_night, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        alert = crisis.raise_safety_alert(
+            None,
+            client,
+            "emergency",
+            SUMMARY,
+            source="questionnaire",
+            organisation=world.psychiatry,
+        )
+
+    # Then the on-call prescriber is told at once and has five minutes, not sixty
+    assert told(world.prescriber) == [NotificationKind.SAFETY_ALERT]
+    assert alert.ack_due_at == sunday_night + dt.timedelta(minutes=5)
+    # and when nobody acknowledges, the admin is told six minutes in
+    run_at(sunday_night + dt.timedelta(minutes=6), django_capture_on_commit_callbacks)
+    assert told(world.admin) == [NotificationKind.SAFETY_ESCALATION]
+
+
+def test_an_urgent_alert_keeps_the_practices_own_window(django_capture_on_commit_callbacks):
+    # Given the same practice and an urgent (not emergency) alert on a Sunday night
+    world = CareWorld()
+    client = bot_client()
+    sunday_night = dt.datetime(2027, 3, 7, 22, 0, tzinfo=BOSTON)
+    with (
+        time_machine.travel(sunday_night, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        alert = crisis.raise_safety_alert(
+            None, client, "urgent", SUMMARY, source="questionnaire", organisation=world.psychiatry
+        )
+
+    # Then the practice's after-hours window applies, and nobody else is told six minutes in
+    assert alert.ack_due_at == sunday_night + dt.timedelta(minutes=60)
+    run_at(sunday_night + dt.timedelta(minutes=6), django_capture_on_commit_callbacks)
+    assert told(world.admin) == []

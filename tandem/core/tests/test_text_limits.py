@@ -30,7 +30,12 @@ FORM_MODULES = [
     for module in ("forms", "settings_forms")
 ]
 #: Model text that no one types into a form: fixed wording and frozen copies of it.
-NOT_TYPED = {"consent.ReleaseFormText.body", "consent.Release.signed_text"}
+NOT_TYPED = {
+    "consent.ReleaseFormText.body",
+    "consent.Release.signed_text",
+    # The 42 CFR 2.32 notice as shown with a disclosure: Tandem's own fixed text.
+    "consent.Disclosure.part2_notice_text",
+}
 #: Declared by allauth's signup form and removed by it: accounts have no username here.
 NOT_SHOWN = {"tandem.accounts.forms.SignupForm.username"}
 

@@ -11,9 +11,11 @@ from django.urls import reverse
 from tandem.accounts.models import User
 from tandem.care.models import SafetyAlert
 from tandem.clients.models import Client
+from tandem.core.testing.http import Client as SignedIn
 from tandem.intake.models import IntakeSession
 from tandem.intake.tests.factories import FITTING_ANSWERS, practice_with_policy
 from tandem.measures.models import QuestionnaireResponse
+from tandem.notifications.models import Notification, NotificationKind
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +67,7 @@ NOTHING = {"users": 0, "emails": 0, "clients": 0, "responses": 0, "alerts": 0}
 
 def test_anonymous_starts_create_no_clinical_rows_and_the_limit_refuses_the_next_start(settings):
     # Given a practice whose bot allows 3 starts an hour from one address
-    settings.INTAKE_RATE_LIMITS = {"intake_start": "3/h/ip"}
+    settings.TANDEM_RATE_LIMITS = {**settings.TANDEM_RATE_LIMITS, "intake_start": "3/h/ip"}
     p = practice_with_policy()
     before = clinical_rows()
 
@@ -195,13 +197,18 @@ def test_a_crisis_answer_shows_crisis_resources_at_once_and_raises_the_alert_on_
     phq9 = QuestionnaireResponse.objects.get(instrument="phq-9")
     assert phq9.safety_alert_id == alert.public_id
 
-    # And who is told, as tandem.care decides today: a new client has no care team, so no
-    # clinician is paged when the alert is raised (no "paged" practice either). This pins a
-    # known gap for the care owners (see the intake report), so a fix must change this line.
+    # And a clinician who can act is told at once: the client has no care team yet, so the
+    # practice they reached is paged, and with nobody marked on call its prescriber hears
     from tandem.care.models import SafetyAlertEvent
 
-    assert SafetyAlertEvent.objects.get(alert=alert, kind="notified").detail["users"] == []
-    assert alert.paged_organisation is None
+    assert alert.paged_organisation == p.org
+    told = SafetyAlertEvent.objects.get(alert=alert, kind="notified").detail["users"]
+    assert told == [p.prescriber.pk]
+    # and the notification's link opens the alert for them
+    note = Notification.objects.get(recipient=p.prescriber, kind=NotificationKind.SAFETY_ALERT)
+    prescriber = SignedIn()
+    prescriber.force_login(p.prescriber)
+    assert prescriber.get(note.link).status_code == 200
 
 
 def test_an_email_with_an_account_gets_no_link_and_the_same_page(
@@ -246,7 +253,11 @@ def test_sending_the_link_again_is_rate_limited(
     client, settings, django_capture_on_commit_callbacks
 ):
     # Given a bot that sends at most 2 links an hour for one intake
-    settings.INTAKE_RATE_LIMITS = {"intake_start": "10/h/ip", "intake_link": "2/h/key"}
+    settings.TANDEM_RATE_LIMITS = {
+        **settings.TANDEM_RATE_LIMITS,
+        "intake_start": "10/h/ip",
+        "intake_link": "2/h/key",
+    }
     p = practice_with_policy()
     finish_the_bot(client, p, capture=django_capture_on_commit_callbacks)
 

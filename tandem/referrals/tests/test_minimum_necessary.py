@@ -10,12 +10,12 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client as HttpClient
 from django.urls import reverse
 
 from tandem.consent.models import Disclosure
 from tandem.core import policy
 from tandem.core.policy import RecordSection
+from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions, selectors, states
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
@@ -124,8 +124,8 @@ def test_a_prescriber_reads_the_clinical_sections_the_release_covers():
         assert clinical in page
     assert "PHQ-9 history" in page
     assert FRONT_DESK not in page
-    # One disclosure per category (reasons and treatment history share one) and the attachment.
-    assert Disclosure.objects.filter(recipient_user=world.prescriber).count() == 7 + 1
+    # One disclosure per section shown (the accounting names each section) and the attachment.
+    assert Disclosure.objects.filter(recipient_user=world.prescriber).count() == 8 + 1
 
 
 def test_a_practice_admin_is_told_why_the_clinical_sections_are_not_shown():

@@ -7,7 +7,6 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import PART2_NOTICE, Category, Purpose
 from tandem.consent.models import Disclosure, ReleaseKind
+from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
 
@@ -91,8 +91,8 @@ def test_the_practice_reading_part2_records_sees_the_full_2_32_notice_and_the_ro
     world.release(ALL_PACKET_CATEGORIES)
     part2_consent(world)
 
-    # When the coordinator opens the referral
-    response = open_packet(world.coordinator, referral)
+    # When the prescriber opens the referral
+    response = open_packet(world.prescriber, referral)
 
     # Then the substance-use section shows with the 42 CFR 2.32 notice word for word
     body = response.content.decode()
@@ -117,7 +117,7 @@ def test_without_part2_consent_no_notice_and_no_row_for_the_substance_use_sectio
     referral = world.sent(**SUBSTANCE)
     world.release(ALL_PACKET_CATEGORIES)
 
-    body = open_packet(world.coordinator, referral).content.decode()
+    body = open_packet(world.prescriber, referral).content.decode()
 
     assert "Completed an outpatient program in 2024." not in body
     assert PART2_NOTICE not in body
@@ -139,8 +139,8 @@ def test_a_part2_document_is_listed_to_the_practice_with_the_notice_and_its_row_
     referral = actions.send_referral(actor=world.therapist, referral=world.drafted(referral))
     part2_consent(world)
 
-    # When the coordinator opens the referral
-    body = open_packet(world.coordinator, referral).content.decode()
+    # When the prescriber opens the referral
+    body = open_packet(world.prescriber, referral).content.decode()
 
     # Then the document is listed with the 42 CFR 2.32 notice, and its row stores the notice
     item = body[body.index("<li data-attachment>") :]
@@ -165,7 +165,7 @@ def _first_view_queries(documents):
     referral = actions.send_referral(actor=world.therapist, referral=world.drafted(referral))
     world.release(ALL_PACKET_CATEGORIES)
     with CaptureQueriesContext(connection) as queries:
-        body = open_packet(world.coordinator, referral).content.decode()
+        body = open_packet(world.prescriber, referral).content.decode()
     assert body.count("<li data-attachment>") == documents
     assert (
         Disclosure.objects.filter(

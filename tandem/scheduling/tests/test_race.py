@@ -87,9 +87,9 @@ TAKEN = "Someone else took that time a moment ago. Here are the next open slots.
 def test_clients_racing_through_the_booking_page_get_one_hold_and_the_same_clean_409():
     # Given eight clients, each signed in on their own connection, choosing the same time
     import time_machine
-    from django.test import Client as Browser
     from django.urls import reverse
 
+    from tandem.core.testing.http import Client as Browser
     from tandem.core.tests.factories import ClientFactory
 
     with time_machine.travel(at(2027, 4, 12, 10), tick=False):
@@ -220,8 +220,9 @@ def test_a_booker_who_loses_a_real_deadlock_is_told_the_time_was_taken_not_a_500
 def test_a_double_clicked_save_payment_shows_both_clicks_the_booking_as_it_stands():
     # Given a client with a held slot who clicks "Save payment information" twice at once
     import time_machine
-    from django.test import Client as Browser
     from django.urls import reverse
+
+    from tandem.core.testing.http import Client as Browser
 
     with time_machine.travel(at(2027, 4, 12, 10), tick=False):
         p = Practice()
