@@ -14,6 +14,7 @@ from tandem.consent.categories import Category, Purpose
 from tandem.consent.decision import Party, Reason
 from tandem.consent.models import Disclosure, Release, ReleaseStatus
 from tandem.consent.tests.factories import World
+from tandem.core.testing.race import all_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -106,31 +107,6 @@ def test_disclosure_after_a_committed_revocation_is_refused():
 ROUNDS = 30
 
 
-def _race(*fns):
-    """Start ``fns`` together, each on its own connection, behind one barrier; return results."""
-    barrier = threading.Barrier(len(fns))
-    results: list[dict[str, object]] = [{} for _ in fns]
-
-    def run(fn, result):
-        try:
-            barrier.wait(10)
-            result["value"] = fn()
-        except Exception as error:  # surfaced by the assertions of the caller
-            result["error"] = error
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=(fn, r)) for fn, r in zip(fns, results, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not any(t.is_alive() for t in threads), "a racer is still waiting on a lock"
-    return results
-
-
 def test_revoking_while_disclosing_never_deadlocks_and_one_of_them_wins_cleanly():
     """Given a signed release, when the client revokes it at the very moment a disclosure is
     made under it (many times over, in parallel on two connections), then neither fails and
@@ -138,21 +114,19 @@ def test_revoking_while_disclosing_never_deadlocks_and_one_of_them_wins_cleanly(
     for round_no in range(ROUNDS):
         world = World()
         release = world.signed()
-        revoked, disclosed = _race(
+        revoked, disclosed = all_at_once(
             lambda world=world, release=release: actions.revoke_release(
                 actor=world.client_user, release=release
             ),
             lambda world=world: _disclose(world),
         )
 
-        assert "error" not in revoked, f"round {round_no}: revoke failed: {revoked.get('error')!r}"
-        assert "error" not in disclosed, (
-            f"round {round_no}: disclose failed: {disclosed.get('error')!r}"
-        )
+        assert revoked.error is None, f"round {round_no}: revoke failed: {revoked.error!r}"
+        assert disclosed.error is None, f"round {round_no}: disclose failed: {disclosed.error!r}"
         release.refresh_from_db()
         assert release.status == ReleaseStatus.REVOKED
         made = list(Disclosure.objects.filter(client=world.client))
-        decision = disclosed["value"]
+        decision = disclosed.value
         if decision.allowed:
             assert decision.reason == Reason.ALLOWED_BY_RELEASE
             assert len(made) == 1

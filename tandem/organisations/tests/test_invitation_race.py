@@ -1,15 +1,14 @@
 """Double clicks that reach PostgreSQL at the same moment: one invitation, one membership."""
 
-import threading
 from collections.abc import Callable
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from tandem.accounts.models import User
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core.roles import Role
+from tandem.core.testing.race import all_at_once
 from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
 from tandem.organisations.actions import accept_invitation, invite
 from tandem.organisations.models import Invitation, Membership
@@ -20,30 +19,15 @@ CLICKS = 6
 
 
 def _all_at_once(click: Callable[[], object]) -> list[object]:
-    """Run ``click`` in CLICKS threads released together; return what each returned or raised."""
-    start = threading.Barrier(CLICKS)
-    returned: list[object] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            start.wait(10)
-            result: object = click()
-        except ValidationError as refused:
-            result = refused.messages
-        except Exception as error:  # any other error is a failure the assertion shows
-            result = f"error: {error!r}"
-        finally:
-            connection.close()
-        with lock:
-            returned.append(result)
-
-    threads = [threading.Thread(target=run) for _ in range(CLICKS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return returned
+    """Run ``click`` CLICKS times at once; return what each returned, or its refusal's words."""
+    return [
+        outcome.value
+        if outcome.error is None
+        else outcome.error.messages
+        if isinstance(outcome.error, ValidationError)
+        else f"error: {outcome.error!r}"
+        for outcome in all_at_once(*[click] * CLICKS)
+    ]
 
 
 def test_simultaneous_invitations_of_one_address_make_one():

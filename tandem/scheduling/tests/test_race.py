@@ -2,10 +2,12 @@
 
 import threading
 import unittest.mock
+from functools import partial
 
 import pytest
 from django.db import connection
 
+from tandem.core.testing.race import all_at_once
 from tandem.core.tests.factories import UserFactory
 from tandem.scheduling import actions
 from tandem.scheduling.actions import SlotUnavailableError
@@ -18,14 +20,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_fifty_simultaneous_holds_of_one_slot_have_exactly_one_winner():
     p = Practice()
     racers = [UserFactory() for _ in range(50)]
-    start = threading.Barrier(len(racers))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def race(user):
-        try:
-            start.wait(10)
-            actions.hold_slot(
+    outcomes = all_at_once(
+        *[
+            partial(
+                actions.hold_slot,
                 actor=user,
                 organisation=p.org,
                 prescriber=p.prescriber,
@@ -33,24 +32,13 @@ def test_fifty_simultaneous_holds_of_one_slot_have_exactly_one_winner():
                 starts_at=at(2027, 4, 14, 10),
                 now=at(2027, 4, 12, 10),
             )
-            result = "won"
-        except SlotUnavailableError:
-            result = "refused"
-        except Exception as error:  # anything else is a failure the assertion shows
-            result = f"error: {error!r}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(result)
+            for user in racers
+        ]
+    )
 
-    threads = [threading.Thread(target=race, args=(u,)) for u in racers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-
-    assert sorted(set(outcomes)) == ["refused", "won"], outcomes
-    assert outcomes.count("won") == 1
+    labels = [outcome.label(SlotUnavailableError) for outcome in outcomes]
+    assert sorted(set(labels)) == ["refused", "won"], labels
+    assert labels.count("won") == 1
     assert Appointment.objects.filter(status=AppointmentStatus.HELD).count() == 1
 
 
@@ -106,31 +94,19 @@ def test_clients_racing_through_the_booking_page_get_one_hold_and_the_same_clean
             "prescriber": str(p.prescriber.public_id),
             "starts_at": at(2027, 4, 14, 10).isoformat(),
         }
-        start = threading.Barrier(len(browsers))
-        outcomes: list[tuple[int, str]] = []
-        lock = threading.Lock()
 
-        def race(browser):
-            try:
-                start.wait(10)
-                response = browser.post(url, form)
-                body = response.content.decode()
-                result = (
-                    response.status_code,
-                    "taken" if TAKEN in body else response.get("Location", "other"),
-                )
-            except Exception as error:  # anything else is a failure the assertion shows
-                result = (0, repr(error))
-            finally:
-                connection.close()
-            with lock:
-                outcomes.append(result)
+        def choose(browser):
+            response = browser.post(url, form)
+            body = response.content.decode()
+            return (
+                response.status_code,
+                "taken" if TAKEN in body else response.get("Location", "other"),
+            )
 
-        threads = [threading.Thread(target=race, args=(b,)) for b in browsers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        outcomes = [
+            outcome.value if outcome.error is None else (0, repr(outcome.error))
+            for outcome in all_at_once(*[partial(choose, b) for b in browsers])
+        ]
 
     # Then exactly one is sent on to pay, and every other one is told the time was just taken
     (held,) = Appointment.objects.filter(status=AppointmentStatus.HELD)
@@ -239,29 +215,17 @@ def test_a_double_clicked_save_payment_shows_both_clicks_the_booking_as_it_stand
             browser = Browser(raise_request_exception=False)
             browser.force_login(p.client_user)
             clicks.append(browser)
-        start = threading.Barrier(2)
-        answers: list[tuple[int, str]] = []
-        lock = threading.Lock()
 
         def click(browser):
-            try:
-                start.wait(10)
-                response = browser.post(
-                    reverse("scheduling:pay", args=[held.public_id]), {"agree": "on"}
-                )
-                result = (response.status_code, response.get("Location", ""))
-            except Exception as error:
-                result = (0, repr(error))
-            finally:
-                connection.close()
-            with lock:
-                answers.append(result)
+            response = browser.post(
+                reverse("scheduling:pay", args=[held.public_id]), {"agree": "on"}
+            )
+            return (response.status_code, response.get("Location", ""))
 
-        threads = [threading.Thread(target=click, args=(b,)) for b in clicks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        answers = [
+            outcome.value if outcome.error is None else (0, repr(outcome.error))
+            for outcome in all_at_once(*[partial(click, b) for b in clicks])
+        ]
 
     # Then both land on the appointment, waiting for confirmation; neither hears "ran out"
     page = reverse("scheduling:appointment", args=[held.public_id])
