@@ -88,6 +88,10 @@ PACKET_TEXT = (
 )
 
 
+#: The packet's one-line fields and their limits (the model columns' lengths).
+PACKET_LINES = {"contact_preferences": Referral._meta.get_field("contact_preferences").max_length}
+
+
 def _link(referral: Referral) -> str:
     return reverse("referrals:detail", kwargs={"referral_id": referral.public_id})
 
@@ -207,8 +211,9 @@ def _clean_packet(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[
         if name not in data:
             continue
         value = data[name]
-        if name in PACKET_TEXT and len(value) > NOTE:
-            errors[name] = [f"Up to {NOTE:,} characters; this has {len(value):,}."]
+        limit = NOTE if name in PACKET_TEXT else PACKET_LINES.get(name)
+        if limit is not None and len(value) > limit:
+            errors[name] = [f"Up to {limit:,} characters; this has {len(value):,}."]
             continue
         if name == "reasons":
             bad = [v for v in value if v not in ReferralReason.values]

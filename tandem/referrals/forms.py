@@ -134,7 +134,7 @@ def parse_packet(data: QueryDict) -> dict[str, Any]:
         "substance_use_part2": data.get("substance_use_part2") == "on",
         "medical_history": data.get("medical_history", "").strip(),
         "recent_scores": scores,
-        "contact_preferences": data.get("contact_preferences", "").strip()[:300],
+        "contact_preferences": data.get("contact_preferences", "").strip(),
     }
 
 

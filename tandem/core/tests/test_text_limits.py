@@ -131,3 +131,27 @@ def test_a_referral_packet_field_over_its_limit_is_refused_with_the_limit(client
     )
     referral.refresh_from_db()
     assert referral.treatment_history == ""
+
+
+@pytest.mark.django_db
+def test_contact_preferences_over_their_limit_are_refused_not_cut(client):
+    from tandem.referrals.tests.factories import ReferralWorld
+
+    # Given a therapist drafting a referral whose contact preferences are already saved
+    world = ReferralWorld()
+    referral = world.start()
+    referral.contact_preferences = "Phone, mornings."
+    referral.save(update_fields=["contact_preferences"])
+    client.force_login(world.therapist)
+    url = reverse("referrals:edit", kwargs={"referral_id": referral.public_id})
+
+    # When a request (not the browser, whose field stops at 300) sends 301 characters
+    response = client.post(url, {"contact_preferences": "z" * 301, "action": "save"})
+
+    # Then it is refused naming the field and the limit, and what was saved is kept
+    assert response.status_code == 400
+    assert "How the practice should reach you: Up to 300 characters; this has 301." in text(
+        response
+    )
+    referral.refresh_from_db()
+    assert referral.contact_preferences == "Phone, mornings."
