@@ -113,6 +113,18 @@ def client_status(request: HttpRequest, client_id: str) -> HttpResponse:
     )
 
 
+def _record_form_opened(request: HttpRequest, client: Any, page: str) -> None:
+    """Audit a clinician opening one of the client's consent forms (it names the client)."""
+    record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        obj=client,
+        client=client,
+        actor_role=actor_role_for(request.user, client),
+        detail={"page": page},
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
@@ -123,14 +135,7 @@ def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
         request.POST or None, organisations=organisations, clinicians=clinicians
     )
     if request.method == "GET":
-        record(
-            actor=request.user,
-            action=AuditAction.VIEW,
-            obj=client,
-            client=client,
-            actor_role=actor_role_for(request.user, client),
-            detail={"page": "prepare_release"},
-        )
+        _record_form_opened(request, client, "prepare_release")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         clinician = data["clinician"]
@@ -177,14 +182,7 @@ def record_basis(request: HttpRequest, client_id: str) -> HttpResponse:
         request.POST or None, organisations=[o for o in organisations if o.pk not in own]
     )
     if request.method == "GET":
-        record(
-            actor=request.user,
-            action=AuditAction.VIEW,
-            obj=client,
-            client=client,
-            actor_role=actor_role_for(request.user, client),
-            detail={"page": "record_treatment_disclosure"},
-        )
+        _record_form_opened(request, client, "record_treatment_disclosure")
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
