@@ -122,20 +122,12 @@ def on_call_now(organisation: Organisation, moment: dt.datetime) -> list[User]:
     ]
 
 
-def _admins(organisation_id: int) -> list[User]:
+def _members(organisation_id: int, role: str) -> list[User]:
+    """Return the practice's active members in ``role``, oldest membership first."""
     return [
         m.user
         for m in Membership.objects.filter(
-            organisation_id=organisation_id, role=Role.PRACTICE_ADMIN, is_active=True
-        ).select_related("user")
-    ]
-
-
-def _prescribers(organisation_id: int) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id=organisation_id, role=Role.PRESCRIBER, is_active=True
+            organisation_id=organisation_id, role=role, is_active=True
         )
         .select_related("user")
         .order_by("pk")
@@ -272,12 +264,12 @@ def raise_safety_alert(
     # The first on call; with nobody on call (no rota, no prescriber marked on call),
     # every prescriber of the practice: a gap in the rota must not leave the alert with
     # nobody who can act until the first escalation.
-    for user in on_call_now(paged, now)[:1] or _prescribers(paged.pk):
+    for user in on_call_now(paged, now)[:1] or _members(paged.pk, Role.PRESCRIBER):
         if actor is None or user.pk != actor.pk:
             told.setdefault(user.pk, (user, paged.pk))
     if not told:
         # Nobody on the team and nobody on call: the admins hear now, not a window later.
-        for user in _admins(paged.pk):
+        for user in _members(paged.pk, Role.PRACTICE_ADMIN):
             if actor is None or user.pk != actor.pk:
                 told.setdefault(user.pk, (user, paged.pk))
     _event(alert, "raised", actor, level=level, source=source)
@@ -381,7 +373,7 @@ def escalate(alert_id: int, level: int) -> bool:
         already = _already_told(alert)
         untold = [user for user in rota if user.pk not in already]
         next_people = untold[:1]
-        admins = _admins(practice.pk)
+        admins = _members(practice.pk, Role.PRACTICE_ADMIN)
         recipients = [*next_people, *admins]
         alert.escalation_level = level
         alert.save(update_fields=["escalation_level"])
@@ -548,7 +540,7 @@ def warn_rota_gaps(organisation_id: int) -> int:
         return 0
     now = timezone.now()
     gaps = rota_gaps(organisation, now, now + ROTA_LOOKAHEAD)
-    admins = _admins(organisation.pk)
+    admins = _members(organisation.pk, Role.PRACTICE_ADMIN)
     for gap_start, _ in gaps:
         notify(
             admins,
