@@ -12,39 +12,91 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 
-#: Roles on a care team that may change the client's record (coordinators only read it).
-_EDITING_ROLES = (Role.THERAPIST, Role.PRESCRIBER)
+#: Care-team roles that change clinical records and write clinical items (coordinators
+#: read and schedule). Every app's team rule uses these unless it names its own.
+CLINICIAN_ROLES: tuple[str, ...] = (Role.THERAPIST, Role.PRESCRIBER)
 
 
-@policy.rule(Client)
-def client_rule(user: Any, action: Action, qs: models.QuerySet[Client]) -> models.QuerySet[Client]:
-    """Care-team members (through an active membership, with MFA) and the client themself."""
-    if not policy.may_see_clinical_data(user):
-        return qs.none()
+def on_care_team(
+    user: Any, client_path: str = "client", roles: tuple[str, ...] | None = None
+) -> Exists:
+    """The one care-team test, as a subquery on the client at ``client_path``.
+
+    True where ``user`` holds a seat that has not ended on that client's care team,
+    through an active membership of an active organisation (leaving the practice, or
+    the practice closing, ends access at once), optionally in one of ``roles``.
+    ``client_path`` is the lookup from the filtered model to its client (``"pk"`` on
+    ``Client`` itself, ``"client"``, ``"message__client"``, …).
+    """
     org_ids = [m.organisation_id for m in policy.active_memberships(user)]
     team = CareTeamMember.objects.filter(
-        client=OuterRef("pk"), user=user, ended_on__isnull=True, organisation_id__in=org_ids
+        client=OuterRef(client_path), user=user, ended_on__isnull=True, organisation_id__in=org_ids
     )
-    if action == Action.VIEW:
-        return qs.filter(Q(Exists(team)) | Q(user=user))
-    if action == Action.CHANGE:
-        return qs.filter(Exists(team.filter(role__in=_EDITING_ROLES)))
-    return qs.none()
+    if roles is not None:
+        team = team.filter(role__in=roles)
+    return Exists(team)
+
+
+def team_rule(
+    client_path: str = "client",
+    *,
+    client_may_view: bool = False,
+    change_roles: tuple[str, ...] = CLINICIAN_ROLES,
+) -> policy.ScopeFn:
+    """Return the care-team access rule for a model whose client is at ``client_path``.
+
+    Who: the client's care team (with MFA) views; its members in ``change_roles``
+    change; the client themself views too when ``client_may_view``. Nobody manages.
+    Whether an item written by another organisation may be *shown* is the consent
+    engine's decision, taken by the app's selectors; this rule only decides who is
+    on the team.
+    """
+    own_path = "user" if client_path == "pk" else f"{client_path}__user"
+
+    def rule(user: Any, action: Action, qs: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        if not policy.may_see_clinical_data(user):
+            return qs.none()
+        if action == Action.VIEW:
+            team = Q(on_care_team(user, client_path))
+            if client_may_view:
+                return qs.filter(team | Q(**{own_path: user}))
+            return qs.filter(team)
+        if action == Action.CHANGE:
+            return qs.filter(on_care_team(user, client_path, change_roles))
+        return qs.none()
+
+    return rule
+
+
+def register_team_rule(
+    model: type[models.Model],
+    client_path: str = "client",
+    *,
+    client_may_view: bool = False,
+    change_roles: tuple[str, ...] = CLINICIAN_ROLES,
+) -> None:
+    """Register the care-team rule (``team_rule``) as the access rule for ``model``."""
+    policy.rule(model)(
+        team_rule(client_path, client_may_view=client_may_view, change_roles=change_roles)
+    )
+
+
+register_team_rule(Client, "pk", client_may_view=True)
 
 
 def client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Client:
     """Return the client the actor may ``action``, recording the read; 404 for missing or forbidden."""
     client = policy.get_or_404(actor, action, Client.objects.all(), public_id=public_id)
     if action == Action.VIEW:
-        seat = care_team_seat(actor, client)
+        member = seat(actor, client)
         record(
             actor=actor,
             action=AuditAction.VIEW,
             obj=client,
             client=client,
             # The practice through which the actor reads, so its admins see the read.
-            organisation=seat.organisation if seat else None,
-            actor_role=seat.role if seat else actor_role_for(actor, client),
+            organisation=member.organisation if member else None,
+            actor_role=member.role if member else actor_role_for(actor, client),
         )
     return client
 
@@ -56,22 +108,27 @@ def own_record(actor: Any) -> Client | None:
     return Client.objects.filter(user=actor).first()
 
 
-def care_team_seat(actor: Any, client: Client) -> CareTeamMember | None:
-    """Return the actor's active place on the client's care team, if they have one."""
-    return (
-        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
-        .select_related("organisation")
-        .order_by("pk")
-        .first()
-    )
+def seat(actor: Any, client: Client, roles: tuple[str, ...] | None = None) -> CareTeamMember | None:
+    """Return the actor's seat on the client's care team, if they hold one.
+
+    The same rule as ``on_care_team``: a seat that has not ended, through an active
+    membership of an active organisation, optionally in one of ``roles``.
+    """
+    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
+    qs = CareTeamMember.objects.filter(
+        client=client, user=actor, ended_on__isnull=True, organisation_id__in=org_ids
+    ).select_related("organisation")
+    if roles is not None:
+        qs = qs.filter(role__in=roles)
+    return qs.order_by("pk").first()
 
 
 def actor_role_for(actor: Any, client: Client) -> str:
     """Return the role in which ``actor`` reaches ``client`` (for the audit row)."""
     if client.user_id == actor.pk:
         return Role.CLIENT
-    seat = care_team_seat(actor, client)
-    return seat.role if seat else ""
+    member = seat(actor, client)
+    return member.role if member else ""
 
 
 def caseload_for(actor: Any) -> models.QuerySet[Client]:

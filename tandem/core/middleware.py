@@ -5,9 +5,11 @@ import re
 import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.handlers.exception import response_for_exception
+from django.http import Http404, HttpRequest, HttpResponse
 
 from tandem.core.http import client_ip
+from tandem.core.policy import Forbidden
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -74,3 +76,22 @@ class PracticeTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class ForbiddenAsNotFoundMiddleware:
+    """Answer a ``policy.Forbidden`` raised anywhere in a view with the ordinary 404 page.
+
+    Missing and forbidden must look the same (see ``policy.get_or_404``); this is the
+    one place that makes it so for refusals raised by actions.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, Forbidden):
+            return response_for_exception(request, Http404("Not found."))
+        return None

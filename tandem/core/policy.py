@@ -21,12 +21,24 @@ from typing import Any, TypeVar
 from django.core.exceptions import (
     MultipleObjectsReturned,
     ObjectDoesNotExist,
+    PermissionDenied,
     ValidationError,
 )
 from django.db import models
 from django.http import Http404
 
 M = TypeVar("M", bound=models.Model)
+
+
+class Forbidden(PermissionDenied):
+    """The actor may not do this: raised by actions, answered like a missing object.
+
+    Actions raise it when the policy refuses (no care-team seat, wrong role, no
+    consent). ``ForbiddenAsNotFoundMiddleware`` turns it into the same 404 page a
+    missing object gets, so a refusal never confirms that something exists, and
+    views need not check again what the action checks. A view that wants to tell
+    the actor why (a form error, a message) catches it like any other error.
+    """
 
 
 class Action(enum.StrEnum):

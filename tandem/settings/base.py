@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "tandem.accounts.middleware.MFARequiredMiddleware",
     "tandem.accounts.middleware.AtomicAccountChangesMiddleware",
+    "tandem.core.middleware.ForbiddenAsNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "tandem.urls"

@@ -1,0 +1,17 @@
+"""The request type of every view behind sign-in."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from tandem.accounts.models import User
+
+
+class AuthenticatedHttpRequest(HttpRequest):
+    """An ``HttpRequest`` whose ``user`` is a signed-in ``User`` (never ``AnonymousUser``).
+
+    Annotate views decorated with ``login_required`` (or reached only through it)
+    with this type instead of casting ``request.user``.
+    """
+
+    user: User  # type: ignore[assignment]
