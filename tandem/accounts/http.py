@@ -14,4 +14,4 @@ class AuthenticatedHttpRequest(HttpRequest):
     with this type instead of casting ``request.user``.
     """
 
-    user: User  # type: ignore[assignment]
+    user: User
