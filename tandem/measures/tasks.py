@@ -1,14 +1,24 @@
-"""Timers of measurement-based care, run by the task worker. Each takes ids and is idempotent."""
+"""Timers of measurement-based care, run by the task worker. Each takes ids and is idempotent.
+
+The receivers here turn what the actions announce (``signals``) into queued work,
+enqueued once the action's transaction commits; actions never import this module.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.db import transaction
+from django.dispatch import receiver
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.core.tasks import enqueue_on_commit
+from tandem.measures import signals
 from tandem.measures.models import MeasureSchedule
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
@@ -54,3 +64,11 @@ def remind_measure_due(schedule_id: int, version: int) -> bool:
                 detail={"reminder": "measure_due", "schedule": str(schedule.public_id)},
             )
         return bool(sent)
+
+
+@receiver(signals.due_reminder_planned)
+def plan_due_reminder(
+    sender: Any, *, schedule_id: int, version: int, remind_at: dt.datetime, **kwargs: Any
+) -> None:
+    """Queue ``remind_measure_due`` for ``remind_at``, once the action's transaction commits."""
+    enqueue_on_commit(remind_measure_due, schedule_id, version, run_after=remind_at)
