@@ -1,11 +1,22 @@
-"""Background work of intake: acknowledging a question sent through the contact form."""
+"""Background work of intake: acknowledging a question sent through the contact form.
+
+The receivers here turn what the actions announce (``signals``) into queued work,
+enqueued once the action's transaction commits; actions never import this module.
+"""
+
+import datetime as dt
+from typing import Any
 
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
 from django.tasks import task
 from django.utils import timezone
 
 from tandem.core import crisis_lines
+from tandem.core.tasks import enqueue_on_commit
+from tandem.intake import signals
+from tandem.intake.actions import purge_unverified
 from tandem.intake.models import ContactMessage
 
 ACK_SUBJECT = "We received your message"
@@ -36,6 +47,16 @@ def acknowledge_contact(message_id: int) -> None:
 @task()
 def purge_unverified_intakes() -> None:
     """Delete the appointment bot's sessions that nobody verified within the week."""
-    from tandem.intake.actions import purge_unverified
-
     purge_unverified()
+
+
+@receiver(signals.contact_message_sent)
+def plan_acknowledgement(sender: Any, *, message_id: int, **kwargs: Any) -> None:
+    """Queue the sender's acknowledgement, once the message is stored."""
+    enqueue_on_commit(acknowledge_contact, message_id)
+
+
+@receiver(signals.unverified_session_opened)
+def plan_purge(sender: Any, *, purge_after: dt.datetime, **kwargs: Any) -> None:
+    """Queue the sweep of unverified sessions for when this one may go."""
+    enqueue_on_commit(purge_unverified_intakes, run_after=purge_after)
