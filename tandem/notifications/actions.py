@@ -1,14 +1,13 @@
 """Telling people that something is waiting for them — without saying what."""
 
 from collections.abc import Iterable
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tandem.accounts.models import User
+from tandem.notifications import signals
 from tandem.notifications.models import Notification, NotificationKind
-from tandem.notifications.tasks import email_notification
 
 
 def notify(
@@ -35,7 +34,7 @@ def notify(
         except IntegrityError:
             continue  # already told
         created.append(notification)
-        transaction.on_commit(partial(email_notification.enqueue, notification.pk))
+        signals.notification_created.send(sender=Notification, notification_id=notification.pk)
     return created
 
 

@@ -1,13 +1,22 @@
-"""Email delivery of notifications, in the background worker."""
+"""Email delivery of notifications, in the background worker.
+
+The receiver here turns what ``notify`` announces (``signals``) into queued work,
+enqueued once the caller's transaction commits; actions never import this module.
+"""
+
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
 from tandem.core import crisis_lines
+from tandem.core.tasks import enqueue_on_commit
+from tandem.notifications import signals
 from tandem.notifications.models import Notification
 
 _SUBJECT = "You have a new update in Tandem"
@@ -47,3 +56,9 @@ def email_notification(notification_id: int) -> None:
         )
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
+
+
+@receiver(signals.notification_created)
+def plan_email(sender: Any, *, notification_id: int, **kwargs: Any) -> None:
+    """Queue the notification's email, once the transaction that created it commits."""
+    enqueue_on_commit(email_notification, notification_id)
