@@ -668,3 +668,29 @@ def record_treatment_disclosure(
     if not decision.allowed or decision.reason == Reason.SAME_ORGANISATION:
         raise ValidationError({"__all__": [decision.message]})
     return decision
+
+
+def remind_expiry(release_id: int, days_before: int) -> None:
+    """Tell the client and the therapist that a signed release expires soon (once per threshold)."""
+    with transaction.atomic():
+        release = (
+            Release.objects.select_related("client__user", "prepared_by")
+            .filter(pk=release_id)
+            .first()
+        )
+        if release is None or release.status != ReleaseStatus.SIGNED or release.is_expired():
+            return
+        key = f"release-expiry:{release.public_id}:{days_before}"
+        if release.client.user is not None:
+            notify(
+                [release.client.user],
+                NotificationKind.RELEASE_EXPIRING,
+                reverse("consent:mine"),
+                dedupe_key=key,
+            )
+        notify(
+            [release.prepared_by],
+            NotificationKind.RELEASE_EXPIRING,
+            reverse("consent:client_status", kwargs={"client_id": release.client.public_id}),
+            dedupe_key=key,
+        )

@@ -24,7 +24,7 @@ from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
-from tandem.core import policy
+from tandem.core import crisis_lines, policy
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.intake import bot, signals
@@ -37,6 +37,14 @@ from tandem.referrals.models import Referral, ReferralStatus
 INVITATION_DAYS = 14
 #: Days an unverified bot session (and the answers in it) is kept after its last change.
 UNVERIFIED_KEEP_DAYS = 7
+
+ACK_SUBJECT = "We received your message"
+ACK_BODY = (
+    "Hello,\n\n"
+    "Thank you for your message. A coordinator will reply within two business days.\n\n"
+    "For your privacy, please do not send clinical details by email.\n"
+    "This service is not monitored for emergencies. " + crisis_lines.TEXT + "\n"
+)
 
 
 class RateLimitedError(Exception):
@@ -393,3 +401,18 @@ def purge_unverified(now: dt.datetime | None = None) -> int:
         user__isnull=True, client__isnull=True, updated_at__lt=cutoff
     ).delete()
     return deleted
+
+
+def acknowledge_contact_message(message_id: int) -> None:
+    """Send the sender a fixed acknowledgement, once (a retried task finds it already sent)."""
+    with transaction.atomic():
+        message = (
+            ContactMessage.objects.select_for_update()
+            .filter(pk=message_id, acknowledged_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return
+        send_mail(ACK_SUBJECT, ACK_BODY, None, [message.email])
+        message.acknowledged_at = timezone.now()
+        message.save(update_fields=["acknowledged_at"])

@@ -557,3 +557,44 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
     link = reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
     notify(others, NotificationKind.GENERAL, link)
     return review
+
+
+def remind_due(schedule_id: int, version: int) -> bool:
+    """Tell the client a questionnaire is due (the notice names nothing clinical).
+
+    Stands down when the schedule was stopped or changed since (its version
+    moved on: the new plan has its own reminder), when the client already
+    answered (``next_due`` moved past today), or when they have no portal
+    account. A retried task tells the client once (dedupe key). Returns whether
+    it told them.
+    """
+    with transaction.atomic():
+        schedule = (
+            MeasureSchedule.objects.select_related("client__user")
+            .filter(pk=schedule_id, is_active=True, version=version)
+            .first()
+        )
+        if schedule is None or schedule.next_due > timezone.localdate():
+            return False
+        user = schedule.client.user
+        if user is None or not user.is_active:
+            return False
+        # The portal, not the form: a link naming the instrument (audit-c, pcl-5) would tell
+        # anyone who reads the email what the client is being screened for.
+        link = reverse("measures:portal")
+        sent = notify(
+            [user],
+            NotificationKind.GENERAL,
+            link,
+            dedupe_key=f"measure-due:{schedule.pk}:{schedule.version}",
+        )
+        if sent:
+            record(
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="notifications.notification",
+                client=schedule.client,
+                organisation=schedule.organisation_id and schedule.organisation,
+                detail={"reminder": "measure_due", "schedule": str(schedule.public_id)},
+            )
+        return bool(sent)
