@@ -11,6 +11,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
 from tandem.core import phones
+from tandem.core.policy import Forbidden
 
 #: The client's own check of each field: (field, message when it is missing or wrong).
 EMERGENCY_MESSAGES = {
@@ -53,7 +54,7 @@ def set_emergency_contact(
     written when the contact is unchanged.
     """
     if actor is None or client.user_id != actor.pk:
-        raise PermissionError("Only the client keeps their emergency contact.")
+        raise Forbidden("Only the client keeps their emergency contact.")
     clean = clean_emergency_contact(name=name, relationship=relationship, phone=phone)
     values = {
         "emergency_contact_name": clean["name"],

@@ -2,10 +2,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients import actions
@@ -19,7 +20,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def client_list(request: HttpRequest) -> HttpResponse:
+def client_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the clients on the signed-in clinician's care teams, a page at a time."""
     clients = caseload_for(request.user).order_by("last_name", "first_name", "pk")
     page = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -43,7 +44,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
+def client_detail(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Show one client's record and care team to someone the policy lets in."""
     client = client_for(request.user, client_id)
     team = (
@@ -56,7 +57,7 @@ def client_detail(request: HttpRequest, client_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def emergency_contact(request: HttpRequest) -> HttpResponse:
+def emergency_contact(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Let the client keep their emergency contact; anyone without a client record gets 404."""
     client = own_record(request.user)
     if client is None:

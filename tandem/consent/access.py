@@ -3,33 +3,34 @@
 from typing import Any
 
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
-from tandem.clients.models import CareTeamMember, Client
+from tandem.clients.access import CLINICIAN_ROLES, on_care_team, own_record
+from tandem.clients.models import Client
 from tandem.consent.models import Disclosure, Release
 from tandem.core import policy
 from tandem.core.policy import Action
 
-
-def _care_team_clients(user: Any) -> models.QuerySet[CareTeamMember]:
-    org_ids = [m.organisation_id for m in policy.active_memberships(user)]
-    return CareTeamMember.objects.filter(
-        user=user, ended_on__isnull=True, organisation_id__in=org_ids
-    )
+#: Care-team roles that prepare (and withdraw, attest) a release: the team except coordinators.
+PREPARE_ROLES: tuple[str, ...] = CLINICIAN_ROLES
 
 
 @policy.rule(Release)
 def release_rule(
     user: Any, action: Action, qs: models.QuerySet[Release]
 ) -> models.QuerySet[Release]:
-    """The client sees and signs/revokes their own; their care team (with MFA) sees and prepares."""
+    """The client sees and signs/revokes their own; their care team (with MFA) sees and prepares.
+
+    The care team is the one rule of ``clients.access``; the client's own right to
+    sign and revoke is the explicit OR beside it.
+    """
     if not policy.may_see_clinical_data(user):
         return qs.none()
-    team = _care_team_clients(user).filter(client=OuterRef("client"))
+    own = Q(client__user=user)
     if action == Action.VIEW:
-        return qs.filter(Q(client__user=user) | Q(Exists(team)))
+        return qs.filter(own | Q(on_care_team(user, "client")))
     if action == Action.CHANGE:
-        return qs.filter(Q(client__user=user) | Q(Exists(team.exclude(role="coordinator"))))
+        return qs.filter(own | Q(on_care_team(user, "client", PREPARE_ROLES)))
     return qs.none()
 
 
@@ -51,7 +52,5 @@ def release_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Rel
 
 
 def own_client_record(actor: Any) -> Client | None:
-    """Return the signed-in client's own record, if they have one."""
-    if not policy.is_signed_in(actor):
-        return None
-    return Client.objects.filter(user=actor).first()
+    """Return the signed-in client's own record, if they have one (``clients.access.own_record``)."""
+    return own_record(actor)

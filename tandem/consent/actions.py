@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,8 +22,9 @@ from django.utils import timezone
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember, Client
-from tandem.consent import states
+from tandem.consent import signals, states
 from tandem.consent.categories import (
     GENERAL_CATEGORIES,
     PART2_NOTICE,
@@ -45,7 +45,7 @@ from tandem.consent.models import (
 )
 from tandem.consent.uploads import check_pdf
 from tandem.core import policy
-from tandem.core.policy import Action
+from tandem.core.policy import Action, Forbidden
 from tandem.core.roles import CARE_TEAM_ROLES
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
@@ -64,14 +64,6 @@ class PartySpec:
 
 def _age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def _set_status(release: Release, target: str, actor: Any) -> None:
-    states.check(release.status, target)
-    ReleaseHistory.objects.create(
-        release=release, from_status=release.status, to_status=target, actor=actor
-    )
-    release.status = target
 
 
 def _lock_client(client_id: int) -> None:
@@ -184,7 +176,7 @@ def prepare_release(
 ) -> Release:
     """Prepare a release for the client to sign, and tell the client (without details)."""
     if not policy.allows(actor, Action.CHANGE, client):
-        raise PermissionError("Only the client's therapist or prescriber may prepare a release.")
+        raise Forbidden("Only the client's therapist or prescriber may prepare a release.")
     categories = list(dict.fromkeys(categories))
     effective_from = effective_from or timezone.localdate()
     _validate_release(
@@ -282,7 +274,7 @@ def sign_release(
     release = _lock_release(release.pk)
     client = release.client
     if client.user_id != actor.pk:
-        raise PermissionError("Only the client can sign their release.")
+        raise Forbidden("Only the client can sign their release.")
     text = render_release_text(release)
     digest = hashlib.sha256(text.encode()).hexdigest()
     states.check(release.status, ReleaseStatus.SIGNED)
@@ -308,7 +300,7 @@ def sign_release(
         )
     if errors:
         raise ValidationError(errors)
-    _set_status(release, ReleaseStatus.SIGNED, actor)
+    states.move(release, ReleaseStatus.SIGNED, actor)
     release.signed_at = timezone.now()
     release.signed_name = typed_name.strip()
     release.signed_ip = ip
@@ -341,12 +333,12 @@ def attest_paper_release(
     """Record a release the client signed on paper: the clinician uploads the PDF and attests it."""
     release = _lock_release(release.pk)
     if not policy.allows(actor, Action.CHANGE, release.client):
-        raise PermissionError("Only the client's clinicians may attest a paper release.")
+        raise Forbidden("Only the client's clinicians may attest a paper release.")
     states.check(release.status, ReleaseStatus.SIGNED)
     check_pdf(upload)
     if signed_on > timezone.localdate():
         raise ValidationError({"signed_on": "The signature date cannot be in the future."})
-    _set_status(release, ReleaseStatus.SIGNED, actor)
+    states.move(release, ReleaseStatus.SIGNED, actor)
     release.is_paper = True
     release.paper_file.save(f"{release.public_id}.pdf", upload, save=False)
     release.attested_by = actor
@@ -370,9 +362,9 @@ def revoke_release(*, actor: User, release: Release) -> Release:
     """Revoke at once: nothing not yet disclosed may go; the accounting keeps what already went."""
     release = _lock_release(release.pk)
     if release.client.user_id != actor.pk:
-        raise PermissionError("Only the client can revoke their release.")
+        raise Forbidden("Only the client can revoke their release.")
     states.check(release.status, ReleaseStatus.REVOKED)
-    _set_status(release, ReleaseStatus.REVOKED, actor)
+    states.move(release, ReleaseStatus.REVOKED, actor)
     release.revoked_at = timezone.now()
     release.revoked_by = actor
     release.save(update_fields=["status", "revoked_at", "revoked_by"])
@@ -400,8 +392,8 @@ def withdraw_release(*, actor: User, release: Release) -> Release:
         not policy.allows(actor, Action.CHANGE, release.client)
         and release.client.user_id != actor.pk
     ):
-        raise PermissionError("You may not withdraw this release.")
-    _set_status(release, ReleaseStatus.WITHDRAWN, actor)
+        raise Forbidden("You may not withdraw this release.")
+    states.move(release, ReleaseStatus.WITHDRAWN, actor)
     release.save(update_fields=["status"])
     record(
         actor=actor,
@@ -414,20 +406,22 @@ def withdraw_release(*, actor: User, release: Release) -> Release:
 
 
 def _schedule_expiry_reminders(release: Release) -> None:
+    """Plan the reminders 30 and 7 days before a signed release expires (those still ahead).
+
+    Announced inside the transaction; ``tasks`` enqueues each once it commits.
+    """
     if release.expires_on is None:
         return
     for days in (30, 7):
         due = release.expires_on - dt.timedelta(days=days)
         if due < timezone.localdate():
             continue
-        run_after = timezone.make_aware(dt.datetime.combine(due, dt.time(9)))
-        transaction.on_commit(partial(_enqueue_reminder, release.pk, days, run_after))
-
-
-def _enqueue_reminder(release_id: int, days: int, run_after: dt.datetime) -> None:
-    from tandem.consent.tasks import remind_release_expiry
-
-    remind_release_expiry.using(run_after=run_after).enqueue(release_id, days)
+        signals.expiry_reminder_planned.send(
+            sender=Release,
+            release_id=release.pk,
+            days_before=days,
+            remind_at=timezone.make_aware(dt.datetime.combine(due, dt.time(9))),
+        )
 
 
 @transaction.atomic
@@ -638,13 +632,9 @@ def record_treatment_disclosure(
 
     The disclosure goes into the client's accounting with the basis and the note.
     """
-    seat = (
-        CareTeamMember.objects.filter(client=client, user=actor, ended_on__isnull=True)
-        .order_by("pk")
-        .first()
-    )
-    if seat is None or not policy.allows(actor, Action.CHANGE, client):
-        raise PermissionError("Only the client's therapist or prescriber may record this.")
+    member = seat(actor, client)
+    if member is None or not policy.allows(actor, Action.CHANGE, client):
+        raise Forbidden("Only the client's therapist or prescriber may record this.")
     errors: dict[str, list[str]] = {}
     if category not in GENERAL_CATEGORIES:
         errors["category"] = [
@@ -668,7 +658,7 @@ def record_treatment_disclosure(
         actor=actor,
         client=client,
         category=category,
-        source=Party(seat.organisation_id, actor.pk),
+        source=Party(member.organisation_id, actor.pk),
         recipient=Party(recipient_organisation.pk),
         purpose=Purpose.TREATMENT_COORDINATION,
         description=description.strip(),
@@ -678,3 +668,29 @@ def record_treatment_disclosure(
     if not decision.allowed or decision.reason == Reason.SAME_ORGANISATION:
         raise ValidationError({"__all__": [decision.message]})
     return decision
+
+
+def remind_expiry(release_id: int, days_before: int) -> None:
+    """Tell the client and the therapist that a signed release expires soon (once per threshold)."""
+    with transaction.atomic():
+        release = (
+            Release.objects.select_related("client__user", "prepared_by")
+            .filter(pk=release_id)
+            .first()
+        )
+        if release is None or release.status != ReleaseStatus.SIGNED or release.is_expired():
+            return
+        key = f"release-expiry:{release.public_id}:{days_before}"
+        if release.client.user is not None:
+            notify(
+                [release.client.user],
+                NotificationKind.RELEASE_EXPIRING,
+                reverse("consent:mine"),
+                dedupe_key=key,
+            )
+        notify(
+            [release.prepared_by],
+            NotificationKind.RELEASE_EXPIRING,
+            reverse("consent:client_status", kwargs={"client_id": release.client.public_id}),
+            dedupe_key=key,
+        )

@@ -6,4 +6,5 @@ class ConsentConfig(AppConfig):
     label = "consent"
 
     def ready(self) -> None:
-        from tandem.consent import access  # noqa: F401  (registers the access rules)
+        # deferred: rules and receivers register once the app registry is ready (Django's hook).
+        from tandem.consent import access, tasks  # noqa: F401  (access rules; task receivers)

@@ -1,6 +1,8 @@
-"""The release's life: which status changes are allowed."""
+"""The release's life: which status changes are allowed, and the one move between them."""
 
-from tandem.consent.models import ReleaseStatus
+from typing import Any
+
+from tandem.consent.models import Release, ReleaseHistory, ReleaseStatus
 
 S = ReleaseStatus
 
@@ -35,3 +37,16 @@ def check(current: str, target: str) -> None:
                 f"A release that is {S(current).label.lower()} cannot become {S(target).label.lower()}.",
             )
         )
+
+
+def move(release: Release, target: str, actor: Any) -> None:
+    """Move ``release`` to ``target`` if its life allows it, recording who moved it, from what.
+
+    The one place a release's status is assigned. The caller holds the release's lock
+    (``actions._lock_release``) and saves the release with its other changes.
+    """
+    check(release.status, target)
+    ReleaseHistory.objects.create(
+        release=release, from_status=release.status, to_status=target, actor=actor
+    )
+    release.status = target

@@ -10,16 +10,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.clients.access import actor_role_for, client_for
+from tandem.clients.access import actor_role_for, client_for, own_record
 from tandem.consent import actions, pdf, selectors
-from tandem.consent.access import own_client_record, release_for
+from tandem.consent.access import release_for
 from tandem.consent.actions import PartySpec
 from tandem.consent.forms import AttestPaperForm, PrepareReleaseForm, RecordBasisForm, SignForm
 from tandem.consent.models import Disclosure, Release, ReleaseStatus
@@ -30,9 +31,9 @@ from tandem.core.policy import Action
 
 @login_required
 @require_GET
-def my_releases(request: HttpRequest) -> HttpResponse:
+def my_releases(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the signed-in client's releases: waiting, active, expired, revoked."""
-    client = own_client_record(request.user)
+    client = own_record(request.user)
     if client is None:
         raise Http404("Not found.")
     groups = selectors.releases_by_state(client, for_the_client=True)
@@ -41,7 +42,7 @@ def my_releases(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def sign(request: HttpRequest, release_id: str) -> HttpResponse:
+def sign(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     """Show the full text of a release and let the client sign it."""
     release = release_for(request.user, release_id, Action.CHANGE)
     if release.client.user_id != request.user.pk:
@@ -51,7 +52,7 @@ def sign(request: HttpRequest, release_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.sign_release(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 release=release,
                 typed_name=form.cleaned_data["typed_name"],
                 ip=request.META.get("REMOTE_ADDR"),
@@ -80,13 +81,11 @@ def sign(request: HttpRequest, release_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, release_id: str) -> HttpResponse:
+def revoke(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     """Revoke a signed release at once (the client's second click)."""
     release = release_for(request.user, release_id, Action.CHANGE)
-    if release.client.user_id != request.user.pk:
-        raise Http404("Not found.")
-    try:
-        actions.revoke_release(actor=request.user, release=release)  # type: ignore[arg-type]
+    try:  # a clinician on the team may reach it, but only the client revokes (Forbidden: 404)
+        actions.revoke_release(actor=request.user, release=release)
     except TransitionError as error:
         messages.error(request, str(error))
     else:
@@ -96,7 +95,7 @@ def revoke(request: HttpRequest, release_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def client_status(request: HttpRequest, client_id: str) -> HttpResponse:
+def client_status(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Show a clinician, at a glance, which categories flow which way and until when."""
     client = client_for(request.user, client_id)
     if client.user_id == request.user.pk:
@@ -113,7 +112,7 @@ def client_status(request: HttpRequest, client_id: str) -> HttpResponse:
     )
 
 
-def _record_form_opened(request: HttpRequest, client: Any, page: str) -> None:
+def _record_form_opened(request: AuthenticatedHttpRequest, client: Any, page: str) -> None:
     """Audit a clinician opening one of the client's consent forms (it names the client)."""
     record(
         actor=request.user,
@@ -127,7 +126,7 @@ def _record_form_opened(request: HttpRequest, client: Any, page: str) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
+def prepare(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Let the client's therapist or prescriber prepare a release for the client to sign."""
     client = client_for(request.user, client_id, Action.CHANGE)
     organisations, clinicians = selectors.party_options(client)
@@ -141,7 +140,7 @@ def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
         clinician = data["clinician"]
         try:
             actions.prepare_release(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 client=client,
                 kind=data["kind"],
                 categories=data["categories"],
@@ -172,7 +171,7 @@ def prepare(request: HttpRequest, client_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def record_basis(request: HttpRequest, client_id: str) -> HttpResponse:
+def record_basis(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Let a treating clinician record one treatment disclosure, with its legal basis, after the
     client revoked a release (the treatment exception no longer carries it on its own)."""
     client = client_for(request.user, client_id, Action.CHANGE)
@@ -187,7 +186,7 @@ def record_basis(request: HttpRequest, client_id: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             actions.record_treatment_disclosure(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 client=client,
                 recipient_organisation=form.organisations[data["recipient_organisation"]],
                 category=data["category"],
@@ -212,7 +211,7 @@ def record_basis(request: HttpRequest, client_id: str) -> HttpResponse:
     )
 
 
-def _clinician_release(request: HttpRequest, release_id: str) -> Release:
+def _clinician_release(request: AuthenticatedHttpRequest, release_id: str) -> Release:
     """Return the release if the user is one of the client's clinicians who may change it."""
     release = release_for(request.user, release_id, Action.CHANGE)
     if release.client.user_id == request.user.pk or not policy.allows(
@@ -224,7 +223,7 @@ def _clinician_release(request: HttpRequest, release_id: str) -> Release:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def attest(request: HttpRequest, release_id: str) -> HttpResponse:
+def attest(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     """Let a clinician upload the client's signed paper release and attest to it."""
     release = _clinician_release(request, release_id)
     form = AttestPaperForm(request.POST or None, request.FILES or None)
@@ -239,7 +238,7 @@ def attest(request: HttpRequest, release_id: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             actions.attest_paper_release(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 release=release,
                 upload=form.cleaned_data["file"],
                 signed_on=form.cleaned_data["signed_on"],
@@ -273,7 +272,7 @@ def _download(data: bytes | str, content_type: str, filename: str) -> HttpRespon
 
 @login_required
 @require_GET
-def release_pdf(request: HttpRequest, release_id: str) -> HttpResponse:
+def release_pdf(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     """Download a signed release as a PDF (the client's copy; also for their care team)."""
     release = release_for(request.user, release_id, Action.VIEW)
     if release.signed_at is None:
@@ -289,8 +288,8 @@ def release_pdf(request: HttpRequest, release_id: str) -> HttpResponse:
     return _download(data, "application/pdf", f"release-{release.public_id}.pdf")
 
 
-def _own_accounting(request: HttpRequest) -> tuple[Any, list[Disclosure]]:
-    client = own_client_record(request.user)
+def _own_accounting(request: AuthenticatedHttpRequest) -> tuple[Any, list[Disclosure]]:
+    client = own_record(request.user)
     if client is None:
         raise Http404("Not found.")
     return client, list(selectors.accounting_for(request.user))
@@ -298,13 +297,15 @@ def _own_accounting(request: HttpRequest) -> tuple[Any, list[Disclosure]]:
 
 @login_required
 @require_GET
-def disclosures(request: HttpRequest) -> HttpResponse:
+def disclosures(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the client every disclosure of their information (45 CFR 164.528)."""
     client, rows = _own_accounting(request)
     return render(request, "consent/disclosures.html", {"client": client, "disclosures": rows})
 
 
-def _export_record(request: HttpRequest, client: Any, rows: list[Disclosure], fmt: str) -> None:
+def _export_record(
+    request: AuthenticatedHttpRequest, client: Any, rows: list[Disclosure], fmt: str
+) -> None:
     record(
         actor=request.user,
         action=AuditAction.EXPORT,
@@ -321,7 +322,7 @@ def _cell(value: str) -> str:
 
 @login_required
 @require_GET
-def disclosures_csv(request: HttpRequest) -> HttpResponse:
+def disclosures_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Download the accounting of disclosures as CSV."""
     client, rows = _own_accounting(request)
     _export_record(request, client, rows, "csv")
@@ -371,7 +372,7 @@ def disclosures_csv(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def disclosures_pdf(request: HttpRequest) -> HttpResponse:
+def disclosures_pdf(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Download the accounting of disclosures as a PDF."""
     client, rows = _own_accounting(request)
     data = pdf.disclosures_pdf(client, rows)
@@ -381,7 +382,7 @@ def disclosures_pdf(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def expiring(request: HttpRequest) -> HttpResponse:
+def expiring(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List, for practice staff, signed releases naming their organisation that end soon."""
     if not policy.is_staff_member(request.user):
         raise Http404("Not found.")

@@ -24,17 +24,27 @@ from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
-from tandem.core import policy
+from tandem.core import crisis_lines, policy
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.intake import bot
+from tandem.intake import bot, signals
 from tandem.intake.models import ContactMessage, IntakeSession, Invitation
-from tandem.intake.tasks import acknowledge_contact, purge_unverified_intakes
+from tandem.measures.actions import record_response
+from tandem.measures.models import ResponseSource
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Referral, ReferralStatus
 
 INVITATION_DAYS = 14
 #: Days an unverified bot session (and the answers in it) is kept after its last change.
 UNVERIFIED_KEEP_DAYS = 7
+
+ACK_SUBJECT = "We received your message"
+ACK_BODY = (
+    "Hello,\n\n"
+    "Thank you for your message. A coordinator will reply within two business days.\n\n"
+    "For your privacy, please do not send clinical details by email.\n"
+    "This service is not monitored for emergencies. " + crisis_lines.TEXT + "\n"
+)
 
 
 class RateLimitedError(Exception):
@@ -82,7 +92,7 @@ def send_contact_message(
     except IntegrityError:  # the other click of a double click won the race
         return ContactMessage.objects.get(submission_key=submission_key)
     record(actor=None, action=AuditAction.CREATE, obj=message, organisation=organisation)
-    transaction.on_commit(partial(acknowledge_contact.enqueue, message.pk))
+    signals.contact_message_sent.send(sender=ContactMessage, message_id=message.pk)
     return message
 
 
@@ -110,7 +120,7 @@ def create_invitation(*, actor: User, referral: Referral) -> Invitation:
         for m in policy.active_memberships(actor)
     )
     if not coordinator or not policy.has_mfa(actor):
-        raise PermissionError("Only the practice's coordinators invite clients to book.")
+        raise Forbidden("Only the practice's coordinators invite clients to book.")
     if referral.status != ReferralStatus.ACCEPTED:
         raise ValueError("Accept the referral before inviting the client to book.")
     invitation = Invitation.objects.create(
@@ -165,8 +175,8 @@ def start_session(
         invitation.save(update_fields=["used_at"])
     if session.user is None:
         # Unverified answers must not outlive the week: sweep once it has passed.
-        run_after = timezone.now() + dt.timedelta(days=UNVERIFIED_KEEP_DAYS, hours=1)
-        transaction.on_commit(partial(purge_unverified_intakes.using(run_after=run_after).enqueue))
+        purge_after = timezone.now() + dt.timedelta(days=UNVERIFIED_KEEP_DAYS, hours=1)
+        signals.unverified_session_opened.send(sender=IntakeSession, purge_after=purge_after)
     return session
 
 
@@ -263,9 +273,6 @@ def _record_screening(session: IntakeSession, user: User) -> None:
     (a second sign-in, a retried request) stores nothing more. A positive
     suicide item raises a safety alert through the measures app.
     """
-    from tandem.measures.actions import record_response
-    from tandem.measures.models import ResponseSource
-
     assert session.client is not None
     for step_code, instrument in _SCREENING:
         answered = session.answers.get(step_code)
@@ -394,3 +401,18 @@ def purge_unverified(now: dt.datetime | None = None) -> int:
         user__isnull=True, client__isnull=True, updated_at__lt=cutoff
     ).delete()
     return deleted
+
+
+def acknowledge_contact_message(message_id: int) -> None:
+    """Send the sender a fixed acknowledgement, once (a retried task finds it already sent)."""
+    with transaction.atomic():
+        message = (
+            ContactMessage.objects.select_for_update()
+            .filter(pk=message_id, acknowledged_at__isnull=True)
+            .first()
+        )
+        if message is None:
+            return
+        send_mail(ACK_SUBJECT, ACK_BODY, None, [message.email])
+        message.acknowledged_at = timezone.now()
+        message.save(update_fields=["acknowledged_at"])

@@ -7,4 +7,5 @@ class IntakeConfig(AppConfig):
     verbose_name = "Intake: public practice page, contact form and appointment bot"
 
     def ready(self) -> None:
-        from tandem.intake import access  # noqa: F401  (registers the access rules)
+        # deferred: rules and receivers register once the app registry is ready (Django's hook).
+        from tandem.intake import access, tasks  # noqa: F401  (access rules; task receivers)

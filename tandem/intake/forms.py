@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 
 from tandem.core.textlimits import text_area
 from tandem.core.usstates import STATE_CHOICES
+from tandem.measures.instruments import get_instrument
 from tandem.referrals.models import Payer, PlanType
 
 _STATES = [("", "Choose a state"), *STATE_CHOICES]
@@ -113,8 +114,6 @@ class _Questionnaire(forms.Form):
     instrument_code = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from tandem.measures.instruments import get_instrument
-
         super().__init__(*args, **kwargs)
         instrument = get_instrument(self.instrument_code)
         for number, item in enumerate((i for i in instrument.items if i.scored), start=1):

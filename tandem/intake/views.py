@@ -7,6 +7,7 @@ works without JavaScript; with HTMX the thread region is swapped in place.
 
 from __future__ import annotations
 
+import uuid
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tandem.accounts.models import User
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.core import policy, ratelimit
@@ -97,7 +98,7 @@ def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the contact messages of the practices the coordinator works for."""
     org_ids = inbox_org_ids(request.user)
     if not org_ids:
@@ -113,7 +114,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         )
         if message is None:
             raise Http404("Not found.")
-        actions.mark_handled(actor=request.user, message=message)  # type: ignore[arg-type]
+        actions.mark_handled(actor=request.user, message=message)
         messages.success(request, "Marked as answered.")
         return redirect("intake:inbox")
     shown = list(scoped.select_related("organisation")[:200])
@@ -132,8 +133,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:
@@ -392,7 +391,3 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         {"practice": practice, "email": email, "form": form},
         status=400 if form.errors else 200,
     )
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]

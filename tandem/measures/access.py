@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
-from django.db.models import Exists, OuterRef
-
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.clients.models import CareTeamMember, Client
+from tandem.clients.access import own_record, register_team_rule, seat
+from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -26,62 +24,21 @@ from tandem.measures.models import (
     SymptomTracker,
 )
 
-#: Care-team roles that define trackers, record reviews and enter answers.
-CLINICIAN_ROLES = (Role.THERAPIST, Role.PRESCRIBER)
 #: Everyone on a care team may enter answers a client gave on paper or aloud.
 ENTRY_ROLES = (Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR)
 
-
-def _team(user: Any, client_path: str, roles: tuple[str, ...] | None = None) -> Exists:
-    org_ids = [m.organisation_id for m in policy.active_memberships(user)]
-    team = CareTeamMember.objects.filter(
-        client=OuterRef(client_path), user=user, ended_on__isnull=True, organisation_id__in=org_ids
-    )
-    if roles is not None:
-        team = team.filter(role__in=roles)
-    return Exists(team)
-
-
-def _rule(client_path: str, *, client_may_view: bool) -> Any:
-    def rule(user: Any, action: Action, qs: models.QuerySet[Any]) -> models.QuerySet[Any]:
-        if not policy.may_see_clinical_data(user):
-            return qs.none()
-        if action == Action.VIEW:
-            if client_may_view:
-                return qs.filter(
-                    models.Q(_team(user, client_path)) | models.Q(**{f"{client_path}__user": user})
-                )
-            return qs.filter(_team(user, client_path))
-        if action == Action.CHANGE:
-            return qs.filter(_team(user, client_path, CLINICIAN_ROLES))
-        return qs.none()
-
-    return rule
-
-
-policy.rule(QuestionnaireResponse)(_rule("client", client_may_view=True))
-policy.rule(SymptomTracker)(_rule("client", client_may_view=True))
-policy.rule(SymptomEntry)(_rule("tracker__client", client_may_view=True))
-policy.rule(MeasureSchedule)(_rule("client", client_may_view=True))
-policy.rule(CaseReview)(_rule("client", client_may_view=False))
-
-
-def seat(actor: Any, client: Client, roles: tuple[str, ...] | None = None) -> CareTeamMember | None:
-    """Return the actor's active care-team seat for ``client`` (in an active membership)."""
-    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
-    qs = CareTeamMember.objects.filter(
-        client=client, user=actor, ended_on__isnull=True, organisation_id__in=org_ids
-    ).select_related("organisation")
-    if roles is not None:
-        qs = qs.filter(role__in=roles)
-    return qs.order_by("pk").first()
+# The one care-team rule (``clients.access``): the team views; its clinicians
+# (``CLINICIAN_ROLES``) change; the client views their own, except case reviews.
+register_team_rule(QuestionnaireResponse, "client", client_may_view=True)
+register_team_rule(SymptomTracker, "client", client_may_view=True)
+register_team_rule(SymptomEntry, "tracker__client", client_may_view=True)
+register_team_rule(MeasureSchedule, "client", client_may_view=True)
+register_team_rule(CaseReview, "client", client_may_view=False)
 
 
 def own_client_record(actor: Any) -> Client | None:
-    """Return the signed-in client's own record, if the actor is a client."""
-    if not policy.is_signed_in(actor):
-        return None
-    return Client.objects.filter(user=actor).first()
+    """Return the signed-in client's own record, if the actor is a client (``clients.access``)."""
+    return own_record(actor)
 
 
 def response_for(actor: Any, public_id: Any) -> QuestionnaireResponse:

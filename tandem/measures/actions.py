@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal, InvalidOperation
-from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,13 +21,14 @@ from django.utils import timezone
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.clients.access import CLINICIAN_ROLES, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
-from tandem.consent.categories import Category, Purpose
 from tandem.consent.decision import Party
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.measures import safety
-from tandem.measures.access import CLINICIAN_ROLES, ENTRY_ROLES, seat
+from tandem.measures import safety, signals
+from tandem.measures.access import ENTRY_ROLES
 from tandem.measures.instruments import Instrument, ScoringError, get_instrument
 from tandem.measures.instruments.phq import SUICIDE_ITEM
 from tandem.measures.models import (
@@ -40,16 +41,11 @@ from tandem.measures.models import (
     SymptomEntry,
     SymptomTracker,
 )
+from tandem.measures.sharing import CASE_REVIEW_CATEGORY, CATEGORY, PURPOSE
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation
 
-#: The consent category every measurement record is shared under.
-CATEGORY = Category.QUESTIONNAIRES
-#: A case review's recommendations are the psychiatric consultant's advice on the
-#: treatment plan, so they travel as consultation notes (the timeline judges them so).
-CASE_REVIEW_CATEGORY = Category.CONSULT_NOTES
-PURPOSE = Purpose.TREATMENT_COORDINATION
 #: Cadences a prescriber may set, in days (weekly to every three months).
 MIN_EVERY_DAYS, MAX_EVERY_DAYS = 7, 91
 #: Local hour at which a "measure due" reminder goes out.
@@ -65,17 +61,17 @@ def _check_entry_rights(
     """Refuse an entry that the actor may not make for this client and practice."""
     if source == ResponseSource.PORTAL:
         if actor is None or client.user_id != actor.pk:
-            raise PermissionError("Only the client answers on the portal.")
+            raise Forbidden("Only the client answers on the portal.")
         return
     if source == ResponseSource.INTAKE:
         if actor is not None and client.user_id != actor.pk:
             member = seat(actor, client, ENTRY_ROLES)
             if member is None:
-                raise PermissionError("Only the client or their care team records intake answers.")
+                raise Forbidden("Only the client or their care team records intake answers.")
         return
     member = seat(actor, client, ENTRY_ROLES) if actor is not None else None
     if member is None or member.organisation_id != organisation.pk:
-        raise PermissionError("Only the client's care team enters answers, for its own practice.")
+        raise Forbidden("Only the client's care team enters answers, for its own practice.")
 
 
 #: The C-SSRS screener's triage (Columbia): moderate risk asks for a behavioural-health
@@ -290,21 +286,17 @@ def _ask_for_follow_up(
 
 def _reminder_at(schedule: MeasureSchedule) -> dt.datetime:
     zone = schedule.organisation.time_zone or "UTC"
-    from zoneinfo import ZoneInfo
-
     local = dt.datetime.combine(schedule.next_due, dt.time(REMINDER_HOUR), tzinfo=ZoneInfo(zone))
     return local.astimezone(dt.UTC)
 
 
-def _enqueue_reminder(schedule_id: int, version: int, run_after: dt.datetime) -> None:
-    from tandem.measures.tasks import remind_measure_due
-
-    remind_measure_due.using(run_after=run_after).enqueue(schedule_id, version)
-
-
 def _plan_reminder(schedule: MeasureSchedule) -> None:
-    transaction.on_commit(
-        partial(_enqueue_reminder, schedule.pk, schedule.version, _reminder_at(schedule))
+    """Announce the reminder for the schedule's next due date (``tasks`` enqueues it on commit)."""
+    signals.due_reminder_planned.send(
+        sender=MeasureSchedule,
+        schedule_id=schedule.pk,
+        version=schedule.version,
+        remind_at=_reminder_at(schedule),
     )
 
 
@@ -336,7 +328,7 @@ def set_schedule(
     """Ask the client to answer ``instrument`` every ``every_days`` days (prescribers set it)."""
     member = seat(actor, client, (Role.PRESCRIBER,))
     if member is None:
-        raise PermissionError("Only the client's prescriber sets the measurement cadence.")
+        raise Forbidden("Only the client's prescriber sets the measurement cadence.")
     try:
         form = get_instrument(instrument)
     except ScoringError:
@@ -395,7 +387,7 @@ def stop_schedule(*, actor: Any, schedule: MeasureSchedule) -> MeasureSchedule:
     """Stop asking for this measure; pending reminders stand down (the version moves on)."""
     member = seat(actor, schedule.client, (Role.PRESCRIBER,))
     if member is None:
-        raise PermissionError("Only the client's prescriber changes the measurement cadence.")
+        raise Forbidden("Only the client's prescriber changes the measurement cadence.")
     schedule.is_active = False
     schedule.version += 1
     schedule.save(update_fields=["is_active", "version", "updated_at"])
@@ -420,7 +412,7 @@ def define_tracker(
     """Define a symptom to count for one client, e.g. "Panic attacks" "per week"."""
     member = seat(actor, client, CLINICIAN_ROLES)
     if member is None:
-        raise PermissionError("Only the client's clinicians define symptom trackers.")
+        raise Forbidden("Only the client's clinicians define symptom trackers.")
     errors: dict[str, str] = {}
     name, unit = name.strip(), unit.strip()
     # Refuse rather than cut a long name: a cut name would also slip past the duplicate check.
@@ -460,7 +452,7 @@ def record_symptom(
     """Record the tracker's value for a day; a second value for the same day replaces the first."""
     member = seat(actor, tracker.client, ENTRY_ROLES)
     if member is None:
-        raise PermissionError("Only the client's care team records symptom values.")
+        raise Forbidden("Only the client's care team records symptom values.")
     errors: dict[str, str] = {}
     try:
         number = Decimal(str(value).strip())
@@ -533,7 +525,7 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
     """
     member = seat(actor, client, CLINICIAN_ROLES)
     if member is None:
-        raise PermissionError("Only the client's clinicians record case reviews.")
+        raise Forbidden("Only the client's clinicians record case reviews.")
     text = recommendations.strip()
     if not text:
         raise ValidationError({"recommendations": "Write the review's recommendations."})
@@ -565,3 +557,44 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
     link = reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
     notify(others, NotificationKind.GENERAL, link)
     return review
+
+
+def remind_due(schedule_id: int, version: int) -> bool:
+    """Tell the client a questionnaire is due (the notice names nothing clinical).
+
+    Stands down when the schedule was stopped or changed since (its version
+    moved on: the new plan has its own reminder), when the client already
+    answered (``next_due`` moved past today), or when they have no portal
+    account. A retried task tells the client once (dedupe key). Returns whether
+    it told them.
+    """
+    with transaction.atomic():
+        schedule = (
+            MeasureSchedule.objects.select_related("client__user")
+            .filter(pk=schedule_id, is_active=True, version=version)
+            .first()
+        )
+        if schedule is None or schedule.next_due > timezone.localdate():
+            return False
+        user = schedule.client.user
+        if user is None or not user.is_active:
+            return False
+        # The portal, not the form: a link naming the instrument (audit-c, pcl-5) would tell
+        # anyone who reads the email what the client is being screened for.
+        link = reverse("measures:portal")
+        sent = notify(
+            [user],
+            NotificationKind.GENERAL,
+            link,
+            dedupe_key=f"measure-due:{schedule.pk}:{schedule.version}",
+        )
+        if sent:
+            record(
+                actor=None,
+                action=AuditAction.CREATE,
+                object_type="notifications.notification",
+                client=schedule.client,
+                organisation=schedule.organisation_id and schedule.organisation,
+                detail={"reminder": "measure_due", "schedule": str(schedule.public_id)},
+            )
+        return bool(sent)

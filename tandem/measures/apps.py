@@ -6,4 +6,5 @@ class MeasuresConfig(AppConfig):
     label = "measures"
 
     def ready(self) -> None:
-        from tandem.measures import access  # noqa: F401  (registers the access rules)
+        # deferred: rules and receivers register once the app registry is ready (Django's hook).
+        from tandem.measures import access, tasks  # noqa: F401  (access rules; task receivers)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.clients.models import Client
+from tandem.measures.instruments import INSTRUMENTS
 from tandem.organisations.models import Organisation
 
 #: A case review is a page of recommendations, not a record dump (characters).
@@ -68,8 +69,6 @@ ALERT_FLAGS = frozenset({"suicide_item_positive", "suicide_risk_moderate", "suic
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
-    from tandem.measures.instruments import INSTRUMENTS
-
     return [(code, instrument.name) for code, instrument in INSTRUMENTS.items()]
 
 

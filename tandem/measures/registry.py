@@ -23,6 +23,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils import timezone
+
 from tandem.measures.models import ALERT_FLAGS
 
 #: Measures the registry follows (both have a published remission threshold of 5).
@@ -147,8 +149,6 @@ class Row:
 
 
 def _local_day(at: dt.datetime) -> dt.date:
-    from django.utils import timezone
-
     return timezone.localdate(at) if timezone.is_aware(at) else at.date()
 
 

@@ -16,19 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from tandem.clients.access import caseload_for
+from tandem.care.models import MedicationEvent
+from tandem.clients.access import caseload_for, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
+from tandem.consent.categories import Category
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.measures import safety
-from tandem.measures.access import seat
-from tandem.measures.actions import CASE_REVIEW_CATEGORY, CATEGORY, PURPOSE
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import (
     CaseReview,
@@ -38,6 +37,8 @@ from tandem.measures.models import (
     SymptomTracker,
 )
 from tandem.measures.registry import Row, Score
+from tandem.measures.sharing import CASE_REVIEW_CATEGORY, CATEGORY, PURPOSE
+from tandem.scheduling.models import Appointment, AppointmentStatus
 
 
 class Gate:
@@ -285,8 +286,6 @@ def _markers(
     ``context`` holds the client's releases, loaded once for the whole page. Those of
     another practice that are shown are added to ``shown``, for the accounting.
     """
-    from tandem.consent.categories import Category
-
     now = timezone.now()
 
     def allowed(
@@ -309,34 +308,28 @@ def _markers(
         return decision.allowed
 
     markers: list[Marker] = []
-    if apps.is_installed("tandem.care"):
-        from tandem.care.models import MedicationEvent
-
-        for med in MedicationEvent.objects.filter(client=client):
-            if allowed(
-                Category.MEDICATIONS,
-                med.organisation_id,
-                med.prescriber_id,
-                med,
-                f"Medication update {med.reference}",
-            ):
-                markers.append(
-                    Marker(med.occurred_at, "medication", f"{med.get_change_display()} {med.drug}")
-                )
-    if apps.is_installed("tandem.scheduling"):
-        from tandem.scheduling.models import Appointment, AppointmentStatus
-
-        for appt in Appointment.objects.filter(
-            client=client, status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED]
+    for med in MedicationEvent.objects.filter(client=client):
+        if allowed(
+            Category.MEDICATIONS,
+            med.organisation_id,
+            med.prescriber_id,
+            med,
+            f"Medication update {med.reference}",
         ):
-            if allowed(
-                Category.ATTENDANCE,
-                appt.organisation_id,
-                appt.prescriber_id,
-                appt,
-                "Psychiatric appointment: date, status and type",
-            ):
-                markers.append(Marker(appt.starts_at, "appointment", "Psychiatric appointment"))
+            markers.append(
+                Marker(med.occurred_at, "medication", f"{med.get_change_display()} {med.drug}")
+            )
+    for appt in Appointment.objects.filter(
+        client=client, status__in=[AppointmentStatus.CONFIRMED, AppointmentStatus.COMPLETED]
+    ):
+        if allowed(
+            Category.ATTENDANCE,
+            appt.organisation_id,
+            appt.prescriber_id,
+            appt,
+            "Psychiatric appointment: date, status and type",
+        ):
+            markers.append(Marker(appt.starts_at, "appointment", "Psychiatric appointment"))
     markers.sort(key=lambda m: m.at)
     return markers
 
@@ -479,19 +472,16 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
         .annotate(at=Max("entered_at"))
         .values_list("tracker__client_id", "at")
     )
-    if apps.is_installed("tandem.scheduling"):
-        from tandem.scheduling.models import Appointment, AppointmentStatus
-
-        contacts += list(
-            Appointment.objects.filter(
-                client__in=client_ids,
-                organisation_id__in=own_orgs,
-                status=AppointmentStatus.COMPLETED,
-            )
-            .values("client_id")
-            .annotate(at=Max("starts_at"))
-            .values_list("client_id", "at")
+    contacts += list(
+        Appointment.objects.filter(
+            client__in=client_ids,
+            organisation_id__in=own_orgs,
+            status=AppointmentStatus.COMPLETED,
         )
+        .values("client_id")
+        .annotate(at=Max("starts_at"))
+        .values_list("client_id", "at")
+    )
     for row in rows:
         if row.latest is not None:
             contacts.append((row.client.pk, row.latest.at))

@@ -26,23 +26,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.clients.access import client_for
+from tandem.clients.access import CLINICIAN_ROLES, client_for, own_record, seat
 from tandem.clients.models import Client
+from tandem.core import policy
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.measures import actions
-from tandem.measures.access import (
-    CLINICIAN_ROLES,
-    ENTRY_ROLES,
-    own_client_record,
-    response_for,
-    seat,
-    tracker_for,
-)
+from tandem.measures.access import ENTRY_ROLES, response_for, tracker_for
 from tandem.measures.charts import build_charts, day
 from tandem.measures.instruments import INSTRUMENTS, Instrument, ScoringError
 from tandem.measures.models import MeasureSchedule, ResponseSource, SavedView
 from tandem.measures.registry import FILTERS, REGISTRY_MEASURES, SORTS, Row, matches, sort_rows
-from tandem.measures.selectors import client_measures, fill_scores, registry_rows
+from tandem.measures.selectors import (
+    Gate,
+    ShownResponse,
+    account_shown_responses,
+    client_measures,
+    fill_scores,
+    registry_rows,
+)
 
 PAGE_SIZE = 100
 #: Instruments a client can answer alone: those whose wording Tandem may show.
@@ -114,7 +116,7 @@ def _scoring_error_field(problem: ScoringError) -> str:
 @require_GET
 def portal(request: HttpRequest) -> HttpResponse:
     """Show the signed-in client which questionnaires are due and let them answer any."""
-    client = own_client_record(request.user)
+    client = own_record(request.user)
     if client is None:
         return redirect("measures:registry")
     today = timezone.localdate()
@@ -157,7 +159,7 @@ def _portal_organisation(client: Client, instrument: str) -> Any:
 @require_http_methods(["GET", "POST"])
 def answer(request: HttpRequest, instrument_code: str) -> HttpResponse:
     """Let the client answer a questionnaire: one question per screen on a phone, all on a computer."""
-    client = own_client_record(request.user)
+    client = own_record(request.user)
     if client is None or instrument_code not in PORTAL_INSTRUMENTS:
         raise Http404("Not found.")
     instrument = INSTRUMENTS[instrument_code]
@@ -266,8 +268,6 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
     shown = True
     withheld_label = ""
     if not is_client:
-        from tandem.measures.selectors import Gate, ShownResponse, account_shown_responses
-
         member = seat(request.user, response.client)
         orgs = {response.client_id: member.organisation_id} if member else {}
         decision = Gate(request.user, [response.client_id], orgs)(
@@ -395,16 +395,21 @@ def _post_on_client_page(
     done: str,
     anchor: str,
     tracker: Any = None,
+    *,
+    show_refusal: bool = True,
 ) -> HttpResponse:
     """Run one form of the client's measures page through its action.
 
     Saved: say ``done`` and go back to the form's section. Refused by a rule: the page
     again (400) with the errors beside ``form`` and the typed input kept. Refused for
-    the person's role: say why, on the page they came from.
+    the person's role: say why, on the page they came from; or, without
+    ``show_refusal``, let the ``Forbidden`` through (the same 404 as a missing object).
     """
     try:
         save()
-    except PermissionError as refused:
+    except Forbidden as refused:
+        if not show_refusal:
+            raise
         messages.error(request, str(refused))
     except ValidationError as error:
         return _client_page(request, client, failed=form, failed_tracker=tracker, errors=error)
@@ -461,18 +466,23 @@ def tracker_entry(request: HttpRequest, tracker_id: str) -> HttpResponse:
     tracker = tracker_for(request.user, tracker_id)
 
     def save() -> None:
-        try:
-            actions.record_symptom(
-                actor=request.user,
-                tracker=tracker,
-                recorded_on=request.POST.get("recorded_on", ""),
-                value=request.POST.get("value", ""),
-            )
-        except PermissionError:
-            raise Http404("Not found.") from None  # who may read but not record: not theirs
+        actions.record_symptom(
+            actor=request.user,
+            tracker=tracker,
+            recorded_on=request.POST.get("recorded_on", ""),
+            value=request.POST.get("value", ""),
+        )
 
+    # Who may read the tracker but not record in it gets the 404 of a tracker not theirs.
     return _post_on_client_page(
-        request, tracker.client, "entry", save, "Value recorded.", "#trackers", tracker=tracker
+        request,
+        tracker.client,
+        "entry",
+        save,
+        "Value recorded.",
+        "#trackers",
+        tracker=tracker,
+        show_refusal=False,
     )
 
 
@@ -534,8 +544,6 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
 
 
 def _require_registry_role(request: HttpRequest) -> None:
-    from tandem.core import policy
-
     if not (
         {Role.PRESCRIBER, Role.COORDINATOR, Role.THERAPIST, Role.PRACTICE_ADMIN}
         & policy.roles(request.user)

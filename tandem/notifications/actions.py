@@ -1,14 +1,25 @@
 """Telling people that something is waiting for them — without saying what."""
 
 from collections.abc import Iterable
-from functools import partial
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.accounts.models import User
+from tandem.core import crisis_lines
+from tandem.notifications import signals
 from tandem.notifications.models import Notification, NotificationKind
-from tandem.notifications.tasks import email_notification
+
+_SUBJECT = "You have a new update in Tandem"
+_BODY = (
+    "Hello,\n\n"
+    "There is something new for you in Tandem: {what}{reference}.\n\n"
+    "Sign in to see it: {url}\n\n"
+    "For privacy, this email never contains client details.\n" + crisis_lines.TEXT + "\n"
+)
 
 
 def notify(
@@ -35,7 +46,7 @@ def notify(
         except IntegrityError:
             continue  # already told
         created.append(notification)
-        transaction.on_commit(partial(email_notification.enqueue, notification.pk))
+        signals.notification_created.send(sender=Notification, notification_id=notification.pk)
     return created
 
 
@@ -54,3 +65,32 @@ def mark_all_read(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def send_email(notification_id: int) -> None:
+    """Email one notification, once: a retried task finds it already sent and does nothing."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update()
+            .select_related("recipient")
+            .filter(pk=notification_id, emailed_at__isnull=True)
+            .first()
+        )
+        if notification is None:
+            return
+        # Through "open", so following the email also marks the notification read.
+        url = settings.TANDEM_BASE_URL.rstrip("/") + reverse(
+            "notifications:open", args=[notification.public_id]
+        )
+        send_mail(
+            _SUBJECT,
+            _BODY.format(
+                what=notification.get_kind_display().lower(),
+                reference=f" ({notification.reference})" if notification.reference else "",
+                url=url,
+            ),
+            None,
+            [notification.recipient.email],
+        )
+        notification.emailed_at = timezone.now()
+        notification.save(update_fields=["emailed_at"])

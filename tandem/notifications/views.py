@@ -10,18 +10,19 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.notifications import actions, selectors
 from tandem.notifications.models import Notification
 
 
 @login_required
 @require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """List the user's notifications, newest first, the unread ones marked New."""
     rows = list(selectors.notifications_for(request.user)[: selectors.PAGE_SIZE])
     return render(
@@ -37,13 +38,15 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def open_notification(request: HttpRequest, notification_id: uuid.UUID) -> HttpResponse:
+def open_notification(
+    request: AuthenticatedHttpRequest, notification_id: uuid.UUID
+) -> HttpResponse:
     """Mark the user's own notification read and go on to the page it points at."""
     try:
         notification = selectors.notifications_for(request.user).get(public_id=notification_id)
     except Notification.DoesNotExist:
         raise Http404 from None
-    actions.mark_read(user=request.user, notifications=[notification])  # type: ignore[arg-type]
+    actions.mark_read(user=request.user, notifications=[notification])
     link = notification.link
     # Links are paths inside Tandem; anything else (a stored absolute URL) goes to the list.
     if link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None):
@@ -53,9 +56,9 @@ def open_notification(request: HttpRequest, notification_id: uuid.UUID) -> HttpR
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Mark every unread notification of the user read."""
-    changed = actions.mark_all_read(user=request.user)  # type: ignore[arg-type]
+    changed = actions.mark_all_read(user=request.user)
     if changed:
         messages.success(
             request, f"Marked {changed} notification{'' if changed == 1 else 's'} as read."
@@ -65,7 +68,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def unread_badge(request: HttpRequest) -> HttpResponse:
+def unread_badge(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Return the navigation badge with the unread count (fetched by HTMX after the page loads)."""
     return render(
         request, "notifications/badge.html", {"count": selectors.unread_count(request.user)}

@@ -19,6 +19,7 @@ from tandem.consent.decision import Party, Reason
 from tandem.consent.models import Disclosure, Release, ReleaseKind, ReleaseStatus
 from tandem.consent.states import TransitionError
 from tandem.consent.tests.factories import World
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import UserFactory, make_staff
@@ -100,7 +101,7 @@ def test_recipient_must_be_an_active_clinician():
 def test_only_the_care_team_may_prepare_a_release():
     world = World()
     outsider = make_staff(Role.THERAPIST)
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         world.prepare(actor=outsider)
     assert not Release.objects.exists()
 
@@ -161,7 +162,7 @@ def test_signing_text_that_changed_under_the_reader_is_refused():
 def test_someone_else_cannot_sign_for_the_client():
     world = World()
     release = world.prepare()
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         world.sign(release, actor=world.therapist)
 
 
@@ -245,7 +246,7 @@ def test_revoking_twice_is_refused_with_a_clear_message():
 def test_only_the_client_may_revoke():
     world = World()
     release = world.signed()
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.revoke_release(actor=world.therapist, release=release)
     assert Release.objects.get(pk=release.pk).status == ReleaseStatus.SIGNED
 
@@ -466,6 +467,6 @@ def test_only_the_clients_treating_clinicians_record_a_basis():
     outsider = make_staff(Role.THERAPIST, world.elsewhere)
 
     for who in (coordinator, outsider, world.client_user):
-        with pytest.raises(PermissionError):
+        with pytest.raises(Forbidden):
             _record(world, actor=who)
     assert not Disclosure.objects.exists()

@@ -59,8 +59,8 @@ def test_the_crisis_list_on_a_flagged_answer_lists_all_three_lines():
 
 
 def test_emails_carry_the_same_three_lines():
-    from tandem.intake.tasks import ACK_BODY
-    from tandem.notifications.tasks import _BODY
+    from tandem.intake.actions import ACK_BODY
+    from tandem.notifications.actions import _BODY
     from tandem.scheduling.reminders import FOOTER
 
     line = (

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tandem.clients.models import Client
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
 from tandem.intake import actions
@@ -257,7 +258,7 @@ def test_only_the_practices_coordinator_invites_and_only_after_acceptance():
     referral = world.sent()
     with pytest.raises(ValueError, match="Accept the referral"):
         actions.create_invitation(actor=world.coordinator, referral=referral)
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.create_invitation(actor=make_staff(Role.COORDINATOR), referral=referral)
 
 

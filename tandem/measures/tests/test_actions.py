@@ -9,6 +9,7 @@ from django.utils import timezone
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.consent.actions import revoke_release
 from tandem.consent.models import Disclosure
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
 from tandem.measures import actions, safety
@@ -72,18 +73,18 @@ def test_bad_answers_are_refused_naming_the_item_and_nothing_is_stored():
 def test_only_the_client_answers_on_the_portal_and_only_the_team_enters_answers():
     world = MeasuresWorld()
     stranger = make_staff(Role.PRESCRIBER)
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.record_response(
             world.therapist, world.client, "phq-9", [0] * 9, source=ResponseSource.PORTAL,
             idempotency_key="a", organisation=world.therapy,
         )  # fmt: skip
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.record_response(
             stranger, world.client, "phq-9", [0] * 9, source=ResponseSource.PAPER,
             idempotency_key="b", organisation=world.psychiatry,
         )  # fmt: skip
     # A team member cannot file answers under another practice's name either.
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.record_response(
             world.therapist, world.client, "phq-9", [0] * 9, source=ResponseSource.PAPER,
             idempotency_key="c", organisation=world.psychiatry,
@@ -232,7 +233,7 @@ def test_a_cadence_for_an_unknown_measure_is_refused_naming_the_field():
 
 def test_only_the_prescriber_sets_the_cadence():
     world = MeasuresWorld()
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         actions.set_schedule(
             actor=world.therapist, client=world.client, instrument="phq-9", every_days=14
         )
