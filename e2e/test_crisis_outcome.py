@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import check_page, share_session
-from tandem.care import crisis
+from tandem.care.crisis import actions as crisis
 from tandem.care.models import AlertStatus, HospitalisationOutcome, SafetyAlert
 from tandem.care.tests.factories import CareWorld
 

@@ -36,7 +36,7 @@ NOT_PAGES = {
 
 
 def _people() -> dict[str, Any]:
-    from tandem.care import crisis
+    from tandem.care.crisis import actions as crisis
     from tandem.care.tests.factories import CareWorld
     from tandem.referrals.models import ReferralStatus as S
 

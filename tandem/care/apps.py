@@ -6,4 +6,24 @@ class CareConfig(AppConfig):
     label = "care"
 
     def ready(self) -> None:
-        from tandem.care import access  # noqa: F401  (registers the access rules)
+        # Importing these registers the access rules, the signal receivers that queue
+        # the timers (``tasks``), and care's timeline providers.
+        from tandem.care import tasks  # noqa: F401
+        from tandem.care.checkins import access as checkins_access  # noqa: F401
+        from tandem.care.checkins.timeline import progress_checkins
+        from tandem.care.crisis import access as crisis_access  # noqa: F401
+        from tandem.care.crisis.timeline import safety_alerts
+        from tandem.care.medications import access as medications_access  # noqa: F401
+        from tandem.care.medications.timeline import medication_changes
+        from tandem.care.messaging import access as messaging_access  # noqa: F401
+        from tandem.care.messaging.timeline import messages
+        from tandem.care.notes import access as notes_access  # noqa: F401
+        from tandem.care.notes.timeline import consult_notes
+        from tandem.core import timeline
+        from tandem.core.timeline import Kind
+
+        timeline.register((Kind.CONSULT_NOTE,), consult_notes)
+        timeline.register((Kind.MEDICATION,), medication_changes)
+        timeline.register((Kind.CHECKIN,), progress_checkins)
+        timeline.register((Kind.MESSAGE,), messages)
+        timeline.register((Kind.SAFETY,), safety_alerts)

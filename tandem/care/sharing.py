@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from tandem.accounts.models import User
+from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
-from tandem.consent.categories import Purpose
 from tandem.consent.decision import Decision, Party
+from tandem.consent.timeline import PURPOSE
 from tandem.core.calendar import BusinessCalendar
+from tandem.core.policy import Forbidden
 from tandem.organisations.models import Membership, Organisation
+from tandem.referrals.models import PracticePolicy
 
-PURPOSE = Purpose.TREATMENT_COORDINATION
+__all__ = [
+    "PURPOSE",
+    "Outcome",
+    "SendResult",
+    "StaleError",
+    "calendar_of",
+    "require_seat",
+    "share",
+    "team",
+]
 
 
 @dataclass(frozen=True)
@@ -29,6 +41,36 @@ class Outcome:
     @property
     def delivered(self) -> bool:
         return self.decision.allowed
+
+
+@dataclass
+class SendResult:
+    """Who received an item, and who did not and why (the consent decision's message)."""
+
+    delivered: list[CareTeamMember] = field(default_factory=list)
+    held: list[tuple[CareTeamMember, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, outcomes: list[Outcome]) -> SendResult:
+        result = cls()
+        for o in outcomes:
+            if o.delivered:
+                result.delivered.append(o.member)
+            else:
+                result.held.append((o.member, o.decision.message))
+        return result
+
+
+class StaleError(Exception):
+    """Someone else saved a newer version while this one was being edited."""
+
+
+def require_seat(actor: User, client: Client, roles: tuple[str, ...], what: str) -> CareTeamMember:
+    """Return the actor's seat on the client's care team in one of ``roles``; Forbidden otherwise."""
+    member = seat(actor, client, roles)
+    if member is None:
+        raise Forbidden(what)
+    return member
 
 
 def team(client: Client, roles: tuple[str, ...] | None = None) -> list[CareTeamMember]:
@@ -79,8 +121,6 @@ def share(
 
 def calendar_of(organisation: Organisation) -> BusinessCalendar:
     """Return the organisation's business calendar: its referral policy's hours, else 9 to 5."""
-    from tandem.referrals.models import PracticePolicy
-
     practice_policy = PracticePolicy.objects.filter(organisation=organisation).first()
     if practice_policy is not None:
         return practice_policy.calendar()

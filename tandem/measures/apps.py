@@ -6,5 +6,10 @@ class MeasuresConfig(AppConfig):
     label = "measures"
 
     def ready(self) -> None:
-        # deferred: rules and receivers register once the app registry is ready (Django's hook).
+        # deferred: rules, receivers and timeline providers register once the app registry
+        # is ready (Django's hook).
+        from tandem.core.timeline import Kind, register
         from tandem.measures import access, tasks  # noqa: F401  (access rules; task receivers)
+        from tandem.measures.timeline import results_and_reviews
+
+        register((Kind.QUESTIONNAIRE, Kind.CASE_REVIEW), results_and_reviews)

@@ -1,45 +1,34 @@
-"""The adapter to the collaboration app's safety alerts (``tandem.care``).
+"""The adapter to the collaboration app's safety alerts (``tandem.care.crisis``).
 
 Measures never keeps an alert system of its own: a positive suicide answer is
-handed to ``raise_safety_alert(actor, client, level, summary, steps,
-source="questionnaire")`` as the collaboration app defines it. This module only
-finds that function (it lives in ``tandem.care.actions``, or ``tandem.care.crisis``
-behind it) and answers "which alerts are open" for the registry, so that the
-rest of measures works, and is tested, whether or not collaboration is installed.
+handed to ``tandem.care.crisis.actions.raise_safety_alert`` with
+``source="questionnaire"``. Measures sits above care, so it imports it directly;
+this module is the one seam (``_raiser``) its tests replace, and answers "which
+alerts are open" for the registry.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
+
+from tandem.care.crisis.actions import raise_safety_alert
+from tandem.care.crisis.models import AlertSource, AlertStatus, SafetyAlert
+from tandem.core.policy import Forbidden
 
 logger = logging.getLogger(__name__)
 
-SOURCE = "questionnaire"
+SOURCE = AlertSource.QUESTIONNAIRE
 
 
-def _raiser() -> Callable[..., Any] | None:
-    """Return ``raise_safety_alert`` from the collaboration app, or None when it is absent."""
-    if not apps.is_installed("tandem.care"):
-        return None
-    for module in ("tandem.care.actions", "tandem.care.crisis"):
-        try:
-            found = __import__(module, fromlist=["raise_safety_alert"]).raise_safety_alert
-        except (ImportError, AttributeError):
-            continue
-        return found  # type: ignore[no-any-return,unused-ignore]
-    return None
-
-
-def is_available() -> bool:
-    """Return whether safety alerts can be raised in this deployment."""
-    return _raiser() is not None
+def _raiser() -> Callable[..., Any]:
+    """Return the function that raises a safety alert (the seam the tests replace)."""
+    return raise_safety_alert
 
 
 def raise_alert(
@@ -51,16 +40,12 @@ def raise_alert(
     must never lose the response that triggered it. The caller records the outcome.
     """
     raiser = _raiser()
-    if raiser is None:
-        logger.warning("measures: a questionnaire raised a safety flag but tandem.care is absent")
-        return None
-    kwargs: dict[str, Any] = {"source": SOURCE}
-    if "organisation" in inspect.signature(raiser).parameters:
-        kwargs["organisation"] = organisation
     try:
         with transaction.atomic():
-            return raiser(actor, client, level, summary, steps, **kwargs)
-    except (ValidationError, PermissionError) as refused:
+            return raiser(
+                actor, client, level, summary, steps, source=SOURCE, organisation=organisation
+            )
+    except (ValidationError, Forbidden) as refused:
         logger.warning("measures: the safety alert was refused (%s)", type(refused).__name__)
         return None
 
@@ -70,12 +55,6 @@ def open_alert_counts(client_ids: Iterable[int] | Any) -> dict[int, int]:
 
     ``client_ids`` may be a list or a queryset of client ids (used as a subquery).
     """
-    if not apps.is_installed("tandem.care"):
-        return {}
-    from django.db.models import Count
-
-    from tandem.care.models import AlertStatus, SafetyAlert
-
     rows = (
         SafetyAlert.objects.filter(client_id__in=client_ids)
         .exclude(status=AlertStatus.RESOLVED)

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from tandem.care import actions
 from tandem.care.models import ConsultNote
+from tandem.care.notes import actions as note_actions
 from tandem.consent.categories import Category, Purpose
 from tandem.consent.models import Release
 from tandem.core.roles import Role
@@ -52,4 +52,4 @@ class CareWorld(ReferralWorld):
         )
 
     def draft_note(self, **data: Any) -> ConsultNote:
-        return actions.save_note(actor=self.prescriber, client=self.client, data=NOTE | data)
+        return note_actions.save_note(actor=self.prescriber, client=self.client, data=NOTE | data)

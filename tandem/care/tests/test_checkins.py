@@ -8,7 +8,8 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from tandem.care import actions, selectors
+from tandem.care import selectors
+from tandem.care.checkins import actions as checkin_actions
 from tandem.care.models import CheckInCadence, CheckInStatus, ProgressCheckIn
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
@@ -59,7 +60,7 @@ def test_the_therapist_is_asked_on_each_due_date_reminded_when_overdue_and_the_a
         time_machine.travel(MONDAY, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        actions.set_checkin_cadence(
+        checkin_actions.set_checkin_cadence(
             actor=world.prescriber,
             client=world.client,
             early_every_days=14,
@@ -134,8 +135,12 @@ def test_changing_the_cadence_stops_the_old_timers(django_capture_on_commit_call
             "early_weeks": 8,
             "later_every_days": 30,
         }
-        actions.set_checkin_cadence(early_every_days=14, starts_on=dt.date(2027, 3, 2), **kwargs)
-        actions.set_checkin_cadence(early_every_days=21, starts_on=dt.date(2027, 3, 9), **kwargs)
+        checkin_actions.set_checkin_cadence(
+            early_every_days=14, starts_on=dt.date(2027, 3, 2), **kwargs
+        )
+        checkin_actions.set_checkin_cadence(
+            early_every_days=21, starts_on=dt.date(2027, 3, 9), **kwargs
+        )
 
     run_at(dt.datetime(2027, 3, 3, 9, 0, tzinfo=BOSTON), django_capture_on_commit_callbacks)
     assert not ProgressCheckIn.objects.exists()
@@ -146,12 +151,12 @@ def test_changing_the_cadence_stops_the_old_timers(django_capture_on_commit_call
 def test_an_unsolicited_update_and_bad_input():
     world = CareWorld()
     with pytest.raises(ValidationError) as bad:
-        actions.send_progress_update(
+        checkin_actions.send_progress_update(
             actor=world.therapist, client=world.client, data={"change": "fine"}
         )
     assert set(bad.value.message_dict) == {"change", "engagement", "functioning"}
     with pytest.raises(ValidationError) as bad_cadence:
-        actions.set_checkin_cadence(
+        checkin_actions.set_checkin_cadence(
             actor=world.prescriber,
             client=world.client,
             early_every_days=2,

@@ -11,14 +11,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.care import crisis, selectors
-from tandem.care.actions import StaleError
+from tandem.care import selectors
+from tandem.care.crisis import actions as crisis_actions
+from tandem.care.crisis import selectors as crisis_selectors
 from tandem.care.models import AlertStatus, CareSettings, OnCallShift, SafetyAlert
+from tandem.care.sharing import StaleError
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
@@ -72,7 +75,7 @@ def test_an_unacknowledged_alert_escalates_after_15_minutes_in_business_hours_an
         time_machine.travel(WEDNESDAY_11AM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist,
             world.client,
             "urgent",
@@ -99,7 +102,7 @@ def test_an_unacknowledged_alert_escalates_after_15_minutes_in_business_hours_an
 
     # When the backup acknowledges after the escalation
     with time_machine.travel(WEDNESDAY_11AM + dt.timedelta(minutes=20), tick=False):
-        crisis.acknowledge_alert(actor=backup, alert=alert)
+        crisis_actions.acknowledge_alert(actor=backup, alert=alert)
     alert.refresh_from_db()
     assert (alert.status, alert.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, backup)
     ack = alert.events.get(kind="acknowledged")
@@ -125,7 +128,9 @@ def test_after_hours_the_window_is_60_minutes(django_capture_on_commit_callbacks
         time_machine.travel(WEDNESDAY_9PM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Overdose risk.")
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Overdose risk."
+        )
     assert alert.ack_due_at == WEDNESDAY_9PM + dt.timedelta(minutes=60)
 
     run_at(WEDNESDAY_9PM + dt.timedelta(minutes=59), django_capture_on_commit_callbacks)
@@ -138,7 +143,7 @@ def test_the_practice_sets_its_own_windows(django_capture_on_commit_callbacks):
     world = CareWorld()
     CareSettings.objects.create(organisation=world.psychiatry, ack_minutes_business=5)
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist, world.client, "urgent", "Plan disclosed."
         )
     assert alert.ack_due_at == WEDNESDAY_11AM + dt.timedelta(minutes=5)
@@ -147,7 +152,7 @@ def test_the_practice_sets_its_own_windows(django_capture_on_commit_callbacks):
 def test_the_alert_always_reaches_the_team_but_its_details_follow_consent():
     # Given no release covers safety information
     world = CareWorld(release=False)
-    alert = crisis.raise_safety_alert(
+    alert = crisis_actions.raise_safety_alert(
         world.therapist, world.client, "urgent", "Said she has a plan."
     )
 
@@ -173,14 +178,14 @@ def test_a_practice_that_shares_crisis_details_records_them_under_the_serious_th
         organisation=world.therapy, share_safety_details_without_release=True
     )
 
-    alert = crisis.raise_safety_alert(
+    alert = crisis_actions.raise_safety_alert(
         world.therapist, world.client, "emergency", "Has the means at home."
     )
 
     disclosure = Disclosure.objects.get(object_id=str(alert.public_id))
     assert (disclosure.category, disclosure.basis, disclosure.recipient_user) == (
         Category.SAFETY,
-        crisis.SERIOUS_THREAT_BASIS,
+        crisis_selectors.SERIOUS_THREAT_BASIS,
         world.prescriber,
     )
     [item] = selectors.timeline(world.prescriber, world.client, ["safety"])
@@ -191,7 +196,7 @@ def test_a_practice_that_shares_crisis_details_records_them_under_the_serious_th
 def test_a_questionnaire_raises_an_alert_without_a_clinician(django_capture_on_commit_callbacks):
     world = CareWorld()
     with django_capture_on_commit_callbacks(execute=True):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             None, world.client, "urgent", "PHQ-9 item 9 answered 2.", source="questionnaire"
         )
     run_worker()
@@ -210,38 +215,40 @@ def test_a_questionnaire_raises_an_alert_without_a_clinician(django_capture_on_c
 
 def test_outcome_is_recorded_and_bad_input_named():
     world = CareWorld()
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Plan disclosed.")
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Plan disclosed."
+    )
     with pytest.raises(ValidationError) as bad:
-        crisis.record_outcome(actor=world.prescriber, alert=alert, outcome="", follow_up="")
+        crisis_actions.record_outcome(actor=world.prescriber, alert=alert, outcome="", follow_up="")
     assert set(bad.value.message_dict) == {"outcome", "follow_up"}
 
-    done = crisis.record_outcome(
+    done = crisis_actions.record_outcome(
         actor=world.prescriber, alert=alert, outcome="not_needed", follow_up="Visit in 48 hours."
     )
     assert (done.status, done.outcome) == (AlertStatus.RESOLVED, "not_needed")
-    with pytest.raises(PermissionError):
-        crisis.raise_safety_alert(world.coordinator, world.client, "urgent", "x")
+    with pytest.raises(Forbidden):
+        crisis_actions.raise_safety_alert(world.coordinator, world.client, "urgent", "x")
 
 
 def test_a_gap_in_the_rota_warns_the_admin_once_in_advance(django_capture_on_commit_callbacks):
     world = CareWorld()
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            crisis.add_shift(
+            crisis_actions.add_shift(
                 actor=world.admin,
                 organisation=world.psychiatry,
                 user=world.prescriber,
                 starts_at=WEDNESDAY_11AM - dt.timedelta(hours=1),
                 ends_at=WEDNESDAY_11AM + dt.timedelta(days=3),
             )
-            crisis.add_shift(
+            crisis_actions.add_shift(
                 actor=world.admin,
                 organisation=world.psychiatry,
                 user=world.prescriber,
                 starts_at=WEDNESDAY_11AM + dt.timedelta(days=4),
                 ends_at=WEDNESDAY_11AM + dt.timedelta(days=10),
             )
-        gaps = crisis.rota_gaps(
+        gaps = crisis_selectors.rota_gaps(
             world.psychiatry, WEDNESDAY_11AM, WEDNESDAY_11AM + dt.timedelta(days=7)
         )
         with django_capture_on_commit_callbacks(execute=True):
@@ -258,8 +265,8 @@ def test_a_gap_in_the_rota_warns_the_admin_once_in_advance(django_capture_on_com
     )
     assert "Nobody is on call in these stretches of the coming week" in page
 
-    with pytest.raises(PermissionError):
-        crisis.add_shift(
+    with pytest.raises(Forbidden):
+        crisis_actions.add_shift(
             actor=world.prescriber,
             organisation=world.psychiatry,
             user=world.prescriber,
@@ -273,11 +280,11 @@ PLAN = {"warning_signs": "Not sleeping, withdrawing.", "professionals": "988; 91
 
 def test_two_clinicians_editing_the_safety_plan_at_once_nothing_is_silently_overwritten():
     world = CareWorld()
-    first = crisis.save_safety_plan(
+    first = crisis_actions.save_safety_plan(
         actor=world.therapist, client=world.client, sections=PLAN, base_version=0
     )
     # Both open version 1; the prescriber saves first
-    crisis.save_safety_plan(
+    crisis_actions.save_safety_plan(
         actor=world.prescriber,
         client=world.client,
         sections=PLAN | {"reasons": "Her daughter."},
@@ -287,23 +294,23 @@ def test_two_clinicians_editing_the_safety_plan_at_once_nothing_is_silently_over
     with pytest.raises(
         StaleError, match="saved version 2 of the safety plan while you were editing version 1"
     ):
-        crisis.save_safety_plan(
+        crisis_actions.save_safety_plan(
             actor=world.therapist,
             client=world.client,
             sections=PLAN | {"coping": "Walks."},
             base_version=first.version,
         )
-    view = selectors.safety_plan(world.client_user, world.client)
+    view = crisis_selectors.safety_plan(world.client_user, world.client)
     assert [p.version for p in view.versions] == [2, 1]
     assert dict((k, t) for k, _, t in view.sections)["reasons"] == "Her daughter."
 
 
 def test_the_safety_plan_page_shows_the_conflict_and_keeps_the_text(settings):
     world = CareWorld()
-    crisis.save_safety_plan(
+    crisis_actions.save_safety_plan(
         actor=world.therapist, client=world.client, sections=PLAN, base_version=0
     )
-    crisis.save_safety_plan(
+    crisis_actions.save_safety_plan(
         actor=world.prescriber, client=world.client, sections=PLAN, base_version=1
     )
     path = reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
@@ -342,7 +349,7 @@ def test_the_paged_on_call_prescriber_of_the_practice_on_the_team_reads_the_deta
 
     # When the therapist raises an alert and the rota pages the on-call prescriber
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist, world.client, "urgent", "Said she has a plan.", "Called her."
         )
     assert told(NotificationKind.SAFETY_ALERT, on_call) == 1
@@ -362,7 +369,7 @@ def test_the_paged_on_call_prescriber_of_the_practice_on_the_team_reads_the_deta
     assert reads_of(alert, on_call) == [{"outside_team": True, "details": True}]
 
     # When they acknowledge it, they keep the details while they handle it
-    crisis.acknowledge_alert(actor=on_call, alert=alert)
+    crisis_actions.acknowledge_alert(actor=on_call, alert=alert)
     assert "Said she has a plan." in text(alert_page(on_call, alert))
     # and the practice admin (reached by escalations) reads them too
     assert "Said she has a plan." in text(alert_page(world.admin, alert))
@@ -374,7 +381,7 @@ def test_the_paged_on_call_prescriber_of_the_practice_on_the_team_reads_the_deta
     assert reads_of(alert, colleague) == [{"outside_team": True, "details": False}]
 
     # When the outcome is recorded, the on-call prescriber's part is over
-    crisis.record_outcome(
+    crisis_actions.record_outcome(
         actor=world.prescriber, alert=alert, outcome="not_needed", follow_up="Seen tomorrow."
     )
     assert "Said she has a plan." not in text(alert_page(on_call, alert))
@@ -389,7 +396,7 @@ def test_within_the_prescribers_practice_the_on_call_reads_the_details_without_a
     on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
     rota(world, WEDNESDAY_11AM, [on_call])
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.prescriber, world.client, "emergency", "Has the means at home."
         )
 
@@ -405,7 +412,7 @@ def test_the_on_call_reads_therapy_details_only_as_far_as_consent_reaches_the_pr
     on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
     rota(world, WEDNESDAY_11AM, [on_call])
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist, world.client, "urgent", "Said she has a plan."
         )
 
@@ -422,7 +429,7 @@ def test_a_paged_practice_no_longer_on_the_care_team_gets_no_details():
     on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
     rota(world, WEDNESDAY_11AM, [on_call])
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist, world.client, "urgent", "Said she has a plan."
         )
 
@@ -446,8 +453,10 @@ def test_the_follow_up_reaches_another_practice_only_as_far_as_consent_does():
     # Given no release covers safety information, and the prescriber records the outcome of
     # an alert they raised (only someone who reads an alert's details may resolve it)
     world = CareWorld(release=False)
-    alert = crisis.raise_safety_alert(world.prescriber, world.client, "urgent", "Plan disclosed.")
-    crisis.record_outcome(
+    alert = crisis_actions.raise_safety_alert(
+        world.prescriber, world.client, "urgent", "Plan disclosed."
+    )
+    crisis_actions.record_outcome(
         actor=world.prescriber,
         alert=alert,
         outcome="not_needed",
@@ -476,12 +485,12 @@ def test_a_paged_practice_off_the_team_reads_no_follow_up_once_resolved():
     on_call = make_staff(Role.PRESCRIBER, world.psychiatry)
     rota(world, WEDNESDAY_11AM, [on_call])
     with time_machine.travel(WEDNESDAY_11AM, tick=False):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             world.therapist, world.client, "urgent", "Said she has a plan."
         )
 
     # When the therapist records the outcome (the alert is resolved)
-    crisis.record_outcome(
+    crisis_actions.record_outcome(
         actor=world.therapist, alert=alert, outcome="not_needed", follow_up="Seen by Qz tomorrow."
     )
 

@@ -9,11 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tandem.care import crisis
+from tandem.care.crisis import actions as crisis_actions
 from tandem.care.models import AlertStatus, OnCallShift, SafetyAlert
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.testing.clock import world_built_on
 from tandem.core.testing.tasks import run_worker
@@ -60,7 +61,7 @@ def bot_client():
 
 def raise_from_questionnaire(world, client, capture):
     with time_machine.travel(WEDNESDAY_11AM, tick=False), capture(execute=True):
-        return crisis.raise_safety_alert(
+        return crisis_actions.raise_safety_alert(
             None, client, "urgent", SUMMARY, source="questionnaire", organisation=world.psychiatry
         )
 
@@ -150,7 +151,7 @@ def test_when_the_rota_changes_hands_escalation_tells_the_next_person_not_yet_to
         time_machine.travel(WEDNESDAY_11AM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+        crisis_actions.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
     run_at(WEDNESDAY_11AM + dt.timedelta(minutes=16), django_capture_on_commit_callbacks)
 
     # Then the first of the late shift is told, not skipped for the second
@@ -172,7 +173,9 @@ def test_a_clinician_alert_with_no_psychiatric_practice_on_the_team_still_reache
         time_machine.travel(WEDNESDAY_11AM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Has a plan."
+        )
     run_at(WEDNESDAY_11AM + dt.timedelta(minutes=16), django_capture_on_commit_callbacks)
 
     # Then, with nobody else to tell, the therapy practice's admin is told at once and again
@@ -200,7 +203,9 @@ def assert_still_open(alert):
 def test_a_prescriber_of_the_paged_practice_who_cannot_see_the_details_cannot_resolve_it():
     # Given an alert, and a prescriber of the paged practice who is neither paged nor on call
     world = CareWorld()
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Has a plan."
+    )
     colleague = make_staff(Role.PRESCRIBER, world.psychiatry)
     assert "Has a plan." not in text(
         http(colleague).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
@@ -212,15 +217,19 @@ def test_a_prescriber_of_the_paged_practice_who_cannot_see_the_details_cannot_re
     # Then it is refused and the alert stays open (escalation goes on)
     assert response.status_code == 404
     assert_still_open(alert)
-    with pytest.raises(PermissionError):
-        crisis.record_outcome(actor=colleague, alert=alert, outcome="not_needed", follow_up="x")
+    with pytest.raises(Forbidden):
+        crisis_actions.record_outcome(
+            actor=colleague, alert=alert, outcome="not_needed", follow_up="x"
+        )
     assert_still_open(alert)
 
 
 def test_an_admin_of_a_paged_practice_off_the_team_cannot_resolve_it_blind():
     # Given an alert whose paged practice has since left the care team
     world = CareWorld()
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Has a plan."
+    )
     CareTeamMember.objects.filter(client=world.client, organisation=world.psychiatry).update(
         ended_on=dt.date(2027, 2, 22)
     )
@@ -238,7 +247,9 @@ def test_an_admin_of_a_paged_practice_off_the_team_cannot_resolve_it_blind():
 
 def test_an_admin_who_sees_the_details_acknowledges_but_does_not_record_a_clinical_outcome():
     world = CareWorld()
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Has a plan."
+    )
     page = text(http(world.admin).get(reverse("care:alert", kwargs={"alert_id": alert.public_id})))
     assert "Has a plan." in page
     assert "Record outcome" not in page
@@ -255,7 +266,9 @@ def test_a_clinician_who_sees_the_details_resolves_it_and_escalation_stops(
         time_machine.travel(WEDNESDAY_11AM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Has a plan."
+        )
         response = post_outcome(world.prescriber, alert)
     assert response.status_code == 302
     alert.refresh_from_db()
@@ -267,7 +280,9 @@ def test_a_clinician_who_sees_the_details_resolves_it_and_escalation_stops(
 def test_the_outcome_form_posts_one_outcome_value():
     # The submit button once carried the name "outcome" too, so browsers sent two values
     world = CareWorld()
-    alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Has a plan."
+    )
     page = http(world.prescriber).get(reverse("care:alert", kwargs={"alert_id": alert.public_id}))
     html = page.content.decode()
     assert html.count('name="outcome"') == 1
@@ -302,7 +317,9 @@ def test_the_team_and_the_on_call_see_a_banner_linking_to_an_open_alert_until_it
 
     # When the therapist raises an alert
     with time_machine.travel(WEDNESDAY_11AM, tick=True):
-        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Has a plan."
+        )
         link = reverse("care:alert", kwargs={"alert_id": alert.public_id})
 
         # Then the team's clinicians and the on-call prescriber see the banner, linking to the alert
@@ -321,7 +338,7 @@ def test_the_team_and_the_on_call_see_a_banner_linking_to_an_open_alert_until_it
         assert banner(world.client_user) == ""
 
         # When the on-call prescriber acknowledges it, the banner goes for everyone
-        crisis.acknowledge_alert(actor=on_call, alert=alert)
+        crisis_actions.acknowledge_alert(actor=on_call, alert=alert)
         assert [banner(u) for u in (world.therapist, world.prescriber, on_call)] == ["", "", ""]
 
 
@@ -336,7 +353,7 @@ def test_the_reached_practices_on_call_sees_the_banner_for_a_client_with_no_team
 
 def test_the_banner_costs_the_same_queries_for_one_alert_or_many():
     world = CareWorld()
-    crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    crisis_actions.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
     page = http(world.prescriber)
     page.get(reverse("core:dashboard"))
 
@@ -352,7 +369,7 @@ def test_the_banner_costs_the_same_queries_for_one_alert_or_many():
 
         add_to_care_team(other, world.therapist, Role.THERAPIST, primary=True)
         add_to_care_team(other, world.prescriber, Role.PRESCRIBER)
-        crisis.raise_safety_alert(world.therapist, other, "urgent", "Has a plan.")
+        crisis_actions.raise_safety_alert(world.therapist, other, "urgent", "Has a plan.")
     assert SafetyAlert.objects.filter(status=AlertStatus.OPEN).count() == 4
     assert queries() == one
     assert banner(world.prescriber).count("/care/alerts/") == 4
@@ -375,7 +392,9 @@ def test_a_colleague_of_the_paged_practice_who_was_not_paged_cannot_stop_escalat
         time_machine.travel(WEDNESDAY_11AM, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Has a plan."
+        )
     colleague = make_staff(Role.PRESCRIBER, world.psychiatry)
     path = reverse("care:alert", kwargs={"alert_id": alert.public_id})
     assert 'name="acknowledge"' not in http(colleague).get(path).content.decode()
@@ -460,7 +479,7 @@ def test_an_emergency_alert_is_answered_within_five_minutes_even_after_hours(
         time_machine.travel(sunday_night, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             None,
             client,
             "emergency",
@@ -486,7 +505,7 @@ def test_an_urgent_alert_keeps_the_practices_own_window(django_capture_on_commit
         time_machine.travel(sunday_night, tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        alert = crisis.raise_safety_alert(
+        alert = crisis_actions.raise_safety_alert(
             None, client, "urgent", SUMMARY, source="questionnaire", organisation=world.psychiatry
         )
 

@@ -7,11 +7,14 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from tandem.care import actions, medications, selectors
+from tandem.care.medications import actions as medication_actions
+from tandem.care.medications import drugs as medications
+from tandem.care.medications import selectors as medication_selectors
 from tandem.care.models import MedicationChange
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.consent.models import Disclosure
+from tandem.core.policy import Forbidden
 from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
 
@@ -30,7 +33,7 @@ def start(world, drug="sertraline", **overrides):
         "reason": "Panic attacks persist after CBT.",
         "watch_for": "Activation or restlessness in the first two weeks; sleep change.",
     } | overrides
-    return actions.record_medication(**kwargs)
+    return medication_actions.record_medication(**kwargs)
 
 
 def test_a_start_reaches_the_therapist_at_once_with_no_phi_in_the_email(
@@ -63,7 +66,7 @@ def test_dose_change_and_stop_build_the_current_list_and_history():
     world = CareWorld()
     start(world)
     start(world, drug="levothyroxine", dose="50", unit="mcg", frequency="every morning")
-    actions.record_medication(
+    medication_actions.record_medication(
         actor=world.prescriber,
         client=world.client,
         change=MedicationChange.DOSE_CHANGE,
@@ -72,14 +75,14 @@ def test_dose_change_and_stop_build_the_current_list_and_history():
         unit="mg",
         frequency="once daily",
     )
-    actions.record_medication(
+    medication_actions.record_medication(
         actor=world.prescriber,
         client=world.client,
         change=MedicationChange.STOP,
         drug="levothyroxine",
     )
 
-    view = selectors.medication_list(world.therapist, world.client)
+    view = medication_selectors.medication_list(world.therapist, world.client)
 
     assert [(e.drug, str(e.dose), e.unit) for e in view.current] == [("sertraline", "50.000", "mg")]
     assert [(e.change, e.drug) for e in view.history] == [
@@ -110,7 +113,7 @@ def test_bad_input_names_the_field_and_the_rule():
         "sertraline is already active; record a dose change instead."
     ]
     with pytest.raises(ValidationError) as not_active:
-        actions.record_medication(
+        medication_actions.record_medication(
             actor=world.prescriber,
             client=world.client,
             change=MedicationChange.STOP,
@@ -123,7 +126,7 @@ def test_bad_input_names_the_field_and_the_rule():
 
 def test_only_the_prescriber_records_and_the_therapist_cannot_post_the_form():
     world = CareWorld()
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         start(world, actor=world.therapist)
     path = reverse("care:medications", kwargs={"client_id": world.client.public_id})
     response = http(world.therapist).post(
@@ -131,16 +134,16 @@ def test_only_the_prescriber_records_and_the_therapist_cannot_post_the_form():
         {"change": "start", "drug": "sertraline", "dose": "25", "unit": "mg", "frequency": "daily"},
     )
     assert response.status_code == 404
-    assert selectors.medication_list(world.prescriber, world.client).history == []
+    assert medication_selectors.medication_list(world.prescriber, world.client).history == []
 
     ok = http(world.prescriber).post(
         path,
         {"change": "start", "drug": "sertraline", "dose": "25", "unit": "mg", "frequency": "daily"},
     )
     assert ok.status_code == 302
-    assert [e.drug for e in selectors.medication_list(world.therapist, world.client).current] == [
-        "sertraline"
-    ]
+    assert [
+        e.drug for e in medication_selectors.medication_list(world.therapist, world.client).current
+    ] == ["sertraline"]
 
 
 def test_the_shipped_list_has_unique_names_and_numeric_rxcuis_or_none():

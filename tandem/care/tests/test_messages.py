@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from tandem.care import actions, selectors
+from tandem.care.messaging import actions as message_actions
+from tandem.care.messaging import selectors as message_selectors
 from tandem.care.models import CareSettings, Message, MessageRead
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
@@ -36,7 +37,7 @@ def upload(name, content, content_type):
 def test_a_question_is_due_in_the_practices_business_days_and_a_reply_answers_it():
     world = CareWorld()
     with time_machine.travel(FRIDAY_4PM, tick=False):
-        thread, result = actions.start_thread(
+        thread, result = message_actions.start_thread(
             actor=world.therapist,
             client=world.client,
             subject="Sleep",
@@ -55,22 +56,24 @@ def test_a_question_is_due_in_the_practices_business_days_and_a_reply_answers_it
     )
 
     with time_machine.travel(dt.datetime(2027, 4, 22, 9, 0, tzinfo=BOSTON), tick=False):
-        [shown] = selectors.thread_messages(world.therapist, thread)
+        [shown] = message_selectors.thread_messages(world.therapist, thread)
         assert shown.overdue
-        actions.reply(actor=world.prescriber, thread=thread, body="Likely; take it in the morning.")
+        message_actions.reply(
+            actor=world.prescriber, thread=thread, body="Likely; take it in the morning."
+        )
     question.refresh_from_db()
     assert question.answered_by_organisation == world.psychiatry
     assert (
-        selectors.median_response_hours(world.psychiatry.pk) == 137.0
+        message_selectors.median_response_hours(world.psychiatry.pk) == 137.0
     )  # Friday 16:00 to Thursday 9:00, in clock hours
-    assert selectors.median_response_hours(world.therapy.pk) is None
+    assert message_selectors.median_response_hours(world.therapy.pk) is None
 
 
 def test_the_practice_may_set_one_business_day():
     world = CareWorld()
     CareSettings.objects.create(organisation=world.psychiatry, message_response_days=1)
     with time_machine.travel(FRIDAY_4PM, tick=False):
-        thread, _ = actions.start_thread(
+        thread, _ = message_actions.start_thread(
             actor=world.therapist,
             client=world.client,
             subject="Dose",
@@ -82,7 +85,7 @@ def test_the_practice_may_set_one_business_day():
 
 def test_read_receipts_are_recorded_when_the_thread_is_opened():
     world = CareWorld()
-    thread, _ = actions.start_thread(
+    thread, _ = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Plan", body="Hello"
     )
     path = reverse("care:thread", kwargs={"thread_id": thread.public_id})
@@ -119,7 +122,7 @@ def test_attachments_that_are_not_what_they_claim_are_refused_and_nothing_is_sen
 ):
     world = CareWorld()
     with pytest.raises(ValidationError) as refused:
-        actions.start_thread(
+        message_actions.start_thread(
             actor=world.therapist,
             client=world.client,
             subject="Labs",
@@ -133,7 +136,9 @@ def test_attachments_that_are_not_what_they_claim_are_refused_and_nothing_is_sen
 def test_an_attachment_over_the_cap_is_refused(settings):
     settings.MAX_UPLOAD_BYTES = 1024 * 1024
     with pytest.raises(ValidationError) as refused:
-        actions.check_attachment(upload("big.png", PNG + b"\x00" * (1024 * 1024), "image/png"))
+        message_actions.check_attachment(
+            upload("big.png", PNG + b"\x00" * (1024 * 1024), "image/png")
+        )
     assert refused.value.message_dict == {
         "attachments": ["The file is larger than 1 MB; attach a smaller one."]
     }
@@ -166,7 +171,7 @@ def test_real_pdfs_and_images_go_through_and_download_for_the_recipient():
 
 def test_without_a_release_the_other_practice_sees_the_message_withheld():
     world = CareWorld(release=False)
-    thread, result = actions.start_thread(
+    thread, result = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Plan", body="Private detail"
     )
     assert [(m.user, why) for m, why in result.held] == [
@@ -183,7 +188,7 @@ def test_without_a_release_the_other_practice_sees_the_message_withheld():
 
 def test_a_subject_is_withheld_like_the_message_it_heads():
     world = CareWorld(release=False)
-    thread, _ = actions.start_thread(
+    thread, _ = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Zqsubjectcanary relapse", body="x"
     )
     threads_url = reverse("care:threads", kwargs={"client_id": world.client.public_id})
@@ -201,8 +206,8 @@ def test_a_subject_is_withheld_like_the_message_it_heads():
 
 def test_with_a_release_the_other_practice_reads_the_subject():
     world = CareWorld(release=True)
-    thread, _ = actions.start_thread(
+    thread, _ = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Sleep since the dose change", body="x"
     )
-    shown = selectors.shown_threads(world.prescriber, world.client)
+    shown = message_selectors.shown_threads(world.prescriber, world.client)
     assert [(s.thread, s.title) for s in shown] == [(thread, "Sleep since the dose change")]

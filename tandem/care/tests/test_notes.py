@@ -4,13 +4,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from tandem.audit.models import AuditEvent
-from tandem.care import actions
-from tandem.care.actions import NoteLockedError
 from tandem.care.models import ConsultNote, DeliveryStatus, NoteDelivery, NoteStatus
-from tandem.care.pdf import note_pdf
+from tandem.care.notes import actions as note_actions
+from tandem.care.notes.actions import NoteLockedError
+from tandem.care.notes.pdf import note_pdf
 from tandem.care.tests.factories import NOTE, CareWorld
 from tandem.consent import actions as consent_actions
 from tandem.consent.models import Disclosure
+from tandem.core.policy import Forbidden
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions as referral_actions
 from tandem.referrals.models import ReferralStatus as S
@@ -34,7 +35,7 @@ def test_signing_sends_the_note_to_the_therapist_records_it_and_closes_the_loop(
     note = world.draft_note()
 
     # When the prescriber signs and sends the note
-    result = actions.sign_and_send(actor=world.prescriber, note=note)
+    result = note_actions.sign_and_send(actor=world.prescriber, note=note)
 
     # Then the therapist has it, it is in the accounting, they are told, and the loop moved on
     note.refresh_from_db()
@@ -62,7 +63,7 @@ def test_a_release_revoked_between_writing_and_sending_holds_the_note_and_says_w
     note = world.draft_note()
     # When the client revokes before the prescriber sends
     consent_actions.revoke_release(actor=world.client_user, release=world.release)
-    result = actions.sign_and_send(actor=world.prescriber, note=note)
+    result = note_actions.sign_and_send(actor=world.prescriber, note=note)
 
     # Then nothing reached the therapist, the prescriber is told why, and the loop did not move
     assert result.delivered == []
@@ -85,7 +86,7 @@ def test_a_release_revoked_between_writing_and_sending_holds_the_note_and_says_w
 
     # When a new release is signed and the prescriber sends again
     world.collaboration_release()
-    again = actions.send_again(actor=world.prescriber, note=note)
+    again = note_actions.send_again(actor=world.prescriber, note=note)
 
     # Then it is delivered and the loop closes
     assert [m.user for m in again.delivered] == [world.therapist]
@@ -96,16 +97,18 @@ def test_a_release_revoked_between_writing_and_sending_holds_the_note_and_says_w
 def test_editing_a_signed_note_is_refused_and_an_addendum_is_offered():
     world = CareWorld()
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
 
     with pytest.raises(NoteLockedError, match="Add an addendum"):
-        actions.save_note(
+        note_actions.save_note(
             actor=world.prescriber, client=world.client, note=note, data=NOTE | {"formulation": "x"}
         )
 
     note.refresh_from_db()
     assert note.formulation == NOTE["formulation"]
-    addendum = actions.add_addendum(actor=world.prescriber, note=note, text="TSH came back normal.")
+    addendum = note_actions.add_addendum(
+        actor=world.prescriber, note=note, text="TSH came back normal."
+    )
     assert list(note.addenda.values_list("text", flat=True)) == ["TSH came back normal."]
     assert AuditEvent.objects.filter(object_id=str(addendum.public_id), action="create").exists()
 
@@ -118,7 +121,7 @@ def test_unknown_icd10_codes_and_missing_sections_name_the_field():
 
     note = world.draft_note(formulation="", follow_up_plan="")
     with pytest.raises(ValidationError) as incomplete:
-        actions.sign_and_send(actor=world.prescriber, note=note)
+        note_actions.sign_and_send(actor=world.prescriber, note=note)
     assert set(incomplete.value.message_dict) == {"formulation", "follow_up_plan"}
     assert ConsultNote.objects.get(pk=note.pk).status == NoteStatus.DRAFT
 
@@ -126,21 +129,21 @@ def test_unknown_icd10_codes_and_missing_sections_name_the_field():
 def test_the_therapist_acknowledges_receipt_once_and_may_not_write_notes():
     world = CareWorld()
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
 
-    first = actions.acknowledge_note(actor=world.therapist, note=note)
-    again = actions.acknowledge_note(actor=world.therapist, note=note)
+    first = note_actions.acknowledge_note(actor=world.therapist, note=note)
+    again = note_actions.acknowledge_note(actor=world.therapist, note=note)
 
     assert first.acknowledged_at is not None
     assert again.acknowledged_at == first.acknowledged_at
-    with pytest.raises(PermissionError):
-        actions.save_note(actor=world.therapist, client=world.client, data=NOTE)
+    with pytest.raises(Forbidden):
+        note_actions.save_note(actor=world.therapist, client=world.client, data=NOTE)
 
 
 def test_the_pdf_is_a_printable_document():
     world = CareWorld()
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
 
     pdf = note_pdf(note)
 

@@ -20,10 +20,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from tandem.care import actions, crisis, medications
+from tandem.care.checkins import actions as checkin_actions
+from tandem.care.crisis import actions as crisis_actions
+from tandem.care.medications import actions as medication_actions
+from tandem.care.medications import drugs as medications
+from tandem.care.messaging import actions as message_actions
 from tandem.care.models import MedicationChange, ProgressCheckIn
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.care.visits import actions as visit_actions
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
 from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
@@ -59,12 +64,12 @@ def test_the_medications_page_costs_the_same_for_2_and_30_events(n, django_asser
     world = CareWorld()
     drugs = [name for name, _ in medications.choices()][: n // 2]
     for drug in drugs:
-        actions.record_medication(
+        medication_actions.record_medication(
             actor=world.prescriber, client=world.client, change=MedicationChange.START,
             drug=drug, dose="10", unit="mg", frequency="once daily", reason="Trial.",
         )  # fmt: skip
     for drug in drugs:
-        actions.record_medication(
+        medication_actions.record_medication(
             actor=world.prescriber, client=world.client, change=MedicationChange.DOSE_CHANGE,
             drug=drug, dose="20", unit="mg", frequency="once daily",
         )  # fmt: skip
@@ -95,12 +100,14 @@ CHECKINS_QUERIES = 19
 def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_assert_num_queries):
     # Given a cadence and n progress updates from the therapist
     world = CareWorld()
-    actions.set_checkin_cadence(
+    checkin_actions.set_checkin_cadence(
         actor=world.prescriber, client=world.client,
         early_every_days=14, early_weeks=8, later_every_days=30,
     )  # fmt: skip
     for _ in range(n):
-        actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
+        checkin_actions.send_progress_update(
+            actor=world.therapist, client=world.client, data=ANSWER
+        )
     assert ProgressCheckIn.objects.filter(client=world.client).count() == n
 
     # When the prescriber opens the check-ins page
@@ -132,7 +139,7 @@ def test_the_threads_page_costs_the_same_for_2_and_30_threads(n, django_assert_n
     world = CareWorld()
     subjects = [f"Follow-up question {i:02d}" for i in range(n)]
     for i, subject in enumerate(subjects):
-        actions.start_thread(
+        message_actions.start_thread(
             actor=world.therapist if i % 2 else world.prescriber,
             client=world.client,
             subject=subject,
@@ -169,12 +176,12 @@ def test_the_thread_page_costs_the_same_for_2_and_30_messages(n, django_assert_n
     # Given a thread of n messages between the therapist and the prescriber, each with a
     # PDF attached, that the coordinator has read
     world = CareWorld()
-    thread, _ = actions.start_thread(
+    thread, _ = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Labs", body="Message 00",
         uploads=[SimpleUploadedFile("tsh.pdf", PDF, "application/pdf")],
     )  # fmt: skip
     for i in range(1, n):
-        actions.reply(
+        message_actions.reply(
             actor=world.prescriber if i % 2 else world.therapist, thread=thread,
             body=f"Message {i:02d}", is_question=i % 3 == 0,
             uploads=[SimpleUploadedFile("tsh.pdf", PDF, "application/pdf")],
@@ -210,7 +217,7 @@ def test_the_rota_page_costs_the_same_for_2_and_30_shifts(n, django_assert_num_q
     now = timezone.now()
     people = [make_staff(Role.PRESCRIBER, world.psychiatry) for _ in range(n)]
     for i, person in enumerate(people):
-        crisis.add_shift(
+        crisis_actions.add_shift(
             actor=world.admin, organisation=world.psychiatry, user=person,
             starts_at=now + dt.timedelta(hours=6 * i), ends_at=now + dt.timedelta(hours=6 * i + 4),
         )  # fmt: skip
@@ -245,7 +252,7 @@ def test_the_visits_page_costs_the_same_for_2_and_30_changes_and_visits(
     world = CareWorld()
     due = timezone.localdate() + dt.timedelta(days=60)
     for i in range(n):
-        actions.set_visit_plan(
+        visit_actions.set_visit_plan(
             actor=world.prescriber, client=world.client, psychiatry_every_weeks=1 + i % 26,
             therapy_every_weeks=1, next_psychiatry_due=due,
         )  # fmt: skip
@@ -292,14 +299,14 @@ def test_the_alert_page_costs_the_same_for_2_and_30_escalations_and_acknowledgem
     # Given an alert the therapist raised, escalated n times before the prescriber
     # acknowledged it, then acknowledged again n times by the team
     world = CareWorld()
-    alert = crisis.raise_safety_alert(
+    alert = crisis_actions.raise_safety_alert(
         world.therapist, world.client, "urgent", "Said she has a plan.", "Called her; safe now."
     )
     for level in range(1, n + 1):
-        assert crisis.escalate(alert.pk, level)
-    crisis.acknowledge_alert(actor=world.prescriber, alert=alert)
+        assert crisis_actions.escalate(alert.pk, level)
+    crisis_actions.acknowledge_alert(actor=world.prescriber, alert=alert)
     for i in range(n):
-        crisis.acknowledge_alert(
+        crisis_actions.acknowledge_alert(
             actor=world.coordinator if i % 2 else world.prescriber, alert=alert
         )
 

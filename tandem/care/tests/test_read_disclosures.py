@@ -13,11 +13,16 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.care import actions, crisis, selectors
+from tandem.care.checkins import actions as checkin_actions
+from tandem.care.crisis import actions as crisis_actions
+from tandem.care.crisis import selectors as crisis_selectors
+from tandem.care.medications import actions as medication_actions
+from tandem.care.messaging import actions as message_actions
 from tandem.care.models import MedicationChange
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.consent import actions as consent_actions
+from tandem.consent import timeline as consent_timeline
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
@@ -30,7 +35,7 @@ DRUGS = ["sertraline", "bupropion", "mirtazapine", "buspirone", "lamotrigine"]
 
 
 def start(world, drug="sertraline"):
-    event, result = actions.record_medication(
+    event, result = medication_actions.record_medication(
         actor=world.prescriber, client=world.client, change=MedicationChange.START,
         drug=drug, dose="25", unit="mg", frequency="once daily", reason="Panic attacks persist.",
     )  # fmt: skip
@@ -147,10 +152,10 @@ def test_the_treatment_exception_turned_on_later_is_the_basis_of_the_row():
 def test_held_check_ins_and_messages_are_accounted_when_they_first_show():
     # Given a progress update and a message from the therapist, both held (no release)
     world = CareWorld(release=False)
-    checkin, _ = actions.send_progress_update(
+    checkin, _ = checkin_actions.send_progress_update(
         actor=world.therapist, client=world.client, data=ANSWER
     )
-    thread, _ = actions.start_thread(
+    thread, _ = message_actions.start_thread(
         actor=world.therapist, client=world.client, subject="Sleep", body="Sleeping better?"
     )
     message = thread.messages.get()
@@ -212,7 +217,7 @@ def test_two_readers_racing_past_the_check_still_leave_one_row():
     world = CareWorld(release=False)
     event, _ = start(world)
     world.collaboration_release()
-    gate = selectors.Gate(world.therapist, world.client, world.therapy.pk)
+    gate = consent_timeline.Gate(world.therapist, world.client, world.therapy.pk)
     gate(Category.MEDICATIONS, world.psychiatry.pk, world.prescriber.pk, obj=event)
     [item] = gate.shown
 
@@ -231,13 +236,13 @@ def test_two_readers_racing_past_the_check_still_leave_one_row():
 def test_the_safety_plan_and_the_alert_are_accounted_when_first_shown():
     # Given the therapist's safety plan and alert, both held (no release), released later
     world = CareWorld(release=False)
-    crisis.save_safety_plan(
+    crisis_actions.save_safety_plan(
         actor=world.therapist,
         client=world.client,
         sections={"warning_signs": "Not sleeping."},
         base_version=0,
     )
-    alert = crisis.raise_safety_alert(
+    alert = crisis_actions.raise_safety_alert(
         world.therapist, world.client, "urgent", "Said she has a plan.", "Called her; safe now."
     )
     held_rows = Disclosure.objects.count()
@@ -262,8 +267,10 @@ def test_the_safety_plan_and_the_alert_are_accounted_when_first_shown():
 def test_a_check_in_page_accounts_only_the_check_in_it_shows():
     # Given two progress updates held for want of a release, released later
     world = CareWorld(release=False)
-    shown, _ = actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
-    actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
+    shown, _ = checkin_actions.send_progress_update(
+        actor=world.therapist, client=world.client, data=ANSWER
+    )
+    checkin_actions.send_progress_update(actor=world.therapist, client=world.client, data=ANSWER)
     world.collaboration_release()
 
     # When the prescriber opens the first one's page
@@ -280,11 +287,11 @@ def test_alert_details_shown_under_the_serious_threat_setting_turned_on_later_ar
     # Given the therapist's alert, held from the prescriber (no release, setting off), then
     # the therapist's practice turns on sharing crisis details without a release
     world = CareWorld(release=False)
-    alert = crisis.raise_safety_alert(
+    alert = crisis_actions.raise_safety_alert(
         world.therapist, world.client, "urgent", "Said she has a plan.", "Called her; safe now."
     )
     assert not Disclosure.objects.exists()
-    settings = crisis.care_settings(world.therapy)
+    settings = crisis_selectors.care_settings(world.therapy)
     settings.share_safety_details_without_release = True
     settings.save()
 
@@ -297,7 +304,7 @@ def test_alert_details_shown_under_the_serious_threat_setting_turned_on_later_ar
     row = Disclosure.objects.get()
     assert (row.object_id, row.basis, row.release, row.recipient_organisation, row.description) == (
         str(alert.public_id),
-        crisis.SERIOUS_THREAT_BASIS,
+        crisis_selectors.SERIOUS_THREAT_BASIS,
         None,
         world.psychiatry,
         f"Safety alert {alert.reference} (serious threat)",
@@ -306,13 +313,13 @@ def test_alert_details_shown_under_the_serious_threat_setting_turned_on_later_ar
 
 def test_a_safety_plan_shown_under_the_serious_threat_setting_is_accounted_once():
     world = CareWorld(release=False)
-    crisis.save_safety_plan(
+    crisis_actions.save_safety_plan(
         actor=world.therapist,
         client=world.client,
         sections={"warning_signs": "Not sleeping."},
         base_version=0,
     )
-    settings = crisis.care_settings(world.therapy)
+    settings = crisis_selectors.care_settings(world.therapy)
     settings.share_safety_details_without_release = True
     settings.save()
     path = reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
@@ -324,7 +331,7 @@ def test_a_safety_plan_shown_under_the_serious_threat_setting_is_accounted_once(
     row = Disclosure.objects.get()
     assert (row.object_type, row.basis, row.release, row.description) == (
         "care.safetyplan",
-        crisis.SERIOUS_THREAT_BASIS,
+        crisis_selectors.SERIOUS_THREAT_BASIS,
         None,
         "Safety plan (serious threat)",
     )

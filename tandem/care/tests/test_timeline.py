@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tandem.care import actions, crisis, selectors
+from tandem.care import selectors
+from tandem.care.crisis import actions as crisis_actions
+from tandem.care.medications import actions as medication_actions
 from tandem.care.models import (
     CheckInStatus,
     ConsultNote,
@@ -21,6 +23,7 @@ from tandem.care.models import (
     ProgressCheckIn,
     SafetyAlert,
 )
+from tandem.care.notes import actions as note_actions
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
@@ -144,8 +147,8 @@ def test_each_viewer_sees_the_other_practices_items_only_as_far_as_the_release_g
     world = CareWorld(release=False)
     world.collaboration_release(categories=[Category.MEDICATIONS])
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
-    actions.record_medication(
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
+    medication_actions.record_medication(
         actor=world.prescriber,
         client=world.client,
         change=MedicationChange.START,
@@ -176,8 +179,10 @@ def test_each_viewer_sees_the_other_practices_items_only_as_far_as_the_release_g
 def test_the_page_shows_withheld_lines_and_filters_by_kind_with_a_fragment_for_htmx():
     world = CareWorld(release=False)
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
-    crisis.raise_safety_alert(world.therapist, world.client, "urgent", "Texted a goodbye message.")
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
+    crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Texted a goodbye message."
+    )
     path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
 
     page = http(world.therapist).get(path)
@@ -210,7 +215,7 @@ def test_a_therapist_who_leaves_the_care_team_loses_access_to_new_items_at_once(
     assert http(world.therapist).get(path).status_code == 200
 
     CareTeamMember.objects.filter(user=world.therapist).update(ended_on=timezone.localdate())
-    _event, result = actions.record_medication(
+    _event, result = medication_actions.record_medication(
         actor=world.prescriber,
         client=world.client,
         change=MedicationChange.START,

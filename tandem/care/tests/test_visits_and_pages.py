@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.care import actions
 from tandem.care.models import DeliveryStatus, NoteDelivery, VisitPlan
+from tandem.care.notes import actions as note_actions
 from tandem.care.tests.factories import NOTE, CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.care.visits import actions as visit_actions
 from tandem.consent import actions as consent_actions
 from tandem.core.roles import Role
 from tandem.core.testing.tasks import run_worker
@@ -33,7 +34,7 @@ def test_the_coordinator_hears_when_the_follow_up_is_due_and_not_booked(
         time_machine.travel(dt.datetime(2027, 3, 1, 10, 0, tzinfo=BOSTON), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        actions.set_visit_plan(
+        visit_actions.set_visit_plan(
             actor=world.prescriber,
             client=world.client,
             psychiatry_every_weeks=12,
@@ -84,7 +85,7 @@ def test_signing_on_the_page_after_a_revocation_warns_the_prescriber_why_it_was_
 def test_opening_the_editor_of_a_signed_note_refuses_and_offers_an_addendum():
     world = CareWorld()
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
     edit = reverse("care:note_edit", kwargs={"note_id": note.public_id})
 
     response = http(world.prescriber).post(
@@ -102,7 +103,7 @@ def test_opening_the_editor_of_a_signed_note_refuses_and_offers_an_addendum():
 def test_the_therapist_reads_acknowledges_and_downloads_the_note():
     world = CareWorld()
     note = world.draft_note()
-    actions.sign_and_send(actor=world.prescriber, note=note)
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
     page = reverse("care:note", kwargs={"note_id": note.public_id})
     therapist = http(world.therapist)
 
@@ -166,7 +167,7 @@ def test_the_prescriber_sets_the_visit_plan_and_sees_the_follow_up_is_not_booked
 def test_the_coordinator_sees_the_follow_up_booked_once_a_visit_is_confirmed():
     world = CareWorld()
     due = timezone.localdate() + dt.timedelta(days=21)
-    actions.set_visit_plan(
+    visit_actions.set_visit_plan(
         actor=world.coordinator, client=world.client, psychiatry_every_weeks=12,
         therapy_every_weeks=2, next_psychiatry_due=due,
     )  # fmt: skip
@@ -199,7 +200,7 @@ def test_the_coordinator_sees_the_follow_up_booked_once_a_visit_is_confirmed():
 def test_a_bad_visit_plan_is_refused_naming_the_field_and_keeps_the_saved_plan(overrides, message):
     # Given a saved plan
     world = CareWorld()
-    actions.set_visit_plan(
+    visit_actions.set_visit_plan(
         actor=world.prescriber, client=world.client, psychiatry_every_weeks=12,
         therapy_every_weeks=1, next_psychiatry_due=timezone.localdate() + dt.timedelta(days=30),
     )  # fmt: skip
@@ -233,7 +234,7 @@ def test_the_coordinators_reminder_links_to_the_visit_plan_page(django_capture_o
         time_machine.travel(dt.datetime(2027, 3, 1, 10, 0, tzinfo=BOSTON), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        actions.set_visit_plan(
+        visit_actions.set_visit_plan(
             actor=world.prescriber, client=world.client, psychiatry_every_weeks=12,
             therapy_every_weeks=1, next_psychiatry_due=dt.date(2027, 3, 8),
         )  # fmt: skip

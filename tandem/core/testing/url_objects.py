@@ -270,7 +270,7 @@ def _care_insider(world: Any) -> Any:
 
 @registers("note_id")
 def _consult_note(built: dict[str, Target]) -> Target:
-    from tandem.care import actions
+    from tandem.care.notes import actions
 
     world = _care_world()
     note = world.draft_note(formulation="Qzformulationcanary")
@@ -286,7 +286,7 @@ def _consult_note(built: dict[str, Target]) -> Target:
 
 @registers("checkin_id")
 def _checkin(built: dict[str, Target]) -> Target:
-    from tandem.care import actions
+    from tandem.care.checkins import actions
 
     world = _care_world()
     checkin, _ = actions.send_progress_update(
@@ -306,7 +306,7 @@ def _checkin(built: dict[str, Target]) -> Target:
 def _thread_world() -> tuple[Any, Any]:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tandem.care import actions
+    from tandem.care.messaging import actions
 
     world = _care_world()
     thread, _ = actions.start_thread(
@@ -348,7 +348,7 @@ def _message_attachment(built: dict[str, Target]) -> Target:
 
 @registers("alert_id")
 def _safety_alert(built: dict[str, Target]) -> Target:
-    from tandem.care import crisis
+    from tandem.care.crisis import actions as crisis
 
     world = _care_world()
     alert = crisis.raise_safety_alert(

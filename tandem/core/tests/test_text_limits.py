@@ -28,6 +28,10 @@ FORM_MODULES = [
         "scheduling",
     )
     for module in ("forms", "settings_forms")
+] + [
+    # care's forms live in its sub-domain packages
+    f"tandem.care.{package}.forms"
+    for package in ("notes", "medications", "checkins", "messaging", "crisis", "visits")
 ]
 #: Model text that no one types into a form: fixed wording and frozen copies of it.
 NOT_TYPED = {
@@ -52,7 +56,7 @@ def _form_classes():
 
 
 def _free_text_fields():
-    from tandem.care.forms import SafetyPlanForm
+    from tandem.care.crisis.forms import SafetyPlanForm
 
     for cls in _form_classes():
         fields = dict(cls.base_fields)

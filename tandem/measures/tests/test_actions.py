@@ -353,6 +353,6 @@ def test_a_case_review_without_a_release_is_stored_but_not_disclosed_nor_announc
 
 
 def test_case_reviews_are_shared_and_judged_under_the_timelines_category():
-    from tandem.care.selectors import CASE_REVIEW_CATEGORY as TIMELINE_CATEGORY
+    from tandem.measures.timeline import CASE_REVIEW_CATEGORY as TIMELINE_CATEGORY
 
     assert actions.CASE_REVIEW_CATEGORY == TIMELINE_CATEGORY

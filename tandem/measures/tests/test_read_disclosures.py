@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tandem.care import actions as care_actions
+from tandem.care.medications import actions as care_actions
 from tandem.care.models import MedicationChange
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http

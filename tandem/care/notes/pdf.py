@@ -2,14 +2,13 @@
 
 from django.utils import timezone
 
-from tandem.care.models import ConsultNote, WorkUp
+from tandem.care.notes.models import ConsultNote, WorkUp
+from tandem.care.notes.selectors import note_diagnoses
 from tandem.consent.pdf import _render
 
 
 def note_pdf(note: ConsultNote) -> bytes:
     """Return the signed note, with its addenda, as a PDF."""
-    from tandem.care.selectors import note_diagnoses
-
     zone = note.organisation.zone
     return _render(
         "care/note_pdf.html",

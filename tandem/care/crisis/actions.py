@@ -16,128 +16,55 @@ care-team prescriber may (``access.on_call_reader``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.care.access import CLINICIAN_ROLES, on_call_reader, seat
-from tandem.care.actions import StaleError, _later
-from tandem.care.models import (
+from tandem.care.crisis import signals, states
+from tandem.care.crisis.models import (
     SAFETY_PLAN_SECTIONS,
     AlertLevel,
     AlertSource,
     AlertStatus,
-    CareSettings,
     HospitalisationOutcome,
     OnCallShift,
     SafetyAlert,
-    SafetyAlertEvent,
     SafetyPlan,
 )
-from tandem.care.sharing import PURPOSE, calendar_of, team
+from tandem.care.crisis.selectors import (
+    ROTA_LOOKAHEAD,
+    SERIOUS_THREAT_BASIS,
+    ack_window,
+    already_told,
+    care_settings,
+    may_acknowledge,
+    may_resolve,
+    members_in_role,
+    on_call_now,
+    rota_gaps,
+)
+from tandem.care.practice import CareSettings
+from tandem.care.sharing import PURPOSE, StaleError, team
+from tandem.clients.access import CLINICIAN_ROLES, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
 from tandem.consent.categories import Category
 from tandem.consent.decision import Party
 from tandem.consent.models import Disclosure
-from tandem.core import policy
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
 
-SERIOUS_THREAT_BASIS = "serious_threat_164_512j"
-#: ``may_resolve``'s "not read yet" (None already means "reads only that it exists").
-_UNREAD: Any = object()
-#: How far ahead a gap in the on-call rota is reported to the practice admin.
-ROTA_LOOKAHEAD = dt.timedelta(days=7)
-
 
 def _link(alert: SafetyAlert) -> str:
     return reverse("care:alert", kwargs={"alert_id": alert.public_id})
-
-
-def care_settings(organisation: Organisation) -> CareSettings:
-    """Return the practice's care settings (the defaults when it never changed them)."""
-    found = CareSettings.objects.filter(organisation=organisation).first()
-    return found or CareSettings(organisation=organisation)
-
-
-def in_business_hours(organisation: Organisation, moment: dt.datetime) -> bool:
-    """Return whether ``moment`` falls in the practice's business hours, on a business day."""
-    calendar = calendar_of(organisation)
-    local = calendar.local(moment)
-    return (
-        calendar.is_business_day(local.date()) and calendar.opens <= local.time() < calendar.closes
-    )
-
-
-#: The longest an emergency alert (immediate danger: the Columbia high-risk path) waits
-#: for acknowledgement at each step, whatever the practice's own windows say.
-EMERGENCY_ACK_MINUTES = 5
-
-
-def ack_window(
-    organisation: Organisation, moment: dt.datetime, level: str = AlertLevel.URGENT
-) -> dt.timedelta:
-    """Return how long the practice has to acknowledge an alert of ``level`` raised at ``moment``."""
-    cs = care_settings(organisation)
-    minutes = (
-        cs.ack_minutes_business
-        if in_business_hours(organisation, moment)
-        else cs.ack_minutes_after_hours
-    )
-    if level == AlertLevel.EMERGENCY:
-        minutes = min(minutes, EMERGENCY_ACK_MINUTES)
-    return dt.timedelta(minutes=minutes)
-
-
-def on_call_now(organisation: Organisation, moment: dt.datetime) -> list[User]:
-    """Return who is on call at ``moment``, in rota order; else the practice's on-call prescribers."""
-    shifts = (
-        OnCallShift.objects.filter(
-            organisation=organisation,
-            starts_at__lte=moment,
-            ends_at__gt=moment,
-            user__is_active=True,
-        )
-        .select_related("user")
-        .order_by("order", "pk")
-    )
-    people = list(dict.fromkeys(s.user for s in shifts))
-    if people:
-        return people
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation=organisation, role=Role.PRESCRIBER, is_on_call=True, is_active=True
-        ).select_related("user")
-    ]
-
-
-def _members(organisation_id: int, role: str) -> list[User]:
-    """Return the practice's active members in ``role``, oldest membership first."""
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organisation_id=organisation_id, role=role, is_active=True
-        )
-        .select_related("user")
-        .order_by("pk")
-    ]
-
-
-def _event(alert: SafetyAlert, kind: str, actor: User | None, **detail: Any) -> None:
-    SafetyAlertEvent.objects.create(
-        alert=alert, kind=kind, actor=actor, at=timezone.now(), detail=detail
-    )
 
 
 def _paged_practice(client: Client, members: list[CareTeamMember]) -> Organisation | None:
@@ -145,14 +72,6 @@ def _paged_practice(client: Client, members: list[CareTeamMember]) -> Organisati
         if m.organisation.kind == OrganisationKind.PSYCHIATRIC_PRACTICE:
             return m.organisation
     return None
-
-
-def _already_told(alert: SafetyAlert) -> set[int]:
-    """Return the ids of everyone the alert has reached so far (and its raiser)."""
-    told = {alert.raised_by_id} if alert.raised_by_id else set()
-    for event in alert.events.filter(kind__in=("notified", "escalated")):
-        told.update(event.detail.get("users", []))
-    return told
 
 
 def _share_details(
@@ -214,8 +133,6 @@ def raise_safety_alert(
     actor may then be the client who answered, or None, and ``organisation`` the
     practice that sent the questionnaire (else the client's psychiatric practice).
     """
-    from tandem.care.tasks import escalate_safety_alert
-
     members = team(client)
     errors: dict[str, list[str]] = {}
     if level not in AlertLevel.values:
@@ -226,10 +143,10 @@ def raise_safety_alert(
         errors["source"] = ["Unknown source of the alert."]
     if source == AlertSource.CLINICIAN:
         if actor is None:
-            raise PermissionError("A clinician raises this alert.")
+            raise Forbidden("A clinician raises this alert.")
         member = seat(actor, client, CLINICIAN_ROLES)
         if member is None:
-            raise PermissionError("Only the client's clinicians raise safety alerts.")
+            raise Forbidden("Only the client's clinicians raise safety alerts.")
         organisation = member.organisation
     elif organisation is None:
         organisation = _paged_practice(client, members) or (
@@ -264,16 +181,16 @@ def raise_safety_alert(
     # The first on call; with nobody on call (no rota, no prescriber marked on call),
     # every prescriber of the practice: a gap in the rota must not leave the alert with
     # nobody who can act until the first escalation.
-    for user in on_call_now(paged, now)[:1] or _members(paged.pk, Role.PRESCRIBER):
+    for user in on_call_now(paged, now)[:1] or members_in_role(paged.pk, Role.PRESCRIBER):
         if actor is None or user.pk != actor.pk:
             told.setdefault(user.pk, (user, paged.pk))
     if not told:
         # Nobody on the team and nobody on call: the admins hear now, not a window later.
-        for user in _members(paged.pk, Role.PRACTICE_ADMIN):
+        for user in members_in_role(paged.pk, Role.PRACTICE_ADMIN):
             if actor is None or user.pk != actor.pk:
                 told.setdefault(user.pk, (user, paged.pk))
-    _event(alert, "raised", actor, level=level, source=source)
-    _event(alert, "notified", None, users=sorted(told), level=0)
+    states.event(alert, "raised", actor, level=level, source=source)
+    states.event(alert, "notified", None, users=sorted(told), level=0)
     record(
         actor=actor,
         action=AuditAction.CREATE,
@@ -293,31 +210,10 @@ def raise_safety_alert(
         _link(alert),
         reference=alert.reference,
     )
-    _later(escalate_safety_alert, alert.pk, 1, run_after=alert.ack_due_at)
-    return alert
-
-
-def may_acknowledge(actor: User, alert: SafetyAlert) -> bool:
-    """Return whether the actor is someone the alert is for.
-
-    That is the care team; the paged practice's admins; and its prescribers whom
-    the alert reached or who are on call now. An acknowledgement stops escalation,
-    so a colleague of the paged practice who was never paged cannot stop it.
-    """
-    if seat(actor, alert.client, (*CLINICIAN_ROLES, Role.COORDINATOR)) is not None:
-        return True
-    roles = {
-        m.role
-        for m in policy.active_memberships(actor)
-        if m.organisation_id == alert.paged_organisation_id
-    }
-    if Role.PRACTICE_ADMIN in roles:
-        return True
-    if Role.PRESCRIBER not in roles or alert.paged_organisation is None:
-        return False
-    return actor.pk in _already_told(alert) or actor in on_call_now(
-        alert.paged_organisation, timezone.now()
+    signals.escalation_due.send(
+        sender=SafetyAlert, alert_id=alert.pk, level=1, run_after=alert.ack_due_at
     )
+    return alert
 
 
 @transaction.atomic
@@ -325,17 +221,22 @@ def acknowledge_alert(*, actor: User, alert: SafetyAlert) -> SafetyAlert:
     """Acknowledge the alert. After an escalation it is still recorded, and escalation stops."""
     alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
     if not may_acknowledge(actor, alert) or alert.raised_by_id == actor.pk:
-        raise PermissionError("Only someone the alert was sent to acknowledges it.")
+        raise Forbidden("Only someone the alert was sent to acknowledges it.")
     if alert.status != AlertStatus.OPEN:
-        _event(alert, "acknowledged_again", actor)
+        states.event(alert, "acknowledged_again", actor)
         return alert
     now = timezone.now()
-    alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_by = actor
     alert.acknowledged_at = now
-    alert.save(update_fields=["status", "acknowledged_by", "acknowledged_at"])
     late = now > alert.ack_due_at
-    _event(alert, "acknowledged", actor, late=late, after_escalation=alert.escalation_level)
+    states.move(
+        alert,
+        AlertStatus.ACKNOWLEDGED,
+        actor=actor,
+        fields=("acknowledged_by", "acknowledged_at"),
+        late=late,
+        after_escalation=alert.escalation_level,
+    )
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -355,8 +256,6 @@ def escalate(alert_id: int, level: int) -> bool:
     still untold. Idempotent: a retried or late task finds the alert acknowledged,
     or already at this level, and does nothing. Returns whether it escalated.
     """
-    from tandem.care.tasks import escalate_safety_alert
-
     with transaction.atomic():
         alert = (
             # Lock the alert row only: the paged practice is a nullable (outer) join.
@@ -370,14 +269,16 @@ def escalate(alert_id: int, level: int) -> bool:
         practice = alert.paged_organisation or alert.organisation
         now = timezone.now()
         rota = on_call_now(practice, now)
-        already = _already_told(alert)
+        already = already_told(alert)
         untold = [user for user in rota if user.pk not in already]
         next_people = untold[:1]
-        admins = _members(practice.pk, Role.PRACTICE_ADMIN)
+        admins = members_in_role(practice.pk, Role.PRACTICE_ADMIN)
         recipients = [*next_people, *admins]
         alert.escalation_level = level
         alert.save(update_fields=["escalation_level"])
-        _event(alert, "escalated", None, level=level, users=sorted({u.pk for u in recipients}))
+        states.event(
+            alert, "escalated", None, level=level, users=sorted({u.pk for u in recipients})
+        )
         record(
             actor=None,
             action=AuditAction.UPDATE,
@@ -394,38 +295,13 @@ def escalate(alert_id: int, level: int) -> bool:
             reference=alert.reference,
         )
         if len(untold) > 1:
-            _later(
-                escalate_safety_alert,
-                alert.pk,
-                level + 1,
+            signals.escalation_due.send(
+                sender=SafetyAlert,
+                alert_id=alert.pk,
+                level=level + 1,
                 run_after=now + ack_window(practice, now, alert.level),
             )
     return True
-
-
-def may_resolve(actor: User, alert: SafetyAlert, item: Any = _UNREAD) -> bool:
-    """Return whether the actor may record the alert's outcome (which resolves it).
-
-    Only a clinician who reads the alert's details may: a therapist or prescriber
-    on the care team, or a prescriber of the paged practice who reads them as its
-    on-call (``access.on_call_reader``). Resolving stops the escalation, so nobody
-    resolves an alert they cannot see; a practice admin acknowledges but does not
-    record a clinical assessment. ``item`` is the viewer's ``selectors.alert_item``
-    when the caller already has it.
-    """
-    from tandem.care.selectors import alert_item
-
-    if item is _UNREAD:
-        item = alert_item(actor, alert)
-    if item is None or not item.shown:
-        return False
-    if seat(actor, alert.client, CLINICIAN_ROLES) is not None:
-        return True
-    paged_prescriber = any(
-        m.organisation_id == alert.paged_organisation_id and m.role == Role.PRESCRIBER
-        for m in policy.active_memberships(actor)
-    )
-    return paged_prescriber and on_call_reader(actor, alert)
 
 
 @transaction.atomic
@@ -433,7 +309,7 @@ def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: 
     """Record the hospitalisation assessment's outcome and the follow-up; resolve the alert."""
     alert = SafetyAlert.objects.select_for_update().select_related("client").get(pk=alert.pk)
     if not may_resolve(actor, alert):
-        raise PermissionError("Only a clinician who can see the alert records its outcome.")
+        raise Forbidden("Only a clinician who can see the alert records its outcome.")
     member = seat(actor, alert.client, CLINICIAN_ROLES)
     errors: dict[str, list[str]] = {}
     if outcome not in HospitalisationOutcome.values:
@@ -442,18 +318,30 @@ def record_outcome(*, actor: User, alert: SafetyAlert, outcome: str, follow_up: 
         errors["follow_up"] = ["Write the follow-up plan."]
     if errors:
         raise ValidationError(errors)
+    fields: tuple[str, ...] = ("outcome", "follow_up", "outcome_recorded_at")
     if alert.status == AlertStatus.OPEN:
         alert.acknowledged_by = actor
         alert.acknowledged_at = timezone.now()
+        fields += ("acknowledged_by", "acknowledged_at")
     alert.outcome = outcome
     alert.follow_up = follow_up.strip()
     alert.outcome_recorded_at = timezone.now()
-    alert.status = AlertStatus.RESOLVED
-    alert.save()
     # The practice that wrote the follow-up: its text reaches others through consent.
     writer = member or seat(actor, alert.client)
     source = writer.organisation_id if writer is not None else alert.paged_organisation_id
-    _event(alert, "outcome", actor, outcome=outcome, organisation=source)
+    if alert.status == AlertStatus.RESOLVED:
+        # A resolved alert's outcome recorded again: the same step, the status stays.
+        alert.save(update_fields=list(fields))
+        states.event(alert, "outcome", actor, outcome=outcome, organisation=source)
+    else:
+        states.move(
+            alert,
+            AlertStatus.RESOLVED,
+            actor=actor,
+            fields=fields,
+            outcome=outcome,
+            organisation=source,
+        )
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -471,7 +359,7 @@ def _require_admin(actor: User, organisation: Organisation) -> None:
     if not Membership.objects.filter(
         user=actor, organisation=organisation, role=Role.PRACTICE_ADMIN, is_active=True
     ).exists():
-        raise PermissionError("Only the practice admin manages the on-call rota.")
+        raise Forbidden("Only the practice admin manages the on-call rota.")
 
 
 @transaction.atomic
@@ -485,8 +373,6 @@ def add_shift(
     order: int = 1,
 ) -> OnCallShift:
     """Put a prescriber of the practice on the rota; check the coming week for gaps after commit."""
-    from tandem.care.tasks import check_rota_gaps
-
     _require_admin(actor, organisation)
     errors: dict[str, list[str]] = {}
     if not Membership.objects.filter(
@@ -509,28 +395,8 @@ def add_shift(
         organisation=organisation,
         detail={"user": str(user.pk), "order": order},
     )
-    _later(check_rota_gaps, organisation.pk)
+    signals.rota_check_due.send(sender=OnCallShift, organisation_id=organisation.pk, run_after=None)
     return shift
-
-
-def rota_gaps(
-    organisation: Organisation, start: dt.datetime, end: dt.datetime
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Return the stretches between ``start`` and ``end`` that no shift covers."""
-    shifts = OnCallShift.objects.filter(
-        Q(organisation=organisation), starts_at__lt=end, ends_at__gt=start
-    ).order_by("starts_at")
-    gaps = []
-    cursor = start
-    for shift in shifts:
-        if shift.starts_at > cursor:
-            gaps.append((cursor, min(shift.starts_at, end)))
-        cursor = max(cursor, shift.ends_at)
-        if cursor >= end:
-            break
-    if cursor < end:
-        gaps.append((cursor, end))
-    return gaps
 
 
 def warn_rota_gaps(organisation_id: int) -> int:
@@ -540,7 +406,7 @@ def warn_rota_gaps(organisation_id: int) -> int:
         return 0
     now = timezone.now()
     gaps = rota_gaps(organisation, now, now + ROTA_LOOKAHEAD)
-    admins = _members(organisation.pk, Role.PRACTICE_ADMIN)
+    admins = members_in_role(organisation.pk, Role.PRACTICE_ADMIN)
     for gap_start, _ in gaps:
         notify(
             admins,
@@ -555,12 +421,6 @@ def warn_rota_gaps(organisation_id: int) -> int:
 # --- The safety plan ---------------------------------------------------------------------
 
 
-def current_plan(client: Client) -> SafetyPlan | None:
-    return (
-        SafetyPlan.objects.filter(client=client).select_related("saved_by", "organisation").first()
-    )
-
-
 @transaction.atomic
 def save_safety_plan(
     *, actor: User, client: Client, sections: dict[str, str], base_version: int
@@ -573,7 +433,7 @@ def save_safety_plan(
     """
     member = seat(actor, client, CLINICIAN_ROLES)
     if member is None:
-        raise PermissionError("Only the client's clinicians edit the safety plan.")
+        raise Forbidden("Only the client's clinicians edit the safety plan.")
     Client.objects.select_for_update().filter(pk=client.pk).first()
     latest = SafetyPlan.objects.filter(client=client).order_by("-version").first()
     current_version = latest.version if latest else 0
@@ -604,3 +464,31 @@ def save_safety_plan(
         detail={"version": plan.version},
     )
     return plan
+
+
+def check_rota(organisation_id: int) -> None:
+    """Warn the practice admin of gaps in the coming week's rota; plan tomorrow's check.
+
+    One daily chain per practice: tomorrow's check is announced unless one is
+    already planned for that day.
+    """
+    with transaction.atomic():
+        organisation = Organisation.objects.filter(pk=organisation_id).first()
+        if organisation is None:
+            return
+        warn_rota_gaps(organisation_id)
+        tomorrow = timezone.localdate() + dt.timedelta(days=1)
+        settings_row, _ = CareSettings.objects.select_for_update().get_or_create(
+            organisation=organisation
+        )
+        if (
+            settings_row.rota_check_scheduled_for is None
+            or settings_row.rota_check_scheduled_for < tomorrow
+        ):
+            settings_row.rota_check_scheduled_for = tomorrow
+            settings_row.save(update_fields=["rota_check_scheduled_for"])
+            signals.rota_check_due.send(
+                sender=OnCallShift,
+                organisation_id=organisation_id,
+                run_after=timezone.now() + dt.timedelta(days=1),
+            )

@@ -1,0 +1,66 @@
+"""Progress check-ins on the client's timeline."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
+from tandem.consent.categories import Category
+from tandem.core.timeline import Item, Kind, Query, by_line
+
+
+def progress_checkins(query: Query) -> list[Item]:
+    """Return the check-ins (or the one ``query.only`` names), requested or answered."""
+    gate = query.gate
+    items: list[Item] = []
+    checkins = ProgressCheckIn.objects.filter(client=query.client)
+    if Kind.CHECKIN in query.only:
+        checkins = checkins.filter(reference=query.only[Kind.CHECKIN])
+    for c in checkins.select_related("therapist", "organisation"):
+        if c.status == CheckInStatus.REQUESTED:
+            items.append(
+                Item(
+                    Kind.CHECKIN,
+                    c.requested_at or timezone.now(),
+                    "Progress check-in requested",
+                    c.reference,
+                    lines=[
+                        (
+                            "Answer by",
+                            timezone.localtime(c.answer_by).strftime("%b %d, %Y")
+                            if c.answer_by
+                            else "",
+                        )
+                    ],
+                    link=reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                )
+            )
+            continue
+        decision = gate(
+            Category.PROGRESS_UPDATES,
+            c.organisation_id,
+            c.therapist_id,
+            obj=c,
+            description=f"Progress update {c.reference}",
+        )
+        items.append(
+            Item(
+                Kind.CHECKIN,
+                c.answered_at or c.requested_at or timezone.now(),
+                "Progress update" + (" (unsolicited)" if c.unsolicited else ""),
+                c.reference,
+                by_line(c.therapist, c.organisation),
+                decision,
+                [
+                    ("Change since last time", c.get_change_display()),
+                    ("Functioning", c.functioning),
+                    ("Engagement in therapy", c.get_engagement_display()),
+                    ("Adherence and side effects", c.adherence_side_effects),
+                    ("Concerns", c.concerns),
+                    ("Notes", c.free_text),
+                ],
+                reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+            )
+        )
+    return items

@@ -1,0 +1,19 @@
+"""Safety alerts on the client's timeline: their existence always, their details as consent allows."""
+
+from __future__ import annotations
+
+from tandem.care.crisis.models import SafetyAlert
+from tandem.care.crisis.selectors import alert_timeline_item, orgs_sharing_crisis_details
+from tandem.consent.timeline import Gate
+from tandem.core.timeline import Item, Query
+
+
+def safety_alerts(query: Query) -> list[Item]:
+    """Return every alert of the client, its details gated for the viewer."""
+    alerts = list(
+        SafetyAlert.objects.filter(client=query.client).select_related("raised_by", "organisation")
+    )
+    open_orgs = orgs_sharing_crisis_details(alerts)
+    gate = query.gate
+    assert isinstance(gate, Gate)  # the alert's serious-threat showing needs the real gate
+    return [alert_timeline_item(alert, gate, open_orgs) for alert in alerts]

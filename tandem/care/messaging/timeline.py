@@ -1,0 +1,38 @@
+"""Clinicians' messages on the client's timeline."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tandem.care.messaging.models import Message
+from tandem.consent.categories import Category
+from tandem.core.timeline import Item, Kind, Query, by_line
+
+
+def messages(query: Query) -> list[Item]:
+    """Return every message of the client's threads as the viewer may see it."""
+    gate = query.gate
+    items: list[Item] = []
+    for msg in Message.objects.filter(client=query.client).select_related(
+        "author", "organisation", "thread"
+    ):
+        decision = gate(
+            Category.CLINICIAN_MESSAGES,
+            msg.organisation_id,
+            msg.author_id,
+            obj=msg,
+            description=f"Clinician message in thread {msg.thread.reference}",
+        )
+        items.append(
+            Item(
+                Kind.MESSAGE,
+                msg.created_at,
+                "Question" if msg.is_question else "Message",
+                msg.thread.reference,
+                by_line(msg.author, msg.organisation),
+                decision,
+                [("Thread", msg.thread.subject), ("Message", msg.body)],
+                reverse("care:thread", kwargs={"thread_id": msg.thread.public_id}),
+            )
+        )
+    return items

@@ -1,0 +1,77 @@
+"""Questionnaire results and case reviews on the client's timeline (``tandem.core.timeline``)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tandem.consent.categories import Category
+from tandem.core.timeline import Item, Kind, Query, by_line
+from tandem.measures.models import CaseReview, QuestionnaireResponse
+
+#: A case review's recommendations are the psychiatric consultant's advice on the
+#: treatment plan, the same kind of information as the initial consultation note's
+#: recommendations, so they travel under "consultation notes". ("Progress updates"
+#: is the therapist's report of how the client is doing, going the other way.)
+#: (``tandem.measures.actions.record_case_review`` discloses them under the same one.)
+CASE_REVIEW_CATEGORY = Category.CONSULT_NOTES
+
+
+def results_and_reviews(query: Query) -> list[Item]:
+    """Return the client's questionnaire results and case reviews as the viewer may see them."""
+    client, gate, wanted = query.client, query.gate, query.wanted
+    items: list[Item] = []
+    if Kind.QUESTIONNAIRE in wanted:
+        for r in QuestionnaireResponse.objects.filter(client=client).select_related(
+            "entered_by", "organisation"
+        ):
+            decision = gate(
+                Category.QUESTIONNAIRES,
+                r.organisation_id,
+                r.entered_by_id,
+                obj=r,
+                description=f"{r.instrument_name} result",
+            )
+            shown = decision is None or decision.allowed
+            if r.total is None:
+                score = "Incomplete: not enough answers to score"
+            else:
+                score = f"{r.total}" + (f" ({r.band})" if r.band else "")
+            items.append(
+                Item(
+                    Kind.QUESTIONNAIRE,
+                    r.entered_at,
+                    # Even the instrument's name says something (AUDIT-C, PCL-5): withheld, it goes.
+                    f"{r.instrument_name} result" if shown else "Questionnaire result",
+                    by=by_line(r.entered_by, r.organisation),
+                    decision=decision,
+                    lines=[
+                        ("Score", score),
+                        ("Safety", r.safety_note[:1].upper() + r.safety_note[1:]),
+                        ("How given", r.get_source_display()),
+                    ],
+                    link=reverse("measures:response", kwargs={"response_id": r.public_id}),
+                )
+            )
+    if Kind.CASE_REVIEW in wanted:
+        for review in CaseReview.objects.filter(client=client).select_related(
+            "reviewed_by", "organisation"
+        ):
+            items.append(
+                Item(
+                    Kind.CASE_REVIEW,
+                    review.reviewed_at,
+                    "Case review recommendations",
+                    by=by_line(review.reviewed_by, review.organisation),
+                    decision=gate(
+                        CASE_REVIEW_CATEGORY,
+                        review.organisation_id,
+                        review.reviewed_by_id,
+                        obj=review,
+                        description="Case review recommendations",
+                    ),
+                    lines=[("Recommendations", review.recommendations)],
+                    link=reverse("measures:client", kwargs={"client_id": client.public_id})
+                    + "#reviews",
+                )
+            )
+    return items
