@@ -6,4 +6,5 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
 
     def ready(self) -> None:
-        from tandem.referrals import access  # noqa: F401  (registers the access rules)
+        # access registers the access rules; tasks connects the background-work receivers.
+        from tandem.referrals import access, tasks  # noqa: F401
