@@ -6,4 +6,5 @@ class SchedulingConfig(AppConfig):
     label = "scheduling"
 
     def ready(self) -> None:
-        from tandem.scheduling import access  # noqa: F401  (registers the access rules)
+        # access registers the access rules; tasks connects the background-work receivers.
+        from tandem.scheduling import access, tasks  # noqa: F401
