@@ -67,11 +67,7 @@ def _age_on(born: dt.date, day: dt.date) -> int:
 
 
 def _set_status(release: Release, target: str, actor: Any) -> None:
-    states.check(release.status, target)
-    ReleaseHistory.objects.create(
-        release=release, from_status=release.status, to_status=target, actor=actor
-    )
-    release.status = target
+    states.move(release, target, actor=actor)
 
 
 def _lock_client(client_id: int) -> None:

@@ -1,6 +1,12 @@
-"""The release's life: which status changes are allowed."""
+"""The release's life: which status changes are allowed.
 
-from tandem.consent.models import ReleaseStatus
+``move`` is the one place a release's status changes: it checks the table and
+writes the history row; the caller holds the lock and saves.
+"""
+
+from typing import Any
+
+from tandem.consent.models import Release, ReleaseHistory, ReleaseStatus
 
 S = ReleaseStatus
 
@@ -11,6 +17,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUPERSEDED: frozenset(),
     S.WITHDRAWN: frozenset(),
 }
+
+#: The status a release is created in (``actions.prepare_release``).
+INITIAL = frozenset({S.DRAFT})
 
 _REFUSALS: dict[tuple[str, str], str] = {
     (S.SIGNED, S.SIGNED): "This release is already signed.",
@@ -35,3 +44,12 @@ def check(current: str, target: str) -> None:
                 f"A release that is {S(current).label.lower()} cannot become {S(target).label.lower()}.",
             )
         )
+
+
+def move(release: Release, target: str, *, actor: Any) -> None:
+    """Check the move, record it in the release's history and set the status (unsaved)."""
+    check(release.status, target)
+    ReleaseHistory.objects.create(
+        release=release, from_status=release.status, to_status=target, actor=actor
+    )
+    release.status = target
