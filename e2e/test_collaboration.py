@@ -48,10 +48,12 @@ def test_note_medication_check_in_and_an_escalated_alert(
     with time_machine.travel(WEDNESDAY_EVENING - dt.timedelta(days=7), tick=True):
         world = CareWorld()
         referral = world.sent()
-        for target in (S.ACCEPTED, S.SCHEDULED, S.FIRST_VISIT_DONE):
-            referral = referral_actions.transition(
-                actor=world.coordinator, referral=referral, target=target
-            )
+        for move in (
+            referral_actions.accept,
+            referral_actions.schedule,
+            referral_actions.first_visit_done,
+        ):
+            referral = move(actor=world.coordinator, referral=referral)
     client_id = world.client.public_id
     timeline = f"/care/clients/{client_id}/timeline/"
     used: set[str] = set()

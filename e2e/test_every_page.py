@@ -61,7 +61,7 @@ def _move(world: Any, referral: Any, target: str) -> Any:
     from tandem.referrals import actions
 
     extra = {"assigned_prescriber": world.prescriber} if target == "accepted" else {}
-    return actions.transition(actor=world.coordinator, referral=referral, target=target, **extra)
+    return actions.NAMED_MOVES[target](actor=world.coordinator, referral=referral, **extra)
 
 
 def _url_and_user(route: Route) -> tuple[str, Any] | None:

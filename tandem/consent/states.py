@@ -14,6 +14,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.WITHDRAWN: frozenset(),
 }
 
+#: The status a release is created in (``actions.prepare_release``).
+INITIAL = frozenset({S.DRAFT})
+
 _REFUSALS: dict[tuple[str, str], str] = {
     (S.SIGNED, S.SIGNED): "This release is already signed.",
     (S.REVOKED, S.SIGNED): "This release was revoked; it cannot be signed. Ask for a new one.",

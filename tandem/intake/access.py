@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.intake.models import ContactMessage, IntakeSession
-from tandem.organisations.models import Organisation, OrganisationKind
+from tandem.organisations.access import public_practice as public_practice
+from tandem.organisations.models import Organisation
 
 _INBOX_ROLES = (Role.COORDINATOR, Role.PRACTICE_ADMIN)
 
@@ -41,16 +42,6 @@ def intake_session_rule(
     if not policy.is_signed_in(user):
         return qs.none()
     return qs.filter(user=user)
-
-
-def public_practice(practice_id: Any) -> Organisation:
-    """Return an active psychiatric practice by its public id; 404 otherwise."""
-    found = Organisation.objects.filter(
-        public_id=practice_id, is_active=True, kind=OrganisationKind.PSYCHIATRIC_PRACTICE
-    ).first()
-    if found is None:
-        raise Http404("Not found.")
-    return found
 
 
 def session_key_name(organisation: Organisation) -> str:

@@ -9,7 +9,7 @@ from django.http import Http404
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
-from tandem.organisations.models import Invitation, Membership, Organisation
+from tandem.organisations.models import Invitation, Membership, Organisation, OrganisationKind
 
 #: Keeps invitation links from being valid signatures anywhere else the site signs things.
 _LINK_SALT = "tandem.organisations.invitation-link"
@@ -124,3 +124,13 @@ def invitation_for_link(actor: Any, token: str) -> Invitation:
         Invitation.objects.select_related("organisation", "invited_by"),
         public_id=public_id,
     )
+
+
+def public_practice(practice_id: Any) -> Organisation:
+    """Return an active psychiatric practice by its public id; 404 otherwise."""
+    found = Organisation.objects.filter(
+        public_id=practice_id, is_active=True, kind=OrganisationKind.PSYCHIATRIC_PRACTICE
+    ).first()
+    if found is None:
+        raise Http404("Not found.")
+    return found

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -21,13 +20,13 @@ from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category
 from tandem.consent.uploads import check_pdf
 from tandem.core import policy
-from tandem.core.policy import Action
+from tandem.core.policy import Action, Forbidden
 from tandem.core.roles import Role
 from tandem.core.textlimits import NOTE
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
-from tandem.referrals import eligibility, icd10, states
+from tandem.referrals import eligibility, icd10, signals, states
 from tandem.referrals.access import side_of
 from tandem.referrals.models import (
     DeclineReason,
@@ -39,10 +38,8 @@ from tandem.referrals.models import (
     ReferralReason,
 )
 from tandem.referrals.models import ReferralStatus as S
+from tandem.referrals.states import StaleReferralError as StaleReferralError
 from tandem.referrals.states import TransitionError
-
-if TYPE_CHECKING:
-    from tandem.scheduling.models import Appointment
 
 
 class IneligibleError(Exception):
@@ -51,10 +48,6 @@ class IneligibleError(Exception):
     def __init__(self, mismatches: list[eligibility.Mismatch]) -> None:
         super().__init__("; ".join(m.message for m in mismatches))
         self.mismatches = mismatches
-
-
-class StaleReferralError(Exception):
-    """Someone else changed the referral since the page was loaded."""
 
 
 #: Packet fields the therapist edits while drafting (autosaved as they type).
@@ -143,7 +136,7 @@ def start_referral(
     Raises IneligibleError, with every mismatch in plain words, before anything is stored.
     """
     if not policy.allows(actor, Action.CHANGE, client):
-        raise PermissionError("Only the client's therapist can refer them.")
+        raise Forbidden("Only the client's therapist can refer them.")
     therapist_membership = next(
         (
             m
@@ -156,7 +149,7 @@ def start_referral(
         None,
     )
     if therapist_membership is None:
-        raise PermissionError("Only the client's therapist can refer them.")
+        raise Forbidden("Only the client's therapist can refer them.")
     if (
         to_organisation.kind != OrganisationKind.PSYCHIATRIC_PRACTICE
         or not to_organisation.is_active
@@ -281,7 +274,7 @@ def save_draft(
     """
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if side_of(actor, referral) != states.THERAPIST:
-        raise PermissionError("Only the referring therapist edits the referral.")
+        raise Forbidden("Only the referring therapist edits the referral.")
     if referral.status != S.DRAFT:
         raise TransitionError("This referral has been sent; its packet can no longer be edited.")
     if base_version is not None and base_version != referral.version:
@@ -334,18 +327,8 @@ def is_urgent(referral: Referral) -> bool:
     )
 
 
-def _bump(referral: Referral, target: str, actor: User | None, note: str = "") -> None:
-    ReferralEvent.objects.create(
-        referral=referral, from_status=referral.status, to_status=target, actor=actor, note=note
-    )
-    referral.status = target
-    referral.version += 1
-
-
 def send_referral(*, actor: User, referral: Referral) -> Referral:
     """Send the draft to the practice and start its response clock. Sending twice sends once."""
-    from tandem.referrals.tasks import check_response_clock
-
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update(of=("self",))
@@ -353,7 +336,7 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
             .get(pk=referral.pk)
         )
         if side_of(actor, referral) != states.THERAPIST:
-            raise PermissionError("Only the referring therapist sends the referral.")
+            raise Forbidden("Only the referring therapist sends the referral.")
         if referral.status != S.DRAFT:
             return referral  # a double click or a retried POST: already sent, nothing more to do
         errors = packet_errors(referral)
@@ -370,8 +353,7 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
             referral.due_at = practice_policy.calendar().due(
                 now, practice_policy.response_target_days
             )
-        _bump(referral, S.SENT, actor)
-        referral.save()
+        states.move(referral, S.SENT, actor=actor, side=states.THERAPIST)
         record(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -395,17 +377,97 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
                 _link(referral),
                 reference=referral.reference,
             )
-        transaction.on_commit(
-            partial(_enqueue_clock, check_response_clock, referral.pk, 1, referral.due_at)
+        signals.response_clock_due.send(
+            sender=Referral, referral_id=referral.pk, level=1, due_at=referral.due_at
         )
     return referral
 
 
-def _enqueue_clock(task: Any, referral_id: int, level: int, run_after: dt.datetime) -> None:
-    task.using(run_after=run_after).enqueue(referral_id, level)
+#: Still waiting for the practice's first response in these states.
+_UNANSWERED = frozenset({S.SENT})
 
 
-def transition(
+def mark_overdue(referral_id: int, level: int) -> None:
+    """Mark an unanswered referral overdue and tell the practice; escalate a business day later.
+
+    Level 1 runs at the due time and tells the coordinators and admins; level 2
+    runs at the close of the next business day and tells them again, with the
+    on-call prescriber. Idempotent: a level already reached is not repeated.
+    """
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("to_organisation__referral_policy")
+            .filter(pk=referral_id)
+            .first()
+        )
+        if referral is None or referral.status not in _UNANSWERED or referral.responded_at:
+            return
+        if referral.overdue_level >= level:
+            return
+        referral.overdue_level = level
+        referral.save(update_fields=["overdue_level"])
+        org_id = referral.to_organisation_id
+        staff = _practice_staff(org_id, (Role.COORDINATOR, Role.PRACTICE_ADMIN))
+        if level >= 2:
+            staff += _on_call(org_id)
+        notify(
+            staff,
+            NotificationKind.REFERRAL_OVERDUE,
+            _link(referral),
+            dedupe_key=f"referral-overdue:{referral.public_id}:{level}",
+            reference=referral.reference,
+        )
+        if level == 1:
+            calendar = referral.to_organisation.referral_policy.calendar()
+            local_due = calendar.local(referral.due_at).date() if referral.due_at else None
+            if local_due is not None:
+                signals.response_clock_due.send(
+                    sender=Referral,
+                    referral_id=referral.pk,
+                    level=2,
+                    due_at=calendar.close_of(calendar.next_business_day(local_due)),
+                )
+
+
+def _problems(
+    referral: Referral,
+    target: str,
+    *,
+    note: str,
+    decline_reason: str,
+    redirect_to: Organisation | None,
+    assigned_prescriber: User | None,
+) -> dict[str, list[str]]:
+    """Return what is missing or wrong in what a move carries, by field."""
+    errors: dict[str, list[str]] = {}
+    if target == S.DECLINED:
+        if decline_reason not in DeclineReason.values:
+            errors["decline_reason"] = [
+                "Give the reason for declining, so the therapist can act on it."
+            ]
+        if decline_reason == DeclineReason.OTHER and not note.strip():
+            errors["note"] = ["Explain the reason for declining."]
+        if redirect_to is not None and redirect_to.kind != OrganisationKind.PSYCHIATRIC_PRACTICE:
+            errors["redirect_to"] = ["Suggest a psychiatric practice."]
+    if target == S.INFO_REQUESTED and not note.strip():
+        errors["note"] = ["Write the question you need answered."]
+    if referral.status == S.INFO_REQUESTED and target == S.RECEIVED and not note.strip():
+        errors["note"] = ["Write your answer to the practice's question."]
+    if (
+        assigned_prescriber is not None
+        and not Membership.objects.filter(
+            user=assigned_prescriber,
+            organisation_id=referral.to_organisation_id,
+            role=Role.PRESCRIBER,
+            is_active=True,
+        ).exists()
+    ):
+        errors["assigned_prescriber"] = ["Choose a prescriber of this practice."]
+    return errors
+
+
+def _move(
     *,
     actor: User,
     referral: Referral,
@@ -415,57 +477,29 @@ def transition(
     decline_reason: str = "",
     redirect_to: Organisation | None = None,
     assigned_prescriber: User | None = None,
-    appointment: Appointment | None = None,
+    appointment_id: int | None = None,
+    appointment_ref: str = "",
 ) -> Referral:
-    """Move the referral along the loop, as the side the actor is on may.
+    """Make one move a person makes, as the side the actor is on: the body of the named actions.
 
     ``expected_version`` is the version the actor's page showed: if someone else
     changed the referral since, nothing happens and StaleReferralError explains.
-    ``appointment`` is the confirmed visit behind a move to scheduled (the
-    referral carries it); marked scheduled by hand, the referral carries none.
     """
     with transaction.atomic():
         referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
         side = side_of(actor, referral)
         if not side:
-            raise PermissionError("You are not part of this referral.")
-        if expected_version is not None and expected_version != referral.version:
-            raise StaleReferralError(
-                "Someone else updated this referral a moment ago (it is now "
-                f"{S(referral.status).label.lower()}). Nothing you did was lost: review it and try again."
-            )
+            raise Forbidden("You are not part of this referral.")
+        states.check_version(referral, expected_version)
         states.check(referral.status, target, side)
-        errors: dict[str, list[str]] = {}
-        if target == S.DECLINED:
-            if decline_reason not in DeclineReason.values:
-                errors["decline_reason"] = [
-                    "Give the reason for declining, so the therapist can act on it."
-                ]
-            if decline_reason == DeclineReason.OTHER and not note.strip():
-                errors["note"] = ["Explain the reason for declining."]
-            if (
-                redirect_to is not None
-                and redirect_to.kind != OrganisationKind.PSYCHIATRIC_PRACTICE
-            ):
-                errors["redirect_to"] = ["Suggest a psychiatric practice."]
-        if target == S.INFO_REQUESTED and not note.strip():
-            errors["note"] = ["Write the question you need answered."]
-        if referral.status == S.INFO_REQUESTED and target == S.RECEIVED and not note.strip():
-            errors["note"] = ["Write your answer to the practice's question."]
-        if (
-            assigned_prescriber is not None
-            and not Membership.objects.filter(
-                user=assigned_prescriber,
-                organisation_id=referral.to_organisation_id,
-                role=Role.PRESCRIBER,
-                is_active=True,
-            ).exists()
-        ):
-            errors["assigned_prescriber"] = ["Choose a prescriber of this practice."]
-        if appointment is not None and (
-            target != S.SCHEDULED or not _is_the_clients_visit(referral, appointment)
-        ):
-            errors["appointment"] = ["Choose this client's appointment with this practice."]
+        errors = _problems(
+            referral,
+            target,
+            note=note,
+            decline_reason=decline_reason,
+            redirect_to=redirect_to,
+            assigned_prescriber=assigned_prescriber,
+        )
         if errors:
             raise ValidationError(errors)
         if target == S.DECLINED:
@@ -480,14 +514,13 @@ def transition(
             referral.assigned_prescriber = assigned_prescriber
             _join_care_team(referral, actor, assigned_prescriber)
         if target == S.SCHEDULED:
-            referral.appointment = appointment
+            referral.appointment_id = appointment_id
         if side == states.PRACTICE and referral.responded_at is None:
             referral.responded_at = timezone.now()
-        _bump(referral, target, actor, note.strip())
-        referral.save()
+        states.move(referral, target, actor=actor, side=side, note=note.strip())
         detail: dict[str, Any] = {"status": target}
-        if appointment is not None:
-            detail["appointment"] = str(appointment.public_id)
+        if appointment_ref:
+            detail["appointment"] = appointment_ref
         record(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -517,10 +550,218 @@ def transition(
     return referral
 
 
-def _is_the_clients_visit(referral: Referral, appointment: Appointment) -> bool:
-    return (
-        appointment.client_id == referral.client_id
-        and appointment.organisation_id == referral.to_organisation_id
+# --- The named moves: each takes what its move carries -------------------------------------
+
+
+def receive(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The practice acknowledges a sent referral."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.RECEIVED,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def accept(
+    *,
+    actor: User,
+    referral: Referral,
+    assigned_prescriber: User | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Referral:
+    """The practice accepts, optionally for a prescriber; both join the client's care team."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.ACCEPTED,
+        assigned_prescriber=assigned_prescriber,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def decline(
+    *,
+    actor: User,
+    referral: Referral,
+    decline_reason: str,
+    note: str = "",
+    redirect_to: Organisation | None = None,
+    expected_version: int | None = None,
+) -> Referral:
+    """The practice declines, with a reason and optionally another practice to try."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.DECLINED,
+        decline_reason=decline_reason,
+        note=note,
+        redirect_to=redirect_to,
+        expected_version=expected_version,
+    )
+
+
+def request_info(
+    *, actor: User, referral: Referral, question: str, expected_version: int | None = None
+) -> Referral:
+    """The practice asks the therapist a question before deciding."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.INFO_REQUESTED,
+        note=question,
+        expected_version=expected_version,
+    )
+
+
+def answer(
+    *, actor: User, referral: Referral, answer: str, expected_version: int | None = None
+) -> Referral:
+    """The therapist answers the practice's question; the referral is back with the practice."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.RECEIVED,
+        note=answer,
+        expected_version=expected_version,
+    )
+
+
+def schedule(
+    *,
+    actor: User,
+    referral: Referral,
+    note: str = "",
+    appointment_id: int | None = None,
+    appointment_ref: str = "",
+    expected_version: int | None = None,
+) -> Referral:
+    """The practice schedules the first visit: by hand (no visit), or with the visit it confirmed.
+
+    ``appointment_id`` and ``appointment_ref`` (its public id, for the audit row) name
+    the visit; scheduling checks it is this client's visit with this practice.
+    """
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.SCHEDULED,
+        note=note,
+        appointment_id=appointment_id,
+        appointment_ref=appointment_ref,
+        expected_version=expected_version,
+    )
+
+
+def first_visit_done(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The practice records that the first visit took place."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.FIRST_VISIT_DONE,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def no_show(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The practice records that the client missed the first visit."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.NO_SHOW,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def consult_note_sent(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The prescriber's consultation note reached the therapist."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.CONSULT_NOTE_SENT,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def close(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """Close the loop: the practice after the consult note or a no-show, the therapist after a decline."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.CLOSED,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+def cancel(
+    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+) -> Referral:
+    """The referring therapist cancels an open referral."""
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=S.CANCELLED,
+        note=note,
+        expected_version=expected_version,
+    )
+
+
+#: The named move of each target a person may choose on the referral's page.
+NAMED_MOVES: dict[str, Any] = {
+    S.RECEIVED: receive,
+    S.ACCEPTED: accept,
+    S.DECLINED: decline,
+    S.INFO_REQUESTED: request_info,
+    S.SCHEDULED: schedule,
+    S.FIRST_VISIT_DONE: first_visit_done,
+    S.NO_SHOW: no_show,
+    S.CONSULT_NOTE_SENT: consult_note_sent,
+    S.CLOSED: close,
+    S.CANCELLED: cancel,
+}
+
+
+def transition(
+    *,
+    actor: User,
+    referral: Referral,
+    target: str,
+    expected_version: int | None = None,
+    note: str = "",
+    decline_reason: str = "",
+    redirect_to: Organisation | None = None,
+    assigned_prescriber: User | None = None,
+) -> Referral:
+    """Move the referral to ``target``: the old all-purpose door, kept only for merging.
+
+    TODO(issue 11): remove once ``care`` calls ``consult_note_sent`` and the demo
+    seeder calls the named actions (both are other helpers' code today).
+    """
+    return _move(
+        actor=actor,
+        referral=referral,
+        target=target,
+        expected_version=expected_version,
+        note=note,
+        decline_reason=decline_reason,
+        redirect_to=redirect_to,
+        assigned_prescriber=assigned_prescriber,
     )
 
 
@@ -531,46 +772,35 @@ AUTOMATIC_NOTE = (
 )
 
 
-def schedule_by_practice_rule(*, referral: Referral, appointment: Appointment) -> Referral:
+def schedule_automatically(
+    *, referral: Referral, appointment_id: int, appointment_ref: str
+) -> Referral:
     """Move an accepted referral to scheduled for the practice, with no person acting.
 
-    For trusted code only: the scheduling action that confirmed ``appointment``
-    under the practice's automatic confirmation rule calls it, inside its own
-    transaction. Nobody at the practice did anything — the client put payment on
-    file and the practice's own rule confirmed — so instead of borrowing a
-    prescriber's or coordinator's name, the event has no actor and says it was
-    automatic, and the audit row is the system's (actor none, ``automatic``).
-    No view, form or API reaches this function: every move a person makes goes
-    through ``transition``, which requires an actor on the practice's side.
+    For trusted code only: ``scheduling.loop.schedule_by_practice_rule`` calls it
+    for the visit it confirmed under the practice's automatic confirmation rule
+    (having checked the visit is this client's, with this practice, confirmed),
+    inside its own transaction. Nobody at the practice did anything — the client
+    put payment on file and the practice's own rule confirmed — so instead of
+    borrowing a prescriber's or coordinator's name, the event has no actor and
+    says it was automatic, and the audit row is the system's (actor none,
+    ``automatic``). No view, form or API reaches this function: every move a
+    person makes goes through a named action, which requires an actor.
     """
-    from tandem.scheduling.models import AppointmentStatus
-
     with transaction.atomic():
         referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
         states.check(referral.status, S.SCHEDULED, states.PRACTICE)
-        if (
-            not _is_the_clients_visit(referral, appointment)
-            or appointment.status != AppointmentStatus.CONFIRMED
-        ):
-            raise ValidationError(
-                {"appointment": ["Only this client's confirmed visit with this practice."]}
-            )
-        referral.appointment = appointment
+        referral.appointment_id = appointment_id
         if referral.responded_at is None:
             referral.responded_at = timezone.now()
-        _bump(referral, S.SCHEDULED, None, AUTOMATIC_NOTE)
-        referral.save()
+        states.move(referral, S.SCHEDULED, actor=None, side=states.PRACTICE, note=AUTOMATIC_NOTE)
         record(
             actor=None,
             action=AuditAction.UPDATE,
             obj=referral,
             client=referral.client,
             organisation=referral.to_organisation,
-            detail={
-                "status": S.SCHEDULED,
-                "appointment": str(appointment.public_id),
-                "automatic": True,
-            },
+            detail={"status": S.SCHEDULED, "appointment": appointment_ref, "automatic": True},
             actor_role=states.PRACTICE,
         )
         notify(
@@ -582,30 +812,26 @@ def schedule_by_practice_rule(*, referral: Referral, appointment: Appointment) -
     return referral
 
 
-def follow_moved_visit(*, actor: User, old: Appointment, new: Appointment) -> int:
-    """Point the referrals that carried ``old`` at ``new`` (a waitlist move); return how many.
+def follow_moved_visit(
+    *, actor: User, referral: Referral, appointment_id: int, appointment_ref: str
+) -> None:
+    """Point a scheduled referral at the visit that replaced its own (a waitlist move).
 
     The visit moved to an earlier time as a new appointment; the referral's
-    scheduled state stands, only the visit it shows changes.
+    scheduled state stands, only the visit it shows changes. Scheduling picks the
+    referrals (locked, inside its transaction) and checks the new visit is theirs.
     """
-    count = 0
-    with transaction.atomic():
-        for referral in Referral.objects.select_for_update().filter(appointment=old):
-            if not _is_the_clients_visit(referral, new):
-                continue
-            referral.appointment = new
-            referral.version += 1
-            referral.save(update_fields=["appointment", "version", "updated_at"])
-            record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                obj=referral,
-                client=referral.client,
-                organisation=referral.to_organisation,
-                detail={"appointment": str(new.public_id)},
-            )
-            count += 1
-    return count
+    referral.appointment_id = appointment_id
+    referral.version += 1
+    referral.save(update_fields=["appointment", "version", "updated_at"])
+    record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=referral,
+        client=referral.client,
+        organisation=referral.to_organisation,
+        detail={"appointment": appointment_ref},
+    )
 
 
 def _join_care_team(referral: Referral, actor: User, prescriber: User | None) -> None:
@@ -638,7 +864,7 @@ def add_attachment(
     with transaction.atomic():
         referral = Referral.objects.select_for_update().select_related("client").get(pk=referral.pk)
         if side_of(actor, referral) != states.THERAPIST:
-            raise PermissionError("Only the referring therapist adds documents to the referral.")
+            raise Forbidden("Only the referring therapist adds documents to the referral.")
         if referral.status not in _ATTACHABLE:
             raise TransitionError(
                 f"A referral that is {S(referral.status).label.lower()} takes no more documents."

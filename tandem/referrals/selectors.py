@@ -365,13 +365,11 @@ def scheduled_visit(
     attendance from the practice to the therapist's practice; the first time it
     does, the disclosure is recorded in the client's accounting (``account_shown``).
     """
-    from tandem.scheduling.models import Appointment
-
     if referral.appointment_id is None:
         return None
-    visit = (
-        Appointment.objects.select_related("prescriber").filter(pk=referral.appointment_id).first()
-    )
+    # Read through the referral's foreign key: referrals sits below scheduling.
+    carrier = Referral.objects.select_related("appointment__prescriber").filter(pk=referral.pk)
+    visit = next((r.appointment for r in carrier), None)
     if visit is None:
         return None
     if side == states.PRACTICE:
@@ -505,7 +503,7 @@ def history(
 
 
 #: Moves made from the detail page's forms (sending happens in the editor).
-MOVABLE = frozenset({to for (_, to) in states.TRANSITIONS} | {S.CANCELLED}) - {S.SENT}
+MOVABLE = frozenset({to for (_, to) in states.TRANSITIONS}) - {S.SENT}
 
 
 def available_moves(referral: Referral, side: str) -> list[str]:
@@ -515,6 +513,4 @@ def available_moves(referral: Referral, side: str) -> list[str]:
         for (frm, to), who in states.TRANSITIONS.items()
         if frm == referral.status and who == side and to in MOVABLE
     ]
-    if side == states.THERAPIST and referral.status in states.OPEN:
-        targets.append(S.CANCELLED)
     return targets

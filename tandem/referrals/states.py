@@ -1,7 +1,14 @@
-"""The closed loop (after ONC 360X): which side may move a referral from which state to which."""
+"""The closed loop (after ONC 360X): which side may move a referral from which state to which.
+
+``move`` is the one place a referral's status changes: it checks the table and the
+side, bumps the version (optimistic concurrency) and writes the history event.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from tandem.referrals.models import Referral, ReferralEvent
 from tandem.referrals.models import ReferralStatus as S
 
 THERAPIST = "therapist"
@@ -42,6 +49,12 @@ OPEN = frozenset(
 )
 FINAL = frozenset({S.CLOSED, S.CANCELLED})
 
+# The therapist may cancel from every open state (listed last: the page offers it last).
+TRANSITIONS.update({(current, S.CANCELLED): THERAPIST for current in S if current in OPEN})
+
+#: The state a referral is created in (``start_referral``); every other status comes from ``move``.
+INITIAL = frozenset({S.DRAFT})
+
 #: What each state is waiting for, and from whom (the tracker's "in one glance").
 WAITING_FOR: dict[str, tuple[str, str]] = {
     S.DRAFT: (THERAPIST, "You: finish and send the referral"),
@@ -61,6 +74,10 @@ WAITING_FOR: dict[str, tuple[str, str]] = {
 
 class TransitionError(Exception):
     """A move the loop does not allow; the message is for the person who tried it."""
+
+
+class StaleReferralError(Exception):
+    """Someone else changed the referral since the page was loaded."""
 
 
 def check(current: str, target: str, side: str) -> None:
@@ -85,3 +102,39 @@ def check(current: str, target: str, side: str) -> None:
     if allowed != side:
         who = "the referring therapist" if allowed == THERAPIST else "the receiving practice"
         raise TransitionError(f"Only {who} can make this change.")
+
+
+def check_version(referral: Referral, expected_version: int | None) -> None:
+    """Raise StaleReferralError if the referral changed since the page showing ``expected_version``."""
+    if expected_version is not None and expected_version != referral.version:
+        raise StaleReferralError(
+            "Someone else updated this referral a moment ago (it is now "
+            f"{S(referral.status).label.lower()}). Nothing you did was lost: review it and try again."
+        )
+
+
+def move(
+    referral: Referral,
+    target: str,
+    *,
+    actor: Any,
+    side: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Referral:
+    """Move a locked referral to ``target`` as ``side``: check, record the event, save.
+
+    The caller holds the row lock (``select_for_update``) and sets the fields the
+    move carries (a decline reason, the visit) before calling; ``actor`` is None
+    only for a move the practice's own rule makes. Raises StaleReferralError or
+    TransitionError, changing nothing.
+    """
+    check_version(referral, expected_version)
+    check(referral.status, target, side)
+    ReferralEvent.objects.create(
+        referral=referral, from_status=referral.status, to_status=target, actor=actor, note=note
+    )
+    referral.status = target
+    referral.version += 1
+    referral.save()
+    return referral

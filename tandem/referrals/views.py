@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
@@ -39,8 +40,8 @@ from tandem.referrals.states import TransitionError
 PAGE_SIZE = 50
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+class _AuthenticatedHtmxRequest(AuthenticatedHttpRequest, HtmxHttpRequest):
+    """A signed-in request that may come from HTMX."""
 
 
 # --- Step 1: eligibility ---------------------------------------------------------------
@@ -48,7 +49,7 @@ def _actor(request: HttpRequest) -> User:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def start(request: HttpRequest, client_id: str) -> HttpResponse:
+def start(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Check the client against a practice's policy, then open a draft (one per form)."""
     client = client_for(request.user, client_id)
     if Role.THERAPIST not in policy.roles(request.user) or not policy.allows(
@@ -66,7 +67,7 @@ def start(request: HttpRequest, client_id: str) -> HttpResponse:
         data = dict(form.cleaned_data)  # add_error below drops fields from cleaned_data
         try:
             referral = actions.start_referral(
-                actor=_actor(request),
+                actor=request.user,
                 client=client,
                 to_organisation=data["to_organisation"],
                 visit_state=data["visit_state"],
@@ -90,8 +91,6 @@ def start(request: HttpRequest, client_id: str) -> HttpResponse:
         except ValidationError as error:
             for field, errs in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
-        except PermissionError as error:
-            raise Http404("Not found.") from error
         else:
             return redirect("referrals:edit", referral_id=referral.public_id)
     return render(
@@ -166,7 +165,7 @@ def _editor(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
+def edit(request: _AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
     """Edit the draft packet; every change autosaves (HTMX) and the buttons work without JS."""
     referral = _draft_for(
         request, referral_id, Action.VIEW if request.method == "GET" else Action.CHANGE
@@ -186,7 +185,7 @@ def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
     base = request.POST.get("base_version", "") if request.htmx else ""
     try:
         errors = actions.save_draft(
-            actor=_actor(request),
+            actor=request.user,
             referral=referral,
             data=forms.parse_packet(request.POST),
             base_version=int(base) if base.isdigit() else None,
@@ -207,7 +206,7 @@ def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
     step = next((k for k in forms.ANCHORS if k in request.POST), request.POST.get("action", "save"))
     if step == "send" and not errors:
         try:
-            actions.send_referral(actor=_actor(request), referral=referral)
+            actions.send_referral(actor=request.user, referral=referral)
         except ValidationError as error:
             errors = error.message_dict
         else:
@@ -229,14 +228,14 @@ def edit(request: HtmxHttpRequest, referral_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_attachment(request: HttpRequest, referral_id: str) -> HttpResponse:
+def add_attachment(request: AuthenticatedHttpRequest, referral_id: str) -> HttpResponse:
     """Attach a PDF to the draft under a consent category."""
     referral = _draft_for(request, referral_id, Action.CHANGE)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             actions.add_attachment(
-                actor=_actor(request),
+                actor=request.user,
                 referral=referral,
                 upload=form.cleaned_data["file"],
                 title=form.cleaned_data["title"],
@@ -264,7 +263,9 @@ def add_attachment(request: HttpRequest, referral_id: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def attachment(request: HttpRequest, referral_id: str, document_id: str) -> HttpResponse:
+def attachment(
+    request: AuthenticatedHttpRequest, referral_id: str, document_id: str
+) -> HttpResponse:
     """Download an attachment the viewer may see (the practice: only what a release covers)."""
     referral = referral_for(request.user, referral_id)
     side = side_of(request.user, referral)
@@ -295,7 +296,7 @@ def attachment(request: HttpRequest, referral_id: str, document_id: str) -> Http
 
 @login_required
 @require_GET
-def icd10_search(request: HtmxHttpRequest) -> HttpResponse:
+def icd10_search(request: _AuthenticatedHtmxRequest) -> HttpResponse:
     """Search the accepted ICD-10-CM codes by code or words (a fragment for the editor)."""
     if Role.THERAPIST not in policy.roles(request.user) and not (
         policy.roles(request.user) & PRACTICE_ROLES
@@ -318,7 +319,7 @@ def icd10_search(request: HtmxHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def tracker(request: HttpRequest) -> HttpResponse:
+def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the therapist every referral they made: state, what it waits for, from whom."""
     if Role.THERAPIST not in policy.roles(request.user):
         raise Http404("Not found.")
@@ -351,7 +352,7 @@ def _record_list_read(request: HttpRequest, name: str, page: Any) -> None:
 
 @login_required
 @require_GET
-def inbox(request: HtmxHttpRequest) -> HttpResponse:
+def inbox(request: _AuthenticatedHtmxRequest) -> HttpResponse:
     """Show the practice's open referrals: urgent first, then by due time, with time left."""
     if not policy.roles(request.user) & PRACTICE_ROLES:
         raise Http404("Not found.")
@@ -448,7 +449,7 @@ def _detail(
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, referral_id: str) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, referral_id: str) -> HttpResponse:
     """Show a referral as the viewer's side may see it (the practice sees consented parts only)."""
     return _detail(request, referral_for(request.user, referral_id))
 
@@ -467,9 +468,34 @@ def _move_form(data: Any, referral: Referral, target: str) -> forms.MoveForm:
     )
 
 
+def _make_move(actor: User, referral: Referral, target: str, data: dict[str, Any]) -> None:
+    """Call the named action of ``target`` with what the move's form carries."""
+    common: dict[str, Any] = {
+        "actor": actor,
+        "referral": referral,
+        "expected_version": data["expected_version"],
+    }
+    note = data.get("note", "")
+    if target == S.ACCEPTED:
+        actions.accept(**common, assigned_prescriber=data.get("assigned_prescriber"), note=note)
+    elif target == S.DECLINED:
+        actions.decline(
+            **common,
+            decline_reason=data.get("decline_reason", ""),
+            note=note,
+            redirect_to=data.get("redirect_to"),
+        )
+    elif target == S.INFO_REQUESTED:
+        actions.request_info(**common, question=note)
+    elif target == S.RECEIVED and referral.status == S.INFO_REQUESTED:
+        actions.answer(**common, answer=note)
+    else:
+        actions.NAMED_MOVES[target](**common, note=note)
+
+
 @login_required
 @require_POST
-def move(request: HttpRequest, referral_id: str) -> HttpResponse:
+def move(request: AuthenticatedHttpRequest, referral_id: str) -> HttpResponse:
     """Make one move along the loop; a stale page or a refused move keeps what was typed."""
     referral = referral_for(request.user, referral_id, Action.CHANGE)
     target = request.POST.get("target", "")
@@ -485,16 +511,7 @@ def move(request: HttpRequest, referral_id: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            actions.transition(
-                actor=_actor(request),
-                referral=referral,
-                target=target,
-                expected_version=data["expected_version"],
-                note=data.get("note", ""),
-                decline_reason=data.get("decline_reason", ""),
-                redirect_to=data.get("redirect_to"),
-                assigned_prescriber=data.get("assigned_prescriber"),
-            )
+            _make_move(request.user, referral, target, data)
         except StaleReferralError as error:
             problem, status = str(error), 409
         except TransitionError as error:
@@ -502,8 +519,6 @@ def move(request: HttpRequest, referral_id: str) -> HttpResponse:
         except ValidationError as error:
             for field, errs in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
-        except PermissionError as error:
-            raise Http404("Not found.") from error
         else:
             messages.success(request, forms.DONE_MESSAGES.get(target, "Done."))
             return redirect("referrals:detail", referral_id=referral.public_id)

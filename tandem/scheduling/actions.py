@@ -7,31 +7,38 @@ appointment is confirmed; nothing is charged here.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.clients import actions as client_actions
 from tandem.clients.models import Client
 from tandem.core import phones, policy
+from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.usstates import US_STATES
-from tandem.organisations.models import Organisation
-from tandem.scheduling import availability, selectors
+from tandem.notifications.actions import notify
+from tandem.notifications.models import NotificationKind
+from tandem.organisations.models import Membership, Organisation
+from tandem.referrals.models import PracticePolicy
+from tandem.scheduling import availability, loop, reminders, selectors, signals, states
 from tandem.scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
     AppointmentStatus,
     AppointmentType,
     ConfirmationRule,
+    LocationAttestation,
     SlotClaim,
+    TimeOff,
 )
-from tandem.scheduling.payments import PaymentProvider
+from tandem.scheduling.payments import AGREED, OfflineProvider, PaymentProvider
 
 S = AppointmentStatus
 
@@ -78,7 +85,7 @@ def _expire_overlapping_holds(
     ).values("appointment_id")
     stale = Appointment.objects.filter(pk__in=stale_ids, status=S.HELD, hold_expires_at__lte=now)
     for appointment in stale.select_for_update():
-        appointment.status = S.EXPIRED
+        states.move(appointment, S.EXPIRED, actor=None)
         appointment.save(update_fields=["status"])
         _release_claims(appointment)
 
@@ -136,8 +143,6 @@ def hold_slot(
     (``_check_client_limits``); a waitlist offer (``waitlist_offer``) is exempt, because
     taking it releases the later visit it replaces.
     """
-    from tandem.scheduling.tasks import expire_hold
-
     now = now or timezone.now()
     if appointment_type.organisation_id != organisation.pk:
         raise SlotUnavailableError("That kind of appointment is not offered by this practice.")
@@ -223,8 +228,10 @@ def hold_slot(
                 organisation=organisation,
                 detail={"status": S.HELD},
             )
-            transaction.on_commit(
-                partial(_enqueue_expiry, expire_hold, appointment.pk, appointment.hold_expires_at)
+            signals.hold_placed.send(
+                sender=Appointment,
+                appointment_id=appointment.pk,
+                expires_at=appointment.hold_expires_at,
             )
             return appointment
 
@@ -248,68 +255,20 @@ def hold_slot(
     raise SlotUnavailableError(TAKEN)
 
 
-def _mark_referral_scheduled(actor: User | None, appointment: Appointment) -> None:
-    """Move the client's referral to this practice to scheduled, if it waits for a visit.
-
-    A referral waits for a visit when it is accepted, or when the client missed the
-    first visit (no-show) and is now booked again: the new visit re-opens the loop.
-
-    Called inside the confirming transaction, so the appointment and the referral's loop
-    change together, and the referral carries the appointment. The confirming coordinator
-    is the practice-side actor of the move; with no actor (the practice's automatic
-    confirmation rule confirmed the client's own booking) the practice's rule moves it.
-    """
-    from tandem.referrals import actions as referral_actions
-    from tandem.referrals.models import Referral, ReferralStatus
-
-    if appointment.client_id is None:
-        return
-    referral = (
-        Referral.objects.filter(
-            client_id=appointment.client_id,
-            to_organisation_id=appointment.organisation_id,
-            status__in=[ReferralStatus.ACCEPTED, ReferralStatus.NO_SHOW],
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    if referral is None:
-        return
-    if actor is None:
-        referral_actions.schedule_by_practice_rule(referral=referral, appointment=appointment)
-    else:
-        referral_actions.transition(
-            actor=actor,
-            referral=referral,
-            target=ReferralStatus.SCHEDULED,
-            appointment=appointment,
-        )
-
-
-def _after_confirmation(appointment: Appointment, now: dt.datetime) -> None:
+def after_confirmation(appointment: Appointment, now: dt.datetime) -> None:
     """Queue the confirmation email (.ics) and the reminders; see ``reminders``."""
-    from tandem.scheduling import reminders
-
     reminders.schedule(appointment, now=now)
 
 
 def _slot_freed(appointment: Appointment) -> None:
     """Offer a freed slot to the first client on the waitlist, after commit; see ``waitlist``."""
-    from tandem.scheduling import waitlist
-
-    transaction.on_commit(
-        partial(
-            waitlist.offer_freed_slot.enqueue,
-            appointment.organisation_id,
-            appointment.prescriber_id,
-            appointment.appointment_type_id,
-            appointment.starts_at.isoformat(),
-        )
+    signals.slot_freed.send(
+        sender=Appointment,
+        organisation_id=appointment.organisation_id,
+        prescriber_id=appointment.prescriber_id,
+        appointment_type_id=appointment.appointment_type_id,
+        starts_at=appointment.starts_at,
     )
-
-
-def _enqueue_expiry(task: Any, appointment_id: int, run_after: dt.datetime | None) -> None:
-    task.using(run_after=run_after).enqueue(appointment_id)
 
 
 @transaction.atomic
@@ -347,15 +306,15 @@ def put_payment_on_file(
     appointment.payment_reference = reference
     rule = selectors.settings_for(appointment.organisation).confirmation_rule
     if rule == ConfirmationRule.AUTOMATIC:
-        appointment.status = S.CONFIRMED
+        states.move(appointment, S.CONFIRMED, actor=actor, note="Confirmed by the practice's rule.")
         appointment.confirmed_at = now
     else:
-        appointment.status = S.PENDING
+        states.move(appointment, S.PENDING, actor=actor)
     appointment.hold_expires_at = None
     appointment.version += 1
     appointment.save()
     if appointment.status == S.CONFIRMED:
-        _after_confirmation(appointment, now)
+        after_confirmation(appointment, now)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -368,7 +327,7 @@ def put_payment_on_file(
         # Staff booking on the client's behalf confirmed it themselves; otherwise the
         # practice's automatic rule did, and the referral moves on the practice's behalf.
         staff = _is_practice_staff(actor, appointment.organisation_id)
-        _mark_referral_scheduled(actor if staff else None, appointment)
+        loop.mark_referral_scheduled(actor if staff else None, appointment)
     return appointment
 
 
@@ -377,18 +336,18 @@ def confirm(*, actor: User, appointment: Appointment) -> Appointment:
     """Confirm a pending appointment (a coordinator of the practice); needs payment on file."""
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if not _may_confirm(actor, appointment.organisation_id):
-        raise PermissionError("Only the practice's coordinators confirm appointments.")
+        raise Forbidden("Only the practice's coordinators confirm appointments.")
     if appointment.status == S.CONFIRMED:
         return appointment
     if appointment.status != S.PENDING or not appointment.payment_reference:
         raise BookingStateError(
             "Only an appointment with payment information on file can be confirmed."
         )
-    appointment.status = S.CONFIRMED
+    states.move(appointment, S.CONFIRMED, actor=actor)
     appointment.confirmed_at = timezone.now()
     appointment.version += 1
     appointment.save()
-    _after_confirmation(appointment, appointment.confirmed_at)
+    after_confirmation(appointment, appointment.confirmed_at)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -397,7 +356,7 @@ def confirm(*, actor: User, appointment: Appointment) -> Appointment:
         organisation=appointment.organisation,
         detail={"status": S.CONFIRMED},
     )
-    _mark_referral_scheduled(actor, appointment)
+    loop.mark_referral_scheduled(actor, appointment)
     return appointment
 
 
@@ -424,7 +383,7 @@ def cancel(*, actor: User, appointment: Appointment, now: dt.datetime | None = N
                 f"Appointments can be cancelled online up to {window.total_seconds() / 3600:.0f} hours "
                 "before. Please call the practice."
             )
-    appointment.status = S.CANCELLED
+    states.move(appointment, S.CANCELLED, actor=actor)
     appointment.cancelled_at = now
     appointment.version += 1
     appointment.save()
@@ -450,7 +409,7 @@ def expire_hold_now(appointment_id: int, now: dt.datetime | None = None) -> bool
         return False
     if appointment.hold_expires_at is None or appointment.hold_expires_at > now:
         return False
-    appointment.status = S.EXPIRED
+    states.move(appointment, S.EXPIRED, actor=None)
     appointment.save(update_fields=["status"])
     _release_claims(appointment)
     _slot_freed(appointment)
@@ -517,7 +476,7 @@ def move(
         )
         staff = _is_practice_staff(actor, appointment.organisation_id)
         if not staff and not _is_own(actor, appointment):
-            raise PermissionError("Only the client or the practice can move this appointment.")
+            raise Forbidden("Only the client or the practice can move this appointment.")
         if appointment.status not in ACTIVE_STATUSES:
             raise BookingStateError("This appointment is not active.")
         if not staff:
@@ -576,7 +535,7 @@ def move(
             detail={"moved_from": old["starts_at"], "moved": True},
         )
         if appointment.status == S.CONFIRMED:
-            _after_confirmation(appointment, now)
+            after_confirmation(appointment, now)
     return appointment
 
 
@@ -598,10 +557,8 @@ def book_for_client(
     prescriber's booking waits in the calendar's "Requests to confirm" like a client's
     own, and the practice's coordinators are told.
     """
-    from tandem.scheduling.payments import AGREED, OfflineProvider
-
     if not _is_practice_staff(actor, organisation.pk):
-        raise PermissionError("Only the practice's staff book on behalf of a client.")
+        raise Forbidden("Only the practice's staff book on behalf of a client.")
     appointment = hold_slot(
         actor=actor,
         organisation=organisation,
@@ -633,12 +590,6 @@ def _may_confirm(actor: User, organisation_id: int) -> bool:
 
 def _ask_coordinators_to_confirm(appointment: Appointment) -> None:
     """Tell the practice's coordinators (else its admins) a booking waits for them; no PHI."""
-    from django.urls import reverse
-
-    from tandem.notifications.actions import notify
-    from tandem.notifications.models import NotificationKind
-    from tandem.organisations.models import Membership
-
     for role in (Role.COORDINATOR, Role.PRACTICE_ADMIN):
         recipients = [
             m.user
@@ -698,13 +649,9 @@ def attest_location(
     ValidationError naming every bad field, so nothing is half stored. The audit
     rows carry references only, never the address or the numbers.
     """
-    from tandem.clients import actions as client_actions
-    from tandem.referrals.models import PracticePolicy
-    from tandem.scheduling.models import LocationAttestation
-
     now = now or timezone.now()
     if not _is_own(actor, appointment):
-        raise PermissionError("Only the client checks in.")
+        raise Forbidden("Only the client checks in.")
     if appointment.status != S.CONFIRMED:
         raise BookingStateError("Only a confirmed appointment can be checked in to.")
     if not (appointment.starts_at - CHECK_IN_OPENS <= now <= appointment.ends_at):
@@ -763,9 +710,6 @@ def record_outcome(
     *, actor: User, appointment: Appointment, outcome: str, now: dt.datetime | None = None
 ) -> Appointment:
     """Record that a confirmed visit took place or was missed; move its referral along too."""
-    from tandem.referrals import actions as referral_actions
-    from tandem.referrals.models import Referral, ReferralStatus
-
     now = now or timezone.now()
     if outcome not in (S.COMPLETED, S.NO_SHOW):
         raise BookingStateError("Choose whether the visit took place or was missed.")
@@ -776,12 +720,12 @@ def record_outcome(
             .get(pk=appointment.pk)
         )
         if not _is_practice_staff(actor, appointment.organisation_id):
-            raise PermissionError("Only the practice records what happened at a visit.")
+            raise Forbidden("Only the practice records what happened at a visit.")
         if appointment.status != S.CONFIRMED:
             raise BookingStateError("Only a confirmed appointment can be marked.")
         if appointment.starts_at > now:
             raise BookingStateError("A visit can be marked only once its time has come.")
-        appointment.status = outcome
+        states.move(appointment, outcome, actor=actor)
         appointment.version += 1
         appointment.save()
         _release_claims(appointment)
@@ -793,27 +737,7 @@ def record_outcome(
             organisation=appointment.organisation,
             detail={"status": outcome},
         )
-        # The referral that carries this visit; failing that, one the practice marked
-        # scheduled by hand (it carries no visit). Never one that waits for another visit.
-        scheduled = Referral.objects.filter(
-            to_organisation=appointment.organisation, status=ReferralStatus.SCHEDULED
-        )
-        referral = (
-            scheduled.filter(appointment=appointment).first()
-            or scheduled.filter(client=appointment.client, appointment__isnull=True)
-            .order_by("-created_at")
-            .first()
-            if appointment.client is not None
-            else None
-        )
-        if referral is not None:
-            referral_actions.transition(
-                actor=actor,
-                referral=referral,
-                target=ReferralStatus.NO_SHOW
-                if outcome == S.NO_SHOW
-                else ReferralStatus.FIRST_VISIT_DONE,
-            )
+        loop.record_outcome(actor=actor, appointment=appointment, outcome=outcome)
     return appointment
 
 
@@ -827,12 +751,10 @@ def add_time_off(
     reason: str = "",
 ) -> tuple[Any, list[Appointment]]:
     """Add a prescriber's time off; return the active appointments it overlaps (kept, flagged)."""
-    from tandem.scheduling.models import TimeOff
-
     if not _is_practice_staff(actor, organisation.pk) or not selectors.member_prescriber(
         organisation, prescriber
     ):
-        raise PermissionError("Only the practice's staff add time off for its prescribers.")
+        raise Forbidden("Only the practice's staff add time off for its prescribers.")
     if ends_at <= starts_at:
         raise BookingStateError("The end of the time off must come after its start.")
     with transaction.atomic():

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from tandem.core.usstates import STATE_CHOICES
+from tandem.scheduling import actions
 
 
 class SlotChoiceForm(forms.Form):
@@ -156,8 +157,6 @@ class TimeOffForm(forms.Form):
 
     def add(self, *, actor: Any, organisation: Any) -> list[Any]:
         """Add the valid form's time off; return the booked appointments it overlaps."""
-        from tandem.scheduling import actions
-
         data = self.cleaned_data
         who = next(p for p in self.prescribers if str(p.public_id) == data["prescriber"])
         _, clashes = actions.add_time_off(

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tandem.clients.models import Client
 from tandem.core import phones
@@ -188,6 +189,26 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"Appointment {self.public_id}"
+
+
+class AppointmentHistory(models.Model):
+    """One status change of an appointment: from what, to what, by whom, when (``states.move``)."""
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(max_length=20, choices=AppointmentStatus.choices)
+    to_status = models.CharField(max_length=20, choices=AppointmentStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["at", "pk"]
+        verbose_name_plural = "appointment histories"
+
+    def __str__(self) -> str:
+        return f"{self.from_status} -> {self.to_status}"
 
 
 class SlotClaim(models.Model):

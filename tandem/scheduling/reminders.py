@@ -8,7 +8,6 @@ so a message goes out once however often the task runs or the worker restarts.
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tandem.core import crisis_lines
+from tandem.core.tasks import enqueue_on_commit
 from tandem.scheduling import ics, selectors, sms
 from tandem.scheduling.models import Appointment, AppointmentStatus, MessageKind, Reminder
 
@@ -60,12 +60,8 @@ def schedule(appointment: Appointment, *, now: dt.datetime | None = None) -> lis
             row.save(update_fields=["due_at"])
         if row.sent_at is None:
             made.append(row)
-            transaction.on_commit(partial(_enqueue, row.pk, row.due_at))
+            enqueue_on_commit(send_due, row.pk, run_after=row.due_at)
     return made
-
-
-def _enqueue(reminder_id: int, due: dt.datetime) -> None:
-    send_due.using(run_after=due).enqueue(reminder_id)
 
 
 @task()

@@ -21,14 +21,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
-from tandem.core.policy import Action
-from tandem.intake.access import public_practice
+from tandem.core.policy import Action, Forbidden
+from tandem.organisations.access import public_practice
 from tandem.organisations.models import Organisation
 from tandem.scheduling import actions, agenda, forms, payments, selectors, waitlist
 from tandem.scheduling.access import appointment_for
@@ -47,12 +48,12 @@ LAPSED = (
 )
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
+class _AuthenticatedHtmxRequest(AuthenticatedHttpRequest, HtmxHttpRequest):
+    """A signed-in request that may come from HTMX."""
 
 
-def _own_client(request: HttpRequest) -> Client | None:
-    return Client.objects.filter(user=_actor(request)).first()
+def _own_client(request: AuthenticatedHttpRequest) -> Client | None:
+    return Client.objects.filter(user=request.user).first()
 
 
 def _prescriber(organisation: Organisation, public_id: Any) -> User | None:
@@ -68,7 +69,7 @@ def _committed(appointment: Appointment) -> bool:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def book(request: HttpRequest, practice_id: str) -> HttpResponse:
+def book(request: AuthenticatedHttpRequest, practice_id: str) -> HttpResponse:
     """Offer the open first-visit slots within the practice's access target; hold the chosen one."""
     practice = public_practice(practice_id)
     client = _own_client(request)
@@ -88,7 +89,7 @@ def book(request: HttpRequest, practice_id: str) -> HttpResponse:
         else:
             try:
                 held = actions.hold_slot(
-                    actor=_actor(request),
+                    actor=request.user,
                     organisation=practice,
                     prescriber=prescriber,
                     appointment_type=kind,
@@ -148,7 +149,7 @@ def _view(request: HttpRequest, appointment_id: Any, action: Action = Action.VIE
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def pay(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Collect payment information for a held slot; a provider error keeps the hold."""
     appointment = _view(request, appointment_id)
     if appointment.status != S.HELD:
@@ -164,7 +165,7 @@ def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
         token = form.cleaned_data["token"] if provider.code == "stripe" else payments.AGREED
         try:
             actions.put_payment_on_file(
-                actor=_actor(request), appointment=appointment, provider=provider, token=token
+                actor=request.user, appointment=appointment, provider=provider, token=token
             )
         except payments.PaymentError as problem:
             form.add_error(None, str(problem))
@@ -193,7 +194,7 @@ def pay(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET"])
-def appointment(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def appointment(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Show where the booking stands, and what the client (or the practice) can do next."""
     return _appointment_page(request, _view(request, appointment_id))
 
@@ -255,6 +256,8 @@ def _appointment_page(
             "committed": _committed(found),
             "payment_on_file": bool(found.payment_reference),
             "staff": staff,
+            # Every status change, for the practice (one query, whatever the number of rows).
+            "history": list(found.history.select_related("actor")) if staff else [],
             "own": own,
             "offer": offer,
             "waiting": waiting,
@@ -279,10 +282,10 @@ def _back(appointment: Appointment) -> HttpResponse:
 
 @login_required
 @require_POST
-def cancel(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def cancel(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     try:
-        actions.cancel(actor=_actor(request), appointment=found)
+        actions.cancel(actor=request.user, appointment=found)
     except BookingStateError as problem:
         messages.error(request, str(problem))
     else:
@@ -292,13 +295,13 @@ def cancel(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def confirm(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def confirm(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     if found.organisation_id not in agenda.staff_org_ids(request.user):
         raise Http404("Not found.")
     try:
-        actions.confirm(actor=_actor(request), appointment=found)
-    except (BookingStateError, PermissionError) as problem:
+        actions.confirm(actor=request.user, appointment=found)
+    except (BookingStateError, Forbidden) as problem:
         messages.error(request, str(problem))
     else:
         messages.success(
@@ -309,12 +312,12 @@ def confirm(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def decline(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def decline(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     if found.organisation_id not in agenda.staff_org_ids(request.user):
         raise Http404("Not found.")
     try:
-        actions.cancel(actor=_actor(request), appointment=found)
+        actions.cancel(actor=request.user, appointment=found)
     except BookingStateError as problem:
         messages.error(request, str(problem))
     else:
@@ -324,7 +327,7 @@ def decline(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def outcome(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def outcome(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Record that a confirmed visit took place or was missed (the practice's staff only)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     if found.organisation_id not in agenda.staff_org_ids(request.user):
@@ -336,9 +339,9 @@ def outcome(request: HttpRequest, appointment_id: str) -> HttpResponse:
                 "Outcome: choose whether the visit took place or the client did not come."
             )
         actions.record_outcome(
-            actor=_actor(request), appointment=found, outcome=form.cleaned_data["outcome"]
+            actor=request.user, appointment=found, outcome=form.cleaned_data["outcome"]
         )
-    except (BookingStateError, PermissionError) as problem:
+    except (BookingStateError, Forbidden) as problem:
         messages.error(request, str(problem))
     else:
         messages.success(request, "Recorded.")
@@ -347,7 +350,7 @@ def outcome(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def reschedule(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def reschedule(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Offer other open times and move the appointment (the client within policy, or staff)."""
     found = _view(request, appointment_id, Action.CHANGE)
     error = ""
@@ -363,12 +366,12 @@ def reschedule(request: HttpRequest, appointment_id: str) -> HttpResponse:
         else:
             try:
                 actions.move(
-                    actor=_actor(request),
+                    actor=request.user,
                     appointment=found,
                     starts_at=form.cleaned_data["starts_at"],
                     prescriber=prescriber,
                 )
-            except (SlotUnavailableError, BookingStateError, PermissionError) as problem:
+            except (SlotUnavailableError, BookingStateError, Forbidden) as problem:
                 error = str(problem)
             else:
                 messages.success(request, "Your appointment has moved.")
@@ -393,7 +396,7 @@ def reschedule(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def check_in(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Check the client in: address, callback number, emergency contact. Errors name the field."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     form = forms.CheckInForm(request.POST)
@@ -401,7 +404,7 @@ def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
     data = form.cleaned_data
     try:
         actions.attest_location(
-            actor=_actor(request),
+            actor=request.user,
             appointment=found,
             street=data.get("street", ""),
             city=data.get("city", ""),
@@ -416,7 +419,7 @@ def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
             for problem in problems:
                 form.add_error(field, problem)
         return _appointment_page(request, found, form, status=400)
-    except (BookingStateError, PermissionError) as problem:
+    except (BookingStateError, Forbidden) as problem:
         messages.error(request, str(problem))
         return _appointment_page(request, found, form, status=400)
     messages.success(request, "You are checked in. Thank you.")
@@ -425,13 +428,11 @@ def check_in(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def join_waitlist(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def join_waitlist(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Put the client on the waitlist for an earlier time; only the client may (others: 404)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     try:
-        waitlist.join(actor=_actor(request), appointment=found)
-    except PermissionError as error:
-        raise Http404("Not found.") from error
+        waitlist.join(actor=request.user, appointment=found)
     except BookingStateError as problem:
         messages.error(request, str(problem))
     else:
@@ -444,7 +445,7 @@ def join_waitlist(request: HttpRequest, appointment_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def take_offer(request: HttpRequest, appointment_id: str) -> HttpResponse:
+def take_offer(request: AuthenticatedHttpRequest, appointment_id: str) -> HttpResponse:
     """Take the earlier time held from the waitlist; only the client may (others: 404)."""
     found = appointment_for(request.user, appointment_id, Action.CHANGE)
     if found.client is None or found.client.user_id != request.user.pk:
@@ -454,9 +455,7 @@ def take_offer(request: HttpRequest, appointment_id: str) -> HttpResponse:
         messages.error(request, "No earlier time is held for you on this appointment.")
         return _back(found)
     try:
-        taken = waitlist.accept(actor=_actor(request), entry=entry)
-    except PermissionError as error:
-        raise Http404("Not found.") from error
+        taken = waitlist.accept(actor=request.user, entry=entry)
     except BookingStateError as problem:
         messages.error(request, str(problem))
         return _back(found)
@@ -481,7 +480,7 @@ def _staff_practice(request: HttpRequest, org_id: str) -> Organisation:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
+def calendar(request: _AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
     """Show the practice's (or one prescriber's) day or week; add time off, flagging clashes."""
     practice = _staff_practice(request, org_id)
     zone = practice.zone
@@ -497,7 +496,7 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
     chosen = next((p for p in people if str(p.public_id) == request.GET.get("prescriber")), None)
     time_off_form = forms.TimeOffForm(request.POST or None, prescribers=people, zone=zone)
     if request.method == "POST" and time_off_form.is_valid():
-        clashes = time_off_form.add(actor=_actor(request), organisation=practice)
+        clashes = time_off_form.add(actor=request.user, organisation=practice)
         if clashes:
             messages.warning(
                 request,
@@ -561,7 +560,7 @@ def calendar(request: HtmxHttpRequest, org_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
+def book_for_client(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     """Book a first visit on a client's behalf (by phone): the coordinator picks client and time."""
     practice = _staff_practice(request, org_id)
     kind = agenda.new_client_type(practice)
@@ -587,7 +586,7 @@ def book_for_client(request: HttpRequest, org_id: str) -> HttpResponse:
                 if prescriber is None:
                     raise SlotUnavailableError("Choose one of the offered times.")
                 booked = actions.book_for_client(
-                    actor=_actor(request),
+                    actor=request.user,
                     organisation=practice,
                     prescriber=prescriber,
                     appointment_type=kind,  # type: ignore[arg-type]

@@ -20,10 +20,10 @@ from django.utils import timezone
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.core.policy import Forbidden
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
-from tandem.referrals import actions as referral_actions
-from tandem.scheduling import actions, selectors
+from tandem.scheduling import actions, loop, selectors, states, waitlist_states
 from tandem.scheduling.actions import BookingStateError, SlotUnavailableError
 from tandem.scheduling.models import (
     ACTIVE_STATUSES,
@@ -42,7 +42,7 @@ S = AppointmentStatus
 def join(*, actor: User, appointment: Appointment) -> WaitlistEntry:
     """Put the client of ``appointment`` on the waitlist for an earlier time (once)."""
     if appointment.client is None or appointment.client.user_id != actor.pk:
-        raise PermissionError("Only the client asks for an earlier time.")
+        raise Forbidden("Only the client asks for an earlier time.")
     if appointment.status not in (S.PENDING, S.CONFIRMED):
         raise BookingStateError("Only a booked appointment can be moved earlier.")
     entry, _ = WaitlistEntry.objects.get_or_create(
@@ -122,7 +122,7 @@ def offer(
                 )
                 entry.offered = held
                 entry.offered_at = now
-                entry.status = WaitlistStatus.OFFERED
+                waitlist_states.move(entry, WaitlistStatus.OFFERED)
                 entry.save(update_fields=["offered", "offered_at", "status"])
                 notify(
                     [user],
@@ -141,7 +141,7 @@ def accept(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None)
     with transaction.atomic():
         entry = WaitlistEntry.objects.select_for_update().select_related("client").get(pk=entry.pk)
         if entry.client.user_id != actor.pk:
-            raise PermissionError("Only the client takes an offered time.")
+            raise Forbidden("Only the client takes an offered time.")
         offered = (
             Appointment.objects.select_for_update().filter(pk=entry.offered_id).first()
             if entry.offered_id
@@ -162,14 +162,14 @@ def accept(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None)
         rule = selectors.settings_for(offered.organisation).confirmation_rule
         was_confirmed = current.status == S.CONFIRMED
         if was_confirmed or rule == ConfirmationRule.AUTOMATIC:
-            offered.status = S.CONFIRMED
+            states.move(offered, S.CONFIRMED, actor=actor, note="Taken from the waitlist.")
             offered.confirmed_at = now
         else:
-            offered.status = S.PENDING
+            states.move(offered, S.PENDING, actor=actor, note="Taken from the waitlist.")
         offered.hold_expires_at = None
         offered.version += 1
         offered.save()
-        entry.status = WaitlistStatus.BOOKED
+        waitlist_states.move(entry, WaitlistStatus.BOOKED)
         entry.save(update_fields=["status"])
         record(
             actor=actor,
@@ -181,7 +181,7 @@ def accept(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None)
         )
         actions.cancel(actor=actor, appointment=current, now=now)
         # The referral that carried the later visit now shows the earlier one.
-        referral_actions.follow_moved_visit(actor=actor, old=current, new=offered)
+        loop.follow_moved_visit(actor=actor, old=current, new=offered)
         if offered.status == S.CONFIRMED:
-            actions._after_confirmation(offered, now)
+            actions.after_confirmation(offered, now)
     return offered

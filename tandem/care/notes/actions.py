@@ -213,11 +213,8 @@ def _close_referral_loop(actor: User, note: ConsultNote) -> None:
         to_organisation_id=note.organisation_id,
         status=ReferralStatus.FIRST_VISIT_DONE,
     ):
-        referral_actions.transition(
-            actor=actor,
-            referral=referral,
-            target=ReferralStatus.CONSULT_NOTE_SENT,
-            note=f"Consultation note {note.reference} sent.",
+        referral_actions.consult_note_sent(
+            actor=actor, referral=referral, note=f"Consultation note {note.reference} sent."
         )
 
 

@@ -21,10 +21,12 @@ pytestmark = pytest.mark.django_db
 
 def _first_visit_done(world: CareWorld):
     referral = world.sent()
-    for target in (S.ACCEPTED, S.SCHEDULED, S.FIRST_VISIT_DONE):
-        referral = referral_actions.transition(
-            actor=world.coordinator, referral=referral, target=target
-        )
+    for move in (
+        referral_actions.accept,
+        referral_actions.schedule,
+        referral_actions.first_visit_done,
+    ):
+        referral = move(actor=world.coordinator, referral=referral)
     return referral
 
 

@@ -18,7 +18,6 @@ from tandem.referrals.models import (
     PracticePolicy,
     Referral,
     ReferralReason,
-    ReferralStatus,
     Service,
 )
 
@@ -80,11 +79,8 @@ class ReferralWorld(ConsentWorld):
 
     def accepted(self) -> Referral:
         """Send the article's referral and have the coordinator accept it for the prescriber."""
-        return actions.transition(
-            actor=self.coordinator,
-            referral=self.sent(),
-            target=ReferralStatus.ACCEPTED,
-            assigned_prescriber=self.prescriber,
+        return actions.accept(
+            actor=self.coordinator, referral=self.sent(), assigned_prescriber=self.prescriber
         )
 
     def release(self, categories: list[str]) -> None:

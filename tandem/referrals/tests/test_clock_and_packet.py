@@ -72,7 +72,7 @@ def test_answered_referral_never_goes_overdue(django_capture_on_commit_callbacks
     world = ReferralWorld()
     with django_capture_on_commit_callbacks(execute=True):
         sent = world.sent()
-    actions.transition(actor=world.coordinator, referral=sent, target=S.RECEIVED)
+    actions.receive(actor=world.coordinator, referral=sent)
     with time_machine.travel(sent.due_at + dt.timedelta(days=3), tick=False):
         run_worker()
     assert Referral.objects.get(pk=sent.pk).overdue_level == 0

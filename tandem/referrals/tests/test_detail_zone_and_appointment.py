@@ -20,6 +20,7 @@ from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld
 from tandem.scheduling import actions as scheduling_actions
+from tandem.scheduling import loop as scheduling_loop
 from tandem.scheduling.payments import AGREED, OfflineProvider
 from tandem.scheduling.tests.factories import open_mornings
 
@@ -75,7 +76,7 @@ def test_a_winter_event_carries_the_standard_time_abbreviation():
 
     # When the practice acknowledges it in summer time and the therapist looks
     with time_machine.travel(dt.datetime(2027, 4, 1, 16, 0, tzinfo=UTC), tick=False):
-        actions.transition(actor=world.coordinator, referral=referral, target=S.RECEIVED)
+        actions.receive(actor=world.coordinator, referral=referral)
         seen = page(world.therapist, referral)
 
     # Then each time carries the abbreviation in force on its own date
@@ -167,11 +168,8 @@ def test_marked_scheduled_by_hand_the_referral_keeps_its_note_and_carries_no_vis
     referral = world.accepted()
 
     # When the coordinator marks it scheduled by hand, with a note
-    actions.transition(
-        actor=world.coordinator,
-        referral=referral,
-        target=S.SCHEDULED,
-        note="Booked by phone for Thursday morning.",
+    actions.schedule(
+        actor=world.coordinator, referral=referral, note="Booked by phone for Thursday morning."
     )
 
     # Then it carries no appointment, and both sides see the note in the history; the
@@ -206,9 +204,7 @@ def test_another_clients_visit_cannot_be_attached_to_the_referral():
 
         # When a move to scheduled names that visit
         with pytest.raises(ValidationError) as refused:
-            actions.transition(
-                actor=world.coordinator, referral=referral, target=S.SCHEDULED, appointment=held
-            )
+            scheduling_loop.schedule(actor=world.coordinator, referral=referral, appointment=held)
 
     # Then it is refused by field and the referral is unchanged
     assert refused.value.message_dict == {

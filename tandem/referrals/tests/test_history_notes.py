@@ -29,10 +29,8 @@ def page(user, referral) -> str:
 
 def _seen_with_a_note(world: ReferralWorld):
     referral = world.accepted()
-    referral = actions.transition(actor=world.coordinator, referral=referral, target=S.SCHEDULED)
-    return actions.transition(
-        actor=world.prescriber, referral=referral, target=S.FIRST_VISIT_DONE, note=NOTE
-    )
+    referral = actions.schedule(actor=world.coordinator, referral=referral)
+    return actions.first_visit_done(actor=world.prescriber, referral=referral, note=NOTE)
 
 
 def test_without_a_release_the_therapist_sees_the_visit_happened_but_not_the_practices_note():

@@ -17,7 +17,6 @@ from tandem.core import policy
 from tandem.core.policy import RecordSection
 from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions, selectors, states
-from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
 
 pytestmark = pytest.mark.django_db
@@ -159,17 +158,13 @@ def test_the_front_desk_cannot_download_a_clinical_attachment():
 def test_the_therapists_answer_is_clinical_and_withheld_from_the_front_desk():
     world = ReferralWorld()
     referral = _sent_with_everything_released(world)
-    referral = actions.transition(
-        actor=world.prescriber,
-        referral=referral,
-        target=S.INFO_REQUESTED,
-        note="Any history of mania?",
+    referral = actions.request_info(
+        actor=world.prescriber, referral=referral, question="Any history of mania?"
     )
-    actions.transition(
+    actions.answer(
         actor=world.therapist,
         referral=referral,
-        target=S.RECEIVED,
-        note="No manic episodes reported; sleep is fragmented.",
+        answer="No manic episodes reported; sleep is fragmented.",
     )
 
     coordinator_page = text(http(world.coordinator).get(detail_url(referral)))

@@ -177,54 +177,46 @@ def test_canaries_never_reach_a_log_line_an_email_a_notification_or_a_link(
         missing = _web(coordinator).get(reverse("referrals:detail", args=[uuid.uuid4()]))
 
         with committed():
-            for target, actor, note in (
-                (S.RECEIVED, coordinator, ""),
-                (S.INFO_REQUESTED, coordinator, "Zqcanaryquestion about the doses?"),
-                (S.RECEIVED, therapist, "Zqcanaryanswer: 5 mg since January"),
-            ):
-                loop = actions.transition(actor=actor, referral=loop, target=target, note=note)
+            loop = actions.receive(actor=coordinator, referral=loop)
+            loop = actions.request_info(
+                actor=coordinator, referral=loop, question="Zqcanaryquestion about the doses?"
+            )
+            loop = actions.answer(
+                actor=therapist, referral=loop, answer="Zqcanaryanswer: 5 mg since January"
+            )
             with pytest.raises(StaleReferralError):
-                actions.transition(
+                actions.accept(
                     actor=coordinator,
                     referral=loop,
-                    target=S.ACCEPTED,
                     expected_version=loop.version - 1,
                     note="Zqcanarystale",
                 )
             with pytest.raises(ValidationError):
-                actions.transition(actor=coordinator, referral=loop, target=S.DECLINED, note="x")
-            loop = actions.transition(
-                actor=coordinator,
-                referral=loop,
-                target=S.ACCEPTED,
-                assigned_prescriber=prescriber,
-            )
-            for target, actor in (
-                (S.SCHEDULED, coordinator),
-                (S.NO_SHOW, coordinator),
-                (S.SCHEDULED, coordinator),
-                (S.FIRST_VISIT_DONE, prescriber),
-                (S.CONSULT_NOTE_SENT, prescriber),
-                (S.CLOSED, coordinator),
+                actions.decline(actor=coordinator, referral=loop, decline_reason="", note="x")
+            loop = actions.accept(actor=coordinator, referral=loop, assigned_prescriber=prescriber)
+            for named_move, actor in (
+                (actions.schedule, coordinator),
+                (actions.no_show, coordinator),
+                (actions.schedule, coordinator),
+                (actions.first_visit_done, prescriber),
+                (actions.consult_note_sent, prescriber),
+                (actions.close, coordinator),
             ):
-                loop = actions.transition(actor=actor, referral=loop, target=target)
+                loop = named_move(actor=actor, referral=loop)
 
         # Declined with a note and a redirect, then closed by the therapist; another cancelled.
         with committed():
             declined = world.sent(**PACKET)
-            declined = actions.transition(
+            declined = actions.decline(
                 actor=coordinator,
                 referral=declined,
-                target=S.DECLINED,
                 decline_reason=DeclineReason.OTHER,
                 note="Zqcanarydecline: we cannot see this client",
                 redirect_to=world.elsewhere,
             )
-            actions.transition(actor=therapist, referral=declined, target=S.CLOSED)
+            actions.close(actor=therapist, referral=declined)
             cancelled = world.sent(**PACKET)
-            actions.transition(
-                actor=therapist, referral=cancelled, target=S.CANCELLED, note="Zqcanarycancel"
-            )
+            actions.cancel(actor=therapist, referral=cancelled, note="Zqcanarycancel")
             urgent = world.sent(
                 **PACKET | {"reasons": [ReferralReason.SAFETY], "safety_ideation": True}
             )

@@ -551,14 +551,11 @@ def test_tracker_shows_state_what_it_waits_for_and_the_decline_with_its_redirect
     world = ReferralWorld()
     elsewhere = other_practice("Berkshire Mind")
     asked = world.sent()
-    actions.transition(
-        actor=world.coordinator, referral=asked, target=S.INFO_REQUESTED, note="Any prior SSRIs?"
-    )
+    actions.request_info(actor=world.coordinator, referral=asked, question="Any prior SSRIs?")
     declined = world.sent()
-    actions.transition(
+    actions.decline(
         actor=world.coordinator,
         referral=declined,
-        target=S.DECLINED,
         decline_reason=DeclineReason.NOT_ACCEPTING,
         note="Full until March.",
         redirect_to=elsewhere,
@@ -713,7 +710,7 @@ def test_a_stale_page_keeps_the_typed_question_and_explains(django_assert_num_qu
     referral = world.sent()
     seen_version = referral.version
     second = make_staff(Role.COORDINATOR, world.psychiatry)
-    actions.transition(actor=second, referral=referral, target=S.RECEIVED)
+    actions.receive(actor=second, referral=referral)
 
     response = move(
         http(world.coordinator),
@@ -760,15 +757,15 @@ def test_a_move_the_loop_does_not_allow_is_refused_with_a_clear_message():
 def test_a_closed_referral_cannot_move_again():
     world = ReferralWorld()
     referral = world.sent()
-    for target in (
-        S.RECEIVED,
-        S.ACCEPTED,
-        S.SCHEDULED,
-        S.FIRST_VISIT_DONE,
-        S.CONSULT_NOTE_SENT,
-        S.CLOSED,
+    for named_move in (
+        actions.receive,
+        actions.accept,
+        actions.schedule,
+        actions.first_visit_done,
+        actions.consult_note_sent,
+        actions.close,
     ):
-        referral = actions.transition(actor=world.coordinator, referral=referral, target=target)
+        referral = named_move(actor=world.coordinator, referral=referral)
 
     response = move(http(world.therapist), referral, S.CANCELLED)
 
@@ -779,8 +776,8 @@ def test_a_closed_referral_cannot_move_again():
 def test_the_therapist_answers_the_practices_question():
     world = ReferralWorld()
     referral = world.sent()
-    referral = actions.transition(
-        actor=world.coordinator, referral=referral, target=S.INFO_REQUESTED, note="Prior SSRIs?"
+    referral = actions.request_info(
+        actor=world.coordinator, referral=referral, question="Prior SSRIs?"
     )
     therapist = http(world.therapist)
     page = therapist.get(url("detail", referral_id=referral.public_id))

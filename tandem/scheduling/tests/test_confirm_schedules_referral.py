@@ -13,7 +13,7 @@ from tandem.notifications.models import Notification
 from tandem.referrals import actions as referral_actions
 from tandem.referrals.models import Referral, ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
-from tandem.scheduling import actions, selectors, waitlist
+from tandem.scheduling import actions, loop, selectors, waitlist
 from tandem.scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -167,9 +167,7 @@ def test_automatic_confirmation_schedules_the_referral_on_the_practices_behalf()
 def test_the_automatic_path_refuses_a_visit_that_is_not_confirmed():
     # Given an accepted referral and a visit only held (payment not on file)
     world = ReferralWorld()
-    referral = referral_actions.transition(
-        actor=world.coordinator, referral=world.sent(), target=ReferralStatus.ACCEPTED
-    )
+    referral = referral_actions.accept(actor=world.coordinator, referral=world.sent())
     kind = _open_hours(world)
     with time_machine.travel(NOW, tick=False):
         held = actions.hold_slot(
@@ -183,7 +181,7 @@ def test_the_automatic_path_refuses_a_visit_that_is_not_confirmed():
 
     # When trusted code tries to schedule the referral with it
     with pytest.raises(ValidationError) as refused:
-        referral_actions.schedule_by_practice_rule(referral=referral, appointment=held)
+        loop.schedule_by_practice_rule(referral=referral, appointment=held)
 
     # Then it is refused and the referral is unchanged
     assert refused.value.message_dict == {
@@ -196,9 +194,7 @@ def test_the_automatic_path_refuses_a_visit_that_is_not_confirmed():
 def test_taking_an_earlier_time_from_the_waitlist_moves_the_referrals_visit_too():
     # Given a referral scheduled with the client's later visit, and the client on the waitlist
     world = ReferralWorld()
-    referral_actions.transition(
-        actor=world.coordinator, referral=world.sent(), target=ReferralStatus.ACCEPTED
-    )
+    referral_actions.accept(actor=world.coordinator, referral=world.sent())
     kind = _open_hours(world)
     with time_machine.travel(NOW, tick=False):
         later = _client_books(world, kind, SLOT + dt.timedelta(days=7))
