@@ -150,7 +150,7 @@ def upward_imports() -> list[str]:
             f"{imp.where()} imports {imp.target} (layer {theirs + 1} {layer_name(theirs)}) "
             f"from {imp.module} (layer {mine + 1} {layer_name(mine)})"
         )
-    return findings
+    return list(dict.fromkeys(findings))  # `from x import a, b` is one finding
 
 
 def cycles_inside_apps() -> list[str]:
