@@ -5,12 +5,12 @@ from django.urls import include, path
 from tandem.accounts.views import admin_login
 
 urlpatterns = [
-    path("", include("tandem.core.urls")),
+    path("", include("tandem.workspace.urls")),
     path("accounts/", include("tandem.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("clients/", include("tandem.clients.urls")),
     path("organisations/", include("tandem.organisations.urls")),
-    path("audit/", include("tandem.audit.urls")),
+    path("audit/", include("tandem.audit.reports.urls")),
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),
     path("notifications/", include("tandem.notifications.urls")),

@@ -2,49 +2,9 @@
 
 from django.db import transaction
 
-from tandem.accounts.models import ClinicianProfile, User
+from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.core import policy
-from tandem.core.roles import Role
-from tandem.organisations.models import Membership, Organisation, OrganisationKind
-
-
-@transaction.atomic
-def register_therapist(
-    *,
-    user: User,
-    full_name: str,
-    licence_type: str,
-    licence_number: str,
-    licence_states: list[str],
-    practice_name: str = "",
-) -> Organisation:
-    """Make a newly signed-up user a therapist with a solo practice that they administer."""
-    user.full_name = full_name
-    user.save(update_fields=["full_name"])
-    ClinicianProfile.objects.create(
-        user=user,
-        licence_type=licence_type,
-        licence_number=licence_number,
-        licence_states=licence_states,
-    )
-    practice = Organisation.objects.create(
-        kind=OrganisationKind.THERAPY_PRACTICE,
-        name=practice_name or f"{full_name} Therapy",
-        state=licence_states[0] if licence_states else "",
-    )
-    for role in (Role.THERAPIST, Role.PRACTICE_ADMIN):
-        membership = Membership.objects.create(user=user, organisation=practice, role=role)
-        record(
-            actor=user,
-            action=AuditAction.PERMISSION_GRANTED,
-            obj=membership,
-            organisation=practice,
-            detail={"role": role, "user": str(user.public_id), "via": "signup"},
-        )
-    policy.forget(user)
-    return practice
 
 
 @transaction.atomic

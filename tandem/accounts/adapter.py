@@ -5,7 +5,10 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.http import HttpRequest
+
+from tandem.core import policy
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -62,10 +65,6 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def can_delete_authenticator(self, authenticator: Any) -> bool:
         """Refuse to remove a staff member's last second factor (MFA is mandatory for them)."""
-        from allauth.mfa.models import Authenticator
-
-        from tandem.core import policy
-
         user = authenticator.user
         if not (policy.is_staff_member(user) or user.is_staff):
             return True

@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        # deferred: Django's ready() hook; the receivers need the models loaded
         from tandem.accounts import receivers  # noqa: F401  (audit rows for sign-in events)

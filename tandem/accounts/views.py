@@ -10,15 +10,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from tandem.accounts import actions
 from tandem.accounts.forms import ProfileForm
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.core import policy
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Let a user keep their name and (clinicians) licence details current."""
     user = request.user
     clinician = getattr(user, "clinician_profile", None)
-    initial = {"full_name": user.full_name, "preferred_name": user.preferred_name}  # type: ignore[union-attr]
+    initial = {"full_name": user.full_name, "preferred_name": user.preferred_name}
     if clinician is not None:
         initial |= {
             "licence_type": clinician.licence_type,
@@ -29,7 +30,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         actions.update_clinician_profile(
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             full_name=data["full_name"],
             preferred_name=data["preferred_name"],
             licence_type=data.get("licence_type"),

@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from tandem.audit.chain import head_signature, row_hash
 from tandem.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventClient
+from tandem.core import policy
 from tandem.core.middleware import current_client_ip, current_request_id
+from tandem.core.roles import Role
 
 
 def _ref(value: Any) -> str:
@@ -20,9 +22,6 @@ def _ref(value: Any) -> str:
 
 def _held_role(actor: Any, organisation: Any) -> str:
     """Return the role the actor acts in: theirs in ``organisation``, else the first they hold."""
-    from tandem.core import policy
-    from tandem.core.roles import Role
-
     if not policy.is_signed_in(actor):
         return ""
     memberships = policy.active_memberships(actor)

@@ -2,8 +2,7 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
+    """Recording the audit trail. Who may read it is decided in `tandem.audit.reports`."""
+
     name = "tandem.audit"
     label = "audit"
-
-    def ready(self) -> None:
-        from tandem.audit import access  # noqa: F401  (registers the access rules)

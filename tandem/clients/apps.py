@@ -6,5 +6,12 @@ class ClientsConfig(AppConfig):
     label = "clients"
 
     def ready(self) -> None:
-        # deferred: rules register once the app registry is ready (Django's hook).
+        # deferred: Django's ready() hook; these modules need the models loaded
         from tandem.clients import access  # noqa: F401  (registers the access rules)
+        from tandem.clients.models import Client
+        from tandem.core import policy
+
+        # The policy (in core, below every domain app) asks here for a user's client record.
+        policy.register_client_record(
+            lambda user: Client.objects.filter(user=user).values_list("pk", flat=True).first()
+        )

@@ -20,7 +20,7 @@ def client_ip(request: HttpRequest) -> str | None:
     X-Forwarded-For entries than trusted proxies: a request that did not come
     through them); allauth's limiters refuse such a request outright.
     """
-    # Imported here: logging's configuration imports this module before apps are ready.
+    # deferred: logging's configuration imports this module before apps are ready.
     from allauth.account.adapter import get_adapter
 
     try:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
+from tandem.core import policy
 from tandem.core.http import client_ip
 from tandem.core.policy import Forbidden
 
@@ -65,10 +67,6 @@ class PracticeTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.utils import timezone
-
-        from tandem.core import policy
-
         memberships = policy.active_memberships(getattr(request, "user", None))
         if memberships:
             timezone.activate(memberships[0].organisation.zone)

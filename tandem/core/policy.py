@@ -27,6 +27,8 @@ from django.core.exceptions import (
 from django.db import models
 from django.http import Http404
 
+from tandem.core.roles import Role
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -72,6 +74,8 @@ def has_mfa(user: Any) -> bool:
         return False
     cached = getattr(user, "_tandem_has_mfa", None)
     if cached is None:
+        # deferred: logging's configuration imports this module (through core.middleware)
+        # before apps are ready, when no model may be imported yet
         from allauth.mfa.models import Authenticator
 
         cached = Authenticator.objects.filter(
@@ -98,8 +102,6 @@ def active_memberships(user: Any) -> list[Any]:
 
 def roles(user: Any) -> set[str]:
     """Return every role the user holds anywhere (``client`` when they have a client record)."""
-    from tandem.core.roles import Role
-
     held = {m.role for m in active_memberships(user)}
     if is_signed_in(user) and _client_record_id(user) is not None:
         held.add(Role.CLIENT)
@@ -120,12 +122,29 @@ def may_see_clinical_data(user: Any) -> bool:
     return True
 
 
+ClientRecordFn = Callable[[Any], int | None]
+
+_CLIENT_RECORD: list[ClientRecordFn] = []
+
+
+def register_client_record(fn: ClientRecordFn) -> None:
+    """Register ``fn(user) -> pk | None``: the primary key of the user's client record.
+
+    The clients app registers it when it loads (core sits below every domain app and
+    imports none of them); without it nobody holds the client role.
+    """
+    _CLIENT_RECORD[:] = [fn]
+
+
+def has_client_record(user: Any) -> bool:
+    """Return whether ``user`` has a client record, asked afresh (not the per-request cache)."""
+    return bool(_CLIENT_RECORD) and _CLIENT_RECORD[0](user) is not None
+
+
 def _client_record_id(user: Any) -> int | None:
     cached = getattr(user, "_tandem_client_id", False)
     if cached is False:
-        from tandem.clients.models import Client
-
-        cached = Client.objects.filter(user=user).values_list("pk", flat=True).first()
+        cached = _CLIENT_RECORD[0](user) if _CLIENT_RECORD else None
         user._tandem_client_id = cached
     return cached
 
@@ -158,8 +177,6 @@ _FACTS = frozenset(
 
 
 def _sections_by_role() -> dict[str, frozenset[RecordSection]]:
-    from tandem.core.roles import Role
-
     return {
         Role.COORDINATOR: _FACTS,
         Role.PRACTICE_ADMIN: _FACTS,

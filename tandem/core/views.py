@@ -1,52 +1,12 @@
+"""Views of the infrastructure itself: the session keep-alive and the health check.
+
+The site's pages (home, dashboard) live in `tandem.workspace`, which may import every app.
+"""
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
-
-from tandem.core import policy
-from tandem.core.roles import Role
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("core:dashboard")
-    return render(request, "core/home.html")
-
-
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Render the dashboard for each role the user holds; later issues fill the panels."""
-    from tandem.clients.access import caseload_for
-    from tandem.measures.access import own_client_record
-
-    user = request.user
-    held = policy.roles(user)
-    memberships = policy.active_memberships(user)
-    caseload = []
-    if policy.may_see_clinical_data(user) and held & {
-        Role.THERAPIST,
-        Role.PRESCRIBER,
-        Role.COORDINATOR,
-    }:
-        caseload = list(caseload_for(user).order_by("last_name", "first_name")[:50])
-    context = {
-        "held": held,
-        "memberships": memberships,
-        "caseload": caseload,
-        "is_therapist": Role.THERAPIST in held,
-        "is_prescriber": Role.PRESCRIBER in held,
-        "is_coordinator": Role.COORDINATOR in held,
-        "is_practice_admin": Role.PRACTICE_ADMIN in held,
-        "is_client": Role.CLIENT in held,
-        # The client reaches their own safety plan from here (the page is theirs to read).
-        "own_client_id": getattr(own_client_record(user), "public_id", None)
-        if Role.CLIENT in held
-        else None,
-    }
-    return render(request, "core/dashboard.html", context)
 
 
 @login_required

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.core import signing
 from django.db import models
 from django.http import Http404
@@ -68,8 +69,6 @@ def membership_for(actor: Any, public_id: Any, action: Action = Action.MANAGE) -
 
 def verified_emails(user: Any) -> list[str]:
     """Return the addresses the user has proved they own, lower-cased."""
-    from allauth.account.models import EmailAddress
-
     if not policy.is_signed_in(user):
         return []
     return [

@@ -14,10 +14,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tandem.accounts.models import ClinicianProfile, User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.core import policy
-from tandem.core.policy import Action
+from tandem.core.policy import Action, Forbidden
+from tandem.core.roles import Role
+from tandem.organisations import signals, states
 from tandem.organisations.models import (
     INVITATION_DAYS,
     ROLES_BY_KIND,
@@ -25,6 +28,7 @@ from tandem.organisations.models import (
     InvitationStatus,
     Membership,
     Organisation,
+    OrganisationKind,
 )
 
 #: Why a client's portal account cannot take a staff role (MFA and staff pages would lock them
@@ -41,6 +45,43 @@ CLOSED_REASONS = {
     InvitationStatus.REVOKED: "The practice withdrew this invitation.",
     InvitationStatus.EXPIRED: "This invitation has expired. Ask the practice to send a new one.",
 }
+
+
+@transaction.atomic
+def register_therapist(
+    *,
+    user: User,
+    full_name: str,
+    licence_type: str,
+    licence_number: str,
+    licence_states: list[str],
+    practice_name: str = "",
+) -> Organisation:
+    """Make a newly signed-up user a therapist with a solo practice that they administer."""
+    user.full_name = full_name
+    user.save(update_fields=["full_name"])
+    ClinicianProfile.objects.create(
+        user=user,
+        licence_type=licence_type,
+        licence_number=licence_number,
+        licence_states=licence_states,
+    )
+    practice = Organisation.objects.create(
+        kind=OrganisationKind.THERAPY_PRACTICE,
+        name=practice_name or f"{full_name} Therapy",
+        state=licence_states[0] if licence_states else "",
+    )
+    for role in (Role.THERAPIST, Role.PRACTICE_ADMIN):
+        membership = Membership.objects.create(user=user, organisation=practice, role=role)
+        record(
+            actor=user,
+            action=AuditAction.PERMISSION_GRANTED,
+            obj=membership,
+            organisation=practice,
+            detail={"role": role, "user": str(user.public_id), "via": "signup"},
+        )
+    policy.forget(user)
+    return practice
 
 
 def _holds_role(organisation: Organisation, email: str, role: str) -> bool:
@@ -64,7 +105,7 @@ def invite(*, actor: Any, organisation: Organisation, email: str, role: str) -> 
     invitation (a double click sends one email).
     """
     if not policy.allows(actor, Action.MANAGE, organisation):
-        raise PermissionError("Only the practice's admins may grant roles.")
+        raise Forbidden("Only the practice's admins may grant roles.")
     if role not in ROLES_BY_KIND.get(organisation.kind, frozenset()):
         raise ValidationError(
             {"role": f"A {organisation.get_kind_display().lower()} has no such role."}
@@ -85,8 +126,7 @@ def invite(*, actor: Any, organisation: Organisation, email: str, role: str) -> 
     if pending is not None and pending.is_open(now):
         return pending
     if pending is not None:
-        pending.status = InvitationStatus.EXPIRED
-        pending.save(update_fields=["status"])
+        states.move(pending, InvitationStatus.EXPIRED)
     try:
         with transaction.atomic():
             invitation = Invitation.objects.create(
@@ -108,9 +148,7 @@ def invite(*, actor: Any, organisation: Organisation, email: str, role: str) -> 
         organisation=organisation,
         detail={"role": role, "expires_at": invitation.expires_at.isoformat()},
     )
-    from tandem.organisations.tasks import send_invitation
-
-    transaction.on_commit(lambda: send_invitation.enqueue(invitation.pk))
+    signals.invitation_created.send(sender=Invitation, invitation_id=invitation.pk)
     return invitation
 
 
@@ -119,7 +157,7 @@ def _lock_for_answer(actor: Any, invitation: Invitation) -> Invitation:
         Invitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
     )
     if not policy.allows(actor, Action.CHANGE, locked):
-        raise PermissionError("Only the person invited may answer this invitation.")
+        raise Forbidden("Only the person invited may answer this invitation.")
     if locked.status != InvitationStatus.PENDING:
         raise ValidationError(CLOSED_REASONS[InvitationStatus(locked.status)])
     if not locked.is_open(timezone.now()):
@@ -128,20 +166,17 @@ def _lock_for_answer(actor: Any, invitation: Invitation) -> Invitation:
 
 
 def _close(invitation: Invitation, actor: Any, status: InvitationStatus) -> None:
-    invitation.status = status
     invitation.responded_at = timezone.now()
     invitation.answered_by = actor if status != InvitationStatus.REVOKED else None
-    invitation.save(update_fields=["status", "responded_at", "answered_by", "membership"])
+    states.move(invitation, status, also=("responded_at", "answered_by", "membership"))
 
 
 @transaction.atomic
 def accept_invitation(*, actor: Any, invitation: Invitation) -> Membership:
     """Give the invitee the role they were invited to; refuse a client's portal account."""
-    from tandem.clients.models import Client
-
     locked = _lock_for_answer(actor, invitation)
     organisation = locked.organisation
-    if Client.objects.filter(user=actor).exists():
+    if policy.has_client_record(actor):
         raise ValidationError(CLIENT_ACCOUNT_REFUSAL)
     if locked.role not in ROLES_BY_KIND.get(organisation.kind, frozenset()):
         raise ValidationError(
@@ -193,7 +228,7 @@ def revoke_invitation(*, actor: Any, invitation: Invitation) -> None:
         Invitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
     )
     if not policy.allows(actor, Action.MANAGE, locked):
-        raise PermissionError("Only the practice's admins may withdraw invitations.")
+        raise Forbidden("Only the practice's admins may withdraw invitations.")
     if locked.status != InvitationStatus.PENDING:
         raise ValidationError(
             f"That invitation is no longer pending ({locked.get_status_display().lower()})."
@@ -215,7 +250,7 @@ def revoke_role(*, actor: Any, membership: Membership) -> None:
     """End a membership; the last active practice admin cannot be removed."""
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     if not policy.allows(actor, Action.MANAGE, locked):
-        raise PermissionError("Only the practice's admins may revoke roles.")
+        raise Forbidden("Only the practice's admins may revoke roles.")
     if not locked.is_active:
         raise ValidationError("That role was already revoked.")
     if locked.role == "practice_admin":

@@ -6,4 +6,8 @@ class OrganisationsConfig(AppConfig):
     label = "organisations"
 
     def ready(self) -> None:
-        from tandem.organisations import access  # noqa: F401  (registers the access rules)
+        # deferred: Django's ready() hook; these modules need the models loaded
+        from tandem.organisations import (
+            access,  # noqa: F401  (registers the access rules)
+            tasks,  # noqa: F401  (connects the signal receivers)
+        )

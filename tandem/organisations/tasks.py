@@ -1,14 +1,21 @@
-"""Background work of organisations: emailing an invitation's link."""
+"""Background work of organisations: emailing an invitation's link.
+
+The actions never import this module: they send a signal (signals.py) and the
+receiver here queues the task once their transaction commits.
+"""
 
 import datetime as dt
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.dispatch import receiver
 from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
+from tandem.core.tasks import enqueue_on_commit
+from tandem.organisations import signals
 from tandem.organisations.access import invitation_link_token
 from tandem.organisations.models import Invitation, InvitationStatus
 
@@ -48,3 +55,8 @@ def send_invitation(invitation_id: int) -> None:
         )
         invitation.emailed_at = timezone.now()
         invitation.save(update_fields=["emailed_at"])
+
+
+@receiver(signals.invitation_created, dispatch_uid="organisations.send_invitation")
+def _email_new_invitation(sender: object, *, invitation_id: int, **kwargs: object) -> None:
+    enqueue_on_commit(send_invitation, invitation_id)

@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -25,13 +26,13 @@ INVITATIONS_SHOWN = 20
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: AuthenticatedHttpRequest) -> HttpResponse:
     orgs = policy.scope(request.user, Action.VIEW, Organisation.objects.all())
     return render(request, "organisations/mine.html", {"organisations": orgs})
 
 
 def _detail_context(
-    request: HttpRequest, organisation: Organisation, form: InviteForm | None = None
+    request: AuthenticatedHttpRequest, organisation: Organisation, form: InviteForm | None = None
 ) -> dict[str, object]:
     can_manage = policy.allows(request.user, Action.MANAGE, organisation)
     members = (
@@ -63,14 +64,14 @@ def _detail_context(
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, org_id: str) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     organisation = organisation_for(request.user, org_id)
     return render(request, "organisations/detail.html", _detail_context(request, organisation))
 
 
 @login_required
 @require_POST
-def invite(request: HttpRequest, org_id: str) -> HttpResponse:
+def invite(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
     """Invite an email address to a role; say the same whether or not it has an account."""
     organisation = organisation_for(request.user, org_id, Action.MANAGE)
     form = InviteForm(request.POST, organisation=organisation)
@@ -98,7 +99,7 @@ def invite(request: HttpRequest, org_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_invitation(request: HttpRequest, invitation_id: str) -> HttpResponse:
+def revoke_invitation(request: AuthenticatedHttpRequest, invitation_id: str) -> HttpResponse:
     """Withdraw a pending invitation."""
     invitation = invitation_for(request.user, invitation_id, Action.MANAGE)
     try:
@@ -112,7 +113,7 @@ def revoke_invitation(request: HttpRequest, invitation_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, invitation_token: str) -> HttpResponse:
+def invitation(request: AuthenticatedHttpRequest, invitation_token: str) -> HttpResponse:
     """Show an emailed invitation to the person it was sent to, and take their answer."""
     try:
         found = invitation_for_link(request.user, invitation_token)
@@ -168,7 +169,7 @@ def invitation(request: HttpRequest, invitation_token: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke(request: HttpRequest, membership_id: str) -> HttpResponse:
+def revoke(request: AuthenticatedHttpRequest, membership_id: str) -> HttpResponse:
     membership = membership_for(request.user, membership_id, Action.MANAGE)
     try:
         actions.revoke_role(actor=request.user, membership=membership)

@@ -48,11 +48,13 @@ INSTALLED_APPS = [
     "tandem.clients",
     "tandem.notifications",
     "tandem.consent",
+    "tandem.audit.reports",
     "tandem.referrals",
     "tandem.measures",
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.workspace",
 ]
 
 MIDDLEWARE = [
@@ -92,7 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tandem.core.context_processors.tandem",
+                "tandem.workspace.context_processors.tandem",
             ],
         },
     },
@@ -163,7 +165,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_ADAPTER = "tandem.accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "tandem.accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "tandem.organisations.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Tandem] "
 # Throttle brute force: allauth counts failed logins per IP and per account.
 ACCOUNT_RATE_LIMITS = {

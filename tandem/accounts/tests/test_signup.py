@@ -7,12 +7,12 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
-from tandem.accounts.actions import register_therapist
 from tandem.accounts.models import ClinicianProfile, LicenceType, User
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core import policy
 from tandem.core.roles import Role
 from tandem.core.tests.factories import UserFactory
+from tandem.organisations.actions import register_therapist
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.audit.selectors import accesses_to_client
+from tandem.audit.reports.selectors import accesses_to_client
 from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.policy import Action

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.audit.views import PAGE_SIZE
+from tandem.audit.reports.views import PAGE_SIZE
 from tandem.core.roles import Role
 from tandem.core.tests.factories import (
     ClientFactory,

@@ -17,7 +17,7 @@ FORM_MODULES = [
     f"tandem.{app}.{module}"
     for app in (
         "accounts",
-        "audit",
+        "audit.reports",
         "care",
         "clients",
         "consent",
@@ -41,7 +41,7 @@ NOT_TYPED = {
     "consent.Disclosure.part2_notice_text",
 }
 #: Declared by allauth's signup form and removed by it: accounts have no username here.
-NOT_SHOWN = {"tandem.accounts.forms.SignupForm.username"}
+NOT_SHOWN = {"tandem.organisations.forms.SignupForm.username"}
 
 
 def _form_classes():

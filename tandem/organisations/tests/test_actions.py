@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from tandem.accounts.models import User
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core import policy
-from tandem.core.policy import Action
+from tandem.core.policy import Action, Forbidden
 from tandem.core.roles import Role
 from tandem.core.tests.factories import (
     OrganisationFactory,
@@ -176,7 +176,7 @@ def test_only_the_practices_admin_with_mfa_may_grant(who):
     before = _snapshot()
 
     # When they try to invite someone to a role, then they are refused and nothing changes
-    with pytest.raises(PermissionError, match=r"Only the practice's admins may grant roles\."):
+    with pytest.raises(Forbidden, match=r"Only the practice's admins may grant roles\."):
         invite(actor=actor, organisation=organisation, email=person.email, role=Role.COORDINATOR)
     assert _snapshot() == before
 
@@ -264,6 +264,6 @@ def test_only_the_practices_admin_with_mfa_may_revoke(who):
     }[who]()
     before = _snapshot()
 
-    with pytest.raises(PermissionError, match=r"Only the practice's admins may revoke roles\."):
+    with pytest.raises(Forbidden, match=r"Only the practice's admins may revoke roles\."):
         revoke_role(actor=actor, membership=membership)
     assert _snapshot() == before

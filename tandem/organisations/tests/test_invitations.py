@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core import policy
-from tandem.core.policy import Action
+from tandem.core.policy import Action, Forbidden
 from tandem.core.roles import Role
 from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import (
@@ -152,7 +152,7 @@ def test_only_the_practices_admin_with_mfa_may_invite(practice, who):
     }[who]()
     before = _snapshot()
 
-    with pytest.raises(PermissionError, match=r"Only the practice's admins may grant roles\."):
+    with pytest.raises(Forbidden, match=r"Only the practice's admins may grant roles\."):
         invite(actor=actor, organisation=organisation, email="w@example.test", role="coordinator")
     assert _snapshot() == before
 
@@ -288,7 +288,7 @@ def test_an_unconfirmed_address_cannot_accept(practice):
     )
     before = _snapshot()
 
-    with pytest.raises(PermissionError, match=r"Only the person invited may answer"):
+    with pytest.raises(Forbidden, match=r"Only the person invited may answer"):
         accept_invitation(actor=person, invitation=invitation)
     assert _snapshot() == before
 
@@ -407,7 +407,7 @@ def test_only_the_practices_admin_may_withdraw(practice, who):
     }[who]()
     before = _snapshot()
 
-    with pytest.raises(PermissionError, match=r"Only the practice's admins may withdraw"):
+    with pytest.raises(Forbidden, match=r"Only the practice's admins may withdraw"):
         revoke_invitation(actor=actor, invitation=invitation)
     assert _snapshot() == before
 
@@ -421,6 +421,6 @@ def test_the_admin_cannot_answer_for_the_invitee(practice):
     before = _snapshot()
 
     for answer in (accept_invitation, decline_invitation):
-        with pytest.raises(PermissionError, match=r"Only the person invited may answer"):
+        with pytest.raises(Forbidden, match=r"Only the person invited may answer"):
             answer(actor=admin, invitation=invitation)
     assert _snapshot() == before

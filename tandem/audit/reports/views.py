@@ -5,8 +5,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from tandem.audit.forms import AuditSearchForm
-from tandem.audit.selectors import access_report, accesses_to_client, reader_zone, search_events
+from tandem.audit.reports.forms import AuditSearchForm
+from tandem.audit.reports.selectors import (
+    access_report,
+    accesses_to_client,
+    reader_zone,
+    search_events,
+)
+from tandem.consent.access import own_client_record
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.roles import Role
@@ -70,8 +76,6 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def my_record(request: HtmxHttpRequest) -> HttpResponse:
     """Show a client who has read or changed their record: when, who, in what role, what."""
-    from tandem.consent.access import own_client_record
-
     client = own_client_record(request.user)
     if client is None:
         return redirect("core:dashboard")

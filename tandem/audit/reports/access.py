@@ -1,11 +1,12 @@
-"""Who may read the audit trail."""
+"""Who may read the audit trail (a client reads the events about their own record)."""
 
 from typing import Any
 
 from django.db import models
 from django.db.models import Q
 
-from tandem.audit.models import AuditEvent
+from tandem.audit.models import AuditEvent, AuditEventClient
+from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -45,9 +46,6 @@ def audit_rule(
 
 def _own_record_events(user: Any) -> Q:
     """Events about the client's record, and list reads whose list named them."""
-    from tandem.audit.models import AuditEventClient
-    from tandem.clients.models import Client
-
     mine = _as_text(Client.objects.filter(user=user).values("public_id"))
     listed = AuditEventClient.objects.filter(client_id__in=mine).values("event_id")
     return Q(client_id__in=mine) | Q(pk__in=listed)

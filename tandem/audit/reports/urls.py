@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tandem.audit import views
+from tandem.audit.reports import views
 
 app_name = "audit"
 

@@ -1,3 +1,5 @@
+"""The navigation facts every page needs (the workspace sits on top: it may ask any app)."""
+
 from typing import Any
 
 from django.apps import apps
@@ -5,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from tandem.care.selectors import open_alerts_to_answer
 from tandem.core import policy
 
 
@@ -12,8 +15,6 @@ def _open_alerts(user: Any) -> dict[str, Any]:
     """Return the open safety alerts the user must answer, for the red banner."""
     if not policy.is_signed_in(user) or not apps.is_installed("tandem.care"):
         return {"alerts": [], "more": False}
-    from tandem.care.selectors import open_alerts_to_answer
-
     alerts, more = open_alerts_to_answer(user)
     return {"alerts": alerts, "more": more}
 

@@ -12,11 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from tandem.audit.models import AuditAction, AuditEvent
+from tandem.accounts.models import User
+from tandem.audit.models import AuditAction, AuditEvent, AuditEventClient
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.organisations.models import Membership, Organisation
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,6 @@ def accesses_to_client(actor: Any, client: Client) -> models.QuerySet[AuditEvent
     out, and the policy shows them nothing about anyone else's record. Lists
     that named them (a caseload page, the inbox, the calendar) count too.
     """
-    from tandem.audit.models import AuditEventClient
-
     mine = str(client.public_id)
     listed = AuditEventClient.objects.filter(client_id=mine).values("event_id")
     return (
@@ -175,9 +175,6 @@ def access_report(actor: Any, client: Client, events: list[AuditEvent]) -> list[
     Three queries whatever the number of events: the people, the practices the
     events name, and where the people work (for list reads, which name none).
     """
-    from tandem.accounts.models import User
-    from tandem.organisations.models import Membership, Organisation
-
     actor_ids = {e.actor_id for e in events if e.actor_id}
     people = {u.pk: u for u in User.objects.filter(pk__in=actor_ids)}
     orgs = {
