@@ -6,7 +6,7 @@ class CareConfig(AppConfig):
     label = "care"
 
     def ready(self) -> None:
-        # Importing these registers the access rules, the signal receivers that queue
+        # deferred: Django's ready() hook (models must be loaded). Importing these registers the access rules, the signal receivers that queue
         # the timers (``tasks``), and care's timeline providers.
         from tandem.care import tasks  # noqa: F401
         from tandem.care.checkins import access as checkins_access  # noqa: F401

@@ -1,7 +1,7 @@
 """The states of a progress check-in: requested → answered (an unsolicited update starts answered).
 
-Every status a check-in takes is set here, against ``TRANSITIONS``; ``None``
-stands for a check-in not yet written.
+Every status a check-in takes is set here: the first against ``INITIAL``, every
+later one against ``TRANSITIONS``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from typing import Any
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
 from tandem.core.policy import Forbidden
 
-#: Which status a check-in may take from each one (``None``: when it is written).
-TRANSITIONS: dict[str | None, frozenset[str]] = {
-    None: frozenset({CheckInStatus.REQUESTED, CheckInStatus.ANSWERED}),
+#: The states a check-in is written in: requested of the therapist, or answered unasked.
+INITIAL = frozenset({CheckInStatus.REQUESTED, CheckInStatus.ANSWERED})
+
+#: Which status a check-in may take from each one.
+TRANSITIONS: dict[str, frozenset[str]] = {
     CheckInStatus.REQUESTED: frozenset({CheckInStatus.ANSWERED}),
     CheckInStatus.ANSWERED: frozenset(),
 }
@@ -21,7 +23,7 @@ TRANSITIONS: dict[str | None, frozenset[str]] = {
 
 def create(status: str, **fields: Any) -> ProgressCheckIn:
     """Write a new check-in in ``status``: requested of the therapist, or answered unasked."""
-    if status not in TRANSITIONS[None]:
+    if status not in INITIAL:
         raise Forbidden(f"A check-in cannot start {status}.")
     return ProgressCheckIn.objects.create(status=status, **fields)
 

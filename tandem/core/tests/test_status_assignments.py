@@ -225,17 +225,26 @@ def _cases() -> Iterator[Any]:
 
 
 def _subject(module: ModuleType, source: str, target: str) -> tuple[Any, dict[str, Any]]:
-    package, _, stem = module.__name__.rpartition(".")
-    try:
-        cases = importlib.import_module(f"{package}.tests.state_cases")
-    except ModuleNotFoundError:
-        pytest.fail(
-            f"{module.__name__} has a TRANSITIONS table: add {package}.tests.state_cases "
-            f'with SUBJECTS = {{"{stem}": subject}} (see this test\'s docstring).'
-        )
-    subject = cases.SUBJECTS.get(stem)
-    assert subject is not None, f"{package}.tests.state_cases.SUBJECTS has no {stem!r}"
-    return subject(source, target)
+    """Find the subject maker beside the states module, or in an enclosing package's tests.
+
+    ``tandem.care.crisis.states`` is looked up as ``"states"`` in
+    ``tandem.care.crisis.tests.state_cases``, then as ``"crisis.states"`` in
+    ``tandem.care.tests.state_cases`` (an app whose sub-packages share its tests).
+    """
+    parts = module.__name__.split(".")
+    for cut in range(len(parts) - 1, 1, -1):
+        package, key = ".".join(parts[:cut]), ".".join(parts[cut:])
+        try:
+            cases = importlib.import_module(f"{package}.tests.state_cases")
+        except ModuleNotFoundError:
+            continue
+        subject = cases.SUBJECTS.get(key)
+        assert subject is not None, f"{package}.tests.state_cases.SUBJECTS has no {key!r}"
+        return subject(source, target)
+    pytest.fail(
+        f"{module.__name__} has a TRANSITIONS table: add a tests/state_cases.py beside it "
+        "(or in its app) with SUBJECTS naming it (see this test's docstring)."
+    )
 
 
 @pytest.mark.django_db
