@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from tandem.accounts.models import User
+from tandem.core.htmx import HtmxHttpRequest
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -15,3 +16,7 @@ class AuthenticatedHttpRequest(HttpRequest):
     """
 
     user: User
+
+
+class AuthenticatedHtmxRequest(AuthenticatedHttpRequest, HtmxHttpRequest):
+    """A signed-in request that may come from HTMX (``request.htmx``, set by django-htmx)."""

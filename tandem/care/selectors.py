@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tandem.care.crisis.selectors import open_alerts_to_answer
 from tandem.clients.access import seat
 from tandem.clients.models import Client
 from tandem.consent.timeline import Gate
 from tandem.core.timeline import Item, Kind, Query, compose
 
-__all__ = ["Item", "Kind", "open_alerts_to_answer", "timeline"]
+__all__ = ["Item", "Kind", "timeline"]
 
 
 def timeline(

@@ -5,8 +5,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from tandem.clients.access import CLINICIAN_ROLES, on_care_team, own_record
-from tandem.clients.models import Client
+from tandem.clients.access import CLINICIAN_ROLES, on_care_team
 from tandem.consent.models import Disclosure, Release
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -49,8 +48,3 @@ def release_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Rel
     return policy.get_or_404(
         actor, action, Release.objects.select_related("client", "form_text"), public_id=public_id
     )
-
-
-def own_client_record(actor: Any) -> Client | None:
-    """Return the signed-in client's own record, if they have one (``clients.access.own_record``)."""
-    return own_record(actor)

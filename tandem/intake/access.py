@@ -11,7 +11,6 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.intake.models import ContactMessage, IntakeSession
-from tandem.organisations.access import public_practice as public_practice
 from tandem.organisations.models import Organisation
 
 _INBOX_ROLES = (Role.COORDINATOR, Role.PRACTICE_ADMIN)

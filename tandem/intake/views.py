@@ -30,11 +30,11 @@ from tandem.intake import actions, bot
 from tandem.intake.access import (
     current_session,
     inbox_org_ids,
-    public_practice,
     session_key_name,
 )
 from tandem.intake.forms import AccountForm, ContactForm, EmailLinkForm
 from tandem.intake.models import ContactMessage, IntakeSession, Invitation
+from tandem.organisations.access import public_practice
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Payer, PracticePolicy
 

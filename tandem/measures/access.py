@@ -11,8 +11,7 @@ from typing import Any
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
-from tandem.clients.access import own_record, register_team_rule, seat
-from tandem.clients.models import Client
+from tandem.clients.access import register_team_rule, seat
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -34,11 +33,6 @@ register_team_rule(SymptomTracker, "client", client_may_view=True)
 register_team_rule(SymptomEntry, "tracker__client", client_may_view=True)
 register_team_rule(MeasureSchedule, "client", client_may_view=True)
 register_team_rule(CaseReview, "client", client_may_view=False)
-
-
-def own_client_record(actor: Any) -> Client | None:
-    """Return the signed-in client's own record, if the actor is a client (``clients.access``)."""
-    return own_record(actor)
 
 
 def response_for(actor: Any, public_id: Any) -> QuestionnaireResponse:

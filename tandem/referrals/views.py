@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tandem.accounts.http import AuthenticatedHttpRequest
+from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core import policy
-from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.htmx import page_or_fragment
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.core.textlimits import NOTE
@@ -38,10 +38,6 @@ from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
 
 PAGE_SIZE = 50
-
-
-class _AuthenticatedHtmxRequest(AuthenticatedHttpRequest, HtmxHttpRequest):
-    """A signed-in request that may come from HTMX."""
 
 
 # --- Step 1: eligibility ---------------------------------------------------------------
@@ -165,7 +161,7 @@ def _editor(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def edit(request: _AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
+def edit(request: AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
     """Edit the draft packet; every change autosaves (HTMX) and the buttons work without JS."""
     referral = _draft_for(
         request, referral_id, Action.VIEW if request.method == "GET" else Action.CHANGE
@@ -296,7 +292,7 @@ def attachment(
 
 @login_required
 @require_GET
-def icd10_search(request: _AuthenticatedHtmxRequest) -> HttpResponse:
+def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
     """Search the accepted ICD-10-CM codes by code or words (a fragment for the editor)."""
     if Role.THERAPIST not in policy.roles(request.user) and not (
         policy.roles(request.user) & PRACTICE_ROLES
@@ -352,7 +348,7 @@ def _record_list_read(request: HttpRequest, name: str, page: Any) -> None:
 
 @login_required
 @require_GET
-def inbox(request: _AuthenticatedHtmxRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     """Show the practice's open referrals: urgent first, then by due time, with time left."""
     if not policy.roles(request.user) & PRACTICE_ROLES:
         raise Http404("Not found.")

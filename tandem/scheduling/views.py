@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from tandem.accounts.http import AuthenticatedHttpRequest
+from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
 from tandem.accounts.models import User
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
 from tandem.core import policy
-from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+from tandem.core.htmx import page_or_fragment
 from tandem.core.policy import Action, Forbidden
 from tandem.organisations.access import public_practice
 from tandem.organisations.models import Organisation
@@ -46,10 +46,6 @@ LAPSED = (
     "Your hold ran out before your payment details were saved. Nothing was charged and your "
     "answers are kept: choose a time again."
 )
-
-
-class _AuthenticatedHtmxRequest(AuthenticatedHttpRequest, HtmxHttpRequest):
-    """A signed-in request that may come from HTMX."""
 
 
 def _own_client(request: AuthenticatedHttpRequest) -> Client | None:
@@ -480,7 +476,7 @@ def _staff_practice(request: HttpRequest, org_id: str) -> Organisation:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar(request: _AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
+def calendar(request: AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
     """Show the practice's (or one prescriber's) day or week; add time off, flagging clashes."""
     practice = _staff_practice(request, org_id)
     zone = practice.zone

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from tandem.care.selectors import open_alerts_to_answer
+from tandem.care.crisis.selectors import open_alerts_to_answer
 from tandem.core import policy
 
 

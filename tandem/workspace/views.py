@@ -4,10 +4,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from tandem.accounts.http import AuthenticatedHttpRequest
-from tandem.clients.access import caseload_for
+from tandem.clients.access import caseload_for, own_record
 from tandem.core import policy
 from tandem.core.roles import Role
-from tandem.measures.access import own_client_record
 
 
 @require_GET
@@ -41,7 +40,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "is_practice_admin": Role.PRACTICE_ADMIN in held,
         "is_client": Role.CLIENT in held,
         # The client reaches their own safety plan from here (the page is theirs to read).
-        "own_client_id": getattr(own_client_record(user), "public_id", None)
+        "own_client_id": getattr(own_record(user), "public_id", None)
         if Role.CLIENT in held
         else None,
     }

@@ -12,7 +12,7 @@ from tandem.audit.reports.selectors import (
     reader_zone,
     search_events,
 )
-from tandem.consent.access import own_client_record
+from tandem.clients.access import own_record
 from tandem.core import policy
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.roles import Role
@@ -76,7 +76,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def my_record(request: HtmxHttpRequest) -> HttpResponse:
     """Show a client who has read or changed their record: when, who, in what role, what."""
-    client = own_client_record(request.user)
+    client = own_record(request.user)
     if client is None:
         return redirect("core:dashboard")
     page = Paginator(accesses_to_client(request.user, client), PAGE_SIZE).get_page(
