@@ -20,9 +20,9 @@ from tandem.consent.models import Disclosure, Release, ReleaseKind, ReleaseStatu
 from tandem.consent.states import TransitionError
 from tandem.consent.tests.factories import World
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import UserFactory, make_staff
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 
