@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.demo",
 ]
 
 MIDDLEWARE = [

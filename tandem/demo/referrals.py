@@ -27,9 +27,9 @@ from django.utils import timezone
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
-from tandem.consent.demo import REVOKED, released_specs
 from tandem.core.calendar import BusinessCalendar
-from tandem.core.demo import ClientSpec, DemoWorld, client_specs, seed_step, upsert
+from tandem.demo.consent import REVOKED, released_specs
+from tandem.demo.practice import ClientSpec, DemoWorld, client_specs, upsert
 from tandem.notifications.models import Notification
 from tandem.referrals import actions, eligibility
 from tandem.referrals.models import (
@@ -91,7 +91,6 @@ POLICIES: dict[str, dict[str, Any]] = {
 INBOX_COORDINATOR = {"harborlight": "priya.raman", "quinsigamond": "hannah.kowalczyk"}
 
 
-@seed_step
 def seed_practice_policies(world: DemoWorld) -> None:
     """Give both psychiatric practices their intake policy and response targets."""
     for key, values in POLICIES.items():
@@ -448,7 +447,6 @@ def _last_notification_pk() -> int:
     return Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-@seed_step
 def seed_referrals(world: DemoWorld) -> None:
     """Make referrals in every state of the loop, some overdue, one urgent, over recent weeks."""
     now = timezone.now()
