@@ -6,4 +6,7 @@ class OrganisationsConfig(AppConfig):
     label = "organisations"
 
     def ready(self) -> None:
-        from tandem.organisations import access  # noqa: F401  (registers the access rules)
+        from tandem.organisations import (
+            access,  # noqa: F401  (registers the access rules)
+            settings_views,  # noqa: F401  (registers its practice settings sections)
+        )

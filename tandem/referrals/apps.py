@@ -6,4 +6,7 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
 
     def ready(self) -> None:
-        from tandem.referrals import access  # noqa: F401  (registers the access rules)
+        from tandem.referrals import (
+            access,  # noqa: F401  (registers the access rules)
+            settings_views,  # noqa: F401  (registers its practice settings sections)
+        )

@@ -6,4 +6,7 @@ class SchedulingConfig(AppConfig):
     label = "scheduling"
 
     def ready(self) -> None:
-        from tandem.scheduling import access  # noqa: F401  (registers the access rules)
+        from tandem.scheduling import (
+            access,  # noqa: F401  (registers the access rules)
+            settings_views,  # noqa: F401  (registers its practice settings sections)
+        )
