@@ -9,6 +9,10 @@ exists the URL walk fails and names the argument.
 
 Values are invented and distinctive (``Qz…canary``), so a response that
 leaks them is caught by a plain substring search.
+
+Each factory imports what it builds with inside itself, on purpose: the
+registry's names are read without a database (which arguments are known), and
+a run that walks a few URLs loads only those apps' test factories.
 """
 
 from __future__ import annotations
