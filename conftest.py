@@ -32,7 +32,7 @@ def _fresh_caches(settings: Any) -> None:
 @pytest.fixture
 def client() -> Any:
     """Django's test client whose force_login also records the second factor, as sign-in does."""
-    from tandem.core.testing.http import Client
+    from tandem.tests.support.http import Client
 
     return Client()
 

@@ -49,7 +49,6 @@ from django.utils import timezone  # noqa: E402
 from tandem.accounts.models import User  # noqa: E402
 from tandem.clients.models import CareTeamMember, Client  # noqa: E402
 from tandem.core.roles import Role  # noqa: E402
-from tandem.core.testing.http import Client as WebClient  # noqa: E402
 from tandem.organisations.models import Membership, Organisation, OrganisationKind  # noqa: E402
 from tandem.referrals import selectors  # noqa: E402
 from tandem.referrals.models import (  # noqa: E402
@@ -61,6 +60,7 @@ from tandem.referrals.models import (  # noqa: E402
     Service,
 )
 from tandem.referrals.models import ReferralStatus as S  # noqa: E402
+from tandem.tests.support.http import Client as WebClient  # noqa: E402
 
 PRACTICE = "Bench Psychiatry (synthetic)"
 COORDINATOR_EMAIL = "bench.coordinator@bench.tandem.test"

@@ -47,10 +47,10 @@ from django.utils import timezone  # noqa: E402
 from tandem.accounts.models import User  # noqa: E402
 from tandem.clients.models import CareTeamMember, Client  # noqa: E402
 from tandem.core.roles import Role  # noqa: E402
-from tandem.core.testing.http import Client as WebClient  # noqa: E402
 from tandem.measures.instruments import INSTRUMENTS  # noqa: E402
 from tandem.measures.models import MeasureSchedule, QuestionnaireResponse  # noqa: E402
 from tandem.organisations.models import Membership, Organisation, OrganisationKind  # noqa: E402
+from tandem.tests.support.http import Client as WebClient  # noqa: E402
 
 NAME = "Bench Registry Psychiatry (synthetic)"
 EMAIL = "bench.registry.prescriber@example.invalid"

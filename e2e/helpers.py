@@ -8,8 +8,8 @@ from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from playwright.sync_api import Page
 
-from tandem.core.testing.http import Client
 from tandem.core.tests.factories import TEST_PASSWORD
+from tandem.tests.support.http import Client
 
 _AXE = Axe()
 _BLOCKING_IMPACTS = ("serious", "critical")

@@ -14,11 +14,11 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from e2e.helpers import check_page, enter_code, sign_in, totp_code
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import TEST_TOTP_SECRET
 from tandem.intake.tests.factories import practice_with_policy
 from tandem.scheduling.models import Appointment, AppointmentStatus
 from tandem.scheduling.reminders import CONFIRMATION_SUBJECT
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

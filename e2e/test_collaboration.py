@@ -21,12 +21,12 @@ from playwright.sync_api import Page, expect
 from e2e.helpers import check_page, enter_code, share_session, sign_in, totp_code
 from tandem.care.models import AlertStatus, NoteDelivery, ProgressCheckIn, SafetyAlert
 from tandem.care.tests.factories import CareWorld
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import TEST_TOTP_SECRET
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions as referral_actions
 from tandem.referrals.models import Referral
 from tandem.referrals.models import ReferralStatus as S
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

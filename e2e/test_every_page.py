@@ -5,7 +5,7 @@ The journeys check the pages they pass through; this sweeps the rest. The list c
 from the URL conf, so a page added tomorrow is checked tomorrow:
 
 - a URL with an object id is opened by a user who may see that object, built by the
-  URL walk's factories (``tandem.core.testing.url_objects``);
+  URL walk's factories (``tandem.tests.support.url_objects``);
 - a URL without one is opened by each of an anonymous visitor, a client and a
   therapist, prescriber, coordinator and practice admin who share a client with a
   referral, a release and a consult note, so lists have rows;
@@ -23,9 +23,9 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from e2e.helpers import check_page, clear_console, share_session
-from tandem.core.testing.http import Client as HttpClient
-from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
-from tandem.core.testing.urlwalk import Route, routes
+from tandem.tests.support.http import Client as HttpClient
+from tandem.tests.support.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
+from tandem.tests.support.urlwalk import Route, routes
 
 #: Not pages a person reads: the browser-less endpoints.
 NOT_PAGES = {

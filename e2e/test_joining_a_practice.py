@@ -13,9 +13,9 @@ from playwright.sync_api import Browser, expect
 
 from e2e.helpers import check_page, share_session, watch_console
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import OrganisationFactory, UserFactory, enrol_totp, make_staff
 from tandem.organisations.models import Membership
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,6 +10,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("clients/", include("tandem.clients.urls")),
     path("organisations/", include("tandem.organisations.urls")),
+    # The practice settings sections owned by the apps whose models they change.
+    path("organisations/", include("tandem.referrals.settings_urls")),
+    path("organisations/", include("tandem.scheduling.settings_urls")),
     path("audit/", include("tandem.audit.reports.urls")),
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),

@@ -737,34 +737,6 @@ NAMED_MOVES: dict[str, Any] = {
 }
 
 
-def transition(
-    *,
-    actor: User,
-    referral: Referral,
-    target: str,
-    expected_version: int | None = None,
-    note: str = "",
-    decline_reason: str = "",
-    redirect_to: Organisation | None = None,
-    assigned_prescriber: User | None = None,
-) -> Referral:
-    """Move the referral to ``target``: the old all-purpose door, kept only for merging.
-
-    TODO(issue 11): remove once ``care`` calls ``consult_note_sent`` and the demo
-    seeder calls the named actions (both are other helpers' code today).
-    """
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=target,
-        expected_version=expected_version,
-        note=note,
-        decline_reason=decline_reason,
-        redirect_to=redirect_to,
-        assigned_prescriber=assigned_prescriber,
-    )
-
-
 #: The event note of a referral the practice's automatic confirmation rule scheduled.
 AUTOMATIC_NOTE = (
     "Scheduled automatically: the practice confirms appointments once the client's payment "

@@ -6,10 +6,11 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
 
     def ready(self) -> None:
-        # deferred: access rules, background-work receivers and timeline providers register
-        # once the app registry is ready (Django's hook).
+        # deferred: Django's ready() hook (models must be loaded). Importing these registers
+        # the access rules, the background-work receivers, the practice settings sections
+        # and the timeline provider.
         from tandem.core.timeline import Kind, register
-        from tandem.referrals import access, tasks  # noqa: F401
+        from tandem.referrals import access, settings_views, tasks  # noqa: F401
         from tandem.referrals.timeline import referral_steps
 
         register((Kind.REFERRAL,), referral_steps)

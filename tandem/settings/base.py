@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tandem.intake",
     "tandem.care",
     "tandem.workspace",
+    "tandem.demo",
 ]
 
 MIDDLEWARE = [

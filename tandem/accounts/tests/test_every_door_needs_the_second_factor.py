@@ -11,7 +11,6 @@ from tandem.accounts.tests.helpers import current_code, sign_in_with_code
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as SuiteClient
 from tandem.core.tests.factories import (
     TEST_PASSWORD,
     TEST_TOTP_SECRET,
@@ -21,6 +20,7 @@ from tandem.core.tests.factories import (
     enrol_totp,
     make_staff,
 )
+from tandem.tests.support.http import Client as SuiteClient
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import (
     ClientFactory,
     OrganisationFactory,
@@ -17,6 +16,7 @@ from tandem.core.tests.factories import (
     add_to_care_team,
     make_staff,
 )
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 URL = reverse("audit:my_record")

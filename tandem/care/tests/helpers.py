@@ -3,7 +3,7 @@
 import html as htmllib
 import re
 
-from tandem.core.testing.http import Client as HttpClient
+from tandem.tests.support.http import Client as HttpClient
 
 
 def http(user=None) -> HttpClient:

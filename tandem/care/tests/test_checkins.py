@@ -13,9 +13,9 @@ from tandem.care.checkins import actions as checkin_actions
 from tandem.care.models import CheckInCadence, CheckInStatus, ProgressCheckIn
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
-from tandem.core.testing.clock import world_built_on
-from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.clock import world_built_on
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -23,10 +23,10 @@ from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.core.testing.clock import world_built_on
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.clock import world_built_on
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

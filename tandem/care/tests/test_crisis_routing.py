@@ -16,10 +16,10 @@ from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.core.testing.clock import world_built_on
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import ClientFactory, UserFactory, make_staff
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.clock import world_built_on
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.consent.models import Disclosure
 from tandem.core.policy import Forbidden
-from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

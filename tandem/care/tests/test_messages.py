@@ -16,8 +16,8 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
-from tandem.core.testing.clock import world_built_on
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.clock import world_built_on
 
 pytestmark = pytest.mark.django_db
 

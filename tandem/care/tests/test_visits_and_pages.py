@@ -16,10 +16,10 @@ from tandem.care.tests.helpers import http, text
 from tandem.care.visits import actions as visit_actions
 from tandem.consent import actions as consent_actions
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -21,9 +21,9 @@ from tandem.consent.states import TransitionError
 from tandem.consent.tests.factories import World
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import UserFactory, make_staff
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from tandem.consent.categories import Category, Purpose
 from tandem.consent.decision import Party, Reason
 from tandem.consent.models import Disclosure, Release, ReleaseStatus
 from tandem.consent.tests.factories import World
-from tandem.core.testing.race import all_at_once
+from tandem.tests.support.race import all_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

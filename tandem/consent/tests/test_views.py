@@ -20,7 +20,6 @@ from tandem.consent.decision import Party
 from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseKind, ReleaseStatus
 from tandem.consent.tests.factories import World
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import (
     ClientFactory,
     OrganisationFactory,
@@ -29,6 +28,7 @@ from tandem.core.tests.factories import (
     make_staff,
 )
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,10 @@ from tandem.accounts.tests.helpers import current_code
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core.http import client_ip
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client
 from tandem.core.tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET, UserFactory, make_staff
 from tandem.intake.models import ContactMessage
 from tandem.intake.tests.factories import practice_with_policy
+from tandem.tests.support.http import Client
 
 PROXY = "127.0.0.1"
 #: A Redis database of its own, and a fresh key prefix per test, so tests never collide.

@@ -14,8 +14,8 @@ from django.urls import include, path, reverse
 from django_permissions_policy import PermissionsPolicyMiddleware
 
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client
 from tandem.core.tests.factories import ClientFactory, make_staff
+from tandem.tests.support.http import Client
 
 
 def _refuse(request: HttpRequest) -> HttpResponse:

@@ -7,10 +7,10 @@ import time_machine
 from django.urls import reverse
 
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

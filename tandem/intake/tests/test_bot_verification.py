@@ -11,11 +11,11 @@ from django.urls import reverse
 from tandem.accounts.models import User
 from tandem.care.models import SafetyAlert
 from tandem.clients.models import Client
-from tandem.core.testing.http import Client as SignedIn
 from tandem.intake.models import IntakeSession
 from tandem.intake.tests.factories import FITTING_ANSWERS, practice_with_policy
 from tandem.measures.models import QuestionnaireResponse
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.http import Client as SignedIn
 
 pytestmark = pytest.mark.django_db
 

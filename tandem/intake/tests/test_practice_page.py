@@ -9,11 +9,11 @@ from django.urls import reverse
 
 from tandem.audit.models import AuditEvent
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.intake.actions import ACK_BODY, ACK_SUBJECT
 from tandem.intake.models import ContactMessage
 from tandem.intake.tests.factories import practice_with_policy
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import UserFactory, make_staff
 from tandem.notifications.actions import notify
 from tandem.notifications.models import Notification, NotificationKind
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 
@@ -171,8 +171,8 @@ def test_email_names_the_short_reference_and_nothing_about_the_client(
 ):
     from django.core import mail
 
-    from tandem.core.testing.tasks import run_worker
     from tandem.referrals.tests.factories import ReferralWorld
+    from tandem.tests.support.tasks import run_worker
 
     world = ReferralWorld()
     with django_capture_on_commit_callbacks(execute=True):
@@ -192,7 +192,7 @@ def test_the_emails_link_opens_the_notification_so_it_counts_as_read(
 ):
     from django.core import mail
 
-    from tandem.core.testing.tasks import run_worker
+    from tandem.tests.support.tasks import run_worker
 
     user = UserFactory.create()
     with django_capture_on_commit_callbacks(execute=True):

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from tandem.accounts.models import User
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core.roles import Role
-from tandem.core.testing.race import all_at_once
 from tandem.core.tests.factories import OrganisationFactory, UserFactory, make_staff
 from tandem.organisations.actions import accept_invitation, invite
 from tandem.organisations.models import Invitation, Membership
+from tandem.tests.support.race import all_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -15,7 +15,6 @@ from tandem.audit.models import AuditAction, AuditEvent
 from tandem.core import policy
 from tandem.core.policy import Action, Forbidden
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import (
     ClientFactory,
     OrganisationFactory,
@@ -32,6 +31,7 @@ from tandem.organisations.actions import (
     revoke_invitation,
 )
 from tandem.organisations.models import Invitation, InvitationStatus, Membership
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,6 @@ from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import (
     ClientFactory,
     MembershipFactory,
@@ -30,6 +29,7 @@ from tandem.core.tests.factories import (
     make_staff,
 )
 from tandem.organisations.models import Membership
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

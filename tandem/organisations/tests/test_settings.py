@@ -49,7 +49,7 @@ def practice():
 
 
 def _url(name, org):
-    return reverse(f"organisations:{name}", args=[org.public_id])
+    return reverse(name, args=[org.public_id])
 
 
 def _changes(org):
@@ -70,7 +70,7 @@ def test_the_admin_saves_the_referral_policy_and_it_is_audited_by_field_name(cli
     before = len(_changes(practice.org))
 
     # When they save a new policy
-    response = client.post(_url("settings_policy", practice.org), POLICY_FORM)
+    response = client.post(_url("referral_settings:policy", practice.org), POLICY_FORM)
 
     # Then it is saved, and one audit row names the changed fields (no values)
     assert response.status_code == 302
@@ -117,7 +117,7 @@ def test_a_bad_policy_names_each_field_keeps_what_was_typed_and_changes_nothing(
         "opens": "18:00",
         "closes": "09:00",
     }
-    response = client.post(_url("settings_policy", practice.org), data)
+    response = client.post(_url("referral_settings:policy", practice.org), data)
 
     # Then the page comes back with each field's rule, what they typed, and nothing saved
     assert response.status_code == 400
@@ -139,7 +139,7 @@ def test_the_response_target_form_allows_what_the_model_allows_and_explains_the_
     client.force_login(practice.admin)
 
     response = client.post(
-        _url("settings_policy", practice.org), POLICY_FORM | {"response_target_days": "6"}
+        _url("referral_settings:policy", practice.org), POLICY_FORM | {"response_target_days": "6"}
     )
 
     assert response.status_code == 400
@@ -167,7 +167,7 @@ def test_the_admin_saves_the_booking_rules(client, practice):
     client.force_login(practice.admin)
     before = len(_changes(practice.org))
 
-    response = client.post(_url("settings_scheduling", practice.org), SCHEDULING_FORM)
+    response = client.post(_url("scheduling_settings:booking", practice.org), SCHEDULING_FORM)
 
     assert response.status_code == 302
     rules = SchedulingSettings.objects.get(organisation=practice.org)
@@ -202,7 +202,7 @@ def test_bad_booking_rules_name_the_fields_and_change_nothing(client, practice):
     before = len(_changes(practice.org))
 
     response = client.post(
-        _url("settings_scheduling", practice.org),
+        _url("scheduling_settings:booking", practice.org),
         SCHEDULING_FORM
         | {"reminder_hours": "48, soon", "video_link": "http://video.example.test/room"},
     )
@@ -223,7 +223,8 @@ def test_a_waitlist_hold_out_of_range_names_the_field_and_changes_nothing(client
     before = len(_changes(practice.org))
 
     response = client.post(
-        _url("settings_scheduling", practice.org), SCHEDULING_FORM | {"waitlist_hold_minutes": "90"}
+        _url("scheduling_settings:booking", practice.org),
+        SCHEDULING_FORM | {"waitlist_hold_minutes": "90"},
     )
 
     assert response.status_code == 400
@@ -248,7 +249,7 @@ def test_the_admin_adds_edits_and_stops_offering_an_appointment_type(client, pra
     client.force_login(practice.admin)
 
     # When the admin adds a type
-    response = client.post(_url("settings_type_add", practice.org), TYPE_FORM)
+    response = client.post(_url("scheduling_settings:type_add", practice.org), TYPE_FORM)
     assert response.status_code == 302
     kind = AppointmentType.objects.get(organisation=practice.org, code="med-check")
     assert (kind.name, kind.duration_minutes, kind.buffer_minutes, kind.is_new_client) == (
@@ -260,7 +261,7 @@ def test_the_admin_adds_edits_and_stops_offering_an_appointment_type(client, pra
 
     # and lengthens it
     response = client.post(
-        reverse("organisations:settings_type", args=[kind.public_id]),
+        reverse("scheduling_settings:type", args=[kind.public_id]),
         TYPE_FORM | {"duration_minutes": "30"},
     )
     assert response.status_code == 302
@@ -269,7 +270,7 @@ def test_the_admin_adds_edits_and_stops_offering_an_appointment_type(client, pra
 
     # and stops offering the new-client type
     response = client.post(
-        reverse("organisations:settings_type_active", args=[practice.new_eval.public_id]),
+        reverse("scheduling_settings:type_active", args=[practice.new_eval.public_id]),
         {"active": "0"},
     )
     assert response.status_code == 302
@@ -292,9 +293,11 @@ def test_a_too_short_visit_or_a_code_in_use_is_refused_by_field(client, practice
     client.force_login(practice.admin)
 
     short = client.post(
-        _url("settings_type_add", practice.org), TYPE_FORM | {"duration_minutes": "10"}
+        _url("scheduling_settings:type_add", practice.org), TYPE_FORM | {"duration_minutes": "10"}
     )
-    taken = client.post(_url("settings_type_add", practice.org), TYPE_FORM | {"code": "new"})
+    taken = client.post(
+        _url("scheduling_settings:type_add", practice.org), TYPE_FORM | {"code": "new"}
+    )
 
     assert short.status_code == 400
     assert short.context["type_form"].errors == {
@@ -332,7 +335,9 @@ def test_an_afternoon_block_added_by_the_admin_is_offered_to_clients(client, pra
     client.force_login(practice.admin)
 
     # When the admin adds Wednesday 13:00-15:00
-    response = client.post(_url("settings_hours_add", practice.org), _hours_form(practice))
+    response = client.post(
+        _url("scheduling_settings:hours_add", practice.org), _hours_form(practice)
+    )
 
     # Then a client is offered Wednesday afternoon's slots, every 30 minutes inside the block
     assert response.status_code == 302
@@ -345,7 +350,7 @@ def test_an_afternoon_block_added_by_the_admin_is_offered_to_clients(client, pra
 
     # And when the admin removes the block again, those slots go
     block = WeeklyHours.objects.get(organisation=practice.org, starts=dt.time(13))
-    response = client.post(reverse("organisations:settings_hours_remove", args=[block.public_id]))
+    response = client.post(reverse("scheduling_settings:hours_remove", args=[block.public_id]))
     assert response.status_code == 302
     assert _afternoon(practice, wednesday, now) == []
     assert [row[0] for row in _changes(practice.org)[-2:]] == ["create", "delete"]
@@ -356,11 +361,11 @@ def test_overlapping_or_backwards_hours_are_refused_and_nothing_is_added(client,
     before = WeeklyHours.objects.count()
 
     overlap = client.post(
-        _url("settings_hours_add", practice.org),
+        _url("scheduling_settings:hours_add", practice.org),
         _hours_form(practice, weekday="0", starts="11:00", ends="13:00"),
     )
     backwards = client.post(
-        _url("settings_hours_add", practice.org),
+        _url("scheduling_settings:hours_add", practice.org),
         _hours_form(practice, starts="12:00", ends="10:00"),
     )
 
@@ -395,7 +400,7 @@ def test_time_off_over_a_booked_visit_keeps_it_and_says_so(client, practice):
 
     # When the admin adds time off over it
     response = client.post(
-        _url("settings_time_off", practice.org),
+        _url("scheduling_settings:time_off", practice.org),
         {
             "off-prescriber": str(practice.prescriber.public_id),
             "off-starts_at": local.strftime("%Y-%m-%dT00:00"),
@@ -417,7 +422,7 @@ def test_time_off_over_a_booked_visit_keeps_it_and_says_so(client, practice):
 
 def _time_off(client, practice, starts, ends):
     return client.post(
-        _url("settings_time_off", practice.org),
+        _url("scheduling_settings:time_off", practice.org),
         {
             "off-prescriber": str(practice.prescriber.public_id),
             "off-starts_at": starts,
@@ -477,7 +482,7 @@ def test_time_off_is_read_in_the_practices_time_zone_not_the_viewers(client, pra
 
 def test_turning_the_treatment_exception_on_needs_the_confirmation_box(client, practice):
     client.force_login(practice.admin)
-    url = _url("settings_consent", practice.org)
+    url = _url("organisations:settings_consent", practice.org)
     before = len(_changes(practice.org))
 
     # When the admin ticks the setting but not the confirmation
@@ -518,7 +523,7 @@ def test_turning_the_treatment_exception_on_needs_the_confirmation_box(client, p
 def test_the_consent_page_explains_the_setting(client, practice):
     client.force_login(practice.admin)
 
-    body = client.get(_url("settings_consent", practice.org)).content.decode()
+    body = client.get(_url("organisations:settings_consent", practice.org)).content.decode()
 
     assert "45 CFR 164.506" in body
     assert "Never applies to psychotherapy notes or 42 CFR Part 2 records." in body
@@ -532,7 +537,7 @@ def test_the_admin_sets_the_time_zone_holidays_and_telehealth_states(client, pra
     client.force_login(practice.admin)
 
     response = client.post(
-        _url("settings_locale", practice.org),
+        _url("organisations:settings_locale", practice.org),
         {
             "time_zone": "America/Chicago",
             "holiday_subdivision": "il",
@@ -558,7 +563,7 @@ def test_an_unknown_time_zone_or_holiday_calendar_is_refused_by_field(client, pr
     client.force_login(practice.admin)
 
     response = client.post(
-        _url("settings_locale", practice.org),
+        _url("organisations:settings_locale", practice.org),
         {"time_zone": "Mars/Olympus", "holiday_subdivision": "QZ", "telehealth_states": "MA"},
     )
 
@@ -596,19 +601,27 @@ def _state(practice):
 def _attempts(practice):
     block = WeeklyHours.objects.filter(organisation=practice.org).first()
     return [
-        ("get", _url("settings", practice.org), {}),
-        ("post", _url("settings_policy", practice.org), POLICY_FORM),
-        ("post", _url("settings_scheduling", practice.org), SCHEDULING_FORM),
-        ("post", _url("settings_type_add", practice.org), TYPE_FORM),
+        ("get", _url("organisations:settings", practice.org), {}),
+        ("post", _url("referral_settings:policy", practice.org), POLICY_FORM),
+        ("post", _url("scheduling_settings:booking", practice.org), SCHEDULING_FORM),
+        ("post", _url("scheduling_settings:type_add", practice.org), TYPE_FORM),
         (
             "post",
-            reverse("organisations:settings_type_active", args=[practice.new_eval.public_id]),
+            reverse("scheduling_settings:type_active", args=[practice.new_eval.public_id]),
             {"active": "0"},
         ),
-        ("post", _url("settings_hours_add", practice.org), _hours_form(practice)),
-        ("post", reverse("organisations:settings_hours_remove", args=[block.public_id]), {}),
-        ("post", _url("settings_consent", practice.org), {"enabled": "on", "confirm": "on"}),
-        ("post", _url("settings_locale", practice.org), {"time_zone": "America/Chicago"}),
+        ("post", _url("scheduling_settings:hours_add", practice.org), _hours_form(practice)),
+        ("post", reverse("scheduling_settings:hours_remove", args=[block.public_id]), {}),
+        (
+            "post",
+            _url("organisations:settings_consent", practice.org),
+            {"enabled": "on", "confirm": "on"},
+        ),
+        (
+            "post",
+            _url("organisations:settings_locale", practice.org),
+            {"time_zone": "America/Chicago"},
+        ),
     ]
 
 
@@ -667,7 +680,7 @@ def test_the_settings_page_summarises_each_part_in_a_fixed_number_of_queries(
             organisation=practice.org, code=f"t{n}", name=f"Type {n}", duration_minutes=30
         )
     client.force_login(practice.admin)
-    url = _url("settings", practice.org)
+    url = _url("organisations:settings", practice.org)
     client.get(url)  # warm the session
 
     # When the admin opens the settings page, it costs the same number of queries: the session,
@@ -686,21 +699,21 @@ def test_the_settings_page_summarises_each_part_in_a_fixed_number_of_queries(
 
 def test_the_admins_dashboard_and_practice_page_link_to_the_settings(client, practice):
     client.force_login(practice.admin)
-    link = f'href="{_url("settings", practice.org)}"'
+    link = f'href="{_url("organisations:settings", practice.org)}"'
 
     assert link in client.get(reverse("core:dashboard")).content.decode()
-    assert link in client.get(_url("detail", practice.org)).content.decode()
+    assert link in client.get(_url("organisations:detail", practice.org)).content.decode()
 
 
 @pytest.mark.parametrize(
     "page",
     [
-        "settings",
-        "settings_policy",
-        "settings_scheduling",
-        "settings_hours",
-        "settings_consent",
-        "settings_locale",
+        "organisations:settings",
+        "referral_settings:policy",
+        "scheduling_settings:booking",
+        "scheduling_settings:hours",
+        "organisations:settings_consent",
+        "organisations:settings_locale",
     ],
 )
 def test_each_settings_page_has_unique_element_ids(client, practice, page):

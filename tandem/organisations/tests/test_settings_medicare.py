@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _url(org):
-    return reverse("organisations:settings_policy", args=[org.public_id])
+    return reverse("referral_settings:policy", args=[org.public_id])
 
 
 def test_the_admin_records_the_practices_medicare_opt_out(client, practice):  # noqa: F811

@@ -12,7 +12,6 @@ from tandem.audit.models import AuditAction, AuditEvent
 from tandem.clients.models import CareTeamMember
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions
@@ -21,6 +20,7 @@ from tandem.referrals.models import DeclineReason, Payer, Referral, ReferralReas
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
 from tandem.referrals.tests.factories import ReferralWorld
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 

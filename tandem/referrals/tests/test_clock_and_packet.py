@@ -10,14 +10,14 @@ from django.core import mail
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
-from tandem.core.testing.clock import world_built_on
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import make_staff
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions, selectors, states
 from tandem.referrals.models import Referral
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
+from tandem.tests.support.clock import world_built_on
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")

@@ -13,8 +13,6 @@ from django.urls import reverse
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import Category, Purpose
 from tandem.consent.models import Disclosure
-from tandem.core.testing.clock import world_built_on
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import ClientFactory, UserFactory
 from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
@@ -23,6 +21,8 @@ from tandem.scheduling import actions as scheduling_actions
 from tandem.scheduling import loop as scheduling_loop
 from tandem.scheduling.payments import AGREED, OfflineProvider
 from tandem.scheduling.tests.factories import open_mornings
+from tandem.tests.support.clock import world_built_on
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,10 @@ from django.urls import reverse
 
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
-from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ReferralWorld
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

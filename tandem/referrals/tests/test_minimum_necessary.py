@@ -15,9 +15,9 @@ from django.urls import reverse
 from tandem.consent.models import Disclosure
 from tandem.core import policy
 from tandem.core.policy import RecordSection
-from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions, selectors, states
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

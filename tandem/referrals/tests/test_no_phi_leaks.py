@@ -30,14 +30,14 @@ from django.urls import reverse
 from tandem.accounts.models import User
 from tandem.audit.models import AuditEvent
 from tandem.clients.models import Client
-from tandem.core.testing.http import Client as WebClient
-from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import actions
 from tandem.referrals.actions import StaleReferralError
 from tandem.referrals.models import DeclineReason, Referral, ReferralReason
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
+from tandem.tests.support.http import Client as WebClient
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")

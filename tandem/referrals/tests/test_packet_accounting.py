@@ -14,9 +14,9 @@ from django.utils import timezone
 from tandem.consent.actions import PartySpec
 from tandem.consent.categories import PART2_NOTICE, Category, Purpose
 from tandem.consent.models import Disclosure, ReleaseKind
-from tandem.core.testing.http import Client as HttpClient
 from tandem.referrals import actions
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

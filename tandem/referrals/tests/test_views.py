@@ -16,7 +16,6 @@ from tandem.audit.models import AuditAction, AuditEvent
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.referrals import actions
 from tandem.referrals.models import (
@@ -32,6 +31,7 @@ from tandem.referrals.models import (
 )
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.tests.factories import ARTICLE_POLICY, ReferralWorld
+from tandem.tests.support.http import Client as HttpClient
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ import time_machine
 from django.core import mail
 from django.test import override_settings
 
-from tandem.core.testing.tasks import run_worker
 from tandem.notifications.models import Notification
 from tandem.referrals.models import ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
@@ -24,6 +23,7 @@ from tandem.scheduling.models import (
 )
 from tandem.scheduling.payments import OfflineProvider
 from tandem.scheduling.tests.factories import Practice, at
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 NOW = at(2027, 4, 12, 10)  # Monday

@@ -6,13 +6,13 @@ import pytest
 import time_machine
 
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import UserFactory
 from tandem.scheduling import actions, selectors
 from tandem.scheduling.actions import BookingStateError, SlotUnavailableError
 from tandem.scheduling.models import Appointment, AppointmentStatus, SlotClaim
 from tandem.scheduling.payments import OfflineProvider, PaymentError
 from tandem.scheduling.tests.factories import Practice, at
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 NOW = at(2027, 4, 12, 10)  # Monday

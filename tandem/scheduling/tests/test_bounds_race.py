@@ -4,11 +4,11 @@ from functools import partial
 
 import pytest
 
-from tandem.core.testing.race import all_at_once
 from tandem.scheduling import actions
 from tandem.scheduling.actions import BookingLimitError
 from tandem.scheduling.models import Appointment, AppointmentStatus
 from tandem.scheduling.tests.factories import Practice, at
+from tandem.tests.support.race import all_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

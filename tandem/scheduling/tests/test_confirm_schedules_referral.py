@@ -8,7 +8,6 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from tandem.audit.models import AuditEvent
-from tandem.core.testing.clock import world_built_on
 from tandem.notifications.models import Notification
 from tandem.referrals import actions as referral_actions
 from tandem.referrals.models import Referral, ReferralStatus
@@ -24,6 +23,7 @@ from tandem.scheduling.models import (
 )
 from tandem.scheduling.payments import AGREED, OfflineProvider
 from tandem.scheduling.tests.factories import open_mornings
+from tandem.tests.support.clock import world_built_on
 
 pytestmark = pytest.mark.django_db
 BOSTON = zoneinfo.ZoneInfo("America/New_York")

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.core.roles import Role
-from tandem.core.testing.tasks import run_worker
 from tandem.core.tests.factories import add_to_care_team, make_staff
 from tandem.intake.tests.factories import practice_with_policy
 from tandem.scheduling import actions
@@ -24,6 +23,7 @@ from tandem.scheduling.models import (
 from tandem.scheduling.payments import PaymentError
 from tandem.scheduling.reminders import CONFIRMATION_SUBJECT
 from tandem.scheduling.tests.factories import Practice, at
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 NOW = at(2027, 4, 12, 10)  # Monday

@@ -8,12 +8,12 @@ from functools import partial
 import pytest
 from django.db import connection
 
-from tandem.core.testing.race import all_at_once
 from tandem.core.tests.factories import UserFactory
 from tandem.scheduling import actions
 from tandem.scheduling.actions import SlotUnavailableError
 from tandem.scheduling.models import Appointment, AppointmentStatus
 from tandem.scheduling.tests.factories import Practice, at
+from tandem.tests.support.race import all_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -78,8 +78,8 @@ def test_clients_racing_through_the_booking_page_get_one_hold_and_the_same_clean
     import time_machine
     from django.urls import reverse
 
-    from tandem.core.testing.http import Client as Browser
     from tandem.core.tests.factories import ClientFactory
+    from tandem.tests.support.http import Client as Browser
 
     with time_machine.travel(at(2027, 4, 12, 10), tick=False):
         p = Practice()
@@ -199,7 +199,7 @@ def test_a_double_clicked_save_payment_shows_both_clicks_the_booking_as_it_stand
     import time_machine
     from django.urls import reverse
 
-    from tandem.core.testing.http import Client as Browser
+    from tandem.tests.support.http import Client as Browser
 
     with time_machine.travel(at(2027, 4, 12, 10), tick=False):
         p = Practice()

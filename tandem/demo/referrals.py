@@ -1,7 +1,7 @@
 """Demo referral policies and referrals: a real Monday in both practices' inboxes.
 
 Every referral is made with the real actions (``start_referral``,
-``save_draft``, ``send_referral``, ``transition``), so eligibility, the loop's
+``save_draft``, ``send_referral`` and the named moves), so eligibility, the loop's
 rules, history rows, audit rows and notifications are exactly what a user
 would produce. Then the timestamps (and the events' and notifications') are
 moved back to tell a story over recent weeks, and the response clock is
@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
-from tandem.consent.demo import REVOKED, released_specs
 from tandem.core.calendar import BusinessCalendar
-from tandem.core.demo import ClientSpec, DemoWorld, client_specs, seed_step, upsert
+from tandem.core.tasks import enqueue_on_commit
+from tandem.demo.consent import REVOKED, released_specs
+from tandem.demo.practice import ClientSpec, DemoWorld, client_specs, upsert
 from tandem.notifications.models import Notification
 from tandem.referrals import actions, eligibility
 from tandem.referrals.models import (
@@ -91,7 +91,6 @@ POLICIES: dict[str, dict[str, Any]] = {
 INBOX_COORDINATOR = {"harborlight": "priya.raman", "quinsigamond": "hannah.kowalczyk"}
 
 
-@seed_step
 def seed_practice_policies(world: DemoWorld) -> None:
     """Give both psychiatric practices their intake policy and response targets."""
     for key, values in POLICIES.items():
@@ -448,7 +447,6 @@ def _last_notification_pk() -> int:
     return Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-@seed_step
 def seed_referrals(world: DemoWorld) -> None:
     """Make referrals in every state of the loop, some overdue, one urgent, over recent weeks."""
     now = timezone.now()
@@ -532,24 +530,25 @@ def _make(
         referral = act(partial(actions.send_referral, actor=therapist, referral=referral))
     for step in demo.steps:
         moments.append(clock(step.when))
-        kwargs: dict[str, Any] = {"note": step.note}
-        if step.target == S.DECLINED:
-            kwargs["decline_reason"] = step.decline_reason
-            kwargs["redirect_to"] = (
-                world.organisations[step.redirect_to] if step.redirect_to else None
-            )
-        if step.target == S.ACCEPTED:
-            kwargs["assigned_prescriber"] = people[PRESCRIBER]
-        referral = act(
-            partial(
-                actions.transition,
-                actor=people[step.by],
-                referral=referral,
-                target=step.target,
-                **kwargs,
-            )
-        )
+        referral = act(partial(_named_move(referral, step, world, people), actor=people[step.by]))
     _backdate(referral, moments, notified, practice_policy, clock.now)
+
+
+def _named_move(
+    referral: Referral, step: Step, world: Any, people: dict[str, Any]
+) -> Callable[..., Referral]:
+    """Return the referral's named action for ``step``, with the step's own arguments."""
+    if step.target == S.INFO_REQUESTED:
+        return partial(actions.request_info, referral=referral, question=step.note)
+    if step.target == S.RECEIVED and referral.status == S.INFO_REQUESTED:
+        return partial(actions.answer, referral=referral, answer=step.note)
+    kwargs: dict[str, Any] = {"note": step.note}
+    if step.target == S.DECLINED:
+        kwargs["decline_reason"] = step.decline_reason
+        kwargs["redirect_to"] = world.organisations[step.redirect_to] if step.redirect_to else None
+    if step.target == S.ACCEPTED:
+        kwargs["assigned_prescriber"] = people[PRESCRIBER]
+    return partial(actions.NAMED_MOVES[step.target], referral=referral, **kwargs)
 
 
 def _backdate(
@@ -605,9 +604,7 @@ def _replay_clock(
     if due_at > now:
         # send_referral queued the clock for a due time counted from today; queue the true one
         # too (the task is idempotent, so the later run finds nothing left to do).
-        transaction.on_commit(
-            partial(check_response_clock.using(run_after=due_at).enqueue, referral_id, 1)
-        )
+        enqueue_on_commit(check_response_clock, referral_id, 1, run_after=due_at)
         return
     calendar = practice_policy.calendar()
     escalate_at = calendar.close_of(calendar.next_business_day(calendar.local(due_at).date()))

@@ -1,25 +1,25 @@
-"""The demo's referrals, releases and practice policies: a real Monday in both inboxes."""
+"""The demo's referrals, releases and practice policies: a real Monday in both inboxes.
+
+Every test here only reads the demo, so it is seeded once for the module, now, and
+the clock stays stopped at that instant while the tests compare its times with now.
+"""
 
 import datetime as dt
 import hashlib
-from io import StringIO
 
 import pytest
-import time_machine
-from django.core.management import call_command
 from django.utils import timezone
 
 from tandem.accounts.models import User
-from tandem.audit.models import AuditEvent
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.actions import render_release_text
 from tandem.consent.models import Release, ReleaseStatus
-from tandem.core import demo
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.organisations.models import Organisation
 from tandem.referrals import selectors
-from tandem.referrals.models import PracticePolicy, Referral, ReferralEvent
+from tandem.referrals.models import PracticePolicy, Referral
 from tandem.referrals.models import ReferralStatus as S
+from tandem.tests.support.demo import seeded_once
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +27,14 @@ COORDINATOR = "priya.raman@demo.tandem.test"
 THERAPIST = "maya.brennan@demo.tandem.test"
 
 
-def _counts() -> dict[str, int]:
-    return {
-        "referrals": Referral.objects.count(),
-        "events": ReferralEvent.objects.count(),
-        "releases": Release.objects.count(),
-        "policies": PracticePolicy.objects.count(),
-        "notifications": Notification.objects.count(),
-        "care team": CareTeamMember.objects.count(),
-        "audit": AuditEvent.objects.count(),
-    }
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The demo seeded now, once for this module; the clock stays at that instant."""
+    with seeded_once(django_db_blocker, at=timezone.now(), keep_clock=True) as world:
+        yield world
 
 
-def test_every_state_of_the_loop_is_in_the_demo_with_overdue_and_urgent_referrals():
-    demo.seed_demo()
+def test_every_state_of_the_loop_is_in_the_demo_with_overdue_and_urgent_referrals(demo_world):
     now = timezone.now()
 
     assert set(Referral.objects.values_list("status", flat=True)) == set(S.values)
@@ -59,8 +53,7 @@ def test_every_state_of_the_loop_is_in_the_demo_with_overdue_and_urgent_referral
     assert Referral.objects.filter(status=S.DRAFT, sent_at__isnull=True).count() == 1
 
 
-def test_referrals_are_spread_over_recent_weeks_with_events_in_order():
-    demo.seed_demo()
+def test_referrals_are_spread_over_recent_weeks_with_events_in_order(demo_world):
     now = timezone.now()
 
     sent_times = [t for t in Referral.objects.values_list("sent_at", flat=True) if t is not None]
@@ -77,8 +70,7 @@ def test_referrals_are_spread_over_recent_weeks_with_events_in_order():
             assert referral.events.all()[1].at == referral.sent_at
 
 
-def test_the_clock_was_replayed_at_the_backdated_times():
-    demo.seed_demo()
+def test_the_clock_was_replayed_at_the_backdated_times(demo_world):
     now = timezone.now()
 
     for referral in Referral.objects.filter(status=S.SENT, urgent=False):
@@ -95,9 +87,7 @@ def test_the_clock_was_replayed_at_the_backdated_times():
     assert all(n.created_at < now for n in told)
 
 
-def test_answered_referrals_record_when_the_practice_first_responded():
-    demo.seed_demo()
-
+def test_answered_referrals_record_when_the_practice_first_responded(demo_world):
     for referral in Referral.objects.exclude(status__in=[S.DRAFT, S.SENT]).prefetch_related(
         "events"
     ):
@@ -105,27 +95,7 @@ def test_answered_referrals_record_when_the_practice_first_responded():
         assert referral.responded_at == practice_events[0].at
 
 
-@pytest.mark.parametrize(
-    "moment",
-    [
-        dt.datetime(2027, 4, 19, 10, 0, tzinfo=dt.UTC),  # Patriots' Day, 6 a.m. in Boston
-        dt.datetime(2027, 4, 24, 18, 0, tzinfo=dt.UTC),  # a Saturday afternoon
-        dt.datetime(2026, 11, 30, 13, 30, tzinfo=dt.UTC),  # a Monday morning
-        dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC),  # a Tuesday evening
-    ],
-)
-def test_the_demo_tells_the_same_story_whenever_it_is_seeded(moment):
-    with time_machine.travel(moment, tick=False):
-        demo.seed_demo()
-
-        assert set(Referral.objects.values_list("status", flat=True)) == set(S.values)
-        assert Referral.objects.filter(status=S.SENT, overdue_level__gte=1).exists()
-        assert Referral.objects.filter(urgent=True).count() == 1
-        assert not ReferralEvent.objects.filter(at__gt=moment).exists()
-
-
-def test_inbox_puts_unanswered_first_urgent_on_top_then_by_due_time():
-    demo.seed_demo()
+def test_inbox_puts_unanswered_first_urgent_on_top_then_by_due_time(demo_world):
     coordinator = User.objects.get(email=COORDINATOR)
 
     inbox = list(selectors.inbox(coordinator))
@@ -144,8 +114,7 @@ def test_inbox_puts_unanswered_first_urgent_on_top_then_by_due_time():
     assert {r.status for r in inbox} >= {S.SENT, S.RECEIVED, S.INFO_REQUESTED, S.ACCEPTED}
 
 
-def test_the_practice_sees_a_released_packet_but_not_the_one_waiting_for_signature():
-    demo.seed_demo()
+def test_the_practice_sees_a_released_packet_but_not_the_one_waiting_for_signature(demo_world):
     coordinator = User.objects.get(email=COORDINATOR)
     jordan = Client.objects.get(first_name="Jordan", last_name="Ellery")
     waiting = Referral.objects.get(client=jordan)
@@ -175,9 +144,7 @@ def test_the_practice_sees_a_released_packet_but_not_the_one_waiting_for_signatu
     assert not shown["substance_use"]  # the demo releases leave substance use out
 
 
-def test_practice_policies_follow_the_article_and_the_worcester_group():
-    demo.seed_demo()
-
+def test_practice_policies_follow_the_article_and_the_worcester_group(demo_world):
     harborlight = PracticePolicy.objects.get(organisation__name="Harborlight Psychiatry")
     worcester = PracticePolicy.objects.get(
         organisation__name="Quinsigamond Behavioral Health Group"
@@ -192,8 +159,7 @@ def test_practice_policies_follow_the_article_and_the_worcester_group():
     assert worcester.response_target_days == 2
 
 
-def test_releases_for_about_half_the_prescriber_clients_with_frozen_text():
-    demo.seed_demo()
+def test_releases_for_about_half_the_prescriber_clients_with_frozen_text(demo_world):
     today = timezone.localdate()
     with_prescriber = Client.objects.filter(care_team__role="prescriber").distinct()
 
@@ -232,27 +198,9 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text():
     )
 
 
-def test_referral_seed_leaves_the_care_teams_as_the_core_seed_made_them():
-    demo.seed_demo()
-
+def test_referral_seed_leaves_the_care_teams_as_the_core_seed_made_them(demo_world):
     # 40 primary therapists, and a prescriber and a coordinator for 21 clients; plus the
-    # article's case (tandem.measures.demo): her therapist, prescriber and coordinator
+    # article's case (tandem.demo.measures): her therapist, prescriber and coordinator
     assert CareTeamMember.objects.count() == 40 + 21 * 2 + 3
     therapist = User.objects.get(email=THERAPIST)
     assert Client.objects.filter(care_team__user=therapist).count() == 5
-
-
-def test_a_second_run_adds_nothing_and_the_audit_chain_verifies():
-    demo.seed_demo()
-    before = _counts()
-
-    world = demo.seed_demo()
-    verified = StringIO()
-    call_command("verify_audit", stdout=verified)
-
-    assert world.created == {}
-    assert world.changed == {}
-    assert _counts() == before
-    assert before["referrals"] == 20
-    assert before["policies"] == 2
-    assert "Audit chain intact" in verified.getvalue()

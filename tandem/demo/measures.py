@@ -20,17 +20,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.care.models import MedicationEvent
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.actions import PartySpec, prepare_release
 from tandem.consent.categories import Purpose
 from tandem.consent.models import Release
-from tandem.core.demo import CLIENT_EMAIL_DOMAIN, DemoWorld, seed_step, upsert
 from tandem.core.roles import Role
+from tandem.demo.consent import DEMO_CATEGORIES, sign_in_office
+from tandem.demo.practice import CLIENT_EMAIL_DOMAIN, DemoWorld, upsert
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import (
     MeasureSchedule,
@@ -67,7 +68,6 @@ def _age_32_birthday(today: dt.date) -> dt.date:
     return dt.date(today.year - 32, 1, 1)
 
 
-@seed_step
 def seed_measures_case(world: DemoWorld) -> None:
     """Create Wren Halloway's care team, release, scores, trackers and sertraline start."""
     today = timezone.localdate()
@@ -102,8 +102,6 @@ def seed_measures_case(world: DemoWorld) -> None:
             CareTeamMember.objects.filter(pk=member.pk).update(started_on=when)
 
     if not Release.objects.filter(client=client).exists():
-        from tandem.consent.demo import DEMO_CATEGORIES, _sign_in_office
-
         release = prepare_release(
             actor=therapist,
             client=client,
@@ -116,22 +114,19 @@ def seed_measures_case(world: DemoWorld) -> None:
             expires_on=today + dt.timedelta(days=365),
         )  # fmt: skip
         signed_at = now - dt.timedelta(weeks=BASELINE_WEEKS_AGO + 2)
-        _sign_in_office(release, client, signed_at)
+        sign_in_office(release, client, signed_at)
         world.count("releases", created=True, changed=False)
 
     baseline = now - dt.timedelta(weeks=BASELINE_WEEKS_AGO)
-    if apps.is_installed("tandem.care"):
-        from tandem.care.models import MedicationEvent
-
-        if not MedicationEvent.objects.filter(client=client, drug="sertraline").exists():
-            MedicationEvent.objects.create(
-                client=client, prescriber=prescriber, organisation=psychiatry, change="start",
-                drug="sertraline", dose=Decimal("25"), unit="mg", frequency="once daily",
-                reason="Generalized anxiety disorder with panic attacks; CBT alone for six months.",
-                watch_for="Early jitteriness or a brief rise in anxiety in the first two weeks.",
-                occurred_at=baseline + dt.timedelta(weeks=SSRI_WEEK),
-            )  # fmt: skip
-            world.count("medication events", created=True, changed=False)
+    if not MedicationEvent.objects.filter(client=client, drug="sertraline").exists():
+        MedicationEvent.objects.create(
+            client=client, prescriber=prescriber, organisation=psychiatry, change="start",
+            drug="sertraline", dose=Decimal("25"), unit="mg", frequency="once daily",
+            reason="Generalized anxiety disorder with panic attacks; CBT alone for six months.",
+            watch_for="Early jitteriness or a brief rise in anxiety in the first two weeks.",
+            occurred_at=baseline + dt.timedelta(weeks=SSRI_WEEK),
+        )  # fmt: skip
+        world.count("medication events", created=True, changed=False)
 
     for week, gad7, phq9, by in SCORES:
         org = therapy if by == THERAPIST else psychiatry

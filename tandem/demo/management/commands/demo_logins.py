@@ -4,7 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tandem.accounts.models import User
-from tandem.core import demo
+from tandem.demo import practice as demo
 
 
 class Command(BaseCommand):

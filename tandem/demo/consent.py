@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from functools import partial
 
-from django.db import transaction
 from django.utils import timezone
 
 from tandem.audit.actions import record
@@ -26,7 +24,8 @@ from tandem.consent.actions import PartySpec, prepare_release, render_release_te
 from tandem.consent.categories import Category, Purpose
 from tandem.consent.models import Release, ReleaseHistory, ReleaseStatus
 from tandem.consent.tasks import remind_release_expiry
-from tandem.core.demo import STAFF, ClientSpec, DemoWorld, client_specs, seed_step
+from tandem.core.tasks import enqueue_on_commit
+from tandem.demo.practice import STAFF, ClientSpec, DemoWorld, client_specs
 from tandem.notifications.models import Notification
 
 #: What the demo releases cover: the referral packet, without substance use (Part 2 aside,
@@ -71,7 +70,6 @@ def _last_notification_pk() -> int:
     return Notification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-@seed_step
 def seed_releases(world: DemoWorld) -> None:
     """Sign releases for about half the prescriber clients; leave Jordan Ellery's to sign."""
     clients = {c.email: c for c in world.clients}
@@ -92,7 +90,7 @@ def seed_releases(world: DemoWorld) -> None:
             signed_on = today - dt.timedelta(days=20 + 9 * position)
         signed_at = timezone.make_aware(dt.datetime.combine(signed_on, dt.time(10, 15)))
         release = _prepare(world, spec, client, position, signed_on, expires_on)
-        _sign_in_office(release, client, signed_at)
+        sign_in_office(release, client, signed_at)
         if position == REVOKED:
             _revoke_in_writing(release, client, signed_at + dt.timedelta(days=12))
         _remind_or_schedule(release, today)
@@ -140,7 +138,7 @@ def _prepare(
     )
 
 
-def _sign_in_office(release: Release, client: Client, signed_at: dt.datetime) -> None:
+def sign_in_office(release: Release, client: Client, signed_at: dt.datetime) -> None:
     """Write the signature ``sign_release`` would, for a client without a portal account."""
     text = render_release_text(release)
     prepared_at = signed_at - dt.timedelta(days=1)
@@ -201,6 +199,4 @@ def _remind_or_schedule(release: Release, today: dt.date) -> None:
             remind_release_expiry.call(release.pk, days)
             _historical(before, run_after)
         else:
-            transaction.on_commit(
-                partial(remind_release_expiry.using(run_after=run_after).enqueue, release.pk, days)
-            )
+            enqueue_on_commit(remind_release_expiry, release.pk, days, run_after=run_after)

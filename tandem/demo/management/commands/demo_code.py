@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from tandem.accounts.models import User
-from tandem.core import demo
+from tandem.demo import practice as demo
 
 
 class Command(BaseCommand):

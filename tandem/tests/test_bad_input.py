@@ -6,7 +6,7 @@ fills every field of the page's own forms with values of the wrong shape, and
 malformed JSON. The answer may be a refusal, a redirect or a page naming the
 field, but never a 500 and never an exception escaping the view. The objects
 and the allowed users come from the URL walk's registry
-(``tandem/core/testing/url_objects.py``), so a view added later is fed junk
+(``tandem/tests/support/url_objects.py``), so a view added later is fed junk
 without anyone remembering to add it here.
 """
 
@@ -22,9 +22,9 @@ import pytest
 from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
-from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
-from tandem.core.testing.urlwalk import Route, routes
+from tandem.tests.support.http import Client as HttpClient
+from tandem.tests.support.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
+from tandem.tests.support.urlwalk import Route, routes
 
 LONG = "Qz" + "x" * 598
 JUNK_QUERY = {
@@ -280,6 +280,4 @@ def test_no_url_answers_junk_input_with_a_server_error():
     assert tandem_routes <= set(probed)
     assert all(label.startswith("admin:") or "django-admin" in label for label in skipped)
     # and the URLs that only take a POST got the fields of the forms that post to them
-    assert {"measures:tracker_new", "organisations:settings_hours_add"} <= set(
-        posted_from_elsewhere
-    )
+    assert {"measures:tracker_new", "scheduling_settings:hours_add"} <= set(posted_from_elsewhere)

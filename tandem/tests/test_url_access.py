@@ -1,15 +1,15 @@
 """Every URL that takes an object id refuses everyone who has no right to the object.
 
 The URLs come from the URL conf, so a view added later is probed without anyone
-remembering to add it here; see tandem/core/testing/urlwalk.py for how.
+remembering to add it here; see tandem/tests/support/urlwalk.py for how.
 """
 
 import pytest
 
-from tandem.core.testing.url_objects import NOT_OBJECT_IDS
-from tandem.core.testing.urlwalk import NO_MFA_INSIDER, PROBERS, routes, skip_reason, walk
+from tandem.tests.support.url_objects import NOT_OBJECT_IDS
+from tandem.tests.support.urlwalk import NO_MFA_INSIDER, PROBERS, routes, skip_reason, walk
 
-UNPROTECTED = "tandem.core.tests.unprotected_urls"
+UNPROTECTED = "tandem.tests.unprotected_urls"
 
 
 @pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_
     mine = [problem for problem in report.unregistered if problem.startswith("mystery ")]
     assert mine == [
         "mystery (mystery/<uuid:mystery_id>/) takes <mystery_id>, which the URL walk does not "
-        "know: register a factory for 'mystery_id' in tandem/core/testing/url_objects.py that "
+        "know: register a factory for 'mystery_id' in tandem/tests/support/url_objects.py that "
         "builds the object in a practice the probing users do not belong to"
     ]
     assert "mystery" not in report.checked

@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 
 from tandem.clients.models import Client
-from tandem.core import demo
-from tandem.measures import demo as measures_demo
+from tandem.demo import measures as measures_demo
+from tandem.demo import seed
 from tandem.measures.models import QuestionnaireResponse, SymptomEntry
 from tandem.measures.selectors import registry_rows
 
@@ -15,8 +15,8 @@ pytestmark = pytest.mark.django_db
 @override_settings(DEMO_MODE=True)
 def test_the_case_is_seeded_once_and_tells_the_story():
     # Given the demo world seeded twice
-    demo.seed_demo()
-    second = demo.seed_demo()
+    seed.seed_demo()
+    second = seed.seed_demo()
 
     # Then the second run made nothing new
     assert second.created == {}

@@ -3,7 +3,7 @@
 The list of URLs comes from the URL conf itself, so a view added tomorrow is
 probed tomorrow without anyone remembering to add a test. For each pattern
 with path arguments, each argument is looked up in
-``tandem.core.testing.url_objects.REGISTRY``, a real object is built in a
+``tandem.tests.support.url_objects.REGISTRY``, a real object is built in a
 practice the probing users do not belong to, and every probing user asks for
 it with GET and POST. Each must be refused (404, 403, 405, or a redirect to
 sign-in or to MFA enrolment) and never see the object's identifying values.
@@ -27,13 +27,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import RoutePattern
 
 from tandem.core.roles import Role
-from tandem.core.testing.http import Client as HttpClient
-from tandem.core.testing.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
+from tandem.tests.support.http import Client as HttpClient
+from tandem.tests.support.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse
 
-REGISTRY_MODULE = "tandem/core/testing/url_objects.py"
+REGISTRY_MODULE = "tandem/tests/support/url_objects.py"
 
 #: Where a refused visitor may be sent instead of a 404: sign-in, or MFA enrolment for staff.
 _REFUSAL_REDIRECTS = ("/accounts/login/", "/accounts/2fa/totp/activate/", "/django-admin/login/")

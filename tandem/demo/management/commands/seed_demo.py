@@ -2,7 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tandem.core import demo
+from tandem.demo import practice as demo
+from tandem.demo.seed import seed_demo
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
             demo.require_demo_mode()
         except demo.DemoModeRequired as exc:
             raise CommandError(str(exc)) from None
-        world = demo.seed_demo()
+        world = seed_demo()
         if not world.created and not world.changed:
             self.stdout.write("Demo world already up to date.")
             return

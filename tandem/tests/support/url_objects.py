@@ -1,6 +1,6 @@
 """Which object each URL id names, and how to build one that the probing users may not reach.
 
-The URL walk (``tandem.core.testing.urlwalk``) looks up every path argument of
+The URL walk (``tandem.tests.support.urlwalk``) looks up every path argument of
 every URL pattern here. A new ``<uuid:something_id>`` in any ``urls.py`` needs
 an entry: a function that builds a real ``something`` owned by a practice the
 probing users do not belong to, together with one user who may reach it and
@@ -9,6 +9,10 @@ exists the URL walk fails and names the argument.
 
 Values are invented and distinctive (``Qz…canary``), so a response that
 leaks them is caught by a plain substring search.
+
+Each factory imports what it builds with inside itself, on purpose: the
+registry's names are read without a database (which arguments are known), and
+a run that walks a few URLs loads only those apps' test factories.
 """
 
 from __future__ import annotations
@@ -408,7 +412,7 @@ def _measures_world() -> Any:
     world.client.refresh_from_db()
     insider = make_staff(Role.PRESCRIBER, cast(Any, world.psychiatry), mfa=False)
     add_to_care_team(world.client, insider, Role.PRESCRIBER)
-    world.insider = insider  # type: ignore[attr-defined]
+    world.insider = insider
     return world
 
 

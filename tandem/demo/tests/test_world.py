@@ -1,4 +1,8 @@
-"""The synthetic demo world and the demo-only commands that print its logins and codes."""
+"""The synthetic demo world and the demo-only commands that print its logins and codes.
+
+Every test here only reads the demo, so it is seeded once for the module (at the
+instant ``frozen_clock`` stops at); seeding itself is tested in test_seed_demo.py.
+"""
 
 import datetime as dt
 import re
@@ -12,53 +16,43 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from django.test import Client as WebClient
 from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.accounts.models import ClinicianProfile, User
 from tandem.audit.models import AuditEvent
 from tandem.clients.models import CareTeamMember, Client
-from tandem.core import demo
 from tandem.core.roles import STAFF_ROLES, Role
+from tandem.demo import practice as demo
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
+from tandem.tests.support.demo import seeded_once
 
 pytestmark = pytest.mark.django_db
 
 THERAPIST_EMAIL = "maya.brennan@demo.tandem.test"
+SEEDED_AT = dt.datetime(2026, 11, 30, 14, 0, 5, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The demo, seeded once for every test of this module and rolled back after them."""
+    with seeded_once(django_db_blocker, at=SEEDED_AT) as world:
+        yield world
 
 
 @pytest.fixture
 def frozen_clock():
     """Stop the clock mid-period, so a code printed now is still the valid one when checked."""
-    with time_machine.travel(dt.datetime(2026, 11, 30, 14, 0, 5, tzinfo=dt.UTC), tick=False):
+    with time_machine.travel(SEEDED_AT, tick=False):
         yield
-
-
-def _snapshot() -> dict[str, object]:
-    return {
-        "organisations": sorted(Organisation.objects.values_list("public_id", flat=True)),
-        "users": sorted(User.objects.values_list("public_id", flat=True)),
-        "clients": sorted(Client.objects.values_list("public_id", flat=True)),
-        "memberships": sorted(Membership.objects.values_list("public_id", flat=True)),
-        "care_team": sorted(CareTeamMember.objects.values_list("pk", flat=True)),
-        "profiles": ClinicianProfile.objects.count(),
-        "authenticators": sorted(Authenticator.objects.values_list("pk", "data")),
-        "emails": sorted(EmailAddress.objects.values_list("pk", "verified", "primary")),
-        "passwords": sorted(User.objects.values_list("pk", "password")),
-        "audit_rows": AuditEvent.objects.count(),
-    }
 
 
 def _age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-def test_seed_builds_the_world_the_issue_describes():
-    demo.seed_demo()
-
+def test_seed_builds_the_world_the_issue_describes(demo_world):
     psychiatric = Organisation.objects.filter(kind=OrganisationKind.PSYCHIATRIC_PRACTICE)
     therapy = Organisation.objects.filter(kind=OrganisationKind.THERAPY_PRACTICE)
     assert sorted(psychiatric.values_list("name", flat=True)) == [
@@ -99,11 +93,9 @@ def test_seed_builds_the_world_the_issue_describes():
     assert all(p.licence_states == ["MA"] for p in ClinicianProfile.objects.all())
 
 
-def test_every_client_has_exactly_one_primary_therapist_and_about_half_see_a_prescriber():
-    demo.seed_demo()
-
+def test_every_client_has_exactly_one_primary_therapist_and_about_half_see_a_prescriber(demo_world):
     clients = Client.objects.all()
-    assert clients.count() == 41  # the forty, and the article's case (tandem.measures.demo)
+    assert clients.count() == 41  # the forty, and the article's case (tandem.demo.measures)
     for client in clients:
         primaries = client.care_team.filter(is_primary_therapist=True, ended_on__isnull=True)
         assert [m.role for m in primaries] == [Role.THERAPIST]
@@ -117,9 +109,7 @@ def test_every_client_has_exactly_one_primary_therapist_and_about_half_see_a_pre
         ).exists()
 
 
-def test_clients_are_synthetic_mostly_adult_and_mostly_in_massachusetts():
-    demo.seed_demo()
-
+def test_clients_are_synthetic_mostly_adult_and_mostly_in_massachusetts(demo_world):
     clients = list(Client.objects.all())
     today = dt.date(2026, 11, 30)
     outside = [c for c in clients if not 18 <= _age_on(c.date_of_birth, today) <= 64]
@@ -136,70 +126,7 @@ def test_clients_are_synthetic_mostly_adult_and_mostly_in_massachusetts():
     assert not portal.user.memberships.exists()
 
 
-def test_names_are_the_same_on_every_machine():
-    first = [(s.first_name, s.last_name, s.date_of_birth) for s in demo.client_specs()]
-    second = [(s.first_name, s.last_name, s.date_of_birth) for s in demo.client_specs()]
-
-    assert first == second
-    assert first[0] == ("Jordan", "Ellery", dt.date(1991, 8, 14))
-
-
-def test_second_run_changes_nothing_and_duplicates_nothing():
-    demo.seed_demo()
-    before = _snapshot()
-
-    world = demo.seed_demo()
-
-    assert world.created == {}
-    assert world.changed == {}
-    assert _snapshot() == before
-    assert Client.objects.count() == 41
-    assert User.objects.count() == 17
-
-
-def test_second_run_repairs_what_was_changed_by_hand():
-    demo.seed_demo()
-    therapist = User.objects.get(email=THERAPIST_EMAIL)
-    Membership.objects.filter(user=therapist, role=Role.THERAPIST).update(is_active=False)
-    Organisation.objects.filter(name="Harborlight Psychiatry").update(telehealth_states=[])
-
-    world = demo.seed_demo()
-
-    assert world.changed == {"organisations": 1, "memberships": 1}
-    assert Membership.objects.get(user=therapist, role=Role.THERAPIST).is_active
-    assert Organisation.objects.get(name="Harborlight Psychiatry").telehealth_states == ["MA"]
-
-
-def test_a_later_domain_adds_its_own_step_and_sees_the_world_built_so_far(monkeypatch):
-    seen: dict[str, int] = {}
-
-    def seed_extra(world: demo.DemoWorld) -> None:
-        seen["clients"] = len(world.clients)
-        seen["users"] = len(world.users)
-
-    monkeypatch.setattr(demo, "SEED_STEPS", [*demo.SEED_STEPS, seed_extra])
-
-    demo.seed_demo()
-
-    assert seen == {"clients": 40, "users": 17}
-
-
-def test_seeding_costs_a_bounded_number_of_queries_and_reseeding_little():
-    # Cost is counted in SQL queries, not seconds (machines are shared and slow): the demo
-    # is a fixed world, so building it has a fixed cost, and bringing an up-to-date demo
-    # up to date again only checks what is there (about 3,350 and 200 queries today).
-    with CaptureQueriesContext(connection) as first:
-        demo.seed_demo()
-    with CaptureQueriesContext(connection) as second:
-        demo.seed_demo()
-
-    assert len(first) < 4000
-    assert len(second) < 250
-
-
-def test_every_staff_account_has_mfa_a_verified_email_and_the_demo_password():
-    demo.seed_demo()
-
+def test_every_staff_account_has_mfa_a_verified_email_and_the_demo_password(demo_world):
     staff = User.objects.filter(memberships__role__in=STAFF_ROLES).distinct()
     assert staff.count() == 16
     for user in staff:
@@ -213,9 +140,7 @@ def test_every_staff_account_has_mfa_a_verified_email_and_the_demo_password():
         validate_password(demo.DEMO_PASSWORD, user)  # raises if a validator refuses it
 
 
-def test_totp_secrets_differ_per_account_and_follow_from_the_email():
-    demo.seed_demo()
-
+def test_totp_secrets_differ_per_account_and_follow_from_the_email(demo_world):
     secrets = {
         a.user.email: a.data["secret"]
         for a in Authenticator.objects.filter(type=Authenticator.Type.TOTP).select_related("user")
@@ -225,8 +150,7 @@ def test_totp_secrets_differ_per_account_and_follow_from_the_email():
 
 
 @override_settings(DEMO_MODE=True)
-def test_printed_code_is_accepted_by_allauth_totp_validation(frozen_clock):
-    demo.seed_demo()
+def test_printed_code_is_accepted_by_allauth_totp_validation(demo_world, frozen_clock):
     out = StringIO()
 
     call_command("demo_code", THERAPIST_EMAIL, stdout=out, stderr=StringIO())
@@ -238,8 +162,7 @@ def test_printed_code_is_accepted_by_allauth_totp_validation(frozen_clock):
 
 
 @override_settings(DEMO_MODE=True)
-def test_demo_code_refuses_accounts_outside_the_demo_domain():
-    demo.seed_demo()
+def test_demo_code_refuses_accounts_outside_the_demo_domain(demo_world):
     User.objects.create_user("someone@example.test", "x-unused-password-1")
 
     with pytest.raises(CommandError, match=r"Only demo accounts \(@demo.tandem.test\)"):
@@ -249,8 +172,7 @@ def test_demo_code_refuses_accounts_outside_the_demo_domain():
 
 
 @override_settings(DEMO_MODE=True)
-def test_demo_code_for_the_portal_client_says_no_code_is_needed():
-    demo.seed_demo()
+def test_demo_code_for_the_portal_client_says_no_code_is_needed(demo_world):
     out = StringIO()
 
     call_command("demo_code", "jordan.ellery@demo.tandem.test", stdout=out)
@@ -261,8 +183,7 @@ def test_demo_code_for_the_portal_client_says_no_code_is_needed():
 
 
 @override_settings(DEMO_MODE=True)
-def test_demo_logins_prints_url_password_every_role_and_current_codes(frozen_clock):
-    demo.seed_demo()
+def test_demo_logins_prints_url_password_every_role_and_current_codes(demo_world, frozen_clock):
     out = StringIO()
 
     call_command("demo_logins", stdout=out)
@@ -290,16 +211,9 @@ def test_demo_logins_prints_url_password_every_role_and_current_codes(frozen_clo
         assert user.email in text
 
 
-@override_settings(DEMO_MODE=True)
-def test_demo_logins_before_seeding_says_to_seed():
-    with pytest.raises(CommandError, match=r"run 'manage\.py seed_demo' first"):
-        call_command("demo_logins", stdout=StringIO())
-
-
 @pytest.mark.parametrize("args", [("seed_demo",), ("demo_logins",), ("demo_code", THERAPIST_EMAIL)])
 @override_settings(DEMO_MODE=False)
-def test_demo_commands_refuse_outside_the_demo_configuration(args):
-    demo.seed_demo()
+def test_demo_commands_refuse_outside_the_demo_configuration(demo_world, args):
     out = StringIO()
     audit_rows = AuditEvent.objects.count()
 
@@ -310,39 +224,9 @@ def test_demo_commands_refuse_outside_the_demo_configuration(args):
     assert AuditEvent.objects.count() == audit_rows
 
 
-@override_settings(DEMO_MODE=False)
-def test_seed_demo_command_creates_nothing_outside_the_demo_configuration():
-    with pytest.raises(CommandError, match="only in the demo configuration"):
-        call_command("seed_demo", stdout=StringIO())
-
-    assert not User.objects.exists()
-    assert not Organisation.objects.exists()
-
-
-@override_settings(DEMO_MODE=True)
-def test_seed_demo_command_reports_then_says_up_to_date_and_audit_chain_verifies():
-    first, second, verified = StringIO(), StringIO(), StringIO()
-
-    call_command("seed_demo", stdout=first)
-    call_command("seed_demo", stdout=second)
-    call_command("verify_audit", stdout=verified)
-
-    assert first.getvalue().startswith("Demo world ready: 7 organisations created, 17 users")
-    assert second.getvalue() == "Demo world already up to date.\n"
-    assert "Audit chain intact" in verified.getvalue()
-    # The seed records what the real actions would: roles granted, TOTP added, clients created,
-    # and (from the apps' own demo steps) releases signed and referrals moved along the loop.
-    assert set(AuditEvent.objects.values_list("action", flat=True)) == {
-        "permission_granted",
-        "mfa_added",
-        "create",
-        "update",
-    }
-    assert AuditEvent.objects.filter(action="create", object_type="clients.client").count() == 40
-
-
-def test_demo_therapist_signs_in_with_password_and_code_and_sees_their_caseload(frozen_clock):
-    demo.seed_demo()
+def test_demo_therapist_signs_in_with_password_and_code_and_sees_their_caseload(
+    demo_world, frozen_clock
+):
     therapist = User.objects.get(email=THERAPIST_EMAIL)
     caseload = Client.objects.filter(care_team__user=therapist).order_by("last_name")
     browser = WebClient()

@@ -1,12 +1,11 @@
 """The synthetic demo world: practices, clinicians, staff and clients, all invented.
 
-``seed_demo()`` runs every step in ``SEED_STEPS`` inside one transaction. Each
-step looks its rows up by a stable natural key (an email, a practice name) and
-only creates or changes what differs, so running it twice changes nothing.
-Later issues add their own domain (referrals, releases, slots…) in a
-``demo.py`` module of their app with a function decorated ``@seed_step``:
-``seed_demo()`` imports every app's ``demo`` module, so steps run core first,
-then in INSTALLED_APPS order, each receiving the ``DemoWorld`` built so far.
+The steps here build the people (organisations, staff, clients); the other
+modules of ``tandem.demo`` add each domain (releases, referrals, the measures
+case), and ``tandem.demo.seed`` lists every step in order and runs them in one
+transaction. Each step looks its rows up by a stable natural key (an email, a
+practice name) and only creates or changes what differs, so running it twice
+changes nothing. Each step receives the ``DemoWorld`` built so far.
 
 Every demo login is on ``DEMO_EMAIL_DOMAIN``, shares ``DEMO_PASSWORD`` and has
 TOTP enrolled with a secret derived from its email (``demo_totp_secret``), so
@@ -34,8 +33,7 @@ from allauth.mfa.utils import decrypt, encrypt
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
-from django.utils.module_loading import autodiscover_modules
+from django.db import models
 
 from tandem.accounts.models import ClinicianProfile, LicenceType, User
 from tandem.audit.actions import record
@@ -298,14 +296,8 @@ class DemoWorld:
             self.changed[label] = self.changed.get(label, 0) + 1
 
 
+#: One step of the demo: it adds to the database what ``world`` lacks, and to ``world``.
 SeedStep = Callable[[DemoWorld], None]
-SEED_STEPS: list[SeedStep] = []
-
-
-def seed_step(fn: SeedStep) -> SeedStep:
-    """Append ``fn`` to the steps ``seed_demo`` runs, in order of registration."""
-    SEED_STEPS.append(fn)
-    return fn
 
 
 def upsert[M: models.Model](
@@ -326,7 +318,6 @@ def upsert[M: models.Model](
     return obj, False, bool(stale)
 
 
-@seed_step
 def seed_organisations(world: DemoWorld) -> None:
     """Create the two psychiatric practices and the five therapy practices."""
     for spec in PRACTICES:
@@ -402,7 +393,6 @@ def _enrol_totp(world: DemoWorld, user: User) -> None:
         world.count("totp", created=False, changed=True)
 
 
-@seed_step
 def seed_staff(world: DemoWorld) -> None:
     """Create the clinicians and practice staff, with roles, licences, verified email and TOTP."""
     for spec in STAFF:
@@ -435,7 +425,6 @@ def seed_staff(world: DemoWorld) -> None:
         _enrol_totp(world, user)
 
 
-@seed_step
 def seed_clients(world: DemoWorld) -> None:
     """Create the forty clients (one with a portal account) and their care teams."""
     organisation_of = {
@@ -495,16 +484,6 @@ def seed_clients(world: DemoWorld) -> None:
     CareTeamMember.objects.bulk_create(new_members)
     for _ in new_members:
         world.count("care team members", created=True, changed=False)
-
-
-def seed_demo() -> DemoWorld:
-    """Build (or bring up to date) the demo world and return what was created or changed."""
-    autodiscover_modules("demo")  # each app's demo.py registers its seed steps
-    world = DemoWorld()
-    with transaction.atomic():
-        for step in SEED_STEPS:
-            step(world)
-    return world
 
 
 #: The roles a newcomer should try, in the order demo_logins shows them.

@@ -1,0 +1,140 @@
+"""Forms of the booking sections of the practice settings: they check shapes; actions decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tandem.organisations.settings_forms import TIME
+from tandem.scheduling.models import ConfirmationRule
+
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+#: Slots are offered on business days only (weekends and holidays are closed), so hours are
+#: set for Monday to Friday.
+WEEKDAYS = list(enumerate(DAY_NAMES[:5]))
+
+
+class HoursListField(forms.CharField):
+    """Reminder times typed as "48, 2": cleaned to [48, 2], latest first."""
+
+    def to_python(self, value: Any) -> list[int]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        hours: list[int] = []
+        for part in text.replace(";", ",").split(","):
+            if not part.strip():
+                continue
+            try:
+                hours.append(int(part.strip()))
+            except ValueError:
+                raise ValidationError(
+                    "Write whole hours separated by commas, such as 48, 2."
+                ) from None
+        return sorted(set(hours), reverse=True)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(str(h) for h in value) if isinstance(value, list) else value
+
+    def validate(self, value: Any) -> None:
+        if any(not 1 <= h <= 336 for h in value):
+            raise ValidationError("Each reminder is between 1 and 336 hours (14 days) before.")
+        if len(value) > 4:
+            raise ValidationError("Send at most 4 reminders.")
+
+
+class SchedulingSettingsForm(forms.Form):
+    hold_minutes = forms.IntegerField(
+        label="Hold time (minutes)",
+        min_value=5,
+        max_value=60,
+        help_text="How long a chosen slot is held while the client enters payment information.",
+    )
+    waitlist_hold_minutes = forms.IntegerField(
+        label="Waitlist offer hold (minutes)",
+        min_value=5,
+        max_value=60,
+        help_text="How long an earlier time offered to a client on the waitlist is held for them.",
+    )
+    confirmation_rule = forms.ChoiceField(
+        label="Confirmation", choices=ConfirmationRule.choices, widget=forms.RadioSelect
+    )
+    cancellation_hours = forms.IntegerField(
+        label="Cancellation window (hours)",
+        min_value=0,
+        max_value=168,
+        help_text="Clients may cancel or reschedule online up to this many hours before.",
+    )
+    reminder_hours = HoursListField(
+        label="Reminders (hours before the visit)",
+        help_text="Separated by commas, such as 48, 2. Leave empty for no reminders.",
+        required=False,
+    )
+    min_notice_hours = forms.IntegerField(
+        label="Minimum notice (hours)",
+        min_value=0,
+        max_value=336,
+        help_text="No slot is offered sooner than this.",
+    )
+    video_link = forms.URLField(
+        label="Video link",
+        required=False,
+        assume_scheme="https",
+        help_text="Your telehealth room (https). Shown only inside Tandem, never in emails.",
+    )
+
+    def clean_video_link(self) -> str:
+        value: str = self.cleaned_data["video_link"]
+        if value and not value.startswith("https://"):
+            raise ValidationError("Use a secure link that starts with https://.")
+        return value
+
+
+class AppointmentTypeForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100)
+    code = forms.SlugField(
+        label="Code",
+        max_length=40,
+        help_text="Short, unique in your practice: letters, digits and hyphens, e.g. follow-up.",
+    )
+    duration_minutes = forms.IntegerField(
+        label="Length (minutes)",
+        min_value=15,
+        max_value=240,
+        error_messages={"min_value": "A visit lasts at least 15 minutes."},
+    )
+    buffer_minutes = forms.IntegerField(
+        label="Buffer after (minutes)", min_value=0, max_value=60, initial=0
+    )
+    is_new_client = forms.BooleanField(
+        label="For new clients (offered by the appointment bot)", required=False
+    )
+
+
+class WeeklyHoursForm(forms.Form):
+    prescriber = forms.ChoiceField(label="Prescriber")
+    weekday = forms.TypedChoiceField(
+        label="Day",
+        choices=WEEKDAYS,
+        coerce=int,
+        help_text="Weekends and your holidays are closed.",
+    )
+    starts = forms.TimeField(label="From", widget=TIME)
+    ends = forms.TimeField(label="Until", widget=TIME)
+
+    def __init__(self, *args: Any, prescribers: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["prescriber"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Choose a prescriber")] + [
+            (str(p.public_id), p.full_name or p.email) for p in prescribers
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        starts, ends = data.get("starts"), data.get("ends")
+        if starts is not None and ends is not None and starts >= ends:
+            self.add_error("ends", "The block must end after it starts.")
+        return data
