@@ -65,7 +65,7 @@ class StripeProvider:
         self.publishable_key = publishable_key
 
     def start_setup(self, *, appointment_id: str) -> SetupStart:
-        import stripe
+        import stripe  # deferred: the Stripe SDK loads only when Stripe is the configured provider
 
         try:
             intent = stripe.SetupIntent.create(
@@ -84,7 +84,7 @@ class StripeProvider:
         )
 
     def finish_setup(self, *, appointment_id: str, token: str) -> str:
-        import stripe
+        import stripe  # deferred: the Stripe SDK loads only when Stripe is the configured provider
 
         try:
             intent = stripe.SetupIntent.retrieve(token, api_key=self.secret_key)
