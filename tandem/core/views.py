@@ -45,10 +45,15 @@ def _database() -> None:
 
 def _cache() -> None:
     # A value of our own, read back: a cache that accepts writes but drops them is not ready.
+    # The key is this probe's own: probes of several processes run at the same moment.
     token = secrets.token_hex(8)
-    cache.set(_PROBE_KEY, token, timeout=30)
-    if cache.get(_PROBE_KEY) != token:
-        raise LookupError("the cache did not return what was written")
+    key = f"{_PROBE_KEY}:{token}"
+    cache.set(key, token, timeout=30)
+    try:
+        if cache.get(key) != token:
+            raise LookupError("the cache did not return what was written")
+    finally:
+        cache.delete(key)
 
 
 def _task_queue() -> None:
