@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import environ
 import psycopg
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from psycopg import sql
 
-from tandem.settings.base import env
+env = environ.Env()
 
 _TABLES = """
     SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
