@@ -64,6 +64,15 @@ def _confirmed_appointments(count: int) -> list[str]:
     return addresses
 
 
+def _assert_queue_drained() -> None:
+    """Every task ran to success, but the reminders 48 and 2 hours ahead, still waiting."""
+    waiting = DBTaskResult.objects.filter(status="READY")
+    assert waiting.count() == 2 * CLIENTS
+    assert not waiting.filter(run_after__lte=timezone.now()).exists()
+    ran = DBTaskResult.objects.exclude(status="READY")
+    assert set(ran.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
 def test_a_worker_killed_mid_batch_and_restarted_sends_each_reminder_exactly_once():
     addresses = _confirmed_appointments(CLIENTS)
     due_now = DBTaskResult.objects.filter(status="READY", run_after__lte=timezone.now())
@@ -98,5 +107,23 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_reminder_exactly_onc
     assert recipients == sorted(addresses)
     assert {message["Subject"] for _, message in relay.accepted} == {reminders.CONFIRMATION_SUBJECT}
     assert Reminder.objects.filter(kind=MessageKind.CONFIRMATION, sent_at__isnull=True).count() == 0
-    due = DBTaskResult.objects.filter(run_after__lte=timezone.now())
-    assert set(due.values_list("status", flat=True)) == {"SUCCESSFUL"}
+    _assert_queue_drained()
+
+
+def test_two_workers_draining_one_queue_run_each_task_once():
+    # Given a batch of confirmations, and two worker processes started together on it
+    addresses = _confirmed_appointments(CLIENTS)
+
+    with mail_relay() as relay:
+        workers = [
+            start_worker("--batch", "--no-startup-delay", EMAIL_URL=relay.url) for _ in range(2)
+        ]
+        logs = [worker.communicate(timeout=300)[0] for worker in workers]
+        assert [worker.returncode for worker in workers] == [0, 0], logs
+
+    # Then each task was claimed by one worker only (SKIP LOCKED), and each email sent once
+    ran = DBTaskResult.objects.exclude(status="READY")
+    assert ran.count() == 2 * CLIENTS  # send_due and deliver for each confirmation
+    assert {(row.status, len(row.worker_ids)) for row in ran} == {("SUCCESSFUL", 1)}
+    _assert_queue_drained()
+    assert sorted(to[0] for to, _ in relay.accepted) == sorted(addresses)
