@@ -1,11 +1,17 @@
 """Gunicorn, the bundled production server: ``.venv/bin/gunicorn tandem.wsgi``.
 
 Gunicorn reads this file from the working directory. Every value can be set from
-the environment; the defaults suit one small practice on one machine behind an
-HTTPS proxy on the same host.
+the environment; the defaults suit one machine behind an HTTPS proxy (or a load
+balancer) — run the same file on every machine of a larger deployment: the
+processes keep no state of their own (sessions, rate limits and one-time codes live
+in PostgreSQL and Redis, the task queue in PostgreSQL).
 """
 
+import importlib
+import logging
 import os
+import time
+from typing import Any
 
 bind = os.environ.get("TANDEM_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
@@ -13,8 +19,12 @@ threads = int(os.environ.get("TANDEM_THREADS", "2"))
 timeout = int(os.environ.get("TANDEM_TIMEOUT", "30"))
 graceful_timeout = 30
 # Restart a worker now and then, so a slow leak never grows into an outage.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("TANDEM_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("TANDEM_MAX_REQUESTS_JITTER", "200"))
+# Load Tandem once, in the master, before forking: a recycled worker is a fork of a
+# process that has already imported everything, so its first request does not stall
+# for seconds importing WeasyPrint, fontTools, fido2, PIL and the ICD-10 data.
+preload_app = os.environ.get("TANDEM_PRELOAD", "1") != "0"
 # Only the proxy on this host may say the request came over HTTPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # REMOTE_ADDR stays the proxy's; Tandem reads the client's address from the entry the
@@ -24,3 +34,53 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # so gunicorn's own access log, which would print reset-link tokens in paths, stays off.
 accesslog = None
 errorlog = "-"
+
+#: What a first request may need that Django does not import at start-up.
+WARM_UP_MODULES = (
+    "tandem.urls",
+    "weasyprint",
+    "fontTools.ttLib",
+    "fontTools.subset",
+    "PIL.Image",
+    "fido2.server",
+    "fido2.webauthn",
+    "allauth.mfa.webauthn.internal.auth",
+    "tandem.consent.pdf",
+    "tandem.care.notes.pdf",
+)
+
+_log = logging.getLogger("tandem.server")
+
+
+def warm_up() -> float:
+    """Import what a first request would, build the URL resolver and the ICD-10 table.
+
+    Touches no database and no cache (their connections must not be shared by forks).
+    Returns the seconds it took.
+    """
+    started = time.monotonic()
+    for name in WARM_UP_MODULES:
+        importlib.import_module(name)
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - builds every URL module once
+    from tandem.referrals import icd10
+
+    icd10.lookup("F32.1")
+    icd10.search("depress", 1)
+    return time.monotonic() - started
+
+
+def when_ready(server: Any) -> None:
+    """In the master, after the preloaded app: warm it up before the first fork."""
+    if preload_app:
+        seconds = warm_up()
+        server.log.info("Tandem warmed up in %.1fs (workers fork from this process)", seconds)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A fork must not share the master's sockets: close any connection warm-up opened."""
+    if preload_app:
+        from django.db import connections
+
+        connections.close_all()

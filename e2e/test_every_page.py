@@ -30,6 +30,7 @@ from tandem.tests.support.urlwalk import Route, routes
 #: Not pages a person reads: the browser-less endpoints.
 NOT_PAGES = {
     "core:healthz",
+    "core:readyz",
     "notifications:unread",  # the badge fragment, loaded into every page
     "referrals:icd10",  # the code search fragment, part of the draft editor
 }

@@ -14,9 +14,9 @@ from django.urls import reverse
 from tandem.core import policy
 
 #: Paths a signed-in user without MFA may still reach: enrolment itself, account upkeep, sign-out.
-_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/session/", "/healthz")
+_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/session/", "/healthz", "/readyz")
 #: Paths a session that skipped the second factor may reach: nothing that reads or changes data.
-_UNCHECKED_PREFIXES = ("/static/", "/healthz")
+_UNCHECKED_PREFIXES = ("/static/", "/healthz", "/readyz")
 
 
 def must_use_second_factor(user: Any) -> bool:

@@ -159,6 +159,13 @@ def _editor(
     )
 
 
+def _sent_already(request: AuthenticatedHtmxRequest, referral: Referral) -> HttpResponse:
+    """The editor of a referral that is no longer a draft: its page (or the "sent" status line)."""
+    if request.htmx:
+        return render(request, "referrals/edit.html#status", {"sent": True, "referral": referral})
+    return redirect("referrals:detail", referral_id=referral.public_id)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request: AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
@@ -167,13 +174,7 @@ def edit(request: AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
         request, referral_id, Action.VIEW if request.method == "GET" else Action.CHANGE
     )
     if referral.status != S.DRAFT:
-        if request.htmx:
-            return render(
-                request,
-                "referrals/edit.html#status",
-                {"sent": True, "referral": referral},
-            )
-        return redirect("referrals:detail", referral_id=referral.public_id)
+        return _sent_already(request, referral)
     if request.method == "GET":
         return _editor(request, referral)
     # Only autosaves are checked against the version their page saw: a button's save
@@ -188,6 +189,9 @@ def edit(request: AuthenticatedHtmxRequest, referral_id: str) -> HttpResponse:
         )
     except actions.StaleReferralError as stale:
         return _editor(request, referral, stale=str(stale), template="referrals/edit.html#status")
+    except TransitionError:
+        # A replay of "Send" (double click, retry) sent it while this one waited for the lock.
+        return _sent_already(request, referral)
     referral.refresh_from_db()
     saved_at = _saved_at(referral)
     if request.htmx:

@@ -71,6 +71,19 @@ if not _cache_url.startswith(("redis://", "rediss://")):
         "one-time codes and rate limits across workers)."
     )
 CACHES = {"default": env.cache_url("CACHE_URL")}
+# Sessions: written to the database and read through the Redis cache (cached_db). The
+# database copy survives a Redis restart or eviction (nobody is signed out), and the
+# allauth session list already lives in the database; the cache spares the read.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Logs: one JSON object per line (LOG_FORMAT=plain for the human-readable line), with
+# the request id a field, for a collector that gathers every machine's processes.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
+_logging = cast(dict[str, dict[str, dict[str, object]]], LOGGING)  # noqa: F405
+_logging["formatters"]["json"] = {"()": "tandem.core.logging.JsonFormatter"}
+_logging["handlers"]["console"]["formatter"] = LOG_FORMAT
 
 # The documented deployment has one HTTPS proxy on this host in front of gunicorn:
 # the client's address is the last X-Forwarded-For entry, the one the proxy appended.
@@ -85,7 +98,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Load balancers probe over plain HTTP; the probe carries no data.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = 63072000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True

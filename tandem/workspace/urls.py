@@ -12,4 +12,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("session/keepalive/", core_views.keepalive, name="keepalive"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
 ]

@@ -1,6 +1,7 @@
 """Log lines carry the request id and never the data: no query strings, tokens or exception text."""
 
 import io
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client
 from django.urls import include, path
 
-from tandem.core.logging import REDACTED, scrub_path
+from tandem.core.logging import REDACTED, JsonFormatter, scrub_path
 
 
 def _explode(request: HttpRequest) -> HttpResponse:
@@ -127,3 +128,43 @@ def test_runserver_request_lines_lose_their_query_string(console_output):
         .rstrip()
         .endswith('WARNING django.server [-] "GET /audit/ HTTP/1.1" 404 179')
     )
+
+
+@pytest.fixture
+def json_console_output(console_output: io.StringIO) -> Iterator[io.StringIO]:
+    """The console handler with production's formatter (LOG_FORMAT=json)."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    previous = handler.formatter
+    handler.setFormatter(JsonFormatter())
+    yield console_output
+    handler.setFormatter(previous)
+
+
+@pytest.mark.urls("tandem.core.tests.test_logging")
+@pytest.mark.django_db
+def test_json_access_line_carries_the_request_id_and_no_client_name(json_console_output):
+    response = Client().get("/?q=Jane+Q.+Example&dob=1980-02-03")
+
+    request_id = response["X-Request-ID"]
+    entries = [json.loads(line) for line in json_console_output.getvalue().splitlines()]
+    mine = [entry for entry in entries if entry["request_id"] == request_id]
+    assert len(mine) == 1
+    assert mine[0]["logger"] == "tandem.access"
+    assert mine[0]["level"] == "INFO"
+    assert (mine[0]["method"], mine[0]["path"], mine[0]["status_code"]) == ("GET", "/", 200)
+    assert re.fullmatch(r"GET / 200 \d+ms", mine[0]["message"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", mine[0]["time"])
+    assert not any(value in json_console_output.getvalue() for value in PHI)
+
+
+@pytest.mark.urls("tandem.core.tests.test_logging")
+@pytest.mark.django_db
+def test_json_error_line_has_the_traceback_without_the_exception_message(json_console_output):
+    response = Client(raise_request_exception=False).get("/test-logging/explode/?name=Jane")
+
+    request_id = response["X-Request-ID"]
+    entries = [json.loads(line) for line in json_console_output.getvalue().splitlines()]
+    errors = [e for e in entries if e["request_id"] == request_id and e["level"] == "ERROR"]
+    assert len(errors) == 1
+    assert "builtins.ValueError: <message withheld" in errors[0]["exception"]
+    assert not any(value in json_console_output.getvalue() for value in PHI)

@@ -1,5 +1,6 @@
 """Configuration from the environment: production refuses unsafe settings and passes check --deploy."""
 
+import json
 import os
 import socketserver
 import subprocess
@@ -317,3 +318,28 @@ def test_mail_goes_out_over_smtp_as_configured_by_email_url(settings, smtp_sink)
     message = message_from_bytes(envelope["data"])
     assert message["Subject"] == "Your Tandem sign-in link"
     assert message.get_payload(decode=True).decode().strip() == "Open Tandem to continue."
+
+
+def test_production_logs_json_and_keeps_sessions_in_the_database_behind_the_cache(tmp_path):
+    env = production_env(tmp_path)
+    code = (
+        "import logging, json;"
+        "from django.conf import settings as s;"
+        "h = next(h for h in logging.getLogger().handlers if h.get_name() == 'console');"
+        "print(type(h.formatter).__name__, s.SESSION_ENGINE);"
+        "logging.getLogger('tandem.probe').warning('started')"
+    )
+
+    result = run_manage(env, "shell", "--no-imports", "-c", code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "JsonFormatter",
+        "django.contrib.sessions.backends.cached_db",
+    ]
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert (line["level"], line["logger"], line["message"]) == (
+        "WARNING",
+        "tandem.probe",
+        "started",
+    )
