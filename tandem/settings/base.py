@@ -7,6 +7,7 @@ Everything that differs between machines comes from the environment
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -117,6 +118,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# Persistent connections: each worker thread keeps its connection for CONN_MAX_AGE
+# seconds instead of opening one per request (0: close after every request, as the
+# test runner requires; prod.py defaults to 60). The health check tests a reused
+# connection before the request's first query, so a restarted database costs one
+# error-free reconnect, not a failed request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+_pooler = env.str("DATABASE_POOLER", default="")
+if _pooler not in {"", "session", "transaction"}:
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator())
+    # cannot outlive the transaction the pooler gave it: set DATABASE_POOLER=transaction
+    # there. See docs/configuration.md ("Database connections").
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _pooler == "transaction"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
