@@ -23,7 +23,7 @@ def test_the_existing_chain_becomes_the_legacy_chain_and_still_verifies_and_grow
     # Given a trail of three rows written as record() wrote them before the split
     prev = GENESIS
     for seq in (1, 2, 3):
-        values = {
+        values: dict[str, object] = {
             "seq": seq, "occurred_at": timezone.now(), "actor_id": None, "actor_role": "",
             "action": "update", "object_type": "", "object_id": f"o{seq}",
             "organisation_id": "practice-a", "client_id": "", "request_id": "", "ip": None,
