@@ -1,10 +1,15 @@
-"""Staff and clinicians must enrol a second factor, and prove it in every session."""
+"""Staff and clinicians must enrol a second factor, and prove it in every session.
 
+Also: the idle clock of a session, refreshed at most once a minute.
+"""
+
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
+from django.conf import settings
 from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -103,3 +108,39 @@ class AtomicAccountChangesMiddleware:
             with transaction.atomic():
                 return self.get_response(request)
         return self.get_response(request)
+
+
+#: Where a session keeps the time (epoch seconds) its idle clock was last restarted.
+IDLE_REFRESHED_KEY = "tandem_idle_refreshed_at"
+
+
+class IdleSessionMiddleware:
+    """Restart a session's idle clock at most once per ``SESSION_IDLE_REFRESH_SECONDS``.
+
+    A session ends ``SESSION_COOKIE_AGE`` (15 minutes) after it was last saved. Saving it
+    on every request (``SESSION_SAVE_EVERY_REQUEST``) cost a database write per page;
+    instead a request marks the session changed only when the last restart is a minute
+    old or more, and Django's SessionMiddleware (outside this one) saves it then. The end
+    therefore falls between 14 and 15 minutes after the last request, never later;
+    the page's warning (at 13) and its "Stay signed in" (which always restarts the clock,
+    being more than a minute after the page's own request) are unchanged.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response  # no session, or one just ended (signed out): nothing to keep
+        now = int(time.time())
+        every = settings.SESSION_IDLE_REFRESH_SECONDS
+        if session.modified or now - int(session.get(IDLE_REFRESHED_KEY, 0)) >= every:
+            restart_idle_clock(session, now)  # saved (and its expiry restarted) by Django
+        return response
+
+
+def restart_idle_clock(session: Any, now: int | None = None) -> None:
+    """Note that ``session`` is being saved now, so its 15 minutes start again."""
+    session[IDLE_REFRESHED_KEY] = int(time.time()) if now is None else now

@@ -3,7 +3,8 @@
 Django and allauth announce these only through signals (and allauth's second
 factors are written by allauth's code, so their model signals), so this is the
 one place Tandem listens to signals; everything it does is append an audit row,
-and note in the session that a factor enrolled in it was proved (MFARequiredMiddleware).
+note in the session that a factor enrolled in it was proved (MFARequiredMiddleware),
+and start a new session's idle clock (IdleSessionMiddleware).
 """
 
 from typing import Any
@@ -18,6 +19,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from tandem.accounts.middleware import restart_idle_clock
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.core import policy
@@ -25,6 +27,8 @@ from tandem.core import policy
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        restart_idle_clock(request.session)  # saved with the login's own session write
     record(actor=user, action=AuditAction.LOGIN, obj=user)
 
 

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from tandem.audit.chain import head_signature, row_hash
+from tandem.audit.chain import genesis, head_signature, row_hash
 from tandem.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventClient
 from tandem.core import policy
 from tandem.core.middleware import current_client_ip, current_request_id
@@ -31,6 +31,39 @@ def _held_role(actor: Any, organisation: Any) -> str:
             return str(min(here, key=list(Role).index))
     held = policy.roles(actor)
     return next((str(role) for role in Role if role in held), "")
+
+
+def _chain_name(actor: Any, organisation: Any) -> str:
+    """Return the chain an event joins: its practice's, else the actor's practice's, else legacy.
+
+    Any chain keeps the row tamper-evident; the practice's keeps the lock it waits for
+    to that practice's own writers.
+    """
+    if organisation is not None and organisation != "":
+        return _ref(organisation)
+    memberships = policy.active_memberships(actor)
+    if not memberships:
+        return ""
+    first = min(memberships, key=lambda m: (list(Role).index(m.role), m.organisation_id))
+    return str(first.organisation.public_id)
+
+
+#: Lock the chain's head (creating it the first time): one statement, as SELECT FOR UPDATE
+#: was. A conflicting insert waits for the row's lock and returns the row as committed.
+_LOCK_HEAD = """
+INSERT INTO audit_auditchainhead (name, last_seq, last_hash, signature)
+VALUES (%s, 0, %s, %s)
+ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+RETURNING id, last_seq, last_hash
+"""
+
+
+def _lock_head(name: str) -> tuple[int, int, str]:
+    start = genesis(name)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCK_HEAD, [name, start, head_signature(0, start, name)])
+        head_id, last_seq, last_hash = cursor.fetchone()
+    return int(head_id), int(last_seq), str(last_hash)
 
 
 def record(
@@ -59,10 +92,11 @@ def record(
     if actor is not None and not getattr(actor, "is_authenticated", True):
         actor_id = None
     actor_role = actor_role or _held_role(actor, organisation)
+    chain = _chain_name(actor, organisation)
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        head_id, last_seq, last_hash = _lock_head(chain)
         values: dict[str, Any] = {
-            "seq": head.last_seq + 1,
+            "seq": last_seq + 1,
             "occurred_at": timezone.now(),
             "actor_id": actor_id,
             "actor_role": actor_role,
@@ -75,12 +109,12 @@ def record(
             "ip": current_client_ip(),
             "detail": detail or {},
         }
-        digest = row_hash(head.last_hash, values)
-        event = AuditEvent.objects.create(prev_hash=head.last_hash, hash=digest, **values)
-        AuditChainHead.objects.filter(pk=1).update(
+        digest = row_hash(last_hash, values)
+        event = AuditEvent.objects.create(chain=head_id, prev_hash=last_hash, hash=digest, **values)
+        AuditChainHead.objects.filter(pk=head_id).update(
             last_seq=event.seq,
             last_hash=digest,
-            signature=head_signature(event.seq, digest),
+            signature=head_signature(event.seq, digest, chain),
         )
         listed = (detail or {}).get("clients")
         if isinstance(listed, list) and listed:

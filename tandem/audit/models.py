@@ -53,8 +53,16 @@ class AppendOnlyModel(models.Model):
         raise PermissionError("The audit trail is append-only.")
 
 
+#: The chain every row belonged to before chains were split per practice, and the one rows
+#: with no practice still join (failed sign-ins, the public pages, clients' own reads).
+LEGACY_CHAIN = 1
+
+
 class AuditEvent(AppendOnlyModel):
-    seq = models.BigIntegerField(unique=True, help_text="Position in the hash chain, from 1.")
+    chain = models.BigIntegerField(
+        default=LEGACY_CHAIN, help_text="The chain (AuditChainHead id) this row is linked into."
+    )
+    seq = models.BigIntegerField(help_text="Position in its chain, from 1.")
     occurred_at = models.DateTimeField(db_index=True)
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_role = models.CharField(max_length=20, blank=True)
@@ -74,7 +82,12 @@ class AuditEvent(AppendOnlyModel):
     objects = AppendOnlyQuerySet["AuditEvent"].as_manager()
 
     class Meta:
-        ordering: ClassVar = ["-seq"]
+        # Newest first across chains (ids are taken in insertion order; within one chain
+        # that is also seq order, the chain's head being locked while a row is added).
+        ordering: ClassVar = ["-id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_chain_seq_once")
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.object_type}"
@@ -91,10 +104,13 @@ class AuditEventClient(AppendOnlyModel):
 
     # No database constraint: neither table ever loses a row, and a constraint's deferred
     # checks would get in the way of the tamper tests that delete a row behind the app.
+    # No index of its own either: the unique (event, client_id) index starts with the event,
+    # and a list page adds 50 rows here, so each index fewer is 50 insertions fewer.
     event = models.ForeignKey(
         AuditEvent,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         related_name="listed_clients",
     )
     client_id = models.CharField(max_length=64, db_index=True)
@@ -111,13 +127,18 @@ class AuditEventClient(AppendOnlyModel):
 
 
 class AuditChainHead(models.Model):
-    """The last link of the chain: serialises writers and exposes a truncated tail.
+    """The last link of one chain: serialises that chain's writers, exposes a truncated tail.
 
-    Signed with the audit key, so cutting the newest rows and moving the head back
-    to the row that is now last needs the key too.
+    One chain per practice (``name`` is its public id) and the legacy chain (id 1, name
+    ""), so appends for different practices never wait on each other's lock. Signed
+    with the audit key, so cutting the newest rows and moving the head back to the
+    row that is now last needs the key too.
     """
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(
+        max_length=64, unique=True, default="", help_text='The practice\'s public id; "" legacy.'
+    )
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
     signature = models.CharField(
@@ -127,4 +148,4 @@ class AuditChainHead(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"audit head at #{self.last_seq}"
+        return f"audit head {self.name or 'legacy'} at #{self.last_seq}"

@@ -7,6 +7,7 @@ Everything that differs between machines comes from the environment
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "tandem.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,6 +119,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# Persistent connections: each worker thread keeps its connection for CONN_MAX_AGE
+# seconds instead of opening one per request (0: close after every request, as the
+# test runner requires; prod.py defaults to 60). The health check tests a reused
+# connection before the request's first query, so a restarted database costs one
+# error-free reconnect, not a failed request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+_pooler = env.str("DATABASE_POOLER", default="")
+if _pooler not in {"", "session", "transaction"}:
+    raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator())
+    # cannot outlive the transaction the pooler gave it: set DATABASE_POOLER=transaction
+    # there. See docs/configuration.md ("Database connections").
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _pooler == "transaction"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -209,7 +227,11 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SESSION_IDLE_SECONDS = 15 * 60
 SESSION_WARNING_SECONDS = 2 * 60
 SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
-SESSION_SAVE_EVERY_REQUEST = True
+# Not a write per request: IdleSessionMiddleware restarts the idle clock (saves the
+# session) at most once a minute, so a session ends 14 to 15 idle minutes after its
+# last request, never later.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_IDLE_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -32,6 +32,10 @@ if not env.str("DATABASE_URL", default="") or "postgresql" not in DATABASES["def
         "DATABASE_URL must point at PostgreSQL in production, e.g. postgres://tandem@db:5432/tandem."
     )
 
+# Keep each worker's database connection for a minute (health-checked before reuse)
+# instead of connecting on every request; CONN_MAX_AGE=0 turns it off.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
+
 # Links in emails must reach this deployment over HTTPS, not the development default.
 TANDEM_BASE_URL = env.str("TANDEM_BASE_URL", default="").rstrip("/")
 if not TANDEM_BASE_URL.startswith("https://"):

@@ -102,7 +102,7 @@ def search_events(
         qs = qs.filter(occurred_at__gte=_start_of(since, zone))
     if until:
         qs = qs.filter(occurred_at__lt=_start_of(until + dt.timedelta(days=1), zone))
-    return qs.order_by("-seq")
+    return qs.order_by("-id")
 
 
 #: What a client is shown of the accesses to their record: reads and changes.
@@ -122,7 +122,7 @@ def accesses_to_client(actor: Any, client: Client) -> models.QuerySet[AuditEvent
         policy.scope(actor, Action.VIEW, AuditEvent.objects.all())
         .filter(Q(client_id=mine) | Q(pk__in=listed), action__in=CLIENT_VISIBLE_ACTIONS)
         .exclude(actor_id=actor.pk)
-        .order_by("-seq")
+        .order_by("-id")
     )
 
 

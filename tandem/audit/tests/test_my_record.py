@@ -131,4 +131,4 @@ def test_the_page_costs_the_same_queries_however_many_accesses(world, n, django_
 #: Whatever the number of accesses: the request's own (session, user, navigation), the
 #: client's record, the count and the page of events, the people, the practices named,
 #: and where the people work.
-QUERIES = 14
+QUERIES = 11

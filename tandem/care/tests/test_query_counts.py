@@ -6,8 +6,8 @@ read receipts), then pins the count of the next GET to a constant and checks tha
 the larger amount really shows, so an empty page cannot pass.
 
 The first four queries of every page are the request's own: the session, the user,
-their memberships and the MFA check. The last three save the session (savepoint,
-update, release). An audited read is five: savepoint, chain head, insert, chain
+their memberships and the MFA check. The session is not written (IdleSessionMiddleware
+saves it at most once a minute). An audited read is five: savepoint, chain head, insert, chain
 head update, release.
 """
 
@@ -54,8 +54,8 @@ def warm_then_get(browser, path, django_assert_num_queries, queries):
 #: consent gate (3); the consent context (releases, their parties, practices that
 #: share without a release: 3); the medication events with prescriber and practice
 #: (1); which of those shown are already in the client's accounting (1); the
-#: navigation's own-record check (1); the open-alert banner (1); session save (3).
-MEDICATIONS_QUERIES = 24
+#: navigation's own-record check (1); the open-alert banner (1).
+MEDICATIONS_QUERIES = 21
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -92,8 +92,8 @@ def test_the_medications_page_costs_the_same_for_2_and_30_events(n, django_asser
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the role (2); the cadence (1); the navigation's own-record check (1); the open-alert
-#: banner (1); session save (3).
-CHECKINS_QUERIES = 19
+#: banner (1).
+CHECKINS_QUERIES = 16
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -129,8 +129,8 @@ def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_asse
 #: the consent gate (2); the consent context (3); the threads with who started them and
 #: the practice of each one's first message (1); which subjects shown are already in the
 #: client's accounting (1); the navigation's own-record check (1); the open-alert banner
-#: (1); session save (3).
-THREADS_QUERIES = 23
+#: (1).
+THREADS_QUERIES = 20
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -167,8 +167,8 @@ def test_the_threads_page_costs_the_same_for_2_and_30_threads(n, django_assert_n
 #: accounting (1); the new read receipts in one insert (1); the navigation's own-record
 #: check (1); the audited read (5); the seat and consent context again for the thread's
 #: subject (1 + 3); the thread with its first message's practice (1); whether the
-#: subject is already in the accounting (1); the open-alert banner (1); session save (3).
-THREAD_QUERIES = 31
+#: subject is already in the accounting (1); the open-alert banner (1).
+THREAD_QUERIES = 28
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -206,8 +206,8 @@ def test_the_thread_page_costs_the_same_for_2_and_30_messages(n, django_assert_n
 
 #: Request (4); the practice, under the manage rule (1); the shifts still to come with
 #: their prescribers (1); the navigation's own-record check (1); the shifts for the
-#: gaps of the coming week (1); the prescribers for the form (1); session save (3).
-ROTA_QUERIES = 12
+#: gaps of the coming week (1); the prescribers for the form (1).
+ROTA_QUERIES = 9
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -240,8 +240,8 @@ def test_the_rota_page_costs_the_same_for_2_and_30_shifts(n, django_assert_num_q
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the role check (2); the plan with its practice and author (1); the plan's client and
-#: whether a visit is booked (2); the navigation's own-record check (1); session save (3).
-VISITS_QUERIES = 20
+#: whether a visit is booked (2); the navigation's own-record check (1).
+VISITS_QUERIES = 17
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -288,8 +288,8 @@ def test_the_visits_page_costs_the_same_for_2_and_30_changes_and_visits(
 #: a release (1); whether its details are already in the client's accounting (1); who
 #: raised it and their practice (2); the navigation's own-record check (1); the audited
 #: read (5); every step with its actor (1); who acknowledged (1); the open-alert banner
-#: (1); session save (3).
-ALERT_QUERIES = 27
+#: (1).
+ALERT_QUERIES = 24
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -35,9 +35,9 @@ pytestmark = pytest.mark.django_db
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 # Pinned query counts (session, user, the navigation's roles, the page's own reads, audit row;
 # for clinicians, the open-alert banner's one query).
-ACCOUNTING_QUERIES = 9
-EXPIRING_QUERIES = 17
-STATUS_QUERIES = 20
+ACCOUNTING_QUERIES = 6
+EXPIRING_QUERIES = 14
+STATUS_QUERIES = 17
 
 
 def http(user=None) -> HttpClient:

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 #: Whatever the number of messages, for a coordinator of two practices: session, user,
 #: memberships, MFA; the messages with their practices; one audit row per practice read
 #: (savepoint, chain head, insert, head update, release: twice); the navigation's
-#: own-client lookup; the session save (savepoint, update, release).
-INBOX_QUERIES = 19
+#: own-client lookup; no session write.
+INBOX_QUERIES = 16
 
 
 @pytest.mark.parametrize("per_practice", [1, 40])

@@ -97,9 +97,8 @@ def _fill_client(world: MeasuresWorld, responses: int, trackers: int) -> None:
 #: trackers; the medication changes and the appointments (chart markers); the cadences;
 #: the case reviews (with authors and practices); which results shown are already in the
 #: client's accounting of disclosures; the viewer's seat for the page's forms; the
-#: navigation's own-client lookup; the open-alert banner; and the session save
-#: (savepoint, update, release).
-CLIENT_PAGE_QUERIES = 29
+#: navigation's own-client lookup; the open-alert banner; and no session write.
+CLIENT_PAGE_QUERIES = 26
 
 
 @pytest.mark.parametrize(("responses", "trackers"), [(3, 1), (40, 5)])
@@ -132,8 +131,8 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
 #: treatment-exception practices; the first and last scores; cadences; three last-contact
 #: aggregates (results, tracker values, visits); open safety alerts; the audit row
 #: (savepoint, chain head, insert, head update, the page's clients indexed, release);
-#: the open-alert banner; the session save (savepoint, update, release).
-CASE_REVIEW_QUERIES = 26
+#: the open-alert banner; no session write.
+CASE_REVIEW_QUERIES = 23
 
 
 @pytest.mark.parametrize("clients", [3, 40])
@@ -168,9 +167,8 @@ def test_the_case_review_list_costs_the_same_queries_for_3_or_40_clients(
 
 
 #: Whatever the number of cadences: session, user, memberships; the client's own record;
-#: the active cadences; the navigation's own-client lookup; the session save (savepoint,
-#: update, release).
-PORTAL_QUERIES = 9
+#: the active cadences; the navigation's own-client lookup; no session write.
+PORTAL_QUERIES = 6
 
 
 @pytest.mark.parametrize("due", [1, 5])

@@ -164,15 +164,15 @@ def test_a_new_practices_admin_never_sees_the_persons_earlier_sign_ins_or_reads_
     # Then, before or after, the admin sees none of the person's events outside the practice,
     # only what they did in it
     theirs = {
-        str(seq)
-        for seq in AuditEvent.objects.filter(
+        str(pk)
+        for pk in AuditEvent.objects.filter(
             Q(actor_id=person.pk) | Q(object_id=str(person.public_id))
         )
         .exclude(pk=ours.pk)
-        .values_list("seq", flat=True)
+        .values_list("pk", flat=True)
     }
-    assert {str(e.seq) for e in earlier} <= theirs
-    assert str(later_login.seq) in theirs
+    assert {str(e.pk) for e in earlier} <= theirs
+    assert str(later_login.pk) in theirs
     assert before_joining & theirs == set()
     assert after_joining & theirs == set()
-    assert str(ours.seq) in after_joining
+    assert str(ours.pk) in after_joining

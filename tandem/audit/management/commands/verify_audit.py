@@ -8,12 +8,14 @@ from django.utils import timezone
 
 from tandem.audit.chain import (
     ANCHOR_PREFIX,
-    GENESIS,
     HASHED_FIELDS,
+    Anchor,
     Break,
     anchor_line,
     first_break,
+    genesis,
     head_signature_holds,
+    heads_digest,
     index_break,
     parse_anchor,
 )
@@ -24,9 +26,10 @@ CHUNK = 2000
 
 class Command(BaseCommand):
     help = (
-        "Check the audit trail's hash chain, its signed head and its client index; report the "
-        "first broken link and exit non-zero. --print-head prints an anchor line to store "
-        "elsewhere; --expect-head checks the chain still contains a stored anchor."
+        "Check every chain of the audit trail (one per practice, plus the legacy chain), their "
+        "signed heads and the client index; report the first broken link and exit non-zero. "
+        "--print-head prints one anchor line over every head to store elsewhere; "
+        "--expect-head checks the chains still contain a stored anchor."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -52,37 +55,70 @@ class Command(BaseCommand):
                     f"--expect-head: expected '{ANCHOR_PREFIX} seq=N hash=H at=T' "
                     "as printed by --print-head."
                 )
-        head = AuditChainHead.objects.filter(pk=1).first()
-        head_seq, head_hash = (head.last_seq, head.last_hash) if head else (0, GENESIS)
-        rows = (
-            AuditEvent.objects.order_by("seq")
-            .values("id", *HASHED_FIELDS, "prev_hash", "hash")
-            .iterator(chunk_size=CHUNK)
-        )
+        heads = list(AuditChainHead.objects.order_by("id"))
         index_problems: list[Break] = []
-        broken = first_break(_checking_index(rows, index_problems), head_seq, head_hash)
-        if (
-            broken is None
-            and head is not None
-            and not head_signature_holds(head_seq, head_hash, head.signature)
-        ):
-            broken = Break(
-                head_seq,
-                "the head's signature does not match its count and last hash "
-                "(the head was rewritten; without the key, after cutting the newest rows)",
-            )
-        broken = broken or next(iter(index_problems), None) or _orphaned_index()
+        broken = None
+        for head in heads:
+            broken = _chain_break(head, index_problems)
+            if broken is not None:
+                break
+        broken = (
+            broken
+            or _headless_rows([head.pk for head in heads])
+            or next(iter(index_problems), None)
+            or _orphaned_index()
+        )
         if broken is not None:
             raise CommandError(str(broken))
         if expected is not None:
-            _check_anchor(*expected, chain_end=head_seq)
+            _check_anchor(expected, heads)
+        total = sum(head.last_seq for head in heads)
         if options["print_head"]:
             at = timezone.now().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            self.stdout.write(anchor_line(head_seq, head_hash, at))
+            positions = [(h.name, h.last_seq, h.last_hash) for h in heads if h.last_seq or h.name]
+            self.stdout.write(anchor_line(positions, at))
             return
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {head_seq} events verified."))
+        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {total} events verified."))
+        if len(heads) > 1:
+            self.stdout.write(f"In {len(heads)} chains (one per practice, and the legacy chain).")
         if expected is not None:
-            self.stdout.write(self.style.SUCCESS(f"It contains the anchored head #{expected[0]}."))
+            self.stdout.write(
+                self.style.SUCCESS(f"It contains the anchored head #{expected.total}.")
+            )
+
+
+def _chain_break(head: AuditChainHead, index_problems: list[Break]) -> Break | None:
+    """Verify one chain from its genesis to its signed head (and its rows' client index)."""
+    rows = (
+        AuditEvent.objects.filter(chain=head.pk)
+        .order_by("seq")
+        .values("id", *HASHED_FIELDS, "prev_hash", "hash")
+        .iterator(chunk_size=CHUNK)
+    )
+    problems: list[Break] = []
+    broken = first_break(
+        _checking_index(rows, problems), head.last_seq, head.last_hash, start=genesis(head.name)
+    )
+    if broken is None and not head_signature_holds(
+        head.last_seq, head.last_hash, head.signature, head.name
+    ):
+        broken = Break(
+            head.last_seq,
+            "the head's signature does not match its count and last hash "
+            "(the head was rewritten; without the key, after cutting the newest rows)",
+        )
+    if broken is not None:
+        return Break(broken.seq, broken.problem, head.name)
+    index_problems.extend(Break(p.seq, p.problem, head.name) for p in problems[:1])
+    return None
+
+
+def _headless_rows(chains: list[int]) -> Break | None:
+    """Report rows of a chain whose head is gone (its head row was deleted)."""
+    chain = AuditEvent.objects.exclude(chain__in=chains).values_list("chain", flat=True).first()
+    if chain is None:
+        return None
+    return Break(0, f"rows of chain {chain} have no head (the chain's head was deleted)")
 
 
 def _checking_index(
@@ -109,17 +145,32 @@ def _orphaned_index() -> Break | None:
     return Break(0, f"the client index has {orphans} {rows} for no event (rows were inserted)")
 
 
-def _check_anchor(seq: int, digest: str, *, chain_end: int) -> None:
-    """Fail unless the (already verified) chain holds row ``seq`` with hash ``digest``."""
-    if seq == 0:
-        return
-    found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
-    if found is None:
-        raise CommandError(
-            f"anchor #{seq} is past the end of the chain (it ends at #{chain_end}): "
-            "the newest rows were cut and the head moved back"
+def _check_anchor(anchor: Anchor, heads: list[AuditChainHead]) -> None:
+    """Fail unless the (already verified) chains hold every anchored head, unchanged."""
+    by_name = {head.name: head for head in heads}
+    found: list[tuple[str, int, str]] = []
+    for name, seq in sorted(anchor.chains.items()):
+        head = by_name.get(name)
+        label = f" of chain {name}" if name else ""
+        if head is None:
+            raise CommandError(f"chain {name} of the anchor is gone (its rows and head deleted)")
+        if seq == 0:
+            found.append((name, 0, genesis(name)))
+            continue
+        digest = (
+            AuditEvent.objects.filter(chain=head.pk, seq=seq).values_list("hash", flat=True).first()
         )
-    if found != digest:
+        if digest is None:
+            raise CommandError(
+                f"anchor #{seq}{label} is past the end of the chain (it ends at "
+                f"#{head.last_seq}): the newest rows were cut and the head moved back"
+            )
+        found.append((name, seq, digest))
+    single = list(anchor.chains) == [""]
+    holds = found[0][2] == anchor.digest if single else heads_digest(found) == anchor.digest
+    if not holds:
+        where = f"row #{found[0][1]}" if single else "the anchored heads"
         raise CommandError(
-            f"row #{seq} does not match the anchor (the chain was rewritten by someone holding the key)"
+            f"{where} does not match the anchor "
+            "(the chain was rewritten by someone holding the key)"
         )
