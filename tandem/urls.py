@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from tandem.accounts.views import admin_login
+from tandem.core import bench
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tandem.workspace.urls")),
     path("accounts/", include("tandem.accounts.urls")),
     path("accounts/", include("allauth.urls")),
@@ -28,3 +29,7 @@ if settings.TANDEM_ADMIN_ENABLED:
     # The admin's own form checks only the password; Tandem's sign-in asks for both factors.
     admin.site.login = admin_login  # type: ignore[method-assign]
     urlpatterns.append(path("django-admin/", admin.site.urls))
+
+if settings.TANDEM_BENCH:
+    # The load benchmark's ratio base (bench/load.py); never mounted unless TANDEM_BENCH=1.
+    urlpatterns.insert(0, path(bench.BENCH_PATH, bench.hello, name="bench_hello"))

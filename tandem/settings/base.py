@@ -82,6 +82,12 @@ MIDDLEWARE = [
     "tandem.core.middleware.ForbiddenAsNotFoundMiddleware",
 ]
 
+# The load benchmark (bench/load.py): a bare hello-world page and per-response query
+# counts and server times (tandem.core.bench). Off unless TANDEM_BENCH=1, in production too.
+TANDEM_BENCH = env.bool("TANDEM_BENCH", default=False)
+if TANDEM_BENCH:
+    MIDDLEWARE.insert(0, "tandem.core.bench.BenchMiddleware")
+
 ROOT_URLCONF = "tandem.urls"
 WSGI_APPLICATION = "tandem.wsgi.application"
 ASGI_APPLICATION = "tandem.asgi.application"

@@ -1,0 +1,57 @@
+"""The benchmark's hello-world page and query-count headers: only when TANDEM_BENCH=1."""
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from tandem.core.tests.test_settings import production_env, run_manage
+
+pytestmark = pytest.mark.django_db
+
+BENCH_MIDDLEWARE = ["tandem.core.bench.BenchMiddleware", *settings.MIDDLEWARE]
+
+
+def test_without_the_bench_setting_there_is_no_hello_page_and_no_figures_in_headers(client):
+    assert settings.TANDEM_BENCH is False
+    assert "tandem.core.bench.BenchMiddleware" not in settings.MIDDLEWARE
+
+    hello = client.get("/bench/hello")
+    health = client.get("/healthz")
+
+    assert hello.status_code == 404
+    assert health.status_code == 200
+    assert "X-Query-Count" not in health
+    assert "X-Server-Ms" not in health
+
+
+@override_settings(ROOT_URLCONF="tandem.core.tests.bench_urls", MIDDLEWARE=BENCH_MIDDLEWARE)
+def test_with_it_hello_answers_without_the_database_and_pages_say_their_query_count(client):
+    hello = client.get("/bench/hello")
+    health = client.get("/healthz")
+
+    assert hello.status_code == 200
+    assert hello.content == b"hello"
+    assert hello["X-Query-Count"] == "0"
+    assert "Set-Cookie" not in hello
+    assert float(hello["X-Server-Ms"]) >= 0
+    assert health["X-Query-Count"] == "1"  # its SELECT 1
+
+
+_SHOW = (
+    "from django.conf import settings as s; from django.urls import resolve, Resolver404\n"
+    "try:\n    resolve('/bench/hello'); mounted = True\n"
+    "except Resolver404:\n    mounted = False\n"
+    "print(s.TANDEM_BENCH, 'tandem.core.bench.BenchMiddleware' in s.MIDDLEWARE, mounted)"
+)
+
+
+@pytest.mark.parametrize(
+    ("bench", "expected"), [(None, ["False", "False", "False"]), ("1", ["True", "True", "True"])]
+)
+def test_production_mounts_the_bench_page_and_headers_only_when_asked(tmp_path, bench, expected):
+    env = production_env(tmp_path, TANDEM_BENCH=bench)
+
+    result = run_manage(env, "shell", "--no-imports", "-c", _SHOW)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected
