@@ -27,14 +27,14 @@ def test_without_the_bench_setting_there_is_no_hello_page_and_no_figures_in_head
 @override_settings(ROOT_URLCONF="tandem.core.tests.bench_urls", MIDDLEWARE=BENCH_MIDDLEWARE)
 def test_with_it_hello_answers_without_the_database_and_pages_say_their_query_count(client):
     hello = client.get("/bench/hello")
-    health = client.get("/healthz")
+    ready = client.get("/readyz")
 
     assert hello.status_code == 200
     assert hello.content == b"hello"
     assert hello["X-Query-Count"] == "0"
     assert "Set-Cookie" not in hello
     assert float(hello["X-Server-Ms"]) >= 0
-    assert health["X-Query-Count"] == "1"  # its SELECT 1
+    assert ready["X-Query-Count"] == "2"  # its SELECT 1 and the task queue's probe
 
 
 _SHOW = (
