@@ -61,7 +61,8 @@ class AuditEvent(AppendOnlyModel):
     action = models.CharField(max_length=30, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
-    organisation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # Indexed by audit_event_org_seq_idx (organisation_id first), not on its own.
+    organisation_id = models.CharField(max_length=64, blank=True)
     client_id = models.CharField(
         max_length=64, blank=True, db_index=True, help_text="Public id of the client concerned."
     )
