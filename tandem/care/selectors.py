@@ -14,24 +14,60 @@ from typing import Any
 from tandem.clients.access import seat
 from tandem.clients.models import Client
 from tandem.consent.timeline import Gate
-from tandem.core.timeline import Item, Kind, Query, compose
+from tandem.core.timeline import Item, Kind, Page, Query, compose, compose_page
 
-__all__ = ["Item", "Kind", "timeline"]
+__all__ = ["PAGE_SIZE", "Item", "Kind", "Page", "timeline", "timeline_page"]
 
 
 def timeline(
-    viewer: Any, client: Client, kinds: Iterable[str] | None = None, *, checkin: str = ""
+    viewer: Any,
+    client: Client,
+    kinds: Iterable[str] | None = None,
+    *,
+    checkin: str = "",
+    account: bool = True,
 ) -> list[Item]:
     """Return every item of the client's care the viewer may see, newest first.
 
     Items written by another organisation that no current release covers stay on
     the timeline as withheld, with the reason. The number of queries does not
     depend on the number of items. ``checkin`` (a reference) narrows the check-ins
-    to the one a page shows, so only that one is accounted as shown.
+    to the one a page shows, so only that one is accounted as shown. With
+    ``account=False`` nothing is recorded as shown (for a caller that shows nothing).
     """
     wanted = frozenset(kinds) if kinds else frozenset(Kind.values)
     member = seat(viewer, client)
     gate = Gate(viewer, client, member.organisation_id if member else None)
     items = compose(Query(client, gate, wanted, only={Kind.CHECKIN: checkin} if checkin else {}))
-    gate.account()
+    if account:
+        gate.account()
     return items
+
+
+#: Items on one page of the timeline page.
+PAGE_SIZE = 50
+
+
+def timeline_page(
+    viewer: Any,
+    client: Client,
+    kinds: Iterable[str] | None = None,
+    *,
+    start: int = 0,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """Return ``size`` items of the timeline from the ``start``-th newest, as ``timeline`` would.
+
+    Each provider reads at most ``start + size + 1`` rows (its newest), so the first
+    page costs the same however long the record, in the same number of queries.
+    Only the items on the page are accounted as shown to the viewer's organisation.
+    """
+    wanted = frozenset(kinds) if kinds else frozenset(Kind.values)
+    member = seat(viewer, client)
+    gate = Gate(viewer, client, member.organisation_id if member else None)
+    page = compose_page(Query(client, gate, wanted, newest=start + size + 1), start, size)
+    decisions = {id(item.decision) for item in page.items if item.decision is not None}
+    objs = {id(item.obj) for item in page.items if item.obj is not None}
+    gate.shown = [s for s in gate.shown if id(s.decision) in decisions or id(s.obj) in objs]
+    gate.account()
+    return page

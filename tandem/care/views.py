@@ -23,14 +23,19 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
     client = team_client_for(request.user, client_id)
     kind = request.GET.get("kind", "")
     kinds = [kind] if kind in selectors.Kind.values else None
-    items = selectors.timeline(request.user, client, kinds)
+    start = request.GET.get("start", "")
+    page = selectors.timeline_page(
+        request.user, client, kinds, start=int(start) if start.isdigit() and len(start) < 7 else 0
+    )
     member = seat(request.user, client)
     return render(
         request,
         page_or_fragment(request, "care/timeline.html", "items"),
         {
             "client": client,
-            "items": items,
+            "items": page.items,
+            "page": page,
+            "newer": max(page.start - page.size, 0),
             "kinds": selectors.Kind.choices,
             "kind": kind if kinds else "",
             "role": member.role if member else "",

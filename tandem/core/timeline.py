@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import models
+from django.db.models import QuerySet
 
 
 class Kind(models.TextChoices):
@@ -71,6 +72,9 @@ class Item:
     decision: Any = None  # a Judgement; None for the viewer's own organisation's items
     lines: list[tuple[str, str]] = field(default_factory=list)
     link: str = ""
+    #: The record shown, where the page shows it under another basis than ``decision``
+    #: (a safety alert's serious-threat showing): a page accounts what it shows by either.
+    obj: Any = None
 
     @property
     def shown(self) -> bool:
@@ -97,6 +101,19 @@ class Query:
     gate: Gate
     wanted: frozenset[str]
     only: dict[str, str] = field(default_factory=dict)
+    #: How many of the newest items the page needs (None: all). A provider passes its
+    #: queryset through ``window`` so it reads no more than that from the database.
+    newest: int | None = None
+
+    def window(self, qs: QuerySet[Any], at: str) -> QuerySet[Any]:
+        """Return ``qs`` newest first by the field ``at``, cut to ``newest`` rows when paged.
+
+        The page's items are the newest N of all providers together, and each of
+        those is among the newest N of its own provider, so each provider reads at
+        most N rows whatever the length of the record.
+        """
+        qs = qs.order_by(f"-{at}", "-pk")  # the same order paged or not
+        return qs if self.newest is None else qs[: self.newest]
 
 
 Provider = Callable[[Query], list[Item]]
@@ -128,3 +145,26 @@ def compose(query: Query) -> list[Item]:
             items += provider(query)
     items.sort(key=lambda i: i.at, reverse=True)
     return items
+
+
+@dataclass
+class Page:
+    """One page of a timeline: ``items`` after the first ``start``, and whether more follow."""
+
+    items: list[Item]
+    start: int
+    size: int
+    more: bool
+
+    @property
+    def next_start(self) -> int:
+        return self.start + self.size
+
+
+def compose_page(query: Query, start: int, size: int) -> Page:
+    """Return the items from ``start`` (0 for the newest) to ``start + size``, newest first.
+
+    ``query.newest`` should be ``start + size + 1`` (one more, to know whether more follow).
+    """
+    items = compose(query)
+    return Page(items[start : start + size], start, size, more=len(items) > start + size)

@@ -125,7 +125,14 @@ class QuestionnaireResponse(models.Model):
         indexes: ClassVar = [
             models.Index(
                 fields=["client", "instrument", "entered_at"], name="measures_resp_series_idx"
-            )
+            ),
+            # The registry's first and last score per (client, practice, author): each end
+            # is one step down this index, and the partitions are read from it alone.
+            models.Index(
+                fields=["instrument", "client", "organisation", "entered_by", "entered_at", "id"],
+                condition=models.Q(total__isnull=False),
+                name="measures_resp_ends_idx",
+            ),
         ]
 
     def __str__(self) -> str:

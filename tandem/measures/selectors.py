@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from tandem.care.models import MedicationEvent
@@ -394,11 +394,10 @@ def _ends(measure: str, client_ids: Any) -> QuerySet[QuestionnaireResponse]:
     lasts = parts.annotate(end=Subquery(same.order_by("-entered_at", "-pk").values("pk")[:1]))
     # Answers without an author (intake) never equal in SQL; take them all, they are few.
     anonymous = scored.filter(client__in=client_ids, entered_by_id__isnull=True)
-    return QuestionnaireResponse.objects.filter(
-        Q(pk__in=firsts.values("end"))
-        | Q(pk__in=lasts.values("end"))
-        | Q(pk__in=anonymous.values("pk"))
-    ).order_by()
+    # One UNION of the three id lists, not ``pk IN (…) OR pk IN (…) OR pk IN (…)``: the
+    # planner cannot use the primary key for an OR of subqueries and scans every response.
+    ends = firsts.values("end").union(lasts.values("end"), anonymous.values("pk"))
+    return QuestionnaireResponse.objects.filter(pk__in=ends).order_by()
 
 
 def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row]:

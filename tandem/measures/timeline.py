@@ -21,8 +21,11 @@ def results_and_reviews(query: Query) -> list[Item]:
     client, gate, wanted = query.client, query.gate, query.wanted
     items: list[Item] = []
     if Kind.QUESTIONNAIRE in wanted:
-        for r in QuestionnaireResponse.objects.filter(client=client).select_related(
-            "entered_by", "organisation"
+        for r in query.window(
+            QuestionnaireResponse.objects.filter(client=client).select_related(
+                "entered_by", "organisation"
+            ),
+            "entered_at",
         ):
             decision = gate(
                 Category.QUESTIONNAIRES,
@@ -53,8 +56,9 @@ def results_and_reviews(query: Query) -> list[Item]:
                 )
             )
     if Kind.CASE_REVIEW in wanted:
-        for review in CaseReview.objects.filter(client=client).select_related(
-            "reviewed_by", "organisation"
+        for review in query.window(
+            CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation"),
+            "reviewed_at",
         ):
             items.append(
                 Item(

@@ -59,6 +59,18 @@ class Notification(models.Model):
                 name="notifications_dedupe",
             )
         ]
+        indexes: ClassVar = [
+            # A person's notifications newest first (selectors.notifications_for), and the
+            # unread badge on every page (selectors.unread_count): both read one person's rows.
+            models.Index(
+                fields=["recipient", "-created_at", "-id"], name="notification_list_order_idx"
+            ),
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_kind_display()

@@ -56,13 +56,35 @@ def inbox(actor: Any, organisation_id: int | None = None) -> models.QuerySet[Ref
     ).order_by(*INBOX_ORDER)  # matches the partial index referral_inbox_order_idx
 
 
+#: The packet's free text and lists: the tracker's cards show none of it.
+PACKET_TEXT = (
+    "reasons",
+    "symptoms_tried",
+    "diagnostic_questions",
+    "diagnoses",
+    "treatment_history",
+    "medications",
+    "safety_notes",
+    "substance_use",
+    "medical_history",
+    "recent_scores",
+    "contact_preferences",
+    "info_request",
+    "info_response",
+)
+
+
 def tracker(actor: Any) -> models.QuerySet[Referral]:
-    """Return the referrals the actor made, newest first."""
+    """Return the referrals the actor made, newest first, without their packets' text.
+
+    Read through the therapist index: the rows of one therapist, never the table's.
+    """
     return (
         policy.scope(actor, Action.VIEW, Referral.objects.all())
         .filter(therapist=actor)
         .select_related("to_organisation", "client", "redirect_to")
-        .order_by("-created_at")
+        .defer(*PACKET_TEXT)
+        .order_by("-created_at", "-pk")
     )
 
 

@@ -25,9 +25,12 @@ def referral_steps(query: Query) -> list[Item]:
             f"Referral to {ev.referral.to_organisation.name}: {ev.get_to_status_display().lower()}",
             link=reverse("referrals:detail", kwargs={"referral_id": ev.referral.public_id}),
         )
-        for ev in ReferralEvent.objects.filter(
-            models.Q(referral__from_organisation_id=org_id)
-            | models.Q(referral__to_organisation_id=org_id),
-            referral__client=query.client,
-        ).select_related("referral__to_organisation")
+        for ev in query.window(
+            ReferralEvent.objects.filter(
+                models.Q(referral__from_organisation_id=org_id)
+                | models.Q(referral__to_organisation_id=org_id),
+                referral__client=query.client,
+            ).select_related("referral__to_organisation"),
+            "at",
+        )
     ]

@@ -18,9 +18,12 @@ SHOWN_STATUSES = (
 def appointments(query: Query) -> list[Item]:
     """Return the client's appointments: date, status and type, as consent allows."""
     items: list[Item] = []
-    for appt in Appointment.objects.filter(
-        client=query.client, status__in=list(SHOWN_STATUSES)
-    ).select_related("organisation", "prescriber", "appointment_type"):
+    for appt in query.window(
+        Appointment.objects.filter(
+            client=query.client, status__in=list(SHOWN_STATUSES)
+        ).select_related("organisation", "prescriber", "appointment_type"),
+        "starts_at",
+    ):
         decision = query.gate(
             Category.ATTENDANCE,
             appt.organisation_id,

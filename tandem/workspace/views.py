@@ -23,17 +23,19 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     held = policy.roles(user)
     memberships = policy.active_memberships(user)
-    caseload = []
+    caseload_count = 0
     if policy.may_see_clinical_data(user) and held & {
         Role.THERAPIST,
         Role.PRESCRIBER,
         Role.COORDINATOR,
     }:
-        caseload = list(caseload_for(user).order_by("last_name", "first_name")[:50])
+        # The card shows how many, not who: one COUNT, not a sorted page of the caseload
+        # (which said "50" for 835 clients). The list itself is the clients page's, paged.
+        caseload_count = caseload_for(user).count()
     context = {
         "held": held,
         "memberships": memberships,
-        "caseload": caseload,
+        "caseload_count": caseload_count,
         "is_therapist": Role.THERAPIST in held,
         "is_prescriber": Role.PRESCRIBER in held,
         "is_coordinator": Role.COORDINATOR in held,

@@ -105,6 +105,55 @@ def search_events(
     return qs.order_by("-id")
 
 
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of events newest first, keyed by the events on it, not by a page number.
+
+    Counting every matching event to number the pages costs as much as the trail
+    is long (a practice's 272,000 events: half a second); a page keyed by the
+    id of its last (or first) event (ids follow insertion order across every
+    practice's chain) is one index range scan that
+    stops after ``size + 1`` rows, however long the trail.
+    """
+
+    events: list[AuditEvent]
+    has_newer: bool
+    has_older: bool
+
+    @property
+    def newer_than(self) -> int | None:
+        """Return the key of the page before this one ("Newer"), if there is one."""
+        return self.events[0].pk if self.has_newer and self.events else None
+
+    @property
+    def older_than(self) -> int | None:
+        """Return the key of the page after this one ("Older"), if there is one."""
+        return self.events[-1].pk if self.has_older and self.events else None
+
+
+def keyset_page(
+    events: models.QuerySet[AuditEvent],
+    size: int,
+    *,
+    before: int | None = None,
+    after: int | None = None,
+) -> KeysetPage:
+    """Return the ``size`` events of ``events`` just older than ``before`` (or newer than ``after``).
+
+    Without either, the newest ``size``. Reads ``size + 1`` rows to know whether
+    the page has a neighbour on its far side; the near side has one when a key
+    was given (the page was reached from it).
+    """
+    if after is not None:
+        rows = list(events.filter(pk__gt=after).order_by("pk")[: size + 1])
+        more = len(rows) > size
+        return KeysetPage(list(reversed(rows[:size])), has_newer=more, has_older=True)
+    if before is not None:
+        events = events.filter(pk__lt=before)
+    rows = list(events.order_by("-pk")[: size + 1])
+    return KeysetPage(rows[:size], has_newer=before is not None, has_older=len(rows) > size)
+
+
 #: What a client is shown of the accesses to their record: reads and changes.
 CLIENT_VISIBLE_ACTIONS = (AuditAction.VIEW, AuditAction.UPDATE)
 

@@ -9,6 +9,7 @@ from tandem.audit.reports.forms import AuditSearchForm
 from tandem.audit.reports.selectors import (
     access_report,
     accesses_to_client,
+    keyset_page,
     reader_zone,
     search_events,
 )
@@ -51,14 +52,22 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             until=data.get("until"),
             zone=zone.zone,
         )
-    page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(
+        events,
+        PAGE_SIZE,
+        before=_page_key(request.GET.get("before")),
+        after=_page_key(request.GET.get("after")),
+    )
     actors = {
         u.pk: u
-        for u in get_user_model().objects.filter(pk__in={e.actor_id for e in page if e.actor_id})
+        for u in get_user_model().objects.filter(
+            pk__in={e.actor_id for e in page.events if e.actor_id}
+        )
     }
-    rows = [(event, actors.get(event.actor_id or 0)) for event in page]
+    rows = [(event, actors.get(event.actor_id or 0)) for event in page.events]
     query = request.GET.copy()
-    query.pop("page", None)
+    for key in ("page", "before", "after"):
+        query.pop(key, None)
     return render(
         request,
         page_or_fragment(request, "audit/search.html", "results"),
@@ -70,6 +79,11 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             "zone": zone.zone,
         },
     )
+
+
+def _page_key(value: str | None) -> int | None:
+    """Return a page key from the query string (an event id), or None."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
 @login_required

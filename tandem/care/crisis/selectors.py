@@ -291,6 +291,7 @@ def alert_timeline_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> 
         decision,
         [("What happened", alert.summary), ("Immediate steps", alert.steps)],
         reverse("care:alert", kwargs={"alert_id": alert.public_id}),
+        obj=alert,
     )
 
 

@@ -14,8 +14,11 @@ def medication_changes(query: Query) -> list[Item]:
     """Return every medication change as the viewer may see it."""
     gate = query.gate
     items: list[Item] = []
-    for med in MedicationEvent.objects.filter(client=query.client).select_related(
-        "prescriber", "organisation"
+    for med in query.window(
+        MedicationEvent.objects.filter(client=query.client).select_related(
+            "prescriber", "organisation"
+        ),
+        "occurred_at",
     ):
         decision = gate(
             Category.MEDICATIONS,

@@ -13,8 +13,11 @@ def messages(query: Query) -> list[Item]:
     """Return every message of the client's threads as the viewer may see it."""
     gate = query.gate
     items: list[Item] = []
-    for msg in Message.objects.filter(client=query.client).select_related(
-        "author", "organisation", "thread"
+    for msg in query.window(
+        Message.objects.filter(client=query.client).select_related(
+            "author", "organisation", "thread"
+        ),
+        "created_at",
     ):
         decision = gate(
             Category.CLINICIAN_MESSAGES,

@@ -1,6 +1,7 @@
 """The shared timeline: every item the viewer may see, withheld ones with the reason, pinned queries."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -28,6 +29,7 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.models import CareTeamMember
 from tandem.consent.categories import Category
+from tandem.consent.models import Disclosure
 from tandem.measures import actions as measures_actions
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import CaseReview, QuestionnaireResponse
@@ -254,9 +256,68 @@ def test_the_timeline_page_runs_the_same_queries_for_10_and_1000_items(django_as
         page = viewer.get(path)
     assert page.status_code == 200
     body = page.content.decode()
-    assert body.count('data-kind="') == 1000
-    assert body.count('data-kind="questionnaire"') == 142
-    assert body.count('data-kind="case_review"') == 142
+    # (a page shows the newest 50; the rest are behind "Older")
+    assert body.count('data-kind="') == PAGE
+    with django_assert_num_queries(len(small)):
+        deep = viewer.get(path + "?start=900")
+    assert deep.content.decode().count('data-kind="') == PAGE
+
+
+PAGE = 50
+
+
+def _starts(body: str) -> list[str]:
+    return re.findall(r'href="\?((?:kind=\w+&amp;)?start=\d+)"', body)
+
+
+def _times(body: str) -> list[str]:
+    return re.findall(r'<time datetime="([^"]+)"', body)
+
+
+def test_the_timeline_comes_in_pages_of_50_newest_first_and_accounts_only_what_it_shows():
+    # Given 130 items of seven kinds (most the prescriber's, shown to the therapist
+    # under the release), and the timeline as it was before it had pages
+    world = CareWorld()
+    bulk_items(world, 130)
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    everything = [i.at for i in selectors.timeline(world.therapist, world.client, account=False)]
+    assert not Disclosure.objects.exists()
+    viewer = http(world.therapist)
+
+    # When the therapist opens the timeline, then follows "Older" to the end
+    first = viewer.get(path).content.decode()
+    accounted_after_first = Disclosure.objects.count()
+    second = viewer.get(path + "?start=50").content.decode()
+    third = viewer.get(path + "?start=100").content.decode()
+
+    # Then each page shows the next 50 items in the same order as the whole list
+    assert first.count('data-kind="') == PAGE
+    assert third.count('data-kind="') == 30
+    shown = _times(first) + _times(second) + _times(third)
+    assert shown == [timezone.localtime(at).isoformat() for at in everything]
+    assert _starts(first) == ["start=50"]
+    assert _starts(second) == ["start=0", "start=100"]  # Newer, Older
+    assert _starts(third) == ["start=50"]
+    # And only what a page showed was accounted: the first page accounted some, not all,
+    # and walking every page accounted everything the whole list would have
+    assert 0 < accounted_after_first < Disclosure.objects.count()
+    selectors.timeline(world.therapist, world.client)  # the whole list, accounted
+    assert Disclosure.objects.count() == len(set(Disclosure.objects.values_list("object_id")))
+    walked = Disclosure.objects.count()
+    selectors.timeline(world.therapist, world.client)
+    assert Disclosure.objects.count() == walked
+
+
+def test_the_older_link_keeps_the_kind_filter():
+    world = CareWorld()
+    bulk_items(world, 7 * 60)
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+
+    page = http(world.therapist).get(path + "?kind=medication&start=50").content.decode()
+
+    assert page.count('data-kind="medication"') == 10
+    assert page.count('data-kind="') == 10
+    assert _starts(page) == ["kind=medication&amp;start=0"]
 
 
 def test_questionnaire_results_and_case_reviews_join_the_timeline_as_far_as_consent_goes(client):
