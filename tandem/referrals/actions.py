@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -553,17 +553,56 @@ def _move(
 # --- The named moves: each takes what its move carries -------------------------------------
 
 
-def receive(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """The practice acknowledges a sent referral."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.RECEIVED,
-        note=note,
-        expected_version=expected_version,
-    )
+class PlainMove(Protocol):
+    """A named move that needs nothing but who makes it and an optional note."""
+
+    def __call__(
+        self,
+        *,
+        actor: User,
+        referral: Referral,
+        note: str = "",
+        expected_version: int | None = None,
+    ) -> Referral: ...
+
+
+def _plain_move(target: str, name: str, doc: str) -> PlainMove:
+    """Return the named move to ``target`` that takes only the actor and a note."""
+
+    def move(
+        *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
+    ) -> Referral:
+        return _move(
+            actor=actor,
+            referral=referral,
+            target=target,
+            note=note,
+            expected_version=expected_version,
+        )
+
+    move.__name__ = move.__qualname__ = name
+    move.__doc__ = doc
+    return move
+
+
+receive = _plain_move(S.RECEIVED, "receive", "The practice acknowledges a sent referral.")
+first_visit_done = _plain_move(
+    S.FIRST_VISIT_DONE, "first_visit_done", "The practice records that the first visit took place."
+)
+no_show = _plain_move(
+    S.NO_SHOW, "no_show", "The practice records that the client missed the first visit."
+)
+consult_note_sent = _plain_move(
+    S.CONSULT_NOTE_SENT,
+    "consult_note_sent",
+    "The prescriber's consultation note reached the therapist.",
+)
+close = _plain_move(
+    S.CLOSED,
+    "close",
+    "Close the loop: the practice after the consult note or a no-show, the therapist after a decline.",
+)
+cancel = _plain_move(S.CANCELLED, "cancel", "The referring therapist cancels an open referral.")
 
 
 def accept(
@@ -653,71 +692,6 @@ def schedule(
         note=note,
         appointment_id=appointment_id,
         appointment_ref=appointment_ref,
-        expected_version=expected_version,
-    )
-
-
-def first_visit_done(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """The practice records that the first visit took place."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.FIRST_VISIT_DONE,
-        note=note,
-        expected_version=expected_version,
-    )
-
-
-def no_show(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """The practice records that the client missed the first visit."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.NO_SHOW,
-        note=note,
-        expected_version=expected_version,
-    )
-
-
-def consult_note_sent(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """The prescriber's consultation note reached the therapist."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.CONSULT_NOTE_SENT,
-        note=note,
-        expected_version=expected_version,
-    )
-
-
-def close(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """Close the loop: the practice after the consult note or a no-show, the therapist after a decline."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.CLOSED,
-        note=note,
-        expected_version=expected_version,
-    )
-
-
-def cancel(
-    *, actor: User, referral: Referral, note: str = "", expected_version: int | None = None
-) -> Referral:
-    """The referring therapist cancels an open referral."""
-    return _move(
-        actor=actor,
-        referral=referral,
-        target=S.CANCELLED,
-        note=note,
         expected_version=expected_version,
     )
 

@@ -32,7 +32,11 @@ def test_the_existing_chain_becomes_the_legacy_chain_and_still_verifies_and_grow
         digest = row_hash(prev, values)
         Event.objects.bulk_create([Event(prev_hash=prev, hash=digest, **values)])
         prev = digest
-    Head.objects.filter(pk=1).update(last_seq=3, last_hash=prev, signature=head_signature(3, prev))
+    # (update_or_create: an earlier transactional test may have flushed the head row the
+    # migrations made)
+    Head.objects.update_or_create(
+        pk=1, defaults={"last_seq": 3, "last_hash": prev, "signature": head_signature(3, prev)}
+    )
     anchor = f"tandem-audit-head seq=3 hash={prev} at=2026-12-01T00:00:00Z"
 
     # When the upgrade runs
