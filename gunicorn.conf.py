@@ -34,6 +34,11 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # so gunicorn's own access log, which would print reset-link tokens in paths, stays off.
 accesslog = None
 errorlog = "-"
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl), so
+# a second server on the same host (a test, a benchmark, a second checkout) would take it
+# over. Tandem does not use it; an operator who wants it names a path for it.
+control_socket = os.environ.get("TANDEM_CONTROL_SOCKET", "")
+control_socket_disable = control_socket == ""
 
 #: What a first request may need that Django does not import at start-up.
 WARM_UP_MODULES = (

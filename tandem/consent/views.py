@@ -48,6 +48,9 @@ def sign(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     if release.client.user_id != request.user.pk:
         raise Http404("Not found.")
     text = release.signed_text or actions.render_release_text(release)
+    if request.method == "GET":
+        # The client's own read (left out of their accounting, kept in the practice's trail).
+        record(actor=request.user, action=AuditAction.VIEW, obj=release, client=release.client)
     form = SignForm(request.POST or None, text=text)
     if request.method == "POST" and form.is_valid():
         try:

@@ -56,8 +56,9 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
 def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_unknown_ids(
     monkeypatch,
 ):
-    # Given the real URLs plus a view that shows any client to anyone, a view that refuses
-    # even the practice's own admin, and a view taking an id nobody registered
+    # Given the real URLs plus a view that shows any client to anyone, a view that asks the
+    # policy but leaves no audit row, a view that refuses even the practice's own admin, and
+    # a view taking an id nobody registered
     # (and path arguments that name no object, declared as such)
     monkeypatch.setitem(NOT_OBJECT_IDS, "tab", ("a tab of the page", "history"))
     monkeypatch.setitem(NOT_OBJECT_IDS, "section", ("a section of the site", "about"))
@@ -67,7 +68,7 @@ def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_
 
     # Then the unprotected view is reported for every probing role (staff without MFA are
     # stopped by the MFA middleware before any view runs), with what it showed
-    leaks = [f for f in report.findings if f.route == "leaky_client"]
+    leaks = [f for f in report.findings if f.route == "leaky_client" and f.who != "allowed user"]
     assert {(f.who, f.method) for f in leaks} == {
         (who, method) for who in PROBERS for method in ("GET", "POST")
     }
@@ -80,8 +81,18 @@ def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_
     assert locked == [
         "locked_organisation: allowed user GET/POST → the allowed user got status 404 on GET"
     ]
+    # and the unaudited one for the read that left no trace, and nothing else
+    unaudited = [str(f) for f in report.findings if f.route == "unaudited_client"]
+    assert unaudited == [
+        "unaudited_client: allowed user GET/POST → "
+        "the allowed user read the object and no audit event was written"
+    ]
     real = {route.label for route in routes()}  # their findings are the test above's business
-    assert report.leaking_routes - real == {"leaky_client", "locked_organisation"}
+    assert report.leaking_routes - real == {
+        "leaky_client",
+        "locked_organisation",
+        "unaudited_client",
+    }
     # and the unknown id fails the walk with instructions
     mine = [problem for problem in report.unregistered if problem.startswith("mystery ")]
     assert mine == [

@@ -7,6 +7,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path
 
 from tandem.clients.models import Client
+from tandem.core import policy
+from tandem.core.policy import Action
 from tandem.urls import urlpatterns as real_urlpatterns
 
 
@@ -14,6 +16,12 @@ def leaky_client(request: HttpRequest, client_id: str, tab: str) -> HttpResponse
     """Show any client to anyone: the mistake the URL walk exists to catch."""
     client = Client.objects.get(public_id=client_id)
     return HttpResponse(f"{client.first_name} {client.last_name} ({tab})")
+
+
+def unaudited_client(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Ask the policy, then show the client without writing the read to the audit trail."""
+    client = policy.get_or_404(request.user, Action.VIEW, Client.objects.all(), public_id=client_id)
+    return HttpResponse(f"{client.first_name} {client.last_name}")
 
 
 def locked_organisation(request: HttpRequest, org_id: str) -> HttpResponse:
@@ -34,6 +42,7 @@ def mystery(request: HttpRequest, mystery_id: str) -> HttpResponse:
 urlpatterns = [
     *real_urlpatterns,
     path("leaky/<uuid:client_id>/<slug:tab>/", leaky_client, name="leaky_client"),
+    path("unaudited/<uuid:client_id>/", unaudited_client, name="unaudited_client"),
     path("sections/<slug:section>/", section, name="section"),
     path("locked/<uuid:org_id>/", locked_organisation, name="locked_organisation"),
     path("mystery/<uuid:mystery_id>/", mystery, name="mystery"),

@@ -39,8 +39,19 @@ def _note_initial(note: ConsultNote) -> dict[str, Any]:
 def note_new(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Start the initial consultation note (prescribers on the care team)."""
     client = team_client_for(request.user, client_id, Action.CHANGE)
-    if seat(request.user, client, (Role.PRESCRIBER,)) is None:
+    member = seat(request.user, client, (Role.PRESCRIBER,))
+    if member is None:
         raise Http404("Not found.")
+    if request.method == "GET":
+        # The form names the client: a read of their record, like opening it.
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=client,
+            client=client,
+            organisation=member.organisation,
+            actor_role=member.role,
+        )
     form = forms.NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

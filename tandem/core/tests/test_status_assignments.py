@@ -42,9 +42,9 @@ SKIPPED_DIRS = frozenset({"tests", "migrations", "testing", "__pycache__"})
 
 #: Demo seeders fabricate a believable past (each status with its history rows,
 #: back-dated) in development only; they are not a path a person's action takes.
-#: ``requeue_stalled_tasks`` sets the status of django-tasks-db's queue rows, not of a
+#: ``tandem.core.stalled`` (``requeue_stalled_tasks``) sets the status of django-tasks-db's queue rows, not of a
 #: Tandem model: it undoes the library's own claim (RUNNING -> READY) of a dead worker.
-EXEMPT = ("demo.py", "demo/", "core/management/commands/requeue_stalled_tasks.py")
+EXEMPT = ("demo.py", "demo/", "core/stalled.py")
 
 #: Model-manager calls that create rows; a ``status`` they set must be an initial state.
 CREATING = frozenset({"create", "get_or_create", "update_or_create"})

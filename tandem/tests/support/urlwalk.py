@@ -8,7 +8,8 @@ practice the probing users do not belong to, and every probing user asks for
 it with GET and POST. Each must be refused (404, 403, 405, or a redirect to
 sign-in or to MFA enrolment) and never see the object's identifying values.
 One user who may reach the object must get through, so the walk cannot pass
-by refusing everyone.
+by refusing everyone; when the object is clinical data, that user's read must
+add an event to the audit trail.
 
 ``walk()`` returns a report rather than asserting, so the test of the test can
 run it against a URL conf with a deliberately unprotected view and check that
@@ -49,6 +50,12 @@ PROBERS = (
     "anonymous visitor",
 )
 NO_MFA_INSIDER = "care-team member without MFA"
+
+#: Ids that name a practice's own set-up, not a client: reading them writes no audit event.
+#: (Pages under them that list clients, the calendar and booking for a client, record those
+#: reads themselves when a client is shown; their apps' tests check it.) Every other id names
+#: clinical data, and the allowed user's read of it must add an audit event.
+NO_CLIENT_DATA_IDS = frozenset({"org_id", "invitation_token", "appointment_type_id"})
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,8 @@ def _probe(route: Route, probers: dict[str, Any], urlconf: str | None, report: R
                 report.findings.append(Finding(route.label, who, method, problem))
     # Last, because getting through may change the object (a POST that revokes, say).
     allowed = target.allowed_by_route.get(route.name, target.allowed)
-    problem = _reached_problem(allowed, url, target.secrets)
+    clinical = any(kwarg not in NO_CLIENT_DATA_IDS for kwarg in built)
+    problem = _reached_problem(allowed, url, target.secrets, clinical=clinical)
     if problem:
         report.findings.append(Finding(route.label, "allowed user", "GET/POST", problem))
 
@@ -251,10 +259,15 @@ def _refusal_problem(response: _MonkeyPatchedWSGIResponse, secrets: list[str]) -
     return f"status {response.status_code} instead of 404 or 403"
 
 
-def _reached_problem(user: Any, url: str, secrets: list[str]) -> str:
-    """Return why the allowed user did not get through, or "" when they did."""
+def _reached_problem(user: Any, url: str, secrets: list[str], *, clinical: bool) -> str:
+    """Return why the allowed user did not get through (or read unaudited), or "" when fine."""
+    from tandem.audit.models import AuditEvent  # deferred: the walk's names load without apps
+
     method = "GET"
-    response = _request(user, method, url)
+    http = HttpClient()
+    http.force_login(user)  # signing in writes audit events of its own: count after it
+    events_before = AuditEvent.objects.count()
+    response = http.get(url)
     if response.status_code == 405:
         method = "POST"
         response = _request(user, method, url)
@@ -270,4 +283,6 @@ def _reached_problem(user: Any, url: str, secrets: list[str]) -> str:
     is_page = response.headers.get("Content-Type", "").startswith("text/html")
     if method == "GET" and is_page and not any(s in body for s in secrets):
         return "the allowed user's page shows none of the object's identifying values"
+    if clinical and method == "GET" and code == 200 and AuditEvent.objects.count() == events_before:
+        return "the allowed user read the object and no audit event was written"
     return ""
