@@ -10,18 +10,15 @@ kinds wanted, so a filtered page runs only their queries; it knows no app.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.db import models
 from django.db.models import Expression, F, Q, QuerySet
+
+from tandem.core.cursors import seal, unseal
 
 
 class Kind(models.TextChoices):
@@ -134,22 +131,16 @@ class Cursor:
 
     def token(self) -> str:
         """Return the cursor as an opaque, URL-safe token."""
-        plain = json.dumps(
-            [self.at.isoformat(), self.kind, self.pk, int(self.older)], separators=(",", ":")
-        )
-        return _fernet().encrypt(plain.encode()).decode().rstrip("=")
+        return seal("timeline", [self.at.isoformat(), self.kind, self.pk, int(self.older)])
 
     @classmethod
     def parse(cls, token: str) -> Cursor | None:
         """Return the cursor a ``token()`` holds; None for anything else (a first page)."""
-        if not token or len(token) > 400:
-            return None
+        values = unseal("timeline", token)
         try:
-            at, kind, pk, older = json.loads(
-                _fernet().decrypt((token + "=" * (-len(token) % 4)).encode())
-            )
+            at, kind, pk, older = values or ()
             cursor = cls(dt.datetime.fromisoformat(at), str(kind), int(pk), bool(older))
-        except (InvalidToken, ValueError, TypeError, UnicodeError):
+        except (ValueError, TypeError):
             return None
         return cursor if cursor.kind in _RANK and cursor.at.tzinfo is not None else None
 
@@ -177,11 +168,6 @@ class Cursor:
         return Q(**{f"{field}__gte": self.at}) & (
             Q(**{f"{field}__gt": self.at}) | Q(pk__gt=self.pk)
         )
-
-
-def _fernet() -> Fernet:
-    digest = hashlib.sha256(b"tandem.timeline.cursor:" + settings.SECRET_KEY.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
 
 
 @dataclass(frozen=True)

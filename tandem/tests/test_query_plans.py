@@ -37,6 +37,7 @@ from tandem.care.tests.test_timeline import bulk_items
 from tandem.clients.access import caseload_for, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.timeline import Gate
+from tandem.core.cursors import keyset_page
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.core.timeline import Cursor, Kind, Query, compose
@@ -154,22 +155,45 @@ def test_the_audit_search_pages_walk_the_practices_index_without_sorting():
         assert "Sort" not in shown
 
 
-def test_the_tracker_reads_only_the_therapists_referrals_without_their_packets():
-    # Given a therapist with 300 referrals among 3,000 of five therapists
+def explain(sql: str) -> str:
+    """Return the plan of one captured statement (``ANALYZE`` first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_tracker_pages_walk_the_therapists_index_in_order_without_their_packets():
+    # Given a therapist with a long history (1,500 referrals) among 4,200 of five
     world = ReferralWorld()
-    bulk_referrals(world, 300)
+    bulk_referrals(world, 1500)
     for _ in range(4):
         bulk_referrals(ReferralWorld(), 675)
-    page = referral_selectors.tracker(world.therapist)[:50]
 
-    shown = plan(page)
+    # When the tracker's first page and a deep older page are read
+    plans = []
+    token = ""
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            page = keyset_page(
+                referral_selectors.tracker(world.therapist),
+                "created_at",
+                token,
+                size=50,
+                purpose="referral_tracker",
+            )
+        (sql,) = [q["sql"] for q in captured if 'FROM "referrals_referral"' in q["sql"]]
+        plans.append((sql, explain(sql)))
+        token = page.older
 
-    # Then the plan reads the therapist's rows by index (a sort of one therapist's
-    # referrals at most, never the table's), and the packets' text is not loaded
-    assert "Seq Scan on referrals_referral" not in shown
-    assert "therapist_id" in shown.split("Index Cond:")[1].splitlines()[0]
-    assert "symptoms_tried" not in str(page.query)
-    assert "medical_history" not in str(page.query)
+    # Then each page walks the therapist's (therapist, created_at, id) index in order
+    # and stops at 51 rows: no sort, no scan; the packets' text is not loaded
+    for sql, shown in plans:
+        assert "Seq Scan on referrals_referral " not in shown + " ", shown
+        assert "referral_tracker_idx" in shown, shown
+        assert "Sort" not in shown, shown
+        assert "symptoms_tried" not in sql
+        assert "medical_history" not in sql
 
 
 def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_order():
