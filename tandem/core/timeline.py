@@ -137,8 +137,10 @@ class Cursor:
     def parse(cls, token: str) -> Cursor | None:
         """Return the cursor a ``token()`` holds; None for anything else (a first page)."""
         values = unseal("timeline", token)
+        if values is None or len(values) != 4:
+            return None
         try:
-            at, kind, pk, older = values or ()
+            at, kind, pk, older = values
             cursor = cls(dt.datetime.fromisoformat(at), str(kind), int(pk), bool(older))
         except (ValueError, TypeError):
             return None
