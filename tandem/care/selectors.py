@@ -14,9 +14,9 @@ from typing import Any
 from tandem.clients.access import seat
 from tandem.clients.models import Client
 from tandem.consent.timeline import Gate
-from tandem.core.timeline import Item, Kind, Page, Query, compose, compose_page
+from tandem.core.timeline import Cursor, Item, Kind, Page, Query, compose, compose_page
 
-__all__ = ["PAGE_SIZE", "Item", "Kind", "Page", "timeline", "timeline_page"]
+__all__ = ["PAGE_SIZE", "Cursor", "Item", "Kind", "Page", "timeline", "timeline_page"]
 
 
 def timeline(
@@ -53,19 +53,20 @@ def timeline_page(
     client: Client,
     kinds: Iterable[str] | None = None,
     *,
-    start: int = 0,
+    cursor: Cursor | None = None,
     size: int = PAGE_SIZE,
 ) -> Page:
-    """Return ``size`` items of the timeline from the ``start``-th newest, as ``timeline`` would.
+    """Return the ``size`` items of the timeline next to ``cursor``, as ``timeline`` orders them.
 
-    Each provider reads at most ``start + size + 1`` rows (its newest), so the first
-    page costs the same however long the record, in the same number of queries.
-    Only the items on the page are accounted as shown to the viewer's organisation.
+    Without a cursor, the newest. Keyset pages: each provider reads at most
+    ``size + 1`` rows past the cursor from its (client, time) index, so a deep page
+    costs what the first one does, in the same number of queries. Only the items on
+    the page are accounted as shown to the viewer's organisation.
     """
     wanted = frozenset(kinds) if kinds else frozenset(Kind.values)
     member = seat(viewer, client)
     gate = Gate(viewer, client, member.organisation_id if member else None)
-    page = compose_page(Query(client, gate, wanted, newest=start + size + 1), start, size)
+    page = compose_page(Query(client, gate, wanted, newest=size + 1, cursor=cursor), size)
     decisions = {id(item.decision) for item in page.items if item.decision is not None}
     objs = {id(item.obj) for item in page.items if item.obj is not None}
     gate.shown = [s for s in gate.shown if id(s.decision) in decisions or id(s.obj) in objs]

@@ -23,9 +23,10 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
     client = team_client_for(request.user, client_id)
     kind = request.GET.get("kind", "")
     kinds = [kind] if kind in selectors.Kind.values else None
-    start = request.GET.get("start", "")
+    # An opaque cursor (encrypted: an item's time is health information); anything
+    # else, or none, opens the newest page.
     page = selectors.timeline_page(
-        request.user, client, kinds, start=int(start) if start.isdigit() and len(start) < 7 else 0
+        request.user, client, kinds, cursor=selectors.Cursor.parse(request.GET.get("at", ""))
     )
     member = seat(request.user, client)
     return render(
@@ -35,7 +36,8 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
             "client": client,
             "items": page.items,
             "page": page,
-            "newer": max(page.start - page.size, 0),
+            "newer": page.newer.token() if page.newer else "",
+            "older": page.older.token() if page.older else "",
             "kinds": selectors.Kind.choices,
             "kind": kind if kinds else "",
             "role": member.role if member else "",

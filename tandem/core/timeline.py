@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Expression, F, Q, QuerySet
+
+from tandem.core.cursors import seal, unseal
 
 
 class Kind(models.TextChoices):
@@ -75,6 +77,9 @@ class Item:
     #: The record shown, where the page shows it under another basis than ``decision``
     #: (a safety alert's serious-threat showing): a page accounts what it shows by either.
     obj: Any = None
+    #: The row's primary key in its kind's table: with ``at`` and ``kind``, the item's
+    #: place in the timeline's one total order (``sort_key``), which pages are cut by.
+    pk: int = 0
 
     @property
     def shown(self) -> bool:
@@ -89,6 +94,84 @@ class Item:
         return Kind(self.kind).label
 
 
+def kind_rank(kind: str) -> int:
+    """Return ``kind``'s place in ``Kind`` (items at the same moment come in this order)."""
+    return _RANK.get(kind, len(_RANK))
+
+
+_RANK = {kind: index for index, kind in enumerate(Kind.values)}
+
+
+def sort_key(item: Item) -> tuple[dt.datetime, int, int]:
+    """The timeline's one total order, newest first when sorted with ``reverse=True``.
+
+    Newest first, then items at the same moment in ``Kind`` order, then the newer row
+    (higher primary key) of a kind first. Pages are cut by a cursor in this order.
+    """
+    return (item.at, -kind_rank(item.kind), item.pk)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the timeline: an item's (time, kind, row id), and which way the page reads.
+
+    ``older`` True: the page holds the items after this one (the "Older" link);
+    False: the items before it (the "Newer" link). In a URL it travels as ``token()``,
+    encrypted: the time of an item of care is health information, and no URL carries it.
+    """
+
+    at: dt.datetime
+    kind: str
+    pk: int
+    older: bool = True
+
+    @classmethod
+    def of(cls, item: Item, *, older: bool) -> Cursor:
+        return cls(item.at, item.kind, item.pk, older)
+
+    def token(self) -> str:
+        """Return the cursor as an opaque, URL-safe token."""
+        return seal("timeline", [self.at.isoformat(), self.kind, self.pk, int(self.older)])
+
+    @classmethod
+    def parse(cls, token: str) -> Cursor | None:
+        """Return the cursor a ``token()`` holds; None for anything else (a first page)."""
+        values = unseal("timeline", token)
+        if values is None or len(values) != 4:
+            return None
+        try:
+            at, kind, pk, older = values
+            cursor = cls(dt.datetime.fromisoformat(at), str(kind), int(pk), bool(older))
+        except (ValueError, TypeError):
+            return None
+        return cursor if cursor.kind in _RANK and cursor.at.tzinfo is not None else None
+
+    def beyond(self, kind: str, at: str | Expression) -> Q:
+        """Return the condition on a ``kind`` provider's rows that puts them past this cursor.
+
+        Past is older for an "Older" page, newer for a "Newer" one, in ``sort_key``'s
+        order. Each condition leads with a range on the time, so the (client, time)
+        index bounds the rows read.
+        """
+        field = "timeline_at" if not isinstance(at, str) else at
+        rank, mine = kind_rank(self.kind), kind_rank(kind)
+        if self.older:
+            if mine > rank:  # same moment, later kind: still older
+                return Q(**{f"{field}__lte": self.at})
+            if mine < rank:
+                return Q(**{f"{field}__lt": self.at})
+            return Q(**{f"{field}__lte": self.at}) & (
+                Q(**{f"{field}__lt": self.at}) | Q(pk__lt=self.pk)
+            )
+        if mine < rank:
+            return Q(**{f"{field}__gte": self.at})
+        if mine > rank:
+            return Q(**{f"{field}__gt": self.at})
+        return Q(**{f"{field}__gte": self.at}) & (
+            Q(**{f"{field}__gt": self.at}) | Q(pk__gt=self.pk)
+        )
+
+
 @dataclass(frozen=True)
 class Query:
     """What a provider is asked for: one client's items of ``wanted`` kinds, for one gate.
@@ -101,18 +184,32 @@ class Query:
     gate: Gate
     wanted: frozenset[str]
     only: dict[str, str] = field(default_factory=dict)
-    #: How many of the newest items the page needs (None: all). A provider passes its
+    #: How many rows a page needs from each provider (None: all). A provider passes its
     #: queryset through ``window`` so it reads no more than that from the database.
     newest: int | None = None
+    #: Where the page starts (None: at the newest item).
+    cursor: Cursor | None = None
 
-    def window(self, qs: QuerySet[Any], at: str) -> QuerySet[Any]:
-        """Return ``qs`` newest first by the field ``at``, cut to ``newest`` rows when paged.
+    def window(self, qs: QuerySet[Any], at: str | Expression, kind: str) -> QuerySet[Any]:
+        """Return ``qs``'s rows of ``kind`` for the page: past the cursor, at most ``newest``.
 
-        The page's items are the newest N of all providers together, and each of
-        those is among the newest N of its own provider, so each provider reads at
-        most N rows whatever the length of the record.
+        ``at`` is the item's time: a field, or an expression over fields (then the rows
+        carry it as ``timeline_at``). Unpaged, every row newest first. On a page, the
+        ``newest`` rows nearest the cursor in ``sort_key`` order (nearest first: newest
+        first on an "Older" page, oldest first on a "Newer" one). The page's items are
+        the nearest N of all providers together, and each of those is among the nearest
+        N of its own provider, so each provider reads at most N rows whatever the length
+        of the record, from its (client, time, id) index.
         """
-        qs = qs.order_by(f"-{at}", "-pk")  # the same order paged or not
+        if not isinstance(at, str):
+            qs = qs.annotate(timeline_at=at)
+        order = F("timeline_at" if not isinstance(at, str) else at)
+        if self.cursor is not None:
+            qs = qs.filter(self.cursor.beyond(kind, at))
+        if self.cursor is not None and not self.cursor.older:
+            qs = qs.order_by(order.asc(), "pk")
+        else:
+            qs = qs.order_by(order.desc(), "-pk")
         return qs if self.newest is None else qs[: self.newest]
 
 
@@ -133,38 +230,38 @@ def by_line(user: Any, org: Any) -> str:
 
 
 def compose(query: Query) -> list[Item]:
-    """Return the items of every provider of a wanted kind, newest first.
-
-    Providers are asked in the order of ``Kind`` (their first kind), so items at
-    the same moment keep one order whatever order the apps registered in.
-    """
-    order = {kind: index for index, kind in enumerate(Kind.values)}
+    """Return the items of every provider of a wanted kind, newest first (``sort_key``)."""
     items: list[Item] = []
-    for kinds, provider in sorted(_providers, key=lambda p: min(order.get(k, 99) for k in p[0])):
+    for kinds, provider in sorted(_providers, key=lambda p: min(kind_rank(k) for k in p[0])):
         if query.wanted.intersection(kinds):
             items += provider(query)
-    items.sort(key=lambda i: i.at, reverse=True)
+    items.sort(key=sort_key, reverse=True)
     return items
 
 
 @dataclass
 class Page:
-    """One page of a timeline: ``items`` after the first ``start``, and whether more follow."""
+    """One page of a timeline, newest first, and the cursors of the pages either side."""
 
     items: list[Item]
-    start: int
-    size: int
-    more: bool
-
-    @property
-    def next_start(self) -> int:
-        return self.start + self.size
+    newer: Cursor | None
+    older: Cursor | None
 
 
-def compose_page(query: Query, start: int, size: int) -> Page:
-    """Return the items from ``start`` (0 for the newest) to ``start + size``, newest first.
+def compose_page(query: Query, size: int) -> Page:
+    """Return the ``size`` items nearest ``query.cursor`` (the newest without one).
 
-    ``query.newest`` should be ``start + size + 1`` (one more, to know whether more follow).
+    ``query.newest`` should be ``size + 1``: one more than a page, to know whether
+    more follow in the direction read.
     """
     items = compose(query)
-    return Page(items[start : start + size], start, size, more=len(items) > start + size)
+    cursor = query.cursor
+    if cursor is None or cursor.older:
+        page, more_newer, more_older = items[:size], cursor is not None, len(items) > size
+    else:
+        page, more_newer, more_older = items[-size:], len(items) > size, True
+    return Page(
+        page,
+        newer=Cursor.of(page[0], older=False) if page and more_newer else None,
+        older=Cursor.of(page[-1], older=True) if page and more_older else None,
+    )

@@ -46,7 +46,7 @@ from django.utils.dateformat import format as format_date
 from psycopg.types.json import Jsonb
 
 from tandem.accounts.models import ClinicianProfile, LicenceType, User
-from tandem.audit.chain import GENESIS, head_signature, row_hash
+from tandem.audit.chain import genesis, head_signature, row_hash
 from tandem.audit.models import AuditAction, AuditChainHead, AuditEvent, AuditEventClient
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category, Purpose
@@ -829,9 +829,23 @@ def _audit(world: ScaleWorld, w: Writer, rng: random.Random) -> None:
     count = world.sizes.audit
     if count == 0:
         return
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-    seq, prev = head.last_seq, head.last_hash or GENESIS
-    last_at = AuditEvent.objects.order_by("-seq").values_list("occurred_at", flat=True).first()
+    # One chain per practice, as ``audit.actions.record`` appends (each event names its
+    # practice): the head named by the practice's public id, its first row linked to
+    # the practice's genesis hash, ``seq`` counted within the chain.
+    chains: dict[int, list[Any]] = {}  # practice org pk -> [head id, name, last seq, last hash]
+    for practice in world.practices:
+        name = str(practice.org.public_id)
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            name=name,
+            defaults={
+                "last_hash": genesis(name),
+                "signature": head_signature(0, genesis(name), name),
+            },
+        )
+        chains[practice.org.pk] = [head.pk, name, head.last_seq, head.last_hash]
+    last_at = (
+        AuditEvent.objects.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+    )
     now = w.now
     start = now - dt.timedelta(days=365)
     if last_at is not None:
@@ -849,10 +863,11 @@ def _audit(world: ScaleWorld, w: Writer, rng: random.Random) -> None:
     )
 
     def events() -> Iterator[Row]:
-        nonlocal seq, prev
         for i in range(count):
-            seq += 1
             user, role, practice = staff[randrange(len(staff))]
+            chain = chains[practice.org.pk]
+            chain[2] += 1
+            seq, prev = chain[2], chain[3]
             people = by_practice.get(practice.org.pk) or world.people
             client = str(people[randrange(len(people))].public_id)
             roll = random_()
@@ -887,16 +902,18 @@ def _audit(world: ScaleWorld, w: Writer, rng: random.Random) -> None:
             }
             digest = row_hash(prev, values)
             values["id"] = w.pk(AuditEvent)
+            values["chain"] = chain[0]
             values["prev_hash"], values["hash"] = prev, digest
-            prev = digest
+            chain[3] = digest
             index.extend({"event_id": values["id"], "client_id": c} for c in listed)
             yield values
 
     w.insert(AuditEvent, events())
     w.insert(AuditEventClient, index)
-    AuditChainHead.objects.filter(pk=1).update(
-        last_seq=seq, last_hash=prev, signature=head_signature(seq, prev)
-    )
+    for head_id, name, seq, last in chains.values():
+        AuditChainHead.objects.filter(pk=head_id).update(
+            last_seq=seq, last_hash=last, signature=head_signature(seq, last, name)
+        )
 
 
 def describe(sizes: Sizes) -> str:

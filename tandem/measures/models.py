@@ -81,8 +81,9 @@ class QuestionnaireResponse(models.Model):
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # No index of its own: the timeline's (client, time, id) index leads with it.
     client = models.ForeignKey(
-        Client, on_delete=models.PROTECT, related_name="questionnaire_responses"
+        Client, on_delete=models.PROTECT, related_name="questionnaire_responses", db_index=False
     )
     instrument = models.CharField(max_length=20, choices=_instrument_choices)
     instrument_version = models.CharField(max_length=120)
@@ -133,6 +134,8 @@ class QuestionnaireResponse(models.Model):
                 condition=models.Q(total__isnull=False),
                 name="measures_resp_ends_idx",
             ),
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(fields=["client", "entered_at", "id"], name="measures_resp_timeline_idx"),
         ]
 
     def __str__(self) -> str:
@@ -252,7 +255,10 @@ class CaseReview(models.Model):
     """The recommendations of a systematic case review about one client."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="case_reviews")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="case_reviews", db_index=False
+    )
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -262,6 +268,12 @@ class CaseReview(models.Model):
 
     class Meta:
         ordering: ClassVar = ["-reviewed_at", "-pk"]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(
+                fields=["client", "reviewed_at", "id"], name="measures_review_timeline_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Case review {self.public_id}"

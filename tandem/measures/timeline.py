@@ -26,6 +26,7 @@ def results_and_reviews(query: Query) -> list[Item]:
                 "entered_by", "organisation"
             ),
             "entered_at",
+            Kind.QUESTIONNAIRE,
         ):
             decision = gate(
                 Category.QUESTIONNAIRES,
@@ -53,12 +54,14 @@ def results_and_reviews(query: Query) -> list[Item]:
                         ("How given", r.get_source_display()),
                     ],
                     link=reverse("measures:response", kwargs={"response_id": r.public_id}),
+                    pk=r.pk,
                 )
             )
     if Kind.CASE_REVIEW in wanted:
         for review in query.window(
             CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation"),
             "reviewed_at",
+            Kind.CASE_REVIEW,
         ):
             items.append(
                 Item(
@@ -76,6 +79,7 @@ def results_and_reviews(query: Query) -> list[Item]:
                     lines=[("Recommendations", review.recommendations)],
                     link=reverse("measures:client", kwargs={"client_id": client.public_id})
                     + "#reviews",
+                    pk=review.pk,
                 )
             )
     return items

@@ -168,8 +168,12 @@ INBOX_ORDER = (
 class Referral(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="referrals")
+    # No index of its own: ``referral_tracker_idx`` and ``referrals_one_per_click`` lead with it.
     therapist = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="referrals_made",
+        db_index=False,
     )
     from_organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="referrals_out"
@@ -254,6 +258,9 @@ class Referral(models.Model):
                 condition=models.Q(status__in=INBOX_INDEX_STATES),
                 name="referral_inbox_order_idx",
             ),
+            # The tracker: one therapist's referrals newest first, keyset pages by
+            # (created_at, id) (``tandem.core.cursors.keyset_page``).
+            models.Index(fields=["therapist", "created_at", "id"], name="referral_tracker_idx"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ def referral_steps(query: Query) -> list[Item]:
             ev.at,
             f"Referral to {ev.referral.to_organisation.name}: {ev.get_to_status_display().lower()}",
             link=reverse("referrals:detail", kwargs={"referral_id": ev.referral.public_id}),
+            pk=ev.pk,
         )
         for ev in query.window(
             ReferralEvent.objects.filter(
@@ -32,5 +33,6 @@ def referral_steps(query: Query) -> list[Item]:
                 referral__client=query.client,
             ).select_related("referral__to_organisation"),
             "at",
+            Kind.REFERRAL,
         )
     ]

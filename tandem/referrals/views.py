@@ -25,6 +25,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core import policy
+from tandem.core.cursors import keyset_page
 from tandem.core.htmx import page_or_fragment
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -323,19 +324,29 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the therapist every referral they made: state, what it waits for, from whom."""
     if Role.THERAPIST not in policy.roles(request.user):
         raise Http404("Not found.")
-    page = Paginator(selectors.tracker(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    # Keyset pages (newest first by creation): a deep page reads what the first does,
+    # and no count of all the therapist's referrals is taken.
+    page = keyset_page(
+        selectors.tracker(request.user),
+        "created_at",
+        request.GET.get("at", ""),
+        size=PAGE_SIZE,
+        purpose="referral_tracker",
+    )
     rows = [(r, selectors.waiting_for(r)) for r in page]
-    _record_list_read(request, "referral_tracker", page)
+    _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
     return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
 
 
-def _record_list_read(request: HttpRequest, name: str, page: Any) -> None:
+def _record_list_read(
+    request: HttpRequest, name: str, shown: list[Referral], where: dict[str, Any]
+) -> None:
     """Record that a list of referrals named these clients to the reader (one row per view).
 
     The inbox refreshes itself every minute (HX-Trigger "inbox-list"); those refreshes
     re-show what the recorded view showed and are not recorded again.
     """
-    if not page.object_list or request.headers.get("HX-Trigger") == "inbox-list":
+    if not shown or request.headers.get("HX-Trigger") == "inbox-list":
         return
     record(
         actor=request.user,
@@ -343,9 +354,8 @@ def _record_list_read(request: HttpRequest, name: str, page: Any) -> None:
         object_type="clients.client",
         detail={
             "list": name,
-            "page": page.number,
-            "clients": sorted({str(r.client.public_id) for r in page.object_list}),
-            "total": page.paginator.count,
+            **where,
+            "clients": sorted({str(r.client.public_id) for r in shown}),
         },
     )
 
@@ -359,7 +369,12 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     now = timezone.now()
     page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [(r, selectors.time_left(r, now), selectors.waiting_for(r)) for r in page]
-    _record_list_read(request, "referral_inbox", page)
+    _record_list_read(
+        request,
+        "referral_inbox",
+        list(page.object_list),
+        {"page": page.number, "total": page.paginator.count},
+    )
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),

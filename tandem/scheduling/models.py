@@ -153,8 +153,14 @@ class Appointment(models.Model):
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
     )
+    # No index of its own: the timeline's (client, time, id) index leads with it.
     client = models.ForeignKey(
-        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+        Client,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        db_index=False,
     )
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -178,6 +184,8 @@ class Appointment(models.Model):
         ordering: ClassVar = ["starts_at"]
         indexes: ClassVar = [
             models.Index(fields=["prescriber", "starts_at"], name="appt_prescriber_start_idx"),
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(fields=["client", "starts_at", "id"], name="appt_client_timeline_idx"),
         ]
         constraints: ClassVar = [
             models.CheckConstraint(

@@ -23,6 +23,7 @@ def appointments(query: Query) -> list[Item]:
             client=query.client, status__in=list(SHOWN_STATUSES)
         ).select_related("organisation", "prescriber", "appointment_type"),
         "starts_at",
+        Kind.APPOINTMENT,
     ):
         decision = query.gate(
             Category.ATTENDANCE,
@@ -42,6 +43,7 @@ def appointments(query: Query) -> list[Item]:
                     ("Status", appt.get_status_display()),
                     ("Type", appt.appointment_type.name),
                 ],
+                pk=appt.pk,
             )
         )
     return items

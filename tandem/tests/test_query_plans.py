@@ -11,6 +11,7 @@ with the database. Nothing here forces the planner (``enable_seqscan`` stays on)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import random
 import uuid
@@ -18,24 +19,38 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models.base import ModelState
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.audit.reports.selectors import search_events
-from tandem.clients.access import caseload_for
+from tandem.care.models import (
+    ConsultNote,
+    MedicationEvent,
+    Message,
+    ProgressCheckIn,
+    SafetyAlert,
+)
+from tandem.care.tests.factories import CareWorld
+from tandem.care.tests.test_timeline import bulk_items
+from tandem.clients.access import caseload_for, seat
 from tandem.clients.models import CareTeamMember, Client
+from tandem.consent.timeline import Gate
+from tandem.core.cursors import keyset_page
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
-from tandem.core.timeline import Query
-from tandem.measures.models import QuestionnaireResponse
+from tandem.core.timeline import Cursor, Kind, Query, compose
+from tandem.measures.models import CaseReview, QuestionnaireResponse
 from tandem.measures.selectors import _ends
 from tandem.notifications import selectors as notification_selectors
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.organisations.models import OrganisationKind
 from tandem.referrals import selectors as referral_selectors
-from tandem.referrals.models import Referral, ReferralStatus
+from tandem.referrals.models import Referral, ReferralEvent, ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
 from tandem.referrals.tests.test_views import bulk_referrals
+from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -140,22 +155,45 @@ def test_the_audit_search_pages_walk_the_practices_index_without_sorting():
         assert "Sort" not in shown
 
 
-def test_the_tracker_reads_only_the_therapists_referrals_without_their_packets():
-    # Given a therapist with 300 referrals among 3,000 of five therapists
+def explain(sql: str) -> str:
+    """Return the plan of one captured statement (``ANALYZE`` first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_tracker_pages_walk_the_therapists_index_in_order_without_their_packets():
+    # Given a therapist with a long history (1,500 referrals) among 4,200 of five
     world = ReferralWorld()
-    bulk_referrals(world, 300)
+    bulk_referrals(world, 1500)
     for _ in range(4):
         bulk_referrals(ReferralWorld(), 675)
-    page = referral_selectors.tracker(world.therapist)[:50]
 
-    shown = plan(page)
+    # When the tracker's first page and a deep older page are read
+    plans = []
+    token = ""
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            page = keyset_page(
+                referral_selectors.tracker(world.therapist),
+                "created_at",
+                token,
+                size=50,
+                purpose="referral_tracker",
+            )
+        (sql,) = [q["sql"] for q in captured if 'FROM "referrals_referral"' in q["sql"]]
+        plans.append((sql, explain(sql)))
+        token = page.older
 
-    # Then the plan reads the therapist's rows by index (a sort of one therapist's
-    # referrals at most, never the table's), and the packets' text is not loaded
-    assert "Seq Scan on referrals_referral" not in shown
-    assert "therapist_id" in shown.split("Index Cond:")[1].splitlines()[0]
-    assert "symptoms_tried" not in str(page.query)
-    assert "medical_history" not in str(page.query)
+    # Then each page walks the therapist's (therapist, created_at, id) index in order
+    # and stops at 51 rows: no sort, no scan; the packets' text is not loaded
+    for sql, shown in plans:
+        assert "Seq Scan on referrals_referral " not in shown + " ", shown
+        assert "referral_tracker_idx" in shown, shown
+        assert "Sort" not in shown, shown
+        assert "symptoms_tried" not in sql
+        assert "medical_history" not in sql
 
 
 def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_order():
@@ -172,34 +210,105 @@ def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_ord
     assert Referral.objects.count() == 3000
 
 
-def test_a_timeline_source_reads_one_clients_newest_rows_from_its_index():
-    # Given 2,000 clients with ten results each
-    org = OrganisationFactory()
-    people = clients(2000)
-    now = timezone.now()
-    QuestionnaireResponse.objects.bulk_create(
-        QuestionnaireResponse(
-            client=c,
-            instrument="gad-7",
-            instrument_version="plan",
-            answers=[1] * 7,
-            total=7,
-            complete=True,
-            source="clinician",
-            organisation=org,
-            entered_at=now - dt.timedelta(days=d),
-            idempotency_key=uuid.uuid4().hex,
-        )
-        for c in people
-        for d in range(10)
+def _clone(row: Any, client: Client) -> Any:
+    """Return an unsaved copy of ``row`` for ``client``, with fresh unique values."""
+    row = copy.copy(row)
+    row._state = ModelState()
+    row.pk = None
+    row.client = client
+    for f in row._meta.concrete_fields:
+        if f.unique and not f.primary_key and f.has_default():
+            setattr(row, f.attname, f.get_default())
+    if hasattr(row, "idempotency_key"):
+        row.idempotency_key = uuid.uuid4().hex
+    return row
+
+
+#: Each timeline kind's table and the index that serves its (client, time) order.
+TIMELINE_INDEXES: dict[str, tuple[str, str]] = {
+    Kind.APPOINTMENT: ("scheduling_appointment", "appt_client_timeline_idx"),
+    Kind.CONSULT_NOTE: ("care_consultnote", "care_note_timeline_idx"),
+    Kind.MEDICATION: ("care_medicationevent", "care_med_timeline_idx"),
+    Kind.CHECKIN: ("care_progresscheckin", "care_checkin_timeline_idx"),
+    Kind.MESSAGE: ("care_message", "care_msg_timeline_idx"),
+    Kind.SAFETY: ("care_safetyalert", "care_alert_timeline_idx"),
+    Kind.QUESTIONNAIRE: ("measures_questionnaireresponse", "measures_resp_timeline_idx"),
+    Kind.CASE_REVIEW: ("measures_casereview", "measures_review_timeline_idx"),
+}
+
+
+def test_every_timeline_source_reads_one_page_of_one_clients_rows_in_order_from_its_index():
+    # Given a client with a long record (600 items of every kind and 10 referrals of 5
+    # steps each), in a network of 400 clients with 10 items of each kind and 5
+    # referrals each: the client's page is 51 of 600 rows, which a sort would read all of
+    world = CareWorld()
+    bulk_items(world, 7 * 600)
+    kind = AppointmentType.objects.create(
+        organisation=world.psychiatry, code="fu", name="Follow-up", duration_minutes=30
     )
-    query = Query(people[7], gate=None, wanted=frozenset(), newest=51)
+    now = timezone.now()
+    Appointment.objects.bulk_create(
+        Appointment(
+            organisation=world.psychiatry,
+            prescriber=world.prescriber,
+            client=world.client,
+            appointment_type=kind,
+            starts_at=now - dt.timedelta(days=i),
+            ends_at=now - dt.timedelta(days=i) + dt.timedelta(minutes=30),
+            blocked_until=now - dt.timedelta(days=i) + dt.timedelta(minutes=30),
+            status=AppointmentStatus.COMPLETED,
+        )
+        for i in range(600)
+    )
+    network = clients(400)
+    for model in (
+        Appointment, ConsultNote, MedicationEvent, Message, ProgressCheckIn, SafetyAlert,
+        QuestionnaireResponse, CaseReview,
+    ):  # fmt: skip
+        rows = list(model.objects.filter(client=world.client))[::60]  # spread over its time
+        model.objects.bulk_create((_clone(r, c) for c in network for r in rows), batch_size=5000)
+    bulk_referrals(world, 10)
+    for other in network:
+        Referral.objects.bulk_create(
+            _clone(r, other) for r in Referral.objects.filter(client=world.client)[:5]
+        )
+    ReferralEvent.objects.bulk_create(
+        ReferralEvent(referral=r, to_status=ReferralStatus.SENT, at=now - dt.timedelta(hours=n))
+        for r in Referral.objects.all()
+        for n in range(5)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    member = seat(world.therapist, world.client)
+    gate = Gate(world.therapist, world.client, member.organisation_id if member else None)
 
-    shown = plan(query.window(QuestionnaireResponse.objects.filter(client=people[7]), "entered_at"))
+    for wanted in Kind.values:
+        whole = compose(Query(world.client, gate, frozenset({wanted})))
+        deep = Cursor.of(whole[len(whole) // 2], older=True)
+        for cursor in (None, deep, Cursor.of(whole[-1], older=False)):
+            # When one page of that kind is read (the newest, an older one, a newer one)
+            with CaptureQueriesContext(connection) as captured:
+                items = compose(
+                    Query(world.client, gate, frozenset({wanted}), newest=51, cursor=cursor)
+                )
+            assert 0 < len(items) <= 51
+            table, index = TIMELINE_INDEXES.get(wanted, ("referrals_referralevent", ""))
+            (sql,) = [q["sql"] for q in captured if f'FROM "{table}"' in q["sql"]]
+            with connection.cursor() as cursor_:
+                cursor_.execute("EXPLAIN " + sql)
+                shown = "\n".join(row[0] for row in cursor_.fetchall())
 
-    # Then only that client's rows are read (a sort of ten rows is no table sort)
-    assert "Seq Scan on measures_questionnaireresponse" not in shown
-    assert "Index" in shown
+            # Then the rows come from the client's (client, time, id) index in order:
+            # no scan of the table, no sort, whatever the page
+            assert f"Seq Scan on {table} " not in shown, (wanted, shown)
+            if index:
+                assert index in shown, (wanted, shown)
+                assert "Sort" not in shown, (wanted, shown)
+            else:
+                # Referral steps: the client's referrals by their client index, then
+                # their steps; a sort of one client's steps at most, never the table's
+                assert "Seq Scan on referrals_referral " not in shown + " ", (wanted, shown)
+                assert "Index" in shown, (wanted, shown)
 
 
 def test_a_persons_notifications_come_from_their_index():

@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from tandem.care.references import checkin_ref
 from tandem.clients.models import Client
@@ -67,7 +68,10 @@ class Engagement(models.TextChoices):
 class ProgressCheckIn(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=8, default=checkin_ref, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="checkins")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="checkins", db_index=False
+    )
     therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -100,6 +104,15 @@ class ProgressCheckIn(models.Model):
                 condition=models.Q(unsolicited=False),
                 name="care_checkin_one_per_due_date",
             )
+        ]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``checkins.timeline.CHECKIN_AT``.
+            models.Index(
+                models.F("client"),
+                Coalesce("answered_at", "requested_at"),
+                models.F("id"),
+                name="care_checkin_timeline_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
 from tandem.consent.categories import Category
 from tandem.core.timeline import Item, Kind, Query, by_line
+
+#: A check-in's time on the timeline: when it was answered, or (not yet) requested.
+#: ``ProgressCheckIn``'s ``care_checkin_timeline_idx`` is on the same expression.
+CHECKIN_AT = Coalesce("answered_at", "requested_at")
 
 
 def progress_checkins(query: Query) -> list[Item]:
@@ -17,12 +22,14 @@ def progress_checkins(query: Query) -> list[Item]:
     checkins = ProgressCheckIn.objects.filter(client=query.client)
     if Kind.CHECKIN in query.only:
         checkins = checkins.filter(reference=query.only[Kind.CHECKIN])
-    for c in checkins.select_related("therapist", "organisation"):
+    for c in query.window(
+        checkins.select_related("therapist", "organisation"), CHECKIN_AT, Kind.CHECKIN
+    ):
         if c.status == CheckInStatus.REQUESTED:
             items.append(
                 Item(
                     Kind.CHECKIN,
-                    c.requested_at or timezone.now(),
+                    c.timeline_at or timezone.now(),
                     "Progress check-in requested",
                     c.reference,
                     lines=[
@@ -34,6 +41,7 @@ def progress_checkins(query: Query) -> list[Item]:
                         )
                     ],
                     link=reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                    pk=c.pk,
                 )
             )
             continue
@@ -47,7 +55,7 @@ def progress_checkins(query: Query) -> list[Item]:
         items.append(
             Item(
                 Kind.CHECKIN,
-                c.answered_at or c.requested_at or timezone.now(),
+                c.timeline_at or timezone.now(),
                 "Progress update" + (" (unsolicited)" if c.unsolicited else ""),
                 c.reference,
                 by_line(c.therapist, c.organisation),
@@ -61,6 +69,7 @@ def progress_checkins(query: Query) -> list[Item]:
                     ("Notes", c.free_text),
                 ],
                 reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                pk=c.pk,
             )
         )
     return items

@@ -68,7 +68,10 @@ class HospitalisationOutcome(models.TextChoices):
 class SafetyAlert(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=8, default=alert_ref, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_alerts")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="safety_alerts", db_index=False
+    )
     raised_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -100,6 +103,10 @@ class SafetyAlert(models.Model):
     class Meta:
         app_label = "care"
         ordering: ClassVar = ["-raised_at"]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(fields=["client", "raised_at", "id"], name="care_alert_timeline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Safety alert {self.reference}"

@@ -292,6 +292,7 @@ def alert_timeline_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> 
         [("What happened", alert.summary), ("Immediate steps", alert.steps)],
         reverse("care:alert", kwargs={"alert_id": alert.public_id}),
         obj=alert,
+        pk=alert.pk,
     )
 
 

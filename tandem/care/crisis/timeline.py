@@ -5,13 +5,19 @@ from __future__ import annotations
 from tandem.care.crisis.models import SafetyAlert
 from tandem.care.crisis.selectors import alert_timeline_item, orgs_sharing_crisis_details
 from tandem.consent.timeline import Gate
-from tandem.core.timeline import Item, Query
+from tandem.core.timeline import Item, Kind, Query
 
 
 def safety_alerts(query: Query) -> list[Item]:
     """Return every alert of the client, its details gated for the viewer."""
     alerts = list(
-        SafetyAlert.objects.filter(client=query.client).select_related("raised_by", "organisation")
+        query.window(
+            SafetyAlert.objects.filter(client=query.client).select_related(
+                "raised_by", "organisation"
+            ),
+            "raised_at",
+            Kind.SAFETY,
+        )
     )
     open_orgs = orgs_sharing_crisis_details(alerts)
     gate = query.gate

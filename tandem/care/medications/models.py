@@ -23,7 +23,10 @@ class MedicationChange(models.TextChoices):
 class MedicationEvent(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=8, default=med_ref, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="medication_events")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="medication_events", db_index=False
+    )
     prescriber = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -43,6 +46,10 @@ class MedicationEvent(models.Model):
     class Meta:
         app_label = "care"
         ordering: ClassVar = ["-occurred_at", "-pk"]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(fields=["client", "occurred_at", "id"], name="care_med_timeline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Medication update {self.reference}"

@@ -19,6 +19,7 @@ def medication_changes(query: Query) -> list[Item]:
             "prescriber", "organisation"
         ),
         "occurred_at",
+        Kind.MEDICATION,
     ):
         decision = gate(
             Category.MEDICATIONS,
@@ -42,6 +43,7 @@ def medication_changes(query: Query) -> list[Item]:
                     ("Watch for", med.watch_for),
                 ],
                 reverse("care:medications", kwargs={"client_id": query.client.public_id}),
+                pk=med.pk,
             )
         )
     return items

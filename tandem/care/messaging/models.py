@@ -35,7 +35,8 @@ class MessageThread(models.Model):
 class Message(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     thread = models.ForeignKey(MessageThread, on_delete=models.PROTECT, related_name="messages")
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="+", db_index=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(max_length=MESSAGE)
@@ -50,6 +51,10 @@ class Message(models.Model):
     class Meta:
         app_label = "care"
         ordering: ClassVar = ["created_at", "pk"]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``Query.window``.
+            models.Index(fields=["client", "created_at", "id"], name="care_msg_timeline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Message in {self.thread}"

@@ -18,6 +18,7 @@ def messages(query: Query) -> list[Item]:
             "author", "organisation", "thread"
         ),
         "created_at",
+        Kind.MESSAGE,
     ):
         decision = gate(
             Category.CLINICIAN_MESSAGES,
@@ -36,6 +37,7 @@ def messages(query: Query) -> list[Item]:
                 decision,
                 [("Thread", msg.thread.subject), ("Message", msg.body)],
                 reverse("care:thread", kwargs={"thread_id": msg.thread.public_id}),
+                pk=msg.pk,
             )
         )
     return items

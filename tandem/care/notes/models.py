@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from tandem.care.references import note_ref
 from tandem.clients.models import Client
@@ -35,7 +36,10 @@ class ConsultNote(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=8, default=note_ref, editable=False)
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consult_notes")
+    # No index of its own: the timeline's (client, time, id) index leads with it.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="consult_notes", db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consult_notes"
     )
@@ -59,6 +63,15 @@ class ConsultNote(models.Model):
     class Meta:
         app_label = "care"
         ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [
+            # The client's timeline, newest first, paged by (time, id): ``notes.timeline.NOTE_AT``.
+            models.Index(
+                models.F("client"),
+                Coalesce("signed_at", "updated_at"),
+                models.F("id"),
+                name="care_note_timeline_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Consultation note {self.reference}"

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from tandem.care.notes.models import ConsultNote, NoteStatus
 from tandem.consent.categories import Category
 from tandem.core.timeline import Item, Kind, Query, by_line
 
+#: A note's time on the timeline: when it was signed, or a draft's last change.
+#: ``ConsultNote``'s ``care_note_timeline_idx`` is on the same expression.
+NOTE_AT = Coalesce("signed_at", "updated_at")
+
 
 def consult_notes(query: Query) -> list[Item]:
     """Return the signed notes, and the viewer's own drafts, as the viewer may see them."""
     gate = query.gate
     items: list[Item] = []
-    for note in ConsultNote.objects.filter(client=query.client).select_related(
-        "author", "organisation"
-    ):
-        if note.status != NoteStatus.SIGNED and note.author_id != gate.viewer.pk:
-            continue  # a draft is its author's alone until it is signed
+    # A draft is its author's alone until it is signed.
+    notes = ConsultNote.objects.filter(
+        Q(status=NoteStatus.SIGNED) | Q(author_id=gate.viewer.pk), client=query.client
+    ).select_related("author", "organisation")
+    for note in query.window(notes, NOTE_AT, Kind.CONSULT_NOTE):
         decision = gate(
             Category.CONSULT_NOTES,
             note.organisation_id,
@@ -36,6 +42,7 @@ def consult_notes(query: Query) -> list[Item]:
                 decision,
                 [("Diagnostic impressions", ", ".join(note.diagnoses))],
                 reverse("care:note", kwargs={"note_id": note.public_id}),
+                pk=note.pk,
             )
         )
     return items

@@ -258,16 +258,28 @@ def test_the_timeline_page_runs_the_same_queries_for_10_and_1000_items(django_as
     body = page.content.decode()
     # (a page shows the newest 50; the rest are behind "Older")
     assert body.count('data-kind="') == PAGE
+    # A deep page (after the 900th item) costs the same queries as the first
+    everything = selectors.timeline(world.therapist, world.client, account=False)
+    deep_cursor = selectors.Cursor.of(everything[899], older=True).token()
     with django_assert_num_queries(len(small)):
-        deep = viewer.get(path + "?start=900")
+        deep = viewer.get(path + "?at=" + deep_cursor)
     assert deep.content.decode().count('data-kind="') == PAGE
+    assert _times(deep.content.decode()) == [
+        timezone.localtime(i.at).isoformat() for i in everything[900:950]
+    ]
 
 
 PAGE = 50
 
 
-def _starts(body: str) -> list[str]:
-    return re.findall(r'href="\?((?:kind=\w+&amp;)?start=\d+)"', body)
+def _links(body: str) -> dict[str, str]:
+    """Return the page's "Newer" and "Older" links by name."""
+    return dict(
+        (name, query.replace("&amp;", "&"))
+        for query, name in re.findall(
+            r'<a href="\?((?:kind=\w+&amp;)?at=[\w-]+)"[^>]*>(\w+)</a>', body
+        )
+    )
 
 
 def _times(body: str) -> list[str]:
@@ -276,7 +288,8 @@ def _times(body: str) -> list[str]:
 
 def test_the_timeline_comes_in_pages_of_50_newest_first_and_accounts_only_what_it_shows():
     # Given 130 items of seven kinds (most the prescriber's, shown to the therapist
-    # under the release), and the timeline as it was before it had pages
+    # under the release, many at the same moment as items of other kinds), and the
+    # timeline as it was before it had pages
     world = CareWorld()
     bulk_items(world, 130)
     path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
@@ -287,17 +300,29 @@ def test_the_timeline_comes_in_pages_of_50_newest_first_and_accounts_only_what_i
     # When the therapist opens the timeline, then follows "Older" to the end
     first = viewer.get(path).content.decode()
     accounted_after_first = Disclosure.objects.count()
-    second = viewer.get(path + "?start=50").content.decode()
-    third = viewer.get(path + "?start=100").content.decode()
+    second = viewer.get(path + "?" + _links(first)["Older"]).content.decode()
+    third = viewer.get(path + "?" + _links(second)["Older"]).content.decode()
 
     # Then each page shows the next 50 items in the same order as the whole list
     assert first.count('data-kind="') == PAGE
     assert third.count('data-kind="') == 30
     shown = _times(first) + _times(second) + _times(third)
     assert shown == [timezone.localtime(at).isoformat() for at in everything]
-    assert _starts(first) == ["start=50"]
-    assert _starts(second) == ["start=0", "start=100"]  # Newer, Older
-    assert _starts(third) == ["start=50"]
+    assert list(_links(first)) == ["Older"]
+    assert list(_links(second)) == ["Newer", "Older"]
+    assert list(_links(third)) == ["Newer"]
+    # And "Newer" goes back the same way
+    assert _times(viewer.get(path + "?" + _links(third)["Newer"]).content.decode()) == _times(
+        second
+    )
+    assert _times(viewer.get(path + "?" + _links(second)["Newer"]).content.decode()) == _times(
+        first
+    )
+    # And the links say nothing of the record: no date, no kind, no row id in the clear
+    for body in (first, second, third):
+        for link in _links(body).values():
+            assert str(everything[0].year) not in link
+            assert "medication" not in link
     # And only what a page showed was accounted: the first page accounted some, not all,
     # and walking every page accounted everything the whole list would have
     assert 0 < accounted_after_first < Disclosure.objects.count()
@@ -312,12 +337,28 @@ def test_the_older_link_keeps_the_kind_filter():
     world = CareWorld()
     bulk_items(world, 7 * 60)
     path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    first = http(world.therapist).get(path + "?kind=medication").content.decode()
 
-    page = http(world.therapist).get(path + "?kind=medication&start=50").content.decode()
+    page = http(world.therapist).get(path + "?" + _links(first)["Older"]).content.decode()
 
+    assert _links(first)["Older"].startswith("kind=medication&at=")
     assert page.count('data-kind="medication"') == 10
     assert page.count('data-kind="') == 10
-    assert _starts(page) == ["kind=medication&amp;start=0"]
+    assert list(_links(page)) == ["Newer"]
+    assert _links(page)["Newer"].startswith("kind=medication&at=")
+
+
+def test_a_cursor_that_is_not_ours_opens_the_newest_page():
+    world = CareWorld()
+    bulk_items(world, 70)
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    viewer = http(world.therapist)
+    newest = _times(viewer.get(path).content.decode())
+
+    for bad in ("2026-01-01", "x" * 500, "gAAAAAB-tampered", "%00"):
+        page = viewer.get(path, {"at": bad})
+        assert page.status_code == 200
+        assert _times(page.content.decode()) == newest
 
 
 def test_questionnaire_results_and_case_reviews_join_the_timeline_as_far_as_consent_goes(client):

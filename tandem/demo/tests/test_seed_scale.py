@@ -98,8 +98,18 @@ def test_the_audit_chain_it_writes_verifies_and_its_head_is_signed():
     out = StringIO()
     call_command("verify_audit", stdout=out)
     assert "Audit chain intact: 400 events verified." in out.getvalue()
-    head = AuditChainHead.objects.get()
-    assert head.last_seq == 400
+    # One chain per practice, as the app appends: nothing on the legacy chain, each
+    # practice's events on its own head, numbered within it
+    heads = {h.name: h for h in AuditChainHead.objects.exclude(name="")}
+    psychiatric = Organisation.objects.filter(kind=OrganisationKind.PSYCHIATRIC_PRACTICE)
+    practices = {str(o.public_id) for o in psychiatric}
+    assert set(heads) == practices
+    assert not AuditEvent.objects.filter(chain=1).exists()
+    for name, head in heads.items():
+        mine = AuditEvent.objects.filter(chain=head.pk)
+        assert head.last_seq == mine.count() > 0
+        assert set(mine.values_list("organisation_id", flat=True)) == {name}
+    assert sum(h.last_seq for h in heads.values()) == 400
     # The list reads index the clients they name, as audit.actions.record does.
     assert AuditEventClient.objects.exists()
 
@@ -225,7 +235,9 @@ def test_it_refuses_a_database_with_people_unless_asked_to_append():
     assert Client.objects.count() == 60
     assert User.objects.count() == 2 * (2 * 8 + 4)
     call_command("verify_audit", stdout=StringIO())
-    assert AuditChainHead.objects.get().last_seq == 800
+    assert sum(AuditChainHead.objects.values_list("last_seq", flat=True)) == 800
+    psychiatric = Organisation.objects.filter(kind=OrganisationKind.PSYCHIATRIC_PRACTICE)
+    assert AuditChainHead.objects.exclude(name="").count() == psychiatric.count() == 4
 
 
 def test_scale_keeps_the_full_networks_proportions():

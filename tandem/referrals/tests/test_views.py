@@ -583,6 +583,40 @@ def test_tracker_runs_the_same_queries_with_10_and_200_referrals(django_assert_n
     with django_assert_num_queries(ten):
         page = client.get(url("tracker"))
     assert page.status_code == 200
+    # And a deep page (the fourth) costs the same
+    for _ in range(3):
+        (older,) = re.findall(r'<a href="\?(at=[\w-]+)" rel="next">Older</a>', html(page))
+        with django_assert_num_queries(ten):
+            page = client.get(url("tracker") + "?" + older)
+    assert html(page).count("data-referral=") == 50
+
+
+def test_the_tracker_pages_newest_first_with_links_that_name_no_date():
+    # Given a therapist with 120 referrals
+    world = ReferralWorld()
+    bulk_referrals(world, 120)
+    client = http(world.therapist)
+    every = [str(r.public_id) for r in Referral.objects.order_by("-created_at", "-pk")]
+
+    # When they walk "Older" to the end and "Newer" back
+    pages = [html(client.get(url("tracker")))]
+    while older := re.findall(r'<a href="\?(at=[\w-]+)" rel="next">Older</a>', pages[-1]):
+        pages.append(html(client.get(url("tracker") + "?" + older[0])))
+    (newer,) = re.findall(r'<a href="\?(at=[\w-]+)" rel="prev">Newer</a>', pages[-1])
+    back = html(client.get(url("tracker") + "?" + newer))
+
+    # Then the pages hold 50, 50 and 20 referrals, newest first, each once
+    shown = [re.findall(r'data-referral="([^"]+)"', p) for p in pages]
+    assert [len(ids) for ids in shown] == [50, 50, 20]
+    assert [i for ids in shown for i in ids] == every
+    assert re.findall(r'data-referral="([^"]+)"', back) == shown[1]
+    # And the links carry an opaque key: no date, no row id
+    assert str(timezone.now().year) not in newer
+    # And a key that is not ours opens the newest page
+    assert (
+        re.findall(r'data-referral="([^"]+)"', html(client.get(url("tracker") + "?at=2026")))
+        == (shown[0])
+    )
 
 
 def test_inbox_puts_urgent_first_then_by_due_time_with_time_left_and_first_names_only():
