@@ -26,7 +26,8 @@ from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import selectors as referral_selectors
-from tandem.referrals.models import INBOX_ORDER, Referral, ReferralStatus
+from tandem.referrals.models import INBOX_ORDER, ReferralStatus
+from tandem.scheduling.invitations import open_invitations
 from tandem.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 
 #: Items shown per queue; the count below each says how many there are in all.
@@ -154,7 +155,7 @@ def coordinator_queues(user: Any) -> list[Queue]:
             [
                 Item(
                     f"Referral for {r.client.first_name}",
-                    reverse("referrals:detail", args=[r.public_id]),
+                    reverse("scheduling:referral_booking", args=[r.public_id]),
                     "Missed the first visit: book again"
                     if r.status == ReferralStatus.NO_SHOW
                     else "Accepted: invite the client to book, or book for them",
@@ -449,15 +450,11 @@ def client_home(user: Any, client: Client | None) -> ClientHome:
             "prepared_at", "pk"
         )[:LIMIT]
     ]
-    for r in (
-        Referral.objects.filter(client=client, status=ReferralStatus.ACCEPTED)
-        .select_related("to_organisation")
-        .order_by("updated_at", "pk")[:LIMIT]
-    ):
+    for invitation in open_invitations(user):
         todo.append(
             Item(
-                f"Book your first visit with {r.to_organisation.name}",
-                reverse("scheduling:book", args=[r.to_organisation.public_id]),
+                f"Book your first visit with {invitation.organisation.name}",
+                reverse("scheduling:book", args=[invitation.organisation.public_id]),
                 "Your referral was accepted: choose a time that suits you.",
                 urgent=True,
             )

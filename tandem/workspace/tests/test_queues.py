@@ -75,7 +75,7 @@ def test_coordinator_opens_on_referrals_due_info_requested_and_clients_to_schedu
     schedule = _queue(page, "schedule")
     accepted = inbox.get(status=ReferralStatus.ACCEPTED)
     assert _count(schedule) == 1
-    assert reverse("referrals:detail", args=[accepted.public_id]) in schedule
+    assert reverse("scheduling:referral_booking", args=[accepted.public_id]) in schedule
     assert "The referral inbox and the schedule will appear here" not in page
     assert 'data-queue="today"' in page
     # The queues name clients: the read is in the audit trail, once.
