@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tandem.care.notes.models import ConsultNote, NoteStatus
+from tandem.care.notes.selectors import received, received_by
 from tandem.consent.categories import Category
 from tandem.core.timeline import Item, Kind, Query, by_line
 
@@ -13,9 +14,11 @@ def consult_notes(query: Query) -> list[Item]:
     """Return the signed notes, and the viewer's own drafts, as the viewer may see them."""
     gate = query.gate
     items: list[Item] = []
-    for note in ConsultNote.objects.filter(client=query.client).select_related(
-        "author", "organisation"
-    ):
+    notes = list(
+        ConsultNote.objects.filter(client=query.client).select_related("author", "organisation")
+    )
+    judged = []
+    for note in notes:
         if note.status != NoteStatus.SIGNED and note.author_id != gate.viewer.pk:
             continue  # a draft is its author's alone until it is signed
         decision = gate(
@@ -25,6 +28,14 @@ def consult_notes(query: Query) -> list[Item]:
             obj=note if note.status == NoteStatus.SIGNED else None,
             description=f"Initial consultation note {note.reference}",
         )
+        judged.append((note, decision))
+    # Notes already delivered to the viewer stay readable after a revocation: one query, and
+    # only when a signed note is withheld.
+    withheld = [n.pk for n, d in judged if d is not None and not d.allowed]
+    delivered = received_by(gate.viewer, withheld)
+    for note, decision in judged:
+        if decision is not None and not decision.allowed and note.pk in delivered:
+            decision = received(decision)
         items.append(
             Item(
                 Kind.CONSULT_NOTE,
