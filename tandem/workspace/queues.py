@@ -24,6 +24,7 @@ from tandem.consent.models import Release, ReleaseStatus
 from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.intake.models import IntakeSession
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.referrals import selectors as referral_selectors
 from tandem.referrals.models import INBOX_ORDER, ReferralStatus
@@ -450,7 +451,8 @@ def client_home(user: Any, client: Client | None) -> ClientHome:
             "prepared_at", "pk"
         )[:LIMIT]
     ]
-    for invitation in open_invitations(user):
+    invitations = open_invitations(user)
+    for invitation in invitations:
         todo.append(
             Item(
                 f"Book your first visit with {invitation.organisation.name}",
@@ -459,6 +461,25 @@ def client_home(user: Any, client: Client | None) -> ClientHome:
                 urgent=True,
             )
         )
+    invited = {i.organisation_id for i in invitations}
+    if visit is None:
+        # Back to booking after the intake bot and the emailed link: a practice whose
+        # questions they answered and whose time they have not chosen yet.
+        for session in (
+            policy.scope(user, Action.VIEW, IntakeSession.objects.all())
+            .filter(verified_at__isnull=False)
+            .exclude(organisation_id__in=invited)
+            .select_related("organisation")
+            .order_by("-created_at", "-pk")[:LIMIT]
+        ):
+            todo.append(
+                Item(
+                    f"Choose a time with {session.organisation.name}",
+                    reverse("scheduling:book", args=[session.organisation.public_id]),
+                    "You answered the practice's questions: pick your first visit.",
+                    urgent=True,
+                )
+            )
     if visit is not None and visit.status == AppointmentStatus.HELD:
         todo.append(
             Item(
