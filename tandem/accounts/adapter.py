@@ -1,14 +1,31 @@
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.http import HttpRequest
 
 from tandem.core import policy
+
+
+@dataclass(frozen=True)
+class TandemSite:
+    """What allauth's email templates read of "the site": its name and its domain."""
+
+    name: str
+    domain: str
+
+
+def tandem_site() -> TandemSite:
+    """Return Tandem as the site allauth's emails name, on the address links lead to."""
+    domain = urlsplit(settings.TANDEM_BASE_URL).netloc or "Tandem"
+    return TandemSite(name="Tandem", domain=domain)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -26,6 +43,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return True
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """Send allauth's emails as Tandem, at the address links lead to (TANDEM_BASE_URL).
+
+        Without the sites framework allauth names the site after the request's host, so
+        emails said "Hello from 127.0.0.1:8102!".
+        """
+        context = {"current_site": tandem_site(), **context}
+        super().send_mail(template_prefix, email, context)
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
         """Count a sign-in from the last few minutes as a fresh proof of identity for MFA pages.

@@ -12,7 +12,9 @@ from tandem.accounts.models import User
 from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
-from tandem.consent.decision import Decision, Party
+from tandem.consent import selectors as consent_selectors
+from tandem.consent.categories import Purpose
+from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.consent.timeline import PURPOSE
 from tandem.core.calendar import BusinessCalendar
 from tandem.core.policy import Forbidden
@@ -133,3 +135,52 @@ def calendar_of(organisation: Organisation) -> BusinessCalendar:
 
 def client_link(name: str, client: Client) -> str:
     return reverse(name, kwargs={"client_id": client.public_id})
+
+
+@dataclass(frozen=True)
+class WouldHold:
+    """A care-team member an item would not reach, why, and the release that would fix it."""
+
+    member: CareTeamMember
+    reason: str
+    request_url: str
+
+
+def would_hold(
+    *, client: Client, category: str, source: Party, members: list[CareTeamMember]
+) -> list[WouldHold]:
+    """Return who ``share`` would hold the item for, judged now, before anything is sent.
+
+    A read only: nothing is disclosed or recorded. Each comes with the link that
+    opens a release prepared for that category, from the source to their practice.
+    """
+    context = ConsentContext.load([client.pk])
+    found = []
+    for member in members:
+        if member.user_id == source.user_id or member.organisation_id == source.organisation_id:
+            continue
+        decision = decide(
+            context,
+            client_id=client.pk,
+            category=category,
+            source=source,
+            recipient=Party(member.organisation_id, member.user_id),
+            purpose=PURPOSE,
+        )
+        if decision.allowed:
+            continue
+        source_org = Organisation.objects.get(pk=source.organisation_id)
+        found.append(
+            WouldHold(
+                member,
+                decision.message,
+                consent_selectors.release_request_url(
+                    client,
+                    categories=[category],
+                    source=source_org,
+                    recipient=member.organisation,
+                    purpose=Purpose.TREATMENT_COORDINATION,
+                ),
+            )
+        )
+    return found

@@ -46,6 +46,7 @@ class Reason(enum.StrEnum):
     PURPOSE_NOT_COVERED = "purpose_not_covered"
     PART2_CONSENT_MISSING = "part2_consent_missing"
     PSYCHOTHERAPY_NOTES_RELEASE_MISSING = "psychotherapy_notes_release_missing"
+    ALREADY_RECEIVED = "already_received"
 
 
 _MESSAGES = {
@@ -59,6 +60,10 @@ _MESSAGES = {
         "recorded the legal basis for this treatment disclosure."
     ),
     Reason.SAME_ORGANISATION: "Within one organisation: not a disclosure.",
+    Reason.ALREADY_RECEIVED: (
+        "Delivered to you while a release allowed it: what was already shared stays with "
+        "its recipient, even after the client revokes."
+    ),
     Reason.NO_RELEASE: "No release from the client covers this.",
     Reason.NOT_SIGNED: "The release has not been signed yet.",
     Reason.NOT_YET_EFFECTIVE: "The release is not in effect yet.",

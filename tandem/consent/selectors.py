@@ -8,13 +8,15 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.clients.models import CareTeamMember, Client
-from tandem.consent.categories import Category
+from tandem.consent.categories import Category, Purpose
 from tandem.consent.decision import exception_survivors
 from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseParty, ReleaseStatus
 from tandem.core import policy
@@ -273,3 +275,48 @@ def practice_zone(release: Release) -> zoneinfo.ZoneInfo:
     ):
         return party.organisation.zone
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def release_request_url(
+    client: Client,
+    *,
+    categories: list[str],
+    source: Organisation,
+    recipient: Organisation,
+    purpose: str = Purpose.REFERRAL_AND_COORDINATION,
+) -> str:
+    """Return the link that opens "prepare a release" filled in for a missing permission.
+
+    Used wherever something would be withheld, before the click: the clinician
+    checks the form and the client is asked to sign, as with any release.
+    """
+    query = urlencode(
+        {
+            "categories": list(categories),
+            "source": str(source.public_id),
+            "recipient": str(recipient.public_id),
+            "purpose": purpose,
+        },
+        doseq=True,
+    )
+    return reverse("consent:prepare", args=[client.public_id]) + "?" + query
+
+
+def prefilled_release(query: Any, organisations: list[Organisation]) -> dict[str, Any]:
+    """Return the prepare form's initial values from a ``release_request_url`` query.
+
+    Anything not on offer (an unknown category or organisation) is left out, so the
+    form only starts filled with what it would accept.
+    """
+    known = {str(o.public_id) for o in organisations}
+    initial: dict[str, Any] = {}
+    categories = [c for c in query.getlist("categories") if c in Category.values]
+    if categories:
+        initial["categories"] = categories
+    if query.get("source") in known:
+        initial["disclosing_organisation"] = query["source"]
+    if query.get("recipient") in known:
+        initial["receiving_organisation"] = query["recipient"]
+    if query.get("purpose") in Purpose.values:
+        initial["purpose"] = query["purpose"]
+    return initial

@@ -134,7 +134,12 @@ def prepare(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     client = client_for(request.user, client_id, Action.CHANGE)
     organisations, clinicians = selectors.party_options(client)
     form = PrepareReleaseForm(
-        request.POST or None, organisations=organisations, clinicians=clinicians
+        request.POST or None,
+        organisations=organisations,
+        clinicians=clinicians,
+        # Opened from a "request a release" link (a referral or a note that would be held):
+        # the categories and parties come filled in; the clinician checks them.
+        initial=selectors.prefilled_release(request.GET, organisations),
     )
     if request.method == "GET":
         _record_form_opened(request, client, "prepare_release")

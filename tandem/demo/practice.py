@@ -69,6 +69,16 @@ def require_demo_mode() -> None:
         )
 
 
+def fixed_demo_code() -> str:
+    """Return the fixed one-time code the demo accepts, or "" where none is accepted.
+
+    Set in the dev settings only while DEMO_MODE (and DEBUG) are on; production clears it.
+    """
+    if not getattr(settings, "DEMO_MODE", False):
+        return ""
+    return str(getattr(settings, "MFA_TOTP_INSECURE_BYPASS_CODE", None) or "")
+
+
 def is_demo_email(email: str) -> bool:
     """Return whether ``email`` belongs to a demo account (only those get demo credentials)."""
     return email.strip().lower().endswith("@" + DEMO_EMAIL_DOMAIN)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tandem.demo import consent, measures, practice, referrals
+from tandem.demo import booking, consent, measures, practice, referrals
 from tandem.demo.practice import DemoWorld, SeedStep
 
 SEED_STEPS: list[SeedStep] = [
@@ -19,6 +19,7 @@ SEED_STEPS: list[SeedStep] = [
     consent.seed_releases,
     referrals.seed_practice_policies,
     referrals.seed_referrals,
+    booking.seed_booking,
     measures.seed_measures_case,
 ]
 

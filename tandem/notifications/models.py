@@ -30,6 +30,7 @@ class NotificationKind(models.TextChoices):
     )
     ON_CALL_GAP = "on_call_gap", "The on-call rota has a gap"
     VISIT_DUE = "visit_due", "A follow-up visit is due and not booked"
+    BOOKING_INVITATION = "booking_invitation", "A practice invites you to book a visit"
     GENERAL = "general", "You have a new update"
 
 

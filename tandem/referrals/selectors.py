@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from tandem.consent import actions as consent_actions
+from tandem.consent import selectors as consent_selectors
 from tandem.consent.categories import PART2_NOTICE, Category, Purpose
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.core import policy
@@ -536,3 +537,65 @@ def available_moves(referral: Referral, side: str) -> list[str]:
         if frm == referral.status and who == side and to in MOVABLE
     ]
     return targets
+
+
+def _filled(key: str, r: Referral) -> bool:
+    """Return whether the therapist wrote anything in the section ``key``."""
+    content = _content(key, r)
+    if key == "safety":
+        return any(content.values())
+    if key == "substance_use":
+        return bool(content["text"])
+    return any(bool(v) for v in content.values())
+
+
+@dataclass(frozen=True)
+class ConsentGap:
+    """The parts of a packet no release lets the receiving practice see, and the next step."""
+
+    categories: list[str]
+    labels: list[str]
+    reason: str
+    request_url: str
+
+
+def consent_gap(referral: Referral, *, releases: ReleasesOnce | None = None) -> ConsentGap | None:
+    """Return what of the written packet the practice's clinicians would not see, or None.
+
+    Judged for the receiving practice as a whole (whoever reads it there), before
+    anything is sent or triaged, so the therapist or the coordinator can ask for a
+    release first. No disclosure is recorded: nothing is shown.
+    """
+    context = (releases or ReleasesOnce(referral.client_id))()
+    source = Party(referral.from_organisation_id, referral.therapist_id)
+    recipient = Party(referral.to_organisation_id)
+    missing: dict[str, str] = {}
+    reason = ""
+    for key in SECTION_TITLES:
+        if not _filled(key, referral):
+            continue
+        category = _section_category(key, referral)
+        decision = decide(
+            context,
+            client_id=referral.client_id,
+            category=category,
+            source=source,
+            recipient=recipient,
+            purpose=Purpose.REFERRAL,
+        )
+        if not decision.allowed:
+            missing.setdefault(category, SECTION_TITLES[key])
+            reason = reason or decision.message
+    if not missing:
+        return None
+    return ConsentGap(
+        categories=list(missing),
+        labels=list(missing.values()),
+        reason=reason,
+        request_url=consent_selectors.release_request_url(
+            referral.client,
+            categories=list(missing),
+            source=referral.from_organisation,
+            recipient=referral.to_organisation,
+        ),
+    )

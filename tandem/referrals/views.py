@@ -155,6 +155,8 @@ def _editor(
             "attachment_form": attachment_form or forms.AttachmentForm(),
             "max_upload_mb": forms.max_upload_mb(),
             "pickable": True,
+            # Before "Send": what no release lets the practice see, and the release to ask for.
+            "consent_gap": selectors.consent_gap(referral),
         },
         status=status,
     )
@@ -418,6 +420,10 @@ def _move_forms(
     return result
 
 
+#: While the referral is being written or triaged, the page says what no release covers.
+GAP_STATES = (S.DRAFT, S.SENT, S.RECEIVED, S.INFO_REQUESTED)
+
+
 def _detail(
     request: HttpRequest,
     referral: Referral,
@@ -457,6 +463,10 @@ def _detail(
             "zone": zone,
             "move_forms": _move_forms(request, referral, side, bound),
             "problem": problem,
+            # Before triage (or before answering the practice): what no release covers yet.
+            "consent_gap": selectors.consent_gap(referral, releases=releases)
+            if referral.status in GAP_STATES
+            else None,
         },
         status=status,
     )

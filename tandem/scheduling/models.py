@@ -18,6 +18,7 @@ from django.utils import timezone
 from tandem.clients.models import Client
 from tandem.core import phones
 from tandem.organisations.models import Organisation
+from tandem.referrals.models import Referral
 
 UNIT = dt.timedelta(minutes=15)
 
@@ -340,3 +341,31 @@ class LocationAttestation(models.Model):
     def callback_tel(self) -> str:
         """Return the callback number as a ``tel:`` target."""
         return phones.tel(self.callback_phone)
+
+
+class BookingInvitation(models.Model):
+    """A practice's invitation to the client of an accepted referral to book a first visit.
+
+    One per referral (the unique constraint makes a double click send one
+    invitation). The client books a real slot of the practice from the portal; the
+    referral moves to scheduled when that visit is confirmed (``loop.mark_referral_scheduled``).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral = models.OneToOneField(
+        Referral, on_delete=models.CASCADE, related_name="booking_invitation"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["client", "created_at"], name="booking_invite_client_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Booking invitation {self.public_id}"

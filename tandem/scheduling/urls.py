@@ -18,4 +18,10 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/outcome/", views.outcome, name="outcome"),
     path("practice/<uuid:org_id>/calendar/", views.calendar, name="calendar"),
     path("practice/<uuid:org_id>/book/", views.book_for_client, name="book_for_client"),
+    path(
+        "practice/referrals/<uuid:referral_id>/book/",
+        views.referral_booking,
+        name="referral_booking",
+    ),
+    path("book/invited/", views.invited, name="invited"),
 ]

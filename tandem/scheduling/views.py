@@ -31,7 +31,8 @@ from tandem.core.htmx import page_or_fragment
 from tandem.core.policy import Action, Forbidden
 from tandem.organisations.access import public_practice
 from tandem.organisations.models import Organisation
-from tandem.scheduling import actions, agenda, forms, payments, selectors, waitlist
+from tandem.referrals.access import referral_for
+from tandem.scheduling import actions, agenda, forms, invitations, payments, selectors, waitlist
 from tandem.scheduling.access import appointment_for
 from tandem.scheduling.actions import BookingStateError, SlotUnavailableError
 from tandem.scheduling.models import (
@@ -623,3 +624,97 @@ def book_for_client(request: AuthenticatedHttpRequest, org_id: str) -> HttpRespo
 
 def stripe_enabled() -> bool:
     return getattr(settings, "PAYMENT_PROVIDER", "offline") == "stripe"
+
+
+# --- From an accepted referral to a visit -----------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_booking(request: AuthenticatedHttpRequest, referral_id: str) -> HttpResponse:
+    """Offer the two ways from an accepted referral to a real visit: invite, or book for them.
+
+    The receiving practice's staff only; the referral moves to scheduled when the visit
+    is confirmed (a coordinator's booking confirms at once), never from free text.
+    """
+    referral = referral_for(request.user, referral_id)
+    if not invitations.may_book_for(request.user, referral):
+        raise Http404("Not found.")
+    practice = referral.to_organisation
+    kind = agenda.new_client_type(practice)
+    error = ""
+    status = 200
+    waiting = referral.status in invitations.WAITING_FOR_A_VISIT
+    if request.method == "POST" and not waiting:
+        error = "This referral no longer waits for a first visit."
+        status = 409
+    elif request.method == "POST" and request.POST.get("do") == "invite":
+        try:
+            _, sent = invitations.invite_to_book(actor=request.user, referral=referral)
+        except ValidationError as problem:
+            error, status = " ".join(problem.messages), 400
+        else:
+            messages.success(
+                request,
+                "Invitation sent: the client is told in the portal and by an email that names "
+                "nothing. The referral moves to scheduled when their visit is confirmed."
+                if sent
+                else "The client was already invited; nothing was sent twice.",
+            )
+            return redirect("referrals:detail", referral_id=referral.public_id)
+    elif request.method == "POST":
+        form = forms.SlotChoiceForm(request.POST)
+        prescriber = (
+            _prescriber(practice, form.cleaned_data["prescriber"]) if form.is_valid() else None
+        )
+        try:
+            if prescriber is None or kind is None:
+                raise SlotUnavailableError("Choose one of the offered times.")
+            booked = actions.book_for_client(
+                actor=request.user,
+                organisation=practice,
+                prescriber=prescriber,
+                appointment_type=kind,
+                starts_at=form.cleaned_data["starts_at"],
+                client=referral.client,
+            )
+        except (SlotUnavailableError, BookingStateError) as problem:
+            error, status = str(problem), 409
+        else:
+            messages.success(
+                request,
+                "Booked and confirmed: the referral is scheduled with this visit."
+                if booked.status == S.CONFIRMED
+                else "Booked. A coordinator confirms it; the referral is scheduled then.",
+            )
+            return redirect("scheduling:appointment", appointment_id=booked.public_id)
+    weeks = agenda.access_target_weeks(practice)
+    return render(
+        request,
+        "scheduling/referral_booking.html",
+        {
+            "referral": referral,
+            "practice": practice,
+            "waiting": waiting,
+            "invitation": invitations.BookingInvitation.objects.filter(referral=referral).first(),
+            "booked": invitations.booked_visit(referral),
+            "has_portal": referral.client.user_id is not None,
+            "days": agenda.offered_by_day(practice, kind, weeks=weeks) if kind else [],
+            "weeks": weeks,
+            "zone": practice.zone,
+            "error": error,
+            "action": reverse("scheduling:referral_booking", args=[referral.public_id]),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET"])
+def invited(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Show the signed-in client the practices that invited them to book a first visit."""
+    return render(
+        request,
+        "scheduling/invited.html",
+        {"invitations": invitations.open_invitations(request.user)},
+    )

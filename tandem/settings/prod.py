@@ -22,6 +22,8 @@ if len(AUDIT_HMAC_KEY) < 32:
 if env.bool("TANDEM_DEMO_MODE", default=False):
     raise ImproperlyConfigured("The demo configuration cannot run with production settings.")
 DEMO_MODE = False
+# The demo's fixed one-time code is never accepted here (allauth also refuses it without DEBUG).
+MFA_TOTP_INSECURE_BYPASS_CODE = None
 if not ALLOWED_HOSTS:  # noqa: F405
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts Tandem serves.")
 

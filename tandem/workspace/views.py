@@ -4,9 +4,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from tandem.accounts.http import AuthenticatedHttpRequest
+from tandem.audit.actions import record
+from tandem.audit.models import AuditAction
 from tandem.clients.access import caseload_for, own_record
 from tandem.core import policy
 from tandem.core.roles import Role
+from tandem.workspace import queues
 
 
 @require_GET
@@ -19,7 +22,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Render the dashboard for each role the user holds; later issues fill the panels."""
+    """Open on what each role must do now: one work queue per task, each item a link to it.
+
+    A fixed number of queries whatever the size of the database: each queue reads its
+    first few items and counts the rest (``tandem.workspace.queues``).
+    """
     user = request.user
     held = policy.roles(user)
     memberships = policy.active_memberships(user)
@@ -32,7 +39,28 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The card shows how many, not who: one COUNT, not a sorted page of the caseload
         # (which said "50" for 835 clients). The list itself is the clients page's, paged.
         caseload_count = caseload_for(user).count()
+    clinical = policy.may_see_clinical_data(user)
+    work: list[tuple[str, list[queues.Queue]]] = []
+    if clinical and Role.COORDINATOR in held:
+        work.append(("coordinator", queues.coordinator_queues(user)))
+    if clinical and Role.PRESCRIBER in held:
+        work.append(("prescriber", queues.prescriber_queues(user)))
+    if clinical and Role.THERAPIST in held:
+        work.append(("therapist", queues.therapist_queues(user)))
+    own = own_record(user) if Role.CLIENT in held else None
+    shown = sorted({c for _, qs in work for q in qs for c in q.clients})
+    if shown:
+        # The queues name clients: a read of clinical data, recorded once per view, like
+        # the caseload and the inbox.
+        record(
+            actor=user,
+            action=AuditAction.VIEW,
+            object_type="clients.client",
+            detail={"list": "home", "clients": shown},
+        )
     context = {
+        "work": work,
+        "client_home": queues.client_home(user, own) if own is not None else None,
         "held": held,
         "memberships": memberships,
         "caseload_count": caseload_count,
@@ -42,8 +70,6 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         "is_practice_admin": Role.PRACTICE_ADMIN in held,
         "is_client": Role.CLIENT in held,
         # The client reaches their own safety plan from here (the page is theirs to read).
-        "own_client_id": getattr(own_record(user), "public_id", None)
-        if Role.CLIENT in held
-        else None,
+        "own_client_id": getattr(own, "public_id", None),
     }
     return render(request, "workspace/dashboard.html", context)

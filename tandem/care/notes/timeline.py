@@ -7,6 +7,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from tandem.care.notes.models import ConsultNote, NoteStatus
+from tandem.care.notes.selectors import received, received_by
 from tandem.consent.categories import Category
 from tandem.core.timeline import Item, Kind, Query, by_line
 
@@ -23,6 +24,7 @@ def consult_notes(query: Query) -> list[Item]:
     notes = ConsultNote.objects.filter(
         Q(status=NoteStatus.SIGNED) | Q(author_id=gate.viewer.pk), client=query.client
     ).select_related("author", "organisation")
+    judged = []
     for note in query.window(notes, NOTE_AT, Kind.CONSULT_NOTE):
         decision = gate(
             Category.CONSULT_NOTES,
@@ -31,6 +33,14 @@ def consult_notes(query: Query) -> list[Item]:
             obj=note if note.status == NoteStatus.SIGNED else None,
             description=f"Initial consultation note {note.reference}",
         )
+        judged.append((note, decision))
+    # Notes already delivered to the viewer stay readable after a revocation: one query, and
+    # only when a signed note is withheld.
+    withheld = [n.pk for n, d in judged if d is not None and not d.allowed]
+    delivered = received_by(gate.viewer, withheld)
+    for note, decision in judged:
+        if decision is not None and not decision.allowed and note.pk in delivered:
+            decision = received(decision)
         items.append(
             Item(
                 Kind.CONSULT_NOTE,

@@ -22,7 +22,10 @@ from tandem.care.notes.actions import NoteLockedError, StaleError
 from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteStatus
 from tandem.care.notes.pdf import note_pdf as render_note_pdf
 from tandem.care.pages import apply_errors, tell
+from tandem.care.sharing import team, would_hold
 from tandem.clients.access import seat
+from tandem.consent.categories import Category
+from tandem.consent.decision import Party
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 
@@ -103,8 +106,18 @@ def note_edit(request: AuthenticatedHttpRequest, note_id: str) -> HttpResponse:
             apply_errors(form, error)
         except (NoteLockedError, StaleError) as error:
             form.add_error(None, str(error))
+    # Before "Sign and send": which therapists the note would be held for, and the release
+    # that would let it reach them.
+    held = would_hold(
+        client=note.client,
+        category=Category.CONSULT_NOTES,
+        source=Party(note.organisation_id, note.author_id),
+        members=team(note.client, (Role.THERAPIST,)),
+    )
     return render(
-        request, "care/note_edit.html", {"client": note.client, "form": form, "note": note}
+        request,
+        "care/note_edit.html",
+        {"client": note.client, "form": form, "note": note, "would_hold": held},
     )
 
 

@@ -243,3 +243,33 @@ def test_the_coordinators_reminder_links_to_the_visit_plan_page(django_capture_o
 
     told = Notification.objects.get(kind=NotificationKind.VISIT_DUE)
     assert told.link == _visits(world)
+
+
+def test_revoking_does_not_hide_a_consult_note_the_therapist_had_already_received():
+    # Given a note delivered to the therapist while the release allowed it
+    world = CareWorld()
+    note = world.draft_note()
+    note_actions.sign_and_send(actor=world.prescriber, note=note)
+    assert NoteDelivery.objects.get(note=note).status == DeliveryStatus.DELIVERED
+
+    # When the client revokes the release
+    consent_actions.revoke_release(actor=world.client_user, release=world.release)
+
+    # Then the therapist still reads the note they received (revocation does not reach back),
+    # on its page and on the client's timeline, and is told why it is still shown
+    page = text(http(world.therapist).get(reverse("care:note", kwargs={"note_id": note.public_id})))
+    assert NOTE["formulation"] in page
+    assert "Withheld" not in page
+    timeline = text(
+        http(world.therapist).get(
+            reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+        )
+    )
+    assert "Withheld — no current release covers consultation notes" not in timeline
+    # But a note signed after the revocation is held, and stays withheld
+    later = world.draft_note()
+    note_actions.sign_and_send(actor=world.prescriber, note=later)
+    later_page = text(
+        http(world.therapist).get(reverse("care:note", kwargs={"note_id": later.public_id}))
+    )
+    assert "The client revoked the release." in later_page

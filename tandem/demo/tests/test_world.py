@@ -182,17 +182,28 @@ def test_demo_code_for_the_portal_client_says_no_code_is_needed(demo_world):
     )
 
 
-@override_settings(DEMO_MODE=True)
+@override_settings(DEBUG=True, DEMO_MODE=True, MFA_TOTP_INSECURE_BYPASS_CODE="246810")
+def test_demo_logins_names_the_fixed_demo_code_that_stays_usable(demo_world):
+    out = StringIO()
+
+    call_command("demo_logins", stdout=out)
+
+    assert "accepts the fixed code 246810 for every account, at any time" in out.getvalue()
+
+
+@override_settings(DEMO_MODE=True, TANDEM_BASE_URL="http://127.0.0.1:8102")
 def test_demo_logins_prints_url_password_every_role_and_current_codes(demo_world, frozen_clock):
     out = StringIO()
 
     call_command("demo_logins", stdout=out)
 
     text = out.getvalue()
-    assert "Tandem demo: http://127.0.0.1:8000" in text
+    # The address actually served (TANDEM_ADDR, through TANDEM_BASE_URL), not port 8000.
+    assert "Tandem demo: http://127.0.0.1:8102" in text
     assert "Password for every demo account: tandem-demo-2026" in text
     assert "manage.py demo_code EMAIL" in text
-    assert "Codes change every 30 seconds" in text
+    assert "Real codes change every 30 seconds" in text
+    assert "fixed code" not in text  # none is set here
     therapist_line = next(line for line in text.splitlines() if "Therapist    " in line)
     match = re.search(r"maya\.brennan@demo\.tandem\.test\s+(\d{6})  \(for 25 s\)$", therapist_line)
     assert match is not None

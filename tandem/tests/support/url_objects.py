@@ -223,6 +223,8 @@ def _referral(built: dict[str, Target]) -> Target:
         allowed=world.therapist,  # the referring therapist follows it in the tracker
         insider_without_mfa=without_mfa,  # the receiving practice's coordinator, no second factor
         objects={"referral": referral, "client": world.client},
+        # The receiving practice books the first visit from it.
+        allowed_by_route={"scheduling:referral_booking": world.coordinator},
     )
 
 

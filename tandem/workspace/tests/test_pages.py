@@ -2,9 +2,17 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tandem.core.roles import Role
-from tandem.core.tests.factories import ClientFactory, add_to_care_team, make_staff
+from tandem.core.tests.factories import (
+    ClientFactory,
+    OrganisationFactory,
+    UserFactory,
+    add_to_care_team,
+    make_staff,
+)
+from tandem.intake.models import IntakeSession
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +47,21 @@ def test_the_dashboard_shows_the_whole_caseload_count_in_the_same_queries(
 
     # When they open their dashboard, Then it counts every one of them (not "50"),
     # in as many queries for 3 clients as for 60
-    with django_assert_max_num_queries(10):
+    # (the therapist's work queues: a LIMIT query and a COUNT each, whatever the caseload)
+    with django_assert_max_num_queries(15):
         response = client.get(reverse("core:dashboard"))
     assert f"Your clients ({clients})" in response.content.decode()
+
+
+def test_a_client_back_from_the_intake_email_finds_the_way_to_booking(client):
+    # Given a client who answered a practice's intake and confirmed their email
+    user = UserFactory()
+    ClientFactory(user=user)
+    practice = OrganisationFactory(name="Harborlight Psychiatry")
+    IntakeSession.objects.create(organisation=practice, user=user, verified_at=timezone.now())
+    client.force_login(user)
+
+    # When they land on their home page, Then it leads back to the practice's open times
+    page = client.get(reverse("core:dashboard")).content.decode()
+    assert "Choose a time with Harborlight Psychiatry" in page
+    assert reverse("scheduling:book", args=[practice.public_id]) in page

@@ -1,6 +1,6 @@
-import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from tandem.accounts.models import User
@@ -23,14 +23,16 @@ class Command(BaseCommand):
         }
         if not users:
             raise CommandError("There are no demo accounts yet: run 'manage.py seed_demo' first.")
-        address = os.environ.get("TANDEM_ADDR", "127.0.0.1:8000")
         out = self.stdout.write
         out("")
-        out(self.style.SUCCESS(f"Tandem demo: http://{address}"))
+        out(self.style.SUCCESS(f"Tandem demo: {settings.TANDEM_BASE_URL}"))
         out(f"Password for every demo account: {demo.DEMO_PASSWORD}")
         out("")
         out("Try each role: sign in with the email and password, then type the one-time code.")
-        out("Codes change every 30 seconds; for a fresh one run:")
+        fixed = demo.fixed_demo_code()
+        if fixed:
+            out(f"The demo also accepts the fixed code {fixed} for every account, at any time.")
+        out("Real codes change every 30 seconds; for a fresh one run:")
         out("    .venv/bin/python manage.py demo_code EMAIL")
         out("")
         main = [login for login in logins if login.main_for]

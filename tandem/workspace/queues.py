@@ -1,0 +1,499 @@
+"""The work queues of the home page: what each role must do now, each item a link to do it.
+
+Every queue is read through the access policy (``policy.scope``) and costs the same
+whatever the size of the database: one bounded query for the first few items
+(``LIMIT``, on indexed filters) and one ``COUNT`` for the true total, so a
+caseload of 835 says 835, not the length of a page. Nothing here changes data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
+from tandem.care.crisis.selectors import open_alerts_to_answer
+from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteDelivery, NoteStatus
+from tandem.clients.models import Client
+from tandem.consent.models import Release, ReleaseStatus
+from tandem.core import policy
+from tandem.core.policy import Action
+from tandem.core.roles import Role
+from tandem.intake.models import IntakeSession
+from tandem.notifications.models import Notification, NotificationKind
+from tandem.referrals import selectors as referral_selectors
+from tandem.referrals.models import INBOX_ORDER, ReferralStatus
+from tandem.scheduling.invitations import open_invitations
+from tandem.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
+
+#: Items shown per queue; the count below each says how many there are in all.
+LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing to do: what, about whom (inside the signed-in app only), and where to do it."""
+
+    label: str
+    url: str
+    detail: str = ""
+    urgent: bool = False
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    items: list[Item]
+    total: int
+    empty: str
+    more_url: str = ""
+    more_label: str = ""
+    #: Clients this queue names, for the one audit row of the page.
+    clients: set[str] = field(default_factory=set)
+
+    @property
+    def more(self) -> int:
+        """Return how many are not shown here."""
+        return max(0, self.total - len(self.items))
+
+
+def _name(client: Client | None) -> str:
+    if client is None:
+        return "A new client"
+    return f"{client.first_name} {client.last_name}".strip()
+
+
+def _local(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%a %b %-d, %-I:%M %p")
+
+
+def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
+    """Return the first ``LIMIT`` rows and the true total: two bounded queries."""
+    return list(qs[:LIMIT]), qs.count()
+
+
+def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
+    now = timezone.localtime()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + dt.timedelta(days=1)
+
+
+# --- Coordinator -----------------------------------------------------------------------
+
+
+def _practice_org_ids(user: Any, roles: tuple[str, ...]) -> list[int]:
+    return [m.organisation_id for m in policy.active_memberships(user) if m.role in roles]
+
+
+def coordinator_queues(user: Any) -> list[Queue]:
+    """Referrals due today or overdue, information requested, clients to schedule, today."""
+    _, end_of_today = _today_bounds()
+    inbox = referral_selectors.inbox(user)
+    due = inbox.filter(responded_at__isnull=True, due_at__lt=end_of_today).order_by(*INBOX_ORDER)
+    rows, total = _page(due)
+    now = timezone.now()
+    queues = [
+        Queue(
+            "due",
+            "Referrals due today or overdue",
+            [
+                Item(
+                    f"Referral for {r.client.first_name}",
+                    reverse("referrals:detail", args=[r.public_id]),
+                    ("Overdue since " if r.due_at and r.due_at < now else "Due ")
+                    + _local(r.due_at)
+                    + (" · urgent" if r.urgent else ""),
+                    urgent=bool(r.urgent or (r.due_at and r.due_at < now)),
+                )
+                for r in rows
+            ],
+            total,
+            "Nothing due today: every new referral has had its first response.",
+            reverse("referrals:inbox"),
+            "Open the referral inbox",
+            {str(r.client.public_id) for r in rows},
+        )
+    ]
+    rows, total = _page(
+        inbox.filter(status=ReferralStatus.INFO_REQUESTED).order_by("updated_at", "pk")
+    )
+    queues.append(
+        Queue(
+            "info",
+            "Waiting on the therapist's answer",
+            [
+                Item(
+                    f"Referral for {r.client.first_name}",
+                    reverse("referrals:detail", args=[r.public_id]),
+                    f"Asked of {r.therapist.display_name}",
+                )
+                for r in rows
+            ],
+            total,
+            "No questions are waiting on a therapist.",
+            reverse("referrals:inbox"),
+            "Open the referral inbox",
+            {str(r.client.public_id) for r in rows},
+        )
+    )
+    rows, total = _page(
+        inbox.filter(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.NO_SHOW]).order_by(
+            "updated_at", "pk"
+        )
+    )
+    queues.append(
+        Queue(
+            "schedule",
+            "Clients to schedule",
+            [
+                Item(
+                    f"Referral for {r.client.first_name}",
+                    reverse("scheduling:referral_booking", args=[r.public_id]),
+                    "Missed the first visit: book again"
+                    if r.status == ReferralStatus.NO_SHOW
+                    else "Accepted: invite the client to book, or book for them",
+                )
+                for r in rows
+            ],
+            total,
+            "Every accepted referral has a visit booked.",
+            reverse("referrals:inbox"),
+            "Open the referral inbox",
+            {str(r.client.public_id) for r in rows},
+        )
+    )
+    queues.append(_todays_visits(user, _practice_org_ids(user, (Role.COORDINATOR,)), None))
+    return queues
+
+
+def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
+    start, end = _today_bounds()
+    qs = (
+        policy.scope(user, Action.VIEW, Appointment.objects.all())
+        .filter(
+            organisation_id__in=org_ids,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
+        )
+        .select_related("client", "prescriber", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+    if prescriber is not None:
+        qs = qs.filter(prescriber=prescriber)
+    rows, total = _page(qs)
+    calendar = (
+        reverse("scheduling:calendar", args=[_org_public_id(user, org_ids[0])]) + "?view=day"
+        if org_ids
+        else ""
+    )
+    return Queue(
+        "today",
+        "Today's visits" if prescriber is not None else "Today's schedule",
+        [
+            Item(
+                f"{timezone.localtime(a.starts_at):%-I:%M %p} {_name(a.client)}",
+                reverse("scheduling:appointment", args=[a.public_id]),
+                f"{a.appointment_type.name}"
+                + ("" if prescriber is not None else f" with {a.prescriber.display_name}")
+                + f" · {a.get_status_display()}",
+            )
+            for a in rows
+        ],
+        total,
+        "No visits today.",
+        calendar,
+        "Open the calendar",
+        {str(a.client.public_id) for a in rows if a.client is not None},
+    )
+
+
+def _org_public_id(user: Any, org_id: int) -> Any:
+    return next(
+        m.organisation.public_id
+        for m in policy.active_memberships(user)
+        if m.organisation_id == org_id
+    )
+
+
+# --- Prescriber ------------------------------------------------------------------------
+
+
+def prescriber_queues(user: Any) -> list[Queue]:
+    """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins."""
+    org_ids = _practice_org_ids(user, (Role.PRESCRIBER,))
+    queues = [_todays_visits(user, org_ids, user)]
+    rows, total = _page(
+        policy.scope(user, Action.VIEW, ConsultNote.objects.all())
+        .filter(author=user, status=NoteStatus.DRAFT)
+        .select_related("client")
+        .order_by("created_at", "pk")
+    )
+    queues.append(
+        Queue(
+            "unsigned",
+            "Consult notes to sign",
+            [
+                Item(
+                    f"Consult note for {_name(n.client)}",
+                    reverse("care:note_edit", args=[n.public_id]),
+                    f"Draft started {_local(n.created_at)}",
+                )
+                for n in rows
+            ],
+            total,
+            "No unsigned notes.",
+            clients={str(n.client.public_id) for n in rows},
+        )
+    )
+    alerts, more = open_alerts_to_answer(user)
+    queues.append(
+        Queue(
+            "alerts",
+            "Open safety alerts",
+            [Item(f"Alert {a.reference}", a.url, a.level, urgent=True) for a in alerts],
+            # The alert query is bounded; "more" says there are others beyond those shown.
+            len(alerts) + (1 if more else 0),
+            "No open safety alerts.",
+        )
+    )
+    queues.append(
+        Queue(
+            "registry",
+            "Clients off target",
+            [
+                Item(
+                    "Not improving: bring to case review",
+                    reverse("measures:registry") + "?flag=not_improving",
+                ),
+                Item("Measure overdue", reverse("measures:registry") + "?flag=overdue"),
+                Item("Safety flag or open alert", reverse("measures:registry") + "?flag=safety"),
+            ],
+            3,
+            "",
+        )
+    )
+    since = timezone.now() - dt.timedelta(days=14)
+    rows, total = _page(
+        policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
+        .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
+        .select_related("client", "therapist")
+        .order_by("-answered_at", "-pk")
+    )
+    queues.append(
+        Queue(
+            "answered",
+            "Check-ins answered (last 14 days)",
+            [
+                Item(
+                    f"Progress update on {_name(c.client)}",
+                    reverse("care:checkin", args=[c.public_id]),
+                    f"From {c.therapist.display_name}, {_local(c.answered_at)}",
+                )
+                for c in rows
+            ],
+            total,
+            "No check-ins answered in the last two weeks.",
+            clients={str(c.client.public_id) for c in rows},
+        )
+    )
+    return queues
+
+
+# --- Therapist -------------------------------------------------------------------------
+
+
+def therapist_queues(user: Any) -> list[Queue]:
+    """Referrals waiting on them, notes and medication changes to read, check-ins due."""
+    rows, total = _page(
+        referral_selectors.tracker(user)
+        .filter(status__in=[ReferralStatus.INFO_REQUESTED, ReferralStatus.DRAFT])
+        .order_by("status", "updated_at", "pk")
+    )
+    queues = [
+        Queue(
+            "referrals",
+            "Referrals waiting on you",
+            [
+                Item(
+                    f"Referral for {_name(r.client)} to {r.to_organisation.name}",
+                    reverse("referrals:detail", args=[r.public_id]),
+                    "The practice asked a question: answer it"
+                    if r.status == ReferralStatus.INFO_REQUESTED
+                    else "Draft: finish and send it",
+                    urgent=r.status == ReferralStatus.INFO_REQUESTED,
+                )
+                for r in rows
+            ],
+            total,
+            "No referral is waiting on you.",
+            reverse("referrals:tracker"),
+            "Open your referrals",
+            {str(r.client.public_id) for r in rows},
+        )
+    ]
+    rows, total = _page(
+        NoteDelivery.objects.filter(
+            recipient=user,
+            status=DeliveryStatus.DELIVERED,
+            acknowledged_at__isnull=True,
+            note__in=policy.scope(user, Action.VIEW, ConsultNote.objects.all()),
+        )
+        .select_related("note__client", "note__author")
+        .order_by("decided_at", "pk")
+    )
+    queues.append(
+        Queue(
+            "notes",
+            "New consult notes to read",
+            [
+                Item(
+                    f"Consult note for {_name(d.note.client)}",
+                    reverse("care:note", args=[d.note.public_id]),
+                    f"From {d.note.author.display_name}, {_local(d.decided_at)}",
+                )
+                for d in rows
+            ],
+            total,
+            "No new consult notes.",
+            clients={str(d.note.client.public_id) for d in rows},
+        )
+    )
+    rows, total = _page(
+        Notification.objects.filter(
+            recipient=user, kind=NotificationKind.MEDICATION_UPDATE, read_at__isnull=True
+        ).order_by("-created_at", "-pk")
+    )
+    queues.append(
+        Queue(
+            "medications",
+            "Medication changes to read",
+            [
+                Item(
+                    n.get_kind_display(),
+                    reverse("notifications:open", args=[n.public_id]),
+                    _local(n.created_at),
+                )
+                for n in rows
+            ],
+            total,
+            "No new medication changes.",
+            reverse("notifications:list"),
+            "All notifications",
+        )
+    )
+    rows, total = _page(
+        policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
+        .filter(therapist=user, status=CheckInStatus.REQUESTED)
+        .select_related("client")
+        .order_by("answer_by", "pk")
+    )
+    now = timezone.now()
+    queues.append(
+        Queue(
+            "checkins",
+            "Check-ins due",
+            [
+                Item(
+                    f"Progress check-in on {_name(c.client)}",
+                    reverse("care:checkin", args=[c.public_id]),
+                    ("Overdue since " if c.answer_by and c.answer_by < now else "Answer by ")
+                    + _local(c.answer_by),
+                    urgent=bool(c.answer_by and c.answer_by < now),
+                )
+                for c in rows
+            ],
+            total,
+            "No check-ins are waiting for you.",
+            clients={str(c.client.public_id) for c in rows},
+        )
+    )
+    return queues
+
+
+# --- Client ----------------------------------------------------------------------------
+
+
+@dataclass
+class ClientHome:
+    next_visit: Appointment | None
+    todo: list[Item]
+
+
+def client_home(user: Any, client: Client | None) -> ClientHome:
+    """The client's next visit and what to do next: sign, book, answer."""
+    if client is None:
+        return ClientHome(None, [])
+    now = timezone.now()
+    visit = (
+        policy.scope(user, Action.VIEW, Appointment.objects.all())
+        .filter(client=client, status__in=ACTIVE_STATUSES, ends_at__gte=now)
+        .select_related("organisation", "prescriber", "appointment_type")
+        .order_by("starts_at", "pk")
+        .first()
+    )
+    todo = [
+        Item(
+            "Sign a release",
+            reverse("consent:sign", args=[r.public_id]),
+            "A practice asks your permission to share information with your care team.",
+            urgent=True,
+        )
+        for r in Release.objects.filter(client=client, status=ReleaseStatus.DRAFT).order_by(
+            "prepared_at", "pk"
+        )[:LIMIT]
+    ]
+    invitations = open_invitations(user)
+    for invitation in invitations:
+        todo.append(
+            Item(
+                f"Book your first visit with {invitation.organisation.name}",
+                reverse("scheduling:book", args=[invitation.organisation.public_id]),
+                "Your referral was accepted: choose a time that suits you.",
+                urgent=True,
+            )
+        )
+    invited = {i.organisation_id for i in invitations}
+    if visit is None:
+        # Back to booking after the intake bot and the emailed link: a practice whose
+        # questions they answered and whose time they have not chosen yet.
+        for session in (
+            policy.scope(user, Action.VIEW, IntakeSession.objects.all())
+            .filter(verified_at__isnull=False)
+            .exclude(organisation_id__in=invited)
+            .select_related("organisation")
+            .order_by("-created_at", "-pk")[:LIMIT]
+        ):
+            todo.append(
+                Item(
+                    f"Choose a time with {session.organisation.name}",
+                    reverse("scheduling:book", args=[session.organisation.public_id]),
+                    "You answered the practice's questions: pick your first visit.",
+                    urgent=True,
+                )
+            )
+    if visit is not None and visit.status == AppointmentStatus.HELD:
+        todo.append(
+            Item(
+                "Finish booking the time held for you",
+                reverse("scheduling:pay", args=[visit.public_id]),
+                "The hold runs out soon.",
+                urgent=True,
+            )
+        )
+    todo.append(
+        Item(
+            "Answer your questionnaires",
+            reverse("measures:portal"),
+            "Short check-ins your care team asked for.",
+        )
+    )
+    return ClientHome(visit, todo)

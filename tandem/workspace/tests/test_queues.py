@@ -1,0 +1,171 @@
+"""The home page is each role's work queue on the demo: true counts, links to the work, fixed cost.
+
+The demo is seeded once for the module (it only reads); a test that adds rows undoes them
+with its own transaction.
+"""
+
+import datetime as dt
+import re
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tandem.accounts.models import User
+from tandem.audit.models import AuditEvent
+from tandem.referrals.models import Referral, ReferralStatus
+from tandem.tests.support.demo import seeded_once
+from tandem.tests.support.http import Client
+from tandem.workspace import queues
+
+pytestmark = pytest.mark.django_db
+
+SEEDED_AT = dt.datetime(2026, 11, 30, 14, 0, 5, tzinfo=dt.UTC)
+DEMO = "@demo.tandem.test"
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    with seeded_once(django_db_blocker, at=SEEDED_AT, keep_clock=True) as world:
+        yield world
+
+
+def _home(user: User) -> str:
+    web = Client()
+    web.force_login(user)
+    response = web.get(reverse("core:dashboard"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _queue(page: str, key: str) -> str:
+    found = re.search(rf'data-queue="{key}">(.*?)</section>', page, re.S)
+    assert found, f"no queue {key}"
+    return found.group(1)
+
+
+def _count(section: str) -> int:
+    found = re.search(r'data-count="(\d+)"', section)
+    assert found
+    return int(found.group(1))
+
+
+def test_coordinator_opens_on_referrals_due_info_requested_and_clients_to_schedule(demo_world):
+    priya = User.objects.get(email="priya.raman" + DEMO)
+    inbox = Referral.objects.filter(to_organisation__name="Harborlight Psychiatry")
+
+    page = _home(priya)
+
+    due = _queue(page, "due")
+    unanswered = inbox.filter(
+        responded_at__isnull=True, status__in=[ReferralStatus.SENT, ReferralStatus.RECEIVED]
+    )
+    # The urgent, the overdue and the escalated referrals are all due by tonight.
+    assert (
+        _count(due)
+        == unanswered.filter(due_at__lt=timezone.now() + dt.timedelta(days=1)).count()
+        >= 3
+    )
+    assert "Overdue since" in due
+    urgent = inbox.get(urgent=True, responded_at__isnull=True)
+    assert reverse("referrals:detail", args=[urgent.public_id]) in due
+    info = _queue(page, "info")
+    assert _count(info) == inbox.filter(status=ReferralStatus.INFO_REQUESTED).count() == 1
+    schedule = _queue(page, "schedule")
+    accepted = inbox.get(status=ReferralStatus.ACCEPTED)
+    assert _count(schedule) == 1
+    assert reverse("scheduling:referral_booking", args=[accepted.public_id]) in schedule
+    assert "The referral inbox and the schedule will appear here" not in page
+    assert 'data-queue="today"' in page
+    # The queues name clients: the read is in the audit trail, once.
+    assert AuditEvent.objects.filter(actor_id=priya.pk, detail__list="home").count() == 1
+
+
+def test_therapist_opens_on_referrals_waiting_on_her(demo_world):
+    # The therapist of the referral the practice asked a question about.
+    asked = Referral.objects.get(
+        to_organisation__name="Harborlight Psychiatry", status=ReferralStatus.INFO_REQUESTED
+    )
+
+    page = _home(asked.therapist)
+
+    waiting = _queue(page, "referrals")
+    assert reverse("referrals:detail", args=[asked.public_id]) in waiting
+    assert "The practice asked a question: answer it" in waiting
+    assert (
+        _count(waiting)
+        == Referral.objects.filter(
+            therapist=asked.therapist,
+            status__in=[ReferralStatus.INFO_REQUESTED, ReferralStatus.DRAFT],
+        ).count()
+    )
+    for key in ("notes", "medications", "checkins"):
+        _queue(page, key)
+
+
+def test_prescriber_opens_on_visits_notes_alerts_registry_and_check_ins(demo_world):
+    page = _home(User.objects.get(email="elena.marsh" + DEMO))
+
+    for key in ("today", "unsigned", "alerts", "answered"):
+        _queue(page, key)
+    assert reverse("measures:registry") + "?flag=not_improving" in _queue(page, "registry")
+
+
+def test_client_sees_what_to_do_next(demo_world):
+    page = _home(User.objects.get(email="jordan.ellery" + DEMO))
+
+    todo = _queue(page, "todo")
+    # Jordan's release waits for his signature: the first thing to do.
+    assert "Sign a release" in todo
+    assert "/consent/releases/" in todo
+    assert "No visit booked." in _queue(page, "next_visit")
+
+
+def test_counts_are_true_beyond_the_items_shown(demo_world):
+    priya = User.objects.get(email="priya.raman" + DEMO)
+    shown = queues.coordinator_queues(priya)
+    due = next(q for q in shown if q.key == "due")
+
+    assert len(due.items) <= queues.LIMIT
+    assert due.total == len(due.items) + due.more
+
+
+@pytest.mark.parametrize(
+    ("email", "queries"),
+    [("priya.raman", 20), ("elena.marsh", 14), ("maya.brennan", 15), ("jordan.ellery", 9)],
+)
+def test_each_home_page_costs_a_fixed_number_of_queries(
+    demo_world, email, queries, django_assert_num_queries
+):
+    # The same number on the demo's 20 referrals as on a practice with thousands: every
+    # queue is one LIMIT query and one COUNT on indexed filters, never a walk of the rows.
+    web = Client()
+    web.force_login(User.objects.get(email=email + DEMO))
+    with django_assert_num_queries(queries):
+        assert web.get(reverse("core:dashboard")).status_code == 200
+
+
+def test_more_referrals_cost_no_more_queries(demo_world, django_assert_num_queries):
+    priya = User.objects.get(email="priya.raman" + DEMO)
+    web = Client()
+    web.force_login(priya)
+    with django_assert_num_queries(20):
+        web.get(reverse("core:dashboard"))
+    # Twelve more referrals waiting for their first response, all overdue.
+    template = Referral.objects.filter(
+        to_organisation__name="Harborlight Psychiatry", status=ReferralStatus.RECEIVED
+    ).first()
+    assert template is not None
+    for _ in range(12):
+        template.pk = None
+        template.public_id = uuid.uuid4()
+        template.idempotency_key = uuid.uuid4()
+        template.due_at = timezone.now() - dt.timedelta(hours=3)
+        template.responded_at = None
+        template.save(force_insert=True)
+
+    with django_assert_num_queries(20):
+        page = web.get(reverse("core:dashboard")).content.decode()
+    due = _queue(page, "due")
+    assert re.search(r"and \d+ more\.", due)
