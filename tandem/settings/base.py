@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "django_htmx",
     "django_tasks_db",
+    "oauth2_provider",
     "tandem.core",
     "tandem.audit",
     "tandem.accounts",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.fhir",
     "tandem.workspace",
     "tandem.demo",
 ]
@@ -388,3 +390,17 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# The FHIR API's OAuth server (django-oauth-toolkit, see docs/fhir.md). System clients use
+# client credentials; a client is granted no more than the scopes its practice gave it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "tandem.fhir.scopes.SystemClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # Store only the tokens' hashes (RFC 9700): a copy of the database holds no usable token.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "PKCE_REQUIRED": True,
+}
+#: How many resources a FHIR search page holds unless _count says otherwise, and at most.
+FHIR_PAGE_SIZE = 20
+FHIR_MAX_PAGE_SIZE = 100
