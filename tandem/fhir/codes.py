@@ -84,7 +84,10 @@ INSTRUMENT_LOINC: dict[str, dict[str, object]] = {
     },
     "gad-7": {
         "panel": ("69737-5", "Generalized anxiety disorder 7 item (GAD-7)"),
-        "total": ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]"),
+        "total": (
+            "70274-6",
+            "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
+        ),
         "items": [
             "69725-0",
             "68509-9",

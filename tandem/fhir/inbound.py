@@ -52,9 +52,13 @@ FIELD_PATHS = {
 }
 
 
-def _entries(bundle: dict[str, Any]) -> tuple[tuple[int, dict[str, Any]], tuple[int, dict[str, Any]]]:
+def _entries(
+    bundle: dict[str, Any],
+) -> tuple[tuple[int, dict[str, Any]], tuple[int, dict[str, Any]]]:
     if bundle.get("type") != "transaction":
-        raise InvalidResource([Problem("Bundle.type", "Send the referral as a transaction Bundle.")])
+        raise InvalidResource(
+            [Problem("Bundle.type", "Send the referral as a transaction Bundle.")]
+        )
     found: dict[str, tuple[int, dict[str, Any]]] = {}
     problems = []
     for index, entry in enumerate(bundle.get("entry", [])):
@@ -71,7 +75,9 @@ def _entries(bundle: dict[str, Any]) -> tuple[tuple[int, dict[str, Any]], tuple[
             )
         elif request.get("method") != "POST" or request.get("url") != kind:
             problems.append(
-                Problem(f"Bundle.entry[{index}].request", f"Create it: POST {kind}.", "not-supported")
+                Problem(
+                    f"Bundle.entry[{index}].request", f"Create it: POST {kind}.", "not-supported"
+                )
             )
         else:
             found[kind] = (index, entry)
@@ -145,7 +151,11 @@ def _packet(resource: dict[str, Any], at: str) -> tuple[dict[str, str], dict[str
     if missing:
         raise InvalidResource(
             [
-                Problem(f"{at}.{FIELD_PATHS[f]}", f"The referral needs its {f.replace('_', ' ')}.", "required")
+                Problem(
+                    f"{at}.{FIELD_PATHS[f]}",
+                    f"The referral needs its {f.replace('_', ' ')}.",
+                    "required",
+                )
                 for f in missing
             ]
         )
@@ -205,11 +215,20 @@ def receive_referral(actor: Any, bundle: Any) -> Received:
     full_url = sr_entry.get("fullUrl")
     if not full_url or (task.get("focus") or {}).get("reference") != full_url:
         raise InvalidResource(
-            [Problem(f"{task_at}.resource.focus", "The Task's focus is the ServiceRequest's fullUrl.")]
+            [
+                Problem(
+                    f"{task_at}.resource.focus", "The Task's focus is the ServiceRequest's fullUrl."
+                )
+            ]
         )
     if task.get("status") != "requested" or task.get("intent") != "order":
         raise InvalidResource(
-            [Problem(f"{task_at}.resource.status", "A new referral's Task is requested, intent order.")]
+            [
+                Problem(
+                    f"{task_at}.resource.status",
+                    "A new referral's Task is requested, intent order.",
+                )
+            ]
         )
     key = _key(sr_entry, sr_at)
     existing = Referral.objects.filter(therapist=actor, idempotency_key=key).first()

@@ -279,9 +279,7 @@ def task(referral: Referral) -> dict[str, Any]:
             "lastModified": instant(referral.updated_at),
             "requester": ref("Practitioner", referral.therapist.public_id),
             "owner": ref("Organization", referral.to_organisation.public_id),
-            "restriction": {"period": {"end": instant(referral.due_at)}}
-            if referral.due_at
-            else {},
+            "restriction": {"period": {"end": instant(referral.due_at)}} if referral.due_at else {},
         }
     )
 
@@ -337,7 +335,9 @@ def consent(release: Release) -> dict[str, Any]:
                 "type": "permit",
                 "period": {"start": release.effective_from.isoformat(), "end": end},
                 "actor": actors,
-                "purpose": [{"system": f"{codes.CANONICAL}/CodeSystem/purpose", "code": release.purpose}],
+                "purpose": [
+                    {"system": f"{codes.CANONICAL}/CodeSystem/purpose", "code": release.purpose}
+                ],
                 "class": [
                     {"system": codes.RELEASE_CATEGORY, "code": c, "display": Category(c).label}
                     for c in release.categories
@@ -383,7 +383,9 @@ def appointment(appt: Appointment) -> dict[str, Any]:
         {"actor": ref("Practitioner", appt.prescriber.public_id), "status": "accepted"},
     ]
     if appt.client is not None:
-        participants.insert(0, {"actor": ref("Patient", appt.client.public_id), "status": "accepted"})
+        participants.insert(
+            0, {"actor": ref("Patient", appt.client.public_id), "status": "accepted"}
+        )
     return _compact(
         {
             "resourceType": "Appointment",
@@ -402,7 +404,13 @@ def appointment(appt: Appointment) -> dict[str, Any]:
 def medication_statement(event: MedicationEvent) -> dict[str, Any]:
     coding = {"system": codes.RXNORM, "code": event.rxcui, "display": event.drug}
     dose = " ".join(
-        part for part in (f"{event.dose.normalize():f}" if event.dose else "", event.unit, event.frequency) if part
+        part
+        for part in (
+            f"{event.dose.normalize():f}" if event.dose else "",
+            event.unit,
+            event.frequency,
+        )
+        if part
     )
     return _compact(
         {

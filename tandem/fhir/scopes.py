@@ -41,9 +41,7 @@ def all_scopes() -> dict[str, str]:
 
 def permits(granted: str, resource_type: str, mode: str, context: str = "system") -> bool:
     """Return whether the space-separated ``granted`` scopes allow ``mode`` on ``resource_type``."""
-    wanted = {
-        f"{context}/{t}.{m}" for t in (resource_type, "*") for m in (mode, "*")
-    }
+    wanted = {f"{context}/{t}.{m}" for t in (resource_type, "*") for m in (mode, "*")}
     return bool(wanted & set(granted.split()))
 
 

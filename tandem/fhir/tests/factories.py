@@ -14,7 +14,9 @@ from tandem.fhir.models import SystemClient
 SECRET = "test-secret-of-an-ehr"
 
 
-def system_client(user: Any, organisation: Any = None, scopes: str = "system/*.read") -> SystemClient:
+def system_client(
+    user: Any, organisation: Any = None, scopes: str = "system/*.read"
+) -> SystemClient:
     """Register a system client acting for ``organisation`` through ``user`` (their first practice)."""
     if organisation is None:
         organisation = user.memberships.order_by("pk").first().organisation
@@ -34,9 +36,7 @@ def token_response(system: SystemClient, scope: str | None = None) -> Any:
     data = {"grant_type": "client_credentials"}
     if scope is not None:
         data["scope"] = scope
-    return DjangoClient().post(
-        "/fhir/auth/token", data, HTTP_AUTHORIZATION=f"Basic {basic}"
-    )
+    return DjangoClient().post("/fhir/auth/token", data, HTTP_AUTHORIZATION=f"Basic {basic}")
 
 
 def token_for(system: SystemClient, scope: str | None = None) -> str:
@@ -65,5 +65,7 @@ class Api:
         )
 
 
-def api_for(user: Any, scopes: str = "system/*.read system/*.write", organisation: Any = None) -> Api:
+def api_for(
+    user: Any, scopes: str = "system/*.read system/*.write", organisation: Any = None
+) -> Api:
     return Api(token_for(system_client(user, organisation, scopes)))

@@ -34,7 +34,11 @@ def referral_bundle(client: Any, practice: Any, key: uuid.UUID | None = None) ->
                     "subject": {"reference": f"Patient/{client.public_id}"},
                     "performer": [{"reference": f"Organization/{practice.public_id}"}],
                     "reasonCode": [
-                        {"coding": [{"system": codes.REFERRAL_REASON, "code": "treatment_resistant"}]},
+                        {
+                            "coding": [
+                                {"system": codes.REFERRAL_REASON, "code": "treatment_resistant"}
+                            ]
+                        },
                         {"coding": [{"system": codes.ICD10CM, "code": "F41.1"}]},
                     ],
                     "note": [

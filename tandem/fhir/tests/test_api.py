@@ -164,7 +164,9 @@ def test_a_bad_bundle_is_refused_with_the_path_of_each_bad_element_and_nothing_i
     bundle["entry"][1]["resource"]["focus"] = {"reference": 7}
 
     wrong_type = api.post("/fhir/", bundle)
-    bundle["entry"][1]["resource"]["focus"] = {"reference": "urn:uuid:4a6e3b52-2d1c-4c1e-9a53-0d3c1f1f0001"}
+    bundle["entry"][1]["resource"]["focus"] = {
+        "reference": "urn:uuid:4a6e3b52-2d1c-4c1e-9a53-0d3c1f1f0001"
+    }
     bad_code = api.post("/fhir/", bundle)
 
     assert wrong_type.status_code == 400

@@ -187,7 +187,12 @@ def test_an_appointment_validates_with_its_participants():
 def test_an_invalid_resource_names_the_path_of_the_bad_element():
     with pytest.raises(InvalidResource) as caught:
         parse(
-            {"resourceType": "Task", "status": "requested", "intent": "order", "focus": {"reference": 7}},
+            {
+                "resourceType": "Task",
+                "status": "requested",
+                "intent": "order",
+                "focus": {"reference": 7},
+            },
             "Task",
             "Bundle.entry[1].resource",
         )
