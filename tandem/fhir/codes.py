@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from tandem.referrals.models import ReferralStatus as S
 from tandem.scheduling.models import AppointmentStatus as A
 
@@ -65,12 +67,21 @@ APPOINTMENT_STATUS: dict[str, str] = {
     A.NO_SHOW: "noshow",
 }
 
+
+class InstrumentLoinc(NamedTuple):
+    """LOINC codes of a standard instrument: (code, display) of its panel and total score, items."""
+
+    panel: tuple[str, str]
+    total: tuple[str, str]
+    items: tuple[str, ...]
+
+
 #: LOINC for the standard instruments: the panel, the total score and each item in order.
-INSTRUMENT_LOINC: dict[str, dict[str, object]] = {
-    "phq-9": {
-        "panel": ("44249-1", "PHQ-9 quick depression assessment panel [Reported.PHQ]"),
-        "total": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
-        "items": [
+INSTRUMENT_LOINC: dict[str, InstrumentLoinc] = {
+    "phq-9": InstrumentLoinc(
+        panel=("44249-1", "PHQ-9 quick depression assessment panel [Reported.PHQ]"),
+        total=("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"),
+        items=(
             "44250-9",
             "44255-8",
             "44259-0",
@@ -80,15 +91,15 @@ INSTRUMENT_LOINC: dict[str, dict[str, object]] = {
             "44252-5",
             "44253-3",
             "44260-8",
-        ],
-    },
-    "gad-7": {
-        "panel": ("69737-5", "Generalized anxiety disorder 7 item (GAD-7)"),
-        "total": (
+        ),
+    ),
+    "gad-7": InstrumentLoinc(
+        panel=("69737-5", "Generalized anxiety disorder 7 item (GAD-7)"),
+        total=(
             "70274-6",
             "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
         ),
-        "items": [
+        items=(
             "69725-0",
             "68509-9",
             "69733-4",
@@ -96,6 +107,6 @@ INSTRUMENT_LOINC: dict[str, dict[str, object]] = {
             "69735-9",
             "69689-8",
             "69736-7",
-        ],
-    },
+        ),
+    ),
 }

@@ -435,7 +435,7 @@ def medication_statement(event: MedicationEvent) -> dict[str, Any]:
 def questionnaire_response(response: QuestionnaireResponse) -> dict[str, Any]:
     """Return the answers, with the LOINC panel and item codes for PHQ-9 and GAD-7."""
     loinc = codes.INSTRUMENT_LOINC.get(response.instrument)
-    item_codes: list[str] = list(loinc["items"]) if loinc else []  # type: ignore[call-overload]
+    item_codes = loinc.items if loinc else ()
     items = []
     for index, value in enumerate(response.answers):
         item: dict[str, Any] = {"linkId": str(index + 1)}
@@ -445,7 +445,7 @@ def questionnaire_response(response: QuestionnaireResponse) -> dict[str, Any]:
             item["answer"] = [{"valueInteger": int(value)}]
         items.append(item)
     questionnaire = (
-        f"{codes.LOINC}/{loinc['panel'][0]}"  # type: ignore[index]
+        f"{codes.LOINC}/{loinc.panel[0]}"
         if loinc
         else f"{codes.CANONICAL}/Questionnaire/{response.instrument}"
     )
@@ -469,7 +469,7 @@ def score_observation(response: QuestionnaireResponse) -> dict[str, Any] | None:
     loinc = codes.INSTRUMENT_LOINC.get(response.instrument)
     code: dict[str, Any]
     if loinc:
-        number, display = loinc["total"]  # type: ignore[misc]
+        number, display = loinc.total
         code = {"coding": [{"system": codes.LOINC, "code": number, "display": display}]}
     else:
         code = {"text": f"{response.get_instrument_display()} total score"}

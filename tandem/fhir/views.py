@@ -98,7 +98,7 @@ def search(request: HttpRequest, caller: Caller, resource_type: str) -> HttpResp
     )
     resources, total = searcher(caller.actor, query)
     base = request.build_absolute_uri(request.path)
-    kept = [(k, v) for k, v in request.GET.lists() if k != "_offset" for v in v]
+    kept = [(k, v) for k, values in request.GET.lists() if k != "_offset" for v in values]
 
     def link(relation: str, offset: int) -> dict[str, str]:
         return {"relation": relation, "url": f"{base}?{urlencode([*kept, ('_offset', offset)])}"}
@@ -134,7 +134,7 @@ def transaction(request: HttpRequest, caller: Caller) -> HttpResponse:
         refused = _need(caller, resource_type, "write")
         if refused:
             return refused
-    if not request.content_type.startswith((FHIR_JSON, "application/json")):
+    if not (request.content_type or "").startswith((FHIR_JSON, "application/json")):
         return error(415, f"Send {FHIR_JSON}.", "not-supported")
     try:
         body = json.loads(request.body)
