@@ -45,6 +45,15 @@ def permits(granted: str, resource_type: str, mode: str, context: str = "system"
     return bool(wanted & set(granted.split()))
 
 
+def covers(granted: str, scope: str) -> bool:
+    """Return whether ``granted`` includes everything ``scope`` asks (``system/Task.*``, ...)."""
+    context, _, rest = scope.partition("/")
+    resource, _, mode = rest.rpartition(".")
+    types = RESOURCE_TYPES if resource == "*" else (resource,)
+    modes = MODES if mode == "*" else (mode,)
+    return all(permits(granted, t, m, context) for t in types for m in modes)
+
+
 class SystemClientScopes(BaseScopes):
     """What a system client may be granted: the scopes its practice's admin gave it."""
 
@@ -57,9 +66,10 @@ class SystemClientScopes(BaseScopes):
         system = getattr(application, "system_client", None)
         if system is None or not system.is_active:
             return []
-        return system.scopes.split()
+        return [scope for scope in all_scopes() if covers(system.scopes, scope)]
 
     def get_default_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
     ) -> list[str]:
-        return self.get_available_scopes(application, request)
+        system = getattr(application, "system_client", None)
+        return system.scopes.split() if system is not None and system.is_active else []

@@ -211,3 +211,16 @@ def test_referral_decline_is_rejected_with_its_reason():
     assert (task["status"], task["businessStatus"]["text"]) == ("rejected", "declined")
     assert task["statusReason"]["text"] == "Coverage not accepted"
     assert dt.datetime.fromisoformat(task["lastModified"]) <= timezone.now()
+
+
+def test_a_scope_covers_what_it_names_and_no_more():
+    from tandem.fhir.scopes import covers, permits
+
+    granted = "system/*.read system/ServiceRequest.write"
+
+    assert permits(granted, "Consent", "read")
+    assert not permits(granted, "Consent", "write")
+    assert permits(granted, "ServiceRequest", "write")
+    assert covers(granted, "system/ServiceRequest.*")
+    assert not covers(granted, "system/Task.*")
+    assert not covers(granted, "user/Task.read")
