@@ -21,6 +21,9 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
                 {"name": name, "type": "reference" if name == "patient" else "token"}
                 for name in sorted(params)
             ] + [{"name": "_lastUpdated", "type": "date"}, {"name": "_count", "type": "number"}]
+        if resource_type == "Task":
+            interactions.append({"code": "update"})
+            entry["versioning"] = "versioned-update"
         if resource_type in ("ServiceRequest", "Task"):
             entry["conditionalCreate"] = True
         resources.append(entry)

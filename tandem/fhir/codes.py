@@ -23,6 +23,7 @@ REFERRAL_REASON = f"{CANONICAL}/CodeSystem/referral-reason"
 RELEASE_CATEGORY = f"{CANONICAL}/CodeSystem/release-category"
 PRACTICE_ROLE = f"{CANONICAL}/CodeSystem/practice-role"
 BUSINESS_STATUS = f"{CANONICAL}/CodeSystem/referral-business-status"
+DECLINE_REASON = f"{CANONICAL}/CodeSystem/decline-reason"
 EXT_ELIGIBILITY = f"{CANONICAL}/StructureDefinition/referral-eligibility"
 
 #: Referral state -> (Task.status, businessStatus after the BSeR / 360X business statuses).

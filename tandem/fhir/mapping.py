@@ -268,7 +268,10 @@ def task(referral: Referral) -> dict[str, Any]:
                 "coding": [{"system": codes.BUSINESS_STATUS, "code": referral.status}],
                 "text": business,
             },
-            "statusReason": {"text": referral.get_decline_reason_display()}
+            "statusReason": {
+                "coding": [{"system": codes.DECLINE_REASON, "code": referral.decline_reason}],
+                "text": referral.get_decline_reason_display(),
+            }
             if referral.decline_reason
             else {},
             "intent": "order",

@@ -30,7 +30,7 @@ for resource_type, kwarg in _READS.items():
         ),
         path(
             f"{resource_type}/<uuid:{kwarg}>",
-            views.read,
+            views.instance,
             {"resource_type": resource_type},
             name=f"{resource_type.lower()}-read",
         ),

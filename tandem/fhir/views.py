@@ -16,10 +16,10 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.core.policy import Forbidden
-from tandem.fhir import capability, mapping, scopes, selectors
+from tandem.fhir import capability, mapping, scopes, selectors, task_updates
 from tandem.fhir.auth import Caller, Unauthenticated, authenticate
 from tandem.fhir.inbound import receive_referral
 from tandem.fhir.outcome import FHIR_JSON, error, errors, resource_response
@@ -69,9 +69,12 @@ def metadata(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "PUT"])
 @fhir_endpoint
-def read(request: HttpRequest, caller: Caller, resource_type: str, **ids: Any) -> HttpResponse:
+def instance(request: HttpRequest, caller: Caller, resource_type: str, **ids: Any) -> HttpResponse:
+    """GET reads one resource; PUT updates a Task (the referral moves on), with If-Match."""
+    if request.method == "PUT":
+        return _update(request, caller, resource_type, next(iter(ids.values())))
     refused = _need(caller, resource_type, "read")
     if refused:
         return refused
@@ -82,6 +85,30 @@ def read(request: HttpRequest, caller: Caller, resource_type: str, **ids: Any) -
     if version:
         headers["ETag"] = f'W/"{version}"'
     return resource_response(resource, headers=headers)
+
+
+def _update(
+    request: HttpRequest, caller: Caller, resource_type: str, public_id: Any
+) -> HttpResponse:
+    if resource_type != "Task":
+        return error(405, f"{resource_type} is not updated through the API.", "not-supported")
+    refused = _need(caller, resource_type, "write")
+    if refused:
+        return refused
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return error(400, "The body is not JSON.", "structure", "Task")
+    try:
+        referral = task_updates.update_task(
+            caller.actor, public_id, body, request.headers.get("If-Match", "")
+        )
+    except task_updates.PreconditionRequired as problem:
+        return error(428, str(problem), "required", "If-Match")
+    except task_updates.PreconditionFailed as problem:
+        return error(412, str(problem), "conflict", "If-Match")
+    resource = mapping.task(referral)
+    return resource_response(resource, headers={"ETag": f'W/"{referral.version}"'})
 
 
 @require_GET
