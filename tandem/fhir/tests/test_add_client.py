@@ -52,7 +52,7 @@ def test_a_person_outside_the_practice_or_an_unknown_scope_is_refused():
             user=world.therapist.email,
             stdout=io.StringIO(),
         )
-    with pytest.raises(CommandError, match="Unknown scopes: system/Everything.read"):
+    with pytest.raises(CommandError, match=r"Unknown scopes: system/Everything\.read"):
         call_command(
             "add_fhir_client",
             practice=str(world.therapy.public_id),
