@@ -101,11 +101,19 @@ def organization(actor: Any, public_id: Any) -> dict[str, Any]:
 
 def _note_if_shown(actor: Any, note: ConsultNote) -> dict[str, Any] | None:
     """Return the signed note as a DocumentReference if consent lets it reach ``actor``."""
+    if not _note_shown(actor, note):
+        return None
+    return _document(actor, note)
+
+
+def _note_shown(actor: Any, note: ConsultNote) -> bool:
     if note.status != NoteStatus.SIGNED:
-        return None
+        return False
     decision = note_decision(actor, note)  # accounted when shown across practices
-    if decision is not None and not decision.allowed:
-        return None
+    return decision is None or decision.allowed
+
+
+def _document(actor: Any, note: ConsultNote) -> dict[str, Any]:
     _record_read(actor, note, note.client)
     return mapping.document_reference(note, note_pdf(note))
 
@@ -232,8 +240,11 @@ def search_document_references(actor: Any, search: Search) -> tuple[list[dict[st
     if search.patient:
         qs = qs.filter(client__public_id=_uuid_or_none(search.patient))
     qs = _filter_updated(qs, "updated_at", search).order_by("-updated_at", "-pk")
-    shown = [r for r in (_note_if_shown(actor, n) for n in qs) if r is not None]
-    return shown[search.offset : search.offset + search.count], len(shown)
+    # Consent decides for every candidate (the total counts only what may be shown); only the
+    # page is rendered and audited.
+    shown = [n for n in qs if _note_shown(actor, n)]
+    page = shown[search.offset : search.offset + search.count]
+    return [_document(actor, n) for n in page], len(shown)
 
 
 def search_consents(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
