@@ -397,9 +397,27 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "tandem.fhir.scopes.SystemClientScopes",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    # Store only the tokens' hashes (RFC 9700): a copy of the database holds no usable token.
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # The OAuth 2.0 Security BCP (RFC 9700) in full: no implicit or password grant, no
+    # "plain" PKCE, no tokens in query strings, `iss` in authorization responses, and only
+    # the tokens' hashes stored (a copy of the database holds no usable token).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
 }
 #: How many resources a FHIR search page holds unless _count says otherwise, and at most.
 FHIR_PAGE_SIZE = 20

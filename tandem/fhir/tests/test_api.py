@@ -318,3 +318,46 @@ def test_token_for_helper_is_the_real_token_endpoint():
     token = token_for(system_client(world.therapist))
 
     assert Api(token).get(f"/fhir/Patient/{world.client.public_id}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"resourceType": "Bundle", "type": "transaction", "entry": [1, 2,, ',
+        "[]",
+        '{"resourceType": "Patient"}',
+        '{"resourceType": "Bundle", "type": "transaction", "entry": ["junk"]}',
+        '{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {"resourceType": "Nope"}}]}',
+        '{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {"resourceType": "Task", "status": "requested", "intent": "order"}, "request": {"method": "POST", "url": "Task"}}]}',
+        '{"resourceType": "Bundle", "type": "batch"}',
+    ],
+)
+def test_junk_bundles_get_an_outcome_never_a_server_error(body):
+    world = CareWorld()
+    api = api_for(world.therapist)
+
+    response = api.http.post("/fhir/", body, content_type="application/fhir+json", **api.headers)
+
+    assert response.status_code == 400, response.content
+    assert validated(response.json())["resourceType"] == "OperationOutcome"
+    assert Referral.objects.count() == 0
+
+
+def test_junk_search_parameters_get_an_outcome_never_a_server_error():
+    world = CareWorld()
+    api = api_for(world.prescriber)
+    junk = [
+        {"patient": "not-a-uuid"},
+        {"status": "x" * 600},
+        {"_count": "0"},
+        {"_count": "99999999999999999999"},
+        {"_offset": "-1"},
+        {"_lastUpdated": "ge2027-02-30"},
+        {"_lastUpdated": "zz2026-01-01"},
+    ]
+
+    for kind in ("ServiceRequest", "Task", "DocumentReference", "Consent"):
+        for params in junk:
+            response = api.get(f"/fhir/{kind}", **params)
+            assert response.status_code in (200, 400), (kind, params, response.status_code)
+            validated(response.json())
