@@ -174,6 +174,13 @@ def parse_search(params: Any, allowed: set[str], max_count: int, default_count: 
 
 
 def _moment(value: str) -> dt.datetime | None:
+    try:
+        return _parse_moment(value)
+    except ValueError:  # well formed but not a real day or time: 2027-02-30
+        return None
+
+
+def _parse_moment(value: str) -> dt.datetime | None:
     moment = parse_datetime(value) if "T" in value else None
     if moment is None:
         day = parse_date(value) if len(value) == 10 else None

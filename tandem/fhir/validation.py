@@ -54,13 +54,54 @@ def parse(data: Any, expected: str, at: str = "") -> dict[str, Any]:
         raise InvalidResource(
             [Problem(f"{where}.resourceType", f"Expected resourceType {expected!r}.")]
         )
+    unknown = [
+        Problem(f"{path}.resourceType", f"Not a resource type this server knows: {kind!r}.")
+        for path, kind in _contained_types(data, where)
+        if not _known(kind)
+    ]
+    if unknown:
+        raise InvalidResource(unknown)
     try:
         get_fhir_model_class(expected).model_validate(data)
     except ValidationError as error:
         raise InvalidResource(
             [Problem(_path(where, tuple(e["loc"])), e["msg"]) for e in error.errors()]
         ) from None
+    except (LookupError, TypeError, ValueError):
+        # fhir.resources fails this way on shapes its models do not foresee.
+        raise InvalidResource([Problem(where, f"Not a valid {expected} resource.")]) from None
     return data
+
+
+def _contained_types(value: Any, path: str) -> list[tuple[str, str]]:
+    """Return (path, resourceType) of every resource nested in ``value`` (not ``value`` itself)."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "resourceType":
+                continue
+            here = f"{path}.{key}"
+            if isinstance(item, dict) and "resourceType" in item:
+                found.append((here, str(item["resourceType"])))
+            found += _contained_types(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            here = f"{path}[{index}]"
+            if isinstance(item, dict) and "resourceType" in item:
+                found.append((here, str(item["resourceType"])))
+            found += _contained_types(item, here)
+    return found
+
+
+def _known(resource_type: str) -> bool:
+    # deferred: fhir.resources builds hundreds of pydantic models; load them only when used
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        get_fhir_model_class(resource_type)
+    except (LookupError, ValueError, TypeError):
+        return False
+    return True
 
 
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
