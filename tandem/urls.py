@@ -20,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("tandem.notifications.urls")),
     path("care/", include("tandem.care.urls")),
     path("api/v1/", include("tandem.measures.api_urls")),
+    path("fhir/", include("tandem.fhir.urls")),
     path("measures/", include("tandem.measures.urls")),
     path("", include("tandem.intake.urls")),
     path("scheduling/", include("tandem.scheduling.urls")),

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tandem.care",),
     ("tandem.measures",),
     ("tandem.intake",),
+    ("tandem.fhir",),
     (
         "tandem.workspace",
         "tandem.demo",

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "django_htmx",
     "django_tasks_db",
+    "oauth2_provider",
     "tandem.core",
     "tandem.audit",
     "tandem.accounts",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.fhir",
     "tandem.workspace",
     "tandem.demo",
 ]
@@ -388,3 +390,35 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# The FHIR API's OAuth server (django-oauth-toolkit, see docs/fhir.md). System clients use
+# client credentials; a client is granted no more than the scopes its practice gave it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES_BACKEND_CLASS": "tandem.fhir.scopes.SystemClientScopes",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # The OAuth 2.0 Security BCP (RFC 9700) in full: no implicit or password grant, no
+    # "plain" PKCE, no tokens in query strings, `iss` in authorization responses, and only
+    # the tokens' hashes stored (a copy of the database holds no usable token).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
+#: How many resources a FHIR search page holds unless _count says otherwise, and at most.
+FHIR_PAGE_SIZE = 20
+FHIR_MAX_PAGE_SIZE = 100

@@ -198,7 +198,8 @@ def _release(built: dict[str, Target]) -> Target:
         allowed=world.client_user,  # the client reads, signs and revokes their release
         insider_without_mfa=without_mfa,
         objects={"release": release, "client": world.client},
-        allowed_by_route={"consent:attest": world.therapist},
+        # The client reads their own release on the web; an EHR reads it for the care team.
+        allowed_by_route={"consent:attest": world.therapist, "fhir:consent-read": world.therapist},
     )
 
 
