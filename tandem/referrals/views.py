@@ -424,6 +424,9 @@ def _detail(
         {
             "referral": referral,
             "side": side,
+            # The practice side is named by first name only, as the rest of the page does.
+            "header_client": referral.client,
+            "header_first_name_only": side != "therapist",
             "sections": sections,
             "therapist_text_shown": history.shown,
             "therapist_text_withheld": history.withheld_label,

@@ -248,6 +248,7 @@ def _appointment_page(
         "scheduling/appointment.html",
         {
             "appointment": found,
+            "header_client": found.client,
             "local_start": found.starts_at.astimezone(found.organisation.zone),
             "committed": _committed(found),
             "payment_on_file": bool(found.payment_reference),

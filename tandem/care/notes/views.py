@@ -23,6 +23,7 @@ from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteStatus
 from tandem.care.notes.pdf import note_pdf as render_note_pdf
 from tandem.care.pages import apply_errors, tell
 from tandem.clients.access import seat
+from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 
@@ -38,8 +39,11 @@ def _note_initial(note: ConsultNote) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def note_new(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Start the initial consultation note (prescribers on the care team)."""
-    client = team_client_for(request.user, client_id, Action.CHANGE)
-    if seat(request.user, client, (Role.PRESCRIBER,)) is None:
+    # The page names the client, so the door records the read; writing needs the change right.
+    client = team_client_for(request.user, client_id)
+    if seat(request.user, client, (Role.PRESCRIBER,)) is None or not policy.allows(
+        request.user, Action.CHANGE, client
+    ):
         raise Http404("Not found.")
     form = forms.NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
