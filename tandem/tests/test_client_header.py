@@ -21,7 +21,7 @@ from tandem.tests.support.http import Client as HttpClient
 from tandem.tests.support.url_objects import NOT_OBJECT_IDS, REGISTRY, Target
 from tandem.tests.support.urlwalk import routes, skip_reason
 
-HEADER = re.compile(r'<(?:div|section)[^>]*data-client-header[^>]*>(.*?)</(?:div|section)>', re.S)
+HEADER = re.compile(r"<(?:div|section)[^>]*data-client-header[^>]*>(.*?)</(?:div|section)>", re.S)
 
 
 def _client_pages() -> list[Any]:
@@ -117,7 +117,7 @@ def test_a_coordinator_sees_whose_appointment_it_is_and_the_client_sees_no_heade
 @pytest.mark.django_db
 def test_a_page_refused_to_the_reader_shows_no_header():
     route = next(r for r in routes() if r.name == "care:note")
-    url, target, _ = _build(route)
+    url, _, _ = _build(route)
     outsider = make_staff(Role.PRESCRIBER)
     http = HttpClient()
     http.force_login(outsider)
@@ -134,9 +134,11 @@ def test_the_receiving_practice_sees_the_referred_client_by_first_name_only_as_t
     route = next(r for r in routes() if r.name == "referrals:detail")
     url, target, _ = _build(route)
     client = target.objects["client"]
-    coordinator = target.objects["referral"].to_organisation.memberships.get(
-        role=Role.COORDINATOR, user__authenticator__isnull=False
-    ).user
+    coordinator = (
+        target.objects["referral"]
+        .to_organisation.memberships.get(role=Role.COORDINATOR, user__authenticator__isnull=False)
+        .user
+    )
     http = HttpClient()
     http.force_login(coordinator)
 

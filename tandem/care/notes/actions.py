@@ -158,6 +158,7 @@ def _deliver_note(actor: User, note: ConsultNote, members: list[CareTeamMember])
         NotificationKind.CONSULT_NOTE,
         _note_link(note),
         reference=note.reference,
+        about=note.client_id,
     )
     if result.held:
         notify(
@@ -165,6 +166,7 @@ def _deliver_note(actor: User, note: ConsultNote, members: list[CareTeamMember])
             NotificationKind.CONSULT_NOTE_HELD,
             _note_link(note),
             reference=note.reference,
+            about=note.client_id,
         )
     return result
 
