@@ -25,6 +25,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core import policy
+from tandem.core.pickers import Option
 from tandem.core.htmx import page_or_fragment
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -302,6 +303,15 @@ def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
         policy.roles(request.user) & PRACTICE_ROLES
     ):
         raise Http404("Not found.")
+    if "picker_q" in request.GET and request.htmx:
+        # The searchable picker of any form that chooses codes (tandem/core/pickers.py).
+        query = request.GET["picker_q"].strip()
+        found = icd10.search(query) if query else []
+        return render(
+            request,
+            "core/picker_results.html",
+            {"query": query, "options": [Option(c.code, c.code, c.description) for c in found]},
+        )
     query = request.GET.get("q", "").strip()
     return render(
         request,

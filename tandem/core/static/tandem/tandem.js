@@ -178,10 +178,39 @@
     });
   }
 
+  // Pickers (tandem/core/pickers.py): show the search box once HTMX can run it, and put a
+  // chosen result in the field — replacing a single value, appending to a comma list.
+  function pickers() {
+    document.querySelectorAll("[data-picker]").forEach(function (picker) {
+      var search = picker.querySelector("[data-picker-search]");
+      if (search && window.htmx) search.hidden = false;
+    });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("[data-pick]") : null;
+      if (!button) return;
+      var picker = button.closest("[data-picker]");
+      var field = picker ? document.getElementById(picker.dataset.pickerFor) : null;
+      if (!field) return;
+      var value = button.dataset.pick;
+      if (picker.hasAttribute("data-picker-multiple")) {
+        var values = field.value.split(",").map(function (v) { return v.trim(); }).filter(Boolean);
+        if (values.indexOf(value) === -1) values.push(value);
+        field.value = values.join(", ");
+      } else {
+        field.value = value;
+      }
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      var status = picker.querySelector(".picker-results");
+      if (status) status.textContent = "Chosen: " + value + ".";
+      field.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreDrafts();
     idleTimer();
     navMenu();
+    pickers();
     tableCards(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) { tableCards(event.target.ownerDocument || document); });
