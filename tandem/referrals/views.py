@@ -25,8 +25,8 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core import policy
-from tandem.core.pickers import Option
 from tandem.core.htmx import page_or_fragment
+from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.core.textlimits import NOTE
