@@ -132,3 +132,56 @@ def test_the_components_of_docs_design_are_photographed_and_checked(
         _shoot(page, "table", phone=phone)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_the_calendar_grid_and_the_weekly_hours_grid_are_photographed_and_checked(
+    browser: Any, live_server, phone: bool
+) -> None:
+    from tandem.core.roles import Role
+    from tandem.core.tests.factories import ClientFactory, make_staff
+    from tandem.scheduling.models import Appointment, AppointmentStatus, TimeOff
+    from tandem.scheduling.tests.factories import Practice
+
+    p = Practice()
+    other = make_staff(Role.PRESCRIBER, p.org, full_name="Dr Imogen Hale")
+    admin = make_staff(Role.PRACTICE_ADMIN, p.org)
+    zone = p.org.zone
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    for day, hour, who, minutes, name in (
+        (0, 9, p.prescriber, 60, "Ashgrove"), (0, 9, other, 30, "Birchwood"),
+        (1, 11, p.prescriber, 30, "Cedarfield"), (3, 14, other, 60, "Dunmore"),
+    ):  # fmt: skip
+        start = dt.datetime.combine(monday + dt.timedelta(days=day), dt.time(hour), tzinfo=zone)
+        end = start + dt.timedelta(minutes=minutes)
+        Appointment.objects.create(
+            organisation=p.org, prescriber=who, client=ClientFactory(last_name=name),
+            appointment_type=p.follow_up, starts_at=start, ends_at=end, blocked_until=end,
+            status=AppointmentStatus.CONFIRMED,
+        )  # fmt: skip
+    off = dt.datetime.combine(monday + dt.timedelta(days=2), dt.time(12), tzinfo=zone)
+    TimeOff.objects.create(prescriber=other, starts_at=off, ends_at=off + dt.timedelta(hours=3))
+    viewport = {"width": 375, "height": 740} if phone else {"width": 1280, "height": 860}
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, is_mobile=phone, has_touch=phone
+    )
+    page = context.new_page()
+    watch_console(page)
+    try:
+        share_session(page, p.coordinator, live_server.url)
+        page.goto(
+            reverse("scheduling:calendar", args=[p.org.public_id]) + f"?date={monday}&view=week"
+        )
+        expect(page.locator("[data-grid='time_off']")).to_contain_text("Dr Imogen Hale")
+        page.locator("[data-calendar-grid]").scroll_into_view_if_needed()
+        _shoot(page, "calendar", phone=phone)
+
+        page.context.clear_cookies()
+        share_session(page, admin, live_server.url)
+        page.goto(reverse("scheduling_settings:hours_week", args=[p.org.public_id]))
+        page.get_by_role("button", name="Copy to other days from Monday").click()
+        expect(page.locator(".messages")).to_contain_text("copied", timeout=5000)
+        expect(page.locator("input[name='d4_1_starts']")).to_have_value("09:00")
+        _shoot(page, "hours-week", phone=phone)
+    finally:
+        context.close()
