@@ -78,14 +78,11 @@ def badge(status: Any, label: Any = "", tone: str = "") -> str:
 
     ``tone`` overrides the table (``{% badge "urgent" "Urgent" %}`` needs none).
     """
-    chosen = tone or tone_of(str(status))
-    mark = TONES.get(chosen, TONES["neutral"])[0]
+    chosen = tone if tone in TONES else tone_of(str(status))
+    # The mark is drawn by the stylesheet (``.badge-ok::before``), with empty alternative
+    # text: screen readers hear the label alone, and the element's text is the label.
     return format_html(
-        '<span class="badge badge-{}" data-status="{}"><span class="badge-mark" aria-hidden="true">{}</span> {}</span>',
-        chosen,
-        status,
-        mark,
-        label or status,
+        '<span class="badge badge-{}" data-status="{}">{}</span>', chosen, status, label or status
     )
 
 
@@ -93,9 +90,3 @@ def badge(status: Any, label: Any = "", tone: str = "") -> str:
 def tone(status: Any) -> str:
     """Return the badge tone of a status value (for markup that builds its own badge)."""
     return tone_of(str(status))
-
-
-@register.filter
-def tone_mark(status: Any) -> str:
-    """Return the mark of a status value's tone (✓ ! ✕ → •)."""
-    return TONES[tone_of(str(status))][0]
