@@ -14,6 +14,7 @@ urlpatterns = [
     path("clients/<uuid:client_id>/timeline/", views.timeline, name="timeline"),
     path("clients/<uuid:client_id>/notes/new/", notes.note_new, name="note_new"),
     path("clients/<uuid:client_id>/medications/", medications.medications, name="medications"),
+    path("medications/search/", medications.drug_search, name="drug_search"),
     path("clients/<uuid:client_id>/check-ins/", checkins.checkins, name="checkins"),
     path("clients/<uuid:client_id>/messages/", messaging.threads, name="threads"),
     path("clients/<uuid:client_id>/alerts/new/", crisis.alert_new, name="alert_new"),

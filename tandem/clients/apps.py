@@ -7,9 +7,16 @@ class ClientsConfig(AppConfig):
 
     def ready(self) -> None:
         # deferred: Django's ready() hook; these modules need the models loaded
-        from tandem.clients import access  # noqa: F401  (registers the access rules)
+        from tandem.clients import (
+            access,  # noqa: F401  (registers the access rules)
+            naming,
+        )
         from tandem.clients.models import Client
         from tandem.core import policy
+        from tandem.notifications import selectors as notifications
+
+        # The in-app notifications (a lower layer) name their client through the policy here.
+        notifications.register_namer(naming.names)
 
         # The policy (in core, below every domain app) asks here for a user's client record.
         policy.register_client_record(

@@ -230,6 +230,7 @@ def prepare_release(
             [client.user],
             NotificationKind.RELEASE_TO_SIGN,
             reverse("consent:sign", kwargs={"release_id": release.public_id}),
+            about=client.pk,
         )
     return release
 
@@ -321,6 +322,7 @@ def sign_release(
         [release.prepared_by],
         NotificationKind.RELEASE_SIGNED,
         reverse("consent:client_status", kwargs={"client_id": client.public_id}),
+        about=client.pk,
     )
     _schedule_expiry_reminders(release)
     return release
@@ -380,6 +382,7 @@ def revoke_release(*, actor: User, release: Release) -> Release:
         {*_care_team_users(release.client), *named, release.prepared_by},
         NotificationKind.RELEASE_REVOKED,
         reverse("consent:client_status", kwargs={"client_id": release.client.public_id}),
+        about=release.client_id,
     )
     return release
 
@@ -687,10 +690,12 @@ def remind_expiry(release_id: int, days_before: int) -> None:
                 NotificationKind.RELEASE_EXPIRING,
                 reverse("consent:mine"),
                 dedupe_key=key,
+                about=release.client_id,
             )
         notify(
             [release.prepared_by],
             NotificationKind.RELEASE_EXPIRING,
             reverse("consent:client_status", kwargs={"client_id": release.client.public_id}),
             dedupe_key=key,
+            about=release.client_id,
         )

@@ -278,6 +278,7 @@ def _ask_for_follow_up(
         NotificationKind.QUESTIONNAIRE_FOLLOW_UP,
         link,
         dedupe_key=f"item9-blank:{response.public_id}",
+        about=response.client_id,
     )
 
 
@@ -555,7 +556,7 @@ def record_case_review(*, actor: Any, client: Client, recommendations: str) -> C
     # withheld item would only say that something exists.
     others = [m.user for m, allowed in reached if allowed and m.user_id != actor.pk]
     link = reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
-    notify(others, NotificationKind.GENERAL, link)
+    notify(others, NotificationKind.GENERAL, link, about=client.pk)
     return review
 
 
@@ -587,6 +588,7 @@ def remind_due(schedule_id: int, version: int) -> bool:
             NotificationKind.GENERAL,
             link,
             dedupe_key=f"measure-due:{schedule.pk}:{schedule.version}",
+            about=schedule.client_id,
         )
         if sent:
             record(

@@ -22,8 +22,11 @@ from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.instruments.gad import GAD7_BANDS
 from tandem.measures.instruments.phq import PHQ9_BANDS
 
-WIDTH, HEIGHT = 480, 250
-LEFT, RIGHT, TOP, BOTTOM = 40, 14, 28, 46
+WIDTH, HEIGHT = 480, 264
+LEFT, RIGHT, TOP, BOTTOM = 40, 14, 42, 46
+#: Medication labels (℞1, ℞2…) closer than this many units stack into rows above the plot.
+LABEL_GAP = 28
+LABEL_ROWS = 2
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
 #: Published severity bands drawn behind the line: (low, high, label).
@@ -66,6 +69,9 @@ class Axis:
             return cls(now - dt.timedelta(days=28), now + dt.timedelta(days=1))
         start, end = min(moments), max(moments)
         span = max(end - start, dt.timedelta(days=14))
+        # At least two weeks wide, reaching back from the latest moment, so ticks fall on
+        # different days.
+        start = min(start, end - span)
         pad = span / 20
         return cls(start - pad, end + pad)
 
@@ -76,6 +82,21 @@ class Axis:
     def ticks(self, count: int = 5) -> list[dt.datetime]:
         step = (self.end - self.start) / count
         return [self.start + step * (i + 0.5) for i in range(count)]
+
+    def tick_labels(self, count: int = 5) -> list[tuple[dt.datetime, str]]:
+        """Return the time axis' ticks with their labels, none repeated.
+
+        Spans longer than about ten months are labelled by month and year ("Mar 2026"),
+        shorter ones by day ("Mar 2"); a tick whose label repeats its neighbour's is dropped.
+        """
+        long_span = (self.end - self.start) > dt.timedelta(days=300)
+        labelled: list[tuple[dt.datetime, str]] = []
+        for tick in self.ticks(count):
+            local = timezone.localtime(tick) if timezone.is_aware(tick) else tick
+            text = f"{local:%b} {local.year}" if long_span else day(tick, year=False)
+            if not labelled or labelled[-1][1] != text:
+                labelled.append((tick, text))
+        return labelled
 
 
 def day(at: dt.datetime | dt.date, year: bool = True) -> str:
@@ -137,22 +158,28 @@ def chart(
         f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H}" '
         f'stroke="#4a5868"/>'
     )
-    for tick in axis.ticks():
+    for tick, text in axis.tick_labels():
         x = _num(axis.x(tick))
         parts.append(
-            f'<text x="{x}" y="{TOP + PLOT_H + 16}" text-anchor="middle" font-size="12" '
-            f'fill="#1d2733">{day(tick, year=False)}</text>'
+            f'<line x1="{x}" x2="{x}" y1="{TOP + PLOT_H}" y2="{TOP + PLOT_H + 4}" stroke="#4a5868"/>'
+            f'<text x="{x}" y="{TOP + PLOT_H + 17}" text-anchor="middle" font-size="12" '
+            f'fill="#1d2733">{text}</text>'
         )
+    rows = label_rows([axis.x(m.at) for m in marks if m.kind == "medication"])
+    medication_number = 0
     for number, mark in enumerate(marks, start=1):
         x = _num(axis.x(mark.at))
         if mark.kind == "medication":
+            row, label_x = rows[medication_number]
+            label_y = TOP - 8 - 15 * row
+            medication_number += 1
             parts.append(
                 f'<g class="mark mark-medication"><title>{escape(mark.label)}, '
                 f"{day(mark.at)}</title>"
-                f'<line x1="{x}" x2="{x}" y1="{TOP - 4}" y2="{TOP + PLOT_H}" stroke="#1f5f8b" '
-                f'stroke-width="2" stroke-dasharray="5 3"/>'
-                f'<text x="{x}" y="{TOP - 8}" text-anchor="middle" font-size="12" '
-                f'fill="#1f5f8b">℞{number}</text></g>'
+                f'<line x1="{x}" x2="{x}" y1="{_num(label_y + 4)}" y2="{TOP + PLOT_H}" '
+                f'stroke="#1f5f8b" stroke-width="2" stroke-dasharray="5 3"/>'
+                f'<text x="{_num(label_x)}" y="{_num(label_y)}" text-anchor="middle" font-size="12" '
+                f'fill="#1f5f8b" class="mark-label">℞{number}</text></g>'
             )
         else:
             base = TOP + PLOT_H + 22
@@ -177,6 +204,24 @@ def chart(
         f'preserveAspectRatio="xMidYMid meet">{"".join(parts)}</svg>'
     )
     return mark_safe(svg)  # noqa: S308 - every value above is a number or escaped
+
+
+def label_rows(xs: Sequence[float]) -> list[tuple[int, float]]:
+    """Return (row, x) per label wanted at ``xs`` so that no two labels overlap.
+
+    Labels are taken left to right; each goes in the lowest row (0 nearest the plot)
+    whose last label is at least ``LABEL_GAP`` to its left. When every row is taken, the
+    label goes in the row free the soonest, moved right just far enough.
+    """
+    last: list[float] = [float("-inf")] * LABEL_ROWS
+    placed = [(0, 0.0)] * len(xs)
+    for index in sorted(range(len(xs)), key=lambda i: xs[i]):
+        x = xs[index]
+        free = [r for r in range(LABEL_ROWS) if x - last[r] >= LABEL_GAP]
+        row = free[0] if free else min(range(LABEL_ROWS), key=lambda r: last[r])
+        at = max(x, last[row] + LABEL_GAP)
+        placed[index], last[row] = (row, at), at
+    return placed
 
 
 def summary(title: str, points: Sequence[Point], unit: str = "") -> str:

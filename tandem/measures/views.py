@@ -291,6 +291,7 @@ def response_detail(request: HttpRequest, response_id: str) -> HttpResponse:
         "measures/response.html",
         {
             "response": response,
+            "header_client": response.client,
             "instrument": instrument,
             # Even the instrument's name says something (AUDIT-C, PCL-5): withheld, it goes.
             "name": instrument.name if shown else "Questionnaire",

@@ -29,19 +29,27 @@ def notify(
     *,
     dedupe_key: str = "",
     reference: str = "",
+    about: int | None = None,
 ) -> list[Notification]:
     """Create an in-app notification per recipient and email each after the transaction commits.
 
     ``link`` must be a path inside Tandem that carries only random ids;
-    ``reference`` a short random code (never a name or a record number). With a
-    ``dedupe_key`` a recipient is told once, however often this is called.
+    ``reference`` a short random code (never a name or a record number); ``about`` the
+    key of the client it concerns (for the in-app list to name them to a reader who may
+    see them; the email never does). With a ``dedupe_key`` a recipient is told once, however
+    often this is called.
     """
     created: list[Notification] = []
     for user in {u.pk: u for u in recipients if u is not None and u.is_active}.values():
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
-                    recipient=user, kind=kind, link=link, dedupe_key=dedupe_key, reference=reference
+                    recipient=user,
+                    kind=kind,
+                    link=link,
+                    dedupe_key=dedupe_key,
+                    reference=reference,
+                    about=about,
                 )
         except IntegrityError:
             continue  # already told

@@ -46,6 +46,15 @@ class Notification(models.Model):
         blank=True,
         help_text="A short random reference such as R-7Q2K: useful to the reader, identifies no one.",
     )
+    # The client's primary key, not a foreign key: clients sit above notifications.
+    about = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The client it is about (their record's key). The app names the client only to a "
+            "reader the access policy lets see them; emails never do."
+        ),
+    )
     dedupe_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -29,7 +29,7 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "notifications/list.html",
         {
-            "rows": rows,
+            "rows": selectors.with_names(request.user, rows),
             "any_unread": any(n.read_at is None for n in rows),
             "page_size": selectors.PAGE_SIZE,
         },

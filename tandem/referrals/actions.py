@@ -369,6 +369,7 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
             NotificationKind.REFERRAL_UPDATE,
             _link(referral),
             reference=referral.reference,
+            about=referral.client_id,
         )
         if referral.urgent:
             notify(
@@ -376,6 +377,7 @@ def send_referral(*, actor: User, referral: Referral) -> Referral:
                 NotificationKind.REFERRAL_URGENT,
                 _link(referral),
                 reference=referral.reference,
+                about=referral.client_id,
             )
         signals.response_clock_due.send(
             sender=Referral, referral_id=referral.pk, level=1, due_at=referral.due_at
@@ -417,6 +419,7 @@ def mark_overdue(referral_id: int, level: int) -> None:
             _link(referral),
             dedupe_key=f"referral-overdue:{referral.public_id}:{level}",
             reference=referral.reference,
+            about=referral.client_id,
         )
         if level == 1:
             calendar = referral.to_organisation.referral_policy.calendar()
@@ -536,6 +539,7 @@ def _move(
                 NotificationKind.REFERRAL_UPDATE,
                 _link(referral),
                 reference=referral.reference,
+                about=referral.client_id,
             )
         else:
             recipients = _practice_staff(referral.to_organisation_id, (Role.COORDINATOR,))
@@ -546,6 +550,7 @@ def _move(
                 NotificationKind.REFERRAL_UPDATE,
                 _link(referral),
                 reference=referral.reference,
+                about=referral.client_id,
             )
     return referral
 
@@ -754,6 +759,7 @@ def schedule_automatically(
             NotificationKind.REFERRAL_UPDATE,
             _link(referral),
             reference=referral.reference,
+            about=referral.client_id,
         )
     return referral
 

@@ -27,6 +27,7 @@ from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.cursors import keyset_page
 from tandem.core.htmx import page_or_fragment
+from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.core.textlimits import NOTE
@@ -305,6 +306,15 @@ def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
         policy.roles(request.user) & PRACTICE_ROLES
     ):
         raise Http404("Not found.")
+    if "picker_q" in request.GET and request.htmx:
+        # The searchable picker of any form that chooses codes (tandem/core/pickers.py).
+        query = request.GET["picker_q"].strip()
+        found = icd10.search(query) if query else []
+        return render(
+            request,
+            "core/picker_results.html",
+            {"query": query, "options": [Option(c.code, c.code, c.description) for c in found]},
+        )
     query = request.GET.get("q", "").strip()
     return render(
         request,
@@ -445,6 +455,9 @@ def _detail(
         {
             "referral": referral,
             "side": side,
+            # The practice side is named by first name only, as the rest of the page does.
+            "header_client": referral.client,
+            "header_first_name_only": side != "therapist",
             "sections": sections,
             "therapist_text_shown": history.shown,
             "therapist_text_withheld": history.withheld_label,

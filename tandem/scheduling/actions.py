@@ -606,6 +606,7 @@ def _ask_coordinators_to_confirm(appointment: Appointment) -> None:
                 NotificationKind.GENERAL,
                 reverse("scheduling:appointment", args=[appointment.public_id]),
                 dedupe_key=f"confirm:{appointment.public_id}",
+                about=appointment.client_id,
             )
             return
 

@@ -23,6 +23,7 @@ from tandem.scheduling.models import (
     AppointmentStatus,
     AppointmentType,
     TimeOff,
+    WeeklyHours,
 )
 
 
@@ -147,3 +148,149 @@ def pending_requests(actor: Any, organisation: Organisation) -> list[Appointment
         .select_related("client", "prescriber", "appointment_type")
         .order_by("starts_at")
     )
+
+
+#: The calendar grid's rows are half hours; by default it shows 7:00 to 19:00.
+GRID_STEP = dt.timedelta(minutes=30)
+GRID_DEFAULT = (dt.time(7), dt.time(19))
+MAX_LANES = 4
+
+
+@dataclass
+class GridItem:
+    """Something placed on the grid: an appointment, time off, or working hours."""
+
+    kind: str  # "appointment", "time_off", "hours"
+    row: int  # first half-hour row, from 1
+    span: int  # rows covered
+    lane: int = 1
+    entry: CalendarEntry | None = None
+    label: str = ""
+
+
+@dataclass
+class GridDay:
+    date: dt.date
+    items: list[GridItem] = field(default_factory=list)
+    lanes: int = 1
+
+    @property
+    def has_appointments(self) -> bool:
+        return any(i.kind == "appointment" for i in self.items)
+
+
+@dataclass
+class Grid:
+    """A day or week as a time grid: half-hour rows, one column per day, lanes for overlaps."""
+
+    days: list[GridDay]
+    times: list[tuple[int, dt.time]]  # (row, time) of each full hour, for the time column
+    rows: int
+
+
+def calendar_grid(
+    days: list[Day],
+    organisation: Organisation,
+    *,
+    prescribers: list[User],
+    prescriber: User | None = None,
+) -> Grid:
+    """Lay ``days`` (from ``calendar``) out on a time grid, with time off and working hours.
+
+    Working hours are shaded for one prescriber's calendar (the practice's differ per
+    person). Overlapping appointments get side-by-side lanes (at most ``MAX_LANES``).
+    Two queries at most: the hours and the time off, whatever the number of items.
+    """
+    zone = organisation.zone
+    first, last = days[0].date, days[-1].date
+    start_at = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+    end_at = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    people = [prescriber] if prescriber is not None else prescribers
+    time_off = list(
+        TimeOff.objects.filter(
+            prescriber__in=[p.pk for p in people], starts_at__lt=end_at, ends_at__gt=start_at
+        )
+        .select_related("prescriber")
+        .order_by("starts_at")
+    )
+    hours = (
+        list(WeeklyHours.objects.filter(organisation=organisation, prescriber=prescriber))
+        if prescriber is not None
+        else []
+    )
+    # The grid's span: the default day, widened to whatever falls outside it.
+    earliest, latest = GRID_DEFAULT
+    for d in days:
+        for e in d.items:
+            earliest = min(earliest, e.local_start.time())
+            latest = max(
+                latest, e.local_end.time() if e.local_end.date() == d.date else dt.time(23, 59)
+            )
+    for h in hours:
+        earliest, latest = min(earliest, h.starts), max(latest, h.ends)
+    top = dt.time(earliest.hour)
+    bottom_minutes = latest.hour * 60 + latest.minute
+    rows = max(1, -(-(bottom_minutes - top.hour * 60) // 30))
+
+    def row_of(moment: dt.time) -> int:
+        return (moment.hour * 60 + moment.minute - top.hour * 60) // 30 + 1
+
+    def span_of(begin: dt.time, end: dt.time) -> int:
+        minutes = (end.hour * 60 + end.minute) - (begin.hour * 60 + begin.minute)
+        return max(1, -(-minutes // 30))
+
+    grid_days = []
+    for d in days:
+        gd = GridDay(d.date)
+        for h in (h for h in hours if h.weekday == d.date.weekday()):
+            gd.items.append(
+                GridItem(
+                    "hours", row_of(h.starts), span_of(h.starts, h.ends), label="Working hours"
+                )
+            )
+        for block in time_off:
+            begin = max(
+                block.starts_at.astimezone(zone), dt.datetime.combine(d.date, top, tzinfo=zone)
+            )
+            end = min(
+                block.ends_at.astimezone(zone),
+                dt.datetime.combine(d.date, dt.time(23, 59), tzinfo=zone),
+            )
+            if begin.date() != d.date or begin >= end:
+                continue
+            who = "" if prescriber is not None else f" · {block.prescriber.display_name}"
+            gd.items.append(
+                GridItem(
+                    "time_off",
+                    row_of(begin.time()),
+                    min(span_of(begin.time(), end.time()), rows),
+                    label=f"Time off{who}",
+                )
+            )
+        lane_ends: list[dt.datetime] = []
+        for e in d.items:
+            free = [i for i, ends in enumerate(lane_ends) if ends <= e.local_start]
+            if free:
+                lane = free[0]
+            elif len(lane_ends) < MAX_LANES:
+                lane_ends.append(e.local_start)
+                lane = len(lane_ends) - 1
+            else:
+                lane = min(range(len(lane_ends)), key=lambda i: lane_ends[i])
+            lane_ends[lane] = e.local_end
+            end_time = e.local_end.time() if e.local_end.date() == d.date else dt.time(23, 59)
+            gd.items.append(
+                GridItem(
+                    "appointment",
+                    row_of(e.local_start.time()),
+                    span_of(e.local_start.time(), end_time),
+                    lane + 1,
+                    e,
+                )
+            )
+        gd.lanes = max(1, len(lane_ends))
+        grid_days.append(gd)
+    times = [
+        (row_of(dt.time(h)), dt.time(h)) for h in range(top.hour, 24) if row_of(dt.time(h)) <= rows
+    ]
+    return Grid(grid_days, times, rows)

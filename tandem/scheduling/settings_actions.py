@@ -8,6 +8,7 @@ audit row names the fields that changed (never their values).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,8 @@ from tandem.core.roles import Role
 from tandem.organisations.models import Membership, Organisation
 from tandem.organisations.settings_actions import apply_fields, audit_change, require_manager
 from tandem.scheduling.models import AppointmentType, SchedulingSettings, WeeklyHours
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 SCHEDULING_FIELDS = (
     "hold_minutes",
@@ -193,3 +196,78 @@ def remove_weekly_hours(*, actor: User, block: WeeklyHours) -> None:
         detail={"prescriber": str(locked.prescriber.public_id)},
     )
     locked.delete()
+
+
+@transaction.atomic
+def set_week(
+    *,
+    actor: User,
+    organisation: Organisation,
+    prescriber: User,
+    blocks: list[tuple[int, dt.time, dt.time]],
+) -> list[WeeklyHours]:
+    """Replace a prescriber's weekly hours with ``blocks`` (weekday, starts, ends) in one go.
+
+    The weekly grid's save: every block is checked first (order, overlaps on one day), and
+    only then are the old blocks replaced, so a refused week changes nothing. Booked
+    appointments are kept whatever the hours become. One audit row per block removed and added.
+    """
+    require_manager(actor, organisation)
+    if not Membership.objects.filter(
+        organisation=organisation, user=prescriber, role=Role.PRESCRIBER, is_active=True
+    ).exists():
+        raise ValidationError({"prescriber": ["Choose a prescriber of this practice."]})
+    errors: dict[str, list[str]] = {}
+    for weekday, starts, ends in blocks:
+        if not 0 <= weekday <= 6:
+            errors.setdefault("week", []).append("Choose a day of the week.")
+        elif starts >= ends:
+            errors.setdefault(f"day{weekday}", []).append(
+                f"{DAY_NAMES[weekday]}: a block must end after it starts "
+                f"({starts:%H:%M}-{ends:%H:%M})."
+            )
+    for weekday in {b[0] for b in blocks}:
+        day = sorted((s, e) for w, s, e in blocks if w == weekday)
+        for (_, first_end), (second_start, _) in itertools.pairwise(day):
+            if second_start < first_end:
+                errors.setdefault(f"day{weekday}", []).append(
+                    f"{DAY_NAMES[weekday]}: the two blocks overlap; end the first before "
+                    "the second starts."
+                )
+    if errors:
+        raise ValidationError(errors)
+    old = list(
+        WeeklyHours.objects.select_for_update().filter(
+            organisation=organisation, prescriber=prescriber
+        )
+    )
+    for block in old:
+        record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=block,
+            organisation=organisation,
+            detail={"prescriber": str(prescriber.public_id)},
+        )
+    WeeklyHours.objects.filter(pk__in=[b.pk for b in old]).delete()
+    made = []
+    for weekday, starts, ends in sorted(blocks):
+        block = WeeklyHours.objects.create(
+            organisation=organisation,
+            prescriber=prescriber,
+            weekday=weekday,
+            starts=starts,
+            ends=ends,
+        )
+        record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            obj=block,
+            organisation=organisation,
+            detail={
+                "prescriber": str(prescriber.public_id),
+                "changed": ["weekday", "starts", "ends"],
+            },
+        )
+        made.append(block)
+    return made

@@ -138,3 +138,82 @@ class WeeklyHoursForm(forms.Form):
         if starts is not None and ends is not None and starts >= ends:
             self.add_error("ends", "The block must end after it starts.")
         return data
+
+
+class WeekGridForm(forms.Form):
+    """A prescriber's whole working week: up to two blocks per business day, in one grid.
+
+    The fields are ``d<weekday>_<n>_starts`` / ``_ends`` (n = 1, 2); an empty pair means
+    closed. "Copy Monday to the other days" (``copy_from``) fills the other days from
+    one, without saving, so it works without JavaScript.
+    """
+
+    BLOCKS = (1, 2)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for weekday, name in WEEKDAYS:
+            for n in self.BLOCKS:
+                for edge, word in (("starts", "from"), ("ends", "until")):
+                    self.fields[f"d{weekday}_{n}_{edge}"] = forms.TimeField(
+                        label=f"{name}, block {n}, {word}",
+                        required=False,
+                        widget=forms.TimeInput(
+                            attrs={"type": "time", "step": 1800}, format="%H:%M"
+                        ),
+                    )
+
+    @staticmethod
+    def initial_from(blocks: list[Any]) -> dict[str, Any]:
+        """Return the grid's initial values from a prescriber's ``WeeklyHours`` blocks."""
+        initial: dict[str, Any] = {}
+        seen: dict[int, int] = {}
+        for block in sorted(blocks, key=lambda b: (b.weekday, b.starts)):
+            n = seen.get(block.weekday, 0) + 1
+            if n > 2:
+                continue
+            seen[block.weekday] = n
+            initial[f"d{block.weekday}_{n}_starts"] = block.starts
+            initial[f"d{block.weekday}_{n}_ends"] = block.ends
+        return initial
+
+    def rows(self) -> list[tuple[int, str, list[tuple[Any, Any]]]]:
+        """Return (weekday, day name, [(starts field, ends field) per block]) for the template."""
+        return [
+            (
+                weekday,
+                name,
+                [
+                    (self[f"d{weekday}_{n}_starts"], self[f"d{weekday}_{n}_ends"])
+                    for n in self.BLOCKS
+                ],
+            )
+            for weekday, name in WEEKDAYS
+        ]
+
+    def copied(self, source: int) -> dict[str, str]:
+        """Return the posted data with ``source``'s blocks copied to every other business day."""
+        data = {k: v for k, v in self.data.items() if k in self.fields or k == "prescriber"}
+        for weekday, _ in WEEKDAYS:
+            for n in self.BLOCKS:
+                for edge in ("starts", "ends"):
+                    data[f"d{weekday}_{n}_{edge}"] = self.data.get(f"d{source}_{n}_{edge}", "")
+        return data
+
+    def blocks(self) -> list[tuple[int, Any, Any]]:
+        """Return the week's blocks; an error names the day whose block is half filled."""
+        found = []
+        for weekday, name in WEEKDAYS:
+            for n in self.BLOCKS:
+                starts = self.cleaned_data.get(f"d{weekday}_{n}_starts")
+                ends = self.cleaned_data.get(f"d{weekday}_{n}_ends")
+                if starts is None and ends is None:
+                    continue
+                if starts is None or ends is None:
+                    self.add_error(
+                        f"d{weekday}_{n}_starts" if starts is None else f"d{weekday}_{n}_ends",
+                        f"{name}, block {n}: give both the start and the end, or neither.",
+                    )
+                    continue
+                found.append((weekday, starts, ends))
+        return found

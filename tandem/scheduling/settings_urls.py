@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("<uuid:org_id>/settings/hours/", settings_views.hours, name="hours"),
     path("<uuid:org_id>/settings/hours/add/", settings_views.add_hours, name="hours_add"),
+    path("<uuid:org_id>/settings/hours/week/", settings_views.hours_week, name="hours_week"),
     path(
         "settings/hours/<uuid:hours_id>/remove/",
         settings_views.remove_hours,

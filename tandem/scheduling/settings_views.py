@@ -12,8 +12,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -278,3 +280,58 @@ register_section(
         Tab("Hours and time off", "scheduling_settings:hours", "hours"),
     ),
 )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hours_week(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
+    """Set one prescriber's whole week in a grid; copy one day's hours to the other days."""
+    organisation = manage(request, org_id)
+    people = actions.prescribers(organisation)
+    wanted = request.POST.get("prescriber") or request.GET.get("prescriber")
+    prescriber = next((p for p in people if str(p.public_id) == wanted), None)
+    if prescriber is None and people:
+        prescriber = people[0]
+    form = sf.WeekGridForm()
+    if prescriber is not None:
+        blocks = list(WeeklyHours.objects.filter(organisation=organisation, prescriber=prescriber))
+        form = sf.WeekGridForm(initial=sf.WeekGridForm.initial_from(blocks))
+    status = 200
+    if request.method == "POST" and prescriber is not None:
+        source = request.POST.get("copy_from", "")
+        if source.isdigit() and int(source) in dict(sf.WEEKDAYS):
+            form = sf.WeekGridForm(sf.WeekGridForm(request.POST).copied(int(source)))
+            form.is_valid()
+            messages.info(
+                request,
+                f"{sf.DAY_NAMES[int(source)]}'s hours are copied to the other days. "
+                "Check them, then save the week.",
+            )
+        else:
+            form = sf.WeekGridForm(request.POST)
+            week = form.blocks() if form.is_valid() else []
+            if not form.errors:
+                try:
+                    actions.set_week(
+                        actor=request.user,
+                        organisation=organisation,
+                        prescriber=prescriber,
+                        blocks=week,
+                    )
+                except ValidationError as error:
+                    for messages_ in error.message_dict.values():
+                        for message in messages_:
+                            form.add_error(None, message)
+                else:
+                    messages.success(request, f"Weekly hours of {prescriber.display_name} saved.")
+                    return redirect(
+                        reverse("scheduling_settings:hours_week", args=[organisation.public_id])
+                        + f"?prescriber={prescriber.public_id}"
+                    )
+            status = 400
+    return render(
+        request,
+        "scheduling/settings/hours_week.html",
+        {"organisation": organisation, "people": people, "prescriber": prescriber, "form": form},
+        status=status,
+    )

@@ -17,6 +17,7 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/decline/", views.decline, name="decline"),
     path("appointments/<uuid:appointment_id>/outcome/", views.outcome, name="outcome"),
     path("practice/<uuid:org_id>/calendar/", views.calendar, name="calendar"),
+    path("calendar/", views.my_calendar, name="my_calendar"),
     path("practice/<uuid:org_id>/book/", views.book_for_client, name="book_for_client"),
     path(
         "practice/referrals/<uuid:referral_id>/book/",

@@ -249,6 +249,7 @@ def _appointment_page(
         "scheduling/appointment.html",
         {
             "appointment": found,
+            "header_client": found.client,
             "local_start": found.starts_at.astimezone(found.organisation.zone),
             "committed": _committed(found),
             "payment_on_file": bool(found.payment_reference),
@@ -476,6 +477,20 @@ def _staff_practice(request: HttpRequest, org_id: str) -> Organisation:
 
 
 @login_required
+@require_http_methods(["GET"])
+def my_calendar(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Open the calendar from the navigation: the practice's week (a prescriber's own)."""
+    org_ids = agenda.staff_org_ids(request.user)
+    practice = Organisation.objects.filter(pk__in=org_ids).order_by("name", "pk").first()
+    if practice is None:
+        raise Http404("Not found.")
+    url = reverse("scheduling:calendar", args=[practice.public_id])
+    if any(p.pk == request.user.pk for p in agenda.prescribers(practice)):
+        url += f"?prescriber={request.user.public_id}"
+    return redirect(url)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def calendar(request: AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
     """Show the practice's (or one prescriber's) day or week; add time off, flagging clashes."""
@@ -511,6 +526,7 @@ def calendar(request: AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
         first = last = day
         step = dt.timedelta(days=1)
     days = agenda.calendar(request.user, practice, first, last, prescriber=chosen)
+    grid = agenda.calendar_grid(days, practice, prescribers=people, prescriber=chosen)
     pending = agenda.pending_requests(request.user, practice)
     shown = {
         a.client.public_id
@@ -539,6 +555,8 @@ def calendar(request: AuthenticatedHtmxRequest, org_id: str) -> HttpResponse:
         {
             "practice": practice,
             "days": days,
+            "grid": grid,
+            "today": today,
             "view": view,
             "first": first,
             "last": last,

@@ -128,6 +128,7 @@ def offer(
                     [user],
                     NotificationKind.GENERAL,
                     reverse("scheduling:appointment", args=[held.public_id]),
+                    about=held.client_id,
                 )
         except SlotUnavailableError:
             return None  # taken, too soon or gone: nobody can be offered it

@@ -153,6 +153,7 @@ def _share_checkin(actor: User, checkin: ProgressCheckIn) -> SendResult:
         NotificationKind.CHECKIN_ANSWERED,
         reverse("care:timeline", kwargs={"client_id": checkin.client.public_id}),
         reference=checkin.reference,
+        about=checkin.client_id,
     )
     return result
 
@@ -268,6 +269,7 @@ def request_due_checkin(cadence_id: int, version: int, due_on: str) -> ProgressC
             reverse("care:checkin", kwargs={"checkin_id": checkin.public_id}),
             dedupe_key=f"checkin:{checkin.public_id}",
             reference=checkin.reference,
+            about=checkin.client_id,
         )
         signals.reminder_due.send(
             sender=ProgressCheckIn, checkin_id=checkin.pk, number=1, run_after=checkin.answer_by
@@ -304,6 +306,7 @@ def remind_overdue(checkin_id: int, number: int) -> bool:
             reverse("care:checkin", kwargs={"checkin_id": checkin.public_id}),
             dedupe_key=f"checkin-overdue:{checkin.public_id}:{number}",
             reference=checkin.reference,
+            about=checkin.client_id,
         )
         if number < MAX_REMINDERS:
             signals.reminder_due.send(

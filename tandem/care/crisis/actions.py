@@ -209,6 +209,7 @@ def raise_safety_alert(
         NotificationKind.SAFETY_ALERT,
         _link(alert),
         reference=alert.reference,
+        about=alert.client_id,
     )
     signals.escalation_due.send(
         sender=SafetyAlert, alert_id=alert.pk, level=1, run_after=alert.ack_due_at
@@ -293,6 +294,7 @@ def escalate(alert_id: int, level: int) -> bool:
             _link(alert),
             dedupe_key=f"safety-escalation:{alert.public_id}:{level}",
             reference=alert.reference,
+            about=alert.client_id,
         )
         if len(untold) > 1:
             signals.escalation_due.send(

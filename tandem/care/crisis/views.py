@@ -96,6 +96,8 @@ def alert(request: AuthenticatedHttpRequest, alert_id: str) -> HttpResponse:
         "care/alert.html",
         {
             "alert": item,
+            # A paged clinician outside the team learns whose alert it is only with its details.
+            "header_client": item.client if on_team or (shown_item and shown_item.shown) else None,
             "item": shown_item,
             "on_team": on_team,
             "outcome_shown": selectors.outcome_shown(request.user, item),

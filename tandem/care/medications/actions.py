@@ -115,5 +115,6 @@ def record_medication(
         NotificationKind.MEDICATION_UPDATE,
         reverse("care:medications", kwargs={"client_id": client.public_id}),
         reference=event.reference,
+        about=client.pk,
     )
     return event, result

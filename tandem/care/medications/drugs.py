@@ -108,3 +108,18 @@ def lookup(name: str) -> Drug | None:
 def choices() -> list[tuple[str, str]]:
     """Return (value, label) pairs for a form, grouped by the order above."""
     return [(d.name, f"{d.name} ({d.drug_class})") for d in _LIST]
+
+
+def search(query: str, limit: int = 20) -> list[Drug]:
+    """Return shipped medications whose name, class or RxCUI matches every word of ``query``."""
+    words = [w for w in query.lower().split() if w]
+    if not words:
+        return []
+    hits = []
+    for drug in _LIST:
+        haystack = f"{drug.name} {drug.drug_class.lower()} {drug.rxcui}"
+        if all(w in haystack for w in words):
+            hits.append(drug)
+            if len(hits) >= limit:
+                break
+    return hits

@@ -150,6 +150,7 @@ def _post(
         NotificationKind.CARE_MESSAGE,
         reverse("care:thread", kwargs={"thread_id": thread.public_id}),
         reference=thread.reference,
+        about=thread.client_id,
     )
     return message, result
 

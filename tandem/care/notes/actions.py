@@ -76,7 +76,7 @@ def _clean_note(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[st
     if unknown:
         errors["diagnoses"] = [
             f"Not a billable ICD-10-CM code Tandem accepts: {', '.join(unknown)}. "
-            "Pick codes from the search."
+            "Search for the right one under the field (by name or code)."
         ]
     clean["diagnoses"] = list(dict.fromkeys(codes))
     work_up = list(dict.fromkeys(data.get("work_up", [])))
@@ -158,6 +158,7 @@ def _deliver_note(actor: User, note: ConsultNote, members: list[CareTeamMember])
         NotificationKind.CONSULT_NOTE,
         _note_link(note),
         reference=note.reference,
+        about=note.client_id,
     )
     if result.held:
         notify(
@@ -165,6 +166,7 @@ def _deliver_note(actor: User, note: ConsultNote, members: list[CareTeamMember])
             NotificationKind.CONSULT_NOTE_HELD,
             _note_link(note),
             reference=note.reference,
+            about=note.client_id,
         )
     return result
 

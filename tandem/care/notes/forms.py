@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 
 from tandem.care.notes.models import WorkUp
+from tandem.core.pickers import Picker
 from tandem.core.textlimits import LINE, NOTE, text_area
 
 
@@ -14,7 +16,7 @@ class NoteForm(forms.Form):
     diagnoses = forms.CharField(
         max_length=LINE,
         label="Diagnostic impressions (ICD-10-CM codes)",
-        help_text="Codes separated by commas, e.g. F41.0, F32.1.",
+        help_text="Codes separated by commas, e.g. F41.0, F32.1; search below to add one.",
         required=False,
     )
     formulation = text_area(NOTE, rows=5, required=False)
@@ -39,6 +41,13 @@ class NoteForm(forms.Form):
         required=False,
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Searched like every other code (tandem/core/pickers.py); typing codes still works.
+        self.fields["diagnoses"].picker = Picker(  # type: ignore[attr-defined]
+            url=reverse("referrals:icd10"), noun="ICD-10-CM code", multiple=True
+        )
 
     def data_for_action(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

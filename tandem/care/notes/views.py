@@ -26,6 +26,7 @@ from tandem.care.sharing import team, would_hold
 from tandem.clients.access import seat
 from tandem.consent.categories import Category
 from tandem.consent.decision import Party
+from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 
@@ -41,20 +42,12 @@ def _note_initial(note: ConsultNote) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def note_new(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     """Start the initial consultation note (prescribers on the care team)."""
-    client = team_client_for(request.user, client_id, Action.CHANGE)
-    member = seat(request.user, client, (Role.PRESCRIBER,))
-    if member is None:
+    # The page names the client, so the door records the read; writing needs the change right.
+    client = team_client_for(request.user, client_id)
+    if seat(request.user, client, (Role.PRESCRIBER,)) is None or not policy.allows(
+        request.user, Action.CHANGE, client
+    ):
         raise Http404("Not found.")
-    if request.method == "GET":
-        # The form names the client: a read of their record, like opening it.
-        record(
-            actor=request.user,
-            action=AuditAction.VIEW,
-            obj=client,
-            client=client,
-            organisation=member.organisation,
-            actor_role=member.role,
-        )
     form = forms.NoteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

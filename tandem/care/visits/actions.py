@@ -99,4 +99,5 @@ def warn_unbooked_visit(plan_id: int, version: int) -> None:
             NotificationKind.VISIT_DUE,
             reverse("care:visits", kwargs={"client_id": plan.client.public_id}),
             dedupe_key=f"visit-due:{plan.pk}:{plan.next_psychiatry_due:%Y%m%d}",
+            about=plan.client_id,
         )

@@ -20,10 +20,12 @@ CYCLE = [S.CONFIRMED, S.PENDING, S.HELD, S.COMPLETED]
 
 #: Whatever the number of appointments, holds and time off: session, user, memberships,
 #: MFA; the practice; its prescribers; the week's appointments (with client, prescriber and
-#: type); the prescribers' time off; the requests to confirm; the navigation's own-client
+#: type); the prescribers' time off; the time off drawn on the grid; the requests to confirm; the navigation's own-client
 #: lookup; the audit row naming the clients shown (savepoint, chain head, insert, head
 #: update, the clients indexed, release); no session write.
-CALENDAR_QUERIES = 16
+CALENDAR_QUERIES = 17
+#: One prescriber's calendar adds their weekly hours, shaded on the grid.
+PRESCRIBER_CALENDAR_QUERIES = CALENDAR_QUERIES + 1
 
 
 @time_machine.travel(NOW, tick=False)
@@ -60,8 +62,15 @@ def test_the_calendar_costs_the_same_queries_for_4_or_40_appointments(
     body = page.content.decode()
     week = body.split('<div id="calendar">')[1].split('id="off-title"')[0]
     assert sum(f" Visit{i:02d}</a>" in week for i in range(count)) == count
-    assert week.count('<li class="flagged">') == (count + 3) // 4
+    assert week.count(' flagged" data-appointment=') == (count + 3) // 4
+    assert week.count('data-grid="time_off"') == (count + 3) // 4
     assert f"Requests to confirm ({(count + 2) // 4})" in body
+
+    # And one prescriber's week, with their hours shaded, costs the same for 4 or 40
+    mine = f"{url}&prescriber={prescribers[0].public_id}"
+    with django_assert_num_queries(PRESCRIBER_CALENDAR_QUERIES):
+        theirs = client.get(mine).content.decode()
+    assert theirs.count("data-appointment=") == (count + 1) // 2
 
 
 #: Whatever the number of clients: session, user, memberships, MFA; the practice; its

@@ -133,8 +133,85 @@
     tick = setInterval(check, 1000);
   }
 
+  // Phones: the navigation folds into one row with a Menu button. Without JS it stays open.
+  function navMenu() {
+    var toggle = document.querySelector("[data-nav-toggle]");
+    var nav = document.getElementById("main-nav");
+    if (!toggle || !nav) return;
+    document.documentElement.classList.add("js-nav");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("is-open", open);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && nav.classList.contains("is-open")) {
+        nav.classList.remove("is-open");
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.focus();
+      }
+    });
+  }
+
+  // Tables become cards on phones: each cell is labelled with its column's heading, which
+  // the stylesheet shows above the value. Tables marked data-no-cards keep their grid.
+  function tableCards(root) {
+    root.querySelectorAll("main table:not([data-no-cards])").forEach(function (table) {
+      var heads = table.querySelectorAll("thead th");
+      if (!heads.length) return;
+      var labels = [];
+      heads.forEach(function (th) {
+        var span = parseInt(th.getAttribute("colspan") || "1", 10);
+        for (var i = 0; i < span; i++) labels.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.children, function (cell) {
+          var label = labels[column];
+          if (label && !cell.hasAttribute("data-label") && cell.getAttribute("colspan") === null) {
+            cell.setAttribute("data-label", label);
+          }
+          column += parseInt(cell.getAttribute("colspan") || "1", 10);
+        });
+      });
+      table.classList.add("cards-on-phone");
+    });
+  }
+
+  // Pickers (tandem/core/pickers.py): show the search box once HTMX can run it, and put a
+  // chosen result in the field — replacing a single value, appending to a comma list.
+  function pickers() {
+    document.querySelectorAll("[data-picker]").forEach(function (picker) {
+      var search = picker.querySelector("[data-picker-search]");
+      if (search && window.htmx) search.hidden = false;
+    });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest("[data-pick]") : null;
+      if (!button) return;
+      var picker = button.closest("[data-picker]");
+      var field = picker ? document.getElementById(picker.dataset.pickerFor) : null;
+      if (!field) return;
+      var value = button.dataset.pick;
+      if (picker.hasAttribute("data-picker-multiple")) {
+        var values = field.value.split(",").map(function (v) { return v.trim(); }).filter(Boolean);
+        if (values.indexOf(value) === -1) values.push(value);
+        field.value = values.join(", ");
+      } else {
+        field.value = value;
+      }
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      var status = picker.querySelector(".picker-results");
+      if (status) status.textContent = "Chosen: " + value + ".";
+      field.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     restoreDrafts();
     idleTimer();
+    navMenu();
+    pickers();
+    tableCards(document);
   });
+  document.addEventListener("htmx:afterSwap", function (event) { tableCards(event.target.ownerDocument || document); });
 })();

@@ -1,0 +1,92 @@
+"""The design system's template tags: status badges whose meaning is in words and a mark.
+
+A badge's colour follows its tone (done, waiting on someone, stopped, in progress, neutral),
+but the tone is also spelt by a mark (✓ ! ✕ → •) and the label itself, so nobody needs
+to tell colours apart. Statuses keep their own labels; this only chooses the tone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+#: Tone → the mark shown before the label, and what the mark means (for the design docs).
+TONES: dict[str, tuple[str, str]] = {
+    "ok": ("✓", "done or in effect"),
+    "warn": ("!", "waiting on someone, or needs attention"),
+    "danger": ("✕", "stopped, refused or ended badly"),
+    "info": ("→", "under way"),
+    "neutral": ("•", "closed or informational"),
+}
+
+#: Status value → tone, across the apps' state machines (the values are their TextChoices).
+STATUS_TONES: dict[str, str] = {
+    # done or in effect
+    "accepted": "ok",
+    "scheduled": "ok",
+    "first_visit_done": "ok",
+    "consult_note_sent": "ok",
+    "confirmed": "ok",
+    "completed": "ok",
+    "signed": "ok",
+    "answered": "ok",
+    "delivered": "ok",
+    "resolved": "ok",
+    "booked": "ok",
+    "acknowledged": "ok",
+    # waiting on someone
+    "draft": "warn",
+    "info_requested": "warn",
+    "held": "warn",
+    "pending": "warn",
+    "requested": "warn",
+    "open": "danger",
+    "offered": "warn",
+    "waiting": "warn",
+    "overdue": "danger",
+    "urgent": "danger",
+    # stopped, refused or ended badly
+    "declined": "danger",
+    "no_show": "danger",
+    "cancelled": "danger",
+    "revoked": "danger",
+    "expired": "danger",
+    "withdrawn": "neutral",
+    # under way
+    "sent": "info",
+    "received": "info",
+    "new": "info",
+    # closed
+    "closed": "neutral",
+    "superseded": "neutral",
+    "ended": "neutral",
+}
+
+
+def tone_of(status: str) -> str:
+    """Return the tone of ``status`` ("neutral" for a value no table names)."""
+    return STATUS_TONES.get(str(status), "neutral")
+
+
+@register.simple_tag
+def badge(status: Any, label: Any = "", tone: str = "") -> str:
+    """Render a status badge: ``{% badge referral.status referral.get_status_display %}``.
+
+    ``tone`` overrides the table (``{% badge "urgent" "Urgent" %}`` needs none).
+    """
+    chosen = tone if tone in TONES else tone_of(str(status))
+    # The mark is drawn by the stylesheet (``.badge-ok::before``), with empty alternative
+    # text: screen readers hear the label alone, and the element's text is the label.
+    return format_html(
+        '<span class="badge badge-{}" data-status="{}">{}</span>', chosen, status, label or status
+    )
+
+
+@register.filter
+def tone(status: Any) -> str:
+    """Return the badge tone of a status value (for markup that builds its own badge)."""
+    return tone_of(str(status))
