@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.directory",
     "tandem.workspace",
     "tandem.demo",
 ]

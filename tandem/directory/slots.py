@@ -1,0 +1,119 @@
+"""The next new-patient slot of many practices at once, live from their availability.
+
+Reads every practice's prescribers, weekly hours, time off, live appointments, new-patient
+visit types and booking settings in a fixed number of queries (whatever the number of
+practices), then asks ``scheduling.availability.open_slots`` one week at a time, stopping
+at the first open slot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+from tandem.core.calendar import BusinessCalendar
+from tandem.core.roles import Role
+from tandem.organisations.models import Membership, Organisation
+from tandem.scheduling.availability import Block, Interval, open_slots
+from tandem.scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    SchedulingSettings,
+    TimeOff,
+    WeeklyHours,
+)
+
+#: How far ahead the directory looks for a new-patient slot.
+HORIZON_WEEKS = 26
+
+
+def calendar_of(organisation: Organisation) -> BusinessCalendar:
+    return BusinessCalendar(
+        time_zone=organisation.time_zone,
+        country=organisation.holiday_country,
+        subdivision=organisation.holiday_subdivision,
+    )
+
+
+def next_new_patient_slots(
+    organisations: Iterable[Organisation], *, now: dt.datetime, weeks: int = HORIZON_WEEKS
+) -> dict[int, dt.datetime | None]:
+    """Return, per organisation id, the start of its earliest open new-patient slot (or None)."""
+    orgs = {o.pk: o for o in organisations}
+    if not orgs:
+        return {}
+    ids = list(orgs)
+    prescribers: dict[int, list[int]] = defaultdict(list)
+    for org_id, user_id in Membership.objects.filter(
+        organisation_id__in=ids,
+        role=Role.PRESCRIBER,
+        is_active=True,
+        user__is_active=True,
+    ).values_list("organisation_id", "user_id"):
+        prescribers[org_id].append(user_id)
+    visit_types: dict[int, dt.timedelta] = {}
+    for org_id, minutes, buffer in (
+        AppointmentType.objects.filter(organisation_id__in=ids, is_new_client=True, is_active=True)
+        .order_by("organisation_id", "duration_minutes")
+        .values_list("organisation_id", "duration_minutes", "buffer_minutes")
+    ):
+        visit_types.setdefault(org_id, dt.timedelta(minutes=minutes + buffer))
+    notice = dict(
+        SchedulingSettings.objects.filter(organisation_id__in=ids).values_list(
+            "organisation_id", "min_notice_hours"
+        )
+    )
+    horizon = now + dt.timedelta(weeks=weeks, days=1)
+    blocks: dict[tuple[int, int], list[Block]] = defaultdict(list)
+    for org_id, user_id, weekday, starts, ends in WeeklyHours.objects.filter(
+        organisation_id__in=ids
+    ).values_list("organisation_id", "prescriber_id", "weekday", "starts", "ends"):
+        blocks[(org_id, user_id)].append(Block(weekday, starts, ends))
+    everyone = {u for users in prescribers.values() for u in users}
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    for user_id, start, end in TimeOff.objects.filter(
+        prescriber_id__in=everyone, ends_at__gt=now, starts_at__lt=horizon
+    ).values_list("prescriber_id", "starts_at", "ends_at"):
+        busy[user_id].append(Interval(start, end))
+    live = Q(status__in=[AppointmentStatus.PENDING, AppointmentStatus.CONFIRMED]) | Q(
+        status=AppointmentStatus.HELD, hold_expires_at__gt=now
+    )
+    for user_id, start, end in Appointment.objects.filter(
+        live, prescriber_id__in=everyone, blocked_until__gt=now, starts_at__lt=horizon
+    ).values_list("prescriber_id", "starts_at", "blocked_until"):
+        busy[user_id].append(Interval(start, end))
+    found: dict[int, dt.datetime | None] = {}
+    for org_id, org in orgs.items():
+        found[org_id] = None
+        span = visit_types.get(org_id)
+        if span is None:
+            continue
+        calendar = calendar_of(org)
+        earliest = now + dt.timedelta(hours=notice.get(org_id, 24))
+        first_day = calendar.local(now).date()
+        for week in range(weeks):
+            start_day = first_day + dt.timedelta(weeks=week)
+            end_day = start_day + dt.timedelta(days=6)
+            candidates = [
+                slots[0]
+                for user_id in prescribers.get(org_id, [])
+                if (
+                    slots := open_slots(
+                        calendar=calendar,
+                        blocks=blocks[(org_id, user_id)],
+                        busy=busy[user_id],
+                        first_day=start_day,
+                        last_day=end_day,
+                        blocked=span,
+                        earliest=earliest,
+                    )
+                )
+            ]
+            if candidates:
+                found[org_id] = min(candidates)
+                break
+    return found
