@@ -235,7 +235,7 @@ class Flags:
 RESPONDS_WITHIN_BUSINESS_DAYS = 2
 SEEN_WITHIN_DAYS = 28
 SENDS_NOTES_SHARE = 0.8
-LONG_WAIT_DAYS = 183
+LONG_WAIT_DAYS = 182  # 26 weeks
 RARE_NOTES_SHARE = 0.5
 SLOW_MESSAGE_BUSINESS_DAYS = 5
 RUSHED_SHARE = 0.6
@@ -259,7 +259,8 @@ def flags(
     """Return the article's green and red flags, each from a measured figure (or thin).
 
     ``next_slot_days`` is the live wait for a new-patient slot; with ``slot_horizon_days``
-    given and no slot inside it, the wait counts as longer than the horizon.
+    given (the practice books through Tandem) and no slot inside it, the wait counts as
+    longer than the horizon.
     """
     f = figures or Figures(period_start=dt.datetime.min, period_end=dt.datetime.min)
     day_hours = hours_per_day
@@ -294,10 +295,8 @@ def flags(
         ),
     ]
     wait = f.visit_median_days
-    if next_slot_days is None and slot_horizon_days is not None and figures is not None:
-        no_slot = True
-    else:
-        no_slot = False
+    # No open slot inside a horizon of at least six months is itself a measured long wait.
+    no_slot = next_slot_days is None and (slot_horizon_days or 0) >= LONG_WAIT_DAYS
     long_wait_value = wait if wait is not None else (0.0 if no_slot else None)
     items.append(
         _flag(
@@ -305,8 +304,7 @@ def flags(
             "Waits over 6 months",
             RED,
             long_wait_value,
-            (wait is not None and wait > LONG_WAIT_DAYS)
-            or (no_slot and (slot_horizon_days or 0) >= LONG_WAIT_DAYS),
+            (wait is not None and wait > LONG_WAIT_DAYS) or no_slot,
             "median days to first visit, and the next new-patient slot",
             "first-visit",
         )

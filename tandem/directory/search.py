@@ -20,6 +20,9 @@ from tandem.organisations.models import Organisation
 from tandem.referrals import eligibility
 from tandem.referrals.models import Payer, PlanType, PracticePolicy, Service
 
+#: How far ahead the next new-patient slot is looked for (``slots.HORIZON_WEEKS``).
+HORIZON_DAYS = 26 * 7
+
 SORT_SLOT = "slot"
 SORT_RESPONSE = "response"
 SORTS = {SORT_SLOT: "Next available slot", SORT_RESPONSE: "Measured response time"}
@@ -96,6 +99,7 @@ class Candidate:
     profile: PracticeProfile
     figures: PracticeMetrics | None
     next_slot: dt.datetime | None
+    books_here: bool = True  # books new patients through Tandem (its slots were read)
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,14 @@ def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Res
         metrics.local_days(calendar, now, candidate.next_slot) if candidate.next_slot else None
     )
     if filters.within_weeks is not None:
-        if slot_days is None:
+        if not candidate.books_here:
+            misses.append(
+                Miss(
+                    "within_weeks",
+                    f"{org.name} does not book new patients through Tandem; ask how soon.",
+                )
+            )
+        elif slot_days is None:
             misses.append(
                 Miss(
                     "within_weeks", f"{org.name} has no open new-patient slot in the next 26 weeks."
@@ -181,7 +192,7 @@ def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Res
         candidate.figures,  # type: ignore[arg-type]
         hours_per_day=metrics.hours_per_day(calendar),
         next_slot_days=slot_days,
-        slot_horizon_days=26 * 7,
+        slot_horizon_days=HORIZON_DAYS if candidate.books_here else None,
     )
     return Result(candidate, fits, misses, flag_set, slot_days)
 

@@ -66,6 +66,7 @@ def candidates(*, now: dt.datetime) -> list[search.Candidate]:
             profile=profile,
             figures=_figures(org),
             next_slot=next_slots.get(org.pk),
+            books_here=org.pk in next_slots,
         )
         for org, profile in listed
     ]
@@ -83,6 +84,7 @@ def candidate(organisation: Organisation, *, now: dt.datetime) -> search.Candida
         profile=_profile(org),
         figures=_figures(org),
         next_slot=next_slots.get(org.pk),
+        books_here=org.pk in next_slots,
     )
 
 
@@ -275,6 +277,7 @@ def public_profile(organisation: Organisation, *, now: dt.datetime) -> dict[str,
         "figures": found.figures,
         "flags": result.flags,
         "slot_days": result.slot_days,
+        "books_here": found.books_here,
         "specialties": [labels[c] for c in found.profile.specialties if c in labels],
         "languages": [languages[c] for c in found.profile.languages if c in languages],
     }

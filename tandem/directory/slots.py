@@ -42,7 +42,11 @@ def calendar_of(organisation: Organisation) -> BusinessCalendar:
 def next_new_patient_slots(
     organisations: Iterable[Organisation], *, now: dt.datetime, weeks: int = HORIZON_WEEKS
 ) -> dict[int, dt.datetime | None]:
-    """Return, per organisation id, the start of its earliest open new-patient slot (or None)."""
+    """Return, per organisation id, the start of its earliest open new-patient slot.
+
+    None when no slot is open within ``weeks``; a practice that does not book new
+    patients through Tandem (no new-patient visit type or no prescriber) is left out.
+    """
     orgs = {o.pk: o for o in organisations}
     if not orgs:
         return {}
@@ -88,10 +92,10 @@ def next_new_patient_slots(
         busy[user_id].append(Interval(start, end))
     found: dict[int, dt.datetime | None] = {}
     for org_id, org in orgs.items():
-        found[org_id] = None
         span = visit_types.get(org_id)
-        if span is None:
+        if span is None or not prescribers.get(org_id):
             continue
+        found[org_id] = None
         calendar = calendar_of(org)
         earliest = now + dt.timedelta(hours=notice.get(org_id, 24))
         first_day = calendar.local(now).date()
