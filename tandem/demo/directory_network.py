@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from django.contrib.auth.hashers import make_unusable_password
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from tandem.accounts.models import User
@@ -47,7 +47,7 @@ def seed_directory_network(
     )
     if any(o.pk is None for o in orgs):  # backends that return no ids from bulk_create
         orgs = list(Organisation.objects.filter(name__contains=f" {tag}-").order_by("name"))
-    password = make_unusable_password()
+    password = make_password(None)  # unusable: nobody signs in as these
     users = User.objects.bulk_create(
         [
             User(email=f"network.prescriber.{tag}.{o.pk}@example.invalid", password=password)
@@ -70,7 +70,9 @@ def seed_directory_network(
             max_age=rng.choice([64, 75, 99]),
             visit_states=[o.state],
             payers=rng.sample([p.value for p in Payer], k=rng.randint(1, 4)),
-            plan_types=rng.sample([PlanType.PPO.value, PlanType.EPO.value, PlanType.HMO.value], k=2),
+            plan_types=rng.sample(
+                [PlanType.PPO.value, PlanType.EPO.value, PlanType.HMO.value], k=2
+            ),
             services=rng.sample([s.value for s in Service], k=rng.randint(1, 4)),
         )
         for o in orgs
@@ -96,9 +98,7 @@ def seed_directory_network(
         for o in orgs
     )
     WeeklyHours.objects.bulk_create(
-        WeeklyHours(
-            organisation=o, prescriber=u, weekday=d, starts=dt.time(9), ends=dt.time(12)
-        )
+        WeeklyHours(organisation=o, prescriber=u, weekday=d, starts=dt.time(9), ends=dt.time(12))
         for o, u in zip(orgs, users, strict=True)
         for d in range(5)
     )

@@ -19,7 +19,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import own_record
 from tandem.core.policy import Forbidden
-from tandem.directory import metrics, selectors, signals
+from tandem.directory import metrics, selectors, signals, slots
 from tandem.directory.models import (
     PRESCRIBER_FIELD_MAX,
     DirectoryClock,
@@ -118,7 +118,7 @@ def recompute_metrics(*, now: dt.datetime | None = None, plan_next: bool = False
         for policy in policies:
             seen = by_org[policy.organisation_id]
             figures = metrics.compute(
-                calendar=policy.calendar(),
+                calendar=slots.calendar_of(policy.organisation, policy.opens, policy.closes),
                 period_end=now,
                 referrals=seen.referrals,
                 messages=seen.messages,

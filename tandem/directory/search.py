@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from tandem.core.calendar import BusinessCalendar
 from tandem.core.usstates import US_STATES
-from tandem.directory import metrics
+from tandem.directory import metrics, slots
 from tandem.directory.models import Language, PracticeMetrics, PracticeProfile
 from tandem.organisations.models import Organisation
 from tandem.referrals import eligibility
@@ -198,8 +198,9 @@ def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Res
 
 
 def metrics_calendar(candidate: Candidate) -> BusinessCalendar:
-    """Return the practice's business calendar (its zone, holidays and hours)."""
-    return candidate.policy.calendar()
+    """Return the practice's business calendar (its zone, holidays and hours), shared."""
+    policy = candidate.policy
+    return slots.calendar_of(candidate.organisation, policy.opens, policy.closes)
 
 
 def _fits(

@@ -216,7 +216,7 @@ def partners(therapist: Any, *, now: dt.datetime) -> list[Partner]:
     out = []
     for org in orgs:
         policy = getattr(org, "referral_policy", None) or PracticePolicy(organisation=org)
-        calendar = policy.calendar()
+        calendar = slots.calendar_of(org, policy.opens, policy.closes)
         mine = metrics.compute(calendar=calendar, period_end=now, referrals=own[org.pk].referrals)
         practice = _figures(org)
         out.append(

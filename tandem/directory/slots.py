@@ -9,6 +9,7 @@ at the first open slot.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -31,11 +32,28 @@ from tandem.scheduling.models import (
 HORIZON_WEEKS = 26
 
 
-def calendar_of(organisation: Organisation) -> BusinessCalendar:
+@functools.lru_cache(maxsize=512)
+def shared_calendar(
+    time_zone: str, country: str, subdivision: str, opens: dt.time, closes: dt.time
+) -> BusinessCalendar:
+    """Return one calendar per (zone, holidays, hours), shared so its holiday tables are
+    built once per process rather than once per practice per search."""
     return BusinessCalendar(
-        time_zone=organisation.time_zone,
-        country=organisation.holiday_country,
-        subdivision=organisation.holiday_subdivision,
+        time_zone=time_zone, country=country, subdivision=subdivision, opens=opens, closes=closes
+    )
+
+
+def calendar_of(
+    organisation: Organisation, opens: dt.time | None = None, closes: dt.time | None = None
+) -> BusinessCalendar:
+    """Return the practice's business calendar (its zone and holidays; its hours if given)."""
+    default = BusinessCalendar()
+    return shared_calendar(
+        organisation.time_zone,
+        organisation.holiday_country,
+        organisation.holiday_subdivision,
+        opens or default.opens,
+        closes or default.closes,
     )
 
 
@@ -95,29 +113,64 @@ def next_new_patient_slots(
         span = visit_types.get(org_id)
         if span is None or not prescribers.get(org_id):
             continue
-        found[org_id] = None
         calendar = calendar_of(org)
         earliest = now + dt.timedelta(hours=notice.get(org_id, 24))
-        first_day = calendar.local(now).date()
-        for week in range(weeks):
-            start_day = first_day + dt.timedelta(weeks=week)
-            end_day = start_day + dt.timedelta(days=6)
-            candidates = [
-                slots[0]
-                for user_id in prescribers.get(org_id, [])
-                if (
-                    slots := open_slots(
-                        calendar=calendar,
-                        blocks=blocks[(org_id, user_id)],
-                        busy=busy[user_id],
-                        first_day=start_day,
-                        last_day=end_day,
-                        blocked=span,
-                        earliest=earliest,
-                    )
+        last_day = calendar.local(horizon).date()
+        firsts = [
+            first
+            for user_id in prescribers[org_id]
+            if (
+                first := _first_open(
+                    calendar,
+                    blocks[(org_id, user_id)],
+                    busy[user_id],
+                    span,
+                    _free_from(earliest, busy[user_id]),
+                    last_day,
                 )
-            ]
-            if candidates:
-                found[org_id] = min(candidates)
-                break
+            )
+            is not None
+        ]
+        found[org_id] = min(firsts) if firsts else None
     return found
+
+
+def _free_from(earliest: dt.datetime, busy: list[Interval]) -> dt.datetime:
+    """Return the first moment from ``earliest`` not inside a busy interval (time off, visits).
+
+    A prescriber away for nine weeks is then searched from their return, not week by week.
+    """
+    moment = earliest
+    for interval in sorted(busy, key=lambda i: i.start):
+        if interval.start <= moment < interval.end:
+            moment = interval.end
+    return moment
+
+
+def _first_open(
+    calendar: BusinessCalendar,
+    blocks: list[Block],
+    busy: list[Interval],
+    span: dt.timedelta,
+    earliest: dt.datetime,
+    last_day: dt.date,
+) -> dt.datetime | None:
+    """Return the first open slot from ``earliest`` up to ``last_day``, a week at a time."""
+    if not blocks:
+        return None
+    day = calendar.local(earliest).date()
+    while day <= last_day:
+        week_end = min(day + dt.timedelta(days=6), last_day)
+        open_now = open_slots(
+            calendar=calendar,
+            blocks=blocks,
+            busy=busy,
+            first_day=day,
+            last_day=week_end,
+            blocked=span,
+            earliest=earliest,
+        )
+        if open_now:
+            return open_now[0]
+        day = week_end + dt.timedelta(days=1)
+    return None

@@ -82,7 +82,7 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filters": filters,
             "labels": search.FILTER_LABELS | {"accepting": "Accepting new referrals"},
             "relax_url": relax_url,
-            "clients": _caseload(request) if outcome and (outcome.matches or outcome.near) else [],
+            "clients": _caseload(request) if outcome is not None else [],
         },
         status=400 if form.errors else 200,
     )

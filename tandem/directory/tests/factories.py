@@ -47,7 +47,11 @@ def practice(
     SchedulingSettings.objects.create(organisation=org, min_notice_hours=24)
     if books:
         AppointmentType.objects.create(
-            organisation=org, code="new", name="New patient", duration_minutes=60, is_new_client=True
+            organisation=org,
+            code="new",
+            name="New patient",
+            duration_minutes=60,
+            is_new_client=True,
         )
     for weekday in range(5):
         WeeklyHours.objects.create(

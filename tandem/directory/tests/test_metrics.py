@@ -37,7 +37,9 @@ REFERRALS = [
         note_received_at=at(4, 12, 15),
     ),
     # Same day, 9:00 -> 15:00: 6 h. First visit 21 days later, note still within its window.
-    ReferralFacts(2, at(4, 5, 9), at(4, 5, 15), scheduled_at=at(4, 6, 9), first_visit_at=at(4, 26, 9)),
+    ReferralFacts(
+        2, at(4, 5, 9), at(4, 5, 15), scheduled_at=at(4, 6, 9), first_visit_at=at(4, 26, 9)
+    ),
     # 16:30 -> next day 9:30: 0.5 h + 0.5 h = 1 h. Note two days after a visit on the 28th.
     ReferralFacts(
         2,
@@ -140,10 +142,13 @@ def test_the_figures_match_the_hand_computed_values():
 def test_a_practice_with_no_referrals_yet_shows_no_figure_and_every_flag_says_not_enough_data():
     figures = metrics.compute(calendar=MA, period_end=END, referrals=[])
 
-    assert figures.response_n == 0 and figures.response_median_hours is None
-    assert figures.visit_median_days is None and figures.notes_share is None
+    assert figures.response_n == 0
+    assert figures.response_median_hours is None
+    assert figures.visit_median_days is None
+    assert figures.notes_share is None
     flags = metrics.flags(figures, hours_per_day=8)
-    assert flags.green == [] and flags.red == []
+    assert flags.green == []
+    assert flags.red == []
     assert {f.code for f in flags.thin} == {
         "responds",
         "seen_soon",

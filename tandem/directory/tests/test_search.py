@@ -130,7 +130,11 @@ def test_the_referral_form_suggests_through_the_directory_fastest_responder_firs
     measured(slow, response_n=6, response_median_hours=30.0)
     measured(fast, response_n=6, response_median_hours=2.0)
     facts = eligibility.Facts(
-        age=32, visit_state="MA", payer=Payer.COMMERCIAL, plan_type=PlanType.PPO, service="adult_adhd"
+        age=32,
+        visit_state="MA",
+        payer=Payer.COMMERCIAL,
+        plan_type=PlanType.PPO,
+        service="adult_adhd",
     )
 
     # When the referral form asks for suggestions (the directory registered its search)
