@@ -22,19 +22,22 @@ def visits(world: ReferralWorld, count: int) -> list[Appointment]:
         organisation=world.psychiatry, code="visit", name="Visit", duration_minutes=30
     )
     start = timezone.now() - dt.timedelta(days=7 * count)
-    return [
-        Appointment.objects.create(
-            organisation=world.psychiatry,
-            prescriber=world.prescriber,
-            client=world.client,
-            appointment_type=kind,
-            starts_at=start + dt.timedelta(days=7 * i),
-            ends_at=start + dt.timedelta(days=7 * i, minutes=30),
-            blocked_until=start + dt.timedelta(days=7 * i, minutes=30),
-            status=AppointmentStatus.COMPLETED,
-        )  # fmt: skip
-        for i in range(count)
-    ]
+    made = []
+    for i in range(count):
+        begins = start + dt.timedelta(days=7 * i)
+        made.append(
+            Appointment.objects.create(
+                organisation=world.psychiatry,
+                prescriber=world.prescriber,
+                client=world.client,
+                appointment_type=kind,
+                starts_at=begins,
+                ends_at=begins + dt.timedelta(minutes=30),
+                blocked_until=begins + dt.timedelta(minutes=30),
+                status=AppointmentStatus.COMPLETED,
+            )  # fmt: skip
+        )
+    return made
 
 
 def test_the_client_is_asked_after_the_first_and_the_fourth_visit_and_answers_once(client):
