@@ -432,6 +432,10 @@ def _completed_visit(built: dict[str, Target]) -> Target:
     Client.objects.filter(pk=practice.client.pk).update(
         first_name="Qzfirstcanary", last_name="Qzlastcanary"
     )
+    # The check names the practice and the visit's day, never the client: the practice's
+    # name is what the allowed client sees and nobody refused may.
+    practice.org.name = "Qzpracticecanary Psychiatry"
+    practice.org.save(update_fields=["name"])
     begins = timezone.now() - dt.timedelta(days=3)
     visit = Appointment.objects.create(
         organisation=practice.org, prescriber=practice.prescriber, client=practice.client,
@@ -441,7 +445,7 @@ def _completed_visit(built: dict[str, Target]) -> Target:
     )  # fmt: skip
     return Target(
         value=visit.public_id,
-        secrets=["Qzfirstcanary", "Qzlastcanary"],
+        secrets=["Qzpracticecanary", "Qzfirstcanary", "Qzlastcanary"],
         allowed=practice.client_user,
         insider_without_mfa=make_staff(Role.COORDINATOR, practice.org, mfa=False),
         objects={"appointment": visit, "client": practice.client},
