@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tandem.demo import consent, measures, practice, referrals
+from tandem.demo import consent, directory, measures, practice, referrals
 from tandem.demo.practice import DemoWorld, SeedStep
 
 SEED_STEPS: list[SeedStep] = [
@@ -20,6 +20,7 @@ SEED_STEPS: list[SeedStep] = [
     referrals.seed_practice_policies,
     referrals.seed_referrals,
     measures.seed_measures_case,
+    directory.seed_directory,
 ]
 
 
