@@ -63,9 +63,7 @@ def test_a_therapist_finds_a_practice_by_fit_and_refers_from_the_result(
     page.get_by_label("Client's age").fill("32")
     page.get_by_label("Coverage").select_option(label="Commercial insurance")
     page.get_by_label("Plan type").select_option(label="PPO")
-    page.get_by_label("Service needed").select_option(
-        label="Medication evaluation and management"
-    )
+    page.get_by_label("Service needed").select_option(label="Medication evaluation and management")
     page.get_by_label("Can see within (weeks)").fill("4")
     page.get_by_role("button", name="Search").click()
 

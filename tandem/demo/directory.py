@@ -18,13 +18,19 @@ PROFILES: dict[str, dict[str, Any]] = {
         "specialties": ["adult_adhd", "bipolar", "perinatal", "second_opinion"],
         "languages": ["en", "es"],
         "prescribers": [
-            {"name": "Elena Marsh", "credentials": "MD",
-             "board_certification": "Board certified in psychiatry (ABPN)",
-             "training": "Residency, Massachusetts General Hospital (as stated)"},
-            {"name": "Samuel Adeyemi", "credentials": "PMHNP-BC",
-             "board_certification": "Board certified psychiatric nurse practitioner (ANCC)",
-             "training": ""},
-        ],  # fmt: skip
+            {
+                "name": "Elena Marsh",
+                "credentials": "MD",
+                "board_certification": "Board certified in psychiatry (ABPN)",
+                "training": "Residency, Massachusetts General Hospital (as stated)",
+            },
+            {
+                "name": "Samuel Adeyemi",
+                "credentials": "PMHNP-BC",
+                "board_certification": "Board certified psychiatric nurse practitioner (ANCC)",
+                "training": "",
+            },
+        ],
         "about": "Adult psychiatry by secure video across Massachusetts, working alongside "
         "your therapist: we send a consult note after every first visit.",
         "how_to_refer": "Refer through Tandem; we answer within one business day.",
@@ -37,9 +43,13 @@ PROFILES: dict[str, dict[str, Any]] = {
         "specialties": ["treatment_resistant", "anxiety_ocd", "second_opinion"],
         "languages": ["en", "pt"],
         "prescribers": [
-            {"name": "Group prescribers", "credentials": "MD, PMHNP",
-             "board_certification": "", "training": ""},
-        ],  # fmt: skip
+            {
+                "name": "Group prescribers",
+                "credentials": "MD, PMHNP",
+                "board_certification": "",
+                "training": "",
+            },
+        ],
         "about": "A group practice with an office in Worcester and visits by video.",
         "how_to_refer": "Refer through Tandem; urgent questions by phone.",
     },

@@ -35,7 +35,7 @@ def visits(world: ReferralWorld, count: int) -> list[Appointment]:
                 ends_at=begins + dt.timedelta(minutes=30),
                 blocked_until=begins + dt.timedelta(minutes=30),
                 status=AppointmentStatus.COMPLETED,
-            )  # fmt: skip
+            )
         )
     return made
 
