@@ -276,3 +276,33 @@ def test_how_it_is_measured_is_public_and_names_every_figure(client):
 
     for anchor in ("response", "offer", "first-visit", "consult-notes", "messages", "experience"):
         assert f'id="{anchor}"' in body
+
+
+def _partners_queries(client, count: int) -> int:
+    import uuid
+
+    from tandem.core.tests.factories import ClientFactory, add_to_care_team
+    from tandem.referrals.models import Referral as R
+
+    world = ReferralWorld()
+    for n in range(count):
+        org = practice(f"Partner {n} Psychiatry")
+        seen = ClientFactory()
+        add_to_care_team(seen, world.therapist, Role.THERAPIST)
+        R.objects.create(
+            client=seen, therapist=world.therapist, from_organisation=world.therapy,
+            to_organisation=org, status="sent", idempotency_key=uuid.uuid4(), payer="commercial",
+            visit_state="MA", service="medication_management", sent_at=timezone.now(),
+            responded_at=timezone.now(),
+        )  # fmt: skip
+    client.force_login(world.therapist)
+    url = reverse("directory:partners")
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(url).content.decode()
+    assert body.count("data-partner=") == count
+    return len(queries)
+
+
+def test_my_partners_costs_the_same_queries_for_2_and_for_8_practices(client):
+    assert _partners_queries(client, 2) == _partners_queries(client, 8)
