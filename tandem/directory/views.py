@@ -212,6 +212,11 @@ def experience_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def experience(request: AuthenticatedHttpRequest, visit_id: str) -> HttpResponse:
     """Ask the client two optional questions about a visit (or let them skip)."""
     visit = own_visit(request.user, visit_id)
+    client = own_record(request.user)
+    if request.method == "GET" and visit.pk not in {
+        d.appointment.pk for d in selectors.experience_checks_due(client)
+    }:
+        raise Http404("Not found.")  # answered already, or not a visit the client is asked about
     form = ExperienceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         skip = "skip" in request.POST

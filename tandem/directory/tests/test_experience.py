@@ -61,6 +61,7 @@ def test_the_client_is_asked_after_the_first_and_the_fourth_visit_and_answers_on
         not in client.get(reverse("directory:experience_list")).content.decode()
     )
     assert client.post(url, {"felt_heard": "no"}).status_code == 404  # asked once only
+    assert client.get(url).status_code == 404
     assert ExperienceCheck.objects.count() == 1
 
 
