@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # The practice settings sections owned by the apps whose models they change.
     path("organisations/", include("tandem.referrals.settings_urls")),
     path("organisations/", include("tandem.scheduling.settings_urls")),
+    path("organisations/", include("tandem.directory.settings_urls")),
     path("audit/", include("tandem.audit.reports.urls")),
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),
@@ -22,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", include("tandem.measures.api_urls")),
     path("fhir/", include("tandem.fhir.urls")),
     path("measures/", include("tandem.measures.urls")),
+    path("directory/", include("tandem.directory.urls")),
     path("", include("tandem.intake.urls")),
     path("scheduling/", include("tandem.scheduling.urls")),
 ]

@@ -20,6 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("tandem.scheduling",),
     ("tandem.care",),
     ("tandem.measures",),
+    ("tandem.directory",),
     ("tandem.intake",),
     ("tandem.fhir",),
     (

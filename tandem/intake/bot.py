@@ -112,27 +112,19 @@ def _facts(answers: dict[str, Any], today: dt.date) -> eligibility.Facts:
     )
 
 
-def other_practices(
-    policy: PracticePolicy,
-    others: list[PracticePolicy],
-    answers: dict[str, Any],
-    today: dt.date,
-) -> list[Any]:
-    """Return other practices that fit on everything the client has told us so far."""
+def known_facts(answers: dict[str, Any], today: dt.date) -> tuple[eligibility.Facts, set[str]]:
+    """Return the eligibility facts the answers give, and the names of those actually told.
+
+    The directory search suggests other practices on the told facts only (an unknown
+    one filters nothing). Pass the answer being refused too: a client in New Hampshire
+    must not be sent to another Massachusetts-only practice.
+    """
     known = {"age"} if "birth" in answers else set()
     if "location" in answers:
         known.add("visit_state")
     if "coverage" in answers:
         known |= {"payer", "plan_type"}
-    facts = _facts(answers, today)
-    fitting = []
-    for other in others:
-        if other.organisation_id == policy.organisation_id:
-            continue
-        problems = {m.field for m in eligibility.check(other, facts)} - {"service"}
-        if not problems & (known | {"practice"}):
-            fitting.append(other.organisation)
-    return fitting
+    return _facts(answers, today), known
 
 
 def check(

@@ -26,6 +26,8 @@ from tandem.audit.models import AuditAction
 from tandem.core import policy, ratelimit
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.policy import Action
+from tandem.directory import search
+from tandem.directory import selectors as directory
 from tandem.intake import actions, bot
 from tandem.intake.access import (
     current_session,
@@ -91,6 +93,7 @@ def practice_page(request: HttpRequest, practice_id: str) -> HttpResponse:
             "payers": [Payer(p).label for p in rules.payers if p in Payer.values],
             "form": form,
             "commitment": COMMITMENT,
+            "directory": directory.public_profile(practice, now=timezone.now()),
         },
         status=400 if form.errors else 200,
     )
@@ -220,6 +223,7 @@ def _thread_context(
     current: bot.Step | None,
     form: Any,
     verdict: bot.Verdict | None = None,
+    pending: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     signed_in = policy.is_signed_in(request.user)
     answered = [
@@ -227,11 +231,17 @@ def _thread_context(
         for s in bot.steps_for(signed_in)
         if s.code in session.answers
     ]
-    rules = _policy(session.organisation)
     alternatives: list[Any] = []
     if verdict:
-        others = list(PracticePolicy.objects.select_related("organisation"))
-        alternatives = bot.other_practices(rules, others, session.answers, timezone.localdate())
+        # The refused answer counts too: it is what the client just told us.
+        told = {**session.answers, **(pending or {})}
+        facts, known = bot.known_facts(told, timezone.localdate())
+        now = timezone.now()
+        alternatives = [
+            org
+            for org in search.fitting(directory.candidates(now=now), facts, known, now=now)
+            if org.pk != session.organisation.pk
+        ]
     previous = bot.previous_step(current.code, signed_in) if current else None
     steps = bot.steps_for(signed_in)
     return {
@@ -294,6 +304,7 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
         return render(request, template, context, status=400)
     form = _form(current, data=request.POST, session=session)
     verdict = bot.Verdict()
+    told: dict[str, Any] = {}
     if form.is_valid():
         if current.code == "account":
             if not ratelimit.consume(request, action="intake_link", key=session.key):
@@ -307,6 +318,8 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
         verdict = bot.check(
             current, form.cleaned_data, session.answers, _policy(practice), timezone.localdate()
         )
+        # Kept before add_error drops the refused fields: the suggestions need them.
+        told = {current.code: bot.storable(dict(form.cleaned_data))}
         for field, message in verdict.errors.items():
             form.add_error(field, message)
         if not verdict:
@@ -318,7 +331,8 @@ def thread(request: HtmxHttpRequest, practice_id: str) -> HttpResponse:
                 )
                 return render(request, template, context)
             return _go(request, reverse("intake:thread", args=[practice.public_id]))
-    context = _thread_context(request, session, current, form, verdict)
+    pending = told if verdict else None
+    context = _thread_context(request, session, current, form, verdict, pending)
     # A 400 either way: base.html tells htmx to swap 400/409/422 answers (they carry the errors).
     return render(request, template, context, status=400)
 

@@ -6,6 +6,8 @@ selector and render. Each swappable region is a ``{% partialdef %}``.
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,11 +33,12 @@ from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.core.textlimits import NOTE
+from tandem.core.usstates import US_STATES
 from tandem.organisations.models import Membership
-from tandem.referrals import actions, forms, icd10, selectors, states
+from tandem.referrals import actions, forms, icd10, selectors, states, suggestions
 from tandem.referrals.access import PRACTICE_ROLES, referral_for, side_of
 from tandem.referrals.actions import IneligibleError, StaleReferralError
-from tandem.referrals.models import Referral
+from tandem.referrals.models import Payer, PlanType, Referral, Service
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
 
@@ -58,7 +61,7 @@ def start(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     form = forms.StartReferralForm(
         request.POST or None,
         practices=practices,
-        initial={"visit_state": client.state_of_residence},
+        initial=_carried_over(request, client, practices),
     )
     fitting = None
     if request.method == "POST" and form.is_valid():
@@ -85,7 +88,7 @@ def start(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
                 plan_type=data["plan_type"],
                 service=data["service"],
             )
-            fitting = selectors.practices_that_fit(facts, exclude_id=data["to_organisation"].pk)
+            fitting = suggestions.suggest(facts, exclude_id=data["to_organisation"].pk)
         except ValidationError as error:
             for field, errs in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
@@ -97,6 +100,26 @@ def start(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
         {"client": client, "form": form, "fitting": fitting},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _carried_over(request: HttpRequest, client: Any, practices: Any) -> dict[str, Any]:
+    """Return the form's first answers: the client's state, or what the directory search carried.
+
+    The directory's "Start a referral" passes its filters as query values; unknown
+    values are dropped (the form then asks for them), never trusted.
+    """
+    initial: dict[str, Any] = {"visit_state": client.state_of_residence}
+    given = request.GET
+    if given.get("visit_state", "") in US_STATES:
+        initial["visit_state"] = given["visit_state"]
+    for name, choices in (("payer", Payer), ("plan_type", PlanType), ("service", Service)):
+        if given.get(name, "") in choices.values:
+            initial[name] = given[name]
+    practice = given.get("practice", "")
+    if practice:
+        with contextlib.suppress(ValueError):
+            initial["to_organisation"] = practices.filter(public_id=uuid.UUID(practice)).first()
+    return initial
 
 
 # --- Step 2: the draft editor ----------------------------------------------------------

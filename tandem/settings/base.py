@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "tandem.scheduling",
     "tandem.intake",
     "tandem.care",
+    "tandem.directory",
     "tandem.fhir",
     "tandem.workspace",
     "tandem.demo",

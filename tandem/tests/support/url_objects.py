@@ -419,6 +419,42 @@ def _measures_world() -> Any:
     return world
 
 
+@registers("visit_id")
+def _completed_visit(built: dict[str, Target]) -> Target:
+    """A client's completed visit, owed an experience check (only the client may answer it)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tandem.clients.models import Client
+    from tandem.core.tests.factories import make_staff
+    from tandem.scheduling.models import Appointment, AppointmentStatus
+    from tandem.scheduling.tests.factories import Practice
+
+    practice: Any = Practice()
+    Client.objects.filter(pk=practice.client.pk).update(
+        first_name="Qzfirstcanary", last_name="Qzlastcanary"
+    )
+    # The check names the practice and the visit's day, never the client: the practice's
+    # name is what the allowed client sees and nobody refused may.
+    practice.org.name = "Qzpracticecanary Psychiatry"
+    practice.org.save(update_fields=["name"])
+    begins = timezone.now() - dt.timedelta(days=3)
+    visit = Appointment.objects.create(
+        organisation=practice.org, prescriber=practice.prescriber, client=practice.client,
+        appointment_type=practice.new_eval, starts_at=begins,
+        ends_at=begins + dt.timedelta(minutes=60), blocked_until=begins + dt.timedelta(minutes=60),
+        status=AppointmentStatus.COMPLETED,
+    )  # fmt: skip
+    return Target(
+        value=visit.public_id,
+        secrets=["Qzpracticecanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=practice.client_user,
+        insider_without_mfa=make_staff(Role.COORDINATOR, practice.org, mfa=False),
+        objects={"appointment": visit, "client": practice.client},
+    )
+
+
 @registers("response_id")
 def _questionnaire_response(built: dict[str, Target]) -> Target:
     world = _measures_world()
