@@ -283,7 +283,8 @@ def _links(body: str) -> dict[str, str]:
 
 
 def _times(body: str) -> list[str]:
-    return re.findall(r'<time datetime="([^"]+)"', body)
+    """Return the moments of the items shown (not the client header's date of birth)."""
+    return re.findall(r'<time datetime="([^"]+T[^"]+)"', body)
 
 
 def test_the_timeline_comes_in_pages_of_50_newest_first_and_accounts_only_what_it_shows():
