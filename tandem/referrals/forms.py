@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from tandem.accounts.models import User
 from tandem.consent.categories import Category
-from tandem.core.textlimits import NOTE, text_area
 from tandem.core.pickers import Picker
+from tandem.core.textlimits import NOTE, text_area
 from tandem.core.usstates import STATE_CHOICES
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import (
