@@ -120,8 +120,8 @@ class CodesToAdd(forms.Form):
         help_text="Type codes separated by commas (e.g. F41.1, F32.1), or search for them.",
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, auto_id="%s", **kwargs)
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data, auto_id="%s")
         self.fields["add_diagnoses"].picker = Picker(  # type: ignore[attr-defined]
             url=reverse("referrals:icd10"), noun="ICD-10-CM code", multiple=True
         )
@@ -136,8 +136,8 @@ class MedicationName(forms.Form):
 
     name = forms.CharField(required=False, max_length=200)
 
-    def __init__(self, *args: Any, number: int, **kwargs: Any) -> None:
-        super().__init__(*args, prefix=f"med-{number - 1}", auto_id="%s", **kwargs)
+    def __init__(self, *, number: int, initial: dict[str, Any] | None = None) -> None:
+        super().__init__(initial=initial, prefix=f"med-{number - 1}", auto_id="%s")
         self.fields["name"].label = f"Medication {number}: name"
         self.fields["name"].picker = Picker(  # type: ignore[attr-defined]
             url=reverse("care:drug_search"), noun="medication"
