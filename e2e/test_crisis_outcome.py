@@ -31,8 +31,10 @@ def test_the_prescriber_records_each_outcome_from_the_banner(phone_page: Page, l
         # When the prescriber opens any page, the red banner links to the alert
         page.goto("/")
         banner = page.locator("[data-open-alerts]")
-        expect(banner).to_contain_text(f"Safety alert {alert.reference}")
-        banner.get_by_role("link", name=f"Safety alert {alert.reference}").click()
+        # naming the client to the prescriber of their care team
+        name = f"{world.client.first_name} {world.client.last_name}"
+        expect(banner).to_contain_text(f"Safety alert for {name}")
+        banner.locator(f"a[href='/care/alerts/{alert.public_id}/']").click()
         expect(page).to_have_url(f"{live_server.url}/care/alerts/{alert.public_id}/")
         check_page(page, phone=True)
 

@@ -182,7 +182,7 @@ def test_the_calendar_grid_and_the_weekly_hours_grid_are_photographed_and_checke
             reverse("scheduling_settings:hours_week", args=[p.org.public_id])
             + f"?prescriber={p.prescriber.public_id}"
         )
-        page.get_by_role("button", name="Copy to other days from Monday").click()
+        page.get_by_role("button", name="Copy to other weekdays from Monday").click()
         expect(page.locator(".messages")).to_contain_text("copied", timeout=5000)
         expect(page.locator("input[name='d4_1_starts']")).to_have_value("09:00")
         _shoot(page, "hours-week", phone=phone)

@@ -1,4 +1,4 @@
-"""Naming the client a notification is about, to a reader the access policy lets see them."""
+"""Naming the client a notification or an alert is about, to a reader who may see them."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from tandem.core import policy
 from tandem.core.policy import Action
 
 
-def names(reader: Any, keys: list[int]) -> dict[int, str]:
+def names(reader: Any, keys: list[int], *, where: str = "notifications") -> dict[int, str]:
     """Return "First Last" per client of ``keys`` the reader may see, recording the read.
 
     A client reading about their own record is not named back to themself; a client the
     reader may not see (a practice that has not accepted the referral yet, a team left)
-    stays unnamed. The read is one audit event listing the clients named, as list pages do.
+    stays unnamed. The read is one audit event listing the clients named, as list pages do;
+    ``where`` names the place they were shown ("notifications", "open-alert banner").
     """
     if not keys:
         return {}
@@ -32,6 +33,6 @@ def names(reader: Any, keys: list[int]) -> dict[int, str]:
             actor=reader,
             action=AuditAction.VIEW,
             object_type="clients.client",
-            detail={"list": "notifications", "clients": sorted(str(c.public_id) for c in shown)},
+            detail={"list": where, "clients": sorted(str(c.public_id) for c in shown)},
         )
     return found

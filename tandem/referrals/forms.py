@@ -10,9 +10,11 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import QueryDict
+from django.urls import reverse
 
 from tandem.accounts.models import User
 from tandem.consent.categories import Category
+from tandem.core.pickers import Picker
 from tandem.core.textlimits import NOTE, text_area
 from tandem.core.usstates import STATE_CHOICES
 from tandem.organisations.models import Organisation
@@ -104,6 +106,44 @@ def _rows(
     return rows
 
 
+class CodesToAdd(forms.Form):
+    """The editor's ICD-10-CM picker: codes typed or picked, separated by commas.
+
+    The same searchable picker as the consult note's (tandem/core/pickers.py); without
+    JavaScript the codes are typed, and the "Search codes" button still lists them.
+    """
+
+    add_diagnoses = forms.CharField(
+        label="Add codes",
+        required=False,
+        max_length=200,
+        help_text="Type codes separated by commas (e.g. F41.1, F32.1), or search for them.",
+    )
+
+    def __init__(self, data: Any = None) -> None:
+        super().__init__(data, auto_id="%s")
+        self.fields["add_diagnoses"].picker = Picker(  # type: ignore[attr-defined]
+            url=reverse("referrals:icd10"), noun="ICD-10-CM code", multiple=True
+        )
+
+
+class MedicationName(forms.Form):
+    """One medication row's name in the editor, with the medication picker of the care pages.
+
+    The field is posted as ``med-<n>-name``, as the rest of the row; supplements and
+    medical prescriptions not on the list are typed.
+    """
+
+    name = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *, number: int, initial: dict[str, Any] | None = None) -> None:
+        super().__init__(initial=initial, prefix=f"med-{number - 1}", auto_id="%s")
+        self.fields["name"].label = f"Medication {number}: name"
+        self.fields["name"].picker = Picker(  # type: ignore[attr-defined]
+            url=reverse("care:drug_search"), noun="medication"
+        )
+
+
 def parse_packet(data: QueryDict) -> dict[str, Any]:
     """Return the draft's packet fields from the editor's POST, in the shape ``save_draft`` takes.
 
@@ -116,6 +156,8 @@ def parse_packet(data: QueryDict) -> dict[str, Any]:
     diagnoses = [c for c in data.getlist("diagnoses") if c.strip()]
     if add := data.get("add_diagnosis", "").strip():
         diagnoses.append(add)
+    # The picker's field (typed, or filled by the search): codes separated by commas.
+    diagnoses += [c.strip().upper() for c in data.get("add_diagnoses", "").split(",") if c.strip()]
     if remove := data.get("remove_diagnosis"):
         diagnoses = [c for c in diagnoses if c != remove]
     return {

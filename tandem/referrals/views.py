@@ -170,7 +170,11 @@ def _editor(
             "kind_choices": forms.MEDICATION_KINDS,
             "text_limit": NOTE,
             "text_limit_words": f"{NOTE:,}",
-            "medications": medications,
+            "medications": [
+                (row, forms.MedicationName(initial={"name": row["name"]}, number=n))
+                for n, row in enumerate(medications, start=1)
+            ],
+            "code_picker": forms.CodesToAdd(),
             "scores": scores,
             "chosen_codes": chosen,
             "query": query,

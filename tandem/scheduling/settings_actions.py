@@ -205,12 +205,17 @@ def set_week(
     organisation: Organisation,
     prescriber: User,
     blocks: list[tuple[int, dt.time, dt.time]],
+    shown: set[tuple[int, dt.time, dt.time]] | None = None,
 ) -> list[WeeklyHours]:
     """Replace a prescriber's weekly hours with ``blocks`` (weekday, starts, ends) in one go.
 
     The weekly grid's save: every block is checked first (order, overlaps on one day), and
     only then are the old blocks replaced, so a refused week changes nothing. Booked
     appointments are kept whatever the hours become. One audit row per block removed and added.
+
+    ``shown`` is the set of blocks the grid showed when it was opened. When given, a block the
+    prescriber has that is not in it (added since, or one an older grid could not show) is
+    never deleted: the whole save is refused naming it, and nothing changes.
     """
     require_manager(actor, organisation)
     if not Membership.objects.filter(
@@ -241,6 +246,21 @@ def set_week(
             organisation=organisation, prescriber=prescriber
         )
     )
+    if shown is not None:
+        unseen = sorted(
+            (b.weekday, b.starts, b.ends) for b in old if (b.weekday, b.starts, b.ends) not in shown
+        )
+        if unseen:
+            named = ", ".join(f"{DAY_NAMES[w]} {s:%H:%M}-{e:%H:%M}" for w, s, e in unseen)
+            raise ValidationError(
+                {
+                    "week": [
+                        f"{prescriber.display_name} has hours this grid did not show ({named}); "
+                        "saving would delete them, so nothing was saved. Open the weekly hours "
+                        "again to see every block, then make your change."
+                    ]
+                }
+            )
     for block in old:
         record(
             actor=actor,

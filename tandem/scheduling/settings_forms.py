@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -16,6 +18,8 @@ DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 #: Slots are offered on business days only (weekends and holidays are closed), so hours are
 #: set for Monday to Friday.
 WEEKDAYS = list(enumerate(DAY_NAMES[:5]))
+#: The weekly grid shows all seven days, so hours set on a weekend are shown (and kept).
+ALL_DAYS = list(enumerate(DAY_NAMES))
 
 
 class HoursListField(forms.CharField):
@@ -141,19 +145,27 @@ class WeeklyHoursForm(forms.Form):
 
 
 class WeekGridForm(forms.Form):
-    """A prescriber's whole working week: up to two blocks per business day, in one grid.
+    """A prescriber's whole week, all seven days, every block they have, in one grid.
 
-    The fields are ``d<weekday>_<n>_starts`` / ``_ends`` (n = 1, 2); an empty pair means
-    closed. "Copy Monday to the other days" (``copy_from``) fills the other days from
-    one, without saving, so it works without JavaScript.
+    The fields are ``d<weekday>_<n>_starts`` / ``_ends`` (n = 1, 2, ...); an empty pair means
+    no block. Each day has as many rows as the prescriber has blocks that day, plus an empty
+    one to add a block. ``shown`` lists the blocks the page was opened with, so saving can
+    refuse to delete a block the grid never showed (see ``actions.set_week``). "Copy Monday to
+    the other days" (``copy_from``) fills the other business days from one, without saving, so
+    it works without JavaScript.
     """
 
-    BLOCKS = (1, 2)
+    #: Rows per day at most (a bound on what a post may make us build).
+    MAX_BLOCKS = 12
+    FIELD = re.compile(r"^d([0-6])_([0-9]{1,2})_(?:starts|ends)$")
+
+    shown = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for weekday, name in WEEKDAYS:
-            for n in self.BLOCKS:
+        self.counts = self._counts()
+        for weekday, name in ALL_DAYS:
+            for n in range(1, self.counts[weekday] + 1):
                 for edge, word in (("starts", "from"), ("ends", "until")):
                     self.fields[f"d{weekday}_{n}_{edge}"] = forms.TimeField(
                         label=f"{name}, block {n}, {word}",
@@ -163,39 +175,81 @@ class WeekGridForm(forms.Form):
                         ),
                     )
 
+    def _counts(self) -> dict[int, int]:
+        """Rows per day: every block the data or the initial values hold, plus an empty row."""
+        source = self.data if self.is_bound else self.initial
+        rows: dict[int, int] = dict.fromkeys(range(7), 0)
+        filled: dict[int, int] = dict.fromkeys(range(7), 0)
+        for key, value in source.items():
+            match = self.FIELD.match(key)
+            if match is None:
+                continue
+            weekday, n = int(match[1]), min(int(match[2]), self.MAX_BLOCKS)
+            rows[weekday] = max(rows[weekday], n)
+            if value not in (None, ""):
+                filled[weekday] = max(filled[weekday], n)
+        return {
+            weekday: min(max(rows[weekday], filled[weekday] + 1, 1), self.MAX_BLOCKS)
+            for weekday in range(7)
+        }
+
     @staticmethod
     def initial_from(blocks: list[Any]) -> dict[str, Any]:
-        """Return the grid's initial values from a prescriber's ``WeeklyHours`` blocks."""
+        """Return the grid's initial values: every one of a prescriber's ``WeeklyHours`` blocks."""
         initial: dict[str, Any] = {}
         seen: dict[int, int] = {}
-        for block in sorted(blocks, key=lambda b: (b.weekday, b.starts)):
+        ordered = sorted(blocks, key=lambda b: (b.weekday, b.starts))
+        for block in ordered:
             n = seen.get(block.weekday, 0) + 1
-            if n > 2:
-                continue
             seen[block.weekday] = n
             initial[f"d{block.weekday}_{n}_starts"] = block.starts
             initial[f"d{block.weekday}_{n}_ends"] = block.ends
+        initial["shown"] = " ".join(f"{b.weekday}-{b.starts:%H:%M}-{b.ends:%H:%M}" for b in ordered)
         return initial
 
-    def rows(self) -> list[tuple[int, str, list[tuple[Any, Any]]]]:
-        """Return (weekday, day name, [(starts field, ends field) per block]) for the template."""
+    def clean_shown(self) -> set[tuple[int, dt.time, dt.time]]:
+        """Return the blocks the page was opened with; an unreadable list is refused."""
+        found = set()
+        for item in (self.cleaned_data.get("shown") or "").split():
+            try:
+                weekday, starts, ends = item.split("-")
+                found.add(
+                    (
+                        int(weekday),
+                        dt.datetime.strptime(starts, "%H:%M").time(),
+                        dt.datetime.strptime(ends, "%H:%M").time(),
+                    )
+                )
+            except ValueError:
+                raise ValidationError(
+                    "The page was damaged; open the weekly hours again."
+                ) from None
+        return found
+
+    def rows(self) -> list[tuple[int, str, bool, list[tuple[Any, Any]]]]:
+        """Return (weekday, day name, business day?, [(starts, ends) per block]) for the page."""
         return [
             (
                 weekday,
                 name,
+                weekday < 5,
                 [
                     (self[f"d{weekday}_{n}_starts"], self[f"d{weekday}_{n}_ends"])
-                    for n in self.BLOCKS
+                    for n in range(1, self.counts[weekday] + 1)
                 ],
             )
-            for weekday, name in WEEKDAYS
+            for weekday, name in ALL_DAYS
         ]
 
     def copied(self, source: int) -> dict[str, str]:
         """Return the posted data with ``source``'s blocks copied to every other business day."""
         data = {k: v for k, v in self.data.items() if k in self.fields or k == "prescriber"}
         for weekday, _ in WEEKDAYS:
-            for n in self.BLOCKS:
+            if weekday == source:
+                continue
+            for key in [k for k in data if k.startswith(f"d{weekday}_")]:
+                del data[key]
+            for n in range(1, self.counts[source] + 1):
                 for edge in ("starts", "ends"):
                     data[f"d{weekday}_{n}_{edge}"] = self.data.get(f"d{source}_{n}_{edge}", "")
         return data
@@ -203,8 +257,8 @@ class WeekGridForm(forms.Form):
     def blocks(self) -> list[tuple[int, Any, Any]]:
         """Return the week's blocks; an error names the day whose block is half filled."""
         found = []
-        for weekday, name in WEEKDAYS:
-            for n in self.BLOCKS:
+        for weekday, name in ALL_DAYS:
+            for n in range(1, self.counts[weekday] + 1):
                 starts = self.cleaned_data.get(f"d{weekday}_{n}_starts")
                 ends = self.cleaned_data.get(f"d{weekday}_{n}_ends")
                 if starts is None and ends is None:

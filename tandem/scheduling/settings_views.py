@@ -285,7 +285,11 @@ register_section(
 @login_required
 @require_http_methods(["GET", "POST"])
 def hours_week(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
-    """Set one prescriber's whole week in a grid; copy one day's hours to the other days."""
+    """Set one prescriber's whole week in a grid; copy one day's hours to the other days.
+
+    The grid shows every block the prescriber has on all seven days; saving never deletes a
+    block the grid did not show (``set_week`` refuses instead).
+    """
     organisation = manage(request, org_id)
     people = actions.prescribers(organisation)
     wanted = request.POST.get("prescriber") or request.GET.get("prescriber")
@@ -317,6 +321,7 @@ def hours_week(request: AuthenticatedHttpRequest, org_id: str) -> HttpResponse:
                         organisation=organisation,
                         prescriber=prescriber,
                         blocks=week,
+                        shown=form.cleaned_data["shown"],
                     )
                 except ValidationError as error:
                     for messages_ in error.message_dict.values():

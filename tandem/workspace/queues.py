@@ -254,12 +254,20 @@ def prescriber_queues(user: Any) -> list[Queue]:
             clients={str(n.client.public_id) for n in rows},
         )
     )
-    alerts, more = open_alerts_to_answer(user)
+    alerts, more = open_alerts_to_answer(user, where="home queue")
     queues.append(
         Queue(
             "alerts",
             "Open safety alerts",
-            [Item(f"Alert {a.reference}", a.url, a.level, urgent=True) for a in alerts],
+            [
+                Item(
+                    f"Alert for {a.client}" if a.client else f"Alert {a.reference}",
+                    a.url,
+                    a.level,
+                    urgent=True,
+                )
+                for a in alerts
+            ],
             # The alert query is bounded; "more" says there are others beyond those shown.
             len(alerts) + (1 if more else 0),
             "No open safety alerts.",

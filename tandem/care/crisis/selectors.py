@@ -28,6 +28,7 @@ from tandem.care.crisis.models import (
 )
 from tandem.care.practice import CareSettings
 from tandem.care.sharing import calendar_of
+from tandem.clients import naming
 from tandem.clients.access import CLINICIAN_ROLES, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category
@@ -331,21 +332,30 @@ BANNER_ALERTS = 5
 
 @dataclass(frozen=True)
 class OpenAlert:
-    """An open alert as the banner shows it: its reference, level and link, nothing clinical."""
+    """An open alert as the banner shows it: reference, level, link, and whose it is.
+
+    ``client`` is the client's name when the reader may see them (``clients.naming``),
+    otherwise "" and the reference alone stands for it; nothing clinical.
+    """
 
     reference: str
     level: str
     url: str
+    client: str = ""
 
 
-def open_alerts_to_answer(viewer: Any) -> tuple[list[OpenAlert], bool]:
+def open_alerts_to_answer(
+    viewer: Any, *, where: str = "open-alert banner"
+) -> tuple[list[OpenAlert], bool]:
     """Return the open, unacknowledged alerts the viewer must answer, and whether there are more.
 
     They are the alerts of clients on whose care team the viewer is a clinician,
     and those of the practice for which the viewer is the on-call prescriber now
     (on the rota now, or flagged on call when nobody is on the rota): both may
-    open the alert (``access.alert_rule``). One query, whatever the number of
-    alerts; only a reference, a level and a link, never who the client is.
+    open the alert (``access.alert_rule``). A constant number of queries, whatever
+    the number of alerts: a reference, a level, a link, and the client's name only
+    to a reader the access policy lets see the client (recorded in the audit trail,
+    ``where`` says on which page). Every alert is listed, named or not.
     """
     if not policy.may_see_clinical_data(viewer):
         return [], False
@@ -387,15 +397,17 @@ def open_alerts_to_answer(viewer: Any) -> tuple[list[OpenAlert], bool]:
         SafetyAlert.objects.filter(status=AlertStatus.OPEN)
         .filter(wanted)
         .order_by("-raised_at", "-pk")
-        .values_list("public_id", "reference", "level")[: BANNER_ALERTS + 1]
+        .values_list("public_id", "reference", "level", "client_id")[: BANNER_ALERTS + 1]
     )
+    named = naming.names(viewer, sorted({r[3] for r in rows[:BANNER_ALERTS] if r[3]}), where=where)
     shown = [
         OpenAlert(
             reference,
             AlertLevel(level).label.split(":")[0],
             reverse("care:alert", kwargs={"alert_id": public_id}),
+            named.get(client_id, ""),
         )
-        for public_id, reference, level in rows[:BANNER_ALERTS]
+        for public_id, reference, level, client_id in rows[:BANNER_ALERTS]
     ]
     return shown, len(rows) > BANNER_ALERTS
 

@@ -49,12 +49,13 @@ def medications(request: AuthenticatedHttpRequest, client_id: str) -> HttpRespon
 @login_required
 @require_GET
 def drug_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
-    """Search the shipped medication list by name, class or RxCUI (prescribers).
+    """Search the shipped medication list by name, class or RxCUI (prescribers, therapists).
 
     With HTMX from a picker, the results fragment; otherwise a page to look a drug up.
-    The list holds no client data; it is still only for the clinicians who prescribe.
+    The list holds no client data; it is still only for clinicians: those who prescribe,
+    and therapists naming a client's medications in a referral.
     """
-    if Role.PRESCRIBER not in policy.roles(request.user):
+    if not {Role.PRESCRIBER, Role.THERAPIST} & policy.roles(request.user):
         raise Http404("Not found.")
     picking = "picker_q" in request.GET and bool(request.htmx)
     query = request.GET.get("picker_q" if picking else "q", "").strip()

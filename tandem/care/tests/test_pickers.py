@@ -68,16 +68,19 @@ def test_searching_by_class_finds_every_drug_of_it_and_a_miss_says_so():
     assert "Nothing matches “qzx”" in text(nothing)
 
 
-def test_the_drug_search_is_a_page_without_htmx_and_refused_to_those_who_do_not_prescribe():
+def test_the_drug_search_is_a_page_without_htmx_and_refused_to_those_who_are_not_clinicians():
     world = CareWorld()
 
     page = http(world.prescriber).get(reverse("care:drug_search"), {"q": "lithium"})
+    # therapists name a client's medications in a referral (the editor's picker)
     therapist = http(world.therapist).get(reverse("care:drug_search"), {"q": "lithium"})
+    admin = http(world.admin).get(reverse("care:drug_search"), {"q": "lithium"})
+    client = http(world.client_user).get(reverse("care:drug_search"), {"q": "lithium"})
 
-    assert page.status_code == 200
+    assert page.status_code == therapist.status_code == 200
     assert "Find a medication" in text(page)
     assert "lithium" in text(page)
-    assert therapist.status_code == 404
+    assert admin.status_code == client.status_code == 404
 
 
 def test_the_consult_note_chooses_icd10_codes_with_the_same_picker(django_assert_num_queries):

@@ -315,7 +315,7 @@ def test_the_editor_page_has_every_section_and_autosaves_on_change_and_typing():
         assert f"<legend>{legend}</legend>" in body
     assert "F41.1</code> Generalized anxiety disorder" in body
     assert 'value="Levothyroxine"' in body
-    assert 'name="med-1-name" value=""' in body  # one blank row to add another
+    assert re.search(r'<input[^>]*name="med-1-name"(?![^>]*value=)', body)  # a blank row to add
     assert "<aside" in body
     assert "Normalise medication" in body
 
@@ -337,7 +337,7 @@ def test_without_javascript_a_medication_row_is_added_then_removed():
     assert added.status_code == 302
     assert added.url.endswith("#medications")
     page = client.get(added.url)
-    assert 'name="med-1-name" value=""' in html(page)
+    assert re.search(r'<input[^>]*name="med-1-name"(?![^>]*value=)', html(page))
 
     client.post(
         url("edit", referral_id=referral.public_id),
