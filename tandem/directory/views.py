@@ -217,6 +217,15 @@ def experience(request: AuthenticatedHttpRequest, visit_id: str) -> HttpResponse
         d.appointment.pk for d in selectors.experience_checks_due(client)
     }:
         raise Http404("Not found.")  # answered already, or not a visit the client is asked about
+    if request.method == "GET":
+        # The client's own read of their visit (left out of their accounting, kept in the trail).
+        record(
+            actor=request.user,
+            action=AuditAction.VIEW,
+            obj=visit,
+            client=client,
+            organisation=visit.organisation,
+        )
     form = ExperienceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         skip = "skip" in request.POST

@@ -712,6 +712,8 @@ def referral_booking(request: AuthenticatedHttpRequest, referral_id: str) -> Htt
         "scheduling/referral_booking.html",
         {
             "referral": referral,
+            # The page names the client in full (the referral is accepted), so the header does.
+            "header_client": referral.client,
             "practice": practice,
             "waiting": waiting,
             "invitation": invitations.BookingInvitation.objects.filter(referral=referral).first(),
