@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from tandem.accounts.views import admin_login
 from tandem.core import bench
+from tandem.fhir.openapi import openapi_json
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("tandem.workspace.urls")),
@@ -20,6 +21,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("referrals/", include("tandem.referrals.urls")),
     path("notifications/", include("tandem.notifications.urls")),
     path("care/", include("tandem.care.urls")),
+    path("api/openapi.json", openapi_json, name="openapi"),
     path("api/v1/", include("tandem.measures.api_urls")),
     path("fhir/", include("tandem.fhir.urls")),
     path("measures/", include("tandem.measures.urls")),

@@ -7,6 +7,7 @@ from typing import Any
 from tandem.fhir import selectors
 
 FHIR_VERSION = "4.0.1"
+_PARAM_TYPES = {"patient": "reference", "status": "token"}
 
 
 def statement(base_url: str, token_url: str) -> dict[str, Any]:
@@ -18,9 +19,8 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
         entry: dict[str, Any] = {"type": resource_type, "interaction": interactions}
         if searcher is not None:
             entry["searchParam"] = [
-                {"name": name, "type": "reference" if name == "patient" else "token"}
-                for name in sorted(params)
-            ] + [{"name": "_lastUpdated", "type": "date"}, {"name": "_count", "type": "number"}]
+                {"name": name, "type": _PARAM_TYPES.get(name, "date")} for name in sorted(params)
+            ] + [{"name": "_count", "type": "number"}]
         if resource_type == "Task":
             interactions.append({"code": "update"})
             entry["versioning"] = "versioned-update"

@@ -13,6 +13,12 @@ _READS = {
     "Consent": "release_id",
     "DocumentReference": "note_id",
     "Organization": "practice_id",
+    "Appointment": "appointment_id",
+    "MedicationStatement": "medication_id",
+    "QuestionnaireResponse": "response_id",
+    "Observation": "response_id",
+    "Practitioner": "practitioner_id",
+    "PractitionerRole": "membership_id",
 }
 
 urlpatterns = [

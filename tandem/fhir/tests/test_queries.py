@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tandem.care.tests.factories import CareWorld
+from tandem.consent.categories import Category
 from tandem.fhir.tests.factories import api_for
 from tandem.referrals.tests.factories import ALL_PACKET_CATEGORIES, ReferralWorld
 
@@ -32,3 +33,47 @@ def test_reads_cost_a_fixed_number_of_queries():
     }
 
     assert counts == {"Task": 10, "ServiceRequest": 14}
+
+
+def test_reads_of_shared_records_and_clinicians_cost_a_fixed_number_of_queries():
+    from tandem.core.roles import Role
+    from tandem.core.tests.factories import make_staff
+    from tandem.fhir.tests.test_shared_records import (
+        _appointment,
+        _medication,
+        _release_from_psychiatry,
+    )
+    from tandem.measures.tests.factories import MeasuresWorld
+
+    world = MeasuresWorld()
+    _release_from_psychiatry(
+        world, [Category.MEDICATIONS, Category.QUESTIONNAIRES, Category.ATTENDANCE]
+    )
+    event = _medication(world)
+    response = world.phq9([1, 1, 1, 1, 1, 1, 1, 1, 0])
+    appt = _appointment(world)
+    colleague = make_staff(Role.COORDINATOR, world.therapy)
+    api = api_for(world.therapist)
+    urls = {
+        "MedicationStatement": f"/fhir/MedicationStatement/{event.public_id}",
+        "QuestionnaireResponse": f"/fhir/QuestionnaireResponse/{response.public_id}",
+        "Observation": f"/fhir/Observation/{response.public_id}",
+        "Appointment": f"/fhir/Appointment/{appt.public_id}",
+        "Practitioner": f"/fhir/Practitioner/{colleague.public_id}",
+        "PractitionerRole": f"/fhir/PractitionerRole/{colleague.memberships.get().public_id}",
+    }
+    for url in urls.values():  # warm: the first showing writes its disclosure
+        api.get(url)
+
+    counts = {kind: _queries(api, url) for kind, url in urls.items()}
+    again = {kind: _queries(api, url) for kind, url in urls.items()}
+
+    assert counts == again
+    assert counts == {
+        "MedicationStatement": 16,
+        "QuestionnaireResponse": 16,
+        "Observation": 16,
+        "Appointment": 16,
+        "Practitioner": 11,
+        "PractitionerRole": 10,
+    }

@@ -118,13 +118,18 @@ def _membership(built: dict[str, Target]) -> Target:
 
     organisation = OrganisationFactory.create(name="Qzmemberorgcanary Psychiatry")
     admin = make_staff(Role.PRACTICE_ADMIN, organisation)
+    import uuid
+
+    # More than one route takes a membership id (the practice's pages, the FHIR
+    # PractitionerRole), each probed with its own: the address must differ.
+    email = f"qzperson-{uuid.uuid4().hex[:8]}@example.test"
     coordinator = make_staff(
-        Role.COORDINATOR, organisation, full_name="Qzpersoncanary", email="qzperson@example.test"
+        Role.COORDINATOR, organisation, full_name="Qzpersoncanary", email=email
     )
     without_mfa = make_staff(Role.PRACTICE_ADMIN, organisation, mfa=False)
     return Target(
         value=coordinator.memberships.get().public_id,
-        secrets=["Qzmemberorgcanary", "Qzpersoncanary", "qzperson@example.test"],
+        secrets=["Qzmemberorgcanary", "Qzpersoncanary", email],
         allowed=admin,
         insider_without_mfa=without_mfa,
         objects={"organisation": organisation},
@@ -399,7 +404,10 @@ def _appointment(built: dict[str, Target]) -> Target:
         allowed=practice.client_user,  # the client books, pays, cancels and checks in
         insider_without_mfa=without_mfa,  # the practice's coordinator, no second factor
         objects={"appointment": appointment, "client": practice.client},
-        allowed_by_route={f"scheduling:{name}": practice.coordinator for name in staff_routes},
+        allowed_by_route={
+            **{f"scheduling:{name}": practice.coordinator for name in staff_routes},
+            "fhir:appointment-read": practice.coordinator,
+        },
     )
 
 
@@ -465,6 +473,46 @@ def _questionnaire_response(built: dict[str, Target]) -> Target:
         allowed=world.prescriber,
         insider_without_mfa=world.insider,
         objects={"response": response, "client": world.client},
+    )
+
+
+@registers("medication_id")
+def _medication_event(built: dict[str, Target]) -> Target:
+    from tandem.care.medications.actions import record_medication
+
+    world = _care_world()
+    event, _ = record_medication(
+        actor=world.prescriber,
+        client=world.client,
+        change="start",
+        drug="sertraline",
+        dose="25",
+        unit="mg",
+        frequency="once daily",
+        reason="Qzreasoncanary",
+    )
+    return Target(
+        value=event.public_id,
+        secrets=["Qzreasoncanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.prescriber,
+        insider_without_mfa=_care_insider(world),
+        objects={"medication": event, "client": world.client},
+    )
+
+
+@registers("practitioner_id")
+def _practitioner(built: dict[str, Target]) -> Target:
+    """A clinician, read as a Practitioner by colleagues (with a second factor) only."""
+    from tandem.core.tests.factories import OrganisationFactory, make_staff
+
+    organisation = OrganisationFactory.create(name="Qzclinicorgcanary Psychiatry")
+    clinician = make_staff(Role.PRESCRIBER, organisation, full_name="Qzclinician Canary")
+    return Target(
+        value=clinician.public_id,
+        secrets=["Qzclinician"],
+        allowed=make_staff(Role.COORDINATOR, organisation),
+        insider_without_mfa=make_staff(Role.COORDINATOR, organisation, mfa=False),
+        objects={"organisation": organisation},
     )
 
 
