@@ -81,6 +81,13 @@ def totp_code(secret: str, *, used: set[str] | None = None) -> str:
         time.sleep(remaining + 0.2)
 
 
+def open_nav(page: Page) -> None:
+    """On a phone, open the navigation menu (on a wide screen its links are already shown)."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 def sign_in(page: Page, email: str, password: str = TEST_PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)

@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import check_page, confirmation_link, enter_code, sign_in, totp_code
+from e2e.helpers import check_page, confirmation_link, enter_code, open_nav, sign_in, totp_code
 from tandem.accounts.models import User
 from tandem.core.roles import Role
 
@@ -100,13 +100,15 @@ def test_therapist_signs_up_verifies_email_sets_up_totp_and_reaches_dashboard(
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Avery Lindqvist")
     check_page(page, phone=phone)
 
-    # The account page shows two-factor authentication as on
+    # The account page (in the menu on a phone) shows two-factor authentication as on
+    open_nav(page)
     page.get_by_role("link", name="Account", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(page.get_by_text("Two-factor authentication: on")).to_be_visible()
     check_page(page, phone=phone)
 
     # Signing out and in again asks for the code, then opens the dashboard
+    open_nav(page)
     page.get_by_role("button", name="Sign out").click()
     page.goto("/accounts/login/")
     sign_in(page, EMAIL, PASSWORD)
