@@ -114,7 +114,8 @@ def test_the_whole_loop_from_both_sides(
     assert referral.reasons == ["treatment_resistant"]
 
     # A diagnosis is found by name and picked from the list
-    therapist.get_by_label("Find a code by name or code").fill("generalized anxiety")
+    therapist.get_by_label("Or list the codes matching a name").fill("generalized anxiety")
+    therapist.get_by_role("button", name="Search codes").click()
     therapist.get_by_role("button", name="Add code F41.1").click()
     expect(therapist.get_by_role("list", name="Chosen codes")).to_contain_text(
         "F41.1 Generalized anxiety disorder"
