@@ -137,7 +137,9 @@ def test_every_page_links_to_notifications_and_loads_the_badge_after_the_page():
 
     page = http(user).get(reverse("core:dashboard")).content.decode()
 
-    assert f'<a class="nav-notifications" href="{reverse("notifications:list")}">Notifications' in page
+    assert (
+        f'<a class="nav-notifications" href="{reverse("notifications:list")}">Notifications' in page
+    )
     assert f'hx-get="{reverse("notifications:unread")}" hx-trigger="load"' in page
 
 
