@@ -100,6 +100,9 @@ class Candidate:
     figures: PracticeMetrics | None
     next_slot: dt.datetime | None
     books_here: bool = True  # books new patients through Tandem (its slots were read)
+    #: Whether the live slot was read: only for practices the slot could change the answer
+    #: for (``close_enough``); a practice two stated filters away is excluded whatever it is.
+    slot_read: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,8 @@ def _facts(filters: Filters) -> eligibility.Facts:
     )
 
 
-def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Result:
-    """Return why the practice fits the filters, and every filter it does not meet."""
+def stated_misses(candidate: Candidate, filters: Filters) -> list[Miss]:
+    """Return the filters the practice's stated policy and profile do not meet (no slot read)."""
     policy, profile, org = candidate.policy, candidate.profile, candidate.organisation
     given = set(filters.given())
     misses: list[Miss] = []
@@ -161,11 +164,28 @@ def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Res
         misses.append(
             Miss("language", f"{org.name} lists no visits in {label or 'that language'}.")
         )
+    return misses
+
+
+def needs_slot(candidate: Candidate, filters: Filters) -> bool:
+    """Return whether the live next slot can change what the search says of this practice.
+
+    It can for a practice that fits, or misses one stated filter (a near miss shows its
+    slot and flags); one missing two is shown nowhere, whatever its slot.
+    """
+    return len(stated_misses(candidate, filters)) <= 1
+
+
+def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Result:
+    """Return why the practice fits the filters, and every filter it does not meet."""
+    org = candidate.organisation
+    given = set(filters.given())
+    misses = stated_misses(candidate, filters)
     calendar = metrics_calendar(candidate)
     slot_days = (
         metrics.local_days(calendar, now, candidate.next_slot) if candidate.next_slot else None
     )
-    if filters.within_weeks is not None:
+    if filters.within_weeks is not None and candidate.slot_read:
         if not candidate.books_here:
             misses.append(
                 Miss(
@@ -192,7 +212,8 @@ def evaluate(candidate: Candidate, filters: Filters, *, now: dt.datetime) -> Res
         candidate.figures,  # type: ignore[arg-type]
         hours_per_day=metrics.hours_per_day(calendar),
         next_slot_days=slot_days,
-        slot_horizon_days=HORIZON_DAYS if candidate.books_here else None,
+        # An unread slot says nothing about waits (never "no slot in 26 weeks").
+        slot_horizon_days=HORIZON_DAYS if candidate.books_here and candidate.slot_read else None,
     )
     return Result(candidate, fits, misses, flag_set, slot_days)
 
@@ -278,7 +299,7 @@ def fitting(
     has given (``age``, ``visit_state``, ``payer``, ``plan_type``, ``service``); the others
     filter nothing. A practice that paused new referrals is never suggested.
     """
-    filters = Filters(
+    filters = Filters(  # no "within N weeks": no practice's live slot is needed
         state=facts.visit_state if "visit_state" in known else "",
         age=facts.age if "age" in known else None,
         payer=facts.payer if "payer" in known else "",

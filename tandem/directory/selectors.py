@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import F, Min
@@ -51,24 +51,43 @@ def _figures(org: Organisation) -> PracticeMetrics | None:
     return getattr(org, "directory_metrics", None)
 
 
-def candidates(*, now: dt.datetime) -> list[search.Candidate]:
-    """Return every listed practice ready for the search (constant queries: one plus slots')."""
-    listed = []
-    for org in practices():
-        profile = _profile(org)
-        if profile.listed:
-            listed.append((org, profile))
-    next_slots = slots.next_new_patient_slots([o for o, _ in listed], now=now)
-    return [
+def candidates(
+    *, now: dt.datetime, slots_for: search.Filters | None = None
+) -> list[search.Candidate]:
+    """Return every listed practice ready for the search (constant queries: one plus slots').
+
+    The live next slot is read only for the practices it can matter to under ``slots_for``
+    (``search.needs_slot``): those that fit, or miss one stated filter. Without filters
+    (the referral form's and the bot's suggestions, which never ask "within N weeks") no
+    slot is read at all.
+    """
+    listed = [
         search.Candidate(
             organisation=org,
             policy=org.referral_policy,
             profile=profile,
             figures=_figures(org),
-            next_slot=next_slots.get(org.pk),
-            books_here=org.pk in next_slots,
+            next_slot=None,
+            slot_read=False,
         )
-        for org, profile in listed
+        for org in practices()
+        if (profile := _profile(org)).listed
+    ]
+    if slots_for is None:
+        return listed
+    wanted = [c for c in listed if search.needs_slot(c, slots_for)]
+    next_slots = slots.next_new_patient_slots([c.organisation for c in wanted], now=now)
+    read = {c.organisation.pk for c in wanted}
+    return [
+        replace(
+            c,
+            next_slot=next_slots.get(c.organisation.pk),
+            books_here=c.organisation.pk in next_slots,
+            slot_read=True,
+        )
+        if c.organisation.pk in read
+        else c
+        for c in listed
     ]
 
 

@@ -66,9 +66,9 @@ def next_new_patient_slots(
     patients through Tandem (no new-patient visit type or no prescriber) is left out.
     """
     orgs = {o.pk: o for o in organisations}
-    if not orgs:
-        return {}
-    ids = list(orgs)
+    # The same queries whatever is asked, even nothing (an empty IN list would skip the
+    # query), so a page's query count never depends on how many practices it shows.
+    ids = list(orgs) or [0]
     prescribers: dict[int, list[int]] = defaultdict(list)
     for org_id, user_id in Membership.objects.filter(
         organisation_id__in=ids,
@@ -95,7 +95,7 @@ def next_new_patient_slots(
         organisation_id__in=ids
     ).values_list("organisation_id", "prescriber_id", "weekday", "starts", "ends"):
         blocks[(org_id, user_id)].append(Block(weekday, starts, ends))
-    everyone = {u for users in prescribers.values() for u in users}
+    everyone = list({u for users in prescribers.values() for u in users}) or [0]
     busy: dict[int, list[Interval]] = defaultdict(list)
     for user_id, start, end in TimeOff.objects.filter(
         prescriber_id__in=everyone, ends_at__gt=now, starts_at__lt=horizon

@@ -63,7 +63,7 @@ def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         filters = form.filters()
         now = timezone.now()
-        outcome = search.run(selectors.candidates(now=now), filters, now=now)
+        outcome = search.run(selectors.candidates(now=now, slots_for=filters), filters, now=now)
     relax_url = None
     if outcome is not None and outcome.excluded_most is not None:
         relaxed = request.GET.copy()

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tandem.directory import search, selectors
@@ -37,7 +39,7 @@ def measured(org, **figures):
 
 def run(filters):
     now = timezone.now()
-    return search.run(selectors.candidates(now=now), filters, now=now)
+    return search.run(selectors.candidates(now=now, slots_for=filters), filters, now=now)
 
 
 def test_the_articles_client_finds_the_practice_that_fits_and_learns_why_the_others_do_not():
@@ -143,3 +145,45 @@ def test_the_referral_form_suggests_through_the_directory_fastest_responder_firs
     # Then they are the directory's, fastest measured responder first, the paused one left out
     assert found == [fast, slow] == suggest_practices(facts)
     assert suggestions.suggest(facts, exclude_id=fast.pk) == [slow]
+
+
+def test_live_slots_are_read_only_where_they_can_change_the_answer(django_assert_max_num_queries):
+    # Given a practice that fits, one a stated filter away, and one two filters away
+    practice("Harbor Psychiatry")
+    practice("Granite Psychiatry", visit_states=["NH"])
+    far = practice("Far Psychiatry", visit_states=["NH"], plan_types=[PlanType.HMO])
+    now = timezone.now()
+
+    # When the therapist's search loads its candidates
+    loaded = {c.organisation.name: c for c in selectors.candidates(now=now, slots_for=ARTICLE_CASE)}
+
+    # Then the two that can be shown had their next slot read, the far one not; and it is
+    # neither a match nor a near miss, nor flagged for a wait nobody measured
+    assert {n for n, c in loaded.items() if c.slot_read} == {
+        "Harbor Psychiatry",
+        "Granite Psychiatry",
+    }
+    outcome = search.run(list(loaded.values()), ARTICLE_CASE, now=now)
+    shown = {r.organisation for r in outcome.matches + outcome.near}
+    assert far not in shown
+    far_result = search.evaluate(loaded["Far Psychiatry"], ARTICLE_CASE, now=now)
+    assert "within_weeks" not in {m.filter for m in far_result.misses}
+    assert not far_result.flags.red
+
+
+def test_suggestions_for_the_referral_form_and_the_bot_read_no_calendar(db):
+    # Given fitting practices with prescribers' hours and visits
+    practice("Harbor Psychiatry")
+    practice("Beacon Psychiatry")
+    facts = eligibility.Facts(
+        age=32, visit_state="MA", payer=Payer.COMMERCIAL, plan_type=PlanType.PPO,
+        service="adult_adhd",
+    )  # fmt: skip
+
+    # When the referral form asks for suggestions
+    with CaptureQueriesContext(connection) as queries:
+        found = suggest_practices(facts)
+
+    # Then both are suggested, without reading any hours, time off or appointments
+    assert len(found) == 2
+    assert not [q["sql"] for q in queries if "scheduling_" in q["sql"]]
