@@ -66,6 +66,72 @@ def _lock_head(name: str) -> tuple[int, int, str]:
     return int(head_id), int(last_seq), str(last_hash)
 
 
+def _values(
+    *,
+    actor: Any,
+    action: AuditAction | str,
+    obj: models.Model | None = None,
+    actor_role: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    organisation: Any = None,
+    client: Any = None,
+    detail: dict[str, Any] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Return the chain an event joins and its values (all but its place in the chain)."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or _ref(obj)
+    actor_id = getattr(actor, "pk", None) if actor is not None else None
+    if actor is not None and not getattr(actor, "is_authenticated", True):
+        actor_id = None
+    return _chain_name(actor, organisation), {
+        "occurred_at": timezone.now(),
+        "actor_id": actor_id,
+        "actor_role": actor_role or _held_role(actor, organisation),
+        "action": str(action),
+        "object_type": object_type,
+        "object_id": object_id,
+        "organisation_id": _ref(organisation),
+        "client_id": _ref(client),
+        "request_id": current_request_id() if current_request_id() != "-" else "",
+        "ip": current_client_ip(),
+        "detail": detail or {},
+    }
+
+
+def _append(chain: str, rows: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Link ``rows`` into ``chain`` in order under one lock of its head: a fixed few statements."""
+    head_id, last_seq, last_hash = _lock_head(chain)
+    events = []
+    for values in rows:
+        last_seq += 1
+        linked = {**values, "seq": last_seq}
+        digest = row_hash(last_hash, linked)
+        events.append(AuditEvent(chain=head_id, prev_hash=last_hash, hash=digest, **linked))
+        last_hash = digest
+    if len(events) == 1:
+        events[0].save()
+    else:
+        AuditEvent.objects.bulk_create(events)
+    AuditChainHead.objects.filter(pk=head_id).update(
+        last_seq=last_seq, last_hash=last_hash, signature=head_signature(last_seq, last_hash, chain)
+    )
+    return events
+
+
+def _index_clients(events: list[AuditEvent]) -> None:
+    """Index the clients each list read named (``detail["clients"]``), in one insert."""
+    rows = [
+        AuditEventClient(event=event, client_id=str(c))
+        for event in events
+        if isinstance(listed := event.detail.get("clients"), list)
+        for c in dict.fromkeys(listed)
+    ]
+    if rows:
+        AuditEventClient.objects.bulk_create(rows)
+
+
 def record(
     *,
     actor: Any,
@@ -85,40 +151,39 @@ def record(
     ``actor_role`` defaults to the role the actor holds (in ``organisation``
     when given); pass it when the action knows better, as a care-team read does.
     """
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id or _ref(obj)
-    actor_id = getattr(actor, "pk", None) if actor is not None else None
-    if actor is not None and not getattr(actor, "is_authenticated", True):
-        actor_id = None
-    actor_role = actor_role or _held_role(actor, organisation)
-    chain = _chain_name(actor, organisation)
+    chain, values = _values(
+        actor=actor,
+        action=action,
+        obj=obj,
+        actor_role=actor_role,
+        object_type=object_type,
+        object_id=object_id,
+        organisation=organisation,
+        client=client,
+        detail=detail,
+    )
     with transaction.atomic():
-        head_id, last_seq, last_hash = _lock_head(chain)
-        values: dict[str, Any] = {
-            "seq": last_seq + 1,
-            "occurred_at": timezone.now(),
-            "actor_id": actor_id,
-            "actor_role": actor_role,
-            "action": str(action),
-            "object_type": object_type,
-            "object_id": object_id,
-            "organisation_id": _ref(organisation),
-            "client_id": _ref(client),
-            "request_id": current_request_id() if current_request_id() != "-" else "",
-            "ip": current_client_ip(),
-            "detail": detail or {},
-        }
-        digest = row_hash(last_hash, values)
-        event = AuditEvent.objects.create(chain=head_id, prev_hash=last_hash, hash=digest, **values)
-        AuditChainHead.objects.filter(pk=head_id).update(
-            last_seq=event.seq,
-            last_hash=digest,
-            signature=head_signature(event.seq, digest, chain),
-        )
-        listed = (detail or {}).get("clients")
-        if isinstance(listed, list) and listed:
-            AuditEventClient.objects.bulk_create(
-                AuditEventClient(event=event, client_id=str(c)) for c in dict.fromkeys(listed)
-            )
+        (event,) = _append(chain, [values])
+        _index_clients([event])
     return event
+
+
+def record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append one event per entry (``record``'s arguments), in a fixed number of statements.
+
+    For a list read that names several objects one by one (an API search page): the
+    events are linked into their chains in order, one head lock and one insert per chain
+    (chains taken in name order, so two batches never wait on each other in a cycle).
+    """
+    if not entries:
+        return []
+    by_chain: dict[str, list[dict[str, Any]]] = {}
+    for entry in entries:
+        chain, values = _values(**entry)
+        by_chain.setdefault(chain, []).append(values)
+    events: list[AuditEvent] = []
+    with transaction.atomic():
+        for chain in sorted(by_chain):
+            events += _append(chain, by_chain[chain])
+        _index_clients(events)
+    return events

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tandem.accounts.models import User
-from tandem.audit.actions import record
+from tandem.audit.actions import record, record_many
 from tandem.audit.models import AuditAction
 from tandem.care.medications.models import MedicationChange, MedicationEvent
 from tandem.care.notes.access import note_for
@@ -118,10 +118,10 @@ def _note_if_shown(actor: Any, note: ConsultNote) -> dict[str, Any] | None:
     return _document(actor, note)
 
 
-def _note_shown(actor: Any, note: ConsultNote) -> bool:
+def _note_shown(actor: Any, note: ConsultNote, *, account: bool = True) -> bool:
     if note.status != NoteStatus.SIGNED:
         return False
-    decision = note_decision(actor, note)  # accounted when shown across practices
+    decision = note_decision(actor, note, account=account)  # accounted when shown across
     return decision is None or decision.allowed
 
 
@@ -130,16 +130,26 @@ def _document(actor: Any, note: ConsultNote) -> dict[str, Any]:
     return mapping.document_reference(note, note_pdf(note))
 
 
-def _record_read(actor: Any, obj: models.Model, client: Any, via: str = "fhir") -> None:
+def _read_entry(actor: Any, obj: models.Model, client: Any, via: str) -> dict[str, Any]:
+    """``record``'s arguments for one read of ``obj`` about ``client`` through the API."""
     member = seat(actor, client)
-    record(
-        actor=actor,
-        action=AuditAction.VIEW,
-        obj=obj,
-        client=client,
-        organisation=member.organisation if member else None,
-        detail={"via": via},
-    )
+    return {
+        "actor": actor,
+        "action": AuditAction.VIEW,
+        "obj": obj,
+        "client": client,
+        "organisation": member.organisation if member else None,
+        "detail": {"via": via},
+    }
+
+
+def _record_read(actor: Any, obj: models.Model, client: Any, via: str = "fhir") -> None:
+    record(**_read_entry(actor, obj, client, via))
+
+
+def _record_page(actor: Any, rows: list[Any], via: str = "fhir-search") -> None:
+    """Audit each record a search page shows, one event each, in one batched append."""
+    record_many([_read_entry(actor, row, row.client, via) for row in rows])
 
 
 # --- search -----------------------------------------------------------------------------
@@ -241,16 +251,20 @@ def _referrals(actor: Any, search: Search, status_map: dict[str, Any]) -> tuple[
         qs = qs.filter(status__in=wanted)
     qs = _filter_updated(qs, "updated_at", search).order_by("-updated_at", "-pk")
     rows, total = _page(qs, search)
-    for referral in rows:
-        record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            obj=referral,
-            client=referral.client,
-            organisation=referral.to_organisation,
-            actor_role=side_of(actor, referral),
-            detail={"via": "fhir-search"},
-        )
+    record_many(
+        [
+            {
+                "actor": actor,
+                "action": AuditAction.VIEW,
+                "obj": referral,
+                "client": referral.client,
+                "organisation": referral.to_organisation,
+                "actor_role": side_of(actor, referral),
+                "detail": {"via": "fhir-search"},
+            }
+            for referral in rows
+        ]
+    )
     return rows, total
 
 
@@ -273,11 +287,14 @@ def search_document_references(actor: Any, search: Search) -> tuple[list[dict[st
     if search.patient:
         qs = qs.filter(client__public_id=_uuid_or_none(search.patient))
     qs = _filter_updated(qs, "updated_at", search).order_by("-updated_at", "-pk")
-    # Consent decides for every candidate (the total counts only what may be shown); only the
-    # page is rendered and audited.
-    shown = [n for n in qs if _note_shown(actor, n)]
+    # Consent decides for every candidate (the total counts only what may be shown), without
+    # accounting: only the page is disclosed, so only the page is accounted and audited.
+    shown = [n for n in qs if _note_shown(actor, n, account=False)]
     page = shown[search.offset : search.offset + search.count]
-    return [_document(actor, n) for n in page], len(shown)
+    for note in page:
+        _note_shown(actor, note)  # the accounting of disclosures, for what is sent
+    _record_page(actor, page)
+    return [mapping.document_reference(n, note_pdf(n)) for n in page], len(shown)
 
 
 def search_consents(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
@@ -296,8 +313,7 @@ def search_consents(actor: Any, search: Search) -> tuple[list[dict[str, Any]], i
         )
     qs = qs.order_by("-prepared_at", "-pk").prefetch_related("parties__organisation")
     rows, total = _page(qs, search)
-    for release in rows:
-        _record_read(actor, release, release.client)
+    _record_page(actor, rows, via="fhir")
     return [mapping.consent(r) for r in rows], total
 
 
@@ -378,8 +394,7 @@ def _disclose(actor: Any, page: list[Any], gates: dict[int, Gate], via: str) -> 
     for gate in gates.values():
         gate.shown = [s for s in gate.shown if id(s.obj) in on_page]
         gate.account()
-    for row in page:
-        _record_read(actor, row, row.client, via)
+    _record_page(actor, page, via)
 
 
 def _one(actor: Any, row: Any, kind: _Shared) -> Any:
@@ -507,14 +522,18 @@ def _roles(actor: Any) -> models.QuerySet[Membership]:
     )
 
 
+def _directory_entry(actor: Any, obj: models.Model, organisation: Any, via: str) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": AuditAction.VIEW,
+        "obj": obj,
+        "organisation": organisation,
+        "detail": {"via": via},
+    }
+
+
 def _audit_directory(actor: Any, obj: models.Model, organisation: Any, via: str) -> None:
-    record(
-        actor=actor,
-        action=AuditAction.VIEW,
-        obj=obj,
-        organisation=organisation,
-        detail={"via": via},
-    )
+    record(**_directory_entry(actor, obj, organisation, via))
 
 
 def practitioner_role(actor: Any, public_id: Any) -> dict[str, Any]:
@@ -527,8 +546,7 @@ def practitioner_role(actor: Any, public_id: Any) -> dict[str, Any]:
 
 def search_practitioner_roles(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
     rows, total = _page(_roles(actor).order_by("pk"), search)
-    for membership in rows:
-        _audit_directory(actor, membership, membership.organisation, "fhir-search")
+    record_many([_directory_entry(actor, m, m.organisation, "fhir-search") for m in rows])
     return [mapping.practitioner_role(m) for m in rows], total
 
 
@@ -550,8 +568,7 @@ def practitioner(actor: Any, public_id: Any) -> dict[str, Any]:
 
 def search_practitioners(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
     rows, total = _page(_practitioners(actor), search)
-    for user in rows:
-        _audit_directory(actor, user, None, "fhir-search")
+    record_many([_directory_entry(actor, u, None, "fhir-search") for u in rows])
     return [mapping.practitioner(u) for u in rows], total
 
 

@@ -21,8 +21,12 @@ def note_diagnoses(note: ConsultNote) -> list[tuple[str, str]]:
     return found
 
 
-def note_decision(viewer: Any, note: ConsultNote) -> Decision | None:
-    """Return None when the viewer's organisation wrote the note, else the consent decision."""
+def note_decision(viewer: Any, note: ConsultNote, *, account: bool = True) -> Decision | None:
+    """Return None when the viewer's organisation wrote the note, else the consent decision.
+
+    With ``account=False`` the decision is only asked (to filter a search), not entered in
+    the client's accounting of disclosures: only what is then shown is a disclosure.
+    """
     member = seat(viewer, note.client)
     gate = Gate(viewer, note.client, member.organisation_id if member else None)
     decision = gate(
@@ -33,7 +37,8 @@ def note_decision(viewer: Any, note: ConsultNote) -> Decision | None:
         obj=note if note.status == NoteStatus.SIGNED else None,
         description=f"Initial consultation note {note.reference}",
     )
-    gate.account()
+    if account:
+        gate.account()
     if decision is not None and not decision.allowed and note.pk in received_by(viewer, [note.pk]):
         return received(decision)
     return decision

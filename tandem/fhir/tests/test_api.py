@@ -361,3 +361,26 @@ def test_junk_search_parameters_get_an_outcome_never_a_server_error():
             response = api.get(f"/fhir/{kind}", **params)
             assert response.status_code in (200, 400), (kind, params, response.status_code)
             validated(response.json())
+
+
+def test_a_document_search_accounts_only_the_notes_it_sends():
+    # Given two consult notes signed while no release let them across (held), then a release
+    world = CareWorld(release=False)
+    notes = []
+    for _ in range(2):
+        note = world.draft_note()
+        note_actions.sign_and_send(actor=world.prescriber, note=note)
+        notes.append(note)
+    world.collaboration_release()
+    accounted = Disclosure.objects.filter(category=Category.CONSULT_NOTES, client=world.client)
+    before = accounted.count()
+    api = api_for(world.therapist)
+
+    # When the therapist's EHR asks for one document at a time
+    page = api.get("/fhir/DocumentReference", patient=str(world.client.public_id), _count=1)
+
+    # Then both are counted, one is sent, and the client's accounting names that one only
+    body = validated(page.json())
+    assert body["total"] == 2
+    assert len(body["entry"]) == 1
+    assert accounted.count() == before + 1

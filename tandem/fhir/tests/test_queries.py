@@ -1,9 +1,13 @@
 """The number of SQL queries of a FHIR read is pinned, so a change that adds one shows."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tandem.audit.models import AuditAction, AuditEvent
 from tandem.care.tests.factories import CareWorld
 from tandem.consent.categories import Category
 from tandem.fhir.tests.factories import api_for
@@ -77,3 +81,28 @@ def test_reads_of_shared_records_and_clinicians_cost_a_fixed_number_of_queries()
         "Practitioner": 11,
         "PractitionerRole": 10,
     }
+
+
+def test_a_search_page_audits_each_record_it_shows_in_the_same_queries_for_1_or_4():
+    # Given a practice's system with one referral sent in, then four (its Tasks searched:
+    # a ServiceRequest carries its packet, whose consent is still decided per referral)
+    world = CareWorld()
+    ReferralWorld.release(world, ALL_PACKET_CATEGORIES)
+    first = world.sent()
+    api = api_for(world.prescriber)
+    api.get("/fhir/Task")  # warm: the first showing of a packet is accounted
+    one = _queries(api, "/fhir/Task")
+    others = [world.sent() for _ in range(3)]
+    api.get("/fhir/Task")
+    before = AuditEvent.objects.count()
+
+    # When it searches again, the page showing all four
+    four = _queries(api, "/fhir/Task")
+
+    # Then the search costs what it did for one, yet each referral shown has its own read event
+    assert four == one
+    reads = AuditEvent.objects.order_by("-pk")[: AuditEvent.objects.count() - before]
+    assert sorted(e.object_id for e in reads) == sorted(str(r.public_id) for r in [first, *others])
+    assert {(e.action, e.detail["via"]) for e in reads} == {(AuditAction.VIEW, "fhir-search")}
+    # And the trail still verifies, link by link
+    call_command("verify_audit", stdout=io.StringIO())
