@@ -64,6 +64,15 @@ def check_page(page: Page, *, phone: bool) -> None:
         assert_fits_phone(page)
 
 
+def settled(page: Page) -> None:
+    """Wait until no HTMX request of the page is in flight (htmx marks its element meanwhile).
+
+    The live server shares the test's in-memory SQLite connection, so reading the database
+    from the test while an autosave is still being written fails with "table is locked".
+    """
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def totp_code(secret: str, *, used: set[str] | None = None) -> str:
     """Return the current code for ``secret``, waiting for the next one if it was already used.
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from e2e.conftest import DESKTOP
-from e2e.helpers import check_page, enter_code, share_session, sign_in, totp_code
+from e2e.helpers import check_page, enter_code, settled, share_session, sign_in, totp_code
 from tandem.consent.categories import Category
 from tandem.core.tests.factories import TEST_TOTP_SECRET
 from tandem.referrals.models import Referral
@@ -110,6 +110,7 @@ def test_the_whole_loop_from_both_sides(
     therapist.get_by_label("Medication 1: kind").select_option(label="Medical (non-psychiatric)")
     therapist.get_by_label("Medical history", exact=True).fill("Hypothyroidism, treated.")
     expect(therapist.locator("#autosave-status")).to_contain_text(SAVED)
+    settled(therapist)
     referral.refresh_from_db()
     assert referral.reasons == ["treatment_resistant"]
 

@@ -18,7 +18,7 @@ def _free_port() -> int:
 
 
 def _get(port: int, path: str) -> tuple[int, bytes, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
@@ -46,7 +46,9 @@ def test_gunicorn_serves_the_health_check_and_logs_only_the_path(tmp_path):
     )
     try:
         # When a request with a query string, and one with a reset-link-like token, reach it
-        deadline = time.monotonic() + 30
+        # (a generous wait for the first answer: on a loaded machine gunicorn's start and the
+        # first request's imports take a while; this bounds a hang, it measures nothing)
+        deadline = time.monotonic() + 180
         while True:
             try:
                 status, body, request_id = _get(port, "/healthz?email=qz@example.test")
