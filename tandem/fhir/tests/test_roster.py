@@ -1,0 +1,286 @@
+"""Importing a practice's roster from a FHIR Bundle: all of it or nothing, and again without duplicates."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from tandem.audit.models import AuditAction, AuditEvent
+from tandem.clients.models import CareTeamMember, Client
+from tandem.core.policy import Forbidden
+from tandem.core.roles import Role
+from tandem.core.tests.factories import TherapyPracticeFactory, make_staff
+from tandem.fhir import codes
+from tandem.fhir.roster import import_roster
+from tandem.organisations.models import Invitation
+
+pytestmark = pytest.mark.django_db
+
+MRN = "https://records.example.test/mrn"
+STAFF_ID = "https://records.example.test/staff"
+
+
+class Practice:
+    """A therapy practice with its admin and one therapist already on Tandem."""
+
+    def __init__(self) -> None:
+        self.organisation = TherapyPracticeFactory(name="Harbour Street Therapy")
+        self.admin = make_staff(Role.PRACTICE_ADMIN, self.organisation)
+        self.therapist = make_staff(
+            Role.THERAPIST, self.organisation, email="rowan.therapist@example.test"
+        )
+
+
+def patient(
+    mrn: str = "100", family: str = "Quill", given: str = "Avery", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": MRN, "value": mrn}],
+        "name": [{"use": "official", "family": family, "given": [given]}],
+        "birthDate": "1990-04-02",
+        "telecom": [{"system": "email", "value": f"{given.lower()}@example.test"}],
+        "address": [{"state": "MA"}],
+        "generalPractitioner": [{"reference": "urn:uuid:practitioner-rowan"}],
+        **extra,
+    }
+
+
+def rowan() -> dict[str, Any]:
+    return {
+        "resourceType": "Practitioner",
+        "identifier": [{"system": STAFF_ID, "value": "T-1"}],
+        "name": [{"family": "Therapist", "given": ["Rowan"]}],
+        "telecom": [{"system": "email", "value": "rowan.therapist@example.test"}],
+    }
+
+
+def newcomer() -> dict[str, Any]:
+    return {
+        "resourceType": "Practitioner",
+        "identifier": [{"system": STAFF_ID, "value": "T-2"}],
+        "name": [{"family": "Newcomer", "given": ["Sam"]}],
+        "telecom": [{"system": "email", "value": "sam.newcomer@example.test"}],
+    }
+
+
+def bundle(*resources: dict[str, Any], kind: str = "collection") -> dict[str, Any]:
+    urls = {"Practitioner": "urn:uuid:practitioner-"}
+    entries = []
+    for index, resource in enumerate(resources):
+        full_url = f"urn:uuid:entry-{index}"
+        if resource["resourceType"] == "Practitioner":
+            given = resource["name"][0]["given"][0].lower()
+            full_url = f"{urls['Practitioner']}{given}"
+        entry: dict[str, Any] = {"fullUrl": full_url, "resource": resource}
+        if kind == "transaction":
+            entry["request"] = {"method": "POST", "url": resource["resourceType"]}
+        entries.append(entry)
+    return {"resourceType": "Bundle", "type": kind, "entry": entries}
+
+
+def test_a_roster_makes_clients_on_their_clinicians_care_team_and_invites_newcomers():
+    practice = Practice()
+    roster = bundle(rowan(), newcomer(), patient(), kind="transaction")
+
+    report = import_roster(actor=practice.admin, organisation=practice.organisation, bundle=roster)
+
+    assert report.applied, report.lines()
+    assert [(e.resource_type, e.outcome) for e in report.entries] == [
+        ("Practitioner", "created"),
+        ("Practitioner", "created"),
+        ("Patient", "created"),
+    ]
+    client = Client.objects.get(public_id=report.entries[2].record)
+    assert (client.first_name, client.last_name, client.state_of_residence) == (
+        "Avery",
+        "Quill",
+        "MA",
+    )
+    seat = CareTeamMember.objects.get(client=client)
+    assert (seat.user, seat.organisation, seat.role) == (
+        practice.therapist,
+        practice.organisation,
+        Role.THERAPIST,
+    )
+    # Rowan already works here: no invitation; Sam is invited, given no role until they accept.
+    invitation = Invitation.objects.get(organisation=practice.organisation)
+    assert (invitation.email, invitation.role) == ("sam.newcomer@example.test", Role.THERAPIST)
+    assert not practice.organisation.memberships.filter(user__email=invitation.email).exists()
+    # One audit row per record made: the client, its care-team seat, the invitation.
+    created = AuditEvent.objects.filter(actor_id=practice.admin.pk, action=AuditAction.CREATE)
+    assert sorted(created.values_list("object_type", flat=True)) == sorted(
+        ["clients.client", "clients.careteammember", "organisations.invitation"]
+    )
+
+
+def test_importing_the_same_roster_again_updates_instead_of_duplicating():
+    practice = Practice()
+    import_roster(
+        actor=practice.admin,
+        organisation=practice.organisation,
+        bundle=bundle(rowan(), newcomer(), patient()),
+    )
+
+    again = import_roster(
+        actor=practice.admin,
+        organisation=practice.organisation,
+        bundle=bundle(rowan(), newcomer(), patient(family="Quill-Marsh")),
+    )
+
+    assert [e.outcome for e in again.entries] == ["unchanged", "unchanged", "updated"]
+    assert Client.objects.count() == 1
+    assert Client.objects.get().last_name == "Quill-Marsh"
+    assert Invitation.objects.count() == 1
+    update = AuditEvent.objects.get(action=AuditAction.UPDATE, object_type="clients.client")
+    assert update.detail == {"changed": ["last_name"], "via": "roster import"}
+
+
+def test_one_bad_entry_imports_nothing_and_every_problem_is_named_by_its_path():
+    practice = Practice()
+    before = AuditEvent.objects.count()
+    roster = bundle(
+        rowan(),
+        patient(),
+        patient(mrn="101", birthDate="1990-13-45"),
+        patient(mrn="102", generalPractitioner=[]),
+        {"resourceType": "Observation", "status": "final", "code": {"text": "x"}},
+    )
+
+    report = import_roster(actor=practice.admin, organisation=practice.organisation, bundle=roster)
+
+    assert not report.applied
+    assert [e.outcome for e in report.entries] == [
+        "not applied",
+        "not applied",
+        "rejected",
+        "rejected",
+        "rejected",
+    ]
+    paths = [(p.path, p.code) for p in report.all_problems()]
+    assert ("Bundle.entry[2].resource.birthDate", "invalid") in paths
+    assert ("Bundle.entry[3].resource.generalPractitioner", "required") in paths
+    assert ("Bundle.entry[4].resource.resourceType", "not-supported") in paths
+    assert Client.objects.count() == 0
+    assert AuditEvent.objects.count() == before
+    outcome = report.operation_outcome()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert {i["expression"][0] for i in outcome["issue"]} == {p for p, _ in paths}
+
+
+def test_a_write_refused_while_applying_rolls_back_the_entries_already_applied():
+    # Given a roster whose newcomer's address the invitation refuses (only the action knows)
+    practice = Practice()
+    bad = newcomer()
+    bad["telecom"] = [{"system": "email", "value": "not-an-address"}]
+
+    report = import_roster(
+        actor=practice.admin,
+        organisation=practice.organisation,
+        bundle=bundle(rowan(), patient(), bad),
+    )
+
+    assert not report.applied
+    assert [e.outcome for e in report.entries] == ["not applied", "not applied", "rejected"]
+    assert [(p.path, p.message) for p in report.all_problems()] == [
+        ("Bundle.entry[2].resource.telecom", "Enter a valid email address.")
+    ]
+    assert Client.objects.count() == 0
+    assert Invitation.objects.count() == 0
+
+
+def test_the_organization_updates_only_the_practice_itself():
+    practice = Practice()
+    own = {
+        "resourceType": "Organization",
+        "id": str(practice.organisation.public_id),
+        "name": "Harbour Street Therapy Collective",
+        "telecom": [{"system": "phone", "value": "617-555-0142"}],
+        "address": [{"line": ["12 Harbour St"], "city": "Salem", "state": "MA"}],
+    }
+    other = {"resourceType": "Organization", "id": "somewhere-else", "name": "Elsewhere"}
+
+    refused = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(own, other)
+    )
+    done = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(own)
+    )
+
+    assert [(p.path, p.code) for p in refused.all_problems()] == [
+        ("Bundle.entry[1].resource.id", "business-rule")
+    ]
+    assert [e.outcome for e in done.entries] == ["updated"]
+    practice.organisation.refresh_from_db()
+    assert (practice.organisation.name, practice.organisation.phone) == (
+        "Harbour Street Therapy Collective",
+        "(617) 555-0142",
+    )
+    assert (practice.organisation.address_line, practice.organisation.city) == (
+        "12 Harbour St",
+        "Salem",
+    )
+
+
+def test_a_practitioner_role_names_the_role_to_invite_to():
+    practice = Practice()
+    role = {
+        "resourceType": "PractitionerRole",
+        "practitioner": {"reference": "urn:uuid:practitioner-sam"},
+        "organization": {"reference": f"Organization/{practice.organisation.public_id}"},
+        "code": [{"coding": [{"system": codes.PRACTICE_ROLE, "code": "practice_admin"}]}],
+    }
+    wrong = {**role, "code": [{"coding": [{"system": codes.PRACTICE_ROLE, "code": "prescriber"}]}]}
+
+    refused = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(newcomer(), wrong)
+    )
+    done = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(newcomer(), role)
+    )
+
+    assert [p.path for p in refused.all_problems()] == [
+        "Bundle.entry[1].resource.code[0].coding[0].code"
+    ]
+    assert [e.outcome for e in done.entries] == ["created", "created"]
+    invitation = Invitation.objects.get()
+    assert (invitation.email, invitation.role) == ("sam.newcomer@example.test", "practice_admin")
+
+
+def test_only_the_practices_admin_may_import():
+    practice = Practice()
+
+    with pytest.raises(Forbidden):
+        import_roster(
+            actor=practice.therapist,
+            organisation=practice.organisation,
+            bundle=bundle(rowan(), patient()),
+        )
+
+    assert Client.objects.count() == 0
+
+
+def test_the_command_prints_the_report_and_fails_on_a_rejection(tmp_path):
+    practice = Practice()
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(bundle(rowan(), patient())))
+    bad.write_text(json.dumps(bundle(patient(birthDate="1990"))))
+    out = io.StringIO()
+    args = ["--practice", str(practice.organisation.public_id), "--as", practice.admin.email]
+
+    call_command("import_roster", *args, str(good), stdout=out)
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_roster", *args, str(bad), stdout=out)
+
+    printed = out.getvalue()
+    assert "entry 1 Patient: created" in printed
+    assert "imported: 2 created" in printed
+    assert (
+        "Bundle.entry[0].resource.birthDate: The client's date of birth, as a full date "
+        "(YYYY-MM-DD)." in printed
+    )
+    assert Client.objects.count() == 1
