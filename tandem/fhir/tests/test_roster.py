@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
+import re
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.clients.models import CareTeamMember, Client
@@ -15,8 +20,10 @@ from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.core.tests.factories import TherapyPracticeFactory, make_staff
 from tandem.fhir import codes
+from tandem.fhir.models import RosterImport
 from tandem.fhir.roster import import_roster
 from tandem.organisations.models import Invitation
+from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
 
@@ -284,3 +291,168 @@ def test_the_command_prints_the_report_and_fails_on_a_rejection(tmp_path):
         "(YYYY-MM-DD)." in printed
     )
     assert Client.objects.count() == 1
+
+
+# --- the admin's page and the worker ---------------------------------------------------------
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def upload_url(practice: Practice) -> str:
+    return f"/organisations/{practice.organisation.public_id}/settings/roster/"
+
+
+def as_file(data: Any, name: str = "roster.json") -> SimpleUploadedFile:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return SimpleUploadedFile(name, raw, content_type="application/json")
+
+
+def test_the_admin_uploads_a_roster_the_worker_imports_it_and_the_page_follows_it(
+    client, django_capture_on_commit_callbacks
+):
+    practice = Practice()
+    client.force_login(practice.admin)
+
+    form = client.get(upload_url(practice))
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(upload_url(practice), {"file": as_file(bundle(rowan(), patient()))})
+
+    assert form.status_code == 200
+    assert 'enctype="multipart/form-data"' in form.content.decode()
+    assert sent.status_code == 302
+    # The job's page is named by a random id only: nothing of the roster is in the URL.
+    assert re.fullmatch(rf"{upload_url(practice)}[0-9a-f-]{{36}}/", sent["Location"])
+    job = RosterImport.objects.get()
+    assert (job.status, job.total) == ("queued", 2)
+
+    waiting = client.get(sent["Location"]).content.decode()
+    polled = client.get(sent["Location"], **HTMX).content.decode()
+    assert 'hx-trigger="every 1s"' in waiting
+    assert "<progress" in waiting
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in waiting
+    assert ">Refresh</a>" in waiting  # the no-JS way on
+    assert "<html" not in polled
+    assert 'hx-trigger="every 1s"' in polled
+    assert "0 of 2 entries checked" in polled
+
+    run_worker()
+
+    done = client.get(sent["Location"], **HTMX).content.decode()
+    assert "hx-trigger" not in done  # finished: the polling stops
+    assert "Imported" in done
+    assert "2 created" in done
+    assert Client.objects.filter(last_name="Quill").count() == 1
+    job.refresh_from_db()
+    assert (job.status, job.checked, job.total, job.bundle) == ("done", 2, 2, {})
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW, object_id=str(job.public_id)).exists()
+
+
+def test_a_rejected_roster_page_names_every_problem_and_nothing_is_imported(
+    client, django_capture_on_commit_callbacks
+):
+    practice = Practice()
+    client.force_login(practice.admin)
+    roster = bundle(rowan(), patient(), patient(mrn="101", birthDate="1990"))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(upload_url(practice), {"file": as_file(roster)})
+    run_worker()
+    page = client.get(sent["Location"]).content.decode()
+
+    assert "Rejected: nothing imported" in page
+    assert (
+        "<code>Bundle.entry[2].resource.birthDate</code>: The client&#x27;s date of birth" in page
+    )
+    assert Client.objects.count() == 0
+    assert RosterImport.objects.get().status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (
+            b"{not json",
+            "The file is not valid JSON: Expecting property name enclosed in double "
+            "quotes at line 1, column 2.",
+        ),
+        (b"\xff\xfe\x00", "The file is not text: upload the Bundle as a UTF-8 JSON file."),
+        ({"resourceType": "Patient"}, "The file holds JSON but not a FHIR Bundle"),
+        (None, "This field is required."),
+    ],
+)
+def test_a_bad_upload_is_refused_with_a_message_naming_the_problem(client, upload, message):
+    practice = Practice()
+    client.force_login(practice.admin)
+
+    response = client.post(
+        upload_url(practice), {} if upload is None else {"file": as_file(upload)}
+    )
+
+    assert response.status_code == 400
+    assert html.unescape(response.content.decode()).count(message) >= 1
+    assert RosterImport.objects.count() == 0
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_its_size(client, monkeypatch):
+    practice = Practice()
+    client.force_login(practice.admin)
+    monkeypatch.setattr("tandem.fhir.roster_views.MAX_BYTES", 1024 * 1024)
+
+    response = client.post(upload_url(practice), {"file": as_file(b" " * (1024 * 1024 + 200_000))})
+
+    assert response.status_code == 400
+    assert "The file is 1.2 MB; a roster upload is at most 1 MB." in response.content.decode()
+    assert RosterImport.objects.count() == 0
+
+
+def test_colleagues_and_other_practices_admins_get_404_and_start_nothing(client):
+    practice = Practice()
+    client.force_login(practice.admin)
+    page = client.post(upload_url(practice), {"file": as_file(bundle(rowan()))})["Location"]
+    others = [
+        practice.therapist,
+        make_staff(Role.PRACTICE_ADMIN),  # another practice's admin
+    ]
+
+    for person in others:
+        client.force_login(person)
+        assert client.get(upload_url(practice)).status_code == 404
+        assert client.get(page).status_code == 404
+        assert client.get(page, **HTMX).status_code == 404
+        refused = client.post(upload_url(practice), {"file": as_file(bundle(rowan()))})
+        assert refused.status_code == 404
+
+    assert RosterImport.objects.count() == 1
+
+
+def test_the_report_page_costs_the_same_queries_however_long_the_roster(
+    client, django_capture_on_commit_callbacks
+):
+    practice = Practice()
+    client.force_login(practice.admin)
+    pages = []
+    for size in (1, 15):
+        people = [
+            newcomer()
+            | {
+                "identifier": [{"system": STAFF_ID, "value": f"N{size}-{n}"}],
+                "telecom": [{"system": "email", "value": f"n{size}-{n}@example.test"}],
+            }
+            for n in range(size)
+        ]
+        roster = bundle(*people)
+        for n, entry in enumerate(roster["entry"]):
+            entry["fullUrl"] = f"urn:uuid:person-{size}-{n}"
+        with django_capture_on_commit_callbacks(execute=True):
+            sent = client.post(upload_url(practice), {"file": as_file(roster)})
+        pages.append(sent["Location"])
+    run_worker()
+
+    counts = []
+    for page in pages:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(page).status_code == 200
+        counts.append(len(queries))
+
+    assert RosterImport.objects.filter(status="done").count() == 2
+    assert counts[0] == counts[1]
