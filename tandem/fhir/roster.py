@@ -499,7 +499,7 @@ class _Roster:
                 f"reference Organization/{self.organisation.public_id}.",
                 "business-rule",
             )
-        role = DEFAULT_ROLE[self._kind()]
+        role: str = DEFAULT_ROLE[self._kind()]
         allowed = ROLES_BY_KIND[self._kind()]
         for k, concept in enumerate(entry.resource.get("code", [])):
             for j, coding in enumerate(concept.get("coding", [])):
