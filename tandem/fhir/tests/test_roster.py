@@ -22,6 +22,7 @@ from tandem.core.tests.factories import TherapyPracticeFactory, make_staff
 from tandem.fhir import codes
 from tandem.fhir.models import RosterImport
 from tandem.fhir.roster import import_roster
+from tandem.fhir.roster_actions import run_roster_import, start_roster_import
 from tandem.organisations.models import Invitation
 from tandem.tests.support.tasks import run_worker
 
@@ -456,3 +457,40 @@ def test_the_report_page_costs_the_same_queries_however_long_the_roster(
 
     assert RosterImport.objects.filter(status="done").count() == 2
     assert counts[0] == counts[1]
+
+
+def test_the_worker_runs_an_import_once_however_often_the_task_is_delivered():
+    practice = Practice()
+    job = start_roster_import(
+        actor=practice.admin,
+        organisation=practice.organisation,
+        bundle=bundle(rowan(), patient()),
+    )
+
+    run_roster_import(import_id=job.pk)
+    run_roster_import(import_id=job.pk)  # delivered again
+
+    job.refresh_from_db()
+    assert job.status == "done"
+    assert Client.objects.count() == 1
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="clients.client").count()
+        == 1
+    )
+
+
+def test_an_import_whose_uploader_lost_the_admin_role_is_rejected_not_failed():
+    practice = Practice()
+    job = start_roster_import(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(rowan(), patient())
+    )
+    practice.admin.memberships.update(is_active=False)
+
+    run_roster_import(import_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == "rejected"
+    assert job.report["problems"][0]["message"] == (
+        "Nothing was imported: whoever uploaded it is no longer an admin of the practice."
+    )
+    assert Client.objects.count() == 0
