@@ -345,6 +345,10 @@ def test_the_admin_uploads_a_roster_the_worker_imports_it_and_the_page_follows_i
     assert Client.objects.filter(last_name="Quill").count() == 1
     job.refresh_from_db()
     assert (job.status, job.checked, job.total, job.bundle) == ("done", 2, 2, {})
+    # What the import keeps holds nothing of the people: the upload is gone, the report is
+    # entry numbers, outcomes and ids.
+    assert "Quill" not in json.dumps(job.report)
+    assert "rowan.therapist" not in json.dumps(job.report)
     assert AuditEvent.objects.filter(action=AuditAction.VIEW, object_id=str(job.public_id)).exists()
 
 
@@ -494,3 +498,31 @@ def test_an_import_whose_uploader_lost_the_admin_role_is_rejected_not_failed():
         "Nothing was imported: whoever uploaded it is no longer an admin of the practice."
     )
     assert Client.objects.count() == 0
+
+
+def test_a_patient_may_name_its_clinician_by_tandems_own_ids_and_twins_are_refused():
+    practice = Practice()
+    membership = practice.therapist.memberships.get()
+    by_user = patient(
+        generalPractitioner=[{"reference": f"Practitioner/{practice.therapist.public_id}"}]
+    )
+    by_role = patient(
+        mrn="200", generalPractitioner=[{"reference": f"PractitionerRole/{membership.public_id}"}]
+    )
+    twin = patient(given="Blake")  # the same record number as by_user
+
+    refused = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(by_user, twin)
+    )
+    done = import_roster(
+        actor=practice.admin, organisation=practice.organisation, bundle=bundle(by_user, by_role)
+    )
+
+    assert [(p.path, p.message) for p in refused.all_problems()] == [
+        (
+            "Bundle.entry[1].resource.identifier",
+            "Entry 0 has the same identifier: one record per person.",
+        )
+    ]
+    assert [e.outcome for e in done.entries] == ["created", "created"]
+    assert CareTeamMember.objects.filter(user=practice.therapist).count() == 2
