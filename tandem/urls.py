@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("organisations/", include("tandem.referrals.settings_urls")),
     path("organisations/", include("tandem.scheduling.settings_urls")),
     path("organisations/", include("tandem.directory.settings_urls")),
+    path("organisations/", include("tandem.fhir.roster_urls")),
     path("audit/", include("tandem.audit.reports.urls")),
     path("consent/", include("tandem.consent.urls")),
     path("referrals/", include("tandem.referrals.urls")),

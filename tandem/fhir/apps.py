@@ -5,3 +5,8 @@ class FhirConfig(AppConfig):
     name = "tandem.fhir"
     label = "fhir"
     verbose_name = "FHIR API"
+
+    def ready(self) -> None:
+        # deferred: Django's ready() hook (models must be loaded). Importing these registers
+        # the roster imports' access rule, their worker receiver and their settings section.
+        from tandem.fhir import roster_access, roster_views, tasks  # noqa: F401

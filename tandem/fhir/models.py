@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -39,3 +40,78 @@ class SystemClient(models.Model):
 
     def __str__(self) -> str:
         return f"FHIR system client {self.public_id}"
+
+
+class RosterStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for the worker"
+    RUNNING = "running", "Importing"
+    DONE = "done", "Imported"
+    REJECTED = "rejected", "Rejected: nothing imported"
+    FAILED = "failed", "Failed: nothing imported"
+
+
+class RosterImport(models.Model):
+    """A practice admin's upload of a roster Bundle, imported by the task worker.
+
+    ``bundle`` holds what was uploaded until the worker has read it (then it is
+    emptied: the report keeps entry numbers, outcomes and FHIRPaths, never the
+    people's details). ``checked`` of ``total`` entries is the progress shown.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="roster_imports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=10, choices=RosterStatus.choices, default=RosterStatus.QUEUED
+    )
+    bundle = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Roster import {self.public_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RosterStatus.DONE, RosterStatus.REJECTED, RosterStatus.FAILED)
+
+
+class RosterLink(models.Model):
+    """An identifier (system + value) a practice's roster gave a record, so a re-import updates it.
+
+    A Patient's identifiers point at its ``client``; a Practitioner's at the address
+    it was invited by (``email``), since the person has no account until they accept.
+    """
+
+    class Kind(models.TextChoices):
+        PATIENT = "Patient"
+        PRACTITIONER = "Practitioner"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="roster_links"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    system = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind", "system", "value"],
+                name="fhir_rosterlink_one_per_identifier",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Roster link {self.kind} {self.pk}"

@@ -603,3 +603,23 @@ def _notification(built: dict[str, Target]) -> Target:
         insider_without_mfa=make_staff(Role.PRESCRIBER, organisation, mfa=False),
         objects={"notification": notification},
     )
+
+
+@registers("import_id")
+def _roster_import(built: dict[str, Target]) -> Target:
+    from tandem.fhir.roster_actions import start_roster_import
+
+    practice = built["org_id"]  # the import's page sits under its practice's settings
+    organisation = practice.objects["organisation"]
+    job = start_roster_import(
+        actor=practice.allowed,
+        organisation=organisation,
+        bundle={"resourceType": "Bundle", "type": "collection", "entry": []},
+    )
+    return Target(
+        value=job.public_id,
+        secrets=practice.secrets,
+        allowed=practice.allowed,  # only the practice's admins follow its imports
+        insider_without_mfa=practice.insider_without_mfa,
+        objects={"organisation": organisation, "roster_import": job},
+    )
