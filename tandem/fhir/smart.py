@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -117,6 +118,22 @@ class AuthorizeView(AuthorizationView):
         context["user_app"] = app
         context["asked"] = [in_plain_words(s) for s in kwargs.get("scopes", [])]
         return context
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        """Let the page's form lead back to the app: CSP's form-action covers the redirect."""
+        response = super().render_to_response(context, **kwargs)
+        app = getattr(self, "user_app", None)
+        if app is not None:
+            origins = sorted(
+                {
+                    f"{u.scheme}://{u.netloc}"
+                    for u in map(urlsplit, app.application.redirect_uris.split())
+                }
+            )
+            csp = dict(settings.SECURE_CSP)
+            csp["form-action"] = [*csp.get("form-action", []), *origins]
+            response._csp_config = csp  # type: ignore[attr-defined]
+        return response
 
     def form_valid(self, form: Any) -> HttpResponse:
         """Store the code (when allowed) and its audit row in one transaction."""

@@ -124,6 +124,8 @@ def test_a_signed_in_clinician_allows_the_app_and_it_reads_their_care_teams_clie
     assert "See everything you can see in Tandem" in html
     assert 'name="allow"' in html
     assert ">Deny<" in html
+    # the browser may follow the form's redirect back to the app (CSP form-action)
+    assert "form-action 'self' https://app.example.test;" in page["Content-Security-Policy"]
     # Allow: back to the app with a code, its state and the issuer
     answer = _allow(browser, _authorize_query(app, challenge))
     assert answer["state"] == ["qz-state-1"]
