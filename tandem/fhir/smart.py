@@ -132,7 +132,7 @@ class AuthorizeView(AuthorizationView):
             )
             csp = dict(settings.SECURE_CSP)
             csp["form-action"] = [*csp.get("form-action", []), *origins]
-            response._csp_config = csp  # type: ignore[attr-defined]
+            response._csp_config = csp
         return response
 
     def form_valid(self, form: Any) -> HttpResponse:
@@ -205,7 +205,7 @@ def openapi_paths() -> dict[str, Any]:
             "schema": {"type": "string", "enum": ["S256"]},
         },
     ]
-    html = {"text/html": {}}
+    html: dict[str, Any] = {"text/html": {}}
     return {
         "/fhir/auth/authorize": {
             "get": {
