@@ -10,7 +10,7 @@ FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
 
 
-def statement(base_url: str, token_url: str) -> dict[str, Any]:
+def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[str, Any]:
     resources = []
     for resource_type, (_, searcher, params) in selectors.RESOURCES.items():
         interactions = [{"code": "read"}]
@@ -40,6 +40,7 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "security": {
+                    "extension": [_oauth_uris(token_url, authorize_url)],
                     "service": [
                         {
                             "coding": [
@@ -52,11 +53,23 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
                     ],
                     "description": (
                         f"OAuth 2.0 client credentials at {token_url}, with SMART system scopes "
-                        "(system/*.read, system/ServiceRequest.write, ...)."
+                        "(system/*.read, system/ServiceRequest.write, ...); apps acting for a "
+                        "signed-in person: authorization code with PKCE (S256), user/ scopes."
                     ),
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}],
             }
         ],
+    }
+
+
+def _oauth_uris(token_url: str, authorize_url: str) -> dict[str, Any]:
+    """Return SMART's oauth-uris extension: where apps authorize and get tokens."""
+    uris = [{"url": "token", "valueUri": token_url}]
+    if authorize_url:
+        uris.append({"url": "authorize", "valueUri": authorize_url})
+    return {
+        "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+        "extension": uris,
     }

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tandem.fhir import selectors
+from tandem.fhir import selectors, smart
 from tandem.measures.instruments import INSTRUMENTS
 
 _FHIR_JSON = "application/fhir+json"
@@ -73,7 +73,7 @@ def _fhir_paths() -> dict[str, Any]:
         },
         "/fhir/auth/token": {
             "post": {
-                "summary": "An access token (OAuth 2.0 client credentials)",
+                "summary": "An access token (client credentials; authorization code + PKCE)",
                 "security": [{"clientCredentials": []}],
                 "tags": ["FHIR"],
                 "requestBody": {
@@ -86,9 +86,14 @@ def _fhir_paths() -> dict[str, Any]:
                                 "properties": {
                                     "grant_type": {
                                         "type": "string",
-                                        "enum": ["client_credentials"],
+                                        "enum": [
+                                            "client_credentials",
+                                            "authorization_code",
+                                            "refresh_token",
+                                        ],
                                     },
                                     "scope": {"type": "string"},
+                                    **smart.TOKEN_FIELDS,
                                 },
                             }
                         }
@@ -298,6 +303,7 @@ def description() -> dict[str, Any]:
                 }
             },
             **_fhir_paths(),
+            **smart.openapi_paths(),
             **_scoring_paths(),
         },
         "security": [{"bearer": []}],

@@ -1,8 +1,10 @@
 """SMART-style scopes: ``system/ServiceRequest.read``, ``system/*.read``, ``user/Task.write``.
 
 The OAuth server grants a system client no more than its ``SystemClient.scopes``
+and an app acting for a person no more than its ``UserApp.scopes``
 (``SystemClientScopes``, django-oauth-toolkit's scopes backend); each interaction
-then asks ``permits`` for the one it needs.
+then asks ``permits`` for the one it needs, in the token's context (``system`` or
+``user``): a ``user/`` scope never stands in for a ``system/`` one, nor the reverse.
 """
 
 from __future__ import annotations
@@ -54,8 +56,17 @@ def covers(granted: str, scope: str) -> bool:
     return all(permits(granted, t, m, context) for t in types for m in modes)
 
 
+def _given(application: Any) -> str:
+    """Return the scopes the practice's admin gave ``application`` (a system client or a user app)."""
+    for kind in ("system_client", "user_app"):
+        bound = getattr(application, kind, None)
+        if bound is not None:
+            return str(bound.scopes) if bound.is_active else ""
+    return ""
+
+
 class SystemClientScopes(BaseScopes):
-    """What a system client may be granted: the scopes its practice's admin gave it."""
+    """What a system client or a user app may be granted: the scopes its practice's admin gave it."""
 
     def get_all_scopes(self) -> dict[str, str]:
         return all_scopes()
@@ -63,13 +74,10 @@ class SystemClientScopes(BaseScopes):
     def get_available_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
     ) -> list[str]:
-        system = getattr(application, "system_client", None)
-        if system is None or not system.is_active:
-            return []
-        return [scope for scope in all_scopes() if covers(system.scopes, scope)]
+        given = _given(application)
+        return [scope for scope in all_scopes() if given and covers(given, scope)]
 
     def get_default_scopes(
         self, application: Any = None, request: Any = None, *args: Any, **kwargs: Any
     ) -> list[str]:
-        system = getattr(application, "system_client", None)
-        return system.scopes.split() if system is not None and system.is_active else []
+        return _given(application).split()

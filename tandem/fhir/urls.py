@@ -1,7 +1,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from tandem.fhir import views
+from tandem.fhir import smart, views
 
 app_name = "fhir"
 
@@ -25,6 +25,8 @@ urlpatterns = [
     path("", views.transaction, name="base"),
     path("metadata", views.metadata, name="metadata"),
     path("auth/token", TokenView.as_view(), name="token"),
+    path("auth/authorize", smart.AuthorizeView.as_view(), name="authorize"),
+    path(".well-known/smart-configuration", smart.configuration, name="smart-configuration"),
 ]
 for resource_type, kwarg in _READS.items():
     urlpatterns += [

@@ -49,11 +49,11 @@ def fhir_endpoint(view: View) -> View:
 
 
 def _need(caller: Caller, resource_type: str, mode: str) -> HttpResponse | None:
-    if scopes.permits(caller.scopes, resource_type, mode):
+    if scopes.permits(caller.scopes, resource_type, mode, caller.context):
         return None
     return error(
         403,
-        f"The access token lacks a scope for this: system/{resource_type}.{mode}.",
+        f"The access token lacks a scope for this: {caller.context}/{resource_type}.{mode}.",
         "forbidden",
     )
 
@@ -65,6 +65,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
         capability.statement(
             request.build_absolute_uri(reverse("fhir:base")),
             request.build_absolute_uri(reverse("fhir:token")),
+            authorize_url=request.build_absolute_uri(reverse("fhir:authorize")),
         )
     )
 
