@@ -1,5 +1,6 @@
-"""Journeys that must complete on the demo as seeded: booking reaches real open times, and
-Jordan Ellery goes from a received referral to a confirmed, scheduled first visit.
+"""Journeys that must complete on the demo as seeded: booking reaches real open times,
+Jordan Ellery goes from a received referral to a confirmed, scheduled first visit, and the
+demo's releases cover what its timelines show.
 
 The demo is seeded once for the module; each test's changes are rolled back after it.
 """
@@ -9,8 +10,12 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tandem.accounts.models import User
+from tandem.care import selectors
+from tandem.clients.models import CareTeamMember
+from tandem.consent.models import ReleaseStatus
 from tandem.organisations.models import Organisation
 from tandem.referrals.models import Referral, ReferralStatus
 from tandem.scheduling.models import Appointment, AppointmentStatus
@@ -105,3 +110,38 @@ def test_jordan_goes_from_a_received_referral_to_a_scheduled_first_visit(demo_wo
     assert (referral.status, referral.appointment_id) == (ReferralStatus.SCHEDULED, visit.pk)
     home = jordan.get(reverse("core:dashboard")).content.decode()
     assert reverse("scheduling:appointment", args=[visit.public_id]) in home
+
+
+def test_the_demo_releases_cover_every_cross_practice_record_its_timelines_show(demo_world):
+    """Every record a demo timeline shows a clinician of another practice rests on a release.
+
+    The honest check: the demo's timelines never show the "withheld" state (the deliberate
+    withheld states of the demo are on referral packets: Jordan's, waiting for his
+    signature), so each record written by another practice is shown, and the decision
+    that shows it names a signed release of that client, in force, covering its category.
+    """
+    cross_practice = 0
+    teams = CareTeamMember.objects.select_related("user", "client").order_by("client_id", "pk")
+    for member in teams:
+        client = member.client
+        if len({m.organisation_id for m in client.care_team.all()}) < 2:
+            continue
+        # What the page shows: nothing withheld
+        page = _as(member.user.email.removesuffix(DEMO)).get(
+            reverse("care:timeline", args=[client.public_id])
+        )
+        assert page.status_code == 200
+        assert "data-withheld" not in page.content.decode(), (member.user.email, client.pk)
+        # Why: each record from another practice is permitted by a release in force
+        for item in selectors.timeline(member.user, client, account=False):
+            if item.decision is None:  # the viewer's own practice wrote it
+                continue
+            cross_practice += 1
+            release = item.decision.release
+            assert item.decision.allowed, (item.kind, client.pk)
+            assert release is not None
+            assert (release.client_id, release.status) == (client.pk, ReleaseStatus.SIGNED)
+            assert item.decision.category in release.categories
+            assert release.expires_on is None or release.expires_on >= timezone.localdate()
+    # Wren Halloway's scores and sertraline start cross between Back Bay and Harborlight
+    assert cross_practice > 0

@@ -172,15 +172,19 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text(demo_wo
     assert soon.count() == 2
     later = signed_ever.exclude(pk__in=soon).values_list("expires_on", flat=True)
     assert all(today + dt.timedelta(days=182) <= d <= today + dt.timedelta(days=366) for d in later)
+    packet = [
+        "diagnosis",
+        "treatment_history",
+        "medications",
+        "safety",
+        "medical_history",
+        "questionnaires",
+    ]
     for release in signed_ever:
-        assert release.categories == [
-            "diagnosis",
-            "treatment_history",
-            "medications",
-            "safety",
-            "medical_history",
-            "questionnaires",
-        ]
+        # The article's case (Wren Halloway) also shares what collaboration sends
+        collaboration = ["consult_notes", "progress_updates", "clinician_messages"]
+        article_case = release.client.last_name == "Halloway"
+        assert release.categories == packet + (collaboration if article_case else [])
         assert release.two_way
         assert release.purpose in ("referral_and_coordination", "treatment_coordination")
         assert release.signed_text == render_release_text(release)
