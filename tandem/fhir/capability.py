@@ -34,6 +34,7 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
         "kind": "instance",
         "software": {"name": "Tandem"},
         "implementation": {"description": "Tandem FHIR API", "url": base_url},
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -57,6 +58,12 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                    }
+                ],
             }
         ],
     }

@@ -376,6 +376,21 @@ def test_the_files_expire_after_a_day_and_the_cleanup_task_deletes_them(
     assert ExportJob.objects.get().status == ExportStatus.EXPIRED
     assert not export.storage().exists(export.file_name(job, "Patient"))
     assert api.get(path).status_code == 404
+    assert api.get(urlparse(manifest["output"][0]["url"]).path).status_code == 404
+
+
+def test_the_capability_statement_offers_export():
+    from tandem.tests.support.http import Client
+
+    statement = Client().get("/fhir/metadata").json()
+
+    assert statement["rest"][0]["operation"] == [
+        {
+            "name": "export",
+            "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+        }
+    ]
+    assert validated(statement)["resourceType"] == "CapabilityStatement"
 
 
 def _worker_queries(world, n):
