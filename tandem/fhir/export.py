@@ -47,8 +47,7 @@ from tandem.care.medications.models import MedicationEvent
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.core.tasks import enqueue_on_commit
-from tandem.fhir import mapping, selectors
+from tandem.fhir import mapping, selectors, signals
 from tandem.fhir.auth import actor_for
 from tandem.fhir.models import ExportJob, ExportStatus, SystemClient
 from tandem.measures.models import QuestionnaireResponse
@@ -244,8 +243,6 @@ def start_export(
     request_url: str,
 ) -> ExportJob:
     """Queue an export of ``types`` (all exportable when empty) changed since ``since``."""
-    from tandem.fhir import tasks  # deferred: the tasks module runs this module's jobs
-
     with transaction.atomic():
         # One export at a time per system: a second would only compete for the worker.
         SystemClient.objects.select_for_update().filter(pk=system.pk).first()
@@ -257,7 +254,7 @@ def start_export(
             system=system, types=types, since=since, request_url=request_url
         )
         _audit_job(actor, job, "requested", types=types or list(EXPORT_TYPES))
-        enqueue_on_commit(tasks.run_export, job.pk)
+        signals.export_requested.send(sender=ExportJob, job_id=job.pk)
     return job
 
 
@@ -334,9 +331,7 @@ def run_export(job_id: int) -> None:
         finished_at=finished,
         expires_at=expires,
     ):
-        from tandem.fhir import tasks  # deferred: the tasks module runs this module's jobs
-
-        enqueue_on_commit(tasks.expire_export, job.pk, run_after=expires)
+        signals.export_finished.send(sender=ExportJob, job_id=job.pk, expires_at=expires)
     else:
         _delete_files(job)
 
