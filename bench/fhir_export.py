@@ -15,8 +15,9 @@ the API does (``export.start_export``) and runs the real task worker in this pro
 (``db_worker --batch``), which writes the ndjson files to a temporary directory and
 appends one audit event per exported record. It prints the export's time, records per
 second, the SQL queries, tracemalloc's peak (Python allocations during the run) and the
-growth of the process's maximum resident set (``ru_maxrss``), then checks every file's
-line count against the manifest. See bench/README.md.
+growth of the process's maximum resident set (``ru_maxrss``; on Linux also the peak
+resident set during the export alone, ``VmHWM`` after resetting it), then checks every
+file's line count against the manifest. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -131,6 +132,24 @@ def seed(records: int) -> tuple[Organisation, object]:
     return org, prescriber
 
 
+def _status_kb(field: str) -> int | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -158,6 +177,8 @@ def main() -> None:
     )
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    held_before = _status_kb("VmRSS")
+    reset = _reset_peak_rss()  # Linux: so VmHWM is the export's own peak, not the seeding's
     if not args.no_tracemalloc:
         tracemalloc.start()
     queries = [0]
@@ -180,6 +201,7 @@ def main() -> None:
     tracemalloc.stop()
     tracing = "on" if not args.no_tracemalloc else "off"
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak_rss = _status_kb("VmHWM") if reset else None
 
     job.refresh_from_db()
     if job.status != ExportStatus.DONE:
@@ -197,6 +219,9 @@ def main() -> None:
     print(f"time      {elapsed:.1f} s   {total / elapsed:,.0f} records/s (tracemalloc {tracing})")
     print(f"memory    tracemalloc peak {peak / 1e6:.1f} MB   ru_maxrss +{(rss_after - rss_before) / 1024:.1f} MB"
           f" (from {rss_before / 1024:.0f} MB)")  # fmt: skip
+    if peak_rss is not None and held_before is not None:
+        print(f"rss       peak during the export {peak_rss / 1024:.0f} MB "
+              f"(held {held_before / 1024:.0f} MB before it)")  # fmt: skip
     print(f"queries   {queries[0]} SQL statements, {args.chunk} rows per chunk")
 
 
