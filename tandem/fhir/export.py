@@ -188,6 +188,8 @@ def job_for(system: SystemClient, public_id: Any) -> ExportJob:
     )
     if job is None:
         raise policy.Forbidden("No export of this client's.")
+    if job.expires_at is not None and job.expires_at <= timezone.now():
+        raise policy.Forbidden("This export has expired.")  # even before the cleanup has run
     return job
 
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from tandem.audit.models import AuditAction, AuditEvent
 from tandem.care.medications.actions import record_medication
 from tandem.care.tests.factories import CareWorld
+from tandem.core import policy
 from tandem.fhir import export
 from tandem.fhir.auth import actor_for
 from tandem.fhir.models import ExportJob, ExportStatus
@@ -377,6 +378,19 @@ def test_the_files_expire_after_a_day_and_the_cleanup_task_deletes_them(
     assert not export.storage().exists(export.file_name(job, "Patient"))
     assert api.get(path).status_code == 404
     assert api.get(urlparse(manifest["output"][0]["url"]).path).status_code == 404
+
+
+def test_an_expired_export_is_gone_even_before_the_cleanup_task_has_run(
+    world, django_capture_on_commit_callbacks
+):
+    _finished(api_for(world.prescriber), django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get()
+
+    later = job.expires_at + dt.timedelta(seconds=1)
+    with time_machine.travel(later, tick=False), pytest.raises(policy.Forbidden):
+        export.job_for(job.system, job.public_id)
+
+    assert export.job_for(job.system, job.public_id) == job  # still there before it expires
 
 
 def test_the_capability_statement_offers_export():
