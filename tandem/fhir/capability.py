@@ -34,6 +34,7 @@ def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[st
         "kind": "instance",
         "software": {"name": "Tandem"},
         "implementation": {"description": "Tandem FHIR API", "url": base_url},
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -59,6 +60,12 @@ def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[st
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                    }
+                ],
             }
         ],
     }

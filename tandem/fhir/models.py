@@ -143,3 +143,41 @@ class UserApp(models.Model):
 
     def __str__(self) -> str:
         return f"FHIR user app {self.public_id}"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired (files deleted)"
+
+
+class ExportJob(models.Model):
+    """One bulk ``$export`` of a practice's own data, asked by a system client.
+
+    The worker writes one ndjson file per resource type to private storage; ``output``
+    is the manifest's list (type, file name, count). Only ``system`` may poll it or
+    download its files, and only until ``expires_at``.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    system = models.ForeignKey(SystemClient, on_delete=models.CASCADE, related_name="exports")
+    status = models.CharField(
+        max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    types = models.JSONField(help_text="The resource types asked for (all exportable if empty).")
+    since = models.DateTimeField(null=True, blank=True)
+    request_url = models.TextField(help_text="The kick-off request, echoed in the manifest.")
+    progress = models.CharField(max_length=200, blank=True)
+    output = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    transaction_time = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"FHIR export {self.public_id}"

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tandem.fhir import selectors, smart
+from tandem.fhir import export_openapi, selectors, smart
 from tandem.measures.instruments import INSTRUMENTS
 
 _FHIR_JSON = "application/fhir+json"
@@ -204,6 +204,7 @@ def _fhir_paths() -> dict[str, Any]:
                 },
             }
         paths[f"/fhir/{resource_type}/{{id}}"] = item
+    paths.update(export_openapi.paths())
     return paths
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from tandem.fhir import smart, views
+from tandem.fhir import export_views, smart, views
 
 app_name = "fhir"
 
@@ -43,3 +43,14 @@ for resource_type, kwarg in _READS.items():
             name=f"{resource_type.lower()}-read",
         ),
     ]
+
+# Bulk Data $export of the practice's own data (export.py, export_views.py).
+urlpatterns += [
+    path("$export", export_views.kick_off, name="export"),
+    path("bulk-status/<uuid:job_id>", export_views.status, name="export-status"),
+    path(
+        "bulk-files/<uuid:job_id>/<str:resource_type>",
+        export_views.download,
+        name="export-file",
+    ),
+]

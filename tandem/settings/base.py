@@ -323,9 +323,15 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# FHIR bulk export files: private (outside MEDIA_ROOT, served only through the API's token).
+FHIR_EXPORT_ROOT = env.str("FHIR_EXPORT_ROOT", default=str(BASE_DIR / "var" / "fhir-exports"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "fhir_exports": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": FHIR_EXPORT_ROOT},
+    },
 }
 
 # Absolute address of this deployment, for links in emails (which carry no PHI, only a link).
@@ -423,3 +429,6 @@ OAUTH2_PROVIDER = {
 #: How many resources a FHIR search page holds unless _count says otherwise, and at most.
 FHIR_PAGE_SIZE = 20
 FHIR_MAX_PAGE_SIZE = 100
+# Bulk $export: rows read, mapped and audited per chunk; hours its files are kept.
+FHIR_EXPORT_CHUNK = env.int("FHIR_EXPORT_CHUNK", default=1000)
+FHIR_EXPORT_TTL_HOURS = env.int("FHIR_EXPORT_TTL_HOURS", default=24)

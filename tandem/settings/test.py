@@ -23,6 +23,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "fhir_exports": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 # Serve static files from the apps' folders (no collectstatic before tests), like DEBUG does.
 WHITENOISE_AUTOREFRESH = True

@@ -385,3 +385,17 @@ def test_metadata_and_smart_configuration_name_the_authorize_and_token_endpoints
     assert body["authorization_endpoint"] == "http://testserver/fhir/auth/authorize"
     assert body["code_challenge_methods_supported"] == ["S256"]
     assert "permission-user" in body["capabilities"]
+
+
+def test_an_app_acting_for_a_person_cannot_start_or_follow_a_practices_bulk_export():
+    # Given a clinician's app holding every user read scope
+    world = CareWorld()
+    app = _app(world.therapy, scopes="user/*.read")
+    api = Api(_app_token(app, world.therapist, scope="user/*.read")["access_token"])
+
+    # When the app asks for a bulk export of the practice
+    kick_off = api.http.get("/fhir/$export", HTTP_PREFER="respond-async", **api.headers)
+
+    # Then it is refused: exports are the practice's systems' business, not a person's app's
+    assert kick_off.status_code == 403
+    assert "client credentials" in validated(kick_off.json())["issue"][0]["diagnostics"]

@@ -58,6 +58,10 @@ NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {
         "an instrument code: the name of a questionnaire form (no object, no PHI)",
         "phq-9",
     ),
+    "resource_type": (
+        "a FHIR resource type: which file of a bulk export (the export's id is the object)",
+        "Patient",
+    ),
 }
 
 
@@ -622,4 +626,40 @@ def _roster_import(built: dict[str, Target]) -> Target:
         allowed=practice.allowed,  # only the practice's admins follow its imports
         insider_without_mfa=practice.insider_without_mfa,
         objects={"organisation": organisation, "roster_import": job},
+    )
+
+
+@registers("job_id")
+def _export_job(built: dict[str, Target]) -> Target:
+    from tandem.core.tests.factories import (
+        ClientFactory,
+        OrganisationFactory,
+        add_to_care_team,
+        make_staff,
+    )
+    from tandem.fhir import export
+    from tandem.fhir.auth import actor_for
+    from tandem.fhir.tests.factories import system_client
+
+    # A finished bulk export of a practice whose file names a client: only the system
+    # client that asked may poll it or download it.
+    organisation = OrganisationFactory.create(name="Qzexportorgcanary Psychiatry")
+    prescriber = make_staff(Role.PRESCRIBER, organisation)
+    client = ClientFactory.create(first_name="Qzfirstcanary", last_name="Qzlastcanary")
+    add_to_care_team(client, prescriber, Role.PRESCRIBER)
+    system = system_client(prescriber, organisation)
+    job = export.start_export(
+        system=system,
+        actor=actor_for(system),
+        types=["Patient"],
+        since=None,
+        request_url="https://tandem.invalid/fhir/$export",
+    )
+    export.run_export(job.pk)
+    return Target(
+        value=job.public_id,
+        secrets=["Qzfirstcanary", "Qzlastcanary", "Qzexportorgcanary"],
+        allowed=prescriber,
+        insider_without_mfa=make_staff(Role.PRESCRIBER, organisation, mfa=False),
+        objects={"organisation": organisation},
     )
