@@ -36,7 +36,7 @@ from tandem.consent.models import Release
 from tandem.consent.timeline import Gate
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.fhir import codes, mapping
+from tandem.fhir import codes, mapping, versions
 from tandem.fhir.validation import InvalidResource, Problem
 from tandem.measures import sharing as measures_sharing
 from tandem.measures.models import QuestionnaireResponse
@@ -87,7 +87,8 @@ def patient(actor: Any, public_id: Any) -> dict[str, Any]:
 def consent(actor: Any, public_id: Any) -> dict[str, Any]:
     release = release_for(actor, public_id)
     _record_read(actor, release, release.client)
-    return mapping.consent(release)
+    version, at = versions.consent_version_of([release])[release.pk]
+    return versions.with_meta(mapping.consent(release), version, at)
 
 
 def document_reference(actor: Any, public_id: Any) -> dict[str, Any]:
@@ -314,7 +315,8 @@ def search_consents(actor: Any, search: Search) -> tuple[list[dict[str, Any]], i
     qs = qs.order_by("-prepared_at", "-pk").prefetch_related("parties__organisation")
     rows, total = _page(qs, search)
     _record_page(actor, rows, via="fhir")
-    return [mapping.consent(r) for r in rows], total
+    numbers = versions.consent_version_of(rows)
+    return [versions.with_meta(mapping.consent(r), *numbers[r.pk]) for r in rows], total
 
 
 def _uuid_or_none(value: str) -> Any:

@@ -1,13 +1,15 @@
 """The closed loop (after ONC 360X): which side may move a referral from which state to which.
 
 ``move`` is the one place a referral's status changes: it checks the table and the
-side, bumps the version (optimistic concurrency) and writes the history event.
+side, bumps the version (optimistic concurrency) and writes the history event and the
+version's row.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from tandem.referrals import versions
 from tandem.referrals.models import Referral, ReferralEvent
 from tandem.referrals.models import ReferralStatus as S
 
@@ -137,4 +139,5 @@ def move(
     referral.status = target
     referral.version += 1
     referral.save()
+    versions.stamp(referral)
     return referral
