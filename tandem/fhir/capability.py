@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tandem.fhir import history, selectors
+from tandem.fhir import history, includes, selectors
 
 FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
@@ -27,6 +27,8 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
         if resource_type in ("ServiceRequest", "Task"):
             entry["conditionalCreate"] = True
         history.capability(resource_type, entry)
+        if resource_type in includes.INCLUDES:
+            entry["searchInclude"] = sorted(includes.INCLUDES[resource_type])
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

@@ -154,3 +154,19 @@ def resolve(
                 seen.add(key)
                 included.append(resource)
     return included
+
+
+def openapi_parameters(resource_type: str) -> list[dict[str, Any]]:
+    """Return the ``_include`` query parameter of ``resource_type``'s search, if it offers one."""
+    offered = sorted(INCLUDES.get(resource_type, {}))
+    if not offered:
+        return []
+    return [
+        {
+            "name": "_include",
+            "in": "query",
+            "required": False,
+            "description": "Include what the matches point at (each readable one, once).",
+            "schema": {"type": "string", "enum": offered},
+        }
+    ]

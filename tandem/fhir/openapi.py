@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tandem.fhir import history, selectors
+from tandem.fhir import history, includes, selectors
 from tandem.measures.instruments import INSTRUMENTS
 
 _FHIR_JSON = "application/fhir+json"
@@ -145,6 +145,7 @@ def _fhir_paths() -> dict[str, Any]:
                     "schema": {"type": "integer", "minimum": 0},
                 },
             ]
+            parameters += includes.openapi_parameters(resource_type)
             paths[f"/fhir/{resource_type}"] = {
                 "get": {
                     "summary": f"Search {resource_type}",
