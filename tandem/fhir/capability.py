@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tandem.fhir import history, includes, selectors
+from tandem.fhir import includes, selectors, versions
 
 FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
@@ -26,7 +26,7 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
             entry["versioning"] = "versioned-update"
         if resource_type in ("ServiceRequest", "Task"):
             entry["conditionalCreate"] = True
-        history.capability(resource_type, entry)
+        versions.capability(resource_type, entry)
         if resource_type in includes.INCLUDES:
             entry["searchInclude"] = sorted(includes.INCLUDES[resource_type])
         resources.append(entry)

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tandem.fhir import history, includes, selectors
+from tandem.fhir import includes, selectors, versions
 from tandem.measures.instruments import INSTRUMENTS
 
 _FHIR_JSON = "application/fhir+json"
@@ -200,7 +200,7 @@ def _fhir_paths() -> dict[str, Any]:
                 },
             }
         paths[f"/fhir/{resource_type}/{{id}}"] = item
-    paths.update(history.openapi_paths(_fhir, _id_param, _ERRORS))
+    paths.update(versions.openapi_paths(_fhir, _id_param, _ERRORS))
     return paths
 
 

@@ -17,18 +17,17 @@ decision as a read of the current resource decide for every version.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from django.db.models import Count, Max, prefetch_related_objects
 
 from tandem.consent.models import Release, ReleaseHistory, ReleaseStatus
 from tandem.fhir import mapping
 from tandem.referrals import states
-from tandem.referrals.models import Referral, ReferralStatus, ReferralVersion
+from tandem.referrals.models import DeclineReason, Referral, ReferralStatus, ReferralVersion
 
 #: Resource types whose earlier versions are kept (vread of any version, history-instance).
 WITH_HISTORY = ("ServiceRequest", "Task", "Consent")
@@ -72,16 +71,39 @@ def _referral_rows(referral: Referral, side: str) -> list[ReferralVersion]:
     return rows
 
 
+class _ReferralAt:
+    """The referral as it stood at one version: that version's row over today's referral.
+
+    Read-only: nothing is assigned to the referral (its status changes only by its
+    states module); the mapping reads the versioned fields from the row instead.
+    """
+
+    _FROM_ROW: ClassVar[dict[str, str]] = {
+        "version": "version",
+        "status": "status",
+        "decline_reason": "decline_reason",
+        "urgent": "urgent",
+        "sent_at": "sent_at",
+        "due_at": "due_at",
+        "updated_at": "at",
+    }
+
+    def __init__(self, referral: Referral, row: ReferralVersion) -> None:
+        self._referral = referral
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._FROM_ROW:
+            return getattr(self._row, self._FROM_ROW[name])
+        return getattr(self._referral, name)
+
+    def get_decline_reason_display(self) -> str:
+        reason = self._row.decline_reason
+        return str(DeclineReason(reason).label) if reason else ""
+
+
 def _referral_at(referral: Referral, row: ReferralVersion) -> Referral:
-    then = copy.copy(referral)
-    then.version = row.version
-    then.status = row.status
-    then.decline_reason = row.decline_reason
-    then.urgent = row.urgent
-    then.sent_at = row.sent_at
-    then.due_at = row.due_at
-    then.updated_at = row.at
-    return then
+    return cast(Referral, _ReferralAt(referral, row))
 
 
 def task_versions(referral: Referral, side: str) -> list[Version]:
@@ -116,13 +138,26 @@ def service_request_versions(
 _SIGNED_ONCE = frozenset({ReleaseStatus.SIGNED, ReleaseStatus.REVOKED, ReleaseStatus.SUPERSEDED})
 
 
+class _ReleaseAt:
+    """The release after its n-th status change: that log row over today's release."""
+
+    def __init__(self, release: Release, log: ReleaseHistory) -> None:
+        self._release = release
+        self._log = log
+
+    def __getattr__(self, name: str) -> Any:
+        to_status = self._log.to_status
+        if name == "status":
+            return to_status
+        if name == "signed_at" and to_status not in _SIGNED_ONCE:
+            return None
+        if name == "revoked_at" and to_status != ReleaseStatus.REVOKED:
+            return None
+        return getattr(self._release, name)
+
+
 def _consent_at(release: Release, version: int, log: ReleaseHistory) -> dict[str, Any]:
-    then = copy.copy(release)
-    then.status = log.to_status
-    if log.to_status not in _SIGNED_ONCE:
-        then.signed_at = None
-    if log.to_status != ReleaseStatus.REVOKED:
-        then.revoked_at = None
+    then = cast(Release, _ReleaseAt(release, log))
     return with_meta(mapping.consent(then), version, log.at)
 
 
@@ -160,3 +195,60 @@ def consent_version_of(releases: list[Release]) -> dict[int, tuple[int, dt.datet
         .annotate(n=Count("pk"), at=Max("at"))
     }
     return {r.pk: found.get(r.pk, (1, None)) for r in releases}
+
+
+# --- what the CapabilityStatement and the OpenAPI description say -----------------------
+
+
+def capability(resource_type: str, entry: dict[str, Any]) -> None:
+    """Say truthfully, in ``entry``, how ``resource_type`` is versioned."""
+    if resource_type in WITH_HISTORY:
+        entry["interaction"] += [{"code": "vread"}, {"code": "history-instance"}]
+        entry.setdefault("versioning", "versioned")
+        entry["readHistory"] = True
+    elif resource_type in CURRENT_ONLY:
+        entry["interaction"].append({"code": "vread"})
+        entry.setdefault("versioning", "versioned")
+        entry["readHistory"] = False
+    else:
+        entry["versioning"] = "no-version"
+        entry["readHistory"] = False
+
+
+def openapi_paths(fhir: Any, id_param: Any, errors: dict[str, Any]) -> dict[str, Any]:
+    """Return the OpenAPI paths of every vread and history route."""
+    vid = {"name": "vid", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths: dict[str, Any] = {}
+    for resource_type in WITH_HISTORY + CURRENT_ONLY:
+        paths[f"/fhir/{resource_type}/{{id}}/_history/{{vid}}"] = {
+            "parameters": [id_param("id"), vid],
+            "get": {
+                "summary": f"Read a {resource_type} as it was at one version (vread)",
+                "tags": ["FHIR"],
+                "responses": {"200": fhir(f"The {resource_type} at that version."), **errors},
+            },
+        }
+        if resource_type in WITH_HISTORY:
+            paths[f"/fhir/{resource_type}/{{id}}/_history"] = {
+                "parameters": [id_param("id")],
+                "get": {
+                    "summary": f"Every version of a {resource_type}, newest first",
+                    "tags": ["FHIR"],
+                    "parameters": [
+                        {
+                            "name": "_count",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        {
+                            "name": "_offset",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 0},
+                        },
+                    ],
+                    "responses": {"200": fhir("A history Bundle."), **errors},
+                },
+            }
+    return paths

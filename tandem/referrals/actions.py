@@ -26,7 +26,7 @@ from tandem.core.textlimits import NOTE
 from tandem.notifications.actions import notify
 from tandem.notifications.models import NotificationKind
 from tandem.organisations.models import Membership, Organisation, OrganisationKind
-from tandem.referrals import eligibility, icd10, signals, states, versions
+from tandem.referrals import eligibility, icd10, signals, states
 from tandem.referrals.access import side_of
 from tandem.referrals.models import (
     DeclineReason,
@@ -183,7 +183,7 @@ def start_referral(
                 service=service,
             )
             ReferralEvent.objects.create(referral=referral, to_status=S.DRAFT, actor=actor)
-            versions.stamp(referral, packet_changed=True)
+            states.record_version(referral, packet_changed=True)
             record(
                 actor=actor,
                 action=AuditAction.CREATE,
@@ -289,7 +289,7 @@ def save_draft(
         setattr(referral, name, value)
     referral.version += 1
     referral.save()
-    versions.stamp(referral, packet_changed=True)
+    states.record_version(referral, packet_changed=True)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -778,7 +778,7 @@ def follow_moved_visit(
     referral.appointment_id = appointment_id
     referral.version += 1
     referral.save(update_fields=["appointment", "version", "updated_at"])
-    versions.stamp(referral)
+    states.record_version(referral)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -839,7 +839,7 @@ def add_attachment(
         attachment.save()
         referral.version += 1
         referral.save(update_fields=["version", "updated_at"])
-        versions.stamp(referral)
+        states.record_version(referral)
         record(
             actor=actor,
             action=AuditAction.CREATE,

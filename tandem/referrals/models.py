@@ -294,7 +294,7 @@ class ReferralEvent(models.Model):
 class ReferralVersion(models.Model):
     """One row per version of a referral: the loop's fields as they stood, no packet text.
 
-    Written by ``referrals.versions.stamp`` wherever the version is bumped, so the FHIR
+    Written by ``states.record_version`` wherever the version is bumped, so the FHIR
     API can answer a Task or ServiceRequest as it was at any version (vread, _history).
     The state log (``ReferralEvent``) alone cannot: drafts saved, documents added and
     visits moved bump the version without a state change.
