@@ -123,6 +123,24 @@ def seat(actor: Any, client: Client, roles: tuple[str, ...] | None = None) -> Ca
     return qs.order_by("pk").first()
 
 
+def seats(actor: Any, client_ids: Any) -> dict[int, CareTeamMember]:
+    """Return ``seat`` for each of ``client_ids`` that has one (by client id), in one query."""
+    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
+    found: dict[int, CareTeamMember] = {}
+    for member in (
+        CareTeamMember.objects.filter(
+            client_id__in=list(client_ids),
+            user=actor,
+            ended_on__isnull=True,
+            organisation_id__in=org_ids,
+        )
+        .select_related("organisation")
+        .order_by("-pk")
+    ):
+        found[member.client_id] = member  # the lowest pk wins, as in ``seat``
+    return found
+
+
 def actor_role_for(actor: Any, client: Client) -> str:
     """Return the role in which ``actor`` reaches ``client`` (for the audit row)."""
     if client.user_id == actor.pk:

@@ -551,25 +551,59 @@ def account_shown(
     the audit row, whatever the number of items. The unique constraint on first
     showings keeps two readers loading the page at once to one row.
     """
-    pending: dict[tuple[str, str, str], Shown] = {}
-    for item in shown:
-        by_consent = item.decision.allowed and item.decision.reason != Reason.SAME_ORGANISATION
-        if (by_consent or item.basis) and item.source.organisation_id != recipient_organisation_id:
-            pending.setdefault(item.key, item)
-    if not pending:
+    return account_shown_many(
+        viewer=viewer,
+        purpose=purpose,
+        pages=[(client, recipient_organisation_id, list(shown))],
+    )
+
+
+def account_shown_many(
+    *,
+    viewer: User,
+    purpose: str,
+    pages: Iterable[tuple[Client, int, list[Shown]]],
+) -> list[Disclosure]:
+    """``account_shown`` for several clients at once: one select for all of them.
+
+    Each of ``pages`` is (client, recipient organisation id, what was shown of that
+    client). An API search page shows many clients' items; asking what was already
+    disclosed once for the page keeps its queries constant. A client whose items are
+    shown for the first time costs its insert and audit row, as in ``account_shown``.
+    """
+    groups: dict[tuple[int, int], tuple[Client, dict[tuple[str, str, str], Shown]]] = {}
+    for client, recipient_organisation_id, shown in pages:
+        pending = groups.setdefault((client.pk, recipient_organisation_id), (client, {}))[1]
+        for item in shown:
+            by_consent = item.decision.allowed and item.decision.reason != Reason.SAME_ORGANISATION
+            if (
+                by_consent or item.basis
+            ) and item.source.organisation_id != recipient_organisation_id:
+                pending.setdefault(item.key, item)
+    groups = {key: group for key, group in groups.items() if group[1]}
+    if not groups:
         return []
     known = set(
         Disclosure.objects.filter(
-            client=client,
-            recipient_organisation_id=recipient_organisation_id,
-            object_type__in={key[0] for key in pending},
-        ).values_list("object_type", "object_id", "section")
+            client_id__in={key[0] for key in groups},
+            recipient_organisation_id__in={key[1] for key in groups},
+            object_type__in={k[0] for _, pending in groups.values() for k in pending},
+        ).values_list(
+            "client_id", "recipient_organisation_id", "object_type", "object_id", "section"
+        )
     )
-    new = [item for key, item in pending.items() if key not in known]
-    if not new:
-        return []
-    with transaction.atomic():  # the rows and their audit row, together; no write, no transaction
-        return _insert_shown(viewer, client, recipient_organisation_id, purpose, new)
+    rows: list[Disclosure] = []
+    for (client_id, recipient_organisation_id), (client, pending) in groups.items():
+        new = [
+            item
+            for key, item in pending.items()
+            if (client_id, recipient_organisation_id, *key) not in known
+        ]
+        if new:
+            # the rows and their audit row, together; no write, no transaction
+            with transaction.atomic():
+                rows += _insert_shown(viewer, client, recipient_organisation_id, purpose, new)
+    return rows
 
 
 def _insert_shown(

@@ -31,11 +31,18 @@ class Gate:
     accounting of disclosures, in one go for the whole page.
     """
 
-    def __init__(self, viewer: Any, client: Client, viewer_org_id: int | None) -> None:
+    def __init__(
+        self,
+        viewer: Any,
+        client: Client,
+        viewer_org_id: int | None,
+        context: ConsentContext | None = None,
+    ) -> None:
         self.viewer = viewer
         self.client = client
         self.viewer_org_id = viewer_org_id
-        self.context = ConsentContext.load([client.pk])
+        # A page judging many clients' items loads their releases once and passes them in.
+        self.context = context if context is not None else ConsentContext.load([client.pk])
         self.now = timezone.now()
         self.shown: list[Shown] = []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tandem.fhir import selectors
+from tandem.fhir import includes, selectors, versions
 
 FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
@@ -26,6 +26,9 @@ def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[st
             entry["versioning"] = "versioned-update"
         if resource_type in ("ServiceRequest", "Task"):
             entry["conditionalCreate"] = True
+        versions.capability(resource_type, entry)
+        if resource_type in includes.INCLUDES:
+            entry["searchInclude"] = sorted(includes.INCLUDES[resource_type])
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

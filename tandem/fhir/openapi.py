@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from tandem.fhir import export_openapi, selectors, smart
+from tandem.fhir import export_openapi, includes, selectors, smart, versions
 from tandem.measures.instruments import INSTRUMENTS
 
 _FHIR_JSON = "application/fhir+json"
@@ -150,6 +150,7 @@ def _fhir_paths() -> dict[str, Any]:
                     "schema": {"type": "integer", "minimum": 0},
                 },
             ]
+            parameters += includes.openapi_parameters(resource_type)
             paths[f"/fhir/{resource_type}"] = {
                 "get": {
                     "summary": f"Search {resource_type}",
@@ -205,6 +206,7 @@ def _fhir_paths() -> dict[str, Any]:
             }
         paths[f"/fhir/{resource_type}/{{id}}"] = item
     paths.update(export_openapi.paths())
+    paths.update(versions.openapi_paths(_fhir, _id_param, _ERRORS))
     return paths
 
 

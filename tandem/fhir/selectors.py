@@ -25,10 +25,10 @@ from tandem.audit.actions import record, record_many
 from tandem.audit.models import AuditAction
 from tandem.care.medications.models import MedicationChange, MedicationEvent
 from tandem.care.notes.access import note_for
-from tandem.care.notes.models import ConsultNote, NoteStatus
+from tandem.care.notes.models import Addendum, ConsultNote, NoteStatus
 from tandem.care.notes.pdf import note_pdf
-from tandem.care.notes.selectors import note_decision
-from tandem.clients.access import client_for, seat
+from tandem.care.notes.selectors import note_decision, note_decisions
+from tandem.clients.access import client_for, seat, seats
 from tandem.clients.models import Client
 from tandem.consent.access import release_for
 from tandem.consent.categories import Category
@@ -36,7 +36,7 @@ from tandem.consent.models import Release
 from tandem.consent.timeline import Gate
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.fhir import codes, mapping
+from tandem.fhir import codes, mapping, versions
 from tandem.fhir.validation import InvalidResource, Problem
 from tandem.measures import sharing as measures_sharing
 from tandem.measures.models import QuestionnaireResponse
@@ -87,7 +87,8 @@ def patient(actor: Any, public_id: Any) -> dict[str, Any]:
 def consent(actor: Any, public_id: Any) -> dict[str, Any]:
     release = release_for(actor, public_id)
     _record_read(actor, release, release.client)
-    return mapping.consent(release)
+    version, at = versions.consent_version_of([release])[release.pk]
+    return versions.with_meta(mapping.consent(release), version, at)
 
 
 def document_reference(actor: Any, public_id: Any) -> dict[str, Any]:
@@ -149,7 +150,21 @@ def _record_read(actor: Any, obj: models.Model, client: Any, via: str = "fhir") 
 
 def _record_page(actor: Any, rows: list[Any], via: str = "fhir-search") -> None:
     """Audit each record a search page shows, one event each, in one batched append."""
-    record_many([_read_entry(actor, row, row.client, via) for row in rows])
+    members = seats(actor, {row.client_id for row in rows}) if rows else {}
+    entries = []
+    for row in rows:
+        member = members.get(row.client_id)
+        entries.append(
+            {
+                "actor": actor,
+                "action": AuditAction.VIEW,
+                "obj": row,
+                "client": row.client,
+                "organisation": member.organisation if member else None,
+                "detail": {"via": via},
+            }
+        )
+    record_many(entries)
 
 
 # --- search -----------------------------------------------------------------------------
@@ -270,7 +285,11 @@ def _referrals(actor: Any, search: Search, status_map: dict[str, Any]) -> tuple[
 
 def search_service_requests(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
     rows, total = _referrals(actor, search, codes.SERVICE_REQUEST_STATUS)
-    return [_service_request(actor, r) for r in rows], total
+    # Each packet's consent is decided over the page's releases, loaded once for the page.
+    packets = referral_selectors.packets(actor, rows)
+    return [
+        mapping.service_request(r, [s.key for s in packets[r.pk] if s.shown]) for r in rows
+    ], total
 
 
 def search_tasks(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
@@ -287,13 +306,18 @@ def search_document_references(actor: Any, search: Search) -> tuple[list[dict[st
     if search.patient:
         qs = qs.filter(client__public_id=_uuid_or_none(search.patient))
     qs = _filter_updated(qs, "updated_at", search).order_by("-updated_at", "-pk")
-    # Consent decides for every candidate (the total counts only what may be shown), without
-    # accounting: only the page is disclosed, so only the page is accounted and audited.
-    shown = [n for n in qs if _note_shown(actor, n, account=False)]
+    # Consent decides for every candidate (the total counts only what may be shown), over
+    # inputs loaded once for them all, without accounting: only the page is disclosed, so
+    # only the page is accounted and audited. The PDFs are made for the page only.
+    candidates = list(qs)
+    decisions = note_decisions(actor, candidates)
+    shown = [n for n in candidates if decisions.shown(n)]
     page = shown[search.offset : search.offset + search.count]
-    for note in page:
-        _note_shown(actor, note)  # the accounting of disclosures, for what is sent
+    decisions.account(page)  # the accounting of disclosures, for what is sent
     _record_page(actor, page)
+    models.prefetch_related_objects(
+        page, models.Prefetch("addenda", queryset=Addendum.objects.select_related("author"))
+    )
     return [mapping.document_reference(n, note_pdf(n)) for n in page], len(shown)
 
 
@@ -314,7 +338,8 @@ def search_consents(actor: Any, search: Search) -> tuple[list[dict[str, Any]], i
     qs = qs.order_by("-prepared_at", "-pk").prefetch_related("parties__organisation")
     rows, total = _page(qs, search)
     _record_page(actor, rows, via="fhir")
-    return [mapping.consent(r) for r in rows], total
+    numbers = versions.consent_version_of(rows)
+    return [versions.with_meta(mapping.consent(r), *numbers[r.pk]) for r in rows], total
 
 
 def _uuid_or_none(value: str) -> Any:

@@ -1,7 +1,8 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from tandem.fhir import export_views, smart, views
+from tandem.fhir import export_views, history, smart, views
+from tandem.fhir.versions import CURRENT_ONLY, WITH_HISTORY
 
 app_name = "fhir"
 
@@ -43,6 +44,25 @@ for resource_type, kwarg in _READS.items():
             name=f"{resource_type.lower()}-read",
         ),
     ]
+    # vread where a versionId is served; the history of the resources that keep one.
+    if resource_type in WITH_HISTORY + CURRENT_ONLY:
+        urlpatterns.append(
+            path(
+                f"{resource_type}/<uuid:{kwarg}>/_history/<str:vid>",
+                history.vread,
+                {"resource_type": resource_type},
+                name=f"{resource_type.lower()}-vread",
+            )
+        )
+    if resource_type in WITH_HISTORY:
+        urlpatterns.append(
+            path(
+                f"{resource_type}/<uuid:{kwarg}>/_history",
+                history.history,
+                {"resource_type": resource_type},
+                name=f"{resource_type.lower()}-history",
+            )
+        )
 
 # Bulk Data $export of the practice's own data (export.py, export_views.py).
 urlpatterns += [

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.core.policy import Forbidden
-from tandem.fhir import capability, mapping, scopes, selectors, task_updates
+from tandem.fhir import capability, includes, mapping, scopes, selectors, task_updates
 from tandem.fhir.auth import Caller, Unauthenticated, authenticate
 from tandem.fhir.inbound import receive_referral
 from tandem.fhir.outcome import FHIR_JSON, error, errors, resource_response
@@ -121,10 +121,17 @@ def search(request: HttpRequest, caller: Caller, resource_type: str) -> HttpResp
     _, searcher, params = selectors.RESOURCES[resource_type]
     if searcher is None:
         return error(405, f"{resource_type} is read by id only here.", "not-supported")
+    asked = request.GET.copy()
+    wanted = includes.parse(resource_type, asked.pop("_include", []))
+    for included_type in includes.targets(resource_type, wanted):
+        refused = _need(caller, included_type, "read")
+        if refused:
+            return refused
     query = selectors.parse_search(
-        request.GET, params, settings.FHIR_MAX_PAGE_SIZE, settings.FHIR_PAGE_SIZE
+        asked, params, settings.FHIR_MAX_PAGE_SIZE, settings.FHIR_PAGE_SIZE
     )
     resources, total = searcher(caller.actor, query)
+    included = includes.resolve(caller.actor, resource_type, wanted, resources)
     base = request.build_absolute_uri(request.path)
     kept = [(k, v) for k, values in request.GET.lists() if k != "_offset" for v in values]
 
@@ -149,6 +156,14 @@ def search(request: HttpRequest, caller: Caller, resource_type: str) -> HttpResp
                 "search": {"mode": "match"},
             }
             for r in resources
+        ]
+        + [
+            {
+                "fullUrl": f"{root}{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "include"},
+            }
+            for r in included
         ],
     }
     return resource_response(bundle)

@@ -183,6 +183,7 @@ def start_referral(
                 service=service,
             )
             ReferralEvent.objects.create(referral=referral, to_status=S.DRAFT, actor=actor)
+            states.record_version(referral, packet_changed=True)
             record(
                 actor=actor,
                 action=AuditAction.CREATE,
@@ -288,6 +289,7 @@ def save_draft(
         setattr(referral, name, value)
     referral.version += 1
     referral.save()
+    states.record_version(referral, packet_changed=True)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -776,6 +778,7 @@ def follow_moved_visit(
     referral.appointment_id = appointment_id
     referral.version += 1
     referral.save(update_fields=["appointment", "version", "updated_at"])
+    states.record_version(referral)
     record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -836,6 +839,7 @@ def add_attachment(
         attachment.save()
         referral.version += 1
         referral.save(update_fields=["version", "updated_at"])
+        states.record_version(referral)
         record(
             actor=actor,
             action=AuditAction.CREATE,

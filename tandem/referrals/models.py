@@ -291,6 +291,37 @@ class ReferralEvent(models.Model):
         return f"{self.from_status or '—'} → {self.to_status}"
 
 
+class ReferralVersion(models.Model):
+    """One row per version of a referral: the loop's fields as they stood, no packet text.
+
+    Written by ``states.record_version`` wherever the version is bumped, so the FHIR
+    API can answer a Task or ServiceRequest as it was at any version (vread, _history).
+    The state log (``ReferralEvent``) alone cannot: drafts saved, documents added and
+    visits moved bump the version without a state change.
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
+    urgent = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    at = models.DateTimeField(help_text="When this version was made (the referral's updated_at).")
+    packet_changed = models.BooleanField(
+        default=False, help_text="This version changed the packet's text (a draft saved)."
+    )
+
+    class Meta:
+        ordering: ClassVar = ["referral", "-version"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["referral", "version"], name="referral_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral} v{self.version}"
+
+
 class ReferralAttachment(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")

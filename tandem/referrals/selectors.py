@@ -17,7 +17,7 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.organisations.models import Organisation, OrganisationKind
 from tandem.referrals import eligibility, icd10, states
-from tandem.referrals.access import practice_org_ids
+from tandem.referrals.access import practice_org_ids, side_of
 from tandem.referrals.models import (
     INBOX_ORDER,
     DiagnosticQuestion,
@@ -187,13 +187,13 @@ class ReleasesOnce:
     of these passed to each makes that one load instead of four.
     """
 
-    def __init__(self, client_id: int) -> None:
-        self.client_id = client_id
+    def __init__(self, *client_ids: int) -> None:
+        self.client_ids = client_ids
         self._context: ConsentContext | None = None
 
     def __call__(self) -> ConsentContext:
         if self._context is None:
-            self._context = ConsentContext.load([self.client_id])
+            self._context = ConsentContext.load(self.client_ids)
         return self._context
 
 
@@ -207,6 +207,41 @@ def packet(
     practice to the practice; the first time it does, the disclosure is recorded
     in the client's accounting. Costs a constant number of queries.
     """
+    sections, shown = _packet_sections(viewer, referral, side, releases)
+    if shown is not None:
+        consent_actions.account_shown(
+            viewer=viewer,
+            client=referral.client,
+            recipient_organisation_id=referral.to_organisation_id,
+            purpose=Purpose.REFERRAL,
+            shown=shown,
+        )
+    return sections
+
+
+def packets(viewer: Any, referrals: list[Referral]) -> dict[int, list[Section]]:
+    """Return each referral's packet as ``viewer`` may see it (by referral pk), for a page.
+
+    The same decisions as ``packet``, with the releases of every client on the page
+    loaded once and the page's first showings accounted in one go: the page's
+    queries do not grow with its number of referrals.
+    """
+    releases = ReleasesOnce(*{r.client_id for r in referrals})
+    out: dict[int, list[Section]] = {}
+    pages = []
+    for referral in referrals:
+        sections, shown = _packet_sections(viewer, referral, side_of(viewer, referral), releases)
+        out[referral.pk] = sections
+        if shown is not None:
+            pages.append((referral.client, referral.to_organisation_id, shown))
+    consent_actions.account_shown_many(viewer=viewer, purpose=Purpose.REFERRAL, pages=pages)
+    return out
+
+
+def _packet_sections(
+    viewer: Any, referral: Referral, side: str, releases: ReleasesOnce | None
+) -> tuple[list[Section], list[consent_actions.Shown] | None]:
+    """Return the sections as ``viewer`` may see them, and what crosses practices (or None)."""
     keys = list(SECTION_TITLES)
     if side == states.THERAPIST:
         return [
@@ -214,7 +249,7 @@ def packet(
                 k, SECTION_TITLES[k], _section_category(k, referral), None, _content(k, referral)
             )
             for k in keys
-        ]
+        ], None
     # Minimum necessary first: a role that does not need the clinical sections gets none, and
     # nothing is disclosed to the practice by its view.
     role_withheld = policy.withheld_reason(
@@ -224,7 +259,7 @@ def packet(
         return [
             Section(k, SECTION_TITLES[k], _section_category(k, referral), None, {}, role_withheld)
             for k in keys
-        ]
+        ], None
     context = (releases or ReleasesOnce(referral.client_id))()
     source = Party(referral.from_organisation_id, referral.therapist_id)
     recipient = Party(referral.to_organisation_id, viewer.pk)
@@ -254,14 +289,7 @@ def packet(
                 _content(key, referral) if decision.allowed else {},
             )
         )
-    consent_actions.account_shown(
-        viewer=viewer,
-        client=referral.client,
-        recipient_organisation_id=referral.to_organisation_id,
-        purpose=Purpose.REFERRAL,
-        shown=shown,
-    )
-    return sections
+    return sections, shown
 
 
 def referral_practices() -> models.QuerySet[Organisation]:

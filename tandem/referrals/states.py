@@ -1,14 +1,15 @@
 """The closed loop (after ONC 360X): which side may move a referral from which state to which.
 
 ``move`` is the one place a referral's status changes: it checks the table and the
-side, bumps the version (optimistic concurrency) and writes the history event.
+side, bumps the version (optimistic concurrency) and writes the history event and the
+version's row (``record_version``, which the other actions that bump the version call too).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from tandem.referrals.models import Referral, ReferralEvent
+from tandem.referrals.models import Referral, ReferralEvent, ReferralVersion
 from tandem.referrals.models import ReferralStatus as S
 
 THERAPIST = "therapist"
@@ -137,4 +138,25 @@ def move(
     referral.status = target
     referral.version += 1
     referral.save()
+    record_version(referral)
     return referral
+
+
+def record_version(referral: Referral, *, packet_changed: bool = False) -> ReferralVersion:
+    """Write the row of the referral's current version (call after saving it).
+
+    Every action that bumps a referral's version calls this (``move`` does) inside its
+    transaction, so each version a reader was shown can be read back (FHIR vread).
+    The row holds the loop's fields only, never the packet's text.
+    """
+    return ReferralVersion.objects.create(
+        referral=referral,
+        version=referral.version,
+        status=referral.status,
+        decline_reason=referral.decline_reason,
+        urgent=referral.urgent,
+        sent_at=referral.sent_at,
+        due_at=referral.due_at,
+        at=referral.updated_at,
+        packet_changed=packet_changed,
+    )

@@ -1,5 +1,7 @@
 """The signed consultation note as a PDF a person can print (WeasyPrint, no external fetches)."""
 
+from typing import Any
+
 from django.utils import timezone
 
 from tandem.care.notes.models import ConsultNote, WorkUp
@@ -18,10 +20,14 @@ def note_pdf(note: ConsultNote) -> bytes:
             "diagnoses": note_diagnoses(note),
             "work_up": [WorkUp(w).label for w in note.work_up],
             "signed_at": timezone.localtime(note.signed_at, zone) if note.signed_at else None,
-            "addenda": [
-                (a, timezone.localtime(a.created_at, zone))
-                for a in note.addenda.select_related("author")
-            ],
+            "addenda": [(a, timezone.localtime(a.created_at, zone)) for a in _addenda(note)],
             "zone": zone.key,
         },
     )
+
+
+def _addenda(note: ConsultNote) -> Any:
+    """Return the note's addenda with their authors: prefetched for a page of notes, else asked."""
+    if "addenda" in getattr(note, "_prefetched_objects_cache", {}):
+        return note.addenda.all()
+    return note.addenda.select_related("author")

@@ -106,3 +106,61 @@ def test_a_search_page_audits_each_record_it_shows_in_the_same_queries_for_1_or_
     assert {(e.action, e.detail["via"]) for e in reads} == {(AuditAction.VIEW, "fhir-search")}
     # And the trail still verifies, link by link
     call_command("verify_audit", stdout=io.StringIO())
+
+
+def _same_for_1_and_5(api, url, add_one):
+    """Return the queries of ``url`` when it finds one record, and when it finds five."""
+    add_one()
+    api.get(url)  # warm: the first showing of each record is accounted
+    one = _queries(api, url)
+    for _ in range(4):
+        add_one()
+    api.get(url)
+    return one, _queries(api, url)
+
+
+def test_a_service_request_search_decides_packet_consent_for_the_page_at_once():
+    # Given a practice's system, a release for the whole packet, and one then five referrals
+    world = CareWorld()
+    ReferralWorld.release(world, ALL_PACKET_CATEGORIES)
+    api = api_for(world.prescriber)
+
+    # When it searches ServiceRequests (each carrying its consent-gated packet)
+    one, five = _same_for_1_and_5(api, "/fhir/ServiceRequest", world.sent)
+
+    # Then the page of five costs what the page of one did
+    assert five == one
+
+
+def test_a_document_search_decides_consent_for_its_candidates_at_once():
+    from tandem.care.notes import actions as note_actions
+
+    world = CareWorld()
+    api = api_for(world.therapist)
+
+    def signed_note():
+        note_actions.sign_and_send(actor=world.prescriber, note=world.draft_note())
+
+    one, five = _same_for_1_and_5(api, "/fhir/DocumentReference", signed_note)
+
+    assert five == one
+
+
+@pytest.mark.parametrize(
+    ("url", "included"),
+    [
+        ("/fhir/Task?_include=Task:focus", "ServiceRequest"),
+        ("/fhir/ServiceRequest?_include=ServiceRequest:patient", "Patient"),
+    ],
+)
+def test_an_include_costs_the_same_for_1_or_5_matches(url, included):
+    world = CareWorld()
+    ReferralWorld.release(world, ALL_PACKET_CATEGORIES)
+    api = api_for(world.prescriber)
+
+    one, five = _same_for_1_and_5(api, url, world.sent)
+
+    assert five == one
+    modes = [e["search"]["mode"] for e in api.get(url).json()["entry"]]
+    assert modes.count("match") == 5
+    assert modes.count("include") == (5 if included == "ServiceRequest" else 1)

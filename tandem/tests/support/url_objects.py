@@ -54,6 +54,10 @@ NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {
         "a random invitation token: an unknown one shows nothing, the right one is the key",
         "Qzunknowntokencanary",
     ),
+    "vid": (
+        "a version number of the FHIR resource the same URL names by id (no object of its own)",
+        "1",
+    ),
     "instrument_code": (
         "an instrument code: the name of a questionnaire form (no object, no PHI)",
         "phq-9",
