@@ -12,9 +12,9 @@ checked on the HTML a page returns, with no browser:
 - A destructive action (its words start with cancel, revoke, delete, decline, remove,
   end, withdraw, …) is never primary, and one that acts (a submit button) is asked twice:
   it is the ``.button-danger-confirm`` inside a ``<details class="confirm">``, or the one
-  action of a confirmation page. A "Remove" in a form that also holds that form's own
-  save and the fields being filled in, shown as a link (a line of a draft), edits the
-  draft and is not destructive.
+  action of a confirmation page (in no row and no disclosure). A ``link-button``
+  "Remove" in a form being filled in that holds its own save (a line of a draft) edits
+  the draft and is not destructive.
 - A variant class (``button-secondary``, ``button-danger``, ``button-danger-confirm``,
   ``button-small``) is only ever used with ``button``, so every button is spelled alike.
 - Controls a person cannot see (``visually-hidden``, ``hidden``) are not actions.
