@@ -8,6 +8,8 @@ from tandem.fhir import selectors
 
 FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
+_PARAM_TYPES |= {"schedule": "reference", "practitioner": "reference", "service-type": "token"}
+_PARAM_TYPES |= {"url": "uri", "code": "token"}
 
 
 def statement(base_url: str, token_url: str) -> dict[str, Any]:
@@ -25,6 +27,9 @@ def statement(base_url: str, token_url: str) -> dict[str, Any]:
             interactions.append({"code": "update"})
             entry["versioning"] = "versioned-update"
         if resource_type in ("ServiceRequest", "Task"):
+            entry["conditionalCreate"] = True
+        if resource_type == "QuestionnaireResponse":
+            interactions.append({"code": "create"})
             entry["conditionalCreate"] = True
         resources.append(entry)
     return {

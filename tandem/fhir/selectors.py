@@ -60,6 +60,8 @@ class Search:
     #: The resource's clinical date (Appointment ``date``, MedicationStatement ``effective``,
     #: QuestionnaireResponse ``authored``, Observation ``date``), with prefixes.
     date: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    #: Every allowed parameter as sent (a resource's own ones: Slot ``start``, ``service-type``).
+    params: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -184,7 +186,8 @@ def parse_search(params: Any, allowed: set[str], max_count: int, default_count: 
     patient = params.get("patient")
     if patient:
         patient = patient.removeprefix("Patient/")
-    return Search(patient or None, params.get("status") or None, bounds, count, offset, dates)
+    sent = {name: params.getlist(name) for name in allowed if name in params}
+    return Search(patient or None, params.get("status") or None, bounds, count, offset, dates, sent)
 
 
 #: The date search parameters, by the name FHIR gives each resource's clinical date.
@@ -606,3 +609,8 @@ RESOURCES: dict[str, tuple[ReadFn, SearchFn | None, set[str]]] = {
     "Practitioner": (practitioner, search_practitioners, set()),
     "PractitionerRole": (practitioner_role, search_practitioner_roles, set()),
 }
+
+
+# The resources of tandem.fhir.more (Slot, Schedule, Questionnaire, Communication, AuditEvent)
+# read through this module's helpers: it adds them to RESOURCES once both are loaded.
+from tandem.fhir import more  # noqa: E402, F401

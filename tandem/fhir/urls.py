@@ -1,7 +1,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from tandem.fhir import views
+from tandem.fhir import qr_create, views
 
 app_name = "fhir"
 
@@ -19,12 +19,24 @@ _READS = {
     "Observation": "response_id",
     "Practitioner": "practitioner_id",
     "PractitionerRole": "membership_id",
+    "Slot": "slot_id",
+    "Schedule": "schedule_id",
+    "Questionnaire": "questionnaire_id",
+    "Communication": "message_id",
+    "AuditEvent": "audit_event_id",
 }
 
 urlpatterns = [
     path("", views.transaction, name="base"),
     path("metadata", views.metadata, name="metadata"),
     path("auth/token", TokenView.as_view(), name="token"),
+    # Before the search route of the same path: POST creates, GET searches as before.
+    path(
+        "QuestionnaireResponse",
+        qr_create.collection,
+        {"resource_type": "QuestionnaireResponse"},
+        name="questionnaireresponse-create",
+    ),
 ]
 for resource_type, kwarg in _READS.items():
     urlpatterns += [
