@@ -288,7 +288,10 @@ def search_communications(actor: Any, search: Search) -> tuple[list[dict[str, An
 
 def _record_messages(actor: Any, page: list[Message], via: str) -> None:
     """Audit each message shown, one event each, in one append (the caller's seat once a client)."""
-    seats = {m.client_id: seat(actor, m.client) for m in {m.client_id: m for m in page}.values()}
+    seats = {}
+    for m in {m.client_id: m for m in page}.values():
+        member = seat(actor, m.client)
+        seats[m.client_id] = member.organisation if member else None
     record_many(
         [
             {
@@ -296,7 +299,7 @@ def _record_messages(actor: Any, page: list[Message], via: str) -> None:
                 "action": AuditAction.VIEW,
                 "obj": m,
                 "client": m.client,
-                "organisation": seats[m.client_id].organisation if seats[m.client_id] else None,
+                "organisation": seats[m.client_id],
                 "detail": {"via": via},
             }
             for m in page

@@ -172,7 +172,11 @@ def _parse(resource: dict[str, Any], if_none_exist: str) -> _Parsed:
     authored = None
     if resource.get("authored"):
         authored = _moment(str(resource["authored"]))
-        if authored is not None and authored > timezone.now():
+        if authored is None:
+            problems.append(
+                Problem(f"{QR}.authored", "authored is a day or a date-time: 2026-11-30T15:00Z.")
+            )
+        elif authored > timezone.now():
             problems.append(Problem(f"{QR}.authored", "authored is in the future."))
     answers: list[int | None] = []
     item_at: dict[int, int] = {}
