@@ -24,6 +24,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from tandem.accounts.models import User
 from tandem.audit.actions import record, record_many
 from tandem.audit.models import AuditAction
 from tandem.audit.models import AuditEvent as TrailEvent
@@ -312,8 +313,6 @@ def _record_messages(actor: Any, page: list[Message], via: str) -> None:
 
 def _audit_page(actor: Any, events: list[TrailEvent], via: str) -> list[dict[str, Any]]:
     """Map events (one query for the people in them) and record that they were read."""
-    from tandem.accounts.models import User
-
     people = dict(
         User.objects.filter(pk__in={e.actor_id for e in events if e.actor_id}).values_list(
             "pk", "public_id"

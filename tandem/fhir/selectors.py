@@ -610,7 +610,5 @@ RESOURCES: dict[str, tuple[ReadFn, SearchFn | None, set[str]]] = {
     "PractitionerRole": (practitioner_role, search_practitioner_roles, set()),
 }
 
-
-# The resources of tandem.fhir.more (Slot, Schedule, Questionnaire, Communication, AuditEvent)
-# read through this module's helpers: it adds them to RESOURCES once both are loaded.
-from tandem.fhir import more  # noqa: E402, F401
+# tandem.fhir.more (Slot, Schedule, Questionnaire, Communication, AuditEvent) reads through
+# this module's helpers and adds its resources to RESOURCES (loaded by FhirConfig.ready).
