@@ -278,7 +278,8 @@ def test_the_capability_statement_lists_the_new_reads_and_searches():
         "Practitioner",
         "PractitionerRole",
     ):
-        assert {i["code"] for i in served[kind]["interaction"]} == {"read", "search-type"}
+        created = {"create"} if kind == "QuestionnaireResponse" else set()  # an EHR sends them
+        assert {i["code"] for i in served[kind]["interaction"]} == {"read", "search-type", *created}
     assert {p["name"] for p in served["Appointment"]["searchParam"]} == {
         "patient",
         "status",
