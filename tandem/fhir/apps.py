@@ -8,6 +8,7 @@ class FhirConfig(AppConfig):
 
     def ready(self) -> None:
         # deferred: Django's ready() hook (models must be loaded). Importing these registers
-        # the roster imports' access rule, their settings section, and the background-work
-        # receivers of roster imports and bulk exports.
-        from tandem.fhir import roster_access, roster_views, tasks  # noqa: F401
+        # the roster imports' access rule, their settings section, the background-work
+        # receivers of roster imports and bulk exports, and the resources of ``more`` (Slot,
+        # Schedule, Questionnaire, Communication, AuditEvent) in ``selectors.RESOURCES``.
+        from tandem.fhir import more, roster_access, roster_views, tasks  # noqa: F401

@@ -8,6 +8,8 @@ from tandem.fhir import includes, selectors, versions
 
 FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
+_PARAM_TYPES |= {"schedule": "reference", "practitioner": "reference", "service-type": "token"}
+_PARAM_TYPES |= {"url": "uri", "code": "token"}
 
 
 def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[str, Any]:
@@ -29,6 +31,9 @@ def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[st
         versions.capability(resource_type, entry)
         if resource_type in includes.INCLUDES:
             entry["searchInclude"] = sorted(includes.INCLUDES[resource_type])
+        if resource_type == "QuestionnaireResponse":
+            interactions.append({"code": "create"})
+            entry["conditionalCreate"] = True
         resources.append(entry)
     return {
         "resourceType": "CapabilityStatement",

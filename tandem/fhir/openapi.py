@@ -24,6 +24,13 @@ _SEARCH_DOCS = {
     "date": "The clinical date, with a prefix: `ge2026-11-01`.",
     "effective": "When the change took effect, with a prefix: `ge2026-11-01`.",
     "authored": "When the answers were given, with a prefix: `ge2026-11-01`.",
+    "start": "When the slot starts, with a prefix: `ge2026-11-01`, `le2026-11-30`.",
+    "schedule": "A prescriber's calendar: `Schedule/<id>` or the bare id.",
+    "practitioner": "The prescriber: `Practitioner/<id>` or the bare id.",
+    "service-type": "The appointment type's code (`new-eval`), optionally `system|code`.",
+    "url": "The questionnaire's canonical url (`http://loinc.org/44249-1`).",
+    "code": "The questionnaire's LOINC panel code (`44249-1`), optionally `system|code`.",
+    "sent": "When the message was sent, with a prefix: `ge2026-11-01`.",
 }
 
 
@@ -201,6 +208,29 @@ def _fhir_paths() -> dict[str, Any]:
                     "200": _fhir("The Task as it is now."),
                     "412": _fhir("Changed since your read.", _OUTCOME),
                     "428": _fhir("No If-Match.", _OUTCOME),
+                    **_ERRORS,
+                },
+            }
+        if resource_type == "QuestionnaireResponse":
+            paths[f"/fhir/{resource_type}"]["post"] = {
+                "summary": "Submit a completed questionnaire (If-None-Exist on its identifier)",
+                "tags": ["FHIR"],
+                "parameters": [
+                    {
+                        "name": "If-None-Exist",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {_FHIR_JSON: {"schema": {"$ref": "#/components/schemas/Resource"}}},
+                },
+                "responses": {
+                    "200": _fhir("Already stored under that identifier: the stored one."),
+                    "201": _fhir("Stored and scored; Location names it."),
+                    "415": _fhir("Not application/fhir+json.", _OUTCOME),
                     **_ERRORS,
                 },
             }

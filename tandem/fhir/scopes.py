@@ -26,6 +26,11 @@ RESOURCE_TYPES = (
     "MedicationStatement",
     "QuestionnaireResponse",
     "Observation",
+    "Slot",
+    "Schedule",
+    "Questionnaire",
+    "Communication",
+    "AuditEvent",
 )
 MODES = ("read", "write")
 

@@ -60,6 +60,8 @@ class Search:
     #: The resource's clinical date (Appointment ``date``, MedicationStatement ``effective``,
     #: QuestionnaireResponse ``authored``, Observation ``date``), with prefixes.
     date: list[tuple[str, dt.datetime]] = field(default_factory=list)
+    #: Every allowed parameter as sent (a resource's own ones: Slot ``start``, ``service-type``).
+    params: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- read -------------------------------------------------------------------------------
@@ -199,7 +201,8 @@ def parse_search(params: Any, allowed: set[str], max_count: int, default_count: 
     patient = params.get("patient")
     if patient:
         patient = patient.removeprefix("Patient/")
-    return Search(patient or None, params.get("status") or None, bounds, count, offset, dates)
+    sent = {name: params.getlist(name) for name in allowed if name in params}
+    return Search(patient or None, params.get("status") or None, bounds, count, offset, dates, sent)
 
 
 #: The date search parameters, by the name FHIR gives each resource's clinical date.
@@ -631,3 +634,6 @@ RESOURCES: dict[str, tuple[ReadFn, SearchFn | None, set[str]]] = {
     "Practitioner": (practitioner, search_practitioners, set()),
     "PractitionerRole": (practitioner_role, search_practitioner_roles, set()),
 }
+
+# tandem.fhir.more (Slot, Schedule, Questionnaire, Communication, AuditEvent) reads through
+# this module's helpers and adds its resources to RESOURCES (loaded by FhirConfig.ready).

@@ -1,7 +1,7 @@
 from django.urls import path
 from oauth2_provider.views import TokenView
 
-from tandem.fhir import export_views, history, smart, views
+from tandem.fhir import export_views, history, qr_create, smart, views
 from tandem.fhir.versions import CURRENT_ONLY, WITH_HISTORY
 
 app_name = "fhir"
@@ -20,6 +20,11 @@ _READS = {
     "Observation": "response_id",
     "Practitioner": "practitioner_id",
     "PractitionerRole": "membership_id",
+    "Slot": "slot_id",
+    "Schedule": "schedule_id",
+    "Questionnaire": "questionnaire_id",
+    "Communication": "message_id",
+    "AuditEvent": "audit_event_id",
 }
 
 urlpatterns = [
@@ -28,6 +33,13 @@ urlpatterns = [
     path("auth/token", TokenView.as_view(), name="token"),
     path("auth/authorize", smart.AuthorizeView.as_view(), name="authorize"),
     path(".well-known/smart-configuration", smart.configuration, name="smart-configuration"),
+    # Before the search route of the same path: POST creates, GET searches as before.
+    path(
+        "QuestionnaireResponse",
+        qr_create.collection,
+        {"resource_type": "QuestionnaireResponse"},
+        name="questionnaireresponse-create",
+    ),
 ]
 for resource_type, kwarg in _READS.items():
     urlpatterns += [

@@ -61,6 +61,7 @@ class ResponseSource(models.TextChoices):
     CLINICIAN = "clinician", "Answered aloud, entered by a clinician"
     INTAKE = "intake", "Answered at intake"
     PAPER = "paper", "Answered on paper, entered by staff"
+    EHR = "ehr", "Sent by the practice's record system"
 
 
 #: Flags that raise a safety alert: PHQ-9 item 9 above 0, and the C-SSRS screener's

@@ -46,7 +46,8 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
     # The exceptions: the public scoring API, whose one argument names an instrument; a
     # practice's public page, its bot and its open slots (meant for everyone); and the bot's
     # invitation and its emailed confirmation link, whose random token is itself the key; the
-    # FHIR Organization of a practice that takes referrals (what its public page shows).
+    # FHIR Organization of a practice that takes referrals (what its public page shows); a
+    # FHIR Questionnaire (an instrument's public definition).
     public_practice = NOT_OBJECT_IDS["practice_id"][0]
     assert skipped == {
         "measures_api:score": NOT_OBJECT_IDS["instrument_code"][0],
@@ -57,6 +58,7 @@ def test_every_tandem_url_with_an_id_is_probed_rather_than_skipped():
         "intake:verify": public_practice,
         "scheduling:book": public_practice,
         "fhir:organization-read": public_practice,
+        "fhir:questionnaire-read": NOT_OBJECT_IDS["questionnaire_id"][0],
         "intake:invitation": NOT_OBJECT_IDS["token"][0],
         "intake:confirm": NOT_OBJECT_IDS["token"][0],
     }

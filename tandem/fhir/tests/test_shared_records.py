@@ -280,7 +280,9 @@ def test_the_capability_statement_lists_the_new_reads_and_searches():
     ):
         # Appointments carry a version (vread of the current one); the others carry none.
         vread = {"vread"} if kind == "Appointment" else set()
-        assert {i["code"] for i in served[kind]["interaction"]} == {"read", "search-type"} | vread
+        created = {"create"} if kind == "QuestionnaireResponse" else set()  # an EHR sends them
+        served_codes = {i["code"] for i in served[kind]["interaction"]}
+        assert served_codes == {"read", "search-type", *vread, *created}
     assert {p["name"] for p in served["Appointment"]["searchParam"]} == {
         "patient",
         "status",

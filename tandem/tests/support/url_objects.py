@@ -66,6 +66,10 @@ NOT_OBJECT_IDS: dict[str, tuple[str, str]] = {
         "a FHIR resource type: which file of a bulk export (the export's id is the object)",
         "Patient",
     ),
+    "questionnaire_id": (
+        "a FHIR Questionnaire: an instrument's public definition (no object, no PHI)",
+        "b054c178-584c-55cf-a2b6-45c558ae6441",
+    ),
 }
 
 
@@ -666,4 +670,81 @@ def _export_job(built: dict[str, Target]) -> Target:
         allowed=prescriber,
         insider_without_mfa=make_staff(Role.PRESCRIBER, organisation, mfa=False),
         objects={"organisation": organisation},
+    )
+
+
+@registers("slot_id")
+def _open_slot(built: dict[str, Target]) -> Target:
+    """An open slot of a practice's prescriber (computed, not stored), for its calendar's staff."""
+    from tandem.core.tests.factories import make_staff
+    from tandem.fhir.more_mapping import slot_id
+    from tandem.scheduling import selectors
+    from tandem.scheduling.tests.factories import Practice
+
+    practice: Any = Practice()
+    first_open = selectors.slots(practice.org, practice.new_eval, weeks=3)[0]
+    schedule = practice.prescriber.memberships.get()
+    return Target(
+        value=slot_id(practice.prescriber.public_id, practice.new_eval, first_open.starts_at),
+        secrets=[str(schedule.public_id)],
+        allowed=practice.coordinator,
+        insider_without_mfa=make_staff(Role.COORDINATOR, practice.org, mfa=False),
+        objects={"organisation": practice.org},
+    )
+
+
+@registers("schedule_id")
+def _schedule(built: dict[str, Target]) -> Target:
+    """A prescriber's calendar (their role in the practice), for the practice's staff."""
+    from tandem.core.tests.factories import make_staff
+    from tandem.scheduling.tests.factories import Practice
+
+    practice: Any = Practice()
+    return Target(
+        value=practice.prescriber.memberships.get().public_id,
+        secrets=[str(practice.prescriber.public_id)],
+        allowed=practice.coordinator,
+        insider_without_mfa=make_staff(Role.COORDINATOR, practice.org, mfa=False),
+        objects={"organisation": practice.org},
+    )
+
+
+@registers("message_id")
+def _message(built: dict[str, Target]) -> Target:
+    """A clinician's message on a client's thread (a FHIR Communication)."""
+    world, thread = _thread_world()
+    return Target(
+        value=thread.messages.get().public_id,
+        secrets=["Qzbodycanary", "Qzfirstcanary", "Qzlastcanary"],
+        allowed=world.therapist,
+        insider_without_mfa=_care_insider(world),
+        objects={"thread": thread, "client": world.client},
+    )
+
+
+@registers("audit_event_id")
+def _audit_event(built: dict[str, Target]) -> Target:
+    """An event of the audit trail about a client, read by the admin of the practice it names."""
+    import uuid
+
+    from tandem.audit.actions import record
+    from tandem.audit.models import AuditAction, AuditEvent
+    from tandem.core.tests.factories import make_staff
+
+    world = _care_world()
+    record(
+        actor=world.therapist,
+        action=AuditAction.VIEW,
+        obj=world.client,
+        client=world.client,
+        organisation=world.therapy,
+    )
+    event = AuditEvent.objects.order_by("-pk").first()
+    assert event is not None
+    return Target(
+        value=uuid.UUID(event.hash[:32]),
+        secrets=[str(world.client.public_id), str(world.therapist.public_id)],
+        allowed=make_staff(Role.PRACTICE_ADMIN, world.therapy),
+        insider_without_mfa=make_staff(Role.PRACTICE_ADMIN, world.therapy, mfa=False),
+        objects={"client": world.client},
     )

@@ -58,6 +58,8 @@ NO_MFA_INSIDER = "care-team member without MFA"
 #: reads themselves when a client is shown; their apps' tests check it.) Every other id names
 #: clinical data, and the allowed user's read of it must add an audit event.
 NO_CLIENT_DATA_IDS = frozenset({"org_id", "invitation_token", "appointment_type_id"})
+#: The FHIR Slot and Schedule: a practice's calendar set-up (open times), no client in it.
+NO_CLIENT_DATA_IDS |= {"slot_id", "schedule_id"}
 
 
 @dataclass(frozen=True)
