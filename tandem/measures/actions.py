@@ -234,7 +234,9 @@ def record_response(
             )
             if response.suicide_flag:
                 alert = safety.raise_alert(
-                    actor=actor,
+                    # A record system's entry has been read by nobody: the person it acts
+                    # for is told too (a clinician who typed the answers on the form is not).
+                    actor=None if source == ResponseSource.EHR else actor,
                     client=client,
                     level=_alert_level(form, stored_answers, result.flags),
                     summary=_alert_summary(form, stored_answers, result.flags, source),

@@ -108,9 +108,14 @@ def test_a_positive_item_9_from_the_ehr_raises_the_same_alert_to_the_same_people
     assert QuestionnaireResponse.objects.get(client=world.client).safety_alert_id == (
         alert.public_id
     )
-    # and the team's prescriber and the on-call prescriber are paged, as for the form; the
-    # person the EHR acts for is not paged about their own entry, the client never
-    assert _told(NotificationKind.SAFETY_ALERT) == {world.prescriber.pk, world.on_call.pk}
+    # and the team's prescriber and the on-call prescriber are paged, as for the form, and so
+    # is the therapist the EHR acts for: a record system entered it, so no person has read
+    # these answers yet (on the form, the clinician who typed them is not paged). Never the client.
+    assert _told(NotificationKind.SAFETY_ALERT) == {
+        world.prescriber.pk,
+        world.on_call.pk,
+        world.therapist.pk,
+    }
     # and a recipient opens the alert, which shows its level; the client cannot
     client.force_login(world.prescriber)
     page = client.get(reverse("care:alert", args=[alert.public_id])).content.decode()
