@@ -8,9 +8,13 @@ from typing import Any
 from django.dispatch import receiver
 from django.tasks import task
 
+from tandem.core import stalled
 from tandem.core.tasks import enqueue_on_commit
-from tandem.fhir import export, roster_actions, signals
+from tandem.fhir import export, roster_actions, signals, stuck
 from tandem.fhir.signals import roster_import_queued
+
+# Exports and imports a dead worker left under way are failed after each stalled-task sweep.
+stalled.also_sweep(stuck.settle_stuck_jobs)
 
 
 @task()
