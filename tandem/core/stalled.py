@@ -81,8 +81,13 @@ def requeue_stalled(older_than: dt.timedelta) -> int:
     return len(stalled)
 
 
+def task_path(task: Any) -> str:
+    """Return the dotted path django-tasks-db stores for ``task`` (its ``task_path``)."""
+    return f"{task.func.__module__}.{task.func.__qualname__}"
+
+
 def _sweep_path() -> str:
-    return f"{sweep_stalled_tasks.func.__module__}.{sweep_stalled_tasks.func.__qualname__}"
+    return task_path(sweep_stalled_tasks)
 
 
 def keep_sweeping(older_than: dt.timedelta, every: dt.timedelta, *, first_in: dt.timedelta) -> bool:

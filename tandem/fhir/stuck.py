@@ -44,23 +44,16 @@ IMPORT_LOST = Report(
 )
 
 
-def _path(task: object) -> str:
-    func = task.func  # type: ignore[attr-defined]
-    return f"{func.__module__}.{func.__qualname__}"
-
-
-def settle_stuck_jobs(older_than: dt.timedelta) -> int:
+def settle_stuck_jobs(older_than: dt.timedelta, *, export_task: str, import_task: str) -> int:
     """Fail every export and import under way since before ``now - older_than`` with no live
-    task; return how many."""
-    from tandem.fhir import tasks  # deferred: tasks registers this sweep when it loads
-
+    task (``export_task``, ``import_task``: the task paths that run them); return how many."""
     now = timezone.now()
     cutoff = now - older_than
     settled = 0
     with transaction.atomic():
-        live = live_task_args(_path(tasks.run_export))
+        live = live_task_args(export_task)
         exports = (
-            ExportJob.objects.select_for_update(skip_locked=True)
+            ExportJob.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("system__organisation")
             .filter(
                 Q(status=ExportStatus.RUNNING, started_at__lt=cutoff)
@@ -81,9 +74,9 @@ def settle_stuck_jobs(older_than: dt.timedelta) -> int:
             )
             settled += 1
     with transaction.atomic():
-        live = live_task_args(_path(tasks.run_roster_import))
+        live = live_task_args(import_task)
         imports = (
-            RosterImport.objects.select_for_update(skip_locked=True)
+            RosterImport.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("organisation")
             .filter(status__in=[RosterStatus.QUEUED, RosterStatus.RUNNING], created_at__lt=cutoff)
             .exclude(pk__in=live)
