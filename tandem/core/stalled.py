@@ -16,6 +16,11 @@ makes the check-and-enqueue one step, so the deployment keeps exactly one pendin
 sweep. A sweep schedules its successor before it sweeps, so a worker killed during a
 sweep does not end the chain (the killed sweep is itself requeued by the next one).
 
+Apps whose jobs keep a status of their own (a bulk export, a roster import) register a
+job sweep with ``also_sweep``: after the tasks are requeued it settles each job left
+running with no live task (its task gone, or run again and returned at once), so a job a
+dead worker held does not block the next one for ever.
+
 Tandem's tasks are idempotent (they re-read their rows under a lock and do nothing when
 the work is done), so a task that was in fact still running somewhere is safe to run again.
 """
@@ -23,6 +28,8 @@ the work is done), so a task that was in fact still running somewhere is safe to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.db import connection, transaction
 from django.tasks import TaskResultStatus, task
@@ -34,8 +41,30 @@ from django_tasks_db.models import DBTaskResult
 _SWEEP_LOCK = 0x7A3D_0001
 
 
+#: ``sweep(older_than)``: settle the app's jobs running longer than that with no live task.
+JobSweep = Callable[[dt.timedelta], int]
+_job_sweeps: list[JobSweep] = []
+
+
+def also_sweep(sweep: JobSweep) -> None:
+    """Run ``sweep`` after every requeue of stalled tasks (an app calls it from ``ready``)."""
+    if sweep not in _job_sweeps:
+        _job_sweeps.append(sweep)
+
+
+def live_task_args(task_path: str) -> set[Any]:
+    """Return the first argument of every READY or RUNNING task of ``task_path`` (a job id)."""
+    rows = DBTaskResult.objects.filter(
+        task_path=task_path, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    ).values_list("args_kwargs", flat=True)
+    return {row["args"][0] for row in rows if row.get("args")}
+
+
 def requeue_stalled(older_than: dt.timedelta) -> int:
-    """Move tasks RUNNING since before ``now - older_than`` back to READY; return how many."""
+    """Move tasks RUNNING since before ``now - older_than`` back to READY; return how many.
+
+    Then run the apps' job sweeps (``also_sweep``) with the same cut-off.
+    """
     cutoff = timezone.now() - older_than
     with transaction.atomic():
         # Lock what we move and skip what a live worker is finishing right now.
@@ -47,11 +76,18 @@ def requeue_stalled(older_than: dt.timedelta) -> int:
         DBTaskResult.objects.filter(pk__in=stalled, status=TaskResultStatus.RUNNING).update(
             status=TaskResultStatus.READY, started_at=None
         )
+    for sweep in _job_sweeps:
+        sweep(older_than)
     return len(stalled)
 
 
+def task_path(task: Any) -> str:
+    """Return the dotted path django-tasks-db stores for ``task`` (its ``task_path``)."""
+    return f"{task.func.__module__}.{task.func.__qualname__}"
+
+
 def _sweep_path() -> str:
-    return f"{sweep_stalled_tasks.func.__module__}.{sweep_stalled_tasks.func.__qualname__}"
+    return task_path(sweep_stalled_tasks)
 
 
 def keep_sweeping(older_than: dt.timedelta, every: dt.timedelta, *, first_in: dt.timedelta) -> bool:

@@ -215,7 +215,7 @@ MOVES: dict[str, set[str]] = {
 }
 
 
-def _move(job: ExportJob, to: str, **fields: Any) -> bool:
+def move(job: ExportJob, to: str, **fields: Any) -> bool:
     """Move ``job`` to ``to`` if its status (as stored now) allows it; return whether it moved."""
     allowed = [s for s, targets in MOVES.items() if to in targets]
     moved = ExportJob.objects.filter(pk=job.pk, status__in=allowed).update(status=to, **fields)
@@ -263,9 +263,9 @@ def start_export(
 def cancel_export(*, actor: Any, job: ExportJob) -> None:
     """Cancel a queued or running job, or delete a finished one's files (the client's DELETE)."""
     with transaction.atomic():
-        _move(job, ExportStatus.CANCELLED, finished_at=timezone.now())
+        move(job, ExportStatus.CANCELLED, finished_at=timezone.now())
         _audit_job(actor, job, "cancelled")
-        transaction.on_commit(lambda: _delete_files(job))
+        transaction.on_commit(lambda: delete_files(job))
 
 
 def open_download(*, actor: Any, job: ExportJob, item: dict[str, Any]) -> IO[bytes]:
@@ -280,11 +280,11 @@ def expire_export(job_id: int) -> None:
     job = ExportJob.objects.filter(pk=job_id).first()
     if job is None or job.expires_at is None or job.expires_at > timezone.now():
         return
-    if _move(job, ExportStatus.EXPIRED):
-        _delete_files(job)
+    if move(job, ExportStatus.EXPIRED):
+        delete_files(job)
 
 
-def _delete_files(job: ExportJob) -> None:
+def delete_files(job: ExportJob) -> None:
     store = storage()
     for resource_type in EXPORT_TYPES:
         name = file_name(job, resource_type)
@@ -301,22 +301,22 @@ def run_export(job_id: int) -> None:
     if job is None or job.status not in (ExportStatus.QUEUED, ExportStatus.RUNNING):
         return
     now = timezone.now()
-    if job.status == ExportStatus.QUEUED and not _move(
+    if job.status == ExportStatus.QUEUED and not move(
         job, ExportStatus.RUNNING, started_at=now, transaction_time=now
     ):
         return  # cancelled meanwhile
     system = job.system
     if not system.is_active:
-        _move(job, ExportStatus.FAILED, error="The system client was switched off.")
+        move(job, ExportStatus.FAILED, error="The system client was switched off.")
         return
     try:
         output = _write_all(job, actor_for(system))
     except _Cancelled:
-        _delete_files(job)
+        delete_files(job)
         return
     except Exception:
-        _delete_files(job)
-        _move(
+        delete_files(job)
+        move(
             job,
             ExportStatus.FAILED,
             error="The export failed on the server; start a new one.",
@@ -325,7 +325,7 @@ def run_export(job_id: int) -> None:
         raise
     finished = timezone.now()
     expires = finished + dt.timedelta(hours=settings.FHIR_EXPORT_TTL_HOURS)
-    if _move(
+    if move(
         job,
         ExportStatus.DONE,
         output=output,
@@ -335,7 +335,7 @@ def run_export(job_id: int) -> None:
     ):
         signals.export_finished.send(sender=ExportJob, job_id=job.pk, expires_at=expires)
     else:
-        _delete_files(job)
+        delete_files(job)
 
 
 class _Cancelled(Exception):

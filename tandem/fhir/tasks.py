@@ -8,8 +8,9 @@ from typing import Any
 from django.dispatch import receiver
 from django.tasks import task
 
+from tandem.core import stalled
 from tandem.core.tasks import enqueue_on_commit
-from tandem.fhir import export, roster_actions, signals
+from tandem.fhir import export, roster_actions, signals, stuck
 from tandem.fhir.signals import roster_import_queued
 
 
@@ -44,3 +45,15 @@ def _queue_export(sender: Any, *, job_id: int, **kwargs: Any) -> None:
 @receiver(signals.export_finished, dispatch_uid="fhir.expire_export")
 def _queue_expiry(sender: Any, *, job_id: int, expires_at: dt.datetime, **kwargs: Any) -> None:
     enqueue_on_commit(expire_export, job_id, run_after=expires_at)
+
+
+def _settle_stuck_jobs(older_than: dt.timedelta) -> int:
+    return stuck.settle_stuck_jobs(
+        older_than,
+        export_task=stalled.task_path(run_export),
+        import_task=stalled.task_path(run_roster_import),
+    )
+
+
+# Exports and imports a dead worker left under way are failed after each stalled-task sweep.
+stalled.also_sweep(_settle_stuck_jobs)

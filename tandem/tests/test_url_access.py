@@ -15,7 +15,14 @@ from tandem.tests.support import buttons
 from tandem.tests.support.http import Client as HttpClient
 from tandem.tests.support.pages import every_page
 from tandem.tests.support.url_objects import NOT_OBJECT_IDS
-from tandem.tests.support.urlwalk import NO_MFA_INSIDER, PROBERS, routes, skip_reason, walk
+from tandem.tests.support.urlwalk import (
+    NO_MFA_INSIDER,
+    OUTSIDER_APP,
+    PROBERS,
+    routes,
+    skip_reason,
+    walk,
+)
 
 UNPROTECTED = "tandem.tests.unprotected_urls"
 
@@ -69,8 +76,9 @@ def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_
     monkeypatch,
 ):
     # Given the real URLs plus a view that shows any client to anyone, a view that asks the
-    # policy but leaves no audit row, a view that refuses even the practice's own admin, and
-    # a view taking an id nobody registered
+    # policy but leaves no audit row, a view that refuses even the practice's own admin, a
+    # FHIR view that checks the token but forgets the policy, a FHIR view that refuses
+    # every token, and a view taking an id nobody registered
     # (and path arguments that name no object, declared as such)
     monkeypatch.setitem(NOT_OBJECT_IDS, "tab", ("a tab of the page", "history"))
     monkeypatch.setitem(NOT_OBJECT_IDS, "section", ("a section of the site", "about"))
@@ -99,11 +107,36 @@ def test_the_walk_catches_exactly_the_view_that_forgets_the_policy_and_asks_for_
         "unaudited_client: allowed user GET/POST → "
         "the allowed user read the object and no audit event was written"
     ]
+    # and the FHIR view without the policy for every token of a practice (a system client of
+    # each prober's practice, the insider's too, and an outsider's app) but not for callers
+    # without a token (401), and for the allowed user's unaudited read
+    fhir_leaks = [f for f in report.findings if f.route == "leaky_patient"]
+    with_token = [*PROBERS[:4], NO_MFA_INSIDER, OUTSIDER_APP]
+    assert sorted((f.who, f.method, f.problem) for f in fhir_leaks) == sorted(
+        [
+            (who, "GET", "status 200 and the page shows Qzfirstcanary, Qzlastcanary")
+            for who in with_token
+        ]
+        + [
+            (
+                "allowed user",
+                "GET",
+                "the allowed user's system client read the object and no audit event was written",
+            )
+        ]
+    )
+    # and the FHIR view that refuses the practice's own system client
+    assert [str(f) for f in report.findings if f.route == "locked_fhir_organization"] == [
+        "locked_fhir_organization: allowed user GET → "
+        "the allowed user's system client got status 404 on GET"
+    ]
     real = {route.label for route in routes()}  # their findings are the test above's business
     assert report.leaking_routes - real == {
         "leaky_client",
         "locked_organisation",
         "unaudited_client",
+        "leaky_patient",
+        "locked_fhir_organization",
     }
     # and the unknown id fails the walk with instructions
     mine = [problem for problem in report.unregistered if problem.startswith("mystery ")]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import secrets
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client as DjangoClient
 from oauth2_provider.models import Application
@@ -12,6 +15,7 @@ from oauth2_provider.models import Application
 from tandem.fhir.models import SystemClient
 
 SECRET = "test-secret-of-an-ehr"
+APP_REDIRECT = "https://app.example.test/callback"
 
 
 def system_client(
@@ -69,3 +73,55 @@ def api_for(
     user: Any, scopes: str = "system/*.read system/*.write", organisation: Any = None
 ) -> Api:
     return Api(token_for(system_client(user, organisation, scopes)))
+
+
+def app_token_for(user: Any, organisation: Any = None, scope: str = "user/*.read") -> str:
+    """Return a token of a SMART app acting for ``user``, got through the whole PKCE flow.
+
+    The app is registered for ``organisation`` (``user``'s first practice by default);
+    ``user`` signs in with their second factor, allows it, and the app trades the code.
+    """
+    from tandem.fhir.actions import register_user_app
+    from tandem.tests.support.http import Client as SignedInClient
+
+    if organisation is None:
+        organisation = user.memberships.order_by("pk").first().organisation
+    app = register_user_app(
+        actor=None,
+        organisation=organisation,
+        name="Synthetic chart app",
+        redirect_uris=[APP_REDIRECT],
+        scopes=scope,
+    ).app
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    query = {
+        "response_type": "code",
+        "client_id": app.application.client_id,
+        "redirect_uri": APP_REDIRECT,
+        "scope": scope,
+        "state": "synthetic",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    browser = SignedInClient()
+    browser.force_login(user)
+    page = browser.get("/fhir/auth/authorize", query)
+    assert page.status_code == 200, page.content
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    answer = browser.post("/fhir/auth/authorize", form | {"allow": "true"})
+    assert answer.status_code == 302, answer.content
+    code = parse_qs(urlsplit(answer["Location"]).query)["code"][0]
+    response = DjangoClient().post(
+        "/fhir/auth/token",
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": APP_REDIRECT,
+            "client_id": app.application.client_id,
+            "code_verifier": verifier,
+        },
+    )
+    assert response.status_code == 200, response.content
+    return str(response.json()["access_token"])

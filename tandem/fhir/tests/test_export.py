@@ -21,6 +21,7 @@ from tandem.care.medications.actions import record_medication
 from tandem.care.tests.factories import CareWorld
 from tandem.core import policy
 from tandem.fhir import export
+from tandem.fhir import stuck as export_stuck
 from tandem.fhir.auth import actor_for
 from tandem.fhir.models import ExportJob, ExportStatus
 from tandem.fhir.tests.factories import Api, api_for, system_client, token_for
@@ -452,3 +453,80 @@ def test_the_workers_queries_grow_with_chunks_not_records(bare_world):
     per_chunk = two_chunks - one_chunk
     assert per_chunk <= 8  # read is one cursor; the audit append and the progress: a few
     assert four_chunks - two_chunks == 2 * per_chunk
+
+
+def _as_if_started(minutes_ago: int) -> None:
+    """Make the export and its task look claimed by a worker ``minutes_ago`` (then killed)."""
+    from django.tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    since = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    ExportJob.objects.update(status=ExportStatus.RUNNING, started_at=since, transaction_time=since)
+    DBTaskResult.objects.filter(task_path="tandem.fhir.tasks.run_export").update(
+        status=TaskResultStatus.RUNNING, started_at=since
+    )
+
+
+def test_an_export_whose_worker_died_is_run_again_by_the_sweep_and_the_next_kick_off_works(
+    world, django_capture_on_commit_callbacks
+):
+    from tandem.core.stalled import requeue_stalled
+
+    # Given an export a worker claimed 20 minutes ago and died on (the next kick-off waits)
+    api = api_for(world.prescriber)
+    path = urlparse(_kick_off(api, django_capture_on_commit_callbacks)["Content-Location"]).path
+    _as_if_started(minutes_ago=20)
+    assert _kick_off(api, django_capture_on_commit_callbacks).status_code == 429
+
+    # When the stalled-task sweep runs (15 minutes' lease) and then a live worker
+    assert requeue_stalled(dt.timedelta(minutes=15)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker()
+
+    # Then the export is finished, and a new one is accepted
+    assert api.get(path).status_code == 200
+    assert _kick_off(api, django_capture_on_commit_callbacks).status_code == 202
+
+
+def test_an_export_whose_task_is_gone_is_failed_with_the_reason_and_a_new_one_runs(
+    world, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from tandem.core.stalled import requeue_stalled
+
+    # Given an export left running 20 minutes ago whose task no worker holds any more,
+    # and one that started 5 minutes ago (within its lease) for another client
+    api = api_for(world.prescriber)
+    path = urlparse(_kick_off(api, django_capture_on_commit_callbacks)["Content-Location"]).path
+    _as_if_started(minutes_ago=20)
+    DBTaskResult.objects.all().delete()
+    other = api_for(world.prescriber)
+    _kick_off(other, django_capture_on_commit_callbacks)
+    young = ExportJob.objects.latest("pk")
+    ExportJob.objects.filter(pk=young.pk).update(
+        status=ExportStatus.RUNNING, started_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    DBTaskResult.objects.all().delete()
+
+    # When the sweep runs
+    requeue_stalled(dt.timedelta(minutes=15))
+
+    # Then the stuck one is failed, saying why, on the trail; the young one is left alone
+    failed = api.get(path)
+    assert failed.status_code == 500
+    assert failed.json()["issue"][0]["diagnostics"] == export_stuck.EXPORT_LOST
+    young.refresh_from_db()
+    assert young.status == ExportStatus.RUNNING
+    assert (
+        AuditEvent.objects.filter(
+            action=AuditAction.EXPORT, detail__stage="failed", detail__reason="worker lost"
+        ).count()
+        == 1
+    )
+    # and the client's next kick-off is accepted and runs
+    kicked = _kick_off(api, django_capture_on_commit_callbacks)
+    assert kicked.status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        run_worker()
+    assert api.get(urlparse(kicked["Content-Location"]).path).status_code == 200

@@ -526,3 +526,46 @@ def test_a_patient_may_name_its_clinician_by_tandems_own_ids_and_twins_are_refus
     ]
     assert [e.outcome for e in done.entries] == ["created", "created"]
     assert CareTeamMember.objects.filter(user=practice.therapist).count() == 2
+
+
+def test_an_import_whose_worker_died_is_failed_by_the_sweep_saying_so_and_a_new_one_runs(
+    client, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.tasks import TaskResultStatus
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tandem.core.stalled import requeue_stalled
+    from tandem.fhir.stuck import IMPORT_LOST
+
+    # Given an import a worker claimed 20 minutes ago and died on, mid-run
+    practice = Practice()
+    client.force_login(practice.admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(upload_url(practice), {"file": as_file(bundle(rowan(), patient()))})
+    since = timezone.now() - dt.timedelta(minutes=20)
+    RosterImport.objects.update(status="running", created_at=since)
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=since)
+
+    # When the stalled-task sweep runs, a live worker takes the task again, and the sweep
+    # runs once more (the task found the job running and left it alone)
+    requeue_stalled(dt.timedelta(minutes=15))
+    run_worker()
+    assert RosterImport.objects.get().status == "running"
+    requeue_stalled(dt.timedelta(minutes=15))
+
+    # Then the import is failed and its page says why, and the trail has it
+    job = RosterImport.objects.get()
+    assert (job.status, job.bundle) == ("failed", {})
+    page = client.get(sent["Location"], **HTMX).content.decode()
+    assert "hx-trigger" not in page  # finished: the polling stops
+    assert html.escape(IMPORT_LOST.problems[0].message) in page
+    assert AuditEvent.objects.filter(detail__reason="worker lost").count() == 1
+    # and the same roster uploaded again is imported
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(upload_url(practice), {"file": as_file(bundle(rowan(), patient()))})
+    run_worker()
+    assert RosterImport.objects.latest("pk").status == "done"
+    assert Client.objects.filter(last_name="Quill").count() == 1

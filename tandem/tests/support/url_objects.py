@@ -240,7 +240,8 @@ def _referral(built: dict[str, Target]) -> Target:
         secrets=["Qzfirstcanary", "Qzlastcanary", "qzmailcanary@example.test"],
         allowed=world.therapist,  # the referring therapist follows it in the tracker
         insider_without_mfa=without_mfa,  # the receiving practice's coordinator, no second factor
-        objects={"referral": referral, "client": world.client},
+        # A FHIR vread asks for a version the ServiceRequest and Task have: the current one.
+        objects={"referral": referral, "client": world.client, "vid": str(referral.version)},
         # The receiving practice books the first visit from it.
         allowed_by_route={"scheduling:referral_booking": world.coordinator},
     )
@@ -669,7 +670,8 @@ def _export_job(built: dict[str, Target]) -> Target:
         secrets=["Qzfirstcanary", "Qzlastcanary", "Qzexportorgcanary"],
         allowed=prescriber,
         insider_without_mfa=make_staff(Role.PRESCRIBER, organisation, mfa=False),
-        objects={"organisation": organisation},
+        # The job is its requester's alone: the walk's allowed side calls with this client.
+        objects={"organisation": organisation, "system_client": system},
     )
 
 

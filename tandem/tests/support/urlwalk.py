@@ -11,6 +11,15 @@ One user who may reach the object must get through, so the walk cannot pass
 by refusing everyone; when the object is clinical data, that user's read must
 add an event to the audit trail.
 
+The FHIR API (``/fhir/``) takes bearer tokens, not sessions, so there every
+prober who works in a practice calls with a token of a system client of their
+own practice (and an outsider's SMART app calls too) and must get 404 (405 for
+a method the route does not take); a visitor and a client send no token and
+must get 401. The allowed side calls with a real token too: a system client of
+the allowed user's practice (the very one that owns the object, for an export
+job), and, for an object of the practice rather than of one system, an app
+acting for that user. Each must get 200 with the object in the answer, audited.
+
 ``walk()`` returns a report rather than asserting, so the test of the test can
 run it against a URL conf with a deliberately unprotected view and check that
 exactly that view is reported.
@@ -18,6 +27,7 @@ exactly that view is reported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -52,6 +62,12 @@ PROBERS = (
     "anonymous visitor",
 )
 NO_MFA_INSIDER = "care-team member without MFA"
+#: Who else probes a FHIR URL: a SMART app acting for the outsider therapist (a user token).
+OUTSIDER_APP = "app acting for an outsider therapist"
+#: FHIR refusals: with a token, the object is not found (or the method is not taken);
+#: without one, the caller is not known.
+_FHIR_REFUSED_WITH_TOKEN = (404, 405)
+_FHIR_REFUSED_WITHOUT_TOKEN = (401, 405)
 
 #: Ids that name a practice's own set-up, not a client: reading them writes no audit event.
 #: (Pages under them that list clients, the calendar and booking for a client, record those
@@ -60,6 +76,9 @@ NO_MFA_INSIDER = "care-team member without MFA"
 NO_CLIENT_DATA_IDS = frozenset({"org_id", "invitation_token", "appointment_type_id"})
 #: The FHIR Slot and Schedule: a practice's calendar set-up (open times), no client in it.
 NO_CLIENT_DATA_IDS |= {"slot_id", "schedule_id"}
+#: Routes whose answer names no client though their id may: a bulk export's status (the
+#: job's progress and the types and counts of its files; downloading a file is audited).
+NO_CLIENT_DATA_ROUTES = frozenset({"fhir:export-status"})
 
 
 @dataclass(frozen=True)
@@ -142,6 +161,7 @@ def walk(urlconf: str | None = None) -> Report:
     report = Report()
     with override_settings(ROOT_URLCONF=urlconf) if urlconf else nullcontext():
         probers = _probers()
+        tokens = _Tokens()
         for route in routes(urlconf):
             reason = skip_reason(route)
             if reason:
@@ -151,7 +171,7 @@ def walk(urlconf: str | None = None) -> Report:
             if problem:
                 report.unregistered.append(problem)
                 continue
-            _probe(route, probers, urlconf, report)
+            _probe(route, probers, urlconf, report, tokens)
             report.checked.append(route.label)
     return report
 
@@ -213,49 +233,99 @@ def _probers() -> dict[str, Any]:
     }
 
 
-def _probe(route: Route, probers: dict[str, Any], urlconf: str | None, report: Report) -> None:
+class _Tokens:
+    """Bearer tokens the probers hold, got once per walk (each is a real OAuth exchange)."""
+
+    def __init__(self) -> None:
+        self._system: dict[int, dict[str, str]] = {}
+        self._app: dict[int, dict[str, str]] = {}
+
+    def system(self, user: Any) -> dict[str, str]:
+        """Return the header of a system client of ``user``'s practice (none for a visitor)."""
+        from tandem.fhir.tests.factories import system_client, token_for
+
+        if user is None or not user.memberships.exists():
+            return {}  # a visitor, or a client (who works in no practice): no system client
+        if user.pk not in self._system:
+            token = token_for(system_client(user, scopes="system/*.read system/*.write"))
+            self._system[user.pk] = _bearer(token)
+        return self._system[user.pk]
+
+    def app(self, user: Any) -> dict[str, str]:
+        """Return the header of a SMART app of ``user``'s practice acting for ``user``."""
+        from tandem.fhir.tests.factories import app_token_for
+
+        if user.pk not in self._app:
+            self._app[user.pk] = _bearer(app_token_for(user))
+        return self._app[user.pk]
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def _probe(
+    route: Route, probers: dict[str, Any], urlconf: str | None, report: Report, tokens: _Tokens
+) -> None:
     built: dict[str, Target] = {}
     for kwarg in route.kwargs:
         if kwarg in REGISTRY:
             built[kwarg] = REGISTRY[kwarg](built)
     target = list(built.values())[-1]
-    values = {k: NOT_OBJECT_IDS[k][1] for k in route.kwargs if k not in built}
+    # A target may give the value of an argument that names no object (a version it has).
+    values = {
+        k: target.objects.get(k, NOT_OBJECT_IDS[k][1]) for k in route.kwargs if k not in built
+    }
     values |= {k: t.value for k, t in built.items()}
     url = reverse(route.name, kwargs=values, urlconf=urlconf)
     secrets = [s for t in built.values() for s in t.secrets]
+    fhir = url.startswith(_FHIR_PREFIX)
     for who, user in {**probers, NO_MFA_INSIDER: target.insider_without_mfa}.items():
         for method in ("GET", "POST"):
-            problem = _refusal_problem(_request(user, method, url), secrets)
+            headers = tokens.system(user) if fhir else {}
+            problem = _refusal_problem(_request(user, method, url, headers), secrets)
             if problem:
                 report.findings.append(Finding(route.label, who, method, problem))
+    if fhir:
+        outsider_app = tokens.app(probers["outsider therapist with MFA"])
+        for method in ("GET", "POST"):
+            problem = _refusal_problem(_request(None, method, url, outsider_app), secrets)
+            if problem:
+                report.findings.append(Finding(route.label, OUTSIDER_APP, method, problem))
     # Last, because getting through may change the object (a POST that revokes, say).
-    allowed = target.allowed_by_route.get(route.name, target.allowed)
-    clinical = any(kwarg not in NO_CLIENT_DATA_IDS for kwarg in built)
+    allowed = _allowed(route, target)
+    clinical = route.name not in NO_CLIENT_DATA_ROUTES and any(
+        kwarg not in NO_CLIENT_DATA_IDS for kwarg in built
+    )
+    if fhir:
+        problem = _fhir_reached_problem(allowed, url, target, tokens, clinical=clinical)
+        if problem:
+            report.findings.append(Finding(route.label, "allowed user", "GET", problem))
+        return
     problem = _reached_problem(allowed, url, target.secrets, clinical=clinical)
     if problem:
         report.findings.append(Finding(route.label, "allowed user", "GET/POST", problem))
 
 
-def _request(user: Any, method: str, url: str) -> _MonkeyPatchedWSGIResponse:
+def _allowed(route: Route, target: Target) -> Any:
+    """Return who may reach ``target`` through ``route``.
+
+    A FHIR vread or history names the same resource as its read: whoever may read it.
+    """
+    by_route = target.allowed_by_route
+    read = re.sub(r"-(vread|history)$", "-read", route.name)
+    return by_route.get(route.name, by_route.get(read, target.allowed))
+
+
+def _request(
+    user: Any, method: str, url: str, headers: dict[str, str] | None = None
+) -> _MonkeyPatchedWSGIResponse:
     http = HttpClient()
     if url.startswith(_FHIR_PREFIX):
-        return http.generic(method, url, **_fhir_token(user))
+        return http.generic(method, url, **(headers or {}))
     if user is not None:
         http.force_login(user)
     return http.generic(method, url)
-
-
-def _fhir_token(user: Any) -> dict[str, str]:
-    """Return a bearer token of a system client acting for ``user``'s practice, as an EHR holds.
-
-    A visitor, or a client (who works in no practice and so has no system client), sends none.
-    """
-    from tandem.fhir.tests.factories import system_client, token_for
-
-    if user is None or not user.memberships.exists():
-        return {}
-    token = token_for(system_client(user, scopes="system/*.read system/*.write"))
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def _is_redirect(response: _MonkeyPatchedWSGIResponse) -> bool:
@@ -268,9 +338,15 @@ def _refusal_problem(response: _MonkeyPatchedWSGIResponse, secrets: list[str]) -
     shown = [s for s in secrets if s in body]
     if shown:
         return f"status {response.status_code} and the page shows {', '.join(shown)}"
+    if response.request["PATH_INFO"].startswith(_FHIR_PREFIX):
+        with_token = "HTTP_AUTHORIZATION" in response.request
+        refused = _FHIR_REFUSED_WITH_TOKEN if with_token else _FHIR_REFUSED_WITHOUT_TOKEN
+        if response.status_code in refused:
+            return ""
+        expected = " or ".join(str(code) for code in refused)
+        token = "a token of a practice without a right" if with_token else "no token"
+        return f"status {response.status_code} with {token} instead of {expected}"
     if response.status_code in _REFUSAL_STATUSES:
-        return ""
-    if response.status_code == 401 and response.request["PATH_INFO"].startswith(_FHIR_PREFIX):
         return ""
     if _is_redirect(response):
         location = response.headers.get("Location", "")
@@ -306,4 +382,35 @@ def _reached_problem(user: Any, url: str, secrets: list[str], *, clinical: bool)
         return "the allowed user's page shows none of the object's identifying values"
     if clinical and method == "GET" and code == 200 and AuditEvent.objects.count() == events_before:
         return "the allowed user read the object and no audit event was written"
+    return ""
+
+
+def _fhir_reached_problem(
+    user: Any, url: str, target: Target, tokens: _Tokens, *, clinical: bool
+) -> str:
+    """Return why the allowed user's FHIR clients did not get through, or "" when both did.
+
+    The system client is the one that owns the object when it has one (an export job is
+    its requester's alone); otherwise one of the user's practice, and an app acting for
+    the user reads it too.
+    """
+    from tandem.audit.models import AuditEvent
+    from tandem.fhir.tests.factories import token_for
+
+    owner = target.objects.get("system_client")
+    callers = {"system client": _bearer(token_for(owner)) if owner else tokens.system(user)}
+    if owner is None:
+        callers["app acting for them"] = tokens.app(user)
+    for caller, headers in callers.items():
+        events_before = AuditEvent.objects.count()
+        response = HttpClient().get(url, **headers)
+        code = response.status_code
+        if code != 200:
+            return f"the allowed user's {caller} got status {code} on GET"
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode(errors="replace")
+        if str(target.value) not in text and not any(s in text for s in target.secrets):
+            return f"the allowed user's {caller} got an answer showing none of the object"
+        if clinical and AuditEvent.objects.count() == events_before:
+            return f"the allowed user's {caller} read the object and no audit event was written"
     return ""
