@@ -18,7 +18,11 @@ from tandem.core.roles import Role
 from tandem.core.tests.factories import TherapyPracticeFactory, make_staff
 from tandem.fhir.models import RosterImport
 from tandem.fhir.roster import import_roster
+from tandem.fhir.tests.factories import api_for
+from tandem.measures.models import QuestionnaireResponse
+from tandem.measures.tests.test_safety_triage import TriageWorld
 from tandem.organisations.models import Invitation
+from tandem.referrals.models import Referral
 from tandem.tests.support.tasks import run_worker
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +164,70 @@ def test_every_example_uploaded_together_ends_in_a_report_not_a_failure(
     assert page.status_code == 200
     assert RosterImport.objects.get().status == "rejected"
     assert "Bundle.entry[3].resource.generalPractitioner" in page.content.decode()
+
+
+# --- the types an EHR sends in: a referral (ServiceRequest + Task) and a questionnaire --------
+
+
+def _published(name: str) -> dict[str, Any]:
+    return json.loads((EXAMPLES / f"{name}.json").read_text())
+
+
+def test_the_specifications_service_request_and_task_sent_as_a_referral_are_refused_by_path():
+    # Given a therapy practice's EHR that sends the specification's ServiceRequest "example"
+    # (a CT of the head) and Task "example3" (a refill request) as a referral transaction
+
+    world = TriageWorld()
+    service_request = _published("servicerequest-example")
+    task = _published("task-example3")
+    entry = [
+        {
+            "fullUrl": f"http://hl7.org/fhir/{r['resourceType']}/{r['id']}",
+            "resource": r,
+            "request": {"method": "POST", "url": r["resourceType"]},
+        }
+        for r in (service_request, task)
+    ]
+    api = api_for(world.therapist)
+
+    # When it is posted as is, and again with the Task pointed at the ServiceRequest
+    as_published = api.post(
+        "/fhir/", {"resourceType": "Bundle", "type": "transaction", "entry": entry}
+    )
+    entry[1]["resource"] = {**task, "focus": {"reference": entry[0]["fullUrl"]}}
+    focused = api.post("/fhir/", {"resourceType": "Bundle", "type": "transaction", "entry": entry})
+
+    # Then each answer is a 400 OperationOutcome naming the element and the rule, nothing made
+    assert as_published.status_code == focused.status_code == 400
+    assert [(i["expression"], i["diagnostics"]) for i in as_published.json()["issue"]] == [
+        (["Bundle.entry[1].resource.focus"], "The Task's focus is the ServiceRequest's fullUrl.")
+    ]
+    assert [(i["expression"], i["diagnostics"]) for i in focused.json()["issue"]] == [
+        (["Bundle.entry[1].resource.status"], "A new referral's Task is requested, intent order.")
+    ]
+    assert not Referral.objects.exists()
+
+
+def test_the_specifications_questionnaire_response_is_refused_for_each_missing_element():
+    # Given the specification's QuestionnaireResponse "f201" (a general health questionnaire)
+
+    world = TriageWorld()
+
+    # When an EHR sends it in
+    sent = api_for(world.therapist).post(
+        "/fhir/QuestionnaireResponse", _published("questionnaireresponse-f201")
+    )
+
+    # Then it is refused, each problem by its path: not one of Tandem's instruments, its
+    # subject not a client Tandem knows, and no identifier to make a resend idempotent
+    assert sent.status_code == 400
+    problems = {i["expression"][0]: i["diagnostics"] for i in sent.json()["issue"]}
+    assert list(problems) == [
+        "QuestionnaireResponse.questionnaire",
+        "QuestionnaireResponse.subject",
+        "QuestionnaireResponse.identifier",
+    ]
+    assert problems["QuestionnaireResponse.questionnaire"].startswith(
+        "Name one of Tandem's questionnaires by its canonical url: http://loinc.org/44249-1"
+    )
+    assert not QuestionnaireResponse.objects.exists()
