@@ -28,6 +28,7 @@ from pypdf import PdfReader
 
 from e2e.journeys import DEMO, People, client_named, go, move, seen, status_of, visit
 from tandem.care.models import AlertStatus, SafetyAlert
+from tandem.consent.categories import Purpose
 from tandem.consent.models import Release, ReleaseKind, ReleaseStatus
 from tandem.measures.models import QuestionnaireResponse
 from tandem.notifications.models import Notification, NotificationKind
@@ -335,7 +336,7 @@ def test_4_a_part2_consent_is_prepared_signed_and_carries_the_notice(people: Peo
     maya.get_by_label("Substance use disorder treatment records (42 CFR Part 2)").check()
     choose_starting(maya.get_by_label("Who may disclose"), "Back Bay")
     choose_starting(maya.get_by_label("Who may receive"), "Harborlight Psychiatry")
-    maya.get_by_label(re.compile(r"^Referral, then ongoing coordination")).check()
+    maya.locator(f'input[name="purpose"][value="{Purpose.REFERRAL_AND_COORDINATION}"]').check()
     until = timezone.localdate() + dt.timedelta(days=180)
     maya.locator('input[name="expires_on"]').fill(until.isoformat())
     maya.get_by_role("button", name="Prepare release").click()
