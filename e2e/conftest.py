@@ -14,6 +14,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from e2e.helpers import watch_console
 
+# The demo seeded once per module that asks for it, its live server and its people.
+from e2e.journeys import demo, people, screen, server  # noqa: F401
+
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
 # the ORM calls that tests make between browser steps.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -82,7 +82,10 @@ def alert(request: AuthenticatedHttpRequest, alert_id: str) -> HttpResponse:
                 return redirect("care:alert", alert_id=item.public_id)
         except ValidationError as error:
             apply_errors(outcome_form, error)
-    on_team = seat(request.user, item.client) is not None
+    # A clinician of the team may open the client's safety plan from here (the plan's own
+    # rule); asking that first spares a clinician the second look for any seat.
+    clinician = seat(request.user, item.client, CLINICIAN_ROLES) is not None
+    on_team = clinician or seat(request.user, item.client) is not None
     # A reader from the paged practice outside the care team is marked, with whether the
     # details showed to them (references only).
     detail = (
@@ -100,6 +103,7 @@ def alert(request: AuthenticatedHttpRequest, alert_id: str) -> HttpResponse:
             "header_client": item.client if on_team or (shown_item and shown_item.shown) else None,
             "item": shown_item,
             "on_team": on_team,
+            "plan_open": clinician,
             "outcome_shown": selectors.outcome_shown(request.user, item),
             "may_ack": item.status == AlertStatus.OPEN
             and item.raised_by_id != request.user.pk

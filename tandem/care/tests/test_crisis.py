@@ -498,3 +498,24 @@ def test_a_paged_practice_off_the_team_reads_no_follow_up_once_resolved():
     page = text(alert_page(on_call, alert))
     assert "Seen by Qz tomorrow." not in page
     assert "Said she has a plan." not in page
+
+
+def test_the_alert_page_leads_its_clinicians_to_the_safety_plan_and_nobody_else():
+    # Given an alert raised by the therapist, and the practice admin it escalates to
+    world = CareWorld()
+    admin = make_staff(Role.PRACTICE_ADMIN, world.psychiatry)
+    alert = crisis_actions.raise_safety_alert(
+        world.therapist, world.client, "urgent", "Said she has a plan."
+    )
+    plan = reverse("care:safety_plan", kwargs={"client_id": world.client.public_id})
+
+    # Then both clinicians of the care team can open the safety plan from the alert
+    for clinician in (world.therapist, world.prescriber):
+        page = alert_page(clinician, alert).content.decode()
+        assert f'href="{plan}"' in page
+        assert "Open the safety plan" in page
+
+    # And the admin, who may acknowledge but not open the plan, gets no link to it
+    page = alert_page(admin, alert).content.decode()
+    assert plan not in page
+    assert http(admin).get(plan).status_code == 404
