@@ -102,8 +102,13 @@ def _html(user: Any, url: str) -> str | None:
     return response.content.decode()
 
 
-def every_page() -> list[Page]:
-    """Return every page, as each of the users who may read it."""
+def every_page(*, objects: bool = True) -> list[Page]:
+    """Return every page, as each of the users who may read it.
+
+    With ``objects=False`` the pages whose URL names an object of the URL walk's registry
+    are left out: the URL walk opens those as the user who may (``Report.pages``), so a
+    check that has the walk's report reads them there instead of rendering them again.
+    """
     everyone = people()
     pages: list[Page] = []
     for route in routes():
@@ -112,6 +117,8 @@ def every_page() -> list[Page]:
         if route.kwargs:
             if route.module.startswith("allauth."):
                 continue  # the signed-in user's own keys and devices: opened from their lists
+            if not objects and any(kwarg in REGISTRY for kwarg in route.kwargs):
+                continue
             found = url_and_user(route)
             if found:
                 html = _html(found[1], found[0])

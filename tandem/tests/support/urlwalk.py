@@ -9,7 +9,9 @@ it with GET and POST. Each must be refused (404, 403, 405, or a redirect to
 sign-in or to MFA enrolment) and never see the object's identifying values.
 One user who may reach the object must get through, so the walk cannot pass
 by refusing everyone; when the object is clinical data, that user's read must
-add an event to the audit trail.
+add an event to the audit trail. The page that user got is kept in the report
+(``Report.pages``), so checks of every page's HTML read it without rendering
+every page a second time.
 
 The FHIR API (``/fhir/``) takes bearer tokens, not sessions, so there every
 prober who works in a practice calls with a token of a system client of their
@@ -28,7 +30,7 @@ exactly that view is reported.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -119,6 +121,8 @@ class Report:
     skipped: dict[str, str] = field(default_factory=dict)  # route → why it was not probed
     unregistered: list[str] = field(default_factory=list)  # instructions for the developer
     findings: list[Finding] = field(default_factory=list)
+    #: route name → the HTML the allowed user got on GET, for the routes that answered with a page
+    pages: dict[str, str] = field(default_factory=dict)
 
     @property
     def leaking_routes(self) -> set[str]:
@@ -156,13 +160,18 @@ def _arguments(pattern: Any) -> list[str]:
     return list(pattern.regex.groupindex)
 
 
-def walk(urlconf: str | None = None) -> Report:
-    """Probe every URL pattern of ``urlconf`` that takes an object id; return what leaked."""
+def walk(urlconf: str | None = None, *, only: Callable[[Route], bool] | None = None) -> Report:
+    """Probe every URL pattern of ``urlconf`` that takes an object id; return what leaked.
+
+    With ``only``, the patterns it refuses are left out of the walk and of the report.
+    """
     report = Report()
     with override_settings(ROOT_URLCONF=urlconf) if urlconf else nullcontext():
         probers = _probers()
         tokens = _Tokens()
         for route in routes(urlconf):
+            if only is not None and not only(route):
+                continue
             reason = skip_reason(route)
             if reason:
                 report.skipped[route.label] = reason
@@ -302,7 +311,9 @@ def _probe(
         if problem:
             report.findings.append(Finding(route.label, "allowed user", "GET", problem))
         return
-    problem = _reached_problem(allowed, url, target.secrets, clinical=clinical)
+    problem, page = _reached_problem(allowed, url, target.secrets, clinical=clinical)
+    if page is not None:
+        report.pages[route.label] = page
     if problem:
         report.findings.append(Finding(route.label, "allowed user", "GET/POST", problem))
 
@@ -356,8 +367,13 @@ def _refusal_problem(response: _MonkeyPatchedWSGIResponse, secrets: list[str]) -
     return f"status {response.status_code} instead of 404 or 403"
 
 
-def _reached_problem(user: Any, url: str, secrets: list[str], *, clinical: bool) -> str:
-    """Return why the allowed user did not get through (or read unaudited), or "" when fine."""
+def _reached_problem(
+    user: Any, url: str, secrets: list[str], *, clinical: bool
+) -> tuple[str, str | None]:
+    """Return why the allowed user did not get through (or read unaudited), or "" when fine.
+
+    And the page the user got: its HTML when a GET answered 200 with HTML, else None.
+    """
     from tandem.audit.models import AuditEvent  # deferred: the walk's names load without apps
 
     method = "GET"
@@ -370,19 +386,20 @@ def _reached_problem(user: Any, url: str, secrets: list[str], *, clinical: bool)
         response = _request(user, method, url)
     code = response.status_code
     if code in _REFUSAL_STATUSES or code >= 500:
-        return f"the allowed user got status {code} on {method}"
+        return f"the allowed user got status {code} on {method}", None
     if _is_redirect(response):
         location = response.headers.get("Location", "")
         if location.startswith(_REFUSAL_REDIRECTS):
-            return f"the allowed user was sent to {location}"
-        return ""
+            return f"the allowed user was sent to {location}", None
+        return "", None
     body = response.content.decode(errors="replace")
     is_page = response.headers.get("Content-Type", "").startswith("text/html")
+    page = body if method == "GET" and code == 200 and is_page else None
     if method == "GET" and is_page and not any(s in body for s in secrets):
-        return "the allowed user's page shows none of the object's identifying values"
+        return "the allowed user's page shows none of the object's identifying values", page
     if clinical and method == "GET" and code == 200 and AuditEvent.objects.count() == events_before:
-        return "the allowed user read the object and no audit event was written"
-    return ""
+        return "the allowed user read the object and no audit event was written", page
+    return "", page
 
 
 def _fhir_reached_problem(
