@@ -310,3 +310,17 @@ def test_capability_statement_and_openapi_describe_the_type_parameter():
     assert param["type"] == "token"
     assert "59284-0" in param["documentation"]
     assert "Without type: consult notes only" in param["documentation"]
+
+
+def test_a_release_document_is_read_at_its_current_version_with_vread():
+    world = CareWorld()
+    api = api_for(world.therapist)
+    current = api.get(f"/fhir/DocumentReference/{world.release.public_id}").json()
+    vid = current["meta"]["versionId"]
+
+    same = api.get(f"/fhir/DocumentReference/{world.release.public_id}/_history/{vid}")
+    older = api.get(f"/fhir/DocumentReference/{world.release.public_id}/_history/{int(vid) + 7}")
+
+    assert same.status_code == 200
+    assert validated(same.json())["id"] == str(world.release.public_id)
+    assert older.status_code == 404
