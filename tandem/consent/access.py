@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.http import Http404
 
 from tandem.clients.access import CLINICIAN_ROLES, on_care_team
 from tandem.consent.models import Disclosure, Release
@@ -48,3 +49,11 @@ def release_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Rel
     return policy.get_or_404(
         actor, action, Release.objects.select_related("client", "form_text"), public_id=public_id
     )
+
+
+def signed_release_for(actor: Any, public_id: Any) -> Release:
+    """Return the signed release whose PDF the actor may download; 404 otherwise (or unsigned)."""
+    release = release_for(actor, public_id, Action.VIEW)
+    if release.signed_at is None:
+        raise Http404("Not found.")
+    return release

@@ -5,6 +5,7 @@ every URL, so nothing in a document can make the server read a file or call
 out to the network; the templates carry their own styles and no images.
 """
 
+import zoneinfo
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -32,9 +33,12 @@ def _render(template: str, context: dict[str, Any]) -> bytes:
     return pdf
 
 
-def release_pdf(release: Release) -> bytes:
-    """Return the signed release as a PDF: the exact text signed and the signature."""
-    zone = practice_zone(release)
+def release_pdf(release: Release, zone: zoneinfo.ZoneInfo | None = None) -> bytes:
+    """Return the signed release as a PDF: the exact text signed and the signature.
+
+    ``zone`` is the release's ``practice_zone`` when the caller has it already.
+    """
+    zone = zone or practice_zone(release)
     return _render(
         "consent/release_pdf.html",
         {

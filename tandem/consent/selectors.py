@@ -265,11 +265,24 @@ def practice_zone(release: Release) -> zoneinfo.ZoneInfo:
     That is the named organisation the preparing clinician works in; failing
     that, the first organisation allowed to disclose; failing that, the site's.
     """
+    return practice_zones([release])[release.pk]
+
+
+def practice_zones(releases: list[Release]) -> dict[int, zoneinfo.ZoneInfo]:
+    """Return ``practice_zone`` of each release, the preparers' memberships in one query.
+
+    The releases' parties (with their organisations) are best prefetched.
+    """
+    own: dict[int, set[int]] = {}
+    for m in Membership.objects.filter(
+        user_id__in={r.prepared_by_id for r in releases}, is_active=True
+    ).values("user_id", "organisation_id"):
+        own.setdefault(m["user_id"], set()).add(m["organisation_id"])
+    return {r.pk: _zone_of(r, own.get(r.prepared_by_id, set())) for r in releases}
+
+
+def _zone_of(release: Release, own: set[int]) -> zoneinfo.ZoneInfo:
     parties = list(release.parties.all())
-    own = {
-        m.organisation_id
-        for m in Membership.objects.filter(user_id=release.prepared_by_id, is_active=True)
-    }
     for party in sorted(
         parties, key=lambda p: (p.organisation_id not in own, p.role != PartyRole.DISCLOSER)
     ):

@@ -20,7 +20,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import actor_role_for, client_for, own_record
 from tandem.consent import actions, pdf, selectors
-from tandem.consent.access import release_for
+from tandem.consent.access import release_for, signed_release_for
 from tandem.consent.actions import PartySpec
 from tandem.consent.forms import AttestPaperForm, PrepareReleaseForm, RecordBasisForm, SignForm
 from tandem.consent.models import Disclosure, Release, ReleaseStatus
@@ -282,9 +282,7 @@ def _download(data: bytes | str, content_type: str, filename: str) -> HttpRespon
 @require_GET
 def release_pdf(request: AuthenticatedHttpRequest, release_id: str) -> HttpResponse:
     """Download a signed release as a PDF (the client's copy; also for their care team)."""
-    release = release_for(request.user, release_id, Action.VIEW)
-    if release.signed_at is None:
-        raise Http404("Not found.")
+    release = signed_release_for(request.user, release_id)
     data = pdf.release_pdf(release)
     record(
         actor=request.user,

@@ -10,6 +10,14 @@ FHIR_VERSION = "4.0.1"
 _PARAM_TYPES = {"patient": "reference", "status": "token"}
 _PARAM_TYPES |= {"schedule": "reference", "practitioner": "reference", "service-type": "token"}
 _PARAM_TYPES |= {"url": "uri", "code": "token"}
+_PARAM_TYPES |= {"type": "token"}
+#: What a parameter does where its name alone does not say it.
+_PARAM_DOCS = {
+    ("DocumentReference", "type"): (
+        "http://loinc.org|59284-0: signed releases (consent documents) only; "
+        "http://loinc.org|11488-4: consult notes only. Without type: consult notes only."
+    ),
+}
 
 
 def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[str, Any]:
@@ -21,7 +29,13 @@ def statement(base_url: str, token_url: str, authorize_url: str = "") -> dict[st
         entry: dict[str, Any] = {"type": resource_type, "interaction": interactions}
         if searcher is not None:
             entry["searchParam"] = [
-                {"name": name, "type": _PARAM_TYPES.get(name, "date")} for name in sorted(params)
+                {"name": name, "type": _PARAM_TYPES.get(name, "date")}
+                | (
+                    {"documentation": _PARAM_DOCS[resource_type, name]}
+                    if (resource_type, name) in _PARAM_DOCS
+                    else {}
+                )
+                for name in sorted(params)
             ] + [{"name": "_count", "type": "number"}]
         if resource_type == "Task":
             interactions.append({"code": "update"})

@@ -334,6 +334,10 @@ def consent(release: Release) -> dict[str, Any]:
             "patient": ref("Patient", release.client.public_id),
             "dateTime": instant(release.signed_at),
             "policyRule": {"text": release.get_kind_display()},
+            # The signed PDF, as a DocumentReference of the same id (none before signing).
+            "sourceReference": ref("DocumentReference", release.public_id)
+            if release.signed_at
+            else None,
             "provision": {
                 "type": "permit",
                 "period": {"start": release.effective_from.isoformat(), "end": end},
@@ -377,6 +381,68 @@ def document_reference(note: ConsultNote, pdf: bytes) -> dict[str, Any]:
                     }
                 }
             ],
+        }
+    )
+
+
+#: LOINC's code for a consent document (a signed release), and a consult note's.
+RELEASE_DOCUMENT_TYPE = "59284-0"
+NOTE_DOCUMENT_TYPE = "11488-4"
+
+
+def release_document(release: Release, pdf: bytes) -> dict[str, Any]:
+    """Return a signed release as a DocumentReference carrying its PDF (the web's download).
+
+    ``status`` is about the document: a release replaced by a newer one is ``superseded``;
+    any other signed release, revoked ones too, stays ``current`` (it is still the record
+    of what was signed). A revoked release's PDF carries the revocation, so its
+    ``docStatus`` is ``amended``; whether it still permits anything is its Consent's status.
+    """
+    revoked = release.status == ReleaseStatus.REVOKED
+    return _compact(
+        {
+            "resourceType": "DocumentReference",
+            "id": str(release.public_id),
+            "status": "superseded" if release.status == ReleaseStatus.SUPERSEDED else "current",
+            "docStatus": "amended" if revoked else "final",
+            "type": {
+                "coding": [
+                    {
+                        "system": codes.LOINC,
+                        "code": RELEASE_DOCUMENT_TYPE,
+                        "display": "Consent Document",
+                    }
+                ]
+            },
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": f"{codes.CANONICAL}/CodeSystem/release-kind",
+                            "code": release.kind,
+                            "display": release.get_kind_display(),
+                        }
+                    ]
+                }
+            ],
+            "subject": ref("Patient", release.client.public_id),
+            "date": instant(release.signed_at),
+            "description": (
+                f"Revoked {instant(release.revoked_at)}: nothing may be disclosed under it since."
+                if revoked and release.revoked_at
+                else None
+            ),
+            "content": [
+                {
+                    "attachment": {
+                        "contentType": "application/pdf",
+                        "data": base64.b64encode(pdf).decode(),
+                        "title": release.get_kind_display(),
+                        "creation": instant(release.signed_at),
+                    }
+                }
+            ],
+            "context": {"related": [ref("Consent", release.public_id)]},
         }
     )
 

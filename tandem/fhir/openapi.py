@@ -31,6 +31,10 @@ _SEARCH_DOCS = {
     "url": "The questionnaire's canonical url (`http://loinc.org/44249-1`).",
     "code": "The questionnaire's LOINC panel code (`44249-1`), optionally `system|code`.",
     "sent": "When the message was sent, with a prefix: `ge2026-11-01`.",
+    "type": (
+        "DocumentReference: `http://loinc.org|59284-0` for signed releases, "
+        "`http://loinc.org|11488-4` for consult notes; without it, consult notes only."
+    ),
 }
 
 

@@ -54,6 +54,7 @@ def test_the_docs_have_an_example_for_each_step():
         "Task",
         "Bundle",
         "Bundle",
+        "Bundle",  # signed releases
         "OperationOutcome",
     ]
 
@@ -93,12 +94,14 @@ def test_every_curl_example_in_the_docs_works_against_a_live_server(live_server,
         else:
             assert answer["resourceType"] == expected.group(1), answer
 
-    token, metadata, sent, task, tasks, notes, refused = answers
+    token, metadata, sent, task, tasks, notes, releases, refused = answers
     assert metadata["fhirVersion"] == "4.0.1"
     assert [e["response"]["status"] for e in sent["entry"]] == ["201 Created", "201 Created"]
     assert (task["status"], task["businessStatus"]["text"]) == ("accepted", "accepted")
     assert [e["resource"]["id"] for e in tasks["entry"]] == [task["id"]]
     assert notes["total"] == 1
     assert notes["entry"][0]["resource"]["type"]["coding"][0]["code"] == "11488-4"
+    assert str(world.release.public_id) in {e["resource"]["id"] for e in releases["entry"]}
+    assert {e["resource"]["type"]["coding"][0]["code"] for e in releases["entry"]} == {"59284-0"}
     assert refused["issue"][0]["code"] == "forbidden"
     assert "Consent" not in token["scope"]
