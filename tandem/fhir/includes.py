@@ -19,10 +19,9 @@ from tandem.clients.access import seats
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.fhir import mapping
+from tandem.fhir import mapping, selectors
 from tandem.fhir.validation import InvalidResource, Problem
 from tandem.referrals import selectors as referral_selectors
-from tandem.referrals.access import side_of
 from tandem.referrals.models import Referral
 
 Resource = dict[str, Any]
@@ -76,20 +75,7 @@ def _service_requests(actor: Any, public_ids: list[str]) -> list[Resource]:
         .order_by("-updated_at", "-pk")
     )
     packets = referral_selectors.packets(actor, referrals)  # accounted as a read would be
-    record_many(
-        [
-            {
-                "actor": actor,
-                "action": AuditAction.VIEW,
-                "obj": referral,
-                "client": referral.client,
-                "organisation": referral.to_organisation,
-                "actor_role": side_of(actor, referral),
-                "detail": {"via": _VIA},
-            }
-            for referral in referrals
-        ]
-    )
+    selectors.record_referral_reads(actor, referrals, via=_VIA)
     return [
         mapping.service_request(r, [s.key for s in packets[r.pk] if s.shown]) for r in referrals
     ]

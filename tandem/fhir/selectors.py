@@ -269,6 +269,12 @@ def _referrals(actor: Any, search: Search, status_map: dict[str, Any]) -> tuple[
         qs = qs.filter(status__in=wanted)
     qs = _filter_updated(qs, "updated_at", search).order_by("-updated_at", "-pk")
     rows, total = _page(qs, search)
+    record_referral_reads(actor, rows, via="fhir-search")
+    return rows, total
+
+
+def record_referral_reads(actor: Any, referrals: list[Referral], *, via: str) -> None:
+    """Audit one read of each of ``referrals`` by ``actor``, in one batched append."""
     record_many(
         [
             {
@@ -278,12 +284,11 @@ def _referrals(actor: Any, search: Search, status_map: dict[str, Any]) -> tuple[
                 "client": referral.client,
                 "organisation": referral.to_organisation,
                 "actor_role": side_of(actor, referral),
-                "detail": {"via": "fhir-search"},
+                "detail": {"via": via},
             }
-            for referral in rows
+            for referral in referrals
         ]
     )
-    return rows, total
 
 
 def search_service_requests(actor: Any, search: Search) -> tuple[list[dict[str, Any]], int]:
