@@ -47,6 +47,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from load import percentile, run_threads  # noqa: E402 - the load bench's, beside this file
+
 
 @dataclass(frozen=True)
 class Interaction:
@@ -188,20 +190,7 @@ def hammer(
                 if entries is not None:
                     sample.entries.add(entries)
 
-    started = time.perf_counter()
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return sample, time.perf_counter() - started
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[max(0, round(share * len(ordered)) - 1)]
+    return sample, run_threads(work, threads)
 
 
 def _span(values: set[int]) -> str:

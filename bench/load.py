@@ -33,6 +33,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -262,13 +263,18 @@ def hammer(base: str, host: str, page: Page, cookies: dict[str, str], seconds: f
                 else:
                     sample.errors += 1
 
+    return sample, run_threads(work, threads)
+
+
+def run_threads(work: Callable[[], None], threads: int) -> float:
+    """Run ``work`` in ``threads`` threads at once; return the seconds until all are done."""
     started = time.perf_counter()
     workers = [threading.Thread(target=work) for _ in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return sample, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def percentile(values: list[float], share: float) -> float:
