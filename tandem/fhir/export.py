@@ -47,7 +47,7 @@ from tandem.care.medications.models import MedicationEvent
 from tandem.clients.models import Client
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.fhir import mapping, selectors, signals
+from tandem.fhir import export_states, mapping, selectors, signals
 from tandem.fhir.auth import actor_for
 from tandem.fhir.models import ExportJob, ExportStatus, SystemClient
 from tandem.measures.models import QuestionnaireResponse
@@ -204,26 +204,17 @@ def output_file(job: ExportJob, resource_type: str) -> dict[str, Any]:
 
 # --- actions ------------------------------------------------------------------------------
 
-#: The moves a job may make: from -> the statuses it may go to.
-MOVES: dict[str, set[str]] = {
-    ExportStatus.QUEUED: {ExportStatus.RUNNING, ExportStatus.CANCELLED, ExportStatus.FAILED},
-    ExportStatus.RUNNING: {ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.CANCELLED},
-    ExportStatus.DONE: {ExportStatus.EXPIRED, ExportStatus.CANCELLED},
-    ExportStatus.FAILED: {ExportStatus.EXPIRED, ExportStatus.CANCELLED},
-    ExportStatus.CANCELLED: set(),
-    ExportStatus.EXPIRED: set(),
-}
-
 
 def move(job: ExportJob, to: str, **fields: Any) -> bool:
-    """Move ``job`` to ``to`` if its status (as stored now) allows it; return whether it moved."""
-    allowed = [s for s, targets in MOVES.items() if to in targets]
-    moved = ExportJob.objects.filter(pk=job.pk, status__in=allowed).update(status=to, **fields)
-    if moved:
-        job.status = to
-        for name, value in fields.items():
-            setattr(job, name, value)
-    return bool(moved)
+    """Move ``job`` to ``to`` if its states allow it now; False if they don't or it moved first.
+
+    A DELETE of an export already cancelled or expired, or a worker finishing one the
+    system cancelled meanwhile, is not an error: the job is simply left as it is.
+    """
+    try:
+        return export_states.move(job, to, **fields)
+    except export_states.TransitionError:
+        return False
 
 
 def _audit_job(actor: Any, job: ExportJob, stage: str, **detail: Any) -> None:

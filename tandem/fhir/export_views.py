@@ -18,13 +18,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from tandem.fhir import export, mapping, scopes
 from tandem.fhir.auth import Caller
-from tandem.fhir.models import ExportStatus, SystemClient
+from tandem.fhir.models import ExportJob, ExportStatus, SystemClient
 from tandem.fhir.outcome import error, errors, operation_outcome, resource_response
 from tandem.fhir.validation import Problem
 from tandem.fhir.views import fhir_endpoint
 
 NDJSON = "application/fhir+ndjson"
 _PARAMS = ("_type", "_since", "_outputFormat")
+
+
+#: The manifest echoes the kick-off's URL, kept in a column of this size.
+MAX_REQUEST_URL = ExportJob._meta.get_field("request_url").max_length or 2000
 
 
 @require_GET
@@ -72,6 +76,10 @@ def kick_off(request: HttpRequest, caller: Caller) -> HttpResponse:
             problems.append(
                 Problem("_since", "_since is an instant with its zone, e.g. 2026-11-01T00:00:00Z.")
             )
+    if len(request.build_absolute_uri()) > MAX_REQUEST_URL:
+        problems.append(
+            Problem("_type", f"The kick-off URL is at most {MAX_REQUEST_URL:,} characters long.")
+        )
     if problems:
         return errors(400, problems)
     wanted = list(dict.fromkeys(types))

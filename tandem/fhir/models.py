@@ -169,7 +169,9 @@ class ExportJob(models.Model):
     )
     types = models.JSONField(help_text="The resource types asked for (all exportable if empty).")
     since = models.DateTimeField(null=True, blank=True)
-    request_url = models.TextField(help_text="The kick-off request, echoed in the manifest.")
+    request_url = models.CharField(
+        max_length=2000, help_text="The kick-off request, echoed in the manifest."
+    )
     progress = models.CharField(max_length=200, blank=True)
     output = models.JSONField(default=list, blank=True)
     error = models.CharField(max_length=500, blank=True)

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('expired', 'Expired (files deleted)')], default='queued', max_length=20)),
                 ('types', models.JSONField(help_text='The resource types asked for (all exportable if empty).')),
                 ('since', models.DateTimeField(blank=True, null=True)),
-                ('request_url', models.TextField(help_text='The kick-off request, echoed in the manifest.')),
+                ('request_url', models.CharField(help_text='The kick-off request, echoed in the manifest.', max_length=2000)),
                 ('progress', models.CharField(blank=True, max_length=200)),
                 ('output', models.JSONField(blank=True, default=list)),
                 ('error', models.CharField(blank=True, max_length=500)),

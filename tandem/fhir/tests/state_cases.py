@@ -6,7 +6,7 @@ from typing import Any
 
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
-from tandem.fhir.models import RosterImport
+from tandem.fhir.models import ExportJob, RosterImport
 
 
 def roster_import_in(source: str, target: str) -> tuple[RosterImport, dict[str, Any]]:
@@ -20,3 +20,19 @@ def roster_import_in(source: str, target: str) -> tuple[RosterImport, dict[str, 
 
 
 SUBJECTS = {"roster_states": roster_import_in}
+
+
+def export_job_in(source: str, target: str) -> tuple[ExportJob, dict[str, Any]]:
+    from tandem.fhir.tests.factories import system_client
+
+    prescriber = make_staff(Role.PRESCRIBER)
+    system = system_client(prescriber, prescriber.memberships.get().organisation)
+    job = ExportJob.objects.create(
+        system=system, types=[], request_url="https://tandem.invalid/fhir/$export"
+    )
+    ExportJob.objects.filter(pk=job.pk).update(status=source)
+    job.refresh_from_db()
+    return job, {}
+
+
+SUBJECTS["export_states"] = export_job_in

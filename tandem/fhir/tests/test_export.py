@@ -304,6 +304,24 @@ def test_bad_parameters_are_refused_each_naming_itself(world):
     assert ExportJob.objects.count() == 0
 
 
+def test_a_kick_off_url_too_long_to_echo_is_refused_and_nothing_is_queued(world):
+    # Given a kick-off whose _type repeats valid types until its URL passes 2,000 characters
+    api = api_for(world.prescriber)
+    types = ",".join(["Patient", "Observation"] * 150)
+
+    # When the EHR sends it
+    response = api.http.get(
+        "/fhir/$export", {"_type": types}, HTTP_PREFER="respond-async", **api.headers
+    )
+
+    # Then it is refused by name and rule, instead of failing to store the manifest's echo
+    assert response.status_code == 400
+    assert [(i["expression"], i["diagnostics"]) for i in response.json()["issue"]] == [
+        (["_type"], "The kick-off URL is at most 2,000 characters long.")
+    ]
+    assert ExportJob.objects.count() == 0
+
+
 def test_a_token_without_read_scope_for_a_type_asked_is_refused(
     world, django_capture_on_commit_callbacks
 ):
