@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from tandem.audit.actions import record
+from tandem.audit.actions import record, record_many
 from tandem.audit.models import AuditAction
 from tandem.clients.models import CareTeamMember, Client
 from tandem.core import phones, policy
@@ -129,21 +129,17 @@ def enrol_client(
         role=seat.role,
         is_primary_therapist=seat.role == Role.THERAPIST,
     )
-    record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=client,
-        client=client,
-        organisation=organisation,
-        detail={"via": via},
-    )
-    record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=member,
-        client=client,
-        organisation=organisation,
-        detail={"via": via, "role": seat.role, "user": str(clinician.public_id)},
+    common = {"actor": actor, "action": AuditAction.CREATE, "client": client}
+    record_many(
+        [
+            {**common, "obj": client, "organisation": organisation, "detail": {"via": via}},
+            {
+                **common,
+                "obj": member,
+                "organisation": organisation,
+                "detail": {"via": via, "role": seat.role, "user": str(clinician.public_id)},
+            },
+        ]
     )
     policy.forget(clinician)
     return client
