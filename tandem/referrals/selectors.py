@@ -627,3 +627,49 @@ def consent_gap(referral: Referral, *, releases: ReleasesOnce | None = None) -> 
             recipient=referral.to_organisation,
         ),
     )
+
+
+#: How far back a decline by the same practice is worth a warning before referring again.
+RECENT_DECLINE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class EarlierDecline:
+    referral: Referral
+    days_ago: int
+
+    @property
+    def when(self) -> str:
+        """Return "today", "yesterday" or "12 days ago", as a clinician says it."""
+        if self.days_ago == 0:
+            return "today"
+        return "yesterday" if self.days_ago == 1 else f"{self.days_ago} days ago"
+
+
+def earlier_decline(referral: Referral) -> EarlierDecline | None:
+    """Return the practice's most recent decline of this client in the last 90 days, if any.
+
+    Shown on the draft before "Send": the therapist who refers the client again to a
+    practice that declined them lately sees why, and the practice it suggested instead.
+    Only referrals from the draft's own practice count (the caller holds the draft
+    through the referrals door): nothing is shown that the practice had not been sent.
+    """
+    now = timezone.now()
+    declined = (
+        Referral.objects.filter(
+            client_id=referral.client_id,
+            from_organisation_id=referral.from_organisation_id,
+            to_organisation_id=referral.to_organisation_id,
+            status=S.DECLINED,
+            responded_at__gte=now - dt.timedelta(days=RECENT_DECLINE_DAYS),
+        )
+        .exclude(pk=referral.pk)
+        .select_related("redirect_to")
+        .only("responded_at", "decline_reason", "decline_note", "redirect_to__name")
+        .order_by("-responded_at", "-pk")
+        .first()
+    )
+    if declined is None or declined.responded_at is None:
+        return None
+    days = (timezone.localdate(now) - timezone.localdate(declined.responded_at)).days
+    return EarlierDecline(declined, days)

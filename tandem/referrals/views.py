@@ -185,6 +185,8 @@ def _editor(
             "pickable": True,
             # Before "Send": what no release lets the practice see, and the release to ask for.
             "consent_gap": selectors.consent_gap(referral),
+            # Before "Send": this practice declined the client lately; why, and where instead.
+            "earlier_decline": selectors.earlier_decline(referral),
         },
         status=status,
     )

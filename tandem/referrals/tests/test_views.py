@@ -6,6 +6,7 @@ import re
 import uuid
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -983,3 +984,50 @@ def test_the_inbox_and_tracker_record_which_clients_they_named_but_not_the_minut
         ]
     )
     assert referral.client.last_name not in str([e.detail for e in rows])
+
+
+# --- A practice that declined this client before -----------------------------------------
+
+
+def test_the_editor_warns_before_sending_that_the_practice_declined_this_client_recently():
+    """Issue 13: re-referring to a practice that declined the client 12 days earlier warned nobody."""
+    world = ReferralWorld()
+    elsewhere = other_practice("Berkshire Mind")
+    earlier = world.sent()
+    with time_machine.travel(timezone.now() - dt.timedelta(days=12)):
+        actions.decline(
+            actor=world.coordinator,
+            referral=earlier,
+            decline_reason=DeclineReason.NOT_ACCEPTING,
+            note="Full until March.",
+            redirect_to=elsewhere,
+        )
+    again = world.drafted()
+
+    body = text(http(world.therapist).get(url("edit", referral_id=again.public_id)))
+
+    practice = world.psychiatry.name
+    assert f"{practice} declined a referral for this client 12 days ago" in body
+    assert "Not accepting new clients now — Full until March." in body
+    assert "Suggested instead Berkshire Mind" in body
+    # Before the click: the warning sits above the send button, which still works.
+    page = html(http(world.therapist).get(url("edit", referral_id=again.public_id)))
+    assert page.index("data-earlier-decline") < page.index('value="send"')
+
+
+def test_no_warning_for_a_decline_over_90_days_ago_nor_for_a_referral_the_practice_accepted():
+    world = ReferralWorld()
+    old = world.sent()
+    with time_machine.travel(timezone.now() - dt.timedelta(days=91)):
+        actions.decline(
+            actor=world.coordinator, referral=old, decline_reason=DeclineReason.NOT_ACCEPTING
+        )
+    world.accepted()
+    again = world.drafted()
+
+    page = html(http(world.therapist).get(url("edit", referral_id=again.public_id)))
+
+    assert "data-earlier-decline" not in page
+    assert "declined a referral for this client" not in text(
+        http(world.therapist).get(url("edit", referral_id=again.public_id))
+    )
