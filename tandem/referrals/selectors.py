@@ -96,6 +96,28 @@ def time_left(referral: Referral, now: dt.datetime | None = None) -> dt.timedelt
     return referral.due_at - (now or timezone.now())
 
 
+@dataclass(frozen=True)
+class LateAnswer:
+    """The practice's answer is overdue: by how long, and whom the clock has told."""
+
+    by: dt.timedelta
+    level: int  # Referral.overdue_level: 0 not processed yet, 1 team told, 2 escalated
+
+    @property
+    def who_was_told(self) -> str:
+        if self.level >= 2:
+            return "Tandem reminded its team and told its on-call prescriber."
+        return "Tandem reminded its team." if self.level == 1 else ""
+
+
+def late_answer(referral: Referral, now: dt.datetime | None = None) -> LateAnswer | None:
+    """Return how late the practice is to answer the referral, for its therapist; None if not."""
+    left = time_left(referral, now)
+    if left is None or left >= dt.timedelta(0):
+        return None
+    return LateAnswer(-left, referral.overdue_level)
+
+
 def waiting_for(referral: Referral) -> tuple[str, str]:
     """Return (side, what) the referral is waiting for."""
     return states.WAITING_FOR[referral.status]

@@ -374,7 +374,8 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
         size=PAGE_SIZE,
         purpose="referral_tracker",
     )
-    rows = [(r, selectors.waiting_for(r)) for r in page]
+    now = timezone.now()
+    rows = [(r, selectors.waiting_for(r), selectors.late_answer(r, now)) for r in page]
     _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
     return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
 

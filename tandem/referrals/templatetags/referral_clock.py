@@ -26,3 +26,9 @@ def clock(delta: dt.timedelta | None) -> str:
     if delta.total_seconds() < 0:
         return f"Overdue by {_span(delta)}"
     return f"{_span(delta)} left"
+
+
+@register.filter
+def overdue_by(delta: dt.timedelta) -> str:
+    """Return "overdue by 1 day 2 h" for a positive lateness."""
+    return f"overdue by {_span(delta)}"

@@ -1031,3 +1031,25 @@ def test_no_warning_for_a_decline_over_90_days_ago_nor_for_a_referral_the_practi
     assert "declined a referral for this client" not in text(
         http(world.therapist).get(url("edit", referral_id=again.public_id))
     )
+
+
+def test_the_tracker_says_when_the_practice_is_late_to_answer_and_that_it_was_reminded():
+    """Issue 13: an overdue referral showed only "Sent" on the therapist's tracker."""
+    world = ReferralWorld()
+    late = world.sent()
+    on_time = world.sent()
+    Referral.objects.filter(pk=late.pk).update(
+        due_at=timezone.now() - dt.timedelta(days=1, hours=2, minutes=5), overdue_level=1
+    )
+
+    page = http(world.therapist).get(url("tracker"))
+
+    cards = dict(re.findall(r'data-referral="([0-9a-f-]+)"(.*?)</li>', html(page), flags=re.S))
+    late_card = text_of(cards[str(late.public_id)])
+    assert "Overdue" in late_card
+    assert "The practice\u2019s answer is overdue by 1 day 2 h; Tandem reminded its team." in late_card
+    assert "Overdue" not in text_of(cards[str(on_time.public_id)])
+
+
+def text_of(fragment: str) -> str:
+    return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
