@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.care import selectors as care_selectors
 from tandem.care.access import team_client_for
 from tandem.care.checkins import actions, forms, selectors
 from tandem.care.checkins.access import checkin_for
@@ -19,6 +20,9 @@ from tandem.care.checkins.models import CheckInStatus
 from tandem.care.pages import apply_errors, tell
 from tandem.clients.access import seat
 from tandem.core.roles import Role
+
+#: Check-ins listed on the tab; the rest are on the timeline, filtered to check-ins.
+RECENT_CHECKINS = 10
 
 
 @login_required
@@ -55,11 +59,18 @@ def checkins(request: AuthenticatedHttpRequest, client_id: str) -> HttpResponse:
     cadence = (
         getattr(client, "checkin_cadence", None) if hasattr(client, "checkin_cadence") else None
     )
+    # The newest check-ins, requested and answered, as the timeline shows them to this
+    # reader (another practice's answers only under a release; those shown accounted).
+    recent = care_selectors.timeline_page(
+        request.user, client, [care_selectors.Kind.CHECKIN], size=RECENT_CHECKINS
+    )
     return render(
         request,
         "care/checkins.html",
         {
             "client": client,
+            "checkins": recent.items,
+            "more_checkins": recent.older is not None,
             "role": role_name,
             "cadence": cadence,
             "cadence_form": cadence_form,

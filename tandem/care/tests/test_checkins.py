@@ -179,3 +179,22 @@ def test_an_unsolicited_update_and_bad_input():
             reverse("care:timeline", kwargs={"client_id": world.client.public_id})
         )
     )
+
+
+def test_the_prescribers_check_ins_tab_lists_the_answered_check_ins_and_accounts_the_read():
+    """Issue 13: the prescriber's check-ins tab showed no answered check-ins."""
+    from tandem.consent.models import Disclosure
+
+    world = CareWorld()
+    update, _ = checkin_actions.send_progress_update(
+        actor=world.therapist, client=world.client, data=ANSWER
+    )
+    path = reverse("care:checkins", kwargs={"client_id": world.client.public_id})
+
+    page = http(world.prescriber).get(path)
+
+    body = text(page)
+    assert "Progress update (unsolicited)" in body
+    assert "Back at work full time." in body
+    assert reverse("care:checkin", kwargs={"checkin_id": update.public_id}) in page.content.decode()
+    assert Disclosure.objects.filter(client=world.client, recipient_user=world.prescriber).exists()

@@ -92,8 +92,10 @@ def test_the_medications_page_costs_the_same_for_2_and_30_events(n, django_asser
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the role (2); the cadence (1); the navigation's own-record check (1); the open-alert
-#: banner (1).
-CHECKINS_QUERIES = 16
+#: banner (1); the newest check-ins as the timeline reads them: the seat for the consent
+#: gate (1), the consent context (3), one page of check-ins (1), which of them are already
+#: in the client's accounting (1).
+CHECKINS_QUERIES = 22
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -119,10 +121,12 @@ def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_asse
     )
     body = response.content.decode()
 
-    # Then it shows the cadence and the prescriber's form (the updates themselves are
-    # read on the timeline, which has its own query-count test)
+    # Then it shows the cadence, the prescriber's form and the newest ten updates (the
+    # rest are on the timeline, linked when there are more)
     assert "The therapist is asked every 14 days for the first 8 weeks" in text(response)
     assert 'name="cadence"' in body
+    assert body.count('data-kind="checkin"') == min(n, 10)
+    assert ("Older check-ins on the timeline" in body) == (n > 10)
 
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
