@@ -341,3 +341,45 @@ def test_no_anchor_is_printed_for_a_broken_chain():
     with pytest.raises(CommandError, match=rf"#{events[1].seq}: content does not match"):
         call_command("verify_audit", "--print-head", stdout=out)
     assert out.getvalue() == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_events_appended_while_verify_runs_are_not_reported_as_tampering(capsys, monkeypatch):
+    """verify_audit on the live bench network reported "chain ends at #1910 but the head
+    records #1765": it read the heads first and each chain's rows later, so the app's
+    appends in between looked like rows forged past the head. It must check one snapshot."""
+    import threading
+
+    from django.db import connections
+
+    from tandem.audit.management.commands import verify_audit
+
+    _three_events()
+    checked = verify_audit._chain_break
+    appended = []
+
+    def append_meanwhile(head, problems):
+        # The app appends (and commits) on its own connection while verify is running.
+        def app() -> None:
+            try:
+                appended.append(record(actor=None, action=AuditAction.LOGIN_FAILED))
+            finally:
+                connections.close_all()
+
+        if not appended:
+            thread = threading.Thread(target=app)
+            thread.start()
+            thread.join()
+        return checked(head, problems)
+
+    monkeypatch.setattr(verify_audit, "_chain_break", append_meanwhile)
+
+    call_command("verify_audit")
+
+    assert appended
+    assert "3 events verified" in capsys.readouterr().out
+    # And the next run checks the appended event too
+    monkeypatch.setattr(verify_audit, "_chain_break", checked)
+    call_command("verify_audit")
+    assert "4 events verified" in capsys.readouterr().out

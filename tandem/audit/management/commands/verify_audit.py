@@ -4,6 +4,7 @@ from itertools import islice
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -56,6 +57,16 @@ class Command(BaseCommand):
                     f"--expect-head: expected '{ANCHOR_PREFIX} seq=N hash=H at=T' "
                     "as printed by --print-head."
                 )
+        # One snapshot for the heads and every row: the app goes on appending while this
+        # runs, and a row committed after the heads were read is not tampering.
+        snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+        with transaction.atomic():
+            if snapshot:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            self._verify(expected, options)
+
+    def _verify(self, expected: Anchor | None, options: dict[str, Any]) -> None:
         heads = list(AuditChainHead.objects.order_by("id"))
         index_problems: list[Break] = []
         broken = None
