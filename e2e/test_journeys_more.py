@@ -27,6 +27,7 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from e2e.journeys import DEMO, People, client_named, go, move, seen, status_of, visit
+from tandem.accounts.models import User
 from tandem.care.models import AlertStatus, SafetyAlert
 from tandem.consent.categories import Purpose
 from tandem.consent.models import Release, ReleaseKind, ReleaseStatus
@@ -238,7 +239,17 @@ def test_10_unacknowledged_alert_escalates_and_the_safety_plan_opens_from_it(
         expect(ruth.locator("[data-status]")).to_contain_text("Waiting for acknowledgement")
     alert = SafetyAlert.objects.get(client=wren, status=AlertStatus.OPEN)
 
-    # Its clock runs out: the real worker escalates it to the practice's admin
+    # SAFETY: told at once, besides Ruth who raised it, is Elena: on Wren's care team and
+    # first on Harborlight's rota this week (a freshly seeded demo's week is hers)
+    told_at_once = set(
+        Notification.objects.filter(kind=NotificationKind.SAFETY_ALERT).values_list(
+            "recipient__email", flat=True
+        )
+    )
+    assert told_at_once == {"elena.marsh" + DEMO}
+
+    # Its clock runs out: the real worker escalates it to the next prescriber on the rota,
+    # Samuel Adeyemi (not on Wren's team), and to the practice's admin, Grace Whitcombe
     mail.outbox.clear()
     with time_machine.travel(alert.ack_due_at - dt.timedelta(minutes=1), tick=False):
         work(django_capture_on_commit_callbacks)
@@ -253,22 +264,38 @@ def test_10_unacknowledged_alert_escalates_and_the_safety_plan_opens_from_it(
             "recipient__email", flat=True
         )
     )
-    assert escalated_to == {"grace.whitcombe" + DEMO}
-    [email] = [m for m in mail.outbox if m.to == ["grace.whitcombe" + DEMO]]
-    assert "Wren" not in email.body
-    assert "Halloway" not in email.body
+    assert escalated_to == {"samuel.adeyemi" + DEMO, "grace.whitcombe" + DEMO}
+    for person in ("samuel.adeyemi", "grace.whitcombe"):
+        [email] = [m for m in mail.outbox if m.to == [person + DEMO]]
+        assert "Wren" not in email.body
+        assert "Halloway" not in email.body
 
-    # Grace opens it from her home page and acknowledges it, late
     with time_machine.travel(alert.ack_due_at + dt.timedelta(minutes=3), tick=True):
+        # Dr Adeyemi, paged by the escalation, sees the red banner; he opens the alert from
+        # his notifications, reads what happened (he must act on it) and acknowledges, late
+        samuel = people.sign_in("samuel.adeyemi")
+        expect(samuel.locator("[data-open-alerts]")).to_contain_text("Safety alert")
+        samuel.get_by_role("link", name=re.compile(r"^Notifications")).click()
+        seen(samuel)
+        go(samuel, re.compile("escalated", re.IGNORECASE))
+        expect(samuel.locator("[data-status]")).to_contain_text("escalated 1 time")
+        expect(samuel.locator("main")).to_contain_text("Said in session she has a plan.")
+        samuel.get_by_role("button", name="Acknowledge").click()
+        expect(samuel.locator("[data-status]")).to_contain_text("Acknowledged")
+        seen(samuel)
+        alert.refresh_from_db()
+        samuel_user = User.objects.get(email="samuel.adeyemi" + DEMO)
+        assert (alert.status, alert.acknowledged_by) == (AlertStatus.ACKNOWLEDGED, samuel_user)
+
+        # Grace opens it from her notifications too and finds it acknowledged
         # (the red banner is for clinicians: an admin reads no clinical data; she is told
         # in her notifications, and by email)
         grace = people.sign_in("grace.whitcombe")
         grace.get_by_role("link", name=re.compile(r"^Notifications")).click()
         seen(grace)
         go(grace, re.compile("escalated", re.IGNORECASE))
-        expect(grace.locator("[data-status]")).to_contain_text("escalated 1 time")
-        grace.get_by_role("button", name="Acknowledge").click()
         expect(grace.locator("[data-status]")).to_contain_text("Acknowledged")
+        expect(grace.get_by_role("button", name="Acknowledge")).to_have_count(0)
         seen(grace)
 
         # Ruth (signed in again: her session timed out in the hour) opens the alert, and

@@ -1,13 +1,23 @@
-"""Demo releases: about half the clients who see a prescriber have signed one.
+"""Demo releases: every client whose records the demo shares between practices has signed one.
 
 Each release is prepared with the real action (``prepare_release``: its
-validation, parties, history and audit row). Only Jordan Ellery has a portal
-account, and his release is left waiting for his signature, so the demo can
-show a practice's view before and after he signs. The other clients have no
-portal account to sign with, so their signature is written directly, with the
-same frozen text ``sign_release`` would store (``render_release_text``), as if
-they had signed on the practice's tablet; one of them later revoked it in
-writing. Dates are moved back so the releases look signed over recent months.
+validation, parties, history and audit row). Every client in care at a therapy
+practice and a psychiatric practice has a two-way release between the two that
+covers what the demo shows between them: the referral packet and the work as
+one team after it (``CARE_CATEGORIES``: appointments, consult notes, check-ins,
+messages). Each client the demo refers to a practice for the first time signed
+one for the referral packet before it was sent (``sign_for_referral``, called by
+the referral step). Only Jordan Ellery has a portal account, and his release is
+left waiting for his signature, so the demo can show a practice's view before
+and after he signs. The other clients have no portal account to sign with, so
+their signature is written directly, with the same frozen text ``sign_release``
+would store (``render_release_text``), as if they had signed on the practice's
+tablet; one of them later revoked it in writing. Dates are moved back so the
+releases look signed over recent months.
+
+The deliberate withheld states of the demo: Jordan's referral packet until he
+signs; the revoked release (Nadia Fairbanks's: nothing crosses between her
+practices); and substance use, which the demo releases leave aside.
 """
 
 from __future__ import annotations
@@ -38,7 +48,17 @@ DEMO_CATEGORIES = (
     Category.MEDICAL_HISTORY,
     Category.QUESTIONNAIRES,
 )
-#: Positions (among the signed releases) that expire within 30 days, and the one revoked.
+#: What the release of a client in care at both practices also covers: what the practices
+#: share while they work as one team on the client (psychiatric appointments, consult notes,
+#: progress check-ins, messages between the clinicians).
+CARE_CATEGORIES = (
+    *DEMO_CATEGORIES,
+    Category.ATTENDANCE,
+    Category.CONSULT_NOTES,
+    Category.PROGRESS_UPDATES,
+    Category.CLINICIAN_MESSAGES,
+)
+#: Positions (among the first signed releases) that expire within 30 days, and the one revoked.
 EXPIRING_SOON = {1: 12, 5: 26}  # position -> days left
 REVOKED = 7
 _VIA = {"via": "seed_demo"}
@@ -48,10 +68,17 @@ def _practice_of(email_local: str) -> str:
     return next(s.practice for s in STAFF if s.email_local == email_local)
 
 
+def in_care_specs() -> list[ClientSpec]:
+    """Return the clients in care at both practices who signed a release (all but Jordan)."""
+    return [s for s in client_specs() if s.psychiatric is not None and not s.portal]
+
+
 def released_specs() -> list[ClientSpec]:
-    """Return the clients with a signed demo release: every other client who sees a prescriber."""
-    with_prescriber = [s for s in client_specs() if s.psychiatric is not None and not s.portal]
-    return with_prescriber[::2]
+    """Return the clients who signed first: every other one in care, two expiring, one revoked.
+
+    The positions in this list are those of ``EXPIRING_SOON`` and ``REVOKED``.
+    """
+    return in_care_specs()[::2]
 
 
 def _historical(before_pk: int, at: dt.datetime) -> None:
@@ -71,25 +98,32 @@ def _last_notification_pk() -> int:
 
 
 def seed_releases(world: DemoWorld) -> None:
-    """Sign releases for about half the prescriber clients; leave Jordan Ellery's to sign."""
+    """Sign releases for the clients in care at both practices; leave Jordan Ellery's to sign."""
     clients = {c.email: c for c in world.clients}
     have_release = set(
         Release.objects.filter(client__in=world.clients).values_list("client_id", flat=True)
     )
     today = timezone.localdate()
     now = timezone.now()
-    for position, spec in enumerate(released_specs()):
+    first = released_specs()
+    in_care = in_care_specs()
+    for spec in in_care:
         client = clients[spec.email]
         if client.pk in have_release or spec.psychiatric is None:
             continue
+        # The first releases' positions; the others signed alongside them, in pairs.
+        position = first.index(spec) if spec in first else None
+        pair = in_care.index(spec) // 2
         if position in EXPIRING_SOON:
             expires_on = today + dt.timedelta(days=EXPIRING_SOON[position])
             signed_on = expires_on - dt.timedelta(days=365)
         else:
-            expires_on = today + dt.timedelta(days=183 + 19 * position)  # 6 to 12 months
-            signed_on = today - dt.timedelta(days=20 + 9 * position)
+            expires_on = today + dt.timedelta(days=183 + 19 * pair)  # 6 to 12 months
+            signed_on = today - dt.timedelta(days=20 + 9 * pair)
         signed_at = timezone.make_aware(dt.datetime.combine(signed_on, dt.time(10, 15)))
-        release = _prepare(world, spec, client, position, signed_on, expires_on)
+        release = _prepare(
+            world, spec, client, signed_on, expires_on, _practice_of(spec.psychiatric[0])
+        )
         sign_in_office(release, client, signed_at)
         if position == REVOKED:
             _revoke_in_writing(release, client, signed_at + dt.timedelta(days=12))
@@ -99,8 +133,14 @@ def seed_releases(world: DemoWorld) -> None:
     portal = next(s for s in client_specs() if s.portal)
     client = clients[portal.email]
     if client.pk not in have_release:
+        assert portal.psychiatric is not None
         release = _prepare(
-            world, portal, client, 0, today, today + dt.timedelta(days=300), notify_client=True
+            world,
+            portal,
+            client,
+            today,
+            today + dt.timedelta(days=300),
+            _practice_of(portal.psychiatric[0]),
         )
         prepared_at = now - dt.timedelta(hours=20)
         Release.objects.filter(pk=release.pk).update(prepared_at=prepared_at)
@@ -111,25 +151,50 @@ def seed_releases(world: DemoWorld) -> None:
         world.count("releases", created=True, changed=False)
 
 
+def sign_for_referral(
+    world: DemoWorld, spec: ClientSpec, client: Client, practice: str, signed_at: dt.datetime
+) -> None:
+    """Have a client referred for the first time sign a release for the packet, before it goes.
+
+    Between the therapist's practice and ``practice`` (a key of ``world.organisations``),
+    for the referral and the coordination after it, covering the packet (``DEMO_CATEGORIES``);
+    a year from the signature. Nothing is written when the client already has a release.
+    """
+    if Release.objects.filter(client=client).exists():
+        return
+    signed_on = timezone.localdate(signed_at)
+    release = _prepare(
+        world,
+        spec,
+        client,
+        signed_on,
+        signed_on + dt.timedelta(days=365),
+        practice,
+        categories=DEMO_CATEGORIES,
+    )
+    sign_in_office(release, client, signed_at)
+    _remind_or_schedule(release, timezone.localdate())
+    world.count("releases", created=True, changed=False)
+
+
 def _prepare(
     world: DemoWorld,
     spec: ClientSpec,
     client: Client,
-    position: int,
     effective_from: dt.date,
     expires_on: dt.date,
+    practice: str,
     *,
-    notify_client: bool = False,
+    categories: tuple[Category, ...] = CARE_CATEGORIES,
 ) -> Release:
-    assert spec.psychiatric is not None
+    """Prepare, as the client's therapist, a two-way release with the psychiatric ``practice``."""
     therapist = world.users[spec.therapist]
-    psychiatric = world.organisations[_practice_of(spec.psychiatric[0])]
     return prepare_release(
         actor=therapist,
         client=client,
-        categories=[c.value for c in DEMO_CATEGORIES],
+        categories=[c.value for c in categories],
         disclosers=[PartySpec(world.organisations[_practice_of(spec.therapist)])],
-        recipients=[PartySpec(psychiatric)],
+        recipients=[PartySpec(world.organisations[practice])],
         # Collaborative care: the referral, then the updates both share while in care.
         purpose=Purpose.REFERRAL_AND_COORDINATION,
         two_way=True,

@@ -27,10 +27,10 @@ from tandem.audit.models import AuditAction
 from tandem.care.models import MedicationEvent
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.actions import PartySpec, prepare_release
-from tandem.consent.categories import Category, Purpose
+from tandem.consent.categories import Purpose
 from tandem.consent.models import Release
 from tandem.core.roles import Role
-from tandem.demo.consent import DEMO_CATEGORIES, sign_in_office
+from tandem.demo.consent import CARE_CATEGORIES, sign_in_office
 from tandem.demo.practice import CLIENT_EMAIL_DOMAIN, DemoWorld, upsert
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import (
@@ -60,15 +60,11 @@ SCORES: tuple[tuple[int, list[int], list[int], str], ...] = (
 #: Panic attacks in each week, from four weeks before the baseline: two or three a week,
 #: then one or two a month from week eight.
 PANIC = (3, 2, 3, 3, 3, 2, 3, 2, 2, 1, 1, 1, 0, 1, 0, 0, 1)
-#: Wren's release covers the referral packet and the collaboration after it: consult notes,
-#: progress check-ins and messages between her clinicians, so her therapist and her
-#: prescriber can work as one team in the demo (the product brief's journey 8).
-COLLABORATION_CATEGORIES = (
-    *DEMO_CATEGORIES,
-    Category.CONSULT_NOTES,
-    Category.PROGRESS_UPDATES,
-    Category.CLINICIAN_MESSAGES,
-)
+#: Wren's release, like every demo release of a client in care at both practices, covers the
+#: referral packet and the collaboration after it: appointments, consult notes, progress
+#: check-ins and messages between her clinicians, so her therapist and her prescriber can work
+#: as one team in the demo (the product brief's journey 8).
+COLLABORATION_CATEGORIES = CARE_CATEGORIES
 SLEEP = (5, 5.5, 5, 5, 5, 5.5, 5.5, 6, 6, 6, 6.5, 6.5, 7, 6.5, 7, 7, 7)
 
 

@@ -28,7 +28,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.models import Client
 from tandem.core.calendar import BusinessCalendar
 from tandem.core.tasks import enqueue_on_commit
-from tandem.demo.consent import REVOKED, released_specs
+from tandem.demo.consent import REVOKED, released_specs, sign_for_referral
 from tandem.demo.practice import ClientSpec, DemoWorld, client_specs, upsert
 from tandem.notifications.models import Notification
 from tandem.referrals import actions, eligibility
@@ -152,8 +152,9 @@ class Step:
 class DemoReferral:
     key: str
     practice: str
-    #: Whose client: "new" (no psychiatric care yet), "senior" (new, over 64), "team" (already
-    #: on the practice's care team, with a signed release) or "portal" (Jordan Ellery).
+    #: Whose client: "new" (no psychiatric care yet; once sent, with a release signed for the
+    #: packet), "senior" (new, over 64), "team" (already on the practice's care team, with a
+    #: signed release) or "portal" (Jordan Ellery, whose release waits for his signature).
     pool: str
     packet: str
     started: When
@@ -499,6 +500,12 @@ def _make(
         COORDINATOR: world.users[coordinator_local],
         PRESCRIBER: world.users[prescriber_local],
     }
+    if demo.sent is not None and demo.pool in ("new", "senior"):
+        # The client signed a release for the packet between the draft and the sending (as
+        # the draft page offers it), so the practice reads what the therapist sends.
+        started, sent = clock(demo.started), clock(demo.sent)
+        signed_at = min(started + (sent - started) / 2, clock.now)
+        sign_for_referral(world, spec, client, demo.practice, signed_at)
     # Each action with the moment it happened, and the notifications it made.
     moments: list[dt.datetime] = [clock(demo.started)]
     notified: list[tuple[int, int]] = []

@@ -1,7 +1,8 @@
 """Every step of the demo, in order, and ``seed_demo`` that runs them in one transaction.
 
 The order matters: people first (practices, staff, clients), then releases
-(referral packets need them), referrals, and the article's measures case.
+(referral packets need them), referrals, booking, the on-call rota, and the
+article's measures case.
 Domain apps do not know the demo exists: new steps are listed here.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tandem.demo import booking, consent, directory, measures, practice, referrals
+from tandem.demo import booking, consent, crisis, directory, measures, practice, referrals
 from tandem.demo.practice import DemoWorld, SeedStep
 
 SEED_STEPS: list[SeedStep] = [
@@ -20,6 +21,7 @@ SEED_STEPS: list[SeedStep] = [
     referrals.seed_practice_policies,
     referrals.seed_referrals,
     booking.seed_booking,
+    crisis.seed_rota,
     measures.seed_measures_case,
     directory.seed_directory,
 ]

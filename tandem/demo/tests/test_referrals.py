@@ -159,12 +159,15 @@ def test_practice_policies_follow_the_article_and_the_worcester_group(demo_world
     assert worcester.response_target_days == 2
 
 
-def test_releases_for_about_half_the_prescriber_clients_with_frozen_text(demo_world):
+def test_every_client_in_care_and_every_client_referred_signed_a_release_with_frozen_text(
+    demo_world,
+):
     today = timezone.localdate()
-    with_prescriber = Client.objects.filter(care_team__role="prescriber").distinct()
 
     signed_ever = Release.objects.exclude(signed_at=None)
-    assert 8 <= signed_ever.count() <= with_prescriber.count() * 0.6
+    # Everyone in care at both practices but Jordan (20), the article's case, and each
+    # client whose packet the demo sent to a practice for the first time (10)
+    assert signed_ever.count() == 20 + 1 + 10
     assert signed_ever.filter(status=ReleaseStatus.REVOKED).count() == 1
     soon = signed_ever.filter(
         status=ReleaseStatus.SIGNED, expires_on__lte=today + dt.timedelta(days=30)
@@ -180,11 +183,11 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text(demo_wo
         "medical_history",
         "questionnaires",
     ]
+    # In care, the practices also share visits, consult notes, check-ins and messages
+    in_care = ["attendance", "consult_notes", "progress_updates", "clinician_messages"]
     for release in signed_ever:
-        # The article's case (Wren Halloway) also shares what collaboration sends
-        collaboration = ["consult_notes", "progress_updates", "clinician_messages"]
-        article_case = release.client.last_name == "Halloway"
-        assert release.categories == packet + (collaboration if article_case else [])
+        has_prescriber = release.client.care_team.filter(role="prescriber").exists()
+        assert release.categories == packet + (in_care if has_prescriber else [])
         assert release.two_way
         assert release.purpose in ("referral_and_coordination", "treatment_coordination")
         assert release.signed_text == render_release_text(release)

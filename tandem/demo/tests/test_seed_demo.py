@@ -95,13 +95,14 @@ def test_a_later_domain_adds_its_own_step_and_sees_the_world_built_so_far(monkey
 def test_seeding_costs_a_bounded_number_of_queries_and_reseeding_little():
     # Cost is counted in SQL queries, not seconds (machines are shared and slow): the demo
     # is a fixed world, so building it has a fixed cost, and bringing an up-to-date demo
-    # up to date again only checks what is there (about 3,350 and 200 queries today).
+    # up to date again only checks what is there (about 4,200 and 200 queries today: a signed
+    # release for every client in care and every client referred, and the on-call rota).
     with CaptureQueriesContext(connection) as first:
         seed.seed_demo()
     with CaptureQueriesContext(connection) as second:
         seed.seed_demo()
 
-    assert len(first) < 4000
+    assert len(first) < 4500
     assert len(second) < 250
 
 
