@@ -12,6 +12,7 @@ class CareConfig(AppConfig):
         from tandem.care.checkins import access as checkins_access  # noqa: F401
         from tandem.care.checkins.timeline import progress_checkins
         from tandem.care.crisis import access as crisis_access  # noqa: F401
+        from tandem.care.crisis import settings_views as crisis_settings  # noqa: F401
         from tandem.care.crisis.timeline import safety_alerts
         from tandem.care.medications import access as medications_access  # noqa: F401
         from tandem.care.medications.timeline import medication_changes

@@ -519,3 +519,25 @@ def test_the_alert_page_leads_its_clinicians_to_the_safety_plan_and_nobody_else(
     page = alert_page(admin, alert).content.decode()
     assert plan not in page
     assert http(admin).get(plan).status_code == 404
+
+
+def test_the_practice_settings_page_leads_the_admin_to_the_rota_and_says_who_is_on_call():
+    """The rota page was linked from nowhere: an admin could reach it only from a gap warning."""
+    world = CareWorld()
+    with time_machine.travel(WEDNESDAY_11AM, tick=False):
+        crisis_actions.add_shift(
+            actor=world.admin,
+            organisation=world.psychiatry,
+            user=world.prescriber,
+            starts_at=WEDNESDAY_11AM - dt.timedelta(hours=1),
+            ends_at=WEDNESDAY_11AM + dt.timedelta(days=3),
+        )
+        settings_page = http(world.admin).get(
+            reverse("organisations:settings", args=[world.psychiatry.public_id])
+        )
+
+    rota = reverse("care:rota", kwargs={"org_id": world.psychiatry.public_id})
+    assert f'href="{rota}"' in settings_page.content.decode()
+    body = text(settings_page)
+    assert f"On call now {world.prescriber.display_name}" in body
+    assert "Nobody is on call for part of the coming week" in body

@@ -685,9 +685,10 @@ def test_the_settings_page_summarises_each_part_in_a_fixed_number_of_queries(
 
     # When the admin opens the settings page, it costs the same number of queries: the session,
     # the user, their memberships and second factor, the practice, its policy, its booking rules,
-    # the count of hours blocks, the menu's client check, the types, the directory profile and
-    # the last roster import (no session write)
-    with django_assert_num_queries(12):
+    # the count of hours blocks, the menu's client check, the types, the directory profile,
+    # the last roster import and the on-call rota's card (who is on call now: the shifts, else
+    # the prescribers marked on call; the coming week's shifts for gaps) (no session write)
+    with django_assert_num_queries(15):
         response = client.get(url)
 
     # Then it summarises each part
