@@ -61,10 +61,12 @@ SCORES: tuple[tuple[int, list[int], list[int], str], ...] = (
 #: then one or two a month from week eight.
 PANIC = (3, 2, 3, 3, 3, 2, 3, 2, 2, 1, 1, 1, 0, 1, 0, 0, 1)
 #: Wren's release covers the referral packet and the collaboration after it: consult notes,
-#: progress check-ins and messages between her clinicians, so her therapist and her
-#: prescriber can work as one team in the demo (the product brief's journey 8).
+#: progress check-ins, messages between her clinicians and her visits' attendance, so her
+#: therapist and her prescriber can work as one team in the demo (the product brief's
+#: journey 8; her therapist sees today's follow-up on her timeline).
 COLLABORATION_CATEGORIES = (
     *DEMO_CATEGORIES,
+    Category.ATTENDANCE,
     Category.CONSULT_NOTES,
     Category.PROGRESS_UPDATES,
     Category.CLINICIAN_MESSAGES,

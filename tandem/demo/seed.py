@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tandem.demo import booking, consent, directory, measures, practice, referrals
+from tandem.demo import booking, consent, directory, measures, practice, referrals, today
 from tandem.demo.practice import DemoWorld, SeedStep
 
 SEED_STEPS: list[SeedStep] = [
@@ -21,6 +21,7 @@ SEED_STEPS: list[SeedStep] = [
     referrals.seed_referrals,
     booking.seed_booking,
     measures.seed_measures_case,
+    today.seed_todays_work,
     directory.seed_directory,
 ]
 

@@ -182,7 +182,7 @@ def test_releases_for_about_half_the_prescriber_clients_with_frozen_text(demo_wo
     ]
     for release in signed_ever:
         # The article's case (Wren Halloway) also shares what collaboration sends
-        collaboration = ["consult_notes", "progress_updates", "clinician_messages"]
+        collaboration = ["attendance", "consult_notes", "progress_updates", "clinician_messages"]
         article_case = release.client.last_name == "Halloway"
         assert release.categories == packet + (collaboration if article_case else [])
         assert release.two_way
