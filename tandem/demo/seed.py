@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from tandem.demo import booking, consent, crisis, directory, measures, practice, referrals
+from tandem.demo import booking, consent, crisis, directory, measures, practice, referrals, today
 from tandem.demo.practice import DemoWorld, SeedStep
 
 SEED_STEPS: list[SeedStep] = [
@@ -23,6 +23,7 @@ SEED_STEPS: list[SeedStep] = [
     booking.seed_booking,
     crisis.seed_rota,
     measures.seed_measures_case,
+    today.seed_todays_work,
     directory.seed_directory,
 ]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from tandem.accounts.models import User
@@ -46,10 +47,20 @@ def may_book_for(actor: Any, referral: Referral) -> bool:
 
 
 def open_invitations(user: Any) -> list[BookingInvitation]:
-    """Return the signed-in client's invitations whose referral still waits for a visit."""
+    """Return the signed-in client's invitations whose referral still waits for a visit.
+
+    One the client has acted on — a time held, or booked and waiting for the practice to
+    confirm it — is no longer theirs to do, though the referral waits for the confirmation.
+    """
+    booked = Appointment.objects.filter(
+        client_id=OuterRef("client_id"),
+        organisation_id=OuterRef("organisation_id"),
+        status__in=ACTIVE_STATUSES,
+    )
     return list(
         policy.scope(user, Action.VIEW, BookingInvitation.objects.all())
         .filter(client__user=user, referral__status__in=WAITING_FOR_A_VISIT)
+        .exclude(Exists(booked))
         .select_related("organisation")
         .order_by("created_at", "pk")[:10]
     )

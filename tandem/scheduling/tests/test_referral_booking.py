@@ -119,6 +119,9 @@ def test_invited_client_books_a_real_slot_and_the_referral_moves_when_it_is_conf
     assert appointment.status == AppointmentStatus.PENDING
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED  # not yet: the visit is not confirmed
+    # But the client has done their part: "Book your first visit" leaves their home page.
+    assert invitations.open_invitations(world.client_user) == []
+    assert book not in client.get(reverse("core:dashboard")).content.decode()
     coordinator.post(reverse("scheduling:confirm", args=[appointment.public_id]))
 
     referral.refresh_from_db()

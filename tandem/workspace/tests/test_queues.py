@@ -133,7 +133,9 @@ def test_counts_are_true_beyond_the_items_shown(demo_world):
 
 @pytest.mark.parametrize(
     ("email", "queries"),
-    [("priya.raman", 20), ("elena.marsh", 14), ("maya.brennan", 15), ("jordan.ellery", 9)],
+    # Elena's queues name Wren on the demo (today's work), so her page, like Priya's, writes
+    # the one audit row of the read.
+    [("priya.raman", 20), ("elena.marsh", 20), ("maya.brennan", 15), ("jordan.ellery", 9)],
 )
 def test_each_home_page_costs_a_fixed_number_of_queries(
     demo_world, email, queries, django_assert_num_queries
