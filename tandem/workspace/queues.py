@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
-from tandem.care.crisis.selectors import open_alerts_to_answer
+from tandem.care.crisis.selectors import AlertRow, open_alerts_to_answer
 from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteDelivery, NoteStatus
 from tandem.clients.models import Client
 from tandem.consent.models import Release, ReleaseStatus
@@ -73,6 +73,20 @@ def _local(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     return timezone.localtime(moment).strftime("%a %b %-d, %-I:%M %p")
+
+
+#: What a queue shows of a client and of a colleague (the rest of their rows stays unread).
+_CLIENT = ("public_id", "first_name", "last_name")
+_PERSON = ("preferred_name", "full_name", "email")  # ``User.display_name``
+
+
+def _shown(*related: tuple[str, tuple[str, ...]], fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the ``only()`` of a queue's rows: its own ``fields`` and the related rows' shown ones."""
+    return (
+        *fields,
+        *(name for name, _ in related),
+        *(f"{name}__{f}" for name, shown in related for f in shown),
+    )
 
 
 def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
@@ -185,6 +199,14 @@ def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
             status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
         )
         .select_related("client", "prescriber", "appointment_type")
+        .only(
+            *_shown(
+                ("client", _CLIENT),
+                ("prescriber", _PERSON),
+                ("appointment_type", ("name",)),
+                fields=("public_id", "starts_at", "status"),
+            )
+        )
         .order_by("starts_at", "pk")
     )
     if prescriber is not None:
@@ -227,14 +249,19 @@ def _org_public_id(user: Any, org_id: int) -> Any:
 # --- Prescriber ------------------------------------------------------------------------
 
 
-def prescriber_queues(user: Any) -> list[Queue]:
-    """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins."""
+def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> list[Queue]:
+    """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins.
+
+    ``alert_rows``: the user's open alerts when the page already read them
+    (``crisis.selectors.open_alert_rows``, shared with the banner).
+    """
     org_ids = _practice_org_ids(user, (Role.PRESCRIBER,))
     queues = [_todays_visits(user, org_ids, user)]
     rows, total = _page(
         policy.scope(user, Action.VIEW, ConsultNote.objects.all())
         .filter(author=user, status=NoteStatus.DRAFT)
         .select_related("client")
+        .only(*_shown(("client", _CLIENT), fields=("public_id", "created_at")))
         .order_by("created_at", "pk")
     )
     queues.append(
@@ -254,7 +281,7 @@ def prescriber_queues(user: Any) -> list[Queue]:
             clients={str(n.client.public_id) for n in rows},
         )
     )
-    alerts, more = open_alerts_to_answer(user, where="home queue")
+    alerts, more = open_alerts_to_answer(user, where="home queue", rows=alert_rows)
     queues.append(
         Queue(
             "alerts",
@@ -294,6 +321,11 @@ def prescriber_queues(user: Any) -> list[Queue]:
         policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
         .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
         .select_related("client", "therapist")
+        .only(
+            *_shown(
+                ("client", _CLIENT), ("therapist", _PERSON), fields=("public_id", "answered_at")
+            )
+        )
         .order_by("-answered_at", "-pk")
     )
     queues.append(
