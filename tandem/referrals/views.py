@@ -29,6 +29,7 @@ from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.cursors import keyset_page
 from tandem.core.htmx import page_or_fragment
+from tandem.core.links import per_id
 from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -372,7 +373,11 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
         size=PAGE_SIZE,
         purpose="referral_tracker",
     )
-    rows = [(r, selectors.waiting_for(r)) for r in page]
+    edit, detail = per_id("referrals:edit"), per_id("referrals:detail")
+    rows = [
+        (r, selectors.waiting_for(r), (edit if r.status == S.DRAFT else detail)(r.public_id))
+        for r in page
+    ]
     _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
     return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
 
@@ -399,6 +404,23 @@ def _record_list_read(
     )
 
 
+#: The inbox card's fields (``_record_list_read`` adds the client's public id).
+INBOX_CARD = (
+    "public_id",
+    "status",
+    "urgent",
+    "sent_at",
+    "due_at",
+    "responded_at",
+    "client__public_id",
+    "client__first_name",
+    "therapist__preferred_name",  # ``User.display_name``
+    "therapist__full_name",
+    "therapist__email",
+    "from_organisation__name",
+)
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
@@ -406,8 +428,20 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     if not policy.roles(request.user) & PRACTICE_ROLES:
         raise Http404("Not found.")
     now = timezone.now()
-    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(r, selectors.time_left(r, now), selectors.waiting_for(r)) for r in page]
+    # Only what the cards show: none of the packet's text, and of the people and practice
+    # only their names: one model instance fewer a card, and a few columns of each.
+    shown = (
+        selectors.inbox(request.user)
+        .select_related(None)
+        .select_related("client", "therapist", "from_organisation")
+        .only(*INBOX_CARD)
+    )
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail = per_id("referrals:detail")
+    rows = [
+        (r, selectors.time_left(r, now), selectors.waiting_for(r), detail(r.public_id))
+        for r in page
+    ]
     _record_list_read(
         request,
         "referral_inbox",
