@@ -358,6 +358,23 @@ def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
 # --- Lists -----------------------------------------------------------------------------
 
 
+#: The tracker card's fields (and its keyset's ``created_at``): no packet text.
+TRACKER_CARD = (
+    "public_id",
+    "created_at",
+    "status",
+    "urgent",
+    "sent_at",
+    "decline_reason",
+    "decline_note",
+    "client__public_id",
+    "client__first_name",
+    "client__last_name",
+    "to_organisation__name",
+    "redirect_to__name",
+)
+
+
 @login_required
 @require_GET
 def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -367,7 +384,7 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Keyset pages (newest first by creation): a deep page reads what the first does,
     # and no count of all the therapist's referrals is taken.
     page = keyset_page(
-        selectors.tracker(request.user),
+        selectors.tracker(request.user).only(*TRACKER_CARD),
         "created_at",
         request.GET.get("at", ""),
         size=PAGE_SIZE,

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
 
@@ -92,6 +92,19 @@ def _shown(*related: tuple[str, tuple[str, ...]], fields: tuple[str, ...]) -> tu
 def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
     """Return the first ``LIMIT`` rows and the true total: two bounded queries."""
     return list(qs[:LIMIT]), qs.count()
+
+
+def _page_small(qs: QuerySet[Any]) -> tuple[list[Any], int]:
+    """Return ``_page``'s rows and total in one query, for a queue that is small by nature.
+
+    The total rides on each row as ``COUNT(*) OVER ()``, taken over every matching row
+    before the ``LIMIT``; no row means a total of 0. The database reads (and joins)
+    every matching row to count them, so only queues of one person's own few items
+    use it (a day's visits, a prescriber's drafts and check-ins of two weeks), not the
+    inbox's, which can run to hundreds.
+    """
+    rows = list(qs.annotate(queue_total=Window(Count("*")))[:LIMIT])
+    return rows, (rows[0].queue_total if rows else 0)
 
 
 def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
@@ -211,7 +224,7 @@ def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
     )
     if prescriber is not None:
         qs = qs.filter(prescriber=prescriber)
-    rows, total = _page(qs)
+    rows, total = _page_small(qs)
     calendar = (
         reverse("scheduling:calendar", args=[_org_public_id(user, org_ids[0])]) + "?view=day"
         if org_ids
@@ -257,7 +270,7 @@ def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> li
     """
     org_ids = _practice_org_ids(user, (Role.PRESCRIBER,))
     queues = [_todays_visits(user, org_ids, user)]
-    rows, total = _page(
+    rows, total = _page_small(
         policy.scope(user, Action.VIEW, ConsultNote.objects.all())
         .filter(author=user, status=NoteStatus.DRAFT)
         .select_related("client")
@@ -317,7 +330,7 @@ def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> li
         )
     )
     since = timezone.now() - dt.timedelta(days=14)
-    rows, total = _page(
+    rows, total = _page_small(
         policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
         .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
         .select_related("client", "therapist")

@@ -14,7 +14,14 @@ from tandem.core.templatetags.tandem_ui import since
 
 
 @pytest.mark.parametrize(
-    "name", ["referrals:detail", "referrals:edit", "care:alert", "scheduling:appointment"]
+    "name",
+    [
+        "referrals:detail",
+        "referrals:edit",
+        "care:alert",
+        "scheduling:appointment",
+        "measures:response",
+    ],
 )
 def test_a_link_per_id_is_the_url_reverse_gives(name):
     link = per_id(name)
