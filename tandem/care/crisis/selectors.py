@@ -421,7 +421,7 @@ def open_alerts_to_answer(
             reference,
             AlertLevel(level).label.split(":")[0],
             reverse("care:alert", kwargs={"alert_id": public_id}),
-            named.get(client_id, ""),
+            named.get(client_id, "") if client_id is not None else "",
         )
         for public_id, reference, level, client_id in rows[:BANNER_ALERTS]
     ]

@@ -8,7 +8,7 @@ to tell colours apart. Statuses keep their own labels; this only chooses the ton
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django import template
 from django.utils.html import format_html
@@ -140,6 +140,7 @@ def since(value: Any) -> str:
     if not value:
         return ""
     try:
-        return timesince(value, time_strings=_UNITS)
+        # ``timesince`` only applies ``%`` to each unit, which ``_Unit`` answers.
+        return timesince(value, time_strings=cast(dict[str, str], _UNITS))
     except (ValueError, TypeError):
         return ""
