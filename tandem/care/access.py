@@ -15,8 +15,8 @@ from typing import Any
 from django.db import models
 from django.http import Http404
 
-from tandem.clients.access import client_for, seat
-from tandem.clients.models import Client
+from tandem.clients.access import client_and_seat_for, client_for, seat
+from tandem.clients.models import CareTeamMember, Client
 from tandem.core import policy
 from tandem.core.policy import Action
 
@@ -27,6 +27,17 @@ def team_client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) ->
     if seat(actor, client) is None:
         raise Http404("Not found.")
     return client
+
+
+def team_client_and_seat(actor: Any, public_id: Any) -> tuple[Client, CareTeamMember]:
+    """Return ``team_client_for``'s client (a viewing read) and the actor's seat on its team.
+
+    The seat is the one the audited read looked up: a page that needs it reads it once.
+    """
+    client, member = client_and_seat_for(actor, public_id, Action.VIEW)
+    if member is None:
+        raise Http404("Not found.")
+    return client, member
 
 
 def item_for[M: models.Model](

@@ -44,6 +44,9 @@ def timeline(
     return items
 
 
+#: ``timeline_page``'s "seat not read yet" (None already means "no seat").
+_UNREAD: Any = object()
+
 #: Items on one page of the timeline page.
 PAGE_SIZE = 50
 
@@ -55,16 +58,19 @@ def timeline_page(
     *,
     cursor: Cursor | None = None,
     size: int = PAGE_SIZE,
+    member: Any = _UNREAD,
 ) -> Page:
     """Return the ``size`` items of the timeline next to ``cursor``, as ``timeline`` orders them.
 
     Without a cursor, the newest. Keyset pages: each provider reads at most
     ``size + 1`` rows past the cursor from its (client, time) index, so a deep page
     costs what the first one does, in the same number of queries. Only the items on
-    the page are accounted as shown to the viewer's organisation.
+    the page are accounted as shown to the viewer's organisation. ``member``: the
+    viewer's ``seat`` on the client's team when the page already read it.
     """
     wanted = frozenset(kinds) if kinds else frozenset(Kind.values)
-    member = seat(viewer, client)
+    if member is _UNREAD:
+        member = seat(viewer, client)
     gate = Gate(viewer, client, member.organisation_id if member else None)
     page = compose_page(Query(client, gate, wanted, newest=size + 1, cursor=cursor), size)
     decisions = {id(item.decision) for item in page.items if item.decision is not None}

@@ -11,8 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from tandem.care import selectors
-from tandem.care.access import team_client_for
-from tandem.clients.access import seat
+from tandem.care.access import team_client_and_seat
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 
 
@@ -20,15 +19,20 @@ from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 @require_GET
 def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
     """Show the client's shared timeline, filtered by kind."""
-    client = team_client_for(request.user, client_id)
+    # The seat the audited read looked up: the team check, the consent gate's practice
+    # and the page's role all use it (one query, where there were four).
+    client, member = team_client_and_seat(request.user, client_id)
     kind = request.GET.get("kind", "")
     kinds = [kind] if kind in selectors.Kind.values else None
     # An opaque cursor (encrypted: an item's time is health information); anything
     # else, or none, opens the newest page.
     page = selectors.timeline_page(
-        request.user, client, kinds, cursor=selectors.Cursor.parse(request.GET.get("at", ""))
+        request.user,
+        client,
+        kinds,
+        cursor=selectors.Cursor.parse(request.GET.get("at", "")),
+        member=member,
     )
-    member = seat(request.user, client)
     return render(
         request,
         page_or_fragment(request, "care/timeline.html", "items"),

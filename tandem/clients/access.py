@@ -86,7 +86,20 @@ register_team_rule(Client, "pk", client_may_view=True)
 
 def client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Client:
     """Return the client the actor may ``action``, recording the read; 404 for missing or forbidden."""
+    return client_and_seat_for(actor, public_id, action)[0]
+
+
+def client_and_seat_for(
+    actor: Any, public_id: Any, action: Action = Action.VIEW
+) -> tuple[Client, CareTeamMember | None]:
+    """Return ``client_for``'s client and the actor's ``seat`` on its care team.
+
+    A viewing read looks the seat up anyway (the audit row names the practice through
+    which the actor reads): a page that needs the seat too takes it from here. For
+    any other ``action`` nothing is read beyond the client, and the seat is None.
+    """
     client = policy.get_or_404(actor, action, Client.objects.all(), public_id=public_id)
+    member = None
     if action == Action.VIEW:
         member = seat(actor, client)
         record(
@@ -98,7 +111,7 @@ def client_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Clie
             organisation=member.organisation if member else None,
             actor_role=member.role if member else actor_role_for(actor, client),
         )
-    return client
+    return client, member
 
 
 def own_record(actor: Any) -> Client | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from tandem.consent.categories import Category
+from tandem.core.links import per_id
 from tandem.core.timeline import Item, Kind, Query, by_line
 from tandem.measures.models import CaseReview, QuestionnaireResponse
 
@@ -21,6 +22,7 @@ def results_and_reviews(query: Query) -> list[Item]:
     client, gate, wanted = query.client, query.gate, query.wanted
     items: list[Item] = []
     if Kind.QUESTIONNAIRE in wanted:
+        response_url = per_id("measures:response")  # the kind's many rows: reversed once
         for r in query.window(
             QuestionnaireResponse.objects.filter(client=client).select_related(
                 "entered_by", "organisation"
@@ -53,7 +55,7 @@ def results_and_reviews(query: Query) -> list[Item]:
                         ("Safety", r.safety_note[:1].upper() + r.safety_note[1:]),
                         ("How given", r.get_source_display()),
                     ],
-                    link=reverse("measures:response", kwargs={"response_id": r.public_id}),
+                    link=response_url(r.public_id),
                     pk=r.pk,
                 )
             )

@@ -29,6 +29,7 @@ from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.cursors import keyset_page
 from tandem.core.htmx import page_or_fragment
+from tandem.core.links import per_id
 from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
@@ -359,6 +360,26 @@ def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
 # --- Lists -----------------------------------------------------------------------------
 
 
+#: The tracker card's fields (and its keyset's ``created_at``): no packet text.
+TRACKER_CARD = (
+    "public_id",
+    "created_at",
+    "status",
+    "urgent",
+    "sent_at",
+    "due_at",  # with responded_at and overdue_level: whether the practice is late to answer
+    "responded_at",
+    "overdue_level",
+    "decline_reason",
+    "decline_note",
+    "client__public_id",
+    "client__first_name",
+    "client__last_name",
+    "to_organisation__name",
+    "redirect_to__name",
+)
+
+
 @login_required
 @require_GET
 def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -368,14 +389,23 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Keyset pages (newest first by creation): a deep page reads what the first does,
     # and no count of all the therapist's referrals is taken.
     page = keyset_page(
-        selectors.tracker(request.user),
+        selectors.tracker(request.user).only(*TRACKER_CARD),
         "created_at",
         request.GET.get("at", ""),
         size=PAGE_SIZE,
         purpose="referral_tracker",
     )
     now = timezone.now()
-    rows = [(r, selectors.waiting_for(r), selectors.late_answer(r, now)) for r in page]
+    edit, detail = per_id("referrals:edit"), per_id("referrals:detail")
+    rows = [
+        (
+            r,
+            selectors.waiting_for(r),
+            (edit if r.status == S.DRAFT else detail)(r.public_id),
+            selectors.late_answer(r, now),
+        )
+        for r in page
+    ]
     _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
     return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
 
@@ -402,6 +432,23 @@ def _record_list_read(
     )
 
 
+#: The inbox card's fields (``_record_list_read`` adds the client's public id).
+INBOX_CARD = (
+    "public_id",
+    "status",
+    "urgent",
+    "sent_at",
+    "due_at",
+    "responded_at",
+    "client__public_id",
+    "client__first_name",
+    "therapist__preferred_name",  # ``User.display_name``
+    "therapist__full_name",
+    "therapist__email",
+    "from_organisation__name",
+)
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
@@ -409,8 +456,20 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     if not policy.roles(request.user) & PRACTICE_ROLES:
         raise Http404("Not found.")
     now = timezone.now()
-    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(r, selectors.time_left(r, now), selectors.waiting_for(r)) for r in page]
+    # Only what the cards show: none of the packet's text, and of the people and practice
+    # only their names: one model instance fewer a card, and a few columns of each.
+    shown = (
+        selectors.inbox(request.user)
+        .select_related(None)
+        .select_related("client", "therapist", "from_organisation")
+        .only(*INBOX_CARD)
+    )
+    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail = per_id("referrals:detail")
+    rows = [
+        (r, selectors.time_left(r, now), selectors.waiting_for(r), detail(r.public_id))
+        for r in page
+    ]
     _record_list_read(
         request,
         "referral_inbox",

@@ -7,16 +7,26 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from tandem.care.crisis.selectors import open_alerts_to_answer
+from tandem.care.crisis.selectors import AlertRow, open_alerts_to_answer
 from tandem.core import policy
 
 
-def _open_alerts(user: Any) -> dict[str, Any]:
+def _open_alerts(user: Any, rows: list[AlertRow] | None) -> dict[str, Any]:
     """Return the open safety alerts the user must answer, for the red banner."""
     if not policy.is_signed_in(user) or not apps.is_installed("tandem.care"):
         return {"alerts": [], "more": False}
-    alerts, more = open_alerts_to_answer(user)
+    alerts, more = open_alerts_to_answer(user, rows=rows)
     return {"alerts": alerts, "more": more}
+
+
+def open_alerts_banner(user: Any, rows: list[AlertRow] | None = None) -> SimpleLazyObject:
+    """Return the banner's alerts, read only when a full page shows it.
+
+    A page that already read the user's open alerts (the home page's queue) passes
+    their ``rows``, so they are read once; the banner still names the clients itself
+    (and records that read).
+    """
+    return SimpleLazyObject(lambda: _open_alerts(user, rows))
 
 
 def tandem(request: HttpRequest) -> dict[str, Any]:
@@ -38,5 +48,5 @@ def tandem(request: HttpRequest) -> dict[str, Any]:
         "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
         "demo_mode": settings.DEMO_MODE,
         # Lazy: one query, only when a full page (not an HTMX fragment) shows the banner.
-        "open_alerts": SimpleLazyObject(lambda: _open_alerts(user)),
+        "open_alerts": open_alerts_banner(user),
     }

@@ -12,12 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
 
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
-from tandem.care.crisis.selectors import open_alerts_to_answer
+from tandem.care.crisis.selectors import AlertRow, open_alerts_to_answer
 from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteDelivery, NoteStatus
 from tandem.clients.models import Client
 from tandem.consent.models import Release, ReleaseStatus
@@ -75,9 +75,36 @@ def _local(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%a %b %-d, %-I:%M %p")
 
 
+#: What a queue shows of a client and of a colleague (the rest of their rows stays unread).
+_CLIENT = ("public_id", "first_name", "last_name")
+_PERSON = ("preferred_name", "full_name", "email")  # ``User.display_name``
+
+
+def _shown(*related: tuple[str, tuple[str, ...]], fields: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the ``only()`` of a queue's rows: its own ``fields`` and the related rows' shown ones."""
+    return (
+        *fields,
+        *(name for name, _ in related),
+        *(f"{name}__{f}" for name, shown in related for f in shown),
+    )
+
+
 def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
     """Return the first ``LIMIT`` rows and the true total: two bounded queries."""
     return list(qs[:LIMIT]), qs.count()
+
+
+def _page_small(qs: QuerySet[Any]) -> tuple[list[Any], int]:
+    """Return ``_page``'s rows and total in one query, for a queue that is small by nature.
+
+    The total rides on each row as ``COUNT(*) OVER ()``, taken over every matching row
+    before the ``LIMIT``; no row means a total of 0. The database reads (and joins)
+    every matching row to count them, so only queues of one person's own few items
+    use it (a day's visits, a prescriber's drafts and check-ins of two weeks), not the
+    inbox's, which can run to hundreds.
+    """
+    rows = list(qs.annotate(queue_total=Window(Count("*")))[:LIMIT])
+    return rows, (rows[0].queue_total if rows else 0)
 
 
 def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
@@ -185,11 +212,19 @@ def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
             status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
         )
         .select_related("client", "prescriber", "appointment_type")
+        .only(
+            *_shown(
+                ("client", _CLIENT),
+                ("prescriber", _PERSON),
+                ("appointment_type", ("name",)),
+                fields=("public_id", "starts_at", "status"),
+            )
+        )
         .order_by("starts_at", "pk")
     )
     if prescriber is not None:
         qs = qs.filter(prescriber=prescriber)
-    rows, total = _page(qs)
+    rows, total = _page_small(qs)
     calendar = (
         reverse("scheduling:calendar", args=[_org_public_id(user, org_ids[0])]) + "?view=day"
         if org_ids
@@ -227,14 +262,19 @@ def _org_public_id(user: Any, org_id: int) -> Any:
 # --- Prescriber ------------------------------------------------------------------------
 
 
-def prescriber_queues(user: Any) -> list[Queue]:
-    """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins."""
+def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> list[Queue]:
+    """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins.
+
+    ``alert_rows``: the user's open alerts when the page already read them
+    (``crisis.selectors.open_alert_rows``, shared with the banner).
+    """
     org_ids = _practice_org_ids(user, (Role.PRESCRIBER,))
     queues = [_todays_visits(user, org_ids, user)]
-    rows, total = _page(
+    rows, total = _page_small(
         policy.scope(user, Action.VIEW, ConsultNote.objects.all())
         .filter(author=user, status=NoteStatus.DRAFT)
         .select_related("client")
+        .only(*_shown(("client", _CLIENT), fields=("public_id", "created_at")))
         .order_by("created_at", "pk")
     )
     queues.append(
@@ -254,7 +294,7 @@ def prescriber_queues(user: Any) -> list[Queue]:
             clients={str(n.client.public_id) for n in rows},
         )
     )
-    alerts, more = open_alerts_to_answer(user, where="home queue")
+    alerts, more = open_alerts_to_answer(user, where="home queue", rows=alert_rows)
     queues.append(
         Queue(
             "alerts",
@@ -290,10 +330,15 @@ def prescriber_queues(user: Any) -> list[Queue]:
         )
     )
     since = timezone.now() - dt.timedelta(days=14)
-    rows, total = _page(
+    rows, total = _page_small(
         policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
         .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
         .select_related("client", "therapist")
+        .only(
+            *_shown(
+                ("client", _CLIENT), ("therapist", _PERSON), fields=("public_id", "answered_at")
+            )
+        )
         .order_by("-answered_at", "-pk")
     )
     queues.append(

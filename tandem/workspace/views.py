@@ -6,10 +6,12 @@ from django.views.decorators.http import require_GET
 from tandem.accounts.http import AuthenticatedHttpRequest
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
+from tandem.care.crisis.selectors import AlertRow, open_alert_rows
 from tandem.clients.access import caseload_for, own_record
 from tandem.core import policy
 from tandem.core.roles import Role
 from tandem.workspace import queues
+from tandem.workspace.context_processors import open_alerts_banner
 
 
 @require_GET
@@ -38,13 +40,17 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     }:
         # The card shows how many, not who: one COUNT, not a sorted page of the caseload
         # (which said "50" for 835 clients). The list itself is the clients page's, paged.
-        caseload_count = caseload_for(user).count()
+        caseload_count = caseload_for(user).values("pk").count()  # DISTINCT of ids, not rows
     clinical = policy.may_see_clinical_data(user)
     work: list[tuple[str, list[queues.Queue]]] = []
     if clinical and Role.COORDINATOR in held:
         work.append(("coordinator", queues.coordinator_queues(user)))
+    alert_rows: list[AlertRow] | None = None
     if clinical and Role.PRESCRIBER in held:
-        work.append(("prescriber", queues.prescriber_queues(user)))
+        # The alerts queue and the page's banner list the same open alerts: read them
+        # once (each still names the clients, and records that read, itself).
+        alert_rows = open_alert_rows(user)
+        work.append(("prescriber", queues.prescriber_queues(user, alert_rows)))
     if clinical and Role.THERAPIST in held:
         work.append(("therapist", queues.therapist_queues(user)))
     own = own_record(user) if Role.CLIENT in held else None
@@ -72,4 +78,6 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The client reaches their own safety plan from here (the page is theirs to read).
         "own_client_id": getattr(own, "public_id", None),
     }
+    if alert_rows is not None:
+        context["open_alerts"] = open_alerts_banner(user, alert_rows)  # over the processor's
     return render(request, "workspace/dashboard.html", context)

@@ -344,25 +344,26 @@ class OpenAlert:
     client: str = ""
 
 
-def open_alerts_to_answer(
-    viewer: Any, *, where: str = "open-alert banner"
-) -> tuple[list[OpenAlert], bool]:
-    """Return the open, unacknowledged alerts the viewer must answer, and whether there are more.
+#: One row of ``open_alert_rows``: the alert's public id, reference, level and client id.
+AlertRow = tuple[Any, str, str, int | None]
+
+
+def open_alert_rows(viewer: Any) -> list[AlertRow]:
+    """Return the open, unacknowledged alerts the viewer must answer: at most one more than shown.
 
     They are the alerts of clients on whose care team the viewer is a clinician,
     and those of the practice for which the viewer is the on-call prescriber now
     (on the rota now, or flagged on call when nobody is on the rota): both may
-    open the alert (``access.alert_rule``). A constant number of queries, whatever
-    the number of alerts: a reference, a level, a link, and the client's name only
-    to a reader the access policy lets see the client (recorded in the audit trail,
-    ``where`` says on which page). Every alert is listed, named or not.
+    open the alert (``access.alert_rule``). One query, newest first. A page that
+    lists them in two places (the home page's queue and the banner) reads them once
+    and passes the rows to ``open_alerts_to_answer`` for each.
     """
     if not policy.may_see_clinical_data(viewer):
-        return [], False
+        return []
     memberships = policy.active_memberships(viewer)
     clinician_orgs = [m.organisation_id for m in memberships if m.role in CLINICIAN_ROLES]
     if not clinician_orgs:
-        return [], False
+        return []
     wanted = Q(
         Exists(
             CareTeamMember.objects.filter(
@@ -393,19 +394,34 @@ def open_alerts_to_answer(
         )
         on_call = Exists(shifts_now.filter(user=viewer)) | (~Exists(shifts_now) & Exists(flagged))
         wanted |= Q(paged_organisation_id__in=prescriber_orgs) & Q(on_call)
-    rows = list(
+    return list(
         SafetyAlert.objects.filter(status=AlertStatus.OPEN)
         .filter(wanted)
         .order_by("-raised_at", "-pk")
         .values_list("public_id", "reference", "level", "client_id")[: BANNER_ALERTS + 1]
     )
+
+
+def open_alerts_to_answer(
+    viewer: Any, *, where: str = "open-alert banner", rows: list[AlertRow] | None = None
+) -> tuple[list[OpenAlert], bool]:
+    """Return the open, unacknowledged alerts the viewer must answer, and whether there are more.
+
+    The alerts are ``open_alert_rows`` (read here unless the page already holds its
+    ``rows``). A constant number of queries, whatever the number of alerts: a
+    reference, a level, a link, and the client's name only to a reader the access
+    policy lets see the client (recorded in the audit trail, ``where`` says on which
+    page). Every alert is listed, named or not.
+    """
+    if rows is None:
+        rows = open_alert_rows(viewer)
     named = naming.names(viewer, sorted({r[3] for r in rows[:BANNER_ALERTS] if r[3]}), where=where)
     shown = [
         OpenAlert(
             reference,
             AlertLevel(level).label.split(":")[0],
             reverse("care:alert", kwargs={"alert_id": public_id}),
-            named.get(client_id, ""),
+            named.get(client_id, "") if client_id is not None else "",
         )
         for public_id, reference, level, client_id in rows[:BANNER_ALERTS]
     ]

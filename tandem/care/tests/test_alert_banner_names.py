@@ -10,6 +10,8 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tandem.audit.models import AuditEvent, AuditEventClient
@@ -80,3 +82,34 @@ def test_the_team_reads_the_clients_name_the_on_call_off_the_team_reads_the_refe
     for email in mail.outbox:
         for phi in (world.client.first_name, world.client.last_name, born.isoformat()):
             assert phi not in email.subject + email.body
+
+
+def test_the_home_page_reads_the_open_alerts_once_and_names_them_in_its_queue_and_banner():
+    # Given an open alert on a client of the prescriber's care team
+    world = CareWorld()
+    with time_machine.travel(WEDNESDAY_11AM, tick=True):
+        alert = crisis_actions.raise_safety_alert(
+            world.therapist, world.client, "urgent", "Has a plan."
+        )
+        name = f"{world.client.first_name} {world.client.last_name}"
+
+        # When the prescriber opens the home page
+        with CaptureQueriesContext(connection) as queries:
+            page = http(world.prescriber).get(reverse("core:dashboard")).content.decode()
+
+    # Then the alerts were read once
+    alert_reads = [q for q in queries.captured_queries if 'FROM "care_safetyalert"' in q["sql"]]
+    assert len(alert_reads) == 1
+    # and both the queue and the banner name the client and link to the alert
+    link = reverse("care:alert", kwargs={"alert_id": alert.public_id})
+    queue = page[page.find('data-queue="alerts"') :]
+    assert f"Alert for {name}" in queue[: queue.find("</section>")]
+    start = page.find("data-open-alerts")
+    assert f"Safety alert for {name}" in page[start : page.find("</div>", start)]
+    assert page.count(f'href="{link}"') == 2
+    # and each place's read of the client is recorded, as before
+    for where in ("home queue", "open-alert banner"):
+        read = AuditEvent.objects.filter(actor_id=world.prescriber.pk, detail__list=where)
+        assert list(
+            AuditEventClient.objects.filter(event__in=read).values_list("client_id", flat=True)
+        ) == [str(world.client.public_id)]

@@ -7,10 +7,14 @@ to tell colours apart. Statuses keep their own labels; this only chooses the ton
 
 from __future__ import annotations
 
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import TIME_STRINGS, timesince
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -79,10 +83,24 @@ def badge(status: Any, label: Any = "", tone: str = "") -> str:
     ``tone`` overrides the table (``{% badge "urgent" "Urgent" %}`` needs none).
     """
     chosen = tone if tone in TONES else tone_of(str(status))
+    label = label or status
+    if type(status) in _PLAIN and type(label) in _PLAIN:
+        # A list page draws the same few badges on every row: built once per kind.
+        return _badge_html(chosen, status, label)
+    return _badge_html.__wrapped__(chosen, status, label)
+
+
+#: Argument types a badge may be cached for: text, or text a template marked safe (a
+#: literal); cached by type too (``typed``), so "a&b" and a safe "a&b" never share one.
+_PLAIN = (str, SafeString)
+
+
+@lru_cache(maxsize=512, typed=True)
+def _badge_html(chosen: str, status: Any, label: Any) -> str:
     # The mark is drawn by the stylesheet (``.badge-ok::before``), with empty alternative
     # text: screen readers hear the label alone, and the element's text is the label.
     return format_html(
-        '<span class="badge badge-{}" data-status="{}">{}</span>', chosen, status, label or status
+        '<span class="badge badge-{}" data-status="{}">{}</span>', chosen, status, label
     )
 
 
@@ -90,3 +108,39 @@ def badge(status: Any, label: Any = "", tone: str = "") -> str:
 def tone(status: Any) -> str:
     """Return the badge tone of a status value (for markup that builds its own badge)."""
     return tone_of(str(status))
+
+
+class _Unit:
+    """One of ``timesince``'s units whose words ("3 days") are translated once per language."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __mod__(self, values: dict[str, int]) -> str:
+        return _unit_words(get_language(), self.name, values["num"])
+
+
+@lru_cache(maxsize=1024)
+def _unit_words(language: str | None, name: str, num: int) -> str:
+    return str(TIME_STRINGS[name] % {"num": num})
+
+
+_UNITS = {name: _Unit(name) for name in TIME_STRINGS}
+
+
+@register.filter(is_safe=False)
+def since(value: Any) -> str:
+    """Return the time since ``value`` as Django's ``timesince`` filter words it ("4 days, 6 hours").
+
+    The same words, by Django's own reckoning; only each unit's translation is looked
+    up once per language and number instead of on every row of a list.
+    """
+    if not value:
+        return ""
+    try:
+        # ``timesince`` only applies ``%`` to each unit, which ``_Unit`` answers.
+        return timesince(value, time_strings=cast(dict[str, str], _UNITS))
+    except (ValueError, TypeError):
+        return ""

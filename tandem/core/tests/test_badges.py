@@ -28,3 +28,14 @@ def test_an_unknown_status_is_neutral_and_a_label_is_escaped():
 def test_every_tone_in_the_table_has_a_mark_and_a_meaning():
     assert set(STATUS_TONES.values()) <= set(TONES)
     assert all(mark and meaning for mark, meaning in TONES.values())
+
+
+def test_a_badge_drawn_again_is_the_same_and_text_marked_safe_is_not_taken_for_plain_text():
+    first = render("{% badge s label %}", s="sent", label="Sent")
+    assert render("{% badge s label %}", s="sent", label="Sent") == first
+    # the same words, once plain (escaped) and once a template literal (trusted)
+    assert render("{% badge s label %}", s="sent", label="A & B").endswith("A &amp; B</span>")
+    assert render('{% badge "sent" "A &amp; B" %}').endswith("A &amp; B</span>")
+    assert render("{% badge s label %}", s="sent", label="A &amp; B").endswith(
+        "A &amp;amp; B</span>"
+    )
