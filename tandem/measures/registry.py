@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.utils import timezone
@@ -41,6 +42,21 @@ class Score:
     at: dt.datetime
     flags: tuple[str, ...] = ()
     response_id: Any = None
+
+    @cached_property
+    def day(self) -> dt.date:
+        """The day of the score in the current time zone (the score cannot change: cached)."""
+        return local_day(self.at)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientName:
+    """What a registry row needs of its client: the link to their page and the name."""
+
+    pk: int
+    public_id: Any
+    last_name: str
+    first_name: str
 
 
 @dataclass
@@ -87,7 +103,7 @@ class Row:
     def weeks_in_treatment(self) -> int | None:
         if self.baseline is None:
             return None
-        return max(0, (self.today - _local_day(self.baseline.at)).days // 7)
+        return max(0, (self.today - self.baseline.day).days // 7)
 
     @property
     def response(self) -> bool:
@@ -148,7 +164,7 @@ class Row:
         return rank, f"{self.client.last_name} {self.client.first_name}".lower()
 
 
-def _local_day(at: dt.datetime) -> dt.date:
+def local_day(at: dt.datetime) -> dt.date:
     return timezone.localdate(at) if timezone.is_aware(at) else at.date()
 
 
@@ -193,6 +209,28 @@ SORTS: dict[str, tuple[str, Any]] = {
     "last_contact": ("Last contact", lambda r: _none_last(r.last_contact)),
     "next_due": ("Next due", lambda r: _none_last(r.next_due)),
 }
+
+
+#: What ``selectors.fill_scores`` fills: the first and last visible scores (which every
+#: flag and column but the cadences and alerts derive from), the cadences (next due,
+#: overdue), the last contacts, and the open safety alerts.
+PARTS = frozenset({"scores", "schedules", "contacts", "alerts"})
+#: What each sort and each filter reads besides the scores (the rest of a sorted or
+#: filtered page is filled for that page's rows only).
+SORT_PARTS: dict[str, frozenset[str]] = {
+    "last_contact": frozenset({"contacts"}),
+    "next_due": frozenset({"schedules"}),
+}
+FILTER_PARTS: dict[str, frozenset[str]] = {
+    "safety": frozenset({"alerts"}),
+    "overdue": frozenset({"schedules"}),
+}
+
+
+def parts_to_order(sort: str, flag: str) -> frozenset[str]:
+    """Return the parts of every row that ordering by ``sort`` and filtering by ``flag`` read."""
+    needed = {"scores"} | SORT_PARTS.get(sort.lstrip("-"), frozenset())
+    return frozenset(needed | FILTER_PARTS.get(flag, frozenset()))
 
 
 def sort_rows(rows: list[Row], sort: str) -> list[Row]:

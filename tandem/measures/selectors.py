@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
 from tandem.care.models import MedicationEvent
@@ -36,7 +38,7 @@ from tandem.measures.models import (
     SymptomEntry,
     SymptomTracker,
 )
-from tandem.measures.registry import Row, Score
+from tandem.measures.registry import PARTS, ClientName, Row, Score
 from tandem.measures.sharing import CASE_REVIEW_CATEGORY, CATEGORY, PURPOSE
 from tandem.scheduling.models import Appointment, AppointmentStatus
 
@@ -348,25 +350,94 @@ def _seats(actor: Any) -> QuerySet[CareTeamMember]:
 
 
 def registry_rows(actor: Any, measure: str = "phq-9", *, scores: bool = True) -> list[Row]:
-    """Return one row per active client of the actor's care teams, for ``measure``.
+    """Return one row per active client of the actor's care teams, for ``measure``, by client id.
 
-    With ``scores=False`` the rows carry only their client (enough to sort by
-    name and count them); ``fill_scores`` then completes the rows of one page.
-    Every number comes from a fixed set of queries: the seats (with the clients),
-    the first and last score per (client, practice, author), the releases, the
-    schedules, the last contacts, and the open safety alerts.
+    With ``scores=False`` the rows carry only their client; ``fill_scores`` then
+    completes them. Every number comes from a fixed set of queries: the seats (with
+    the clients' names), the first and last score per (client, practice, author), the
+    releases, the schedules, the last contacts, and the open safety alerts. A row's
+    client is a ``ClientName`` (id, public id, names), not a model instance.
     """
     today = timezone.localdate()
-    seats = _seats(actor).select_related("client").order_by("client_id", "pk")
+    seats = (
+        _seats(actor)
+        .order_by("client_id", "pk")
+        .values_list(
+            "client_id",
+            "organisation_id",
+            "client__public_id",
+            "client__last_name",
+            "client__first_name",
+        )
+    )
     rows: dict[int, Row] = {}
-    for s in seats:
-        if s.client_id not in rows:
-            rows[s.client_id] = Row(
-                client=s.client, measure=measure, today=today, viewer_org_id=s.organisation_id
+    for client_id, org_id, public_id, last_name, first_name in seats:
+        if client_id not in rows:
+            rows[client_id] = Row(
+                client=ClientName(client_id, public_id, last_name, first_name),
+                measure=measure,
+                today=today,
+                viewer_org_id=org_id,
             )
     if scores and rows:
         fill_scores(actor, list(rows.values()), caseload_for(actor).values_list("pk", flat=True))
     return list(rows.values())
+
+
+def _name_key(field_name: str) -> Any:
+    """Order by the lower-cased name code point by code point, as Python compares strings.
+
+    PostgreSQL's ``LOWER`` follows the database's character type (Unicode under a UTF-8
+    one) and ``COLLATE "C"`` compares the result byte by byte: UTF-8 bytes order as code
+    points do, whatever language collation the database has. SQLite compares bytes
+    already; its ``LOWER`` folds ASCII letters only (capital accented letters of
+    development databases sort by their capital code point).
+    """
+    lowered = Lower(field_name)
+    return Collate(lowered, "C") if connection.vendor == "postgresql" else lowered
+
+
+def registry_by_name(actor: Any, *, descending: bool = False) -> QuerySet[Client, tuple[Any, ...]]:
+    """Return the actor's caseload, one entry per client, ordered by name, for paging in SQL.
+
+    Each entry is ``(id, public id, last name, first name, viewer's practice)``, the
+    practice being that of the actor's first seat on the client's team (as in
+    ``registry_rows``). The order is the one ``registry.sort_rows`` gives by name:
+    lower-cased last then first name, ties by client id ascending either way.
+    """
+    seats = _seats(actor)
+    first_seat_org = (
+        CareTeamMember.objects.filter(
+            user=actor,
+            ended_on__isnull=True,
+            organisation_id__in=[m.organisation_id for m in policy.active_memberships(actor)],
+            client_id=OuterRef("pk"),
+        )
+        .order_by("pk")
+        .values("organisation_id")[:1]
+    )
+    last, first = _name_key("last_name"), _name_key("first_name")
+    order = (last.desc(), first.desc()) if descending else (last.asc(), first.asc())
+    return (
+        Client.objects.filter(pk__in=seats.values("client_id"))
+        .annotate(viewer_org_id=Subquery(first_seat_org))
+        .order_by(*order, "pk")
+        .values_list("pk", "public_id", "last_name", "first_name", "viewer_org_id")
+    )
+
+
+def name_rows(entries: Iterable[tuple[Any, ...]], measure: str) -> list[Row]:
+    """Return unscored rows for entries of ``registry_by_name`` (then ``fill_scores`` them)."""
+    today = timezone.localdate()
+    return [
+        Row(
+            client=ClientName(pk, public_id, last_name, first_name),
+            measure=measure,
+            today=today,
+            viewer_org_id=org_id,
+        )
+        for pk, public_id, last_name, first_name, org_id in entries
+    ]
 
 
 def _ends(measure: str, client_ids: Any) -> QuerySet[QuestionnaireResponse]:
@@ -400,11 +471,30 @@ def _ends(measure: str, client_ids: Any) -> QuerySet[QuestionnaireResponse]:
     return QuestionnaireResponse.objects.filter(pk__in=ends).order_by()
 
 
-def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row]:
+def registry_gate(actor: Any, rows: list[Row], client_ids: Any = None) -> Gate:
+    """Return the consent gate for ``rows`` (their clients' releases, loaded once)."""
+    viewer_orgs = {r.client.pk: r.viewer_org_id for r in rows if r.viewer_org_id}
+    if client_ids is None:
+        client_ids = [r.client.pk for r in rows]
+    return Gate(actor, client_ids, viewer_orgs)
+
+
+def fill_scores(
+    actor: Any,
+    rows: list[Row],
+    client_ids: Any = None,
+    *,
+    parts: Collection[str] = PARTS,
+    gate: Gate | None = None,
+) -> list[Row]:
     """Complete ``rows`` (from ``registry_rows(scores=False)``) with scores, dues, contacts, alerts.
 
     ``client_ids`` (a list or a queryset of ids) defaults to the rows' clients.
-    The number of queries does not depend on the number of rows.
+    ``parts`` (of ``registry.PARTS``) says which to fill: a sorted page fills what its
+    order and filter read for every row, then the rest for its own rows only, passing
+    the ``gate`` of the first call (which holds every row's releases) to the second.
+    "contacts" needs the rows' scores filled before or with it. The number of
+    queries does not depend on the number of rows.
     """
     if not rows:
         return rows
@@ -414,84 +504,100 @@ def fill_scores(actor: Any, rows: list[Row], client_ids: Any = None) -> list[Row
     if client_ids is None:
         client_ids = list(by_client)
     viewer_orgs = {cid: r.viewer_org_id for cid, r in by_client.items() if r.viewer_org_id}
-    gate = Gate(actor, client_ids, viewer_orgs)
+    if gate is None:
+        gate = registry_gate(actor, rows, client_ids)
 
-    ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
-    for pk, client_id, org_id, author_id, total, at, flags in _ends(
-        measure, client_ids
-    ).values_list(
-        "pk", "client_id", "organisation_id", "entered_by_id", "total", "entered_at", "flags"
-    ):
-        if client_id in by_client:
-            ends[(client_id, org_id, author_id)].append(
-                Score(total or 0, at, tuple(flags or ()), pk)
+    if "scores" in parts:
+        ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
+        for pk, client_id, org_id, author_id, total, at, flags in _ends(
+            measure, client_ids
+        ).values_list(
+            "pk", "client_id", "organisation_id", "entered_by_id", "total", "entered_at", "flags"
+        ):
+            if client_id in by_client:
+                ends[(client_id, org_id, author_id)].append(
+                    Score(total or 0, at, tuple(flags or ()), pk)
+                )
+        for (end_client, end_org, end_author), scores in ends.items():
+            row = by_client[end_client]
+            first = min(scores, key=lambda s: (s.at, s.response_id))
+            last = max(scores, key=lambda s: (s.at, s.response_id))
+            if not gate.shows(end_client, end_org, end_author):
+                row.withheld += 1 if first is last else 2
+                continue
+            if row.baseline is None or (first.at, first.response_id) < (
+                row.baseline.at,
+                row.baseline.response_id,
+            ):
+                row.baseline = first
+            if row.latest is None or (last.at, last.response_id) > (
+                row.latest.at,
+                row.latest.response_id,
+            ):
+                row.latest = last
+
+    if "schedules" in parts:
+        for schedule in MeasureSchedule.objects.filter(
+            client__in=client_ids, is_active=True
+        ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id"):
+            client_id, instrument, due, org_id, set_by_id = schedule
+            # Another practice's cadence is part of its treatment: shown only under a release.
+            if client_id not in by_client or not gate.shows(client_id, org_id, set_by_id):
+                continue
+            row = by_client[client_id]
+            name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument
+            if row.next_due is None or due < row.next_due:
+                row.next_due, row.next_due_measure = due, name
+            if due < today:
+                row.overdue_measures.append(name)
+
+    if "contacts" in parts:
+        own_orgs = set(viewer_orgs.values())
+        # One UNION ALL of the three per-client maxima, not three round trips.
+        responses = (
+            QuestionnaireResponse.objects.filter(
+                client__in=client_ids, organisation_id__in=own_orgs
             )
-    for (end_client, end_org, end_author), scores in ends.items():
-        row = by_client[end_client]
-        first = min(scores, key=lambda s: (s.at, s.response_id))
-        last = max(scores, key=lambda s: (s.at, s.response_id))
-        if not gate.shows(end_client, end_org, end_author):
-            row.withheld += 1 if first is last else 2
-            continue
-        if row.baseline is None or (first.at, first.response_id) < (
-            row.baseline.at,
-            row.baseline.response_id,
-        ):
-            row.baseline = first
-        if row.latest is None or (last.at, last.response_id) > (
-            row.latest.at,
-            row.latest.response_id,
-        ):
-            row.latest = last
-
-    for schedule in MeasureSchedule.objects.filter(
-        client__in=client_ids, is_active=True
-    ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id"):
-        client_id, instrument, due, org_id, set_by_id = schedule
-        # Another practice's cadence is part of its treatment: shown only under a release.
-        if client_id not in by_client or not gate.shows(client_id, org_id, set_by_id):
-            continue
-        row = by_client[client_id]
-        name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument
-        if row.next_due is None or due < row.next_due:
-            row.next_due, row.next_due_measure = due, name
-        if due < today:
-            row.overdue_measures.append(name)
-
-    own_orgs = set(viewer_orgs.values())
-    contacts: list[tuple[int, dt.datetime | None]] = list(
-        QuestionnaireResponse.objects.filter(client__in=client_ids, organisation_id__in=own_orgs)
-        .values("client_id")
-        .annotate(at=Max("entered_at"))
-        .values_list("client_id", "at")
-    )
-    contacts += list(
-        SymptomEntry.objects.filter(tracker__client__in=client_ids, organisation_id__in=own_orgs)
-        .values("tracker__client_id")
-        .annotate(at=Max("entered_at"))
-        .values_list("tracker__client_id", "at")
-    )
-    contacts += list(
-        Appointment.objects.filter(
-            client__in=client_ids,
-            organisation_id__in=own_orgs,
-            status=AppointmentStatus.COMPLETED,
+            .order_by()
+            .values("client_id")
+            .annotate(at=Max("entered_at"))
+            .values_list("client_id", "at")
         )
-        .values("client_id")
-        .annotate(at=Max("starts_at"))
-        .values_list("client_id", "at")
-    )
-    for row in rows:
-        if row.latest is not None:
-            contacts.append((row.client.pk, row.latest.at))
-    for client_id, moment in contacts:
-        if client_id not in by_client:
-            continue
-        row = by_client[client_id]
-        if moment is not None and (row.last_contact is None or moment > row.last_contact):
-            row.last_contact = moment
+        entries = (
+            SymptomEntry.objects.filter(
+                tracker__client__in=client_ids, organisation_id__in=own_orgs
+            )
+            .order_by()
+            .values("tracker__client_id")
+            .annotate(at=Max("entered_at"))
+            .values_list("tracker__client_id", "at")
+        )
+        visits = (
+            Appointment.objects.filter(
+                client__in=client_ids,
+                organisation_id__in=own_orgs,
+                status=AppointmentStatus.COMPLETED,
+            )
+            .order_by()
+            .values("client_id")
+            .annotate(at=Max("starts_at"))
+            .values_list("client_id", "at")
+        )
+        contacts: list[tuple[int, dt.datetime | None]] = list(
+            responses.union(entries, visits, all=True).order_by()
+        )
+        for row in rows:
+            if row.latest is not None:
+                contacts.append((row.client.pk, row.latest.at))
+        for client_id, moment in contacts:
+            if client_id not in by_client:
+                continue
+            row = by_client[client_id]
+            if moment is not None and (row.last_contact is None or moment > row.last_contact):
+                row.last_contact = moment
 
-    for client_id, count in safety.open_alert_counts(client_ids).items():
-        if client_id in by_client:
-            by_client[client_id].open_alerts = count
+    if "alerts" in parts:
+        for client_id, count in safety.open_alert_counts(client_ids).items():
+            if client_id in by_client:
+                by_client[client_id].open_alerts = count
     return rows

@@ -1,6 +1,8 @@
 """The registry's definitions (exact formulas) and the page: flags, sort, filter, views, CSV."""
 
+import csv
 import datetime as dt
+import io
 import re
 from types import SimpleNamespace
 
@@ -249,10 +251,11 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("query", "queries"),
-    # Sorted by name, the page's own client ids scope the scores (22 queries, with the
-    # audit row indexing the page's clients and the open-alert banner); any other sort or
-    # filter scores every client, reading the caseload ids once more (23).
-    [({}, 22), ({"sort": "-latest"}, 23)],
+    # Sorted by name, the database counts the caseload and cuts the page, whose own client
+    # ids scope the scores (21 queries, with the audit row indexing the page's clients and
+    # the open-alert banner); any other sort or filter reads the seats once (their ids are
+    # the releases' ids: no query for the caseload ids) and fills every row's scores (20).
+    [({}, 21), ({"sort": "-latest"}, 20)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 def test_the_registry_runs_a_constant_number_of_queries(
@@ -272,10 +275,11 @@ def test_the_registry_runs_a_constant_number_of_queries(
             )  # fmt: skip
     _login(client, prescriber)
 
-    # session, user, memberships, MFA, seats with clients, the first-and-last scores, releases
-    # with parties, treatment-exception practices, schedules, three last-contact aggregates,
-    # open alerts, saved views, and the audit write (savepoint, chain head, insert, head
-    # update, release), no session write (plus the caseload ids when every row is scored)
+    # session, user, memberships, MFA, the caseload (its count and the page's clients by name,
+    # or every seat with its client's name), the first-and-last scores, releases with
+    # parties, treatment-exception practices, schedules, one UNION of the three last-contact
+    # aggregates, open alerts, saved views, and the audit write (savepoint, chain head,
+    # insert, head update, release), no session write
     with django_assert_num_queries(queries):
         response = client.get(reverse("measures:registry"), query)
 
@@ -340,3 +344,151 @@ def test_another_practices_cadence_shows_only_under_a_release(client):
     assert row.overdue_measures == ["GAD-7"]
     assert "Overdue: GAD-7" in client.get(reverse("measures:registry")).content.decode()
     assert "GAD-7 every 14 days" in client.get(page).content.decode()
+
+
+# Names with ties (the same name in another case), punctuation and spaces (which a
+# language collation would skip) and lower-case accents: the registry's name order is
+# Python's on the lower-cased names, code point by code point, ties in client-id order.
+TRICKY_NAMES = [
+    ("Quill", "ada"), ("quill", "Ada"), ("Quill", "Ada"), ("O'Neil", "Bo"), ("Oneil", "Bo"),
+    ("de la Cruz", "Eva"), ("De La Cruz", "eva"), ("Van Dyke", "Al"), ("Vandyke", "Al"),
+    ("élan", "Mo"), ("Zed", "ann"), ("Aaron-Smith", "Li"), ("Aaron Smith", "Li"),
+    ("Aaronsmith", "Li"), ("Quill", "Ada"),
+]  # fmt: skip
+
+
+def _name_order(clients, descending=False):
+    """The registry's order by name as it was defined: a stable sort of the id-ordered clients."""
+    by_id = sorted(clients, key=lambda c: c.pk)
+    return sorted(
+        by_id, key=lambda c: (c.last_name.lower(), c.first_name.lower()), reverse=descending
+    )
+
+
+def _caseload_with_names(names):
+    """A prescriber (with a second, coordinator seat elsewhere) and clients named ``names``."""
+    from tandem.core.tests.factories import MembershipFactory, OrganisationFactory
+
+    prescriber = make_staff(Role.PRESCRIBER)
+    MembershipFactory(user=prescriber, organisation=OrganisationFactory(), role=Role.COORDINATOR)
+    stranger = make_staff(Role.PRESCRIBER)
+    clients = []
+    for i, (last, first) in enumerate(names):
+        c = ClientFactory(last_name=last, first_name=first)
+        add_to_care_team(c, prescriber, Role.PRESCRIBER if i % 3 else Role.COORDINATOR)
+        if i % 4 == 0:  # seated twice, through both practices: still one row
+            add_to_care_team(c, prescriber, Role.COORDINATOR if i % 3 else Role.PRESCRIBER)
+        clients.append(c)
+    # Not on the caseload: another prescriber's client, and one whose seat has ended.
+    add_to_care_team(
+        ClientFactory(last_name="Aaa", first_name="Outsider"), stranger, Role.PRESCRIBER
+    )
+    ended = add_to_care_team(
+        ClientFactory(last_name="Aab", first_name="Ended"), prescriber, Role.PRESCRIBER
+    )
+    ended.ended_on = timezone.localdate()
+    ended.save()
+    return prescriber, clients
+
+
+def _registry_pages(client, query):
+    """Return the client public ids of every page of the registry, in order, and the count."""
+    ids, page, total = [], 1, None
+    while True:
+        body = client.get(reverse("measures:registry"), {**query, "page": page}).content.decode()
+        ids += re.findall(r'<td><a href="/measures/clients/([0-9a-f-]{36})/">', body)
+        total = int(re.search(r'<p role="status">(\d+) client', body).group(1))
+        if 'rel="next"' not in body:
+            return ids, total
+        page += 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_name_order_pages_every_client_once_in_the_order_it_always_had(
+    client, monkeypatch, descending
+):
+    # Given a caseload of 15 clients with tied and punctuated names over two practices' seats
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    prescriber, clients = _caseload_with_names(TRICKY_NAMES)
+    _login(client, prescriber)
+    expected = [str(c.public_id) for c in _name_order(clients, descending)]
+
+    # When the prescriber pages through the registry sorted by name
+    ids, total = _registry_pages(client, {"sort": "-name" if descending else "name"})
+
+    # Then every client of the caseload is on exactly one page, in the name order, counted once
+    assert (ids, total) == (expected, 15)
+    # and the CSV export lists the same clients in the same order
+    export_body = client.get(
+        reverse("measures:registry_export"), {"sort": "-name" if descending else "name"}
+    ).content.decode()
+    by_id = {str(c.public_id): c for c in clients}
+    assert [line[0] for line in list(csv.reader(io.StringIO(export_body)))[1:]] == [
+        f"{by_id[i].last_name}, {by_id[i].first_name}" for i in expected
+    ]
+    export = AuditEvent.objects.get(action=AuditAction.EXPORT)
+    assert export.detail["clients"] == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_on_postgresql_capital_accents_sort_as_their_lower_case(client, monkeypatch):
+    # Given clients whose names start with capital accented letters
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    prescriber, clients = _caseload_with_names(
+        [("Åberg", "Ida"), ("Ärger", "Ole"), ("Zorn", "Anders"), ("Östlund", "Eva"),
+         ("ábaco", "Luz"), ("Émile", "Jo"), ("élan", "Mo")]
+    )  # fmt: skip
+    _login(client, prescriber)
+
+    # When the prescriber pages through the registry by name
+    ids, total = _registry_pages(client, {})
+
+    # Then they sort as Python's lower case does (Zorn, ábaco, Ärger, Åberg, élan, Émile, ...)
+    assert (ids, total) == ([str(c.public_id) for c in _name_order(clients)], 7)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("flag", ["", "safety", "overdue", "not_improving", "no_score"])
+def test_every_sorted_or_filtered_page_shows_the_rows_the_full_registry_shows(
+    rf, monkeypatch, flag
+):
+    # Given pages of two rows over four clients: one with a withheld score from the other
+    # practice, a positive item 9 (an open alert) and an overdue cadence; two with scores
+    # of their own; one without any
+    from tandem.measures.models import MeasureSchedule
+    from tandem.measures.registry import SORTS
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    world = MeasuresWorld()
+    world.phq9(answers_totalling(21), by=world.therapist, days_ago=90)
+    world.phq9(answers_totalling(18), days_ago=77)
+    world.phq9(answers_totalling(12, item9=1), days_ago=1)
+    actions.set_schedule(
+        actor=world.prescriber, client=world.client, instrument="gad-7", every_days=14
+    )
+    MeasureSchedule.objects.update(next_due=timezone.localdate() - dt.timedelta(days=3))
+    for name, scores in {"Abbot": ((84, 12), (0, 4)), "Zephyr": ((30, 9), (2, 11))}.items():
+        other = ClientFactory(first_name="Pat", last_name=name)
+        add_to_care_team(other, world.prescriber, Role.PRESCRIBER)
+        for days_ago, total in scores:
+            actions.record_response(
+                world.prescriber, other, "phq-9", answers_totalling(total), source="clinician",
+                idempotency_key=f"{name}-{days_ago}", organisation=world.psychiatry,
+                entered_at=timezone.now() - dt.timedelta(days=days_ago),
+            )  # fmt: skip
+    add_to_care_team(ClientFactory(last_name="Nobody"), world.prescriber, Role.PRESCRIBER)
+
+    for sort in [key for key in SORTS] + [f"-{key}" for key in SORTS]:
+        for number in (1, 2, 3):
+            # When the prescriber opens that page of the registry so sorted and filtered
+            request = rf.get("/", {"sort": sort, "flag": flag, "page": number})
+            request.user = world.prescriber
+            params = views._registry_params(request)
+            page, total = views._page(request, params)
+            # Then its rows, complete in every column and flag, are that page of the whole
+            # registry computed row by row (as the CSV export does), and the count is its size
+            every = views._rows(request, params)
+            cut = every[(page.number - 1) * 2 : page.number * 2]
+            assert (list(page.object_list), total) == (cut, len(every)), (sort, number)
