@@ -158,3 +158,25 @@ def move(page: Page, target: str, button: str, **labels: str) -> None:
     for label, value in labels.items():
         form.get_by_label(label).select_option(label=value)
     form.get_by_role("button", name=button).click()
+
+
+def record_medication(
+    page: Page,
+    client: Client,
+    *,
+    kind: str,
+    drug: str,
+    dose: str,
+    frequency: str,
+    watch_for: str,
+    unit: str = "mg",
+) -> None:
+    """Record a medication change on the client's medications page, as a prescriber does."""
+    visit(page, f"/care/clients/{client.public_id}/medications/")
+    page.get_by_label("Kind of change").select_option(label=kind)
+    page.get_by_label("Medication:", exact=True).select_option(label=drug)
+    page.get_by_label("Dose").fill(dose)
+    page.get_by_label("Unit").select_option(label=unit)
+    page.get_by_label("Frequency").fill(frequency)
+    page.get_by_label("What the therapist might watch for").fill(watch_for)
+    page.get_by_role("button", name="Record").click()

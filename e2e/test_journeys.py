@@ -26,6 +26,7 @@ from e2e.journeys import (
     go,
     move,
     nav,
+    record_medication,
     seen,
     status_of,
     visit,
@@ -307,14 +308,15 @@ def test_8_collaborate_on_a_medication_change(people: People) -> None:
 
     # Dr Marsh raises Wren's sertraline and says what to watch for
     elena = people.sign_in("elena.marsh")
-    visit(elena, f"/care/clients/{wren.public_id}/medications/")
-    elena.get_by_label("Kind of change").select_option(label="Dose changed")
-    elena.get_by_label("Medication:", exact=True).select_option(label="sertraline (SSRI)")
-    elena.get_by_label("Dose").fill("50")
-    elena.get_by_label("Unit").select_option(label="mg")
-    elena.get_by_label("Frequency").fill("once daily")
-    elena.get_by_label("What the therapist might watch for").fill("Sleep in the first week.")
-    elena.get_by_role("button", name="Record").click()
+    record_medication(
+        elena,
+        wren,
+        kind="Dose changed",
+        drug="sertraline (SSRI)",
+        dose="50",
+        frequency="once daily",
+        watch_for="Sleep in the first week.",
+    )
     expect(elena.locator('[data-drug="sertraline"]')).to_contain_text("50 mg")
     seen(elena)
 

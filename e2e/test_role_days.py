@@ -22,7 +22,18 @@ from django.db.models import Q
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from e2e.journeys import DEMO, People, client_named, go, move, nav, seen, status_of, visit
+from e2e.journeys import (
+    DEMO,
+    People,
+    client_named,
+    go,
+    move,
+    nav,
+    record_medication,
+    seen,
+    status_of,
+    visit,
+)
 from tandem.accounts.models import User
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
 from tandem.care.crisis.models import AlertStatus, SafetyAlert
@@ -320,14 +331,15 @@ def test_therapist_walks_her_day(people: People) -> None:
     jordan.get_by_role("button", name="Sign", exact=True).click()
     expect(jordan.get_by_role("status")).to_contain_text("Signed.")
     elena = people.sign_in("elena.marsh")
-    visit(elena, f"/care/clients/{jordan_client.public_id}/medications/")
-    elena.get_by_label("Kind of change").select_option(label="Started")
-    elena.get_by_label("Medication:", exact=True).select_option(label="escitalopram (SSRI)")
-    elena.get_by_label("Dose").fill("5")
-    elena.get_by_label("Unit").select_option(label="mg")
-    elena.get_by_label("Frequency").fill("once daily in the morning")
-    elena.get_by_label("What the therapist might watch for").fill("Nausea in the first week.")
-    elena.get_by_role("button", name="Record").click()
+    record_medication(
+        elena,
+        jordan_client,
+        kind="Started",
+        drug="escitalopram (SSRI)",
+        dose="5",
+        frequency="once daily in the morning",
+        watch_for="Nausea in the first week.",
+    )
     expect(elena.locator('[data-drug="escitalopram"]')).to_contain_text("5 mg")
 
     # Medication changes to read: she opens it from her home and reads what to watch for
