@@ -10,12 +10,17 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from e2e.helpers import watch_console
 
 # The demo seeded once per module that asks for it, its live server and its people.
 from e2e.journeys import demo, people, screen, server  # noqa: F401
+
+# Assertions wait as long as actions do (15 s, not Playwright's 5): on a shared 2-core
+# machine running both CI passes, a navigation to a page that writes its audit row took
+# longer than 5 s once, and `to_have_url` gave up while the page was still loading.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse
 # the ORM calls that tests make between browser steps.
