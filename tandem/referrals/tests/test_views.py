@@ -1047,7 +1047,9 @@ def test_the_tracker_says_when_the_practice_is_late_to_answer_and_that_it_was_re
     cards = dict(re.findall(r'data-referral="([0-9a-f-]+)"(.*?)</li>', html(page), flags=re.S))
     late_card = text_of(cards[str(late.public_id)])
     assert "Overdue" in late_card
-    assert "The practice\u2019s answer is overdue by 1 day 2 h; Tandem reminded its team." in late_card
+    assert (
+        "The practice\u2019s answer is overdue by 1 day 2 h; Tandem reminded its team." in late_card
+    )
     assert "Overdue" not in text_of(cards[str(on_time.public_id)])
 
 
