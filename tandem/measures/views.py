@@ -29,6 +29,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.access import CLINICIAN_ROLES, caseload_for, client_for, own_record, seat
 from tandem.clients.models import Client
 from tandem.core import policy
+from tandem.core.links import per_id
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
 from tandem.measures import actions
@@ -575,20 +576,16 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
     ), by_name.paginator.count
 
 
-#: No client's id: the client page's URL is reversed once per page around it.
-_NO_CLIENT = uuid.UUID(int=0)
-
-
 def _registry_lines(rows: Iterable[Row]) -> list[dict[str, Any]]:
     """Return what the registry table shows of each row, each value computed once.
 
     The table reads plain values from a dict (the template engine's cheapest lookup)
     instead of re-running the row's properties, ``{% url %}`` and the ``date`` filter
-    in every cell: the client page's URL is reversed once per page, and each day is
+    in every cell: the client page's URL is reversed once per page (``core.links.per_id``), and each day is
     formatted once, by the ``date`` filter's own formatter on the day in the current
     time zone (what ``|date`` shows of a datetime), so the table reads as before.
     """
-    head, tail = reverse("measures:client", args=[_NO_CLIENT]).split(str(_NO_CLIENT))
+    client_url = per_id("measures:client")
     formatted: dict[tuple[dt.date, str], str] = {}
 
     def on(day: dt.date, fmt: str) -> str:
@@ -602,7 +599,7 @@ def _registry_lines(rows: Iterable[Row]) -> list[dict[str, Any]]:
         lines.append(
             {
                 "row_class": "row-safety" if safety else "row-review" if not_improving else "",
-                "href": f"{head}{r.client.public_id}{tail}",
+                "href": client_url(r.client.public_id),
                 "last_name": r.client.last_name,
                 "first_name": r.client.first_name,
                 "baseline": baseline.total if baseline else None,
