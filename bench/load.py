@@ -126,6 +126,7 @@ def choose(database_url: str) -> tuple[dict[str, tuple[str, str]], dict[str, str
 def pages(objects: dict[str, str]) -> list[Page]:
     return [
         Page("hello-world (ratio base)", "", "/bench/hello"),
+        Page("signed-in, empty (therapist)", "therapist", "/bench/signed-in"),
         Page("dashboard (prescriber)", "prescriber", "/dashboard/"),
         Page("referral inbox (coordinator)", "coordinator", "/referrals/inbox/"),
         Page("referral detail (coordinator)", "coordinator", f"/referrals/{objects['referral']}/"),

@@ -36,6 +36,7 @@ def main() -> None:
     parser.add_argument("--host", default="localhost")
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--dump", default="", help="also save the profile here (for pstats)")
     args = parser.parse_args()
     if os.environ.get("DJANGO_SETTINGS_MODULE") != "tandem.settings.prod":
         raise SystemExit("Export the server's environment first (bench/README.md, step 2).")
@@ -80,6 +81,8 @@ def main() -> None:
         for i, q in enumerate(queries.captured_queries):
             per_query[i] = per_query.get(i, 0.0) + float(q["time"]) * 1000
     wall_ms = (time.perf_counter() - started) * 1000 / args.requests
+    if args.dump:
+        profile.dump_stats(args.dump)
     out = io.StringIO()
     stats = pstats.Stats(profile, stream=out).strip_dirs()
     stats.sort_stats("cumulative").print_stats(os.environ.get("PROFILE_FILTER", ""), args.top)

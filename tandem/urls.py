@@ -39,3 +39,4 @@ if settings.TANDEM_ADMIN_ENABLED:
 if settings.TANDEM_BENCH:
     # The load benchmark's ratio base (bench/load.py); never mounted unless TANDEM_BENCH=1.
     urlpatterns.insert(0, path(bench.BENCH_PATH, bench.hello, name="bench_hello"))
+    urlpatterns.insert(0, path(bench.SIGNED_IN_PATH, bench.signed_in, name="bench_signed_in"))

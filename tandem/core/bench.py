@@ -2,7 +2,8 @@
 
 ``hello`` is the ratio base: the same server's cheapest possible answer (no database,
 no session, no template), so a page's requests per second can be read as a share of
-what the stack can do at all. ``BenchMiddleware`` adds two response headers,
+what the stack can do at all. ``signed_in`` is the other floor: a signed-in page that
+shows nothing but the navigation, so a page's own cost is what it takes above it. ``BenchMiddleware`` adds two response headers,
 ``X-Query-Count`` (SQL queries the request ran) and ``X-Server-Ms`` (time inside
 Django, middleware included): figures for the benchmark, never for production,
 where neither is mounted (``settings.TANDEM_BENCH`` is off unless set).
@@ -14,16 +15,31 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 BENCH_PATH = "bench/hello"
+SIGNED_IN_PATH = "bench/signed-in"
 
 
 @require_GET
 def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse("hello", content_type="text/plain")
+
+
+@require_GET
+@login_required
+def signed_in(request: HttpRequest) -> HttpResponse:
+    """A signed-in page with nothing on it: the fixed cost every page pays.
+
+    The whole middleware stack (session, user, second factor, idle clock), the
+    navigation's context and ``base.html`` with its banner, and no data of its own:
+    a page's cost above this one is its own.
+    """
+    return render(request, "bench/signed_in.html")
 
 
 class _Counter:

@@ -16,9 +16,11 @@ def test_without_the_bench_setting_there_is_no_hello_page_and_no_figures_in_head
     assert "tandem.core.bench.BenchMiddleware" not in settings.MIDDLEWARE
 
     hello = client.get("/bench/hello")
+    signed_in = client.get("/bench/signed-in")
     health = client.get("/healthz")
 
     assert hello.status_code == 404
+    assert signed_in.status_code == 404
     assert health.status_code == 200
     assert "X-Query-Count" not in health
     assert "X-Server-Ms" not in health
@@ -55,3 +57,21 @@ def test_production_mounts_the_bench_page_and_headers_only_when_asked(tmp_path, 
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == expected
+
+
+@override_settings(ROOT_URLCONF="tandem.core.tests.bench_urls", MIDDLEWARE=BENCH_MIDDLEWARE)
+def test_the_signed_in_floor_page_shows_only_the_navigation_and_only_to_someone_signed_in(
+    client, django_user_model
+):
+    anonymous = client.get("/bench/signed-in")
+    user = django_user_model.objects.create_user(
+        email="floor@example.test", password="x-Long-enough-1"
+    )
+    client.force_login(user)
+    page = client.get("/bench/signed-in")
+
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
+    assert page.status_code == 200
+    assert b'aria-label="Main"' in page.content
+    assert b"<h1>Signed in</h1>" in page.content
