@@ -549,16 +549,19 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
 
     Ordered by name and unfiltered, the database orders, counts and cuts the
     caseload, so only the page's hundred rows are built and scored. Any other
-    sort or filter fills, for every row, only what the order and the filter read
-    (``parts_to_order``: the scores, plus the cadences, contacts or alerts when
-    sorted or filtered by those), then the rest for the page's rows.
+    sort or filter fills, for every row, what the order and the filter read
+    (``parts_to_order``: the scores, plus the contacts or alerts when sorted or
+    filtered by those) and the cadences (which the consent gate decides with the
+    scores, reading the releases it needs once), then the rest for the page's rows.
     """
     actor, measure = request.user, params["measure"]
     if params["flag"] or params["sort"].lstrip("-") != "name":
         rows = registry_rows(actor, measure, scores=False)
-        needed = parts_to_order(params["sort"], params["flag"])
-        # The rows are the caseload: the gate loads their releases by id (no query for the
-        # ids); the scores read the caseload as a subquery (no list of ids in the SQL).
+        # Every row's cadences with its scores: the consent gate decides both, and reads
+        # the releases it needs for them in one load (the page's pass needs none).
+        needed = parts_to_order(params["sort"], params["flag"]) | {"schedules"}
+        # The rows are the caseload: the gate loads releases by id (no query for the ids);
+        # the scores read the caseload as a subquery (no list of ids in the SQL).
         gate = registry_gate(actor, rows)
         caseload = caseload_for(actor).values_list("pk", flat=True)
         fill_scores(actor, rows, caseload, parts=needed, gate=gate)
