@@ -48,6 +48,14 @@ class Gate:
 
     ``viewer_orgs`` maps a client id to the organisation through which the viewer
     sits on that client's care team; a client reading their own record sees all.
+
+    The releases (``ConsentContext``) are read when a decision first needs them, not
+    before: an item of the viewer's own practice needs none, so a registry whose scores
+    are all the viewer's practice's reads no release at all. ``prepare`` reads them
+    for only the clients of a batch of items that need a decision; a decision about a
+    client not read yet reads every client of ``client_ids`` not read yet (one load,
+    as if loaded up front). Either way each decision is ``decide``'s, on the same
+    releases, read during this request.
     """
 
     def __init__(
@@ -55,23 +63,56 @@ class Gate:
     ) -> None:
         self.viewer = viewer
         self.viewer_orgs = viewer_orgs
-        self.context = ConsentContext.load(client_ids)
+        self.client_ids = client_ids
         self.now = timezone.now()
+        self._context = ConsentContext()
+        self._loaded: set[int] = set()
+        self._exception_orgs_read = False
         self._memo: dict[tuple[int, int, int | None], Decision | None] = {}
+
+    @property
+    def context(self) -> ConsentContext:
+        """Return the releases of every client of ``client_ids`` (each client read once)."""
+        self._load(self.client_ids)
+        return self._context
+
+    def _load(self, client_ids: Iterable[int]) -> None:
+        """Read the releases of those of ``client_ids`` not read yet (no query when none)."""
+        missing = [c for c in client_ids if c not in self._loaded]
+        if not missing and self._exception_orgs_read:
+            return
+        more = ConsentContext.load(missing)
+        self._context.releases_by_client.update(more.releases_by_client)
+        self._context.treatment_exception_orgs = more.treatment_exception_orgs
+        self._exception_orgs_read = True
+        self._loaded.update(missing)
+
+    def needs_decision(self, client_id: int, org_id: int) -> bool:
+        """Return whether an item of ``org_id`` about the client is another practice's."""
+        viewer_org = self.viewer_orgs.get(client_id)
+        return viewer_org is not None and viewer_org != org_id
+
+    def prepare(self, items: Iterable[tuple[int, int]]) -> None:
+        """Read in one load the releases of the clients of ``(client id, org id)`` items
+        (clients of ``client_ids``) that need a decision; nothing when none does."""
+        clients = {c for c, org in items if self.needs_decision(c, org)}
+        if clients:
+            self._load(sorted(clients - self._loaded))
 
     def __call__(self, client_id: int, org_id: int, author_id: int | None) -> Decision | None:
         """Return None when the viewer may see it as their own practice's, else the decision."""
-        viewer_org = self.viewer_orgs.get(client_id)
-        if viewer_org is None or viewer_org == org_id:
+        if not self.needs_decision(client_id, org_id):
             return None
         key = (client_id, org_id, author_id)
         if key not in self._memo:
+            if client_id not in self._loaded:
+                self._load(self.client_ids)  # not prepared: every client's, as one load
             self._memo[key] = decide(
-                self.context,
+                self._context,
                 client_id=client_id,
                 category=CATEGORY,
                 source=Party(org_id, author_id),
-                recipient=Party(viewer_org, self.viewer.pk),
+                recipient=Party(self.viewer_orgs[client_id], self.viewer.pk),
                 purpose=PURPOSE,
                 now=self.now,
             )
@@ -492,9 +533,11 @@ def fill_scores(
     ``client_ids`` (a list or a queryset of ids) defaults to the rows' clients.
     ``parts`` (of ``registry.PARTS``) says which to fill: a sorted page fills what its
     order and filter read for every row, then the rest for its own rows only, passing
-    the ``gate`` of the first call (which holds every row's releases) to the second.
-    "contacts" needs the rows' scores filled before or with it. The number of
-    queries does not depend on the number of rows.
+    the ``gate`` of the first call to the second. The gate reads releases only for the
+    clients with another practice's scores or cadences, in one load per call (none when
+    every item is the viewer's practice's): the parts it decides ("scores",
+    "schedules") are best filled in one call. "contacts" needs the rows' scores filled
+    before or with it. The number of queries does not depend on the number of rows.
     """
     if not rows:
         return rows
@@ -507,8 +550,10 @@ def fill_scores(
     if gate is None:
         gate = registry_gate(actor, rows, client_ids)
 
+    # Read what the gate decides on first, so that it reads the releases of the clients
+    # with another practice's items (if any) in one load.
+    ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
     if "scores" in parts:
-        ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
         for pk, client_id, org_id, author_id, total, at, flags in _ends(
             measure, client_ids
         ).values_list(
@@ -518,38 +563,45 @@ def fill_scores(
                 ends[(client_id, org_id, author_id)].append(
                     Score(total or 0, at, tuple(flags or ()), pk)
                 )
-        for (end_client, end_org, end_author), scores in ends.items():
-            row = by_client[end_client]
-            first = min(scores, key=lambda s: (s.at, s.response_id))
-            last = max(scores, key=lambda s: (s.at, s.response_id))
-            if not gate.shows(end_client, end_org, end_author):
-                row.withheld += 1 if first is last else 2
-                continue
-            if row.baseline is None or (first.at, first.response_id) < (
-                row.baseline.at,
-                row.baseline.response_id,
-            ):
-                row.baseline = first
-            if row.latest is None or (last.at, last.response_id) > (
-                row.latest.at,
-                row.latest.response_id,
-            ):
-                row.latest = last
-
+    schedules: list[tuple[int, str, dt.date, int, int | None]] = []
     if "schedules" in parts:
-        for schedule in MeasureSchedule.objects.filter(
-            client__in=client_ids, is_active=True
-        ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id"):
-            client_id, instrument, due, org_id, set_by_id = schedule
-            # Another practice's cadence is part of its treatment: shown only under a release.
-            if client_id not in by_client or not gate.shows(client_id, org_id, set_by_id):
-                continue
-            row = by_client[client_id]
-            name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument
-            if row.next_due is None or due < row.next_due:
-                row.next_due, row.next_due_measure = due, name
-            if due < today:
-                row.overdue_measures.append(name)
+        schedules = [
+            schedule
+            for schedule in MeasureSchedule.objects.filter(
+                client__in=client_ids, is_active=True
+            ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id")
+            if schedule[0] in by_client
+        ]
+    gate.prepare([(c, org) for c, org, _ in ends] + [(sched[0], sched[3]) for sched in schedules])
+
+    for (end_client, end_org, end_author), scores in ends.items():
+        row = by_client[end_client]
+        first = min(scores, key=lambda s: (s.at, s.response_id))
+        last = max(scores, key=lambda s: (s.at, s.response_id))
+        if not gate.shows(end_client, end_org, end_author):
+            row.withheld += 1 if first is last else 2
+            continue
+        if row.baseline is None or (first.at, first.response_id) < (
+            row.baseline.at,
+            row.baseline.response_id,
+        ):
+            row.baseline = first
+        if row.latest is None or (last.at, last.response_id) > (
+            row.latest.at,
+            row.latest.response_id,
+        ):
+            row.latest = last
+
+    for client_id, instrument, due, org_id, set_by_id in schedules:
+        # Another practice's cadence is part of its treatment: shown only under a release.
+        if not gate.shows(client_id, org_id, set_by_id):
+            continue
+        row = by_client[client_id]
+        name = INSTRUMENTS[instrument].name if instrument in INSTRUMENTS else instrument
+        if row.next_due is None or due < row.next_due:
+            row.next_due, row.next_due_measure = due, name
+        if due < today:
+            row.overdue_measures.append(name)
 
     if "contacts" in parts:
         own_orgs = set(viewer_orgs.values())
