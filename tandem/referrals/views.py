@@ -33,6 +33,7 @@ from tandem.core.links import per_id
 from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.core.templatetags.tandem_ui import badge, since
 from tandem.core.textlimits import NOTE
 from tandem.core.usstates import US_STATES
 from tandem.organisations.models import Membership
@@ -42,6 +43,7 @@ from tandem.referrals.actions import IneligibleError, StaleReferralError
 from tandem.referrals.models import Payer, PlanType, Referral, Service
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
+from tandem.referrals.templatetags.referral_clock import clock, overdue_by
 
 PAGE_SIZE = 50
 
@@ -397,17 +399,49 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     now = timezone.now()
     edit, detail = per_id("referrals:edit"), per_id("referrals:detail")
-    rows = [
-        (
-            r,
-            selectors.waiting_for(r),
-            (edit if r.status == S.DRAFT else detail)(r.public_id),
-            selectors.late_answer(r, now),
+    statuses, reasons = _labels("status"), _labels("decline_reason")
+    cards = []
+    for r in page:
+        late = selectors.late_answer(r, now)
+        waiting = selectors.waiting_for(r)
+        declined = r.status == S.DECLINED
+        cards.append(
+            {
+                "public_id": r.public_id,
+                "link": (edit if r.status == S.DRAFT else detail)(r.public_id),
+                "title": f"{r.client.first_name} {r.client.last_name} → {r.to_organisation.name}",
+                "status": badge(r.status, statuses.get(r.status, r.status)),
+                "urgent": r.urgent,
+                "late": late and overdue_by(late.by),
+                "late_told": late and late.who_was_told,
+                "waiting_side": waiting[0],
+                "waiting": waiting[1],
+                "sent": f"{since(r.sent_at)} ago" if r.sent_at else "Not yet",
+                "declined": declined,
+                "reason": reasons.get(r.decline_reason, r.decline_reason) if declined else "",
+                "note": r.decline_note if declined else "",
+                "instead": r.redirect_to.name if declined and r.redirect_to else None,
+                "answer": r.status == S.INFO_REQUESTED,
+            }
         )
-        for r in page
-    ]
     _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
-    return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
+    return render(request, "referrals/tracker.html", {"page": page, "cards": cards, **BADGES})
+
+
+#: The badges every card may carry beside its status, drawn once.
+BADGES = {
+    "urgent_badge": badge("urgent", "Urgent"),
+    "overdue_badge": badge("overdue", "Overdue"),
+}
+
+
+def _labels(name: str) -> dict[str, str]:
+    """Return the labels of a Referral field's choices by value, as ``get_FOO_display`` gives them.
+
+    A list's cards show them as plain text; the dict is built once per page instead of
+    each card's ``get_FOO_display`` building it again.
+    """
+    return {value: str(label) for value, label in Referral._meta.get_field(name).flatchoices}
 
 
 def _record_list_read(
@@ -466,10 +500,24 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     )
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     detail = per_id("referrals:detail")
-    rows = [
-        (r, selectors.time_left(r, now), selectors.waiting_for(r), detail(r.public_id))
-        for r in page
-    ]
+    statuses = _labels("status")
+    cards = []
+    for r in page:
+        left = selectors.time_left(r, now)
+        cards.append(
+            {
+                "public_id": r.public_id,
+                "link": detail(r.public_id),
+                "first_name": r.client.first_name,
+                "status": badge(r.status, statuses.get(r.status, r.status)),
+                "urgent": r.urgent,
+                "clock": None if left is None else clock(left),
+                "overdue": left is not None and left.total_seconds() < 0,
+                "from": f"{r.therapist.display_name}, {r.from_organisation.name}",
+                "waiting": selectors.waiting_for(r)[1],
+                "sent": since(r.sent_at),
+            }
+        )
     _record_list_read(
         request,
         "referral_inbox",
@@ -479,7 +527,7 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),
-        {"page": page, "rows": rows},
+        {"page": page, "cards": cards, **BADGES},
     )
 
 
