@@ -119,10 +119,20 @@ class LateAnswer:
 
 def late_answer(referral: Referral, now: dt.datetime | None = None) -> LateAnswer | None:
     """Return how late the practice is to answer the referral, for its therapist; None if not."""
-    left = time_left(referral, now)
+    return late_answer_from(referral.due_at, referral.responded_at, referral.overdue_level, now)
+
+
+def late_answer_from(
+    due_at: dt.datetime | None,
+    responded_at: dt.datetime | None,
+    overdue_level: int,
+    now: dt.datetime | None = None,
+) -> LateAnswer | None:
+    """Return ``late_answer`` from a referral's values (a list read as values, not instances)."""
+    left = time_left_until(due_at, responded_at, now)
     if left is None or left >= dt.timedelta(0):
         return None
-    return LateAnswer(-left, referral.overdue_level)
+    return LateAnswer(-left, overdue_level)
 
 
 def waiting_for(referral: Referral) -> tuple[str, str]:
