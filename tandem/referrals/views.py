@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -451,7 +452,8 @@ def _labels(name: str) -> dict[str, str]:
     A list's cards show them as plain text; the dict is built once per page instead of
     each card's ``get_FOO_display`` building it again.
     """
-    return {value: str(label) for value, label in Referral._meta.get_field(name).flatchoices}
+    field = cast("Field[Any, Any]", Referral._meta.get_field(name))  # a column, not a relation
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def _record_list_read(
