@@ -34,6 +34,11 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, password, **extra)
 
 
+def display_name(preferred_name: str, full_name: str, email: str) -> str:
+    """Return the name to greet a person by (``User.display_name``), from a row's values."""
+    return preferred_name or full_name or email
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("email address", max_length=254, unique=True)
@@ -66,7 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def display_name(self) -> str:
         """Return the name to greet the user by."""
-        return self.preferred_name or self.full_name or self.email
+        return display_name(self.preferred_name, self.full_name, self.email)
 
 
 class LicenceType(models.TextChoices):

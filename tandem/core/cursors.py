@@ -87,6 +87,8 @@ def keyset_page(qs: QuerySet[Any], at: str, token: str, *, size: int, purpose: s
             rows = rows[:size][::-1]
 
     def link(row: Any, older: bool) -> str:
+        if isinstance(row, dict):  # a page read with values(): it must carry ``at`` and "id"
+            return seal(purpose, [row[at].isoformat(), row["id"], older])
         return seal(purpose, [getattr(row, at).isoformat(), row.pk, older])
 
     return KeysetPage(

@@ -91,9 +91,16 @@ def tracker(actor: Any) -> models.QuerySet[Referral]:
 
 def time_left(referral: Referral, now: dt.datetime | None = None) -> dt.timedelta | None:
     """Return the time until the response is due (negative when overdue); None once answered."""
-    if referral.due_at is None or referral.responded_at is not None:
+    return time_left_until(referral.due_at, referral.responded_at, now)
+
+
+def time_left_until(
+    due_at: dt.datetime | None, responded_at: dt.datetime | None, now: dt.datetime | None = None
+) -> dt.timedelta | None:
+    """Return ``time_left`` from a referral's values (a list read as values, not instances)."""
+    if due_at is None or responded_at is not None:
         return None
-    return referral.due_at - (now or timezone.now())
+    return due_at - (now or timezone.now())
 
 
 @dataclass(frozen=True)
@@ -112,10 +119,20 @@ class LateAnswer:
 
 def late_answer(referral: Referral, now: dt.datetime | None = None) -> LateAnswer | None:
     """Return how late the practice is to answer the referral, for its therapist; None if not."""
-    left = time_left(referral, now)
+    return late_answer_from(referral.due_at, referral.responded_at, referral.overdue_level, now)
+
+
+def late_answer_from(
+    due_at: dt.datetime | None,
+    responded_at: dt.datetime | None,
+    overdue_level: int,
+    now: dt.datetime | None = None,
+) -> LateAnswer | None:
+    """Return ``late_answer`` from a referral's values (a list read as values, not instances)."""
+    left = time_left_until(due_at, responded_at, now)
     if left is None or left >= dt.timedelta(0):
         return None
-    return LateAnswer(-left, referral.overdue_level)
+    return LateAnswer(-left, overdue_level)
 
 
 def waiting_for(referral: Referral) -> tuple[str, str]:

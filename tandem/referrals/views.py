@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Field
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
-from tandem.accounts.models import User
+from tandem.accounts.models import User, display_name
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
@@ -33,6 +34,7 @@ from tandem.core.links import per_id
 from tandem.core.pickers import Option
 from tandem.core.policy import Action
 from tandem.core.roles import Role
+from tandem.core.templatetags.tandem_ui import badge, since
 from tandem.core.textlimits import NOTE
 from tandem.core.usstates import US_STATES
 from tandem.organisations.models import Membership
@@ -42,6 +44,7 @@ from tandem.referrals.actions import IneligibleError, StaleReferralError
 from tandem.referrals.models import Payer, PlanType, Referral, Service
 from tandem.referrals.models import ReferralStatus as S
 from tandem.referrals.states import TransitionError
+from tandem.referrals.templatetags.referral_clock import clock, overdue_by
 
 PAGE_SIZE = 50
 
@@ -360,8 +363,10 @@ def icd10_search(request: AuthenticatedHtmxRequest) -> HttpResponse:
 # --- Lists -----------------------------------------------------------------------------
 
 
-#: The tracker card's fields (and its keyset's ``created_at``): no packet text.
+#: The tracker card's fields (and its keyset's ``created_at`` and ``id``): no packet text.
+#: Read as values: a page of cards is 50 rows, not 200 model instances.
 TRACKER_CARD = (
+    "id",
     "public_id",
     "created_at",
     "status",
@@ -389,7 +394,7 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Keyset pages (newest first by creation): a deep page reads what the first does,
     # and no count of all the therapist's referrals is taken.
     page = keyset_page(
-        selectors.tracker(request.user).only(*TRACKER_CARD),
+        selectors.tracker(request.user).select_related(None).values(*TRACKER_CARD),
         "created_at",
         request.GET.get("at", ""),
         size=PAGE_SIZE,
@@ -397,24 +402,66 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     now = timezone.now()
     edit, detail = per_id("referrals:edit"), per_id("referrals:detail")
-    rows = [
-        (
-            r,
-            selectors.waiting_for(r),
-            (edit if r.status == S.DRAFT else detail)(r.public_id),
-            selectors.late_answer(r, now),
+    statuses, reasons = _labels("status"), _labels("decline_reason")
+    cards = []
+    for r in page:
+        status = r["status"]
+        late = selectors.late_answer_from(r["due_at"], r["responded_at"], r["overdue_level"], now)
+        waiting = states.WAITING_FOR[status]
+        declined = status == S.DECLINED
+        title = f"{r['client__first_name']} {r['client__last_name']} → {r['to_organisation__name']}"
+        cards.append(
+            {
+                "public_id": r["public_id"],
+                "link": (edit if status == S.DRAFT else detail)(r["public_id"]),
+                "title": title,
+                "status": badge(status, statuses.get(status, status)),
+                "urgent": r["urgent"],
+                "late": late and overdue_by(late.by),
+                "late_told": late and late.who_was_told,
+                "waiting_side": waiting[0],
+                "waiting": waiting[1],
+                "sent": f"{since(r['sent_at'])} ago" if r["sent_at"] else "Not yet",
+                "declined": declined,
+                "reason": reasons.get(r["decline_reason"], r["decline_reason"]) if declined else "",
+                "note": r["decline_note"] if declined else "",
+                # None without a suggested practice (the join finds no row)
+                "instead": r["redirect_to__name"] if declined else None,
+                "answer": status == S.INFO_REQUESTED,
+            }
         )
-        for r in page
-    ]
-    _record_list_read(request, "referral_tracker", page.object_list, {"more": bool(page.older)})
-    return render(request, "referrals/tracker.html", {"page": page, "rows": rows})
+    _record_list_read(
+        request,
+        "referral_tracker",
+        [r["client__public_id"] for r in page.object_list],
+        {"more": bool(page.older)},
+    )
+    return render(request, "referrals/tracker.html", {"page": page, "cards": cards, **BADGES})
+
+
+#: The badges every card may carry beside its status, drawn once.
+BADGES = {
+    "urgent_badge": badge("urgent", "Urgent"),
+    "overdue_badge": badge("overdue", "Overdue"),
+}
+
+
+def _labels(name: str) -> dict[str, str]:
+    """Return the labels of a Referral field's choices by value, as ``get_FOO_display`` gives them.
+
+    A list's cards show them as plain text; the dict is built once per page instead of
+    each card's ``get_FOO_display`` building it again.
+    """
+    field = cast("Field[Any, Any]", Referral._meta.get_field(name))  # a column, not a relation
+    return {value: str(label) for value, label in field.flatchoices}
 
 
 def _record_list_read(
-    request: HttpRequest, name: str, shown: list[Referral], where: dict[str, Any]
+    request: HttpRequest, name: str, shown: list[Any], where: dict[str, Any]
 ) -> None:
-    """Record that a list of referrals named these clients to the reader (one row per view).
+    """Record that a list of referrals named these clients (their public ids) to the reader.
 
+    One row per view.
     The inbox refreshes itself every minute (HX-Trigger "inbox-list"); those refreshes
     re-show what the recorded view showed and are not recorded again.
     """
@@ -427,12 +474,13 @@ def _record_list_read(
         detail={
             "list": name,
             **where,
-            "clients": sorted({str(r.client.public_id) for r in shown}),
+            "clients": sorted({str(public_id) for public_id in shown}),
         },
     )
 
 
-#: The inbox card's fields (``_record_list_read`` adds the client's public id).
+#: The inbox card's fields (``_record_list_read`` takes the client's public id), read as
+#: values: a page of cards is 50 rows, not 200 model instances.
 INBOX_CARD = (
     "public_id",
     "status",
@@ -457,29 +505,41 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
         raise Http404("Not found.")
     now = timezone.now()
     # Only what the cards show: none of the packet's text, and of the people and practice
-    # only their names: one model instance fewer a card, and a few columns of each.
-    shown = (
-        selectors.inbox(request.user)
-        .select_related(None)
-        .select_related("client", "therapist", "from_organisation")
-        .only(*INBOX_CARD)
-    )
+    # only their names.
+    shown = selectors.inbox(request.user).select_related(None).values(*INBOX_CARD)
     page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
     detail = per_id("referrals:detail")
-    rows = [
-        (r, selectors.time_left(r, now), selectors.waiting_for(r), detail(r.public_id))
-        for r in page
-    ]
+    statuses = _labels("status")
+    cards = []
+    for r in page:
+        left = selectors.time_left_until(r["due_at"], r["responded_at"], now)
+        therapist = display_name(
+            r["therapist__preferred_name"], r["therapist__full_name"], r["therapist__email"]
+        )
+        cards.append(
+            {
+                "public_id": r["public_id"],
+                "link": detail(r["public_id"]),
+                "first_name": r["client__first_name"],
+                "status": badge(r["status"], statuses.get(r["status"], r["status"])),
+                "urgent": r["urgent"],
+                "clock": None if left is None else clock(left),
+                "overdue": left is not None and left.total_seconds() < 0,
+                "from": f"{therapist}, {r['from_organisation__name']}",
+                "waiting": states.WAITING_FOR[r["status"]][1],
+                "sent": since(r["sent_at"]),
+            }
+        )
     _record_list_read(
         request,
         "referral_inbox",
-        list(page.object_list),
+        [r["client__public_id"] for r in page.object_list],
         {"page": page.number, "total": page.paginator.count},
     )
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),
-        {"page": page, "rows": rows},
+        {"page": page, "cards": cards, **BADGES},
     )
 
 

@@ -50,6 +50,7 @@ from tandem.referrals import selectors as referral_selectors
 from tandem.referrals.models import Referral, ReferralEvent, ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
 from tandem.referrals.tests.test_views import bulk_referrals
+from tandem.referrals.views import TRACKER_CARD
 from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -176,7 +177,10 @@ def test_the_tracker_pages_walk_the_therapists_index_in_order_without_their_pack
     for _ in range(3):
         with CaptureQueriesContext(connection) as captured:
             page = keyset_page(
-                referral_selectors.tracker(world.therapist),
+                # the page's own query: the card's fields as values
+                referral_selectors.tracker(world.therapist)
+                .select_related(None)
+                .values(*TRACKER_CARD),
                 "created_at",
                 token,
                 size=50,

@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.template import Context, Template
 from django.urls import reverse
 
 from tandem.audit.actions import record
 from tandem.audit.models import AuditAction, AuditEvent
-from tandem.audit.reports.views import PAGE_SIZE
+from tandem.audit.reports.views import PAGE_SIZE, when
 from tandem.core.roles import Role
 from tandem.core.tests.factories import (
     ClientFactory,
@@ -302,3 +303,28 @@ def test_an_admin_of_several_practices_searches_in_the_first_ones_zone_and_is_to
         "the time zone of Pacific &lt;b&gt;Practice&lt;/b&gt;, the first of the practices you "
         "administer." in response.content.decode()
     )
+
+
+@pytest.mark.parametrize(
+    ("zone", "moment"),
+    [
+        # an ordinary afternoon, with microseconds
+        ("America/Los_Angeles", dt.datetime(2026, 6, 9, 21, 5, 7, 123456, tzinfo=dt.UTC)),
+        # the hour the clocks go back, twice (ambiguous: Django's "T" shows no abbreviation)
+        ("America/Los_Angeles", dt.datetime(2026, 11, 1, 8, 30, tzinfo=dt.UTC)),
+        ("America/Los_Angeles", dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)),
+        # just after the clocks go forward, and a zone east of UTC on the next local day
+        ("America/New_York", dt.datetime(2026, 3, 8, 7, 0, tzinfo=dt.UTC)),
+        ("Asia/Kolkata", dt.datetime(2026, 1, 31, 20, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_rows_time_reads_as_the_date_filter_wrote_it_in_the_readers_zone(zone, moment):
+    # Given an event's time and a reader's zone
+    # When the row's time is built, and the table's former template wrote it
+    written = Template(
+        "{% load tz %}{% timezone zone %}{{ at|date:'c' }}|{{ at|date:'Y-m-d H:i:s T' }}"
+        "{% endtimezone %}"
+    ).render(Context({"zone": ZoneInfo(zone), "at": moment}))
+
+    # Then both say the same
+    assert "|".join(when(moment, ZoneInfo(zone))) == written
