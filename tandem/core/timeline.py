@@ -229,6 +229,17 @@ def by_line(user: Any, org: Any) -> str:
     return f"{user.display_name}, {org.name}" if user is not None else org.name
 
 
+def by_fields(user: str, org: str) -> tuple[str, ...]:
+    """Return the fields ``by_line`` reads of the relations ``user`` and ``org``, for ``only()``.
+
+    A provider reads just the columns its items show: its rows' other columns (a note's
+    formulation, a response's answers) and the people's and practices' other columns
+    cost building the query and fetching and converting every row, and show nothing.
+    ``User.display_name`` reads the preferred name, the full name, then the email.
+    """
+    return (f"{user}__preferred_name", f"{user}__full_name", f"{user}__email", f"{org}__name")
+
+
 def compose(query: Query) -> list[Item]:
     """Return the items of every provider of a wanted kind, newest first (``sort_key``)."""
     items: list[Item] = []
