@@ -5,14 +5,21 @@ Each swappable region is a ``{% partialdef %}``; every HTMX link also has an hre
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import linebreaksbr
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET
 
 from tandem.care import selectors
 from tandem.care.access import team_client_and_seat
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
+
+_KIND_LABELS = dict(selectors.Kind.choices)
 
 
 @login_required
@@ -38,7 +45,7 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
         page_or_fragment(request, "care/timeline.html", "items"),
         {
             "client": client,
-            "items": page.items,
+            "items": _rows(page.items),
             "page": page,
             "newer": page.newer.token() if page.newer else "",
             "older": page.older.token() if page.older else "",
@@ -47,3 +54,41 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
             "role": member.role if member else "",
         },
     )
+
+
+def _rows(items: list[selectors.Item]) -> list[dict[str, Any]]:
+    """Return each item as the page prints it: one dict of finished values.
+
+    What the template did per item (a property read, a kind's label, two date formats,
+    a line break filter, each failed ``item[...]`` lookup before the attribute), done
+    once here in Python; the markup stays in the template and comes out the same.
+    """
+    rows = []
+    for item in items:
+        shown = item.shown
+        at = localtime(item.at)  # the ``date`` filter's time zone: the request's current one
+        rows.append(
+            {
+                "kind": item.kind,
+                "shown": shown,
+                "link": item.link if shown else "",
+                "title": item.title,
+                "reference": item.reference,
+                "datetime": date_format(at, "c"),
+                "when": date_format(at, "D j M Y, H:i"),
+                "by": item.by,
+                "kind_label": _KIND_LABELS[item.kind],
+                # a list of facts whose values are all empty still prints its (empty) list
+                "facts": bool(item.lines),
+                "lines": [
+                    (label, linebreaksbr(value, autoescape=True))
+                    for label, value in item.lines
+                    if value
+                ]
+                if shown
+                else [],
+                "reason": item.decision.reason if not shown else "",
+                "withheld_label": item.withheld_label,
+            }
+        )
+    return rows

@@ -144,7 +144,10 @@ class QuestionnaireResponse(models.Model):
 
     @property
     def instrument_name(self) -> str:
-        return self.get_instrument_display()
+        # What ``get_instrument_display()`` returns, without evaluating and normalising the
+        # callable choices on every call (a page of results named each one that way).
+        instrument = INSTRUMENTS.get(self.instrument)
+        return instrument.name if instrument is not None else self.instrument
 
     @property
     def suicide_flag(self) -> bool:

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tandem.consent.categories import Category
 from tandem.core.links import per_id
-from tandem.core.timeline import Item, Kind, Query, by_line
+from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
 from tandem.measures.models import CaseReview, QuestionnaireResponse
 
 #: A case review's recommendations are the psychiatric consultant's advice on the
@@ -24,8 +24,17 @@ def results_and_reviews(query: Query) -> list[Item]:
     if Kind.QUESTIONNAIRE in wanted:
         response_url = per_id("measures:response")  # the kind's many rows: reversed once
         for r in query.window(
-            QuestionnaireResponse.objects.filter(client=client).select_related(
-                "entered_by", "organisation"
+            QuestionnaireResponse.objects.filter(client=client)
+            .select_related("entered_by", "organisation")
+            .only(
+                "public_id",
+                "instrument",
+                "total",
+                "band",
+                "flags",  # the safety note
+                "source",
+                "entered_at",
+                *by_fields("entered_by", "organisation"),
             ),
             "entered_at",
             Kind.QUESTIONNAIRE,
@@ -60,8 +69,18 @@ def results_and_reviews(query: Query) -> list[Item]:
                 )
             )
     if Kind.CASE_REVIEW in wanted:
+        reviews_url = (
+            reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
+        )
         for review in query.window(
-            CaseReview.objects.filter(client=client).select_related("reviewed_by", "organisation"),
+            CaseReview.objects.filter(client=client)
+            .select_related("reviewed_by", "organisation")
+            .only(
+                "public_id",
+                "reviewed_at",
+                "recommendations",
+                *by_fields("reviewed_by", "organisation"),
+            ),
             "reviewed_at",
             Kind.CASE_REVIEW,
         ):
@@ -79,8 +98,7 @@ def results_and_reviews(query: Query) -> list[Item]:
                         description="Case review recommendations",
                     ),
                     lines=[("Recommendations", review.recommendations)],
-                    link=reverse("measures:client", kwargs={"client_id": client.public_id})
-                    + "#reviews",
+                    link=reviews_url,
                     pk=review.pk,
                 )
             )

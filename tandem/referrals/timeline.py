@@ -7,8 +7,8 @@ clinical content, so no consent gate applies.
 from __future__ import annotations
 
 from django.db import models
-from django.urls import reverse
 
+from tandem.core.links import per_id
 from tandem.core.timeline import Item, Kind, Query
 from tandem.referrals.models import ReferralEvent
 
@@ -18,12 +18,13 @@ def referral_steps(query: Query) -> list[Item]:
     org_id = query.gate.viewer_org_id
     if org_id is None:
         return []
+    detail_url = per_id("referrals:detail")  # the kind's many rows: reversed once
     return [
         Item(
             Kind.REFERRAL,
             ev.at,
             f"Referral to {ev.referral.to_organisation.name}: {ev.get_to_status_display().lower()}",
-            link=reverse("referrals:detail", kwargs={"referral_id": ev.referral.public_id}),
+            link=detail_url(ev.referral.public_id),
             pk=ev.pk,
         )
         for ev in query.window(
@@ -31,7 +32,9 @@ def referral_steps(query: Query) -> list[Item]:
                 models.Q(referral__from_organisation_id=org_id)
                 | models.Q(referral__to_organisation_id=org_id),
                 referral__client=query.client,
-            ).select_related("referral__to_organisation"),
+            )
+            .select_related("referral__to_organisation")
+            .only("at", "to_status", "referral__public_id", "referral__to_organisation__name"),
             "at",
             Kind.REFERRAL,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tandem.consent.categories import Category
-from tandem.core.timeline import Item, Kind, Query, by_line
+from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
 from tandem.scheduling.models import Appointment, AppointmentStatus
 
 #: The appointments the timeline shows: booked, or what became of them.
@@ -19,9 +19,15 @@ def appointments(query: Query) -> list[Item]:
     """Return the client's appointments: date, status and type, as consent allows."""
     items: list[Item] = []
     for appt in query.window(
-        Appointment.objects.filter(
-            client=query.client, status__in=list(SHOWN_STATUSES)
-        ).select_related("organisation", "prescriber", "appointment_type"),
+        Appointment.objects.filter(client=query.client, status__in=list(SHOWN_STATUSES))
+        .select_related("organisation", "prescriber", "appointment_type")
+        .only(
+            "public_id",  # how the accounting names a showing
+            "starts_at",
+            "status",
+            "appointment_type__name",
+            *by_fields("prescriber", "organisation"),
+        ),
         "starts_at",
         Kind.APPOINTMENT,
     ):

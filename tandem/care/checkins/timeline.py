@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
 
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
 from tandem.consent.categories import Category
-from tandem.core.timeline import Item, Kind, Query, by_line
+from tandem.core.links import per_id
+from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
 
 #: A check-in's time on the timeline: when it was answered, or (not yet) requested.
 #: ``ProgressCheckIn``'s ``care_checkin_timeline_idx`` is on the same expression.
@@ -22,9 +22,22 @@ def progress_checkins(query: Query) -> list[Item]:
     checkins = ProgressCheckIn.objects.filter(client=query.client)
     if Kind.CHECKIN in query.only:
         checkins = checkins.filter(reference=query.only[Kind.CHECKIN])
-    for c in query.window(
-        checkins.select_related("therapist", "organisation"), CHECKIN_AT, Kind.CHECKIN
-    ):
+    checkin_url = per_id("care:checkin")  # the kind's many rows: reversed once
+    checkins = checkins.select_related("therapist", "organisation").only(
+        "public_id",
+        "reference",
+        "status",
+        "unsolicited",
+        "answer_by",
+        "change",
+        "functioning",
+        "engagement",
+        "adherence_side_effects",
+        "concerns",
+        "free_text",
+        *by_fields("therapist", "organisation"),
+    )
+    for c in query.window(checkins, CHECKIN_AT, Kind.CHECKIN):
         if c.status == CheckInStatus.REQUESTED:
             items.append(
                 Item(
@@ -40,7 +53,7 @@ def progress_checkins(query: Query) -> list[Item]:
                             else "",
                         )
                     ],
-                    link=reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                    link=checkin_url(c.public_id),
                     pk=c.pk,
                 )
             )
@@ -68,7 +81,7 @@ def progress_checkins(query: Query) -> list[Item]:
                     ("Concerns", c.concerns),
                     ("Notes", c.free_text),
                 ],
-                reverse("care:checkin", kwargs={"checkin_id": c.public_id}),
+                checkin_url(c.public_id),
                 pk=c.pk,
             )
         )

@@ -9,6 +9,7 @@ writing practice's serious-threat setting, accounted under its own basis).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,7 +265,17 @@ def orgs_sharing_crisis_details(alerts: list[SafetyAlert]) -> set[int]:
     )
 
 
-def alert_timeline_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> Item:
+def alert_timeline_item(
+    alert: SafetyAlert,
+    gate: Gate,
+    open_orgs: set[int],
+    alert_url: Callable[[Any], str] | None = None,
+) -> Item:
+    """Return the alert as a timeline item: its existence always, its details as the gate allows.
+
+    ``alert_url``: the alert page's link for a public id, when a page of many alerts
+    reversed it once (``core.links.per_id("care:alert")``).
+    """
     decision = gate(
         Category.SAFETY,
         alert.organisation_id,
@@ -291,7 +302,9 @@ def alert_timeline_item(alert: SafetyAlert, gate: Gate, open_orgs: set[int]) -> 
         by_line(alert.raised_by, alert.organisation),
         decision,
         [("What happened", alert.summary), ("Immediate steps", alert.steps)],
-        reverse("care:alert", kwargs={"alert_id": alert.public_id}),
+        alert_url(alert.public_id)
+        if alert_url is not None
+        else reverse("care:alert", kwargs={"alert_id": alert.public_id}),
         obj=alert,
         pk=alert.pk,
     )

@@ -5,15 +5,25 @@ from __future__ import annotations
 from tandem.care.crisis.models import SafetyAlert
 from tandem.care.crisis.selectors import alert_timeline_item, orgs_sharing_crisis_details
 from tandem.consent.timeline import Gate
-from tandem.core.timeline import Item, Kind, Query
+from tandem.core.links import per_id
+from tandem.core.timeline import Item, Kind, Query, by_fields
 
 
 def safety_alerts(query: Query) -> list[Item]:
     """Return every alert of the client, its details gated for the viewer."""
     alerts = list(
         query.window(
-            SafetyAlert.objects.filter(client=query.client).select_related(
-                "raised_by", "organisation"
+            SafetyAlert.objects.filter(client=query.client)
+            .select_related("raised_by", "organisation")
+            .only(
+                "public_id",
+                "reference",
+                "level",
+                "status",
+                "summary",
+                "steps",
+                "raised_at",
+                *by_fields("raised_by", "organisation"),
             ),
             "raised_at",
             Kind.SAFETY,
@@ -22,4 +32,5 @@ def safety_alerts(query: Query) -> list[Item]:
     open_orgs = orgs_sharing_crisis_details(alerts)
     gate = query.gate
     assert isinstance(gate, Gate)  # the alert's serious-threat showing needs the real gate
-    return [alert_timeline_item(alert, gate, open_orgs) for alert in alerts]
+    alert_url = per_id("care:alert")  # the kind's many rows: reversed once
+    return [alert_timeline_item(alert, gate, open_orgs, alert_url) for alert in alerts]

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
-
 from tandem.care.messaging.models import Message
 from tandem.consent.categories import Category
-from tandem.core.timeline import Item, Kind, Query, by_line
+from tandem.core.links import per_id
+from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
 
 
 def messages(query: Query) -> list[Item]:
     """Return every message of the client's threads as the viewer may see it."""
     gate = query.gate
     items: list[Item] = []
+    thread_url = per_id("care:thread")  # the kind's many rows: reversed once
     for msg in query.window(
-        Message.objects.filter(client=query.client).select_related(
-            "author", "organisation", "thread"
+        Message.objects.filter(client=query.client)
+        .select_related("author", "organisation", "thread")
+        .only(
+            "public_id",
+            "created_at",
+            "is_question",
+            "body",
+            "thread__public_id",
+            "thread__reference",
+            "thread__subject",
+            *by_fields("author", "organisation"),
         ),
         "created_at",
         Kind.MESSAGE,
@@ -36,7 +45,7 @@ def messages(query: Query) -> list[Item]:
                 by_line(msg.author, msg.organisation),
                 decision,
                 [("Thread", msg.thread.subject), ("Message", msg.body)],
-                reverse("care:thread", kwargs={"thread_id": msg.thread.public_id}),
+                thread_url(msg.thread.public_id),
                 pk=msg.pk,
             )
         )

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tandem.care import selectors
 from tandem.care.crisis import actions as crisis_actions
 from tandem.care.medications import actions as medication_actions
+from tandem.care.messaging import actions as message_actions
 from tandem.care.models import (
     CheckInStatus,
     ConsultNote,
@@ -422,3 +423,27 @@ def test_a_case_review_is_withheld_from_the_therapist_without_a_release_for_cons
     assert item.withheld_label.startswith(
         "Withheld — no current release covers consultation notes."
     )
+
+
+def test_a_message_on_the_timeline_keeps_its_line_breaks_and_shows_markup_as_text():
+    # Given a message whose body has line breaks and something that looks like markup
+    # (the page formats each fact in Python before the template prints it)
+    world = CareWorld()
+    message_actions.start_thread(
+        actor=world.prescriber,
+        client=world.client,
+        subject="Sleep <and> mood",
+        body='<script>alert("x")</script> Sleep & mood better\nStill tired',
+    )
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+
+    # When the therapist opens the timeline
+    body = http(world.therapist).get(path).content.decode()
+
+    # Then the message reads as written, each line on its own, the markup as text
+    assert (
+        "<dt>Thread</dt><dd>Sleep &lt;and&gt; mood</dd><dt>Message</dt>"
+        "<dd>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Sleep &amp; mood better<br>"
+        "Still tired</dd>"
+    ) in body
+    assert "<script>alert" not in body
