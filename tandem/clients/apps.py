@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models import OuterRef, Subquery
 
 
 class ClientsConfig(AppConfig):
@@ -7,8 +8,6 @@ class ClientsConfig(AppConfig):
 
     def ready(self) -> None:
         # deferred: Django's ready() hook; these modules need the models loaded
-        from django.db.models import OuterRef, Subquery
-
         from tandem.clients import (
             access,  # noqa: F401  (registers the access rules)
             naming,
