@@ -90,15 +90,17 @@ def _fill_client(world: MeasuresWorld, responses: int, trackers: int) -> None:
 
 
 #: Whatever the number of results, trackers, values, cadences, reviews and events:
-#: session, user, memberships, MFA; the client and the viewer's care-team seat; the read's
+#: session, user (with their second factor and client record: tandem.accounts.backends;
+#: the MFA check and the navigation's own-client lookup were two more queries, was 26),
+#: memberships; the client and the viewer's care-team seat; the read's
 #: audit row (savepoint, chain head, insert, head update, release); the viewer's seat for
 #: the consent gate; the client's releases, their parties and the treatment-exception
 #: practices (loaded once for the whole page); the responses, the tracker values, the
 #: trackers; the medication changes and the appointments (chart markers); the cadences;
 #: the case reviews (with authors and practices); which results shown are already in the
 #: client's accounting of disclosures; the viewer's seat for the page's forms; the
-#: navigation's own-client lookup; the open-alert banner; and no session write.
-CLIENT_PAGE_QUERIES = 26
+#: open-alert banner; and no session write.
+CLIENT_PAGE_QUERIES = 24
 
 
 @pytest.mark.parametrize(("responses", "trackers"), [(3, 1), (40, 5)])
@@ -126,15 +128,16 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
     assert len(re.findall(r'class="legend-med" aria-hidden="true">℞\d+</span>', body)) == trackers
 
 
-#: Whatever the size of the caseload: session, user, memberships, MFA, the navigation's
-#: own-client lookup; the seats with their clients; releases with their parties and the
+#: Whatever the size of the caseload: session, user (with their second factor and client
+#: record: tandem.accounts.backends; the MFA check and the navigation's own-client lookup
+#: were two more queries, was 28), memberships; the seats with their clients; releases with their parties and the
 #: treatment-exception practices; the first and last scores; cadences; one UNION of the
 #: three last-contact aggregates (results, tracker values, visits); open safety alerts; the
 #: audit row (savepoint, chain head, insert, head update, the page's clients indexed,
 #: release);
 #: the open-alert banner, the names of its clients and the audit row of that read (savepoint,
 #: chain head, insert, head update, its clients indexed, release); no session write.
-CASE_REVIEW_QUERIES = 28
+CASE_REVIEW_QUERIES = 26
 
 
 @pytest.mark.parametrize("clients", [3, 40])
@@ -169,9 +172,10 @@ def test_the_case_review_list_costs_the_same_queries_for_3_or_40_clients(
     assert "Baseline 18, latest 18" in body  # the therapist's score, released to the prescriber
 
 
-#: Whatever the number of cadences: session, user, memberships; the client's own record;
-#: the active cadences; the navigation's own-client lookup; no session write.
-PORTAL_QUERIES = 6
+#: Whatever the number of cadences: session, user (with their client record:
+#: tandem.accounts.backends; the navigation's own-client lookup was one more query, was 6),
+#: memberships; the client's own record; the active cadences; no session write.
+PORTAL_QUERIES = 5
 
 
 @pytest.mark.parametrize("due", [1, 5])

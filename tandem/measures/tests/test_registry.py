@@ -252,10 +252,11 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
 @pytest.mark.parametrize(
     ("query", "queries"),
     # Sorted by name, the database counts the caseload and cuts the page, whose own client
-    # ids scope the scores (21 queries, with the audit row indexing the page's clients and
+    # ids scope the scores (19 queries, with the audit row indexing the page's clients and
     # the open-alert banner); any other sort or filter reads the seats once (their ids are
-    # the releases' ids: no query for the caseload ids) and fills every row's scores (20).
-    [({}, 21), ({"sort": "-latest"}, 20)],
+    # the releases' ids: no query for the caseload ids) and fills every row's scores (18).
+    # (Were 21 and 20: the user now comes with their second factor and client record.)
+    [({}, 19), ({"sort": "-latest"}, 18)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 def test_the_registry_runs_a_constant_number_of_queries(
@@ -275,7 +276,8 @@ def test_the_registry_runs_a_constant_number_of_queries(
             )  # fmt: skip
     _login(client, prescriber)
 
-    # session, user, memberships, MFA, the caseload (its count and the page's clients by name,
+    # session, user (with their second factor and client record, one query:
+    # tandem.accounts.backends), memberships, the caseload (its count and the page's clients by name,
     # or every seat with its client's name), the first-and-last scores, releases with
     # parties, treatment-exception practices, schedules, one UNION of the three last-contact
     # aggregates, open alerts, saved views, and the audit write (savepoint, chain head,
