@@ -1,6 +1,7 @@
 """Staff and clinicians must enrol a second factor, and prove it in every session.
 
-Also: the idle clock of a session, refreshed at most once a minute.
+Also: the idle clock of a session, refreshed at most once a minute; the signed-in user
+read through Tandem's backends (``AuthenticationMiddleware``).
 """
 
 import time
@@ -10,12 +11,15 @@ from urllib.parse import urlencode
 
 from allauth.account.authentication import get_authentication_records
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import BACKEND_SESSION_KEY, logout
+from django.contrib.auth import middleware as auth_middleware
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
+from tandem.accounts.backends import SUCCESSORS
 from tandem.core import policy
 
 #: Paths a signed-in user without MFA may still reach: enrolment itself, account upkeep, sign-out.
@@ -144,3 +148,25 @@ class IdleSessionMiddleware:
 def restart_idle_clock(session: Any, now: int | None = None) -> None:
     """Note that ``session`` is being saved now, so its 15 minutes start again."""
     session[IDLE_REFRESHED_KEY] = int(time.time()) if now is None else now
+
+
+class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
+    """Django's, reading a session signed in through a replaced backend as through its successor.
+
+    Tandem's backends (``tandem.accounts.backends``) took over from Django's and
+    allauth's; a session opened before names the old one, which is no longer listed in
+    ``AUTHENTICATION_BACKENDS``, and Django would end it. It is renamed instead (saved
+    with the response, once) and read exactly as before: same user, same checks.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))  # type: ignore[assignment]
+
+
+def _session_user(request: HttpRequest) -> Any:
+    if not hasattr(request, "_cached_user"):
+        successor = SUCCESSORS.get(request.session.get(BACKEND_SESSION_KEY, ""))
+        if successor is not None:
+            request.session[BACKEND_SESSION_KEY] = successor
+    return auth_middleware.get_user(request)

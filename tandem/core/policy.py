@@ -125,15 +125,37 @@ def may_see_clinical_data(user: Any) -> bool:
 ClientRecordFn = Callable[[Any], int | None]
 
 _CLIENT_RECORD: list[ClientRecordFn] = []
+_CLIENT_RECORD_COLUMN: list[Any] = []
+
+#: The per-request caches on a user object: filled when first asked, or as the user is
+#: loaded (``user_columns``); dropped by ``forget``.
+CACHED_ON_USER = ("_tandem_has_mfa", "_tandem_memberships", "_tandem_client_id")
 
 
-def register_client_record(fn: ClientRecordFn) -> None:
+def register_client_record(fn: ClientRecordFn, *, column: Any = None) -> None:
     """Register ``fn(user) -> pk | None``: the primary key of the user's client record.
 
     The clients app registers it when it loads (core sits below every domain app and
-    imports none of them); without it nobody holds the client role.
+    imports none of them); without it nobody holds the client role. ``column`` is the
+    same as an expression over a user row (``OuterRef("pk")``), so the signed-in user
+    can be loaded with it in one query (``user_columns``).
     """
     _CLIENT_RECORD[:] = [fn]
+    _CLIENT_RECORD_COLUMN[:] = [column] if column is not None else []
+
+
+def user_columns(has_mfa: Any) -> dict[str, Any]:
+    """Return annotations that load, with a user row, what every request asks of the policy.
+
+    ``has_mfa`` is the expression for "has a second factor" (the accounts app knows the
+    factors' model; core imports none). Each annotation lands in its per-request cache
+    on the loaded user, so ``has_mfa`` and the client role ask nothing more of the
+    database in that request; ``forget`` still drops them after a change.
+    """
+    columns = {"_tandem_has_mfa": has_mfa}
+    if _CLIENT_RECORD_COLUMN:
+        columns["_tandem_client_id"] = _CLIENT_RECORD_COLUMN[0]
+    return columns
 
 
 def has_client_record(user: Any) -> bool:
@@ -151,7 +173,7 @@ def _client_record_id(user: Any) -> int | None:
 
 def forget(user: Any) -> None:
     """Drop the per-request caches on ``user`` after its roles or factors change."""
-    for attr in ("_tandem_has_mfa", "_tandem_memberships", "_tandem_client_id"):
+    for attr in CACHED_ON_USER:
         if hasattr(user, attr):
             delattr(user, attr)
 

@@ -356,6 +356,50 @@ def test_the_reached_practices_on_call_sees_the_banner_for_a_client_with_no_team
         assert alert.reference in banner(world.prescriber)
 
 
+def test_the_banner_follows_the_rota_the_flagged_prescriber_stands_in_only_when_nobody_is_on_it(
+    django_capture_on_commit_callbacks,
+):
+    # Given an alert for a client with no care team, paging the psychiatric practice, whose
+    # prescriber is flagged on call, and a colleague who is not
+    world = CareWorld()
+    alert = raise_from_questionnaire(world, bot_client(), django_capture_on_commit_callbacks)
+    colleague = make_staff(Role.PRESCRIBER, world.psychiatry)
+    later = WEDNESDAY_11AM + dt.timedelta(minutes=1)
+    with time_machine.travel(later):
+        # With nobody on the rota, the flagged prescriber answers it, the colleague does not
+        assert alert.reference in banner(world.prescriber)
+        assert banner(colleague) == ""
+
+        # Shifts that ended or have not begun change nothing
+        shift(world, colleague, later - dt.timedelta(days=1), later - dt.timedelta(hours=1), 1)
+        shift(world, colleague, later + dt.timedelta(hours=1), later + dt.timedelta(days=1), 1)
+        assert alert.reference in banner(world.prescriber)
+        assert banner(colleague) == ""
+
+        # When the colleague is on the rota now, they answer it and the flagged one does not
+        shift(world, colleague, later - dt.timedelta(hours=1), later + dt.timedelta(hours=1), 2)
+        assert alert.reference in banner(colleague)
+        assert banner(world.prescriber) == ""
+
+        # A deactivated account on the rota pages nobody: the flagged prescriber stands in again
+        colleague.is_active = False
+        colleague.save(update_fields=["is_active"])
+        assert alert.reference in banner(world.prescriber)
+
+        # A shift in another practice does not count for this one
+        OnCallShift.objects.all().delete()
+        elsewhere = make_staff(Role.PRESCRIBER)
+        OnCallShift.objects.create(
+            organisation=elsewhere.memberships.get().organisation,
+            user=elsewhere,
+            starts_at=later - dt.timedelta(hours=1),
+            ends_at=later + dt.timedelta(hours=1),
+            order=1,
+        )
+        assert alert.reference in banner(world.prescriber)
+        assert banner(elsewhere) == ""
+
+
 def test_the_banner_costs_the_same_queries_for_one_alert_or_many():
     world = CareWorld()
     crisis_actions.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")

@@ -11,6 +11,8 @@ from functools import lru_cache
 from typing import Any, cast
 
 from django import template
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import TIME_STRINGS, timesince
@@ -144,3 +146,20 @@ def since(value: Any) -> str:
         return timesince(value, time_strings=cast(dict[str, str], _UNITS))
     except (ValueError, TypeError):
         return ""
+
+
+@register.simple_tag
+def route(name: str) -> str:
+    """Return the path of the URL named ``name``, one that takes no arguments, as ``{% url %}``.
+
+    The layout names about fifteen such routes on every page (the navigation, the session
+    warning's links); their paths cannot change while the process runs, so each is
+    reversed once per URLconf and script prefix (both in the key) instead of on every
+    page. Nothing about the person is kept: the same paths serve everyone.
+    """
+    return _route(name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+
+
+@lru_cache(maxsize=256)
+def _route(name: str, urlconf: str, prefix: str) -> str:
+    return reverse(name, urlconf=urlconf)

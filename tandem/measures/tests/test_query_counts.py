@@ -90,15 +90,17 @@ def _fill_client(world: MeasuresWorld, responses: int, trackers: int) -> None:
 
 
 #: Whatever the number of results, trackers, values, cadences, reviews and events:
-#: session, user, memberships, MFA; the client and the viewer's care-team seat; the read's
+#: session, user (with their second factor and client record: tandem.accounts.backends;
+#: the MFA check and the navigation's own-client lookup were two more queries, was 26),
+#: memberships; the client and the viewer's care-team seat; the read's
 #: audit row (savepoint, chain head, insert, head update, release); the viewer's seat for
 #: the consent gate; the client's releases, their parties and the treatment-exception
 #: practices (loaded once for the whole page); the responses, the tracker values, the
 #: trackers; the medication changes and the appointments (chart markers); the cadences;
 #: the case reviews (with authors and practices); which results shown are already in the
 #: client's accounting of disclosures; the viewer's seat for the page's forms; the
-#: navigation's own-client lookup; the open-alert banner; and no session write.
-CLIENT_PAGE_QUERIES = 26
+#: open-alert banner; and no session write.
+CLIENT_PAGE_QUERIES = 24
 
 
 @pytest.mark.parametrize(("responses", "trackers"), [(3, 1), (40, 5)])
@@ -126,8 +128,9 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
     assert len(re.findall(r'class="legend-med" aria-hidden="true">℞\d+</span>', body)) == trackers
 
 
-#: Whatever the size of the caseload: session, user, memberships, MFA, the navigation's
-#: own-client lookup; the seats with their clients; the first and last scores; cadences;
+#: Whatever the size of the caseload: session, user (with their second factor and client
+#: record, one query: tandem.accounts.backends; the MFA check and the navigation's
+#: own-client lookup were two more), memberships; the seats with their clients; the first and last scores; cadences;
 #: releases with their parties and the treatment-exception practices, for the clients with
 #: another practice's score or cadence only (was 28: the gate listed the caseload's ids
 #: from a query to read every client's releases up front); one UNION of the
@@ -136,7 +139,7 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
 #: release);
 #: the open-alert banner, the names of its clients and the audit row of that read (savepoint,
 #: chain head, insert, head update, its clients indexed, release); no session write.
-CASE_REVIEW_QUERIES = 27
+CASE_REVIEW_QUERIES = 25  # 28 -> 27 (releases only when needed) -> 25 (user load)
 
 
 @pytest.mark.parametrize("clients", [3, 40])
@@ -171,9 +174,10 @@ def test_the_case_review_list_costs_the_same_queries_for_3_or_40_clients(
     assert "Baseline 18, latest 18" in body  # the therapist's score, released to the prescriber
 
 
-#: Whatever the number of cadences: session, user, memberships; the client's own record;
-#: the active cadences; the navigation's own-client lookup; no session write.
-PORTAL_QUERIES = 6
+#: Whatever the number of cadences: session, user (with their client record:
+#: tandem.accounts.backends; the navigation's own-client lookup was one more query, was 6),
+#: memberships; the client's own record; the active cadences; no session write.
+PORTAL_QUERIES = 5
 
 
 @pytest.mark.parametrize("due", [1, 5])

@@ -254,13 +254,15 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
 @pytest.mark.parametrize(
     ("query", "queries"),
     # Sorted by name, the database counts the caseload and cuts the page, whose own client
-    # ids scope the scores (19 queries, with the audit row indexing the page's clients and
+    # ids scope the scores (17 queries, with the audit row indexing the page's clients and
     # the open-alert banner); any other sort or filter reads the seats once (their ids are
-    # the releases' ids: no query for the caseload ids) and fills every row's scores (18).
+    # the releases' ids: no query for the caseload ids) and fills every row's scores (16).
     # Was 21 and 20: the consent gate read every row's releases and the treatment-exception
     # practices up front; it now reads them only when a row has another practice's score
     # or cadence to decide on (none here: every score is the prescriber's practice's).
-    [({}, 19), ({"sort": "-latest"}, 18)],
+    # Then 19 and 18 -> 17 and 16: the user now comes with their second factor and client
+    # record in one query (tandem.accounts.backends).
+    [({}, 17), ({"sort": "-latest"}, 16)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 @pytest.mark.parametrize("shared", [False, True])
@@ -283,7 +285,7 @@ def test_the_registry_runs_a_constant_number_of_queries(client, count, shared, q
         world.phq9(answers_totalling(12), by=world.therapist, days_ago=7)
     _login(client, prescriber)
 
-    # session, user, memberships, MFA, the caseload (its count and the page's clients by name,
+    # session, user (with MFA and client record), memberships, the caseload (its count and the page's clients by name,
     # or every seat with its client's name), the first-and-last scores, schedules, one UNION
     # of the three last-contact aggregates, open alerts, saved views, and the audit write
     # (savepoint, chain head, insert, head update, release), no session write; with another

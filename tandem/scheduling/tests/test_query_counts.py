@@ -18,12 +18,14 @@ S = AppointmentStatus
 #: Confirmed (each under a time off), pending, a live hold, completed: all on the calendar.
 CYCLE = [S.CONFIRMED, S.PENDING, S.HELD, S.COMPLETED]
 
-#: Whatever the number of appointments, holds and time off: session, user, memberships,
-#: MFA; the practice; its prescribers; the week's appointments (with client, prescriber and
-#: type); the prescribers' time off; the time off drawn on the grid; the requests to confirm; the navigation's own-client
-#: lookup; the audit row naming the clients shown (savepoint, chain head, insert, head
+#: Whatever the number of appointments, holds and time off: session, user (with their
+#: second factor and client record: tandem.accounts.backends; the MFA check and the
+#: navigation's own-client lookup were two more queries, was 17), memberships; the
+#: practice; its prescribers; the week's appointments (with client, prescriber and
+#: type); the prescribers' time off; the time off drawn on the grid; the requests to
+#: confirm; the audit row naming the clients shown (savepoint, chain head, insert, head
 #: update, the clients indexed, release); no session write.
-CALENDAR_QUERIES = 17
+CALENDAR_QUERIES = 15
 #: One prescriber's calendar adds their weekly hours, shaded on the grid.
 PRESCRIBER_CALENDAR_QUERIES = CALENDAR_QUERIES + 1
 
@@ -73,12 +75,13 @@ def test_the_calendar_costs_the_same_queries_for_4_or_40_appointments(
     assert theirs.count("data-appointment=") == (count + 1) // 2
 
 
-#: Whatever the number of clients: session, user, memberships, MFA; the practice; its
-#: first-visit type; the clients the coordinator may see; the picker's audit row
-#: (savepoint, chain head, insert, head update, release); the access target; the scheduling
-#: settings, prescribers, weekly hours, time off and live appointments for the open times;
-#: the navigation's own-client lookup; no session write.
-BOOK_FOR_CLIENT_QUERIES = 19
+#: Whatever the number of clients: session, user (with their second factor and client
+#: record: tandem.accounts.backends; the MFA check and the navigation's own-client lookup
+#: were two more queries, was 19), memberships; the practice; its first-visit type; the
+#: clients the coordinator may see; the picker's audit row (savepoint, chain head, insert,
+#: head update, release); the access target; the scheduling settings, prescribers, weekly
+#: hours, time off and live appointments for the open times; no session write.
+BOOK_FOR_CLIENT_QUERIES = 17
 
 
 @time_machine.travel(NOW, tick=False)
