@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import secrets
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.test import Client as DjangoClient
+from django.utils import timezone
 from oauth2_provider.models import Application
 
 from tandem.fhir.models import SystemClient
@@ -125,3 +127,12 @@ def app_token_for(user: Any, organisation: Any = None, scope: str = "user/*.read
     )
     assert response.status_code == 200, response.content
     return str(response.json()["access_token"])
+
+
+def utc_today() -> dt.date:
+    """Today in UTC: the API reads a date without a zone (``ge2026-12-05``) as UTC midnight.
+
+    The local date (America/New_York) is still yesterday between 00:00 and 05:00 UTC, and a
+    search built from it then also finds what was written in the last hours.
+    """
+    return timezone.localdate(timezone=dt.UTC)

@@ -10,7 +10,14 @@ from tandem.consent.actions import revoke_release
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.fhir import codes
-from tandem.fhir.tests.factories import Api, api_for, system_client, token_for, token_response
+from tandem.fhir.tests.factories import (
+    Api,
+    api_for,
+    system_client,
+    token_for,
+    token_response,
+    utc_today,
+)
 from tandem.fhir.validation import validated
 from tandem.referrals.models import Referral
 from tandem.referrals.selectors import inbox
@@ -273,7 +280,7 @@ def test_search_pages_with_next_links_and_filters_by_patient_status_and_last_upd
     page = validated(first.json())
     next_url = next(link["url"] for link in page["link"] if link["relation"] == "next")
     second = validated(api.http.get(next_url, **api.headers).json())
-    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
+    tomorrow = (utc_today() + timezone.timedelta(days=1)).isoformat()
     none_later = api.get("/fhir/Task", _lastUpdated=f"ge{tomorrow}")
     other_patient = api.get("/fhir/Task", patient="Patient/00000000-0000-4000-8000-000000000000")
 

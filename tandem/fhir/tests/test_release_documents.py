@@ -18,7 +18,7 @@ from tandem.consent.categories import Category
 from tandem.consent.models import Release, ReleaseStatus
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
-from tandem.fhir.tests.factories import api_for
+from tandem.fhir.tests.factories import api_for, utc_today
 from tandem.fhir.validation import validated
 from tandem.tests.support.http import Client
 
@@ -215,8 +215,8 @@ def test_release_search_filters_by_patient_and_signed_time_and_pages():
     second = world.signed(categories=[Category.DIAGNOSIS])
     world.prepare(categories=[Category.MEDICATIONS])  # a draft: no document
     api = api_for(world.therapist)
-    tomorrow = (timezone.localdate() + timezone.timedelta(days=1)).isoformat()
-    yesterday = (timezone.localdate() - timezone.timedelta(days=1)).isoformat()
+    tomorrow = (utc_today() + timezone.timedelta(days=1)).isoformat()
+    yesterday = (utc_today() - timezone.timedelta(days=1)).isoformat()
 
     first_page = validated(api.get("/fhir/DocumentReference", type=RELEASES, _count=1).json())
     next_url = next(link["url"] for link in first_page["link"] if link["relation"] == "next")

@@ -20,7 +20,7 @@ from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
 from tandem.core.tests.factories import make_staff
 from tandem.fhir import codes
-from tandem.fhir.tests.factories import api_for
+from tandem.fhir.tests.factories import api_for, utc_today
 from tandem.fhir.validation import validated
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.tests.factories import MeasuresWorld
@@ -306,7 +306,7 @@ def test_communication_search_by_sent_date_and_count():
     thread, _ = _thread(world)
     messaging.reply(actor=world.therapist, thread=thread, body="Also: appetite is down.")
     api = api_for(world.therapist)
-    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (utc_today() + dt.timedelta(days=1)).isoformat()
 
     page = validated(api.get("/fhir/Communication", _count="1").json())
     future = validated(api.get("/fhir/Communication", sent=f"ge{tomorrow}").json())

@@ -18,7 +18,7 @@ from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
-from tandem.fhir.tests.factories import api_for
+from tandem.fhir.tests.factories import api_for, utc_today
 from tandem.fhir.validation import validated
 from tandem.measures import actions as measure_actions
 from tandem.measures.models import ResponseSource
@@ -120,7 +120,7 @@ def test_medication_search_filters_by_status_and_effective_date():
 
     active = api.get("/fhir/MedicationStatement", status="active").json()
     ended = api.get("/fhir/MedicationStatement", status="stopped").json()
-    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (utc_today() + dt.timedelta(days=1)).isoformat()
     future = api.get("/fhir/MedicationStatement", effective=f"ge{tomorrow}").json()
     bad = api.get("/fhir/MedicationStatement", effective="someday")
 
@@ -184,7 +184,7 @@ def test_search_pages_with_count_and_offset_newest_first():
 
     first = api.get("/fhir/QuestionnaireResponse", _count="2").json()
     second = api.get("/fhir/QuestionnaireResponse", _count="2", _offset="2").json()
-    since = (timezone.localdate() - dt.timedelta(days=2)).isoformat()
+    since = (utc_today() - dt.timedelta(days=2)).isoformat()
     recent = api.get("/fhir/QuestionnaireResponse", authored=f"ge{since}").json()
 
     assert first["total"] == 3
@@ -210,7 +210,7 @@ def test_the_care_team_sees_the_psychiatric_visit_under_attendance_and_the_pract
     after = therapist.get(url)
     own = practice.get(url)
     booked = practice.get("/fhir/Appointment", status="booked").json()
-    past = practice.get("/fhir/Appointment", date=f"lt{timezone.localdate().isoformat()}").json()
+    past = practice.get("/fhir/Appointment", date=f"lt{utc_today().isoformat()}").json()
 
     assert before.status_code == 404
     assert after.status_code == 200
