@@ -19,6 +19,7 @@ from tandem.audit.actions import record
 from tandem.audit.models import AuditAction
 from tandem.care.checkins import signals, states
 from tandem.care.checkins.models import (
+    CHECKIN_FIELDS,
     Change,
     CheckInCadence,
     CheckInStatus,
@@ -109,16 +110,6 @@ def set_checkin_cadence(
         run_after=checkin_at(cadence, starts_on),
     )
     return cadence
-
-
-CHECKIN_FIELDS = (
-    "change",
-    "functioning",
-    "engagement",
-    "adherence_side_effects",
-    "concerns",
-    "free_text",
-)
 
 
 def _clean_checkin(data: dict[str, Any]) -> dict[str, str]:

@@ -65,6 +65,17 @@ class Engagement(models.TextChoices):
     MISSING = "missing", "Missing sessions"
 
 
+#: The answers a therapist writes into a check-in (the form's fields, the timeline's text).
+CHECKIN_FIELDS = (
+    "change",
+    "functioning",
+    "engagement",
+    "adherence_side_effects",
+    "concerns",
+    "free_text",
+)
+
+
 class ProgressCheckIn(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=8, default=checkin_ref, editable=False)

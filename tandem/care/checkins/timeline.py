@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
+from tandem.care.checkins.models import CHECKIN_FIELDS, CheckInStatus, ProgressCheckIn
 from tandem.consent.categories import Category
 from tandem.core.links import per_id
 from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
@@ -29,12 +29,7 @@ def progress_checkins(query: Query) -> list[Item]:
         "status",
         "unsolicited",
         "answer_by",
-        "change",
-        "functioning",
-        "engagement",
-        "adherence_side_effects",
-        "concerns",
-        "free_text",
+        *CHECKIN_FIELDS,
         *by_fields("therapist", "organisation"),
     )
     for c in query.window(checkins, CHECKIN_AT, Kind.CHECKIN):
