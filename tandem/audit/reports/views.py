@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import dateformat
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
@@ -26,19 +27,9 @@ from tandem.core.roles import Role
 
 PAGE_SIZE = 50
 
-#: What a row shows of its event: not its detail (a list read's fifty client ids, decoded
-#: from JSON for nothing) nor its hashes.
-ROW_FIELDS = (
-    "id",
-    "occurred_at",
-    "actor_id",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "request_id",
-    "ip",
-)
+#: What a row does not show of its event: its detail (a list read's fifty client ids,
+#: decoded from JSON for nothing) and its hashes.
+UNSHOWN_FIELDS = ("detail", "prev_hash", "hash")
 
 
 @login_required
@@ -73,7 +64,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             zone=zone.zone,
         )
     page = keyset_page(
-        events.only(*ROW_FIELDS),
+        events.defer(*UNSHOWN_FIELDS),
         PAGE_SIZE,
         before=_page_key(request.GET.get("before")),
         after=_page_key(request.GET.get("after")),
@@ -129,15 +120,7 @@ def _rows(events: list[AuditEvent], emails: dict[int, str], zone: ZoneInfo) -> l
 def when(moment: dt.datetime, zone: ZoneInfo) -> tuple[str, str]:
     """Return ``moment`` in ``zone`` as the ``date`` filter's ``"c"`` and ``"Y-m-d H:i:s T"``."""
     local = moment.astimezone(zone)
-    # As Django's "T": no abbreviation for a wall time that is ambiguous (the hour the
-    # clocks go back happens twice) or imaginary.
-    plain = zone.utcoffset(local.replace(fold=not local.fold)) == zone.utcoffset(local)
-    shown = (
-        f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
-        f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} "
-        f"{local.tzname() if plain else ''}"
-    )
-    return local.isoformat(), shown
+    return dateformat.format(local, "c"), dateformat.format(local, "Y-m-d H:i:s T")
 
 
 def _page_key(value: str | None) -> int | None:
