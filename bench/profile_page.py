@@ -21,6 +21,7 @@ import cProfile
 import io
 import os
 import pstats
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--dump", default="", help="also save the profile here (for pstats)")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="no profiler: print the median process CPU, wall and SQL time of a request",
+    )
     args = parser.parse_args()
     if os.environ.get("DJANGO_SETTINGS_MODULE") != "tandem.settings.prod":
         raise SystemExit("Export the server's environment first (bench/README.md, step 2).")
@@ -67,6 +73,22 @@ def main() -> None:
     warm = client.get(page.path)
     if warm.status_code != 200:
         raise SystemExit(f"{page.path} answered {warm.status_code}.")
+
+    if args.cpu:
+        cpu, wall, sql = [], [], []
+        for _ in range(args.requests):
+            with CaptureQueriesContext(connection) as queries:
+                began, began_cpu = time.perf_counter(), time.process_time()
+                client.get(page.path)
+                cpu.append((time.process_time() - began_cpu) * 1000)
+                wall.append((time.perf_counter() - began) * 1000)
+            sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
+        print(
+            f"{page.name}: median of {args.requests} requests without the profiler: CPU "
+            f"{statistics.median(cpu):.1f} ms, wall {statistics.median(wall):.1f} ms, SQL "
+            f"{statistics.median(sql):.1f} ms ({len(queries.captured_queries)} queries)"
+        )
+        return
 
     profile = cProfile.Profile()
     sql_ms = 0.0
