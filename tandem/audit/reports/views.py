@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
 
@@ -83,7 +85,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "rows": _rows(page.events, emails, zone.zone),
+            "table_rows": _table_rows(_rows(page.events, emails, zone.zone)),
             "query": query.urlencode(),
         },
     )
@@ -115,6 +117,36 @@ def _rows(events: list[AuditEvent], emails: dict[int, str], zone: ZoneInfo) -> l
             }
         )
     return rows
+
+
+def _table_rows(rows: list[dict[str, Any]]) -> SafeString:
+    """Return the table's body rows for ``rows`` (of ``_rows``) as HTML.
+
+    Written here rather than as a loop in ``search.html``: the template engine spent
+    about a fifth of the page's own time on fifty rows of ten nodes. The HTML is the
+    loop's, byte for byte (``test_views.py`` renders the loop beside it), every text
+    escaped.
+    """
+    e = conditional_escape
+    out = []
+    for row in rows:
+        email = e(row["email"]) if row["email"] is not None else '<span class="muted">—</span>'
+        what = e(row["object_type"]) + (
+            f" <code>{e(row['object_id'])}</code>" if row["object_id"] else ""
+        )
+        out.append(
+            "\n      <tr>"
+            f"\n        <td>{row['pk']}</td>"
+            f'\n        <td><time datetime="{e(row["iso"])}">{e(row["shown"])}</time></td>'
+            f"\n        <td>{email}</td>"
+            f"\n        <td>{e(row['role'])}</td>"
+            f"\n        <td>{e(row['action'])}</td>"
+            f"\n        <td>{what}</td>"
+            f"\n        <td><code>{e(row['request_id'])}</code></td>"
+            f"\n        <td>{e(row['ip'])}</td>"
+            "\n      </tr>\n    "
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, pk an int
 
 
 def when(moment: dt.datetime, zone: ZoneInfo) -> tuple[str, str]:

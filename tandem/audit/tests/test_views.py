@@ -329,3 +329,71 @@ def test_a_rows_time_reads_as_the_date_filter_wrote_it_in_the_readers_zone(zone,
 
     # Then both say the same
     assert "|".join(when(moment, ZoneInfo(zone))) == written
+
+
+#: The table's row loop as ``search.html`` wrote it before the rows were formatted in
+#: Python (``views._table_rows``): the reference their HTML must equal.
+TEMPLATE_ROWS = """\
+    {% for row in rows %}
+      <tr>
+        <td>{{ row.pk }}</td>
+        <td><time datetime="{{ row.iso }}">{{ row.shown }}</time></td>
+        <td>{% if row.email is not None %}{{ row.email }}{% else %}<span class="muted">—</span>{% endif %}</td>
+        <td>{{ row.role }}</td>
+        <td>{{ row.action }}</td>
+        <td>{{ row.object_type }}{% if row.object_id %} <code>{{ row.object_id }}</code>{% endif %}</td>
+        <td><code>{{ row.request_id }}</code></td>
+        <td>{{ row.ip }}</td>
+      </tr>
+    {% empty %}
+      <tr><td colspan="8" class="muted">No events match.</td></tr>
+    {% endfor %}
+"""
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {},  # a sign-in by nobody known, nothing named
+        {
+            "email": "rx.a@example.test",
+            "role": "prescriber",
+            "action": "Viewed",
+            "object_type": "client",
+            "object_id": "3f0c2a9e-8b1…",
+            "request_id": "9a8b7c6d5e4f",
+            "ip": "203.0.113.9",
+        },
+        {"email": "o'brien&<sons>@example.test", "object_type": '<b>"x"</b>', "object_id": "<i>"},
+    ],
+)
+def test_the_audit_rows_are_the_html_the_template_wrote(row):
+    from django.template import engines
+
+    from tandem.audit.reports.views import _table_rows
+
+    # Given rows as the view builds them (text HTML escapes, empty cells, no person)
+    blank = {
+        "pk": 1234567, "iso": "2026-12-05T09:30:00-05:00", "shown": "2026-12-05 09:30:00 EST",
+        "email": None, "role": "—", "action": "Signed in", "object_type": "", "object_id": "",
+        "request_id": "—", "ip": "—",
+    }  # fmt: skip
+    rows = [{**blank, **row}, blank]
+
+    # When they are formatted, and the template's old loop renders the same rows
+    html = _table_rows(rows)
+    reference = engines["django"].from_string(TEMPLATE_ROWS).render({"rows": rows})
+
+    # Then the page carries the same HTML, byte for byte
+    page = engines["django"].from_string(
+        "    {% if table_rows %}{{ table_rows }}{% else %}\n"
+        '      <tr><td colspan="8" class="muted">No events match.</td></tr>\n'
+        "    {% endif %}\n"
+    )
+    assert page.render({"table_rows": html}) == reference
+    if "email" in row and "&" in row["email"]:  # and text is escaped
+        assert "o&#x27;brien&amp;&lt;sons&gt;@example.test" in html
+        assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt; <code>&lt;i&gt;</code>" in html
+    # and no rows at all read as they did
+    empty = engines["django"].from_string(TEMPLATE_ROWS).render({"rows": []})
+    assert page.render({"table_rows": _table_rows([])}) == empty
