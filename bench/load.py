@@ -257,7 +257,10 @@ def sign_in(base: str, host: str, email: str, secret: str, password: str) -> dic
 
 
 def hammer(base: str, host: str, page: Page, cookies: dict[str, str], seconds: float,
-           threads: int) -> tuple[Sample, float]:  # fmt: skip
+           threads: int, close: bool = False) -> tuple[Sample, float]:  # fmt: skip
+    """Request ``page`` from ``threads`` threads for ``seconds``; ``close`` asks for a new
+    connection each time (as a proxy without upstream keep-alive does) instead of keeping
+    each thread's connection, and so its gunicorn worker, for the whole run."""
     sample = Sample()
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
@@ -267,8 +270,11 @@ def hammer(base: str, host: str, page: Page, cookies: dict[str, str], seconds: f
         browser.cookies = dict(cookies)
         while time.perf_counter() < stop:
             try:
+                headers = browser.headers()
+                if close:
+                    headers["Connection"] = "close"
                 response = browser.http.get(
-                    base + page.path, headers=browser.headers(), allow_redirects=False, timeout=60
+                    base + page.path, headers=headers, allow_redirects=False, timeout=60
                 )
             except requests.RequestException:
                 with lock:
@@ -339,6 +345,11 @@ def main() -> None:
         help="a second server on a smaller seeded database, measured in the same rounds\n"
         "(alternating which size goes first); prints each size and the growth to this one",
     )
+    parser.add_argument(
+        "--close",
+        action="store_true",
+        help="a new connection per request (a proxy without upstream keep-alive)",
+    )
     parser.add_argument("--print-choice", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL", "")
@@ -378,7 +389,10 @@ def main() -> None:
         ]
         # Warm every worker on every page first: the first request of a process imports a lot.
         for page in target.chosen:
-            hammer(target.base, args.host, page, target.sessions[page.who], 1.0, args.threads)
+            hammer(
+                target.base, args.host, page, target.sessions[page.who], 1.0, args.threads,
+                args.close,
+            )  # fmt: skip
 
     for number in range(1, args.rounds + 1):
         order = targets if number % 2 else targets[::-1]
@@ -387,7 +401,7 @@ def main() -> None:
             for page in target.chosen:
                 sample, elapsed = hammer(
                     target.base, args.host, page, target.sessions[page.who], args.seconds,
-                    args.threads,
+                    args.threads, args.close,
                 )  # fmt: skip
                 measured[page.name] = figures(sample, elapsed)
             target.rounds.append(measured)
@@ -398,7 +412,8 @@ def main() -> None:
 
     print()
     print(f"{args.threads} threads, {args.seconds:g} s per page per round, median of "
-          f"{args.rounds} interleaved rounds; server time is X-Server-Ms (inside Django)")  # fmt: skip
+          f"{args.rounds} interleaved rounds; server time is X-Server-Ms (inside Django)"
+          f"{'; a new connection per request' if args.close else ''}")  # fmt: skip
     for target in targets:
         print()
         if target.label:
