@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
@@ -497,6 +498,26 @@ INBOX_CARD = (
 )
 
 
+class _CountedPaginator(Paginator):
+    """A paginator that counts ``counted``: the same rows as its page's query, without its joins.
+
+    A values query that names a related row's fields (the card's client, therapist and
+    practice) keeps those joins in its ``COUNT``, and PostgreSQL answers a join to the
+    client table by reading all of it (a hash of every client in the network, ~13 ms
+    of the inbox's ~18 ms count on the full network). The card's joins are on required
+    foreign keys, so every counted referral has its row: the same total.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, *, counted: Any) -> None:
+        super().__init__(object_list, per_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        """Return the number of rows: one ``COUNT`` over ``counted``."""
+        return int(self.counted.count())
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
@@ -506,8 +527,10 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     now = timezone.now()
     # Only what the cards show: none of the packet's text, and of the people and practice
     # only their names.
-    shown = selectors.inbox(request.user).select_related(None).values(*INBOX_CARD)
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_referrals = selectors.inbox(request.user).select_related(None)
+    page = _CountedPaginator(
+        open_referrals.values(*INBOX_CARD), PAGE_SIZE, counted=open_referrals
+    ).get_page(request.GET.get("page"))
     detail = per_id("referrals:detail")
     statuses = _labels("status")
     cards = []

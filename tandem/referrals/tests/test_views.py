@@ -669,6 +669,30 @@ def test_inbox_runs_the_same_queries_with_10_and_1000_referrals(django_assert_nu
     assert "1000 open referrals." in html(page)
 
 
+def test_the_inbox_counts_its_open_referrals_from_the_referrals_alone():
+    # Given a practice with 60 open referrals (two pages), and drafts, closed referrals
+    # and another practice's open ones that its inbox does not list
+    world = ReferralWorld()
+    bulk_referrals(world, 60)
+    bulk_referrals(world, 7, status=S.DRAFT)
+    bulk_referrals(world, 5, status=S.CLOSED)
+    bulk_referrals(ReferralWorld(), 9)
+
+    # When the coordinator opens the inbox
+    with CaptureQueriesContext(connection) as captured:
+        page = http(world.coordinator).get(url("inbox"))
+
+    # Then the total is the inbox's own rows, counted without joining the card's client,
+    # therapist and practice (a join PostgreSQL answers by reading every client)
+    assert "60 open referrals." in html(page)
+    assert "Page 1 of 2" in html(page)
+    (count,) = [
+        q["sql"] for q in captured if "COUNT(" in q["sql"] and "referrals_referral" in q["sql"]
+    ]
+    assert "JOIN" not in count
+    assert "clients_client" not in count
+
+
 def test_the_inbox_is_for_practice_staff_and_the_tracker_for_therapists():
     world = ReferralWorld()
 
