@@ -21,6 +21,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
@@ -562,8 +564,44 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),
-        {"page": page, "cards": cards, **BADGES},
+        {"page": page, "cards": cards, "card_items": _inbox_card_items(cards)},
     )
+
+
+def _inbox_card_items(cards: list[dict[str, Any]]) -> SafeString:
+    """Return the inbox's list items for ``cards`` as HTML.
+
+    Written here rather than in ``inbox.html``: the template engine spent ~3 ms on a
+    page's 50 cards of twenty-odd nodes each, about a third of the page's own time. The
+    HTML is the template loop's, byte for byte (``test_views.py`` renders that loop
+    beside it): every text escaped; the status and "Urgent" badges are already HTML.
+    """
+    e = conditional_escape
+    urgent_badge = BADGES["urgent_badge"]
+    out = []
+    for card in cards:
+        urgent = card["urgent"]
+        clock = card["clock"]
+        shown_clock = (
+            ""
+            if clock is None
+            else f'<span class="clock{" clock-overdue" if card["overdue"] else ""}" '
+            f"data-clock>{e(clock)}</span>"
+        )
+        out.append(
+            f'\n  <li class="card referral-card{" referral-urgent" if urgent else ""}"'
+            f' data-referral="{e(card["public_id"])}">'
+            f'\n    <h2 class="referral-title"><a href="{e(card["link"])}">'
+            f"Referral for {e(card['first_name'])}</a></h2>"
+            f"\n    <p>{e(card['status'])}{f' {urgent_badge}' if urgent else ''}"
+            f"\n      {shown_clock}</p>"
+            '\n    <dl class="facts">'
+            f"\n      <dt>From</dt><dd>{e(card['from'])}</dd>"
+            f"\n      <dt>Next step</dt><dd>{e(card['waiting'])}</dd>"
+            f"\n      <dt>Sent</dt><dd>{e(card['sent'])} ago</dd>"
+            "\n    </dl>\n  </li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, badges are HTML
 
 
 # --- Detail and the moves --------------------------------------------------------------

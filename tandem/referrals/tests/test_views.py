@@ -18,7 +18,7 @@ from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
-from tandem.referrals import actions
+from tandem.referrals import actions, states, views
 from tandem.referrals.models import (
     DeclineReason,
     Payer,
@@ -691,6 +691,63 @@ def test_the_inbox_counts_its_open_referrals_from_the_referrals_alone():
     ]
     assert "JOIN" not in count
     assert "clients_client" not in count
+
+
+#: The inbox card loop as ``inbox.html`` wrote it before the cards were formatted in Python
+#: (``views._inbox_card_items``): the reference their HTML must equal.
+TEMPLATE_CARDS = """\
+{% for card in cards %}
+  <li class="card referral-card{% if card.urgent %} referral-urgent{% endif %}" data-referral="{{ card.public_id }}">
+    <h2 class="referral-title"><a href="{{ card.link }}">Referral for {{ card.first_name }}</a></h2>
+    <p>{{ card.status }}{% if card.urgent %} {{ urgent_badge }}{% endif %}
+      {% if card.clock is not None %}<span class="clock{% if card.overdue %} clock-overdue{% endif %}" data-clock>{{ card.clock }}</span>{% endif %}</p>
+    <dl class="facts">
+      <dt>From</dt><dd>{{ card.from }}</dd>
+      <dt>Next step</dt><dd>{{ card.waiting }}</dd>
+      <dt>Sent</dt><dd>{{ card.sent }} ago</dd>
+    </dl>
+  </li>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        {},
+        {"urgent": True},
+        {"clock": "Overdue by 1 day 2 h", "overdue": True, "urgent": True},
+        {"clock": None, "status": views.badge("accepted", "Accepted")},
+        {"first_name": "O'Brien & <Sons>", "from": '"Al" <al@x.test>, Hope & Co'},
+    ],
+)
+def test_the_inbox_cards_are_the_html_the_template_wrote(card):
+    from django.template import engines
+
+    # Given inbox cards (texts HTML escapes, a clock or none, urgent or not)
+    blank = {
+        "public_id": uuid.UUID("0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f"),
+        "link": "/referrals/0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f/",
+        "first_name": "Jo",
+        "status": views.badge("sent", "Sent"),
+        "urgent": False,
+        "clock": "3 h 29 min left",
+        "overdue": False,
+        "from": "Dr Ada Lovelace, Harbour Therapy",
+        "waiting": states.WAITING_FOR[S.INFO_REQUESTED][1],
+        "sent": "4 days, 6 hours",
+    }
+    cards = [{**blank, **card}, blank]
+
+    # When the view formats them, and the template's old loop renders the same cards
+    items = views._inbox_card_items(cards)
+    reference = (
+        engines["django"].from_string(TEMPLATE_CARDS).render({"cards": cards, **views.BADGES})
+    )
+
+    # Then the HTML is the same, byte for byte
+    assert str(items) == reference
+    if "first_name" in card:  # and text is escaped
+        assert "Referral for O&#x27;Brien &amp; &lt;Sons&gt;</a>" in items
 
 
 def test_the_inbox_is_for_practice_staff_and_the_tracker_for_therapists():
