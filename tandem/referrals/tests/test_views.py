@@ -934,6 +934,26 @@ def test_accepting_assigns_the_chosen_prescriber():
     assert (referral.status, referral.assigned_prescriber) == (S.ACCEPTED, world.prescriber)
 
 
+def test_the_referral_page_names_the_assigned_prescriber_without_a_query_of_its_own():
+    # Given two accepted referrals, one with its prescriber assigned and one without
+    world = ReferralWorld()
+    assigned = world.accepted()
+    unassigned = world.accepted()
+    Referral.objects.filter(pk=unassigned.pk).update(assigned_prescriber=None)
+    browser = http(world.coordinator)
+    for referral in (assigned, unassigned):
+        browser.get(url("detail", referral_id=referral.public_id))  # first-read disclosures
+
+    # When the coordinator opens each
+    without = queries_for(browser, url("detail", referral_id=unassigned.public_id))
+    with CaptureQueriesContext(connection) as captured:
+        page = browser.get(url("detail", referral_id=assigned.public_id))
+
+    # Then the prescriber is named, read with the referral: the same queries as without one
+    assert f"<dt>Prescriber</dt><dd>{world.prescriber.display_name}</dd>" in html(page)
+    assert len(captured) == without
+
+
 def test_each_side_is_offered_only_its_own_moves():
     world = ReferralWorld()
     referral = world.sent()
