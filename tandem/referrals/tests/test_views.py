@@ -750,6 +750,78 @@ def test_the_inbox_cards_are_the_html_the_template_wrote(card):
         assert "Referral for O&#x27;Brien &amp; &lt;Sons&gt;</a>" in items
 
 
+#: The tracker card loop as ``tracker.html`` wrote it before the cards were formatted in
+#: Python (``views._tracker_card_items``): the reference their HTML must equal.
+TEMPLATE_TRACKER_CARDS = """\
+{% for card in cards %}
+  <li class="card referral-card" data-referral="{{ card.public_id }}">
+    <h2 class="referral-title"><a href="{{ card.link }}">{{ card.title }}</a></h2>
+    <p>{{ card.status }}{% if card.urgent %} {{ urgent_badge }}{% endif %}{% if card.late %} {{ overdue_badge }}{% endif %}</p>
+    {% if card.late %}<p data-late>The practice\u2019s answer is {{ card.late }}{% if card.late_told %}; {{ card.late_told }}{% else %}.{% endif %}</p>{% endif %}
+    <dl class="facts">
+      <dt>Waiting for</dt><dd data-waiting="{{ card.waiting_side }}">{{ card.waiting }}</dd>
+      <dt>Sent</dt><dd>{{ card.sent }}</dd>
+      {% if card.declined %}
+        <dt>Declined because</dt><dd>{{ card.reason }}{% if card.note %} \u2014 {{ card.note }}{% endif %}</dd>
+        {% if card.instead is not None %}<dt>Suggested instead</dt><dd>{{ card.instead }}</dd>{% endif %}
+      {% endif %}
+    </dl>
+    {% if card.answer %}<p><a class="button button-secondary" href="{{ card.link }}#answer">Answer the practice\u2019s question</a></p>{% endif %}
+  </li>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        {},
+        {"urgent": True, "late": "overdue by 1 day 2 h", "late_told": ""},
+        {"late": "overdue by 3 h", "late_told": "Tandem reminded its team."},
+        {"declined": True, "reason": "Not accepting", "note": "", "instead": None},
+        {"declined": True, "reason": "Out of area", "note": "Try <Hope & Co>", "instead": "Hope"},
+        {"declined": True, "reason": "Full", "note": "", "instead": ""},
+        {"answer": True, "status": views.badge("info_requested", "Information requested")},
+        {"title": 'O\'Brien & <Sons> → "Bay" Psychiatry', "sent": "Not yet"},
+    ],
+)
+def test_the_tracker_cards_are_the_html_the_template_wrote(card):
+    from django.template import engines
+
+    # Given tracker cards (late or not, declined with or without a note and a suggestion,
+    # a question to answer, texts HTML escapes)
+    blank = {
+        "public_id": uuid.UUID("0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f"),
+        "link": "/referrals/0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f/",
+        "title": "Jo Doe \u2192 Bay Psychiatry",
+        "status": views.badge("sent", "Sent"),
+        "urgent": False,
+        "late": None,
+        "late_told": None,
+        "waiting_side": "practice",
+        "waiting": states.WAITING_FOR[S.INFO_REQUESTED][1],
+        "sent": "4 days, 6 hours ago",
+        "declined": False,
+        "reason": "",
+        "note": "",
+        "instead": None,
+        "answer": False,
+    }
+    cards = [{**blank, **card}, blank]
+
+    # When the view formats them, and the template's old loop renders the same cards
+    items = views._tracker_card_items(cards)
+    reference = (
+        engines["django"]
+        .from_string(TEMPLATE_TRACKER_CARDS)
+        .render({"cards": cards, **views.BADGES})
+    )
+
+    # Then the HTML is the same, byte for byte
+    assert str(items) == reference
+    if "title" in card:  # and text is escaped
+        assert "O&#x27;Brien &amp; &lt;Sons&gt; \u2192 &quot;Bay&quot; Psychiatry</a>" in items
+
+
 def test_the_inbox_is_for_practice_staff_and_the_tracker_for_therapists():
     world = ReferralWorld()
 
