@@ -54,8 +54,15 @@ def referral_for(actor: Any, public_id: Any, action: Action = Action.VIEW) -> Re
     referral = policy.get_or_404(
         actor,
         action,
+        # The referral page names the assigned prescriber and a declining practice's
+        # suggestion: joined here (both may be empty) rather than read by the template.
         Referral.objects.select_related(
-            "client", "therapist", "from_organisation", "to_organisation"
+            "client",
+            "therapist",
+            "from_organisation",
+            "to_organisation",
+            "assigned_prescriber",
+            "redirect_to",
         ),
         public_id=public_id,
     )

@@ -20,6 +20,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tandem.accounts.http import AuthenticatedHtmxRequest, AuthenticatedHttpRequest
@@ -436,7 +439,64 @@ def tracker(request: AuthenticatedHttpRequest) -> HttpResponse:
         [r["client__public_id"] for r in page.object_list],
         {"more": bool(page.older)},
     )
-    return render(request, "referrals/tracker.html", {"page": page, "cards": cards, **BADGES})
+    return render(
+        request,
+        "referrals/tracker.html",
+        {"page": page, "cards": cards, "card_items": _tracker_card_items(cards)},
+    )
+
+
+def _tracker_card_items(cards: list[dict[str, Any]]) -> SafeString:
+    """Return the tracker's list items for ``cards`` as HTML.
+
+    Written here rather than in ``tracker.html``, as the inbox's (``_inbox_card_items``):
+    the template loop took ~1.6 ms of CPU for a page's 50 cards, this ~0.7 ms. The HTML
+    is the template loop's, byte for byte (``test_views.py`` renders that loop beside
+    it): every text escaped; the status badges are already HTML.
+    """
+    e = conditional_escape
+    urgent_badge, overdue_badge = BADGES["urgent_badge"], BADGES["overdue_badge"]
+    out = []
+    for card in cards:
+        late = card["late"]
+        late_told = card["late_told"]
+        told = f"; {e(late_told)}" if late_told else "."
+        declined = ""
+        if card["declined"]:
+            note = f" — {e(card['note'])}" if card["note"] else ""
+            instead = card["instead"]
+            suggested = (
+                "" if instead is None else f"<dt>Suggested instead</dt><dd>{e(instead)}</dd>"
+            )
+            declined = (
+                f"\n        <dt>Declined because</dt><dd>{e(card['reason'])}{note}</dd>"
+                f"\n        {suggested}\n      "
+            )
+        link = e(card["link"])
+        out.append(
+            f'\n  <li class="card referral-card" data-referral="{e(card["public_id"])}">'
+            f'\n    <h2 class="referral-title"><a href="{link}">{e(card["title"])}</a></h2>'
+            f"\n    <p>{e(card['status'])}"
+            f"{f' {urgent_badge}' if card['urgent'] else ''}"
+            f"{f' {overdue_badge}' if late else ''}</p>"
+            "\n    "
+            + (f"<p data-late>The practice\u2019s answer is {e(late)}{told}</p>" if late else "")
+            + '\n    <dl class="facts">'
+            f'\n      <dt>Waiting for</dt><dd data-waiting="{e(card["waiting_side"])}">'
+            f"{e(card['waiting'])}</dd>"
+            f"\n      <dt>Sent</dt><dd>{e(card['sent'])}</dd>"
+            f"\n      {declined}"
+            "\n    </dl>"
+            "\n    "
+            + (
+                f'<p><a class="button button-secondary" href="{link}#answer">'
+                "Answer the practice\u2019s question</a></p>"
+                if card["answer"]
+                else ""
+            )
+            + "\n  </li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, badges are HTML
 
 
 #: The badges every card may carry beside its status, drawn once.
@@ -497,6 +557,26 @@ INBOX_CARD = (
 )
 
 
+class _CountedPaginator(Paginator):
+    """A paginator that counts ``counted``: the same rows as its page's query, without its joins.
+
+    A values query that names a related row's fields (the card's client, therapist and
+    practice) keeps those joins in its ``COUNT``, and PostgreSQL answers a join to the
+    client table by reading all of it (a hash of every client in the network, ~13 ms
+    of the inbox's ~18 ms count on the full network). The card's joins are on required
+    foreign keys, so every counted referral has its row: the same total.
+    """
+
+    def __init__(self, object_list: Any, per_page: int, *, counted: Any) -> None:
+        super().__init__(object_list, per_page)
+        self.counted = counted
+
+    @cached_property
+    def count(self) -> int:
+        """Return the number of rows: one ``COUNT`` over ``counted``."""
+        return int(self.counted.count())
+
+
 @login_required
 @require_GET
 def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
@@ -506,8 +586,10 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     now = timezone.now()
     # Only what the cards show: none of the packet's text, and of the people and practice
     # only their names.
-    shown = selectors.inbox(request.user).select_related(None).values(*INBOX_CARD)
-    page = Paginator(shown, PAGE_SIZE).get_page(request.GET.get("page"))
+    open_referrals = selectors.inbox(request.user).select_related(None)
+    page = _CountedPaginator(
+        open_referrals.values(*INBOX_CARD), PAGE_SIZE, counted=open_referrals
+    ).get_page(request.GET.get("page"))
     detail = per_id("referrals:detail")
     statuses = _labels("status")
     cards = []
@@ -539,8 +621,44 @@ def inbox(request: AuthenticatedHtmxRequest) -> HttpResponse:
     return render(
         request,
         page_or_fragment(request, "referrals/inbox.html", "list"),
-        {"page": page, "cards": cards, **BADGES},
+        {"page": page, "cards": cards, "card_items": _inbox_card_items(cards)},
     )
+
+
+def _inbox_card_items(cards: list[dict[str, Any]]) -> SafeString:
+    """Return the inbox's list items for ``cards`` as HTML.
+
+    Written here rather than in ``inbox.html``: the template loop took ~1.4 ms of CPU for
+    a page's 50 cards of twenty-odd nodes each, this ~0.6 ms. The HTML is the template
+    loop's, byte for byte (``test_views.py`` renders that loop beside it): every text
+    escaped; the status and "Urgent" badges are already HTML.
+    """
+    e = conditional_escape
+    urgent_badge = BADGES["urgent_badge"]
+    out = []
+    for card in cards:
+        urgent = card["urgent"]
+        clock = card["clock"]
+        shown_clock = (
+            ""
+            if clock is None
+            else f'<span class="clock{" clock-overdue" if card["overdue"] else ""}" '
+            f"data-clock>{e(clock)}</span>"
+        )
+        out.append(
+            f'\n  <li class="card referral-card{" referral-urgent" if urgent else ""}"'
+            f' data-referral="{e(card["public_id"])}">'
+            f'\n    <h2 class="referral-title"><a href="{e(card["link"])}">'
+            f"Referral for {e(card['first_name'])}</a></h2>"
+            f"\n    <p>{e(card['status'])}{f' {urgent_badge}' if urgent else ''}"
+            f"\n      {shown_clock}</p>"
+            '\n    <dl class="facts">'
+            f"\n      <dt>From</dt><dd>{e(card['from'])}</dd>"
+            f"\n      <dt>Next step</dt><dd>{e(card['waiting'])}</dd>"
+            f"\n      <dt>Sent</dt><dd>{e(card['sent'])} ago</dd>"
+            "\n    </dl>\n  </li>\n"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, badges are HTML
 
 
 # --- Detail and the moves --------------------------------------------------------------

@@ -21,6 +21,7 @@ import pytest
 from django.db import connection
 from django.db.models.base import ModelState
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from tandem.audit.models import AuditAction, AuditEvent
@@ -49,7 +50,7 @@ from tandem.organisations.models import OrganisationKind
 from tandem.referrals import selectors as referral_selectors
 from tandem.referrals.models import Referral, ReferralEvent, ReferralStatus
 from tandem.referrals.tests.factories import ReferralWorld
-from tandem.referrals.tests.test_views import bulk_referrals
+from tandem.referrals.tests.test_views import bulk_referrals, http
 from tandem.referrals.views import TRACKER_CARD
 from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
@@ -212,6 +213,28 @@ def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_ord
     assert "referral_inbox_order_idx" in shown
     assert "Sort" not in shown
     assert Referral.objects.count() == 3000
+
+
+def test_the_inbox_counts_the_practices_open_referrals_from_its_index_without_the_clients():
+    # Given a practice's 600 open referrals among 3,000, of clients in a network of 4,000
+    world = ReferralWorld()
+    bulk_referrals(world, 600)
+    bulk_referrals(world, 600, status=ReferralStatus.CLOSED)
+    for _ in range(3):
+        bulk_referrals(ReferralWorld(), 600)
+    clients(4000)
+
+    # When the inbox counts its pages (the view's own count, captured)
+    with CaptureQueriesContext(connection) as captured:
+        http(world.coordinator).get(reverse("referrals:inbox"))
+    (sql,) = [q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(")]
+    shown = explain(sql)
+
+    # Then it reads the practice's referrals through an index on their practice (the
+    # inbox's, or the foreign key's where the practice's rows lie together), and no client
+    assert any(i in shown for i in ("referral_inbox_order_idx", "to_organisation_id")), shown
+    assert "clients_client" not in shown, shown
+    assert "Seq Scan on referrals_referral " not in shown + " ", shown
 
 
 def _clone(row: Any, client: Client) -> Any:

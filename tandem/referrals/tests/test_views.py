@@ -18,7 +18,7 @@ from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
-from tandem.referrals import actions
+from tandem.referrals import actions, states, views
 from tandem.referrals.models import (
     DeclineReason,
     Payer,
@@ -669,6 +669,159 @@ def test_inbox_runs_the_same_queries_with_10_and_1000_referrals(django_assert_nu
     assert "1000 open referrals." in html(page)
 
 
+def test_the_inbox_counts_its_open_referrals_from_the_referrals_alone():
+    # Given a practice with 60 open referrals (two pages), and drafts, closed referrals
+    # and another practice's open ones that its inbox does not list
+    world = ReferralWorld()
+    bulk_referrals(world, 60)
+    bulk_referrals(world, 7, status=S.DRAFT)
+    bulk_referrals(world, 5, status=S.CLOSED)
+    bulk_referrals(ReferralWorld(), 9)
+
+    # When the coordinator opens the inbox
+    with CaptureQueriesContext(connection) as captured:
+        page = http(world.coordinator).get(url("inbox"))
+
+    # Then the total is the inbox's own rows, counted without joining the card's client,
+    # therapist and practice (a join PostgreSQL answers by reading every client)
+    assert "60 open referrals." in html(page)
+    assert "Page 1 of 2" in html(page)
+    (count,) = [
+        q["sql"] for q in captured if "COUNT(" in q["sql"] and "referrals_referral" in q["sql"]
+    ]
+    assert "JOIN" not in count
+    assert "clients_client" not in count
+
+
+#: The inbox card loop as ``inbox.html`` wrote it before the cards were formatted in Python
+#: (``views._inbox_card_items``): the reference their HTML must equal.
+TEMPLATE_CARDS = """\
+{% for card in cards %}
+  <li class="card referral-card{% if card.urgent %} referral-urgent{% endif %}" data-referral="{{ card.public_id }}">
+    <h2 class="referral-title"><a href="{{ card.link }}">Referral for {{ card.first_name }}</a></h2>
+    <p>{{ card.status }}{% if card.urgent %} {{ urgent_badge }}{% endif %}
+      {% if card.clock is not None %}<span class="clock{% if card.overdue %} clock-overdue{% endif %}" data-clock>{{ card.clock }}</span>{% endif %}</p>
+    <dl class="facts">
+      <dt>From</dt><dd>{{ card.from }}</dd>
+      <dt>Next step</dt><dd>{{ card.waiting }}</dd>
+      <dt>Sent</dt><dd>{{ card.sent }} ago</dd>
+    </dl>
+  </li>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        {},
+        {"urgent": True},
+        {"clock": "Overdue by 1 day 2 h", "overdue": True, "urgent": True},
+        {"clock": None, "status": views.badge("accepted", "Accepted")},
+        {"first_name": "O'Brien & <Sons>", "from": '"Al" <al@x.test>, Hope & Co'},
+    ],
+)
+def test_the_inbox_cards_are_the_html_the_template_wrote(card):
+    from django.template import engines
+
+    # Given inbox cards (texts HTML escapes, a clock or none, urgent or not)
+    blank = {
+        "public_id": uuid.UUID("0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f"),
+        "link": "/referrals/0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f/",
+        "first_name": "Jo",
+        "status": views.badge("sent", "Sent"),
+        "urgent": False,
+        "clock": "3 h 29 min left",
+        "overdue": False,
+        "from": "Dr Ada Lovelace, Harbour Therapy",
+        "waiting": states.WAITING_FOR[S.INFO_REQUESTED][1],
+        "sent": "4 days, 6 hours",
+    }
+    cards = [{**blank, **card}, blank]
+
+    # When the view formats them, and the template's old loop renders the same cards
+    items = views._inbox_card_items(cards)
+    reference = (
+        engines["django"].from_string(TEMPLATE_CARDS).render({"cards": cards, **views.BADGES})
+    )
+
+    # Then the HTML is the same, byte for byte
+    assert str(items) == reference
+    if "first_name" in card:  # and text is escaped
+        assert "Referral for O&#x27;Brien &amp; &lt;Sons&gt;</a>" in items
+
+
+#: The tracker card loop as ``tracker.html`` wrote it before the cards were formatted in
+#: Python (``views._tracker_card_items``): the reference their HTML must equal.
+TEMPLATE_TRACKER_CARDS = """\
+{% for card in cards %}
+  <li class="card referral-card" data-referral="{{ card.public_id }}">
+    <h2 class="referral-title"><a href="{{ card.link }}">{{ card.title }}</a></h2>
+    <p>{{ card.status }}{% if card.urgent %} {{ urgent_badge }}{% endif %}{% if card.late %} {{ overdue_badge }}{% endif %}</p>
+    {% if card.late %}<p data-late>The practice\u2019s answer is {{ card.late }}{% if card.late_told %}; {{ card.late_told }}{% else %}.{% endif %}</p>{% endif %}
+    <dl class="facts">
+      <dt>Waiting for</dt><dd data-waiting="{{ card.waiting_side }}">{{ card.waiting }}</dd>
+      <dt>Sent</dt><dd>{{ card.sent }}</dd>
+      {% if card.declined %}
+        <dt>Declined because</dt><dd>{{ card.reason }}{% if card.note %} \u2014 {{ card.note }}{% endif %}</dd>
+        {% if card.instead is not None %}<dt>Suggested instead</dt><dd>{{ card.instead }}</dd>{% endif %}
+      {% endif %}
+    </dl>
+    {% if card.answer %}<p><a class="button button-secondary" href="{{ card.link }}#answer">Answer the practice\u2019s question</a></p>{% endif %}
+  </li>
+{% endfor %}"""
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        {},
+        {"urgent": True, "late": "overdue by 1 day 2 h", "late_told": ""},
+        {"late": "overdue by 3 h", "late_told": "Tandem reminded its team."},
+        {"declined": True, "reason": "Not accepting", "note": "", "instead": None},
+        {"declined": True, "reason": "Out of area", "note": "Try <Hope & Co>", "instead": "Hope"},
+        {"declined": True, "reason": "Full", "note": "", "instead": ""},
+        {"answer": True, "status": views.badge("info_requested", "Information requested")},
+        {"title": 'O\'Brien & <Sons> → "Bay" Psychiatry', "sent": "Not yet"},
+    ],
+)
+def test_the_tracker_cards_are_the_html_the_template_wrote(card):
+    from django.template import engines
+
+    # Given tracker cards (late or not, declined with or without a note and a suggestion,
+    # a question to answer, texts HTML escapes)
+    blank = {
+        "public_id": uuid.UUID("0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f"),
+        "link": "/referrals/0b0e8a52-4a1c-4f7e-9d7e-1a2b3c4d5e6f/",
+        "title": "Jo Doe \u2192 Bay Psychiatry",
+        "status": views.badge("sent", "Sent"),
+        "urgent": False,
+        "late": None,
+        "late_told": None,
+        "waiting_side": "practice",
+        "waiting": states.WAITING_FOR[S.INFO_REQUESTED][1],
+        "sent": "4 days, 6 hours ago",
+        "declined": False,
+        "reason": "",
+        "note": "",
+        "instead": None,
+        "answer": False,
+    }
+    cards = [{**blank, **card}, blank]
+
+    # When the view formats them, and the template's old loop renders the same cards
+    items = views._tracker_card_items(cards)
+    reference = (
+        engines["django"]
+        .from_string(TEMPLATE_TRACKER_CARDS)
+        .render({"cards": cards, **views.BADGES})
+    )
+
+    # Then the HTML is the same, byte for byte
+    assert str(items) == reference
+    if "title" in card:  # and text is escaped
+        assert "O&#x27;Brien &amp; &lt;Sons&gt; \u2192 &quot;Bay&quot; Psychiatry</a>" in items
+
+
 def test_the_inbox_is_for_practice_staff_and_the_tracker_for_therapists():
     world = ReferralWorld()
 
@@ -851,6 +1004,26 @@ def test_accepting_assigns_the_chosen_prescriber():
     assert response.status_code == 302
     referral.refresh_from_db()
     assert (referral.status, referral.assigned_prescriber) == (S.ACCEPTED, world.prescriber)
+
+
+def test_the_referral_page_names_the_assigned_prescriber_without_a_query_of_its_own():
+    # Given two accepted referrals, one with its prescriber assigned and one without
+    world = ReferralWorld()
+    assigned = world.accepted()
+    unassigned = world.accepted()
+    Referral.objects.filter(pk=unassigned.pk).update(assigned_prescriber=None)
+    browser = http(world.coordinator)
+    for referral in (assigned, unassigned):
+        browser.get(url("detail", referral_id=referral.public_id))  # first-read disclosures
+
+    # When the coordinator opens each
+    without = queries_for(browser, url("detail", referral_id=unassigned.public_id))
+    with CaptureQueriesContext(connection) as captured:
+        page = browser.get(url("detail", referral_id=assigned.public_id))
+
+    # Then the prescriber is named, read with the referral: the same queries as without one
+    assert f"<dt>Prescriber</dt><dd>{world.prescriber.display_name}</dd>" in html(page)
+    assert len(captured) == without
 
 
 def test_each_side_is_offered_only_its_own_moves():
