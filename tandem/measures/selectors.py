@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
@@ -438,13 +438,17 @@ def _name_key(field_name: str) -> Any:
     return Collate(lowered, "C") if connection.vendor == "postgresql" else lowered
 
 
-def registry_by_name(actor: Any, *, descending: bool = False) -> QuerySet[Client, tuple[Any, ...]]:
+def registry_by_name(
+    actor: Any, *, descending: bool = False, counted: bool = False
+) -> QuerySet[Client, tuple[Any, ...]]:
     """Return the actor's caseload, one entry per client, ordered by name, for paging in SQL.
 
     Each entry is ``(id, public id, last name, first name, viewer's practice)``, the
     practice being that of the actor's first seat on the client's team (as in
     ``registry_rows``). The order is the one ``registry.sort_rows`` gives by name:
-    lower-cased last then first name, ties by client id ascending either way.
+    lower-cased last then first name, ties by client id ascending either way. With
+    ``counted``, each entry ends with the number of entries in all (``COUNT(*) OVER ()``,
+    counted before a slice cuts the page), so a page and the count are one query.
     """
     seats = _seats(actor)
     first_seat_org = (
@@ -459,12 +463,14 @@ def registry_by_name(actor: Any, *, descending: bool = False) -> QuerySet[Client
     )
     last, first = _name_key("last_name"), _name_key("first_name")
     order = (last.desc(), first.desc()) if descending else (last.asc(), first.asc())
-    return (
-        Client.objects.filter(pk__in=seats.values("client_id"))
-        .annotate(viewer_org_id=Subquery(first_seat_org))
-        .order_by(*order, "pk")
-        .values_list("pk", "public_id", "last_name", "first_name", "viewer_org_id")
+    entries = Client.objects.filter(pk__in=seats.values("client_id")).annotate(
+        viewer_org_id=Subquery(first_seat_org)
     )
+    columns = ["pk", "public_id", "last_name", "first_name", "viewer_org_id"]
+    if counted:
+        entries = entries.annotate(total=Window(Count("*")))
+        columns.append("total")
+    return entries.order_by(*order, "pk").values_list(*columns)
 
 
 def name_rows(entries: Iterable[tuple[Any, ...]], measure: str) -> list[Row]:

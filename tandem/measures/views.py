@@ -572,8 +572,27 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         fill_scores(actor, list(page.object_list), parts=PARTS - needed, gate=gate)
         return page, len(rows)
-    clients = registry_by_name(actor, descending=params["sort"].startswith("-"))
-    by_name = Paginator(clients, PAGE_SIZE).get_page(request.GET.get("page"))
+    descending = params["sort"].startswith("-")
+    asked = request.GET.get("page")
+    try:
+        number = 1 if asked is None else int(asked)  # as Paginator.get_page reads it
+    except ValueError:
+        number = 1
+    if number >= 1:
+        # The page and the count in one query; past the last page, as below.
+        entries = list(
+            registry_by_name(actor, descending=descending, counted=True)[
+                (number - 1) * PAGE_SIZE : number * PAGE_SIZE
+            ]
+        )
+        if entries:
+            paginator: Paginator[Row] = Paginator([], PAGE_SIZE)  # for the page links only
+            paginator.count = total = entries[0][-1]  # (a cached_property: counted already)
+            rows = fill_scores(actor, name_rows((e[:-1] for e in entries), measure))
+            return Page(rows, number, paginator), total
+    # No such page (or none of the caseload): Paginator counts and picks the page it shows.
+    clients = registry_by_name(actor, descending=descending)
+    by_name = Paginator(clients, PAGE_SIZE).get_page(asked)
     rows = fill_scores(actor, name_rows(by_name.object_list, measure))
     return Page(
         rows, by_name.number, cast(Paginator[Row], by_name.paginator)
