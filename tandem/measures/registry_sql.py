@@ -42,7 +42,9 @@ ScoreEnd = tuple[int, int, int, int | None, int, dt.datetime, tuple[str, ...]]
 def _among(column: str, ids: Collection[int]) -> tuple[str, Any]:
     """Return a condition that ``column`` is one of ``ids``, and its one parameter."""
     if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", list(ids)
+        # The array's text ('{1,2,3}'), cast in SQL: the driver sends one short string
+        # instead of adapting a list of hundreds of ints one by one.
+        return f"{column} = ANY(%s::bigint[])", "{" + ",".join(str(int(i)) for i in ids) + "}"
     return f"{column} IN (SELECT value FROM json_each(%s))", json.dumps(list(ids))  # noqa: S608
 
 
@@ -58,6 +60,13 @@ def _day(value: Any) -> dt.date:
     day = parse_date(value) if isinstance(value, str) else value
     assert isinstance(day, dt.date)
     return day
+
+
+def _flags(value: Any) -> tuple[str, ...]:
+    """Return a JSON list column's value as a tuple (most scores have none: no decoding)."""
+    if value == "[]" or not value:
+        return ()
+    return tuple(json.loads(value) if isinstance(value, str) else value)
 
 
 def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -105,7 +114,7 @@ def score_ends(measure: str, client_ids: Collection[int]) -> list[ScoreEnd]:
             author_id,
             total,
             _moment(at),
-            tuple(json.loads(flags) if isinstance(flags, str) else flags or ()),
+            _flags(flags),
         )
         for pk, client_id, org_id, author_id, total, at, flags in _run(sql, params)
     ]

@@ -653,3 +653,17 @@ def test_the_registry_rows_are_the_html_the_template_wrote(line):
     assert str(rows) == reference
     if "last_name" in line:  # and text is escaped
         assert "O&#x27;Brien &amp; &lt;Sons&gt;, &quot;Al&quot;</a>" in rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["O'Brien & <Sons>", '"Al"', "élan", "", 12, -3, "Nov 24, 2026", "/measures/clients/0b0e/"],
+)
+def test_the_table_escapes_text_as_django_s_conditional_escape(text):
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    # Given a plain, a safe and a lazy text; Then the table's escape writes what Django's does
+    for value in (text, mark_safe(str(text)), gettext_lazy(str(text))):  # noqa: S308 - a test value
+        assert views._escape(value) == str(conditional_escape(value))
