@@ -63,6 +63,9 @@ from tandem.measures.selectors import (
 )
 
 PAGE_SIZE = 100
+#: The highest page number the registry reads in one query with its count (an OFFSET a
+#: database takes); a higher one is past any caseload's last page, which Paginator finds.
+_LAST_PAGE_ASKED = 2**31 // PAGE_SIZE
 #: Instruments a client can answer alone: those whose wording Tandem may show.
 PORTAL_INSTRUMENTS = [code for code, i in INSTRUMENTS.items() if i.texts_shipped]
 
@@ -578,7 +581,7 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
         number = 1 if asked is None else int(asked)  # as Paginator.get_page reads it
     except ValueError:
         number = 1
-    if number >= 1:
+    if 1 <= number <= _LAST_PAGE_ASKED:
         # The page and the count in one query; past the last page, as below.
         entries = list(
             registry_by_name(actor, descending=descending, counted=True)[
