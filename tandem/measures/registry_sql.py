@@ -172,7 +172,7 @@ def last_contacts(
 
 
 def open_alert_counts(client_ids: Collection[int]) -> dict[int, int]:
-    """Return {client id: number of safety alerts not yet resolved} (``safety.open_alert_counts``)."""
+    """Return {client id: number of safety alerts not yet resolved}, from any practice."""
     if not client_ids:
         return {}
     among, ids = _among("client_id", client_ids)
