@@ -3,22 +3,21 @@
 Measures never keeps an alert system of its own: a positive suicide answer is
 handed to ``tandem.care.crisis.actions.raise_safety_alert`` with
 ``source="questionnaire"``. Measures sits above care, so it imports it directly;
-this module is the one seam (``_raiser``) its tests replace, and answers "which
-alerts are open" for the registry.
+this module is the one seam (``_raiser``) its tests replace. (The registry counts a
+caseload's open alerts in ``registry_sql.open_alert_counts``.)
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
 
 from tandem.care.crisis.actions import raise_safety_alert
-from tandem.care.crisis.models import AlertSource, AlertStatus, SafetyAlert
+from tandem.care.crisis.models import AlertSource
 from tandem.core.policy import Forbidden
 
 logger = logging.getLogger(__name__)
@@ -48,17 +47,3 @@ def raise_alert(
     except (ValidationError, Forbidden) as refused:
         logger.warning("measures: the safety alert was refused (%s)", type(refused).__name__)
         return None
-
-
-def open_alert_counts(client_ids: Iterable[int] | Any) -> dict[int, int]:
-    """Return {client id: number of safety alerts not yet resolved}, in one query.
-
-    ``client_ids`` may be a list or a queryset of client ids (used as a subquery).
-    """
-    rows = (
-        SafetyAlert.objects.filter(client_id__in=client_ids)
-        .exclude(status=AlertStatus.RESOLVED)
-        .values("client_id")
-        .annotate(n=Count("pk"))
-    )
-    return {row["client_id"]: row["n"] for row in rows}

@@ -17,19 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Window
 from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
 from tandem.care.models import MedicationEvent
-from tandem.clients.access import caseload_for, seat
+from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
 from tandem.consent.categories import Category
 from tandem.consent.decision import ConsentContext, Decision, Party, decide
 from tandem.core import policy
 from tandem.core.policy import Action
-from tandem.measures import safety
+from tandem.measures import registry_sql
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import (
     CaseReview,
@@ -421,7 +421,7 @@ def registry_rows(actor: Any, measure: str = "phq-9", *, scores: bool = True) ->
                 viewer_org_id=org_id,
             )
     if scores and rows:
-        fill_scores(actor, list(rows.values()), caseload_for(actor).values_list("pk", flat=True))
+        fill_scores(actor, list(rows.values()))
     return list(rows.values())
 
 
@@ -438,13 +438,17 @@ def _name_key(field_name: str) -> Any:
     return Collate(lowered, "C") if connection.vendor == "postgresql" else lowered
 
 
-def registry_by_name(actor: Any, *, descending: bool = False) -> QuerySet[Client, tuple[Any, ...]]:
+def registry_by_name(
+    actor: Any, *, descending: bool = False, counted: bool = False
+) -> QuerySet[Client, tuple[Any, ...]]:
     """Return the actor's caseload, one entry per client, ordered by name, for paging in SQL.
 
     Each entry is ``(id, public id, last name, first name, viewer's practice)``, the
     practice being that of the actor's first seat on the client's team (as in
     ``registry_rows``). The order is the one ``registry.sort_rows`` gives by name:
-    lower-cased last then first name, ties by client id ascending either way.
+    lower-cased last then first name, ties by client id ascending either way. With
+    ``counted``, each entry ends with the number of entries in all (``COUNT(*) OVER ()``,
+    counted before a slice cuts the page), so a page and the count are one query.
     """
     seats = _seats(actor)
     first_seat_org = (
@@ -459,12 +463,14 @@ def registry_by_name(actor: Any, *, descending: bool = False) -> QuerySet[Client
     )
     last, first = _name_key("last_name"), _name_key("first_name")
     order = (last.desc(), first.desc()) if descending else (last.asc(), first.asc())
-    return (
-        Client.objects.filter(pk__in=seats.values("client_id"))
-        .annotate(viewer_org_id=Subquery(first_seat_org))
-        .order_by(*order, "pk")
-        .values_list("pk", "public_id", "last_name", "first_name", "viewer_org_id")
+    entries = Client.objects.filter(pk__in=seats.values("client_id")).annotate(
+        viewer_org_id=Subquery(first_seat_org)
     )
+    columns = ["pk", "public_id", "last_name", "first_name", "viewer_org_id"]
+    if counted:
+        entries = entries.annotate(total=Window(Count("*")))
+        columns.append("total")
+    return entries.order_by(*order, "pk").values_list(*columns)
 
 
 def name_rows(entries: Iterable[tuple[Any, ...]], measure: str) -> list[Row]:
@@ -481,37 +487,6 @@ def name_rows(entries: Iterable[tuple[Any, ...]], measure: str) -> list[Row]:
     ]
 
 
-def _ends(measure: str, client_ids: Any) -> QuerySet[QuestionnaireResponse]:
-    """Return, per (client, practice, author), the first and the last scored response.
-
-    Each partition's two ends are found by a correlated subquery ordered on the
-    (client, instrument, entered_at) index, so the database touches two rows per
-    partition instead of sorting every response twice as a pair of window
-    functions would (three times faster on the bench's 40,000 responses).
-    """
-    scored = QuestionnaireResponse.objects.filter(instrument=measure, total__isnull=False)
-    same = scored.filter(
-        client_id=OuterRef("client_id"),
-        organisation_id=OuterRef("organisation_id"),
-        entered_by_id=OuterRef("entered_by_id"),
-    )
-    # Group first, so that each subquery runs once per partition, not once per response.
-    parts = (
-        scored.filter(client__in=client_ids)
-        .order_by()
-        .values("client_id", "organisation_id", "entered_by_id")
-        .annotate(n=Count("pk"))
-    )
-    firsts = parts.annotate(end=Subquery(same.order_by("entered_at", "pk").values("pk")[:1]))
-    lasts = parts.annotate(end=Subquery(same.order_by("-entered_at", "-pk").values("pk")[:1]))
-    # Answers without an author (intake) never equal in SQL; take them all, they are few.
-    anonymous = scored.filter(client__in=client_ids, entered_by_id__isnull=True)
-    # One UNION of the three id lists, not ``pk IN (…) OR pk IN (…) OR pk IN (…)``: the
-    # planner cannot use the primary key for an OR of subqueries and scans every response.
-    ends = firsts.values("end").union(lasts.values("end"), anonymous.values("pk"))
-    return QuestionnaireResponse.objects.filter(pk__in=ends).order_by()
-
-
 def registry_gate(actor: Any, rows: list[Row], client_ids: Any = None) -> Gate:
     """Return the consent gate for ``rows`` (their clients' releases, loaded once)."""
     viewer_orgs = {r.client.pk: r.viewer_org_id for r in rows if r.viewer_org_id}
@@ -523,21 +498,22 @@ def registry_gate(actor: Any, rows: list[Row], client_ids: Any = None) -> Gate:
 def fill_scores(
     actor: Any,
     rows: list[Row],
-    client_ids: Any = None,
+    client_ids: Collection[int] | None = None,
     *,
     parts: Collection[str] = PARTS,
     gate: Gate | None = None,
 ) -> list[Row]:
     """Complete ``rows`` (from ``registry_rows(scores=False)``) with scores, dues, contacts, alerts.
 
-    ``client_ids`` (a list or a queryset of ids) defaults to the rows' clients.
+    ``client_ids`` (ids of clients of the caseload) defaults to the rows' clients.
     ``parts`` (of ``registry.PARTS``) says which to fill: a sorted page fills what its
     order and filter read for every row, then the rest for its own rows only, passing
     the ``gate`` of the first call to the second. The gate reads releases only for the
     clients with another practice's scores or cadences, in one load per call (none when
     every item is the viewer's practice's): the parts it decides ("scores",
     "schedules") are best filled in one call. "contacts" needs the rows' scores filled
-    before or with it. The number of queries does not depend on the number of rows.
+    before or with it. Each part is one statement of ``registry_sql`` whatever the
+    number of rows.
     """
     if not rows:
         return rows
@@ -548,28 +524,22 @@ def fill_scores(
         client_ids = list(by_client)
     viewer_orgs = {cid: r.viewer_org_id for cid, r in by_client.items() if r.viewer_org_id}
     if gate is None:
-        gate = registry_gate(actor, rows, client_ids)
+        gate = registry_gate(actor, rows, list(client_ids))
 
     # Read what the gate decides on first, so that it reads the releases of the clients
     # with another practice's items (if any) in one load.
     ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
     if "scores" in parts:
-        for pk, client_id, org_id, author_id, total, at, flags in _ends(
+        for pk, client_id, org_id, author_id, total, at, flags in registry_sql.score_ends(
             measure, client_ids
-        ).values_list(
-            "pk", "client_id", "organisation_id", "entered_by_id", "total", "entered_at", "flags"
         ):
             if client_id in by_client:
-                ends[(client_id, org_id, author_id)].append(
-                    Score(total or 0, at, tuple(flags or ()), pk)
-                )
+                ends[(client_id, org_id, author_id)].append(Score(total or 0, at, flags, pk))
     schedules: list[tuple[int, str, dt.date, int, int | None]] = []
     if "schedules" in parts:
         schedules = [
             schedule
-            for schedule in MeasureSchedule.objects.filter(
-                client__in=client_ids, is_active=True
-            ).values_list("client_id", "instrument", "next_due", "organisation_id", "set_by_id")
+            for schedule in registry_sql.active_schedules(client_ids)
             if schedule[0] in by_client
         ]
     gate.prepare([(c, org) for c, org, _ in ends] + [(sched[0], sched[3]) for sched in schedules])
@@ -604,40 +574,7 @@ def fill_scores(
             row.overdue_measures.append(name)
 
     if "contacts" in parts:
-        own_orgs = set(viewer_orgs.values())
-        # One UNION ALL of the three per-client maxima, not three round trips.
-        responses = (
-            QuestionnaireResponse.objects.filter(
-                client__in=client_ids, organisation_id__in=own_orgs
-            )
-            .order_by()
-            .values("client_id")
-            .annotate(at=Max("entered_at"))
-            .values_list("client_id", "at")
-        )
-        entries = (
-            SymptomEntry.objects.filter(
-                tracker__client__in=client_ids, organisation_id__in=own_orgs
-            )
-            .order_by()
-            .values("tracker__client_id")
-            .annotate(at=Max("entered_at"))
-            .values_list("tracker__client_id", "at")
-        )
-        visits = (
-            Appointment.objects.filter(
-                client__in=client_ids,
-                organisation_id__in=own_orgs,
-                status=AppointmentStatus.COMPLETED,
-            )
-            .order_by()
-            .values("client_id")
-            .annotate(at=Max("starts_at"))
-            .values_list("client_id", "at")
-        )
-        contacts: list[tuple[int, dt.datetime | None]] = list(
-            responses.union(entries, visits, all=True).order_by()
-        )
+        contacts = registry_sql.last_contacts(client_ids, set(viewer_orgs.values()))
         for row in rows:
             if row.latest is not None:
                 contacts.append((row.client.pk, row.latest.at))
@@ -649,7 +586,7 @@ def fill_scores(
                 row.last_contact = moment
 
     if "alerts" in parts:
-        for client_id, count in safety.open_alert_counts(client_ids).items():
+        for client_id, count in registry_sql.open_alert_counts(client_ids).items():
             if client_id in by_client:
                 by_client[client_id].open_alerts = count
     return rows

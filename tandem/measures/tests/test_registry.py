@@ -261,8 +261,9 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
     # practices up front; it now reads them only when a row has another practice's score
     # or cadence to decide on (none here: every score is the prescriber's practice's).
     # Then 19 and 18 -> 17 and 16: the user now comes with their second factor and client
-    # record in one query (tandem.accounts.backends).
-    [({}, 17), ({"sort": "-latest"}, 16)],
+    # record in one query (tandem.accounts.backends). Then 17 -> 16 by name: the page's
+    # clients come with the caseload's count (``COUNT(*) OVER ()``), one query for both.
+    [({}, 16), ({"sort": "-latest"}, 16)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 @pytest.mark.parametrize("shared", [False, True])
@@ -285,8 +286,8 @@ def test_the_registry_runs_a_constant_number_of_queries(client, count, shared, q
         world.phq9(answers_totalling(12), by=world.therapist, days_ago=7)
     _login(client, prescriber)
 
-    # session, user (with MFA and client record), memberships, the caseload (its count and the page's clients by name,
-    # or every seat with its client's name), the first-and-last scores, schedules, one UNION
+    # session, user (with MFA and client record), memberships, the caseload (the page's clients
+    # by name with its count, or every seat with its client's name), the first-and-last scores, schedules, one UNION
     # of the three last-contact aggregates, open alerts, saved views, and the audit write
     # (savepoint, chain head, insert, head update, release), no session write; with another
     # practice's score to decide on, the releases of those rows' clients with their parties
@@ -457,6 +458,51 @@ def test_the_name_order_pages_every_client_once_in_the_order_it_always_had(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("asked", "shown"),
+    # Django's Paginator.get_page: not a number is the first page, below 1 or past the
+    # end the last; the page and the count come from one query unless there is no such page
+    [(None, 1), ("2", 2), ("4", 4), ("5", 4), ("99", 4), ("0", 4), ("-1", 4), ("x", 1),
+     ("2.0", 1), (" 3 ", 3), ("99999999999999999999999", 4)],
+)  # fmt: skip
+def test_a_page_by_name_is_the_page_django_s_paginator_picked(client, monkeypatch, asked, shown):
+    # Given 15 clients in pages of 4 (the last page holds 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    prescriber, clients = _caseload_with_names(TRICKY_NAMES)
+    _login(client, prescriber)
+    expected = [str(c.public_id) for c in _name_order(clients)]
+
+    # When the prescriber asks for the page ``asked``
+    body = client.get(
+        reverse("measures:registry"), {} if asked is None else {"page": asked}
+    ).content.decode()
+
+    # Then it is page ``shown`` of four, with its clients, and the count is of all of them
+    ids = re.findall(r'<td><a href="/measures/clients/([0-9a-f-]{36})/">', body)
+    assert ids == expected[(shown - 1) * 4 : shown * 4]
+    assert f"Page {shown} of 4" in body
+    assert '<p role="status">15 clients' in body
+
+
+@pytest.mark.django_db
+def test_an_empty_caseload_by_name_shows_no_clients_and_no_pages(client):
+    # Given a prescriber without clients
+    prescriber, _ = _caseload_with_names([])
+    _login(client, prescriber)
+
+    # When they open the registry, and its second page
+    first = client.get(reverse("measures:registry")).content.decode()
+    second = client.get(reverse("measures:registry"), {"page": 2}).content.decode()
+
+    # Then both say so, and offer no other page
+    for body in (first, second):
+        assert '<p role="status">0 clients.' in body
+        assert "No clients match." in body
+        assert 'rel="next"' not in body
+        assert 'rel="prev"' not in body
+
+
+@pytest.mark.django_db
 @pytest.mark.postgres
 def test_on_postgresql_capital_accents_sort_as_their_lower_case(client, monkeypatch):
     # Given clients whose names start with capital accented letters
@@ -607,3 +653,17 @@ def test_the_registry_rows_are_the_html_the_template_wrote(line):
     assert str(rows) == reference
     if "last_name" in line:  # and text is escaped
         assert "O&#x27;Brien &amp; &lt;Sons&gt;, &quot;Al&quot;</a>" in rows
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["O'Brien & <Sons>", '"Al"', "élan", "", 12, -3, "Nov 24, 2026", "/measures/clients/0b0e/"],
+)
+def test_the_table_escapes_text_as_django_s_conditional_escape(text):
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext_lazy
+
+    # Given a plain, a safe and a lazy text; Then the table's escape writes what Django's does
+    for value in (text, mark_safe(str(text)), gettext_lazy(str(text))):  # noqa: S308 - a test value
+        assert views._escape(value) == str(conditional_escape(value))

@@ -1,0 +1,217 @@
+"""The registry's SQL reads return what the ORM queries they replaced return (SQLite and PostgreSQL).
+
+Each ``ORM`` function below is the query ``selectors.fill_scores`` ran before the reads
+were written as SQL (``measures/registry_sql.py``), kept here as the oracle.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from tandem.care.crisis.models import AlertStatus, SafetyAlert
+from tandem.core.roles import Role
+from tandem.core.tests.factories import ClientFactory, OrganisationFactory, make_staff
+from tandem.measures import registry_sql
+from tandem.measures.models import (
+    MeasureSchedule,
+    QuestionnaireResponse,
+    SymptomEntry,
+    SymptomTracker,
+)
+from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
+
+pytestmark = pytest.mark.django_db
+
+
+def orm_ends(measure: str, client_ids: Any) -> QuerySet[QuestionnaireResponse]:
+    """The first and last scored response per (client, practice, author), as the ORM read them."""
+    scored = QuestionnaireResponse.objects.filter(instrument=measure, total__isnull=False)
+    same = scored.filter(
+        client_id=OuterRef("client_id"),
+        organisation_id=OuterRef("organisation_id"),
+        entered_by_id=OuterRef("entered_by_id"),
+    )
+    parts = (
+        scored.filter(client__in=client_ids)
+        .order_by()
+        .values("client_id", "organisation_id", "entered_by_id")
+        .annotate(n=Count("pk"))
+    )
+    firsts = parts.annotate(end=Subquery(same.order_by("entered_at", "pk").values("pk")[:1]))
+    lasts = parts.annotate(end=Subquery(same.order_by("-entered_at", "-pk").values("pk")[:1]))
+    anonymous = scored.filter(client__in=client_ids, entered_by_id__isnull=True)
+    ends = firsts.values("end").union(lasts.values("end"), anonymous.values("pk"))
+    return QuestionnaireResponse.objects.filter(pk__in=ends).order_by()
+
+
+def orm_contacts(client_ids: list[int], own_orgs: set[int]) -> list[tuple[int, Any]]:
+    responses = (
+        QuestionnaireResponse.objects.filter(client__in=client_ids, organisation_id__in=own_orgs)
+        .order_by()
+        .values("client_id")
+        .annotate(at=Max("entered_at"))
+        .values_list("client_id", "at")
+    )
+    entries = (
+        SymptomEntry.objects.filter(tracker__client__in=client_ids, organisation_id__in=own_orgs)
+        .order_by()
+        .values("tracker__client_id")
+        .annotate(at=Max("entered_at"))
+        .values_list("tracker__client_id", "at")
+    )
+    visits = (
+        Appointment.objects.filter(
+            client__in=client_ids,
+            organisation_id__in=own_orgs,
+            status=AppointmentStatus.COMPLETED,
+        )
+        .order_by()
+        .values("client_id")
+        .annotate(at=Max("starts_at"))
+        .values_list("client_id", "at")
+    )
+    return [c for c in responses.union(entries, visits, all=True).order_by() if c[1] is not None]
+
+
+def orm_alerts(client_ids: list[int]) -> dict[int, int]:
+    rows = (
+        SafetyAlert.objects.filter(client_id__in=client_ids)
+        .exclude(status=AlertStatus.RESOLVED)
+        .values("client_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["client_id"]: row["n"] for row in rows}
+
+
+@pytest.fixture
+def network() -> dict[str, Any]:
+    """Twelve clients with series from two practices and three authors (and none), ties in
+    time, unscored and other measures' answers; cadences, symptom entries, visits, alerts."""
+    rng = random.Random(20261205)
+    psychiatry, therapy = OrganisationFactory(), OrganisationFactory()
+    prescriber = make_staff(Role.PRESCRIBER, psychiatry)
+    other = make_staff(Role.PRESCRIBER, psychiatry)
+    therapist = make_staff(Role.THERAPIST, therapy)
+    authors = [(psychiatry, prescriber), (psychiatry, other), (therapy, therapist), (therapy, None)]
+    people = [ClientFactory() for _ in range(12)]
+    now = timezone.now().replace(microsecond=0)
+    responses = []
+    for n, person in enumerate(people[:10]):
+        for w in range(rng.randint(0, 8)):
+            org, author = rng.choice(authors)
+            same_moment = w % 3 == 0  # several answers entered at the same second
+            responses.append(
+                QuestionnaireResponse(
+                    client=person,
+                    instrument=rng.choice(["phq-9", "phq-9", "gad-7"]),
+                    instrument_version="oracle",
+                    answers=[1] * 9,
+                    total=None if w == 5 else rng.randint(0, 27),
+                    flags=["suicide_item_positive"] if w == 2 else [],
+                    complete=w != 5,
+                    source="clinician",
+                    organisation=org,
+                    entered_by=author,
+                    entered_at=now - dt.timedelta(weeks=0 if same_moment else w, days=n),
+                    idempotency_key=uuid.uuid4().hex,
+                )
+            )
+    QuestionnaireResponse.objects.bulk_create(responses)
+    for n, person in enumerate(people):
+        for org, author in authors[::2]:
+            MeasureSchedule.objects.create(
+                client=person, instrument="phq-9" if org == psychiatry else "gad-7", every_days=14,
+                next_due=timezone.localdate() + dt.timedelta(days=n - 6),
+                organisation=org, set_by=author, is_active=n % 3 != 0,
+            )  # fmt: skip
+        tracker = SymptomTracker.objects.create(
+            client=person, name="Panic", created_by=prescriber, organisation=psychiatry
+        )
+        SymptomEntry.objects.bulk_create(
+            SymptomEntry(
+                tracker=tracker,
+                recorded_on=timezone.localdate() - dt.timedelta(days=d),
+                value=Decimal("2"),
+                organisation=psychiatry if d % 2 else therapy,
+                entered_by=prescriber,
+                entered_at=now - dt.timedelta(days=d, hours=n),
+            )
+            for d in range(n % 4)
+        )
+    kind = AppointmentType.objects.create(
+        organisation=psychiatry, code="fu", name="Follow-up", duration_minutes=30
+    )
+    for n, person in enumerate(people):
+        for d, status in enumerate(
+            [AppointmentStatus.COMPLETED, AppointmentStatus.CONFIRMED][: n % 3]
+        ):
+            starts = now - dt.timedelta(days=3 + d + n)
+            Appointment.objects.create(
+                organisation=psychiatry, prescriber=prescriber, client=person,
+                appointment_type=kind, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
+                blocked_until=starts + dt.timedelta(minutes=30), status=status,
+            )  # fmt: skip
+        for status in [AlertStatus.OPEN, AlertStatus.RESOLVED, AlertStatus.ACKNOWLEDGED][: n % 4]:
+            SafetyAlert.objects.create(
+                client=person, raised_by=therapist, organisation=therapy, level="concern",
+                source="clinician", summary="Passive ideation.", raised_at=now,
+                ack_due_at=now, status=status,
+            )  # fmt: skip
+    return {
+        "ids": [p.pk for p in people[:11]],  # the last client is not asked about
+        "orgs": {psychiatry.pk},
+        "both": {psychiatry.pk, therapy.pk},
+    }
+
+
+@pytest.mark.parametrize("measure", ["phq-9", "gad-7"])
+def test_the_score_ends_are_the_orm_querys_first_and_last_of_each_series(network, measure):
+    # Given the network's responses (ties, unscored answers, answers without an author)
+    ids = network["ids"]
+
+    # When the ends are read in SQL and through the ORM query they replaced
+    ends = registry_sql.score_ends(measure, ids)
+    expected = orm_ends(measure, ids).values_list(
+        "pk", "client_id", "organisation_id", "entered_by_id", "total", "entered_at", "flags"
+    )
+
+    # Then they are the same responses with the same values
+    assert sorted(ends) == sorted(
+        (pk, c, o, a, t, at, tuple(flags)) for pk, c, o, a, t, at, flags in expected
+    )
+    assert ends, "the network has series to compare"
+    assert all(at.tzinfo is not None for *_, at, _ in ends)
+
+
+def test_the_cadences_contacts_and_alerts_are_the_orm_querys(network):
+    # Given the network's cadences, entries, visits and alerts
+    ids = network["ids"]
+
+    # When each is read in SQL, Then it is what the ORM query read
+    assert sorted(registry_sql.active_schedules(ids)) == sorted(
+        MeasureSchedule.objects.filter(client__in=ids, is_active=True).values_list(
+            "client_id", "instrument", "next_due", "organisation_id", "set_by_id"
+        )
+    )
+    for orgs in (network["orgs"], network["both"]):
+        contacts = registry_sql.last_contacts(ids, orgs)
+        assert sorted(contacts) == sorted(orm_contacts(ids, orgs))
+        assert {c for c, _ in contacts} >= {ids[1], ids[2]}  # visits and entries included
+    assert registry_sql.open_alert_counts(ids) == orm_alerts(ids)
+    assert registry_sql.open_alert_counts(ids)  # some alerts are open
+
+
+def test_no_clients_read_nothing():
+    assert registry_sql.score_ends("phq-9", []) == []
+    assert registry_sql.active_schedules([]) == []
+    assert registry_sql.last_contacts([], {1}) == []
+    assert registry_sql.last_contacts([1], set()) == []
+    assert registry_sql.open_alert_counts([]) == {}
