@@ -30,6 +30,7 @@ from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
 from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember
+from tandem.consent import timeline as consent_timeline
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
 from tandem.consent.timeline import Gate
@@ -548,3 +549,36 @@ def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
         assert len(reads) == 1, (table, reads)
         assert reads[0].startswith("SELECT EXISTS"), (table, reads)
     assert not [q for q in captured if "referrals_referralevent" in q["sql"]]
+
+
+def test_the_gate_judges_each_practice_and_author_once_and_gives_each_item_its_own_decision(
+    monkeypatch,
+):
+    # Given 70 items of the prescriber's practice of four kinds (and the therapist's own)
+    world = CareWorld()
+    bulk_items(world, 70)
+    judged: list[str] = []
+    decide = consent_timeline.decide
+
+    def counted(*args, **kwargs):
+        judged.append(kwargs["category"])
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(consent_timeline, "decide", counted)
+    member = seat(world.therapist, world.client)
+    assert member is not None
+    gate = Gate(world.therapist, world.client, member.organisation_id)
+
+    # When the therapist's gate judges them all
+    items = compose(Query(world.client, gate, frozenset(Kind.values)))
+
+    # Then each category from the one author was decided once, and every item of another
+    # practice still has a decision object of its own (a page keeps what it shows by it)
+    others = [i for i in items if i.decision is not None]
+    assert len(others) == 40
+    assert sorted(judged) == sorted(
+        {Category.MEDICATIONS, Category.CONSULT_NOTES, Category.QUESTIONNAIRES}
+    )
+    assert len({id(i.decision) for i in others}) == len(others)
+    # (the release leaves questionnaire results out: those ten withheld, the rest shown)
+    assert sorted(i.kind for i in others if not i.shown) == [Kind.QUESTIONNAIRE] * 10
