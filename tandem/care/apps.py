@@ -18,13 +18,23 @@ class CareConfig(AppConfig):
         from tandem.care.medications.timeline import medication_changes
         from tandem.care.messaging import access as messaging_access  # noqa: F401
         from tandem.care.messaging.timeline import messages
+        from tandem.care.models import (
+            ConsultNote,
+            MedicationEvent,
+            Message,
+            ProgressCheckIn,
+            SafetyAlert,
+        )
         from tandem.care.notes import access as notes_access  # noqa: F401
         from tandem.care.notes.timeline import consult_notes
         from tandem.core import timeline
         from tandem.core.timeline import Kind
 
-        timeline.register((Kind.CONSULT_NOTE,), consult_notes)
-        timeline.register((Kind.MEDICATION,), medication_changes)
-        timeline.register((Kind.CHECKIN,), progress_checkins)
-        timeline.register((Kind.MESSAGE,), messages)
-        timeline.register((Kind.SAFETY,), safety_alerts)
+        for kind, provider, model in (
+            (Kind.CONSULT_NOTE, consult_notes, ConsultNote),
+            (Kind.MEDICATION, medication_changes, MedicationEvent),
+            (Kind.CHECKIN, progress_checkins, ProgressCheckIn),
+            (Kind.MESSAGE, messages, Message),
+            (Kind.SAFETY, safety_alerts, SafetyAlert),
+        ):
+            timeline.register((kind,), provider, tables={kind: (model, "client")})

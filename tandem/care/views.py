@@ -74,7 +74,9 @@ def _rows(items: list[selectors.Item]) -> list[dict[str, Any]]:
                 "link": item.link if shown else "",
                 "title": item.title,
                 "reference": item.reference,
-                "datetime": date_format(at, "c"),
+                # what the ``date`` filter's "c" gives (``DateFormat.c``), without parsing
+                # a format each time
+                "datetime": at.isoformat(),
                 "when": date_format(at, "D j M Y, H:i"),
                 "by": item.by,
                 "kind_label": _KIND_LABELS[item.kind],

@@ -9,6 +9,7 @@ providers (``tandem.core.timeline``) and the care pages use it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.utils import timezone
@@ -45,6 +46,11 @@ class Gate:
         self.context = context if context is not None else ConsentContext.load([client.pk])
         self.now = timezone.now()
         self.shown: list[Shown] = []
+        # Each (category, practice, author) judged once: ``decide`` is a pure function of
+        # them for one gate (one client, viewer, context and moment), and a page's items
+        # mostly share a few (one practice's twenty questionnaire results). Kept for this
+        # gate, this request only.
+        self._decided: dict[tuple[str, int, int | None], Decision] = {}
 
     def __call__(
         self,
@@ -61,30 +67,32 @@ class Gate:
         shows it once allowed, so that showing is accounted.
         """
         if self.viewer_org_id is None:
-            return decide(
-                self.context,
-                client_id=self.client.pk,
-                category=category,
-                source=Party(org_id, author_id),
-                recipient=Party(-1, self.viewer.pk),
-                purpose=PURPOSE,
-                now=self.now,
-            )
+            return self._decide(category, Party(org_id, author_id), Party(-1, self.viewer.pk))
         if org_id == self.viewer_org_id:
             return None
         source = Party(org_id, author_id)
-        decision = decide(
-            self.context,
-            client_id=self.client.pk,
-            category=category,
-            source=source,
-            recipient=Party(self.viewer_org_id, self.viewer.pk),
-            purpose=PURPOSE,
-            now=self.now,
-        )
+        decision = self._decide(category, source, Party(self.viewer_org_id, self.viewer.pk))
         if decision.allowed and obj is not None:
             self.shown.append(Shown(obj, category, source, decision, description))
         return decision
+
+    def _decide(self, category: str, source: Party, recipient: Party) -> Decision:
+        """Return ``decide``'s answer for this gate, as a decision object of this item's own."""
+        key = (category, source.organisation_id, source.user_id)
+        decided = self._decided.get(key)
+        if decided is None:
+            decided = self._decided[key] = decide(
+                self.context,
+                client_id=self.client.pk,
+                category=category,
+                source=source,
+                recipient=recipient,
+                purpose=PURPOSE,
+                now=self.now,
+            )
+        # A copy per item: a page tells the items it shows from those it cut by the
+        # identity of their decisions (``care.selectors.timeline_page``).
+        return replace(decided)
 
     def shown_despite(
         self, refused: Decision, obj: Any, source: Party, description: str, basis: str

@@ -11,6 +11,8 @@ class ReferralsConfig(AppConfig):
         # and the timeline provider.
         from tandem.core.timeline import Kind, register
         from tandem.referrals import access, settings_views, tasks  # noqa: F401
+        from tandem.referrals.models import Referral
         from tandem.referrals.timeline import referral_steps
 
-        register((Kind.REFERRAL,), referral_steps)
+        # (a step's rows hang from the client's referrals: no referral, no step)
+        register((Kind.REFERRAL,), referral_steps, tables={Kind.REFERRAL: (Referral, "client")})

@@ -11,6 +11,9 @@ class SchedulingConfig(AppConfig):
         # and the timeline provider.
         from tandem.core.timeline import Kind, register
         from tandem.scheduling import access, settings_views, tasks  # noqa: F401
+        from tandem.scheduling.models import Appointment
         from tandem.scheduling.timeline import appointments
 
-        register((Kind.APPOINTMENT,), appointments)
+        register(
+            (Kind.APPOINTMENT,), appointments, tables={Kind.APPOINTMENT: (Appointment, "client")}
+        )

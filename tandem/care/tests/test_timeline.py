@@ -28,14 +28,20 @@ from tandem.care.models import (
 from tandem.care.notes import actions as note_actions
 from tandem.care.tests.factories import CareWorld
 from tandem.care.tests.helpers import http, text
+from tandem.clients.access import seat
 from tandem.clients.models import CareTeamMember
+from tandem.consent import timeline as consent_timeline
 from tandem.consent.categories import Category
 from tandem.consent.models import Disclosure
+from tandem.consent.timeline import Gate
+from tandem.core import timeline as core_timeline
+from tandem.core.timeline import Cursor, Kind, Query, compose
 from tandem.measures import actions as measures_actions
 from tandem.measures.instruments import INSTRUMENTS
 from tandem.measures.models import CaseReview, QuestionnaireResponse
 from tandem.measures.tests.factories import answers_totalling
 from tandem.notifications.models import Notification
+from tandem.referrals.models import Referral
 
 pytestmark = pytest.mark.django_db
 
@@ -447,3 +453,132 @@ def test_a_message_on_the_timeline_keeps_its_line_breaks_and_shows_markup_as_tex
         "Still tired</dd>"
     ) in body
     assert "<script>alert" not in body
+
+
+def _seen(items: list[selectors.Item]) -> list[tuple]:
+    """Return everything of the items a page prints or links, with the decision's reason."""
+    return [
+        (i.kind, i.pk, i.at, i.title, i.reference, i.by, i.lines, i.link, i.shown,
+         i.withheld_label, getattr(i.decision, "reason", None))
+        for i in items
+    ]  # fmt: skip
+
+
+def _accounted(gate: Gate) -> list[tuple]:
+    return [(type(s.obj).__name__, s.obj.pk, s.description, s.basis) for s in gate.shown]
+
+
+def test_skipping_the_kinds_a_client_has_no_row_of_shows_and_accounts_the_same(monkeypatch):
+    # Given clients with no item, with items of two kinds, and with items of every kind
+    # (withheld ones among them: no release covers questionnaire results or safety)
+    sparse, full, empty = CareWorld(), CareWorld(), CareWorld(release=False)
+    message_actions.start_thread(
+        actor=sparse.prescriber, client=sparse.client, subject="Sleep", body="Better?"
+    )
+    medication_actions.record_medication(
+        actor=sparse.prescriber, client=sparse.client, change=MedicationChange.START,
+        drug="sertraline", dose="25", unit="mg", frequency="daily",
+    )  # fmt: skip
+    bulk_items(full, 130)
+    crisis_actions.raise_safety_alert(full.prescriber, full.client, "urgent", "Goodbye text.")
+
+    def read(world: CareWorld, viewer, wanted, newest, cursor) -> tuple[list, list]:
+        member = seat(viewer, world.client)
+        gate = Gate(viewer, world.client, member.organisation_id if member else None)
+        items = compose(Query(world.client, gate, wanted, newest=newest, cursor=cursor))
+        return _seen(items), _accounted(gate)
+
+    everything = frozenset(Kind.values)
+    cases = []
+    for world in (empty, sparse, full):
+        for viewer in (world.therapist, world.prescriber):
+            whole = compose(Query(world.client, Gate(viewer, world.client, None), everything))
+            pages: list[tuple[int | None, Cursor | None]] = [(None, None), (51, None)]
+            if len(whole) > 60:
+                pages += [(51, Cursor.of(whole[40], older=True))]
+                pages += [(51, Cursor.of(whole[90], older=False))]
+            for wanted in (everything, frozenset({Kind.MEDICATION, Kind.APPOINTMENT})):
+                cases += [(world, viewer, wanted, *page) for page in pages]
+
+    # When each is composed with the check of which kinds have rows, and without it
+    # (every provider asked, as before)
+    checked = [read(*case) for case in cases]
+    monkeypatch.setattr(core_timeline, "_tables", {})
+    asked = [read(*case) for case in cases]
+
+    # Then the items, their decisions and what is accounted as shown are the same
+    assert checked == asked
+    assert any(items for items, _ in checked)
+    assert any(shown for _, shown in checked)
+    assert any(not item[8] for items, _ in checked for item in items)  # withheld ones too
+
+
+#: Request (3: session, user with their client record, memberships); the client and the
+#: reader's seat (2) and the audited read (5); the consent context (3); which kinds the
+#: client has rows of (1); one query per kind with rows; which of those shown are already
+#: in the client's accounting (1); the open-alert banner (1).
+TIMELINE_QUERIES_BEYOND_KINDS = 16
+
+
+def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
+    django_assert_num_queries,
+):
+    # Given a client whose record holds a message and a medication change, nothing else
+    world = CareWorld()
+    bulk_items(world, 3)  # one medication change, one note, one message
+    ConsultNote.objects.filter(client=world.client).delete()
+    assert not Referral.objects.filter(client=world.client).exists()
+    path = reverse("care:timeline", kwargs={"client_id": world.client.public_id})
+    viewer = http(world.therapist)
+    assert viewer.get(path).status_code == 200
+
+    # When the therapist opens the timeline
+    with django_assert_num_queries(TIMELINE_QUERIES_BEYOND_KINDS + 2) as captured:
+        body = viewer.get(path).content.decode()
+
+    # Then the two kinds' sources ran, and no other kind's table was read beyond the one
+    # check of which kinds have rows
+    assert body.count('data-kind="medication"') == body.count('data-kind="message"') == 1
+    assert body.count('data-kind="') == 2
+    # (safety alerts aside: every page's open-alert banner reads them)
+    for table in (
+        "referrals_referral", "scheduling_appointment", "care_consultnote", "care_progresscheckin",
+        "measures_questionnaireresponse", "measures_casereview",
+    ):  # fmt: skip
+        reads = [q["sql"] for q in captured if f'"{table}"' in q["sql"]]
+        assert len(reads) == 1, (table, reads)
+        assert reads[0].startswith("SELECT EXISTS"), (table, reads)
+    assert not [q for q in captured if "referrals_referralevent" in q["sql"]]
+
+
+def test_the_gate_judges_each_practice_and_author_once_and_gives_each_item_its_own_decision(
+    monkeypatch,
+):
+    # Given 70 items of the prescriber's practice of four kinds (and the therapist's own)
+    world = CareWorld()
+    bulk_items(world, 70)
+    judged: list[str] = []
+    decide = consent_timeline.decide
+
+    def counted(*args, **kwargs):
+        judged.append(kwargs["category"])
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(consent_timeline, "decide", counted)
+    member = seat(world.therapist, world.client)
+    assert member is not None
+    gate = Gate(world.therapist, world.client, member.organisation_id)
+
+    # When the therapist's gate judges them all
+    items = compose(Query(world.client, gate, frozenset(Kind.values)))
+
+    # Then each category from the one author was decided once, and every item of another
+    # practice still has a decision object of its own (a page keeps what it shows by it)
+    others = [i for i in items if i.decision is not None]
+    assert len(others) == 40
+    assert sorted(judged) == sorted(
+        {Category.MEDICATIONS, Category.CONSULT_NOTES, Category.QUESTIONNAIRES}
+    )
+    assert len({id(i.decision) for i in others}) == len(others)
+    # (the release leaves questionnaire results out: those ten withheld, the rest shown)
+    assert sorted(i.kind for i in others if not i.shown) == [Kind.QUESTIONNAIRE] * 10
