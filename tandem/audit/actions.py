@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from tandem.audit.chain import genesis, head_signature, row_hash
@@ -110,14 +111,56 @@ def _append(chain: str, rows: list[dict[str, Any]]) -> list[AuditEvent]:
         digest = row_hash(last_hash, linked)
         events.append(AuditEvent(chain=head_id, prev_hash=last_hash, hash=digest, **linked))
         last_hash = digest
+    signature = head_signature(last_seq, last_hash, chain)
+    if connection.vendor == "postgresql":
+        _insert_moving_head(events, head_id, last_seq, last_hash, signature)
+        return events
     if len(events) == 1:
         events[0].save()
     else:
         AuditEvent.objects.bulk_create(events)
     AuditChainHead.objects.filter(pk=head_id).update(
-        last_seq=last_seq, last_hash=last_hash, signature=head_signature(last_seq, last_hash, chain)
+        last_seq=last_seq, last_hash=last_hash, signature=signature
     )
     return events
+
+
+def _insert_moving_head(
+    events: list[AuditEvent], head_id: int, last_seq: int, last_hash: str, signature: str
+) -> None:
+    """PostgreSQL: insert ``events`` and move their chain's head in one statement.
+
+    The INSERT is the one ``save()`` (``bulk_create()`` for several) sends, compiled by
+    Django, inside a WITH whose UPDATE moves the (locked) head: one round trip to the
+    database instead of two, and one statement is all or nothing as the two in the
+    transaction were. SQLite, which has no INSERT inside WITH, takes the two statements.
+    """
+    meta = AuditEvent._meta
+    query = InsertQuery(AuditEvent)
+    query.insert_values(
+        [f for f in meta.local_concrete_fields if f is not meta.pk], list[models.Model](events)
+    )
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [meta.pk, meta.get_field("seq")]
+    ((insert, params),) = compiler.as_sql()
+    qn = connection.ops.quote_name
+    # Django's compiled INSERT and the model's own names: no value is formatted in.
+    sql = (
+        f"WITH linked AS ({insert}) "  # noqa: S608
+        f"UPDATE {qn(AuditChainHead._meta.db_table)} "
+        f"SET {qn('last_seq')} = %s, {qn('last_hash')} = %s, {qn('signature')} = %s "
+        f"WHERE {qn('id')} = %s "
+        f"RETURNING (SELECT array_agg({qn('id')} ORDER BY {qn('seq')}) FROM linked)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, last_seq, last_hash, signature, head_id])
+        moved = cursor.fetchone()
+    if moved is None:  # the head is locked by this transaction: it cannot have gone
+        raise RuntimeError("The audit chain's head was not found.")
+    for event, pk in zip(events, moved[0], strict=True):  # both in seq order
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = connection.alias
 
 
 def _index_clients(events: list[AuditEvent]) -> None:

@@ -126,9 +126,11 @@ ClientRecordFn = Callable[[Any], int | None]
 
 _CLIENT_RECORD: list[ClientRecordFn] = []
 _CLIENT_RECORD_COLUMN: list[Any] = []
+#: Further facts loaded with the signed-in user (``register_user_column``), by attribute.
+_USER_COLUMNS: dict[str, Any] = {}
 
 #: The per-request caches on a user object: filled when first asked, or as the user is
-#: loaded (``user_columns``); dropped by ``forget``.
+#: loaded (``user_columns``); dropped by ``forget`` (with the registered columns).
 CACHED_ON_USER = ("_tandem_has_mfa", "_tandem_memberships", "_tandem_client_id")
 
 
@@ -144,6 +146,17 @@ def register_client_record(fn: ClientRecordFn, *, column: Any = None) -> None:
     _CLIENT_RECORD_COLUMN[:] = [column] if column is not None else []
 
 
+def register_user_column(attribute: str, column: Any) -> None:
+    """Register ``column``, an expression over a user row, to be loaded with the signed-in user.
+
+    A domain app registers what the layout asks of every request (the open-alert banner:
+    whether any alert may wait for the user), so it comes with the user's own query
+    (``user_columns``) into ``attribute`` on the user object: read afresh with the user on
+    every request, dropped by ``forget``. A user loaded any other way lacks the attribute.
+    """
+    _USER_COLUMNS[attribute] = column
+
+
 def user_columns(has_mfa: Any) -> dict[str, Any]:
     """Return annotations that load, with a user row, what every request asks of the policy.
 
@@ -155,6 +168,7 @@ def user_columns(has_mfa: Any) -> dict[str, Any]:
     columns = {"_tandem_has_mfa": has_mfa}
     if _CLIENT_RECORD_COLUMN:
         columns["_tandem_client_id"] = _CLIENT_RECORD_COLUMN[0]
+    columns.update(_USER_COLUMNS)
     return columns
 
 
@@ -173,7 +187,7 @@ def _client_record_id(user: Any) -> int | None:
 
 def forget(user: Any) -> None:
     """Drop the per-request caches on ``user`` after its roles or factors change."""
-    for attr in CACHED_ON_USER:
+    for attr in (*CACHED_ON_USER, *_USER_COLUMNS):
         if hasattr(user, attr):
             delattr(user, attr)
 

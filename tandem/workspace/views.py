@@ -11,7 +11,7 @@ from tandem.clients.access import caseload_for, own_record
 from tandem.core import policy
 from tandem.core.roles import Role
 from tandem.workspace import queues
-from tandem.workspace.context_processors import open_alerts_banner
+from tandem.workspace.context_processors import open_alerts_banner, settled
 
 
 @require_GET
@@ -49,7 +49,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     if clinical and Role.PRESCRIBER in held:
         # The alerts queue and the page's banner list the same open alerts: read them
         # once (each still names the clients, and records that read, itself).
-        alert_rows = open_alert_rows(user)
+        alert_rows = open_alert_rows(user, settled=settled(request))
         work.append(("prescriber", queues.prescriber_queues(user, alert_rows)))
     if clinical and Role.THERAPIST in held:
         work.append(("therapist", queues.therapist_queues(user)))

@@ -232,11 +232,46 @@ def test_a_page_of_fifty_clients_is_one_event_and_one_insert_of_its_index():
             detail={"list": "caseload", "clients": clients},
         )
 
-    inserts = [q["sql"] for q in writes.captured_queries if q["sql"].startswith("INSERT")]
-    assert len([sql for sql in inserts if 'audit_auditevent"' in sql]) == 1
+    # (PostgreSQL inserts the event inside the WITH that moves the chain's head.)
+    inserts = [q["sql"] for q in writes.captured_queries if q["sql"].startswith(("INSERT", "WITH"))]
+    assert len([sql for sql in inserts if 'INTO "audit_auditevent"' in sql]) == 1
     assert len([sql for sql in inserts if "audit_auditeventclient" in sql]) == 1
     # Every client the page showed finds the read in their own accounting.
     assert (
         sorted(AuditEventClient.objects.filter(event=event).values_list("client_id", flat=True))
         == clients
     )
+
+
+def test_an_append_links_its_row_and_moves_the_head_in_as_few_statements_as_the_database_allows():
+    from django.test.utils import CaptureQueriesContext
+
+    from tandem.audit.chain import head_signature_holds
+
+    # Given a practice's chain with one row
+    first = record(actor=None, action=AuditAction.VIEW, organisation=A, object_id="first")
+
+    # When one more event is recorded
+    with CaptureQueriesContext(connection) as statements:
+        event = record(
+            actor=None, action=AuditAction.VIEW, organisation=A, object_id="x", detail={"n": 1}
+        )
+
+    # Then the returned event is the stored row, linked to the one before
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.seq, stored.prev_hash, stored.hash) == (2, first.hash, event.hash)
+    assert stored.detail == {"n": 1}
+    # and the head, still sealed with the key, ends at it
+    head = AuditChainHead.objects.get(pk=event.chain)
+    assert (head.last_seq, head.last_hash) == (2, event.hash)
+    assert head_signature_holds(head.last_seq, head.last_hash, head.signature, head.name)
+    # in the head's lock and one statement on PostgreSQL (the insert inside the WITH that
+    # moves the head), the lock, the insert and the head's update on SQLite
+    writes = [
+        q["sql"].split(None, 1)[0]
+        for q in statements.captured_queries
+        if q["sql"].lstrip().startswith(("INSERT", "UPDATE", "WITH"))
+    ]
+    postgresql = connection.vendor == "postgresql"
+    assert writes == (["INSERT", "WITH"] if postgresql else ["INSERT", "INSERT", "UPDATE"])
+    assert "Audit chain intact: 2 events verified." in _verify()

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -361,7 +361,37 @@ class OpenAlert:
 AlertRow = tuple[Any, str, str, int | None]
 
 
-def open_alert_rows(viewer: Any) -> list[AlertRow]:
+#: Where the signed-in user carries ``alert_may_wait()``, loaded with them on every request.
+ALERT_MAY_WAIT = "_tandem_alert_may_wait"
+
+
+def alert_may_wait() -> ExpressionWrapper:
+    """Return, over a user row, whether an open alert may be one the user must answer.
+
+    True when an open alert's client has the user on its care team as a clinician, or
+    an open alert pages a practice where the user is an active prescriber: every alert
+    ``open_alert_rows`` can return meets one of these (it also asks for the practice's
+    membership, the rota and the second factor), so where this is false it returns none.
+    Registered as a column of the signed-in user's own query (``policy.register_user_column``),
+    it spares the banner's query on the pages of someone no alert waits for.
+    """
+    open_alerts = SafetyAlert.objects.filter(status=AlertStatus.OPEN)
+    seat = CareTeamMember.objects.filter(
+        Exists(open_alerts.filter(client=OuterRef("client"))),
+        user=OuterRef("pk"),
+        ended_on__isnull=True,
+        role__in=CLINICIAN_ROLES,
+    )
+    paged = Membership.objects.filter(
+        Exists(open_alerts.filter(paged_organisation=OuterRef("organisation"))),
+        user=OuterRef("pk"),
+        role=Role.PRESCRIBER,
+        is_active=True,
+    )
+    return ExpressionWrapper(Q(Exists(seat)) | Q(Exists(paged)), output_field=BooleanField())
+
+
+def open_alert_rows(viewer: Any, *, settled: bool = False) -> list[AlertRow]:
     """Return the open, unacknowledged alerts the viewer must answer: at most one more than shown.
 
     They are the alerts of clients on whose care team the viewer is a clinician,
@@ -370,8 +400,15 @@ def open_alert_rows(viewer: Any) -> list[AlertRow]:
     open the alert (``access.alert_rule``). One query, newest first. A page that
     lists them in two places (the home page's queue and the banner) reads them once
     and passes the rows to ``open_alerts_to_answer`` for each.
+
+    ``settled``: the request changes nothing (a GET), so what was loaded with the
+    viewer at its start still holds; when that says no alert may wait for them
+    (``alert_may_wait``) there is none to read. A request that writes (a POST that
+    raises an alert or seats the viewer on a care team) reads the alerts as before.
     """
     if not policy.may_see_clinical_data(viewer):
+        return []
+    if settled and not getattr(viewer, ALERT_MAY_WAIT, True):
         return []
     memberships = policy.active_memberships(viewer)
     clinician_orgs = [m.organisation_id for m in memberships if m.role in CLINICIAN_ROLES]
@@ -422,18 +459,22 @@ def open_alert_rows(viewer: Any) -> list[AlertRow]:
 
 
 def open_alerts_to_answer(
-    viewer: Any, *, where: str = "open-alert banner", rows: list[AlertRow] | None = None
+    viewer: Any,
+    *,
+    where: str = "open-alert banner",
+    rows: list[AlertRow] | None = None,
+    settled: bool = False,
 ) -> tuple[list[OpenAlert], bool]:
     """Return the open, unacknowledged alerts the viewer must answer, and whether there are more.
 
     The alerts are ``open_alert_rows`` (read here unless the page already holds its
-    ``rows``). A constant number of queries, whatever the number of alerts: a
+    ``rows``; ``settled`` as there). A constant number of queries, whatever the number of alerts: a
     reference, a level, a link, and the client's name only to a reader the access
     policy lets see the client (recorded in the audit trail, ``where`` says on which
     page). Every alert is listed, named or not.
     """
     if rows is None:
-        rows = open_alert_rows(viewer)
+        rows = open_alert_rows(viewer, settled=settled)
     named = naming.names(viewer, sorted({r[3] for r in rows[:BANNER_ALERTS] if r[3]}), where=where)
     shown = [
         OpenAlert(

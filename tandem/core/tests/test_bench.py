@@ -75,3 +75,27 @@ def test_the_signed_in_floor_page_shows_only_the_navigation_and_only_to_someone_
     assert page.status_code == 200
     assert b'aria-label="Main"' in page.content
     assert b"<h1>Signed in</h1>" in page.content
+
+
+@override_settings(ROOT_URLCONF="tandem.core.tests.bench_urls", MIDDLEWARE=BENCH_MIDDLEWARE)
+def test_the_floor_reads_the_alerts_only_when_one_may_wait(client):
+    # Given a signed-in therapist whom no open alert waits for
+    from tandem.care.crisis import actions as crisis_actions
+    from tandem.care.tests.factories import CareWorld
+
+    world = CareWorld()
+    client.force_login(world.therapist)
+    client.get("/bench/signed-in")
+
+    # When they open the floor page: the session (the database's here, Redis's in
+    # production), the user with their facts, their memberships
+    quiet = client.get("/bench/signed-in")
+
+    # and once an alert for their client is open: the banner's read too
+    crisis_actions.raise_safety_alert(world.therapist, world.client, "urgent", "Has a plan.")
+    alerted = client.get("/bench/signed-in")
+
+    assert quiet["X-Query-Count"] == "3"
+    assert b"data-open-alerts" not in quiet.content
+    assert int(alerted["X-Query-Count"]) > 3
+    assert b"data-open-alerts" in alerted.content
