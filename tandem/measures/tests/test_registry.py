@@ -20,6 +20,7 @@ from tandem.measures.models import QuestionnaireResponse, SavedView
 from tandem.measures.registry import Row, Score, matches, round_half_away, sort_rows
 from tandem.measures.selectors import registry_rows
 from tandem.measures.tests.factories import MeasuresWorld, answers_totalling
+from tandem.tests.support.audit import fewer_on_postgresql
 
 TODAY = dt.date(2026, 6, 1)
 
@@ -263,7 +264,10 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
     # Then 19 and 18 -> 17 and 16: the user now comes with their second factor and client
     # record in one query (tandem.accounts.backends). Then 17 -> 16 by name: the page's
     # clients come with the caseload's count (``COUNT(*) OVER ()``), one query for both.
-    [({}, 16), ({"sort": "-latest"}, 16)],
+    # Then 16 -> 15: no open-alert banner query when the user's own query says no alert
+    # may wait for them; and one fewer on PostgreSQL, whose audit append inserts the event
+    # and moves its chain's head in one statement.
+    [({}, 15), ({"sort": "-latest"}, 15)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 @pytest.mark.parametrize("shared", [False, True])
@@ -301,7 +305,7 @@ def test_the_registry_runs_a_constant_number_of_queries(client, count, shared, q
     on_page = shared and str(world.client.public_id) in body
     if shared and (query or count == 10):  # first by latest (12 > 9), or one of 11 rows
         assert on_page
-    assert len(ran) == queries + (3 if on_page else 0), "\n".join(
+    assert len(ran) == queries - fewer_on_postgresql() + (3 if on_page else 0), "\n".join(
         q["sql"] for q in ran.captured_queries
     )
     if on_page:
