@@ -96,12 +96,24 @@ def test_7_reschedule_get_reminded_then_cancel(
     first_time, prescriber = booked.starts_at, booked.prescriber
     assert booked.status == AppointmentStatus.CONFIRMED
 
-    # More than a day ahead, inside the practice's rules: Jordan moves it to another open time
+    # More than a day ahead, inside the practice's rules: Jordan moves it to another open
+    # time, one more than two days away, so that its 48-hour reminder is still to come (on a
+    # Saturday evening the first open time, Monday morning, is nearer than that)
     with django_capture_on_commit_callbacks(execute=True):
         jordan.reload()
         expect(jordan.get_by_role("heading", name="Confirmed", exact=True)).to_be_visible()
         go(jordan, "Reschedule")
-        jordan.locator(".slot-list button", has_text=prescriber.display_name).first.click()
+        times = jordan.locator(".slot-list form")
+        offered = times.evaluate_all(
+            "forms => forms.map(f => [f.prescriber.value, f.starts_at.value])"
+        )
+        later = timezone.now() + dt.timedelta(hours=49)
+        chosen = next(
+            i
+            for i, (who, at) in enumerate(offered)
+            if who == str(prescriber.public_id) and dt.datetime.fromisoformat(at) > later
+        )
+        times.nth(chosen).get_by_role("button").click()
         expect(jordan.get_by_role("status").first).to_contain_text("Your appointment has moved.")
         seen(jordan)
     booked.refresh_from_db()
