@@ -91,11 +91,12 @@ def orm_alerts(client_ids: list[int]) -> dict[int, int]:
     return {row["client_id"]: row["n"] for row in rows}
 
 
-@pytest.fixture
-def network() -> dict[str, Any]:
+@pytest.fixture(params=[20261205, 12, 2027])
+def network(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Twelve clients with series from two practices and three authors (and none), ties in
-    time, unscored and other measures' answers; cadences, symptom entries, visits, alerts."""
-    rng = random.Random(20261205)
+    time, unscored and other measures' answers; cadences, symptom entries, visits, alerts
+    (three draws of it)."""
+    rng = random.Random(request.param)
     psychiatry, therapy = OrganisationFactory(), OrganisationFactory()
     prescriber = make_staff(Role.PRESCRIBER, psychiatry)
     other = make_staff(Role.PRESCRIBER, psychiatry)
@@ -189,6 +190,35 @@ def test_the_score_ends_are_the_orm_querys_first_and_last_of_each_series(network
     )
     assert ends, "the network has series to compare"
     assert all(at.tzinfo is not None for *_, at, _ in ends)
+
+
+def test_the_score_ends_are_each_series_first_and_last_by_time_then_id():
+    # Given one client's PHQ-9 series of one, two and four scores (the last two of four
+    # entered at the same second), and two scores without an author
+    practice = OrganisationFactory()
+    authors = [make_staff(Role.PRESCRIBER, practice) for _ in range(3)]
+    person = ClientFactory()
+    now = timezone.now().replace(microsecond=0)
+
+    def score(author: Any, weeks_ago: int) -> int:
+        return QuestionnaireResponse.objects.create(
+            client=person, instrument="phq-9", instrument_version="ends", answers=[1] * 9,
+            total=10, complete=True, source="clinician", organisation=practice,
+            entered_by=author, entered_at=now - dt.timedelta(weeks=weeks_ago),
+            idempotency_key=uuid.uuid4().hex,
+        ).pk  # fmt: skip
+
+    single = score(authors[0], 1)
+    pair = [score(authors[1], 3), score(authors[1], 2)]
+    four = [score(authors[2], 6), score(authors[2], 5), score(authors[2], 0), score(authors[2], 0)]
+    anonymous = [score(None, 4), score(None, 3)]
+
+    # When the ends are read
+    ends = {pk for pk, *_ in registry_sql.score_ends("phq-9", [person.pk])}
+
+    # Then each series gives its first and its last (ties in time by id), the one-score
+    # series its one score, and every score without an author is kept
+    assert ends == {single, *pair, four[0], four[3], *anonymous}
 
 
 def test_the_cadences_contacts_and_alerts_are_the_orm_querys(network):
