@@ -210,12 +210,18 @@ def test_the_tracker_pages_walk_the_therapists_index_in_order_without_their_pack
         assert "medical_history" not in sql
 
 
-def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_order():
+def _a_practice_among_others() -> ReferralWorld:
+    """Return a practice with 600 open and 600 closed referrals, among 3,000 in four practices."""
     world = ReferralWorld()
     bulk_referrals(world, 600)
     bulk_referrals(world, 600, status=ReferralStatus.CLOSED)
     for _ in range(3):
         bulk_referrals(ReferralWorld(), 600)
+    return world
+
+
+def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_order():
+    world = _a_practice_among_others()
 
     shown = plan(referral_selectors.inbox(world.coordinator)[:50])
 
@@ -226,11 +232,7 @@ def test_the_inbox_reads_one_page_of_the_practices_open_referrals_in_working_ord
 
 def test_the_inbox_counts_the_practices_open_referrals_from_its_index_without_the_clients():
     # Given a practice's 600 open referrals among 3,000, of clients in a network of 4,000
-    world = ReferralWorld()
-    bulk_referrals(world, 600)
-    bulk_referrals(world, 600, status=ReferralStatus.CLOSED)
-    for _ in range(3):
-        bulk_referrals(ReferralWorld(), 600)
+    world = _a_practice_among_others()
     clients(4000)
 
     # When the inbox counts its pages (the view's own count, captured)
