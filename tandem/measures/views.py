@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, cast
@@ -31,6 +30,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.access import CLINICIAN_ROLES, client_for, own_record, seat
 from tandem.clients.models import Client
 from tandem.core import policy
+from tandem.core.html import text as escaped
 from tandem.core.links import per_id
 from tandem.core.policy import Forbidden
 from tandem.core.roles import Role
@@ -666,17 +666,6 @@ _FLAG_TAGS = (
 )
 
 
-def _escape(text: Any) -> str:
-    """Return ``conditional_escape(text)`` without its lazy-string wrapper (~1 ms a page).
-
-    The table's texts are plain strings (names, formatted days, links) and ints, which
-    Django's ``escape`` writes with ``html.escape``; anything already safe is kept as is.
-    """
-    if hasattr(text, "__html__"):
-        return str(text.__html__())
-    return html.escape(str(text))
-
-
 def _registry_table_rows(lines: Iterable[dict[str, Any]]) -> SafeString:
     """Return the registry table's body rows for ``lines`` (of ``_registry_lines``) as HTML.
 
@@ -686,7 +675,7 @@ def _registry_table_rows(lines: Iterable[dict[str, Any]]) -> SafeString:
     (``test_registry.py`` renders the template's loop beside it): every text escaped,
     numbers written as ``{{ }}`` writes an int (no thousands separator in this project).
     """
-    e = _escape
+    e = escaped
     dash = "\u2014"
     out = []
     for r in lines:

@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,6 +31,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.access import client_for
 from tandem.core import policy
 from tandem.core.cursors import keyset_page
+from tandem.core.html import text as escaped
 from tandem.core.htmx import page_or_fragment
 from tandem.core.links import per_id
 from tandem.core.pickers import Option
@@ -454,7 +454,7 @@ def _tracker_card_items(cards: list[dict[str, Any]]) -> SafeString:
     is the template loop's, byte for byte (``test_views.py`` renders that loop beside
     it): every text escaped; the status badges are already HTML.
     """
-    e = conditional_escape
+    e = escaped
     urgent_badge, overdue_badge = BADGES["urgent_badge"], BADGES["overdue_badge"]
     out = []
     for card in cards:
@@ -633,7 +633,7 @@ def _inbox_card_items(cards: list[dict[str, Any]]) -> SafeString:
     loop's, byte for byte (``test_views.py`` renders that loop beside it): every text
     escaped; the status and "Urgent" badges are already HTML.
     """
-    e = conditional_escape
+    e = escaped
     urgent_badge = BADGES["urgent_badge"]
     out = []
     for card in cards:

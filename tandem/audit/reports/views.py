@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import dateformat
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET
@@ -24,6 +23,7 @@ from tandem.audit.reports.selectors import (
 )
 from tandem.clients.access import own_record
 from tandem.core import policy
+from tandem.core.html import text as escaped
 from tandem.core.htmx import HtmxHttpRequest, page_or_fragment
 from tandem.core.roles import Role
 
@@ -127,7 +127,7 @@ def _table_rows(rows: list[dict[str, Any]]) -> SafeString:
     loop's, byte for byte (``test_views.py`` renders the loop beside it), every text
     escaped.
     """
-    e = conditional_escape
+    e = escaped
     out = []
     for row in rows:
         email = e(row["email"]) if row["email"] is not None else '<span class="muted">—</span>'

@@ -668,6 +668,8 @@ def test_the_table_escapes_text_as_django_s_conditional_escape(text):
     from django.utils.safestring import mark_safe
     from django.utils.translation import gettext_lazy
 
+    from tandem.core.html import text as escaped
+
     # Given a plain, a safe and a lazy text; Then the table's escape writes what Django's does
     for value in (text, mark_safe(str(text)), gettext_lazy(str(text))):  # noqa: S308 - a test value
-        assert views._escape(value) == str(conditional_escape(value))
+        assert escaped(value) == str(conditional_escape(value))
