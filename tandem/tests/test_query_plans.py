@@ -410,3 +410,50 @@ def test_verify_audits_orphan_check_is_an_anti_join_not_a_subplan_per_index_row(
         shown = "\n".join(row[0] for row in cursor.fetchall())
     assert "Anti Join" in shown, shown
     assert "SubPlan" not in shown, shown
+
+
+def test_the_alerts_every_signed_in_page_asks_about_come_from_the_open_ones_only():
+    # Given a prescriber's practice paged by one open alert, among 6,000 answered alerts of
+    # 1,500 clients in four practices (the network's years of crises) and a second open one
+    world = CareWorld()
+    others = [CareWorld() for _ in range(3)]
+    people = clients(1500)
+    now = timezone.now()
+
+    def alert(client: Client, practice: Any, status: str, minutes: int) -> SafetyAlert:
+        return SafetyAlert(
+            client=client,
+            organisation=practice.therapy,
+            paged_organisation=practice.psychiatry,
+            level="concern",
+            source="clinician",
+            summary="Synthetic.",
+            raised_at=now - dt.timedelta(minutes=minutes),
+            ack_due_at=now,
+            status=status,
+        )
+
+    practices = [world, *others]
+    SafetyAlert.objects.bulk_create(
+        alert(people[i % 1500], practices[i % 4], "resolved", 60 + i) for i in range(6000)
+    )
+    SafetyAlert.objects.bulk_create(
+        [alert(world.client, world, "open", 5), alert(others[0].client, others[0], "open", 9)]
+    )
+
+    # When the prescriber opens a page (the user's own query asks whether an alert may wait
+    # for them; the banner lists the ones that do)
+    with CaptureQueriesContext(connection) as captured:
+        page = http(world.prescriber).get(reverse("core:dashboard"))
+    assert page.status_code == 200
+    asked = [q["sql"] for q in captured if "care_safetyalert" in q["sql"]]
+    user_sql = [sql for sql in asked if 'FROM "accounts_user"' in sql]
+    banner_sql = [sql for sql in asked if sql.startswith('SELECT "care_safetyalert"')]
+    assert len(user_sql) == 1, asked
+    assert banner_sql, asked
+    may_wait, banner = explain(user_sql[0]), explain(banner_sql[0])
+
+    # Then both read the open alerts alone, from their partial index, never the answered ones
+    assert "care_alert_open_newest_idx" in may_wait, may_wait
+    assert "care_alert_open_newest_idx" in banner, banner
+    assert "Seq Scan on care_safetyalert" not in may_wait + banner, may_wait + banner

@@ -106,6 +106,15 @@ class SafetyAlert(models.Model):
         indexes: ClassVar = [
             # The client's timeline, newest first, paged by (time, id): ``Query.window``.
             models.Index(fields=["client", "raised_at", "id"], name="care_alert_timeline_idx"),
+            # Every signed-in request asks whether an open alert may wait for the viewer
+            # (``selectors.alert_may_wait``) and the banner lists the open alerts newest
+            # first. Answered alerts pile up for years; open ones are a handful: both read
+            # the open ones alone, from this index.
+            models.Index(
+                fields=["-raised_at", "-id"],
+                condition=models.Q(status="open"),
+                name="care_alert_open_newest_idx",
+            ),
         ]
 
     def __str__(self) -> str:
