@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.encoding import force_str
 
 from tandem.consent.categories import Category
 from tandem.core.links import per_id
@@ -23,6 +24,8 @@ def results_and_reviews(query: Query) -> list[Item]:
     items: list[Item] = []
     if Kind.QUESTIONNAIRE in wanted:
         response_url = per_id("measures:response")  # the kind's many rows: reversed once
+        # ``get_source_display()``'s labels, looked up once (it rebuilt the dict per row)
+        sources = dict(QuestionnaireResponse._meta.get_field("source").flatchoices)
         for r in query.window(
             QuestionnaireResponse.objects.filter(client=client)
             .select_related("entered_by", "organisation")
@@ -62,7 +65,10 @@ def results_and_reviews(query: Query) -> list[Item]:
                     lines=[
                         ("Score", score),
                         ("Safety", r.safety_note[:1].upper() + r.safety_note[1:]),
-                        ("How given", r.get_source_display()),
+                        (
+                            "How given",
+                            force_str(sources.get(r.source, r.source), strings_only=True),
+                        ),
                     ],
                     link=response_url(r.public_id),
                     pk=r.pk,

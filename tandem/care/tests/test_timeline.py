@@ -713,3 +713,44 @@ def test_the_timeline_items_are_the_html_the_template_wrote():
         "&lt;b&gt;Better&lt;/b&gt; &amp; calmer<br>Still tired<br>Waking at 4<br><br>Done" in body
     )
     assert "<dt>Score</dt><dd><em>9</em></dd>" in str(views._item_rows(odd))
+
+
+def test_referral_steps_and_results_say_what_their_models_display():
+    from tandem.measures.models import ResponseSource
+    from tandem.referrals.models import ReferralEvent
+
+    # Given an accepted referral (its steps) and a result given each way
+    world = CareWorld()
+    world.accepted()
+    bulk_items(world, 7 * len(ResponseSource))
+    for response, source in zip(
+        QuestionnaireResponse.objects.filter(client=world.client), ResponseSource, strict=True
+    ):
+        response.source = source
+        response.save(update_fields=["source"])
+
+    for viewer in (world.therapist, world.prescriber):
+        # When the viewer reads them on the timeline
+        items = selectors.timeline(viewer, world.client, ["referral", "questionnaire"])
+
+        # Then each step reads as the step, its referral and practice say, linked to the
+        # referral, newest first
+        events = ReferralEvent.objects.filter(referral__client=world.client).order_by("-at", "-pk")
+        assert [(i.pk, i.at, i.title, i.link) for i in items if i.kind == Kind.REFERRAL] == [
+            (
+                ev.pk,
+                ev.at,
+                f"Referral to {ev.referral.to_organisation.name}: "
+                f"{ev.get_to_status_display().lower()}",
+                reverse("referrals:detail", args=[ev.referral.public_id]),
+            )
+            for ev in events
+        ]
+        assert len(events) >= 2
+        # And each result says how it was given as its model does
+        given = {i.pk: dict(i.lines)["How given"] for i in items if i.kind == Kind.QUESTIONNAIRE}
+        assert given == {
+            r.pk: r.get_source_display()
+            for r in QuestionnaireResponse.objects.filter(client=world.client)
+        }
+        assert len(set(given.values())) == len(ResponseSource)
