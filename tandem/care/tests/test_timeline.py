@@ -754,3 +754,74 @@ def test_referral_steps_and_results_say_what_their_models_display():
             for r in QuestionnaireResponse.objects.filter(client=world.client)
         }
         assert len(set(given.values())) == len(ResponseSource)
+
+
+def test_a_sources_rows_from_tuples_are_the_instances_and_by_lines_the_orm_gives():
+    from tandem.accounts.models import User
+
+    # Given results entered by a person with a preferred name, one with a full name only,
+    # one with neither (the email greets them), and one by nobody (intake), and a review
+    world = CareWorld()
+    bulk_items(world, 7 * 4)
+    nameless = User.objects.create_user(email="nameless@example.org", password="x")
+    world.therapist.preferred_name = "Sam <the> therapist"
+    world.therapist.save(update_fields=["preferred_name"])
+    for response, author in zip(
+        QuestionnaireResponse.objects.filter(client=world.client).order_by("pk"),
+        (world.therapist, world.prescriber, nameless, None),
+        strict=True,
+    ):
+        response.entered_by = author
+        response.save(update_fields=["entered_by"])
+    fields = ("public_id", "instrument", "total", "band", "flags", "source", "entered_at")
+
+    for model, rel, shown in (
+        (QuestionnaireResponse, "entered_by", fields),
+        (CaseReview, "reviewed_by", ("public_id", "reviewed_at", "recommendations")),
+    ):
+        qs = model.objects.filter(client=world.client).order_by("-pk")
+
+        # When they are read as tuples, and as the ORM's instances with their relations
+        rows = core_timeline.rows_by(qs, shown, rel, "organisation")
+        orm = qs.select_related(rel, "organisation").only(
+            *shown, *core_timeline.by_fields(rel, "organisation")
+        )
+
+        # Then each instance holds the same values, lacks the same others, and the
+        # by-line is the same
+        assert [
+            (
+                obj.pk,
+                [getattr(obj, f) for f in shown],
+                getattr(obj, f"{rel}_id"),
+                obj.organisation_id,
+                obj.get_deferred_fields(),
+                obj._state.db,
+                obj._state.adding,
+                by,
+            )
+            for obj, by in rows
+        ] == [
+            (
+                obj.pk,
+                [getattr(obj, f) for f in shown],
+                getattr(obj, f"{rel}_id"),
+                obj.organisation_id,
+                obj.get_deferred_fields(),
+                obj._state.db,
+                obj._state.adding,
+                core_timeline.by_line(getattr(obj, rel), obj.organisation),
+            )
+            for obj in orm
+        ]
+        assert rows
+    bys = {by for _, by in core_timeline.rows_by(
+        QuestionnaireResponse.objects.filter(client=world.client), fields, "entered_by",
+        "organisation",
+    )}  # fmt: skip
+    assert bys == {
+        f"Sam <the> therapist, {world.psychiatry.name}",
+        f"{world.prescriber.display_name}, {world.psychiatry.name}",
+        f"nameless@example.org, {world.psychiatry.name}",
+        world.psychiatry.name,
+    }
