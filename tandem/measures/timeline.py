@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.encoding import force_str
 
 from tandem.consent.categories import Category
 from tandem.core.links import per_id
-from tandem.core.timeline import Item, Kind, Query, by_fields, by_line
+from tandem.core.timeline import Item, Kind, Query, rows_by
 from tandem.measures.models import CaseReview, QuestionnaireResponse
 
 #: A case review's recommendations are the psychiatric consultant's advice on the
@@ -23,21 +24,17 @@ def results_and_reviews(query: Query) -> list[Item]:
     items: list[Item] = []
     if Kind.QUESTIONNAIRE in wanted:
         response_url = per_id("measures:response")  # the kind's many rows: reversed once
-        for r in query.window(
-            QuestionnaireResponse.objects.filter(client=client)
-            .select_related("entered_by", "organisation")
-            .only(
-                "public_id",
-                "instrument",
-                "total",
-                "band",
-                "flags",  # the safety note
-                "source",
+        # ``get_source_display()``'s labels, looked up once (it rebuilt the dict per row)
+        sources = dict(QuestionnaireResponse._meta.get_field("source").flatchoices)
+        for r, by in rows_by(
+            query.window(
+                QuestionnaireResponse.objects.filter(client=client),
                 "entered_at",
-                *by_fields("entered_by", "organisation"),
+                Kind.QUESTIONNAIRE,
             ),
-            "entered_at",
-            Kind.QUESTIONNAIRE,
+            ("public_id", "instrument", "total", "band", "flags", "source", "entered_at"),
+            "entered_by",
+            "organisation",
         ):
             decision = gate(
                 Category.QUESTIONNAIRES,
@@ -57,12 +54,15 @@ def results_and_reviews(query: Query) -> list[Item]:
                     r.entered_at,
                     # Even the instrument's name says something (AUDIT-C, PCL-5): withheld, it goes.
                     f"{r.instrument_name} result" if shown else "Questionnaire result",
-                    by=by_line(r.entered_by, r.organisation),
+                    by=by,
                     decision=decision,
                     lines=[
                         ("Score", score),
                         ("Safety", r.safety_note[:1].upper() + r.safety_note[1:]),
-                        ("How given", r.get_source_display()),
+                        (
+                            "How given",
+                            force_str(sources.get(r.source, r.source), strings_only=True),
+                        ),
                     ],
                     link=response_url(r.public_id),
                     pk=r.pk,
@@ -72,24 +72,18 @@ def results_and_reviews(query: Query) -> list[Item]:
         reviews_url = (
             reverse("measures:client", kwargs={"client_id": client.public_id}) + "#reviews"
         )
-        for review in query.window(
-            CaseReview.objects.filter(client=client)
-            .select_related("reviewed_by", "organisation")
-            .only(
-                "public_id",
-                "reviewed_at",
-                "recommendations",
-                *by_fields("reviewed_by", "organisation"),
-            ),
-            "reviewed_at",
-            Kind.CASE_REVIEW,
+        for review, by in rows_by(
+            query.window(CaseReview.objects.filter(client=client), "reviewed_at", Kind.CASE_REVIEW),
+            ("public_id", "reviewed_at", "recommendations"),
+            "reviewed_by",
+            "organisation",
         ):
             items.append(
                 Item(
                     Kind.CASE_REVIEW,
                     review.reviewed_at,
                     "Case review recommendations",
-                    by=by_line(review.reviewed_by, review.organisation),
+                    by=by,
                     decision=gate(
                         CASE_REVIEW_CATEGORY,
                         review.organisation_id,

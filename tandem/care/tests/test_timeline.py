@@ -42,6 +42,7 @@ from tandem.measures.models import CaseReview, QuestionnaireResponse
 from tandem.measures.tests.factories import answers_totalling
 from tandem.notifications.models import Notification
 from tandem.referrals.models import Referral
+from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 from tandem.tests.support.audit import fewer_on_postgresql
 
 pytestmark = pytest.mark.django_db
@@ -584,3 +585,243 @@ def test_the_gate_judges_each_practice_and_author_once_and_gives_each_item_its_o
     assert len({id(i.decision) for i in others}) == len(others)
     # (the release leaves questionnaire results out: those ten withheld, the rest shown)
     assert sorted(i.kind for i in others if not i.shown) == [Kind.QUESTIONNAIRE] * 10
+
+
+#: The item loop as ``timeline.html`` wrote it before the items were formatted in Python
+#: (``care.views._item_rows``), over the dicts the view's ``_rows`` made for it then
+#: (``_template_rows`` below): the reference the Python's HTML must equal, byte for byte.
+TEMPLATE_TIMELINE_ITEMS = """\
+{% for item in items %}
+  <li class="card" data-kind="{{ item.kind }}"{% if not item.shown %} data-withheld{% endif %}>
+    <h2 class="referral-title">{% if item.link %}<a href="{{ item.link }}">{{ item.title }}</a>{% else %}{{ item.title }}{% endif %}{% if item.reference %} <span class="tag">{{ item.reference }}</span>{% endif %}</h2>
+    <p class="muted"><time datetime="{{ item.datetime }}">{{ item.when }}</time>{% if item.by %} · {{ item.by }}{% endif %} · {{ item.kind_label }}</p>
+    {% if item.shown %}
+      {% if item.facts %}<dl class="facts">{% for label, value in item.lines %}<dt>{{ label }}</dt><dd>{{ value }}</dd>{% endfor %}</dl>{% endif %}
+    {% else %}
+      <p class="message message-warning" data-withheld-reason="{{ item.reason }}">{{ item.withheld_label }}</p>
+    {% endif %}
+  </li>
+{% empty %}
+  <li class="muted">Nothing here yet.</li>
+{% endfor %}"""
+
+
+def _template_rows(items: list[selectors.Item]) -> list[dict]:
+    """The view's ``_rows`` as it was: each item's values for ``TEMPLATE_TIMELINE_ITEMS``."""
+    from django.template.defaultfilters import linebreaksbr
+    from django.utils.formats import date_format
+
+    rows = []
+    for item in items:
+        shown = item.shown
+        at = timezone.localtime(item.at)
+        rows.append(
+            {
+                "kind": item.kind,
+                "shown": shown,
+                "link": item.link if shown else "",
+                "title": item.title,
+                "reference": item.reference,
+                "datetime": at.isoformat(),
+                "when": date_format(at, "D j M Y, H:i"),
+                "by": item.by,
+                "kind_label": dict(Kind.choices)[item.kind],
+                "facts": bool(item.lines),
+                "lines": [
+                    (label, linebreaksbr(value, autoescape=True))
+                    for label, value in item.lines
+                    if value
+                ]
+                if shown
+                else [],
+                "reason": item.decision.reason if not shown else "",
+                "withheld_label": item.withheld_label,
+            }
+        )
+    return rows
+
+
+def test_the_timeline_items_are_the_html_the_template_wrote():
+    from dataclasses import replace
+
+    from django.template import engines
+    from django.utils import translation
+    from django.utils.safestring import mark_safe
+
+    from tandem.care import views
+
+    # Given items of every kind (referral steps, appointments, a draft, withheld ones: the
+    # release covers medications only), a message with markup and line breaks of each
+    # sort, a safety alert, and hand-made items: no link, no author, no reference, no
+    # facts, only empty facts, a fact already HTML, markup in every text
+    world = CareWorld(release=False)
+    world.collaboration_release(categories=[Category.MEDICATIONS])
+    world.accepted()
+    bulk_items(world, 14)
+    world.draft_note()
+    message_actions.start_thread(
+        actor=world.prescriber, client=world.client, subject='Sleep <and> "mood"',
+        body="<b>Better</b> & calmer\r\nStill tired\rWaking at 4\n\nDone",
+    )  # fmt: skip
+    crisis_actions.raise_safety_alert(world.therapist, world.client, "urgent", "Goodbye text.")
+    kind = AppointmentType.objects.create(
+        organisation=world.psychiatry, code="follow-up", name="Follow-up & <review>",
+        duration_minutes=30,
+    )  # fmt: skip
+    starts = timezone.now() - dt.timedelta(days=3)
+    Appointment.objects.create(
+        organisation=world.psychiatry, prescriber=world.prescriber, client=world.client,
+        appointment_type=kind, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
+        blocked_until=starts + dt.timedelta(minutes=30), status=AppointmentStatus.COMPLETED,
+    )  # fmt: skip
+    pages = {
+        viewer: selectors.timeline(viewer, world.client, account=False)
+        for viewer in (world.therapist, world.prescriber)
+    }
+    kinds = {i.kind for items in pages.values() for i in items}
+    assert kinds == set(Kind.values)
+    withheld = [i for i in pages[world.therapist] if not i.shown]
+    assert withheld
+    made = replace(pages[world.therapist][0], kind=Kind.CHECKIN, link="", by="", reference="")
+    odd = [
+        replace(made, lines=[]),
+        replace(made, lines=[("Notes", ""), ("Concerns", "")]),
+        replace(made, lines=[("Score", mark_safe("<em>9</em>")), ("<Label>", "a & b")]),
+        replace(
+            made, title="<Title> & 'more'", reference='R-"1"', by="Dr <X> & Co", link="/a?b=1&c=2"
+        ),
+        replace(withheld[0], link="/not/shown/", by=""),
+    ]
+
+    # When the view formats them, and the template's old loop renders the same items,
+    # in two time zones and two languages, and for an empty page
+    loop = engines["django"].from_string(TEMPLATE_TIMELINE_ITEMS)
+    compared = 0
+    for zone in ("America/New_York", "Pacific/Chatham"):
+        for language in ("en-us", "de"):
+            with timezone.override(zone), translation.override(language):
+                for items in (*pages.values(), odd, []):
+                    formatted = views._item_rows(items)
+                    reference = loop.render({"items": _template_rows(items)})
+
+                    # Then the HTML is the same, byte for byte
+                    assert str(formatted) == reference
+                    compared += len(items)
+    assert compared
+    body = str(views._item_rows(pages[world.prescriber]))  # (their own message)
+    assert (
+        "&lt;b&gt;Better&lt;/b&gt; &amp; calmer<br>Still tired<br>Waking at 4<br><br>Done" in body
+    )
+    assert "<dt>Score</dt><dd><em>9</em></dd>" in str(views._item_rows(odd))
+
+
+def test_referral_steps_and_results_say_what_their_models_display():
+    from tandem.measures.models import ResponseSource
+    from tandem.referrals.models import ReferralEvent
+
+    # Given an accepted referral (its steps) and a result given each way
+    world = CareWorld()
+    world.accepted()
+    bulk_items(world, 7 * len(ResponseSource))
+    for response, source in zip(
+        QuestionnaireResponse.objects.filter(client=world.client), ResponseSource, strict=True
+    ):
+        response.source = source
+        response.save(update_fields=["source"])
+
+    for viewer in (world.therapist, world.prescriber):
+        # When the viewer reads them on the timeline
+        items = selectors.timeline(viewer, world.client, ["referral", "questionnaire"])
+
+        # Then each step reads as the step, its referral and practice say, linked to the
+        # referral, newest first
+        events = ReferralEvent.objects.filter(referral__client=world.client).order_by("-at", "-pk")
+        assert [(i.pk, i.at, i.title, i.link) for i in items if i.kind == Kind.REFERRAL] == [
+            (
+                ev.pk,
+                ev.at,
+                f"Referral to {ev.referral.to_organisation.name}: "
+                f"{ev.get_to_status_display().lower()}",
+                reverse("referrals:detail", args=[ev.referral.public_id]),
+            )
+            for ev in events
+        ]
+        assert len(events) >= 2
+        # And each result says how it was given as its model does
+        given = {i.pk: dict(i.lines)["How given"] for i in items if i.kind == Kind.QUESTIONNAIRE}
+        assert given == {
+            r.pk: r.get_source_display()
+            for r in QuestionnaireResponse.objects.filter(client=world.client)
+        }
+        assert len(set(given.values())) == len(ResponseSource)
+
+
+def test_a_sources_rows_from_tuples_are_the_instances_and_by_lines_the_orm_gives():
+    from tandem.accounts.models import User
+
+    # Given results entered by a person with a preferred name, one with a full name only,
+    # one with neither (the email greets them), and one by nobody (intake), and a review
+    world = CareWorld()
+    bulk_items(world, 7 * 4)
+    nameless = User.objects.create_user(email="nameless@example.org", password="x")
+    world.therapist.preferred_name = "Sam <the> therapist"
+    world.therapist.save(update_fields=["preferred_name"])
+    for response, author in zip(
+        QuestionnaireResponse.objects.filter(client=world.client).order_by("pk"),
+        (world.therapist, world.prescriber, nameless, None),
+        strict=True,
+    ):
+        response.entered_by = author
+        response.save(update_fields=["entered_by"])
+    fields = ("public_id", "instrument", "total", "band", "flags", "source", "entered_at")
+
+    for model, rel, shown in (
+        (QuestionnaireResponse, "entered_by", fields),
+        (CaseReview, "reviewed_by", ("public_id", "reviewed_at", "recommendations")),
+    ):
+        qs = model.objects.filter(client=world.client).order_by("-pk")
+
+        # When they are read as tuples, and as the ORM's instances with their relations
+        rows = core_timeline.rows_by(qs, shown, rel, "organisation")
+        orm = qs.select_related(rel, "organisation").only(
+            *shown, *core_timeline.by_fields(rel, "organisation")
+        )
+
+        # Then each instance holds the same values, lacks the same others, and the
+        # by-line is the same
+        assert [
+            (
+                obj.pk,
+                [getattr(obj, f) for f in shown],
+                getattr(obj, f"{rel}_id"),
+                obj.organisation_id,
+                obj.get_deferred_fields(),
+                obj._state.db,
+                obj._state.adding,
+                by,
+            )
+            for obj, by in rows
+        ] == [
+            (
+                obj.pk,
+                [getattr(obj, f) for f in shown],
+                getattr(obj, f"{rel}_id"),
+                obj.organisation_id,
+                obj.get_deferred_fields(),
+                obj._state.db,
+                obj._state.adding,
+                core_timeline.by_line(getattr(obj, rel), obj.organisation),
+            )
+            for obj in orm
+        ]
+        assert rows
+    bys = {by for _, by in core_timeline.rows_by(
+        QuestionnaireResponse.objects.filter(client=world.client), fields, "entered_by",
+        "organisation",
+    )}  # fmt: skip
+    assert bys == {
+        f"Sam <the> therapist, {world.psychiatry.name}",
+        f"{world.prescriber.display_name}, {world.psychiatry.name}",
+        f"nameless@example.org, {world.psychiatry.name}",
+        world.psychiatry.name,
+    }
