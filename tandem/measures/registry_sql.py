@@ -1,4 +1,5 @@
-"""The registry's per-caseload reads, written as SQL: score ends, cadences, contacts, alerts.
+"""The registry's per-caseload reads, written as SQL: score ends, cadences, contacts, alerts,
+and the caseload's page in score order.
 
 ``selectors.fill_scores`` runs each of these once per page, over up to a whole
 caseload. Built through the ORM, the four cost ~10 ms of Python a page (each id list
