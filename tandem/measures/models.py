@@ -128,8 +128,10 @@ class QuestionnaireResponse(models.Model):
             models.Index(
                 fields=["client", "instrument", "entered_at"], name="measures_resp_series_idx"
             ),
-            # The registry's first and last score per (client, practice, author): each end
-            # is one step down this index, and the partitions are read from it alone.
+            # The registry ordered by score checks, a client at a time, whether any of their
+            # scores is another practice's (``registry_sql.by_score``): the client's scored
+            # responses' practices are read from this index alone. (The score ends it was
+            # made for are now read from ``measures_resp_series_idx``.)
             models.Index(
                 fields=["instrument", "client", "organisation", "entered_by", "entered_at", "id"],
                 condition=models.Q(total__isnull=False),

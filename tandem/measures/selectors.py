@@ -473,6 +473,21 @@ def registry_by_name(
     return entries.order_by(*order, "pk").values_list(*columns)
 
 
+def registry_by_score(
+    actor: Any, measure: str, sort: str, *, offset: int, limit: int
+) -> list[tuple[Any, ...]]:
+    """Return a page of the actor's caseload ordered in SQL by each client's latest or first
+    score of ``measure`` (``registry_sql.by_score``: the sort ``sort_rows`` gives when no
+    score needs a consent decision, and how many clients have one that would).
+
+    Each entry is ``registry_by_name``'s five values, then the number of clients in all and
+    the number of clients with a score of another practice than the viewer's; the caseload
+    is ``registry_by_name``'s (the same access rule and seats), unordered.
+    """
+    caseload = registry_by_name(actor).order_by().query.sql_with_params()
+    return registry_sql.by_score(caseload, measure, sort, offset=offset, limit=limit)
+
+
 def name_rows(entries: Iterable[tuple[Any, ...]], measure: str) -> list[Row]:
     """Return unscored rows for entries of ``registry_by_name`` (then ``fill_scores`` them)."""
     today = timezone.localdate()

@@ -50,6 +50,7 @@ from tandem.measures.registry import (
     parts_to_order,
     sort_rows,
 )
+from tandem.measures.registry_sql import SCORE_SORTS
 from tandem.measures.selectors import (
     Gate,
     ShownResponse,
@@ -58,6 +59,7 @@ from tandem.measures.selectors import (
     fill_scores,
     name_rows,
     registry_by_name,
+    registry_by_score,
     registry_gate,
     registry_rows,
 )
@@ -553,13 +555,36 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
     """Return the page of rows asked for, and the number of rows in all.
 
     Ordered by name and unfiltered, the database orders, counts and cuts the
-    caseload, so only the page's hundred rows are built and scored. Any other
-    sort or filter fills, for every row, what the order and the filter read
+    caseload, so only the page's hundred rows are built and scored; ordered by the
+    latest or first score and unfiltered, too, unless a client has a score of another
+    practice (whose consent decision the order depends on). Any other
+    sort or filter (or that case) fills, for every row, what the order and the filter read
     (``parts_to_order``: the scores, plus the contacts or alerts when sorted or
     filtered by those) and the cadences (which the consent gate decides with the
     scores, reading the releases it needs once), then the rest for the page's rows.
     """
     actor, measure = request.user, params["measure"]
+    asked = request.GET.get("page")
+    try:
+        number = 1 if asked is None else int(asked)  # as Paginator.get_page reads it
+    except ValueError:
+        number = 1
+    if (
+        not params["flag"]
+        and params["sort"].lstrip("-") in SCORE_SORTS
+        and 1 <= number <= _LAST_PAGE_ASKED
+    ):
+        # By the latest or first score, unfiltered: the database orders, counts and cuts the
+        # caseload, unless a score of another practice needs a consent decision (the order
+        # then depends on the decisions: sorted in Python below) or there is no such page.
+        entries = registry_by_score(
+            actor, measure, params["sort"], offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        if entries and not entries[0][-1]:
+            paginator: Paginator[Row] = Paginator([], PAGE_SIZE)  # for the page links only
+            paginator.count = total = entries[0][-2]  # (a cached_property: counted already)
+            rows = fill_scores(actor, name_rows((e[:5] for e in entries), measure))
+            return Page(rows, number, paginator), total
     if params["flag"] or params["sort"].lstrip("-") != "name":
         rows = registry_rows(actor, measure, scores=False)
         # Every row's cadences with its scores: the consent gate decides both, and reads
@@ -576,11 +601,6 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
         fill_scores(actor, list(page.object_list), parts=PARTS - needed, gate=gate)
         return page, len(rows)
     descending = params["sort"].startswith("-")
-    asked = request.GET.get("page")
-    try:
-        number = 1 if asked is None else int(asked)  # as Paginator.get_page reads it
-    except ValueError:
-        number = 1
     if 1 <= number <= _LAST_PAGE_ASKED:
         # The page and the count in one query; past the last page, as below.
         entries = list(
@@ -589,7 +609,7 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
             ]
         )
         if entries:
-            paginator: Paginator[Row] = Paginator([], PAGE_SIZE)  # for the page links only
+            paginator = Paginator([], PAGE_SIZE)  # for the page links only
             paginator.count = total = entries[0][-1]  # (a cached_property: counted already)
             rows = fill_scores(actor, name_rows((e[:-1] for e in entries), measure))
             return Page(rows, number, paginator), total

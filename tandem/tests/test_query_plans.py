@@ -43,7 +43,8 @@ from tandem.core.roles import Role
 from tandem.core.tests.factories import OrganisationFactory, make_staff
 from tandem.core.timeline import Cursor, Kind, Query, compose, kinds_with_rows
 from tandem.measures.models import CaseReview, QuestionnaireResponse
-from tandem.measures.registry_sql import score_ends_sql
+from tandem.measures.registry_sql import by_score_sql, score_ends_sql
+from tandem.measures.selectors import registry_by_name
 from tandem.notifications import selectors as notification_selectors
 from tandem.notifications.models import Notification, NotificationKind
 from tandem.organisations.models import OrganisationKind
@@ -120,6 +121,18 @@ def test_the_registry_reads_its_caseloads_score_series_from_their_index_in_one_p
     ), shown
     assert "Seq Scan on measures_questionnaireresponse" not in shown, shown
     assert "JIT" not in shown, shown
+
+    # And when the registry orders that caseload by the latest score (in SQL, the page's
+    # clients with the count), each client's score and the check for another practice's
+    # scores are steps down an index of the client's responses: nothing scans them
+    caseload = registry_by_name(prescriber).order_by().query.sql_with_params()
+    sql, params = by_score_sql(caseload, "phq-9", "-latest", offset=0, limit=100)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        shown = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan on measures_questionnaireresponse" not in shown, shown
+    assert "JIT" not in shown, shown
+    assert shown.count("using measures_resp_") >= 2, shown
 
 
 def _audit_events(orgs: list[Any], per_practice: int) -> None:

@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import random
 import re
 from types import SimpleNamespace
 
@@ -253,7 +254,7 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("query", "queries"),
+    ("query", "queries", "set_aside"),
     # Sorted by name, the database counts the caseload and cuts the page, whose own client
     # ids scope the scores (17 queries, with the audit row indexing the page's clients and
     # the open-alert banner); any other sort or filter reads the seats once (their ids are
@@ -267,11 +268,18 @@ def test_a_name_sorted_page_scores_only_its_rows_and_shows_what_the_full_registr
     # Then 16 -> 15: no open-alert banner query when the user's own query says no alert
     # may wait for them; and one fewer on PostgreSQL, whose audit append inserts the event
     # and moves its chain's head in one statement.
-    [({}, 15), ({"sort": "-latest"}, 15)],
+    # Sorted by latest, the database now orders, counts and cuts the caseload as it does by
+    # name (15, the same number: the page's clients with the count instead of the seats);
+    # when a client has another practice's score (``shared``), whose consent decision the
+    # order depends on, that query's answer is set aside and the page is sorted in Python
+    # as before (one query more).
+    [({}, 15, 0), ({"sort": "-latest"}, 15, 1)],
 )
 @pytest.mark.parametrize("count", [10, 200])
 @pytest.mark.parametrize("shared", [False, True])
-def test_the_registry_runs_a_constant_number_of_queries(client, count, shared, query, queries):
+def test_the_registry_runs_a_constant_number_of_queries(
+    client, count, shared, query, queries, set_aside
+):
     # Given a prescriber with ``count`` clients, each with two PHQ-9s and a cadence
     world = MeasuresWorld()
     prescriber = world.prescriber
@@ -305,9 +313,10 @@ def test_the_registry_runs_a_constant_number_of_queries(client, count, shared, q
     on_page = shared and str(world.client.public_id) in body
     if shared and (query or count == 10):  # first by latest (12 > 9), or one of 11 rows
         assert on_page
-    assert len(ran) == queries - fewer_on_postgresql() + (3 if on_page else 0), "\n".join(
-        q["sql"] for q in ran.captured_queries
+    expected = (
+        queries - fewer_on_postgresql() + (3 if on_page else 0) + (set_aside if shared else 0)
     )
+    assert len(ran) == expected, "\n".join(q["sql"] for q in ran.captured_queries)
     if on_page:
         baselines = dict(
             re.findall(
@@ -673,3 +682,73 @@ def test_the_table_escapes_text_as_django_s_conditional_escape(text):
     # Given a plain, a safe and a lazy text; Then the table's escape writes what Django's does
     for value in (text, mark_safe(str(text)), gettext_lazy(str(text))):  # noqa: S308 - a test value
         assert escaped(value) == str(conditional_escape(value))
+
+
+def _scored_caseload(names, *, other_practice=False):
+    """A caseload of ``names`` (``_caseload_with_names``) with PHQ-9s of the practice each
+    client's first seat is through: tied totals, answers entered at the same second, answers
+    without an author, clients with one score and with none; with ``other_practice``, one
+    client also has the latest score, collected by a practice not the viewer's (withheld:
+    no release)."""
+    prescriber, clients = _caseload_with_names(names)
+    now = timezone.now().replace(microsecond=0)
+    rng = random.Random(20261206)
+    for n, c in enumerate(clients):
+        seat_org = c.care_team.filter(user=prescriber).order_by("pk").first().organisation
+        for w in range(n % 4):  # 0 to 3 scores
+            QuestionnaireResponse.objects.create(
+                client=c, instrument="phq-9", instrument_version="t", answers=[1] * 9,
+                total=rng.choice([4, 9, 9, 15]), complete=True, source="clinician",
+                organisation=seat_org, entered_by=None if w == 1 else prescriber,
+                entered_at=now - dt.timedelta(days=7 * (n % 3 + w)), idempotency_key=f"{n}-{w}",
+            )  # fmt: skip
+    if other_practice:
+        from tandem.core.tests.factories import OrganisationFactory
+
+        QuestionnaireResponse.objects.create(
+            client=clients[1], instrument="phq-9", instrument_version="t", answers=[3] * 9,
+            total=27, complete=True, source="clinician", organisation=OrganisationFactory(),
+            entered_by=None, entered_at=now, idempotency_key="elsewhere",
+        )  # fmt: skip
+    return prescriber
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("other_practice", [False, True])
+def test_pages_by_score_ordered_in_sql_are_the_pages_sorted_in_python(
+    rf, monkeypatch, other_practice
+):
+    # Given 15 clients (tied names, two practices' seats) with tied scores and none, in
+    # pages of four; and, the second time, one score another practice collected
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    prescriber = _scored_caseload(TRICKY_NAMES, other_practice=other_practice)
+    python_sorted = []
+    real_registry_rows = views.registry_rows
+
+    def spied(*args, **kwargs):
+        python_sorted.append(args)
+        return real_registry_rows(*args, **kwargs)
+
+    for sort in ("latest", "-latest", "baseline", "-baseline"):
+        for asked in ("1", "2", "3", "4", "5", "0", "x", None):
+            # When the prescriber opens that page of the registry sorted by a score
+            request = rf.get(
+                "/", {"sort": sort} if asked is None else {"sort": sort, "page": asked}
+            )
+            request.user = prescriber
+            params = views._registry_params(request)
+            with monkeypatch.context() as patched:
+                patched.setattr(views, "registry_rows", spied)
+                page, total = views._page(request, params)
+            # Then its rows, complete in every column, are that page of the whole registry
+            # sorted in Python, and the count is its size
+            every = views._rows(request, params)
+            cut = every[(page.number - 1) * 4 : page.number * 4]
+            assert (list(page.object_list), total) == (cut, 15), (sort, asked)
+            assert page.number == (
+                4 if asked in ("5", "0") else 1 if asked in (None, "x") else int(asked)
+            )
+            # and the order came from the database, unless a score's consent decision
+            # orders the page (another practice's score) or there is no such page
+            assert bool(python_sorted) == (other_practice or asked in ("5", "0")), (sort, asked)
+            python_sorted.clear()

@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from tandem.care.crisis.models import AlertStatus, SafetyAlert
+from tandem.clients.models import Client
 from tandem.core.roles import Role
 from tandem.core.tests.factories import ClientFactory, OrganisationFactory, make_staff
 from tandem.measures import registry_sql
@@ -170,6 +171,7 @@ def network(request: pytest.FixtureRequest) -> dict[str, Any]:
         "ids": [p.pk for p in people[:11]],  # the last client is not asked about
         "orgs": {psychiatry.pk},
         "both": {psychiatry.pk, therapy.pk},
+        "psychiatry": psychiatry.pk,
     }
 
 
@@ -245,3 +247,67 @@ def test_no_clients_read_nothing():
     assert registry_sql.last_contacts([], {1}) == []
     assert registry_sql.last_contacts([1], set()) == []
     assert registry_sql.open_alert_counts([]) == {}
+
+
+def orm_by_score(measure: str, ids: list[int], viewer_org: int, sort: str) -> list[int]:
+    """The clients in the order ``registry.sort_rows`` gives by ``sort`` ("latest" or
+    "baseline", "-" for descending) when every score is visible: each client's last (or
+    first) scored response by time then id, ties by client id, the unscored last by name."""
+    newest = sort.lstrip("-") == "latest"
+    score = {}
+    for client_id in sorted(ids):
+        found = (
+            QuestionnaireResponse.objects.filter(
+                client_id=client_id, instrument=measure, total__isnull=False
+            )
+            .order_by(*(("-entered_at", "-pk") if newest else ("entered_at", "pk")))
+            .values_list("total", flat=True)
+            .first()
+        )
+        score[client_id] = found
+    names = {c.pk: (c.last_name.lower(), c.first_name.lower()) for c in Client.objects.all()}
+    scored = sorted(
+        (c for c in sorted(ids) if score[c] is not None),
+        key=lambda c: score[c],
+        reverse=sort.startswith("-"),
+    )
+    return scored + sorted((c for c in sorted(ids) if score[c] is None), key=lambda c: names[c])
+
+
+@pytest.mark.parametrize("measure", ["phq-9", "gad-7"])
+@pytest.mark.parametrize("sort", ["latest", "-latest", "baseline", "-baseline"])
+def test_the_caseload_by_score_is_the_python_sort_and_counts_other_practices_scores(
+    network, measure, sort
+):
+    # Given the network's clients as a caseload seen through the psychiatric practice
+    ids, viewer_org = network["ids"], network["psychiatry"]
+    caseload = (
+        Client.objects.filter(pk__in=ids)
+        .annotate(viewer_org_id=Value(viewer_org))
+        .values_list("pk", "public_id", "last_name", "first_name", "viewer_org_id")
+        .query.sql_with_params()
+    )
+
+    # When the caseload is read in score order, whole and a page of it
+    every = registry_sql.by_score(caseload, measure, sort, offset=0, limit=100)
+    page = registry_sql.by_score(caseload, measure, sort, offset=3, limit=4)
+
+    # Then it is the Python sort of the visible scores, the page a slice of it, each entry
+    # with the client's names, the count of all, and how many have another practice's score
+    assert [e[0] for e in every] == orm_by_score(measure, ids, viewer_org, sort)
+    assert page == every[3:7]
+    others = (
+        QuestionnaireResponse.objects.filter(
+            client_id__in=ids, instrument=measure, total__isnull=False
+        )
+        .exclude(organisation_id=viewer_org)
+        .values("client_id")
+        .distinct()
+        .count()
+    )
+    clients = {c.pk: c for c in Client.objects.filter(pk__in=ids)}
+    assert others, "the network has other practices' scores"
+    assert {e[1:] for e in every} == {
+        (clients[c].public_id, clients[c].last_name, clients[c].first_name, viewer_org, 11, others)
+        for c in ids
+    }
