@@ -86,8 +86,9 @@ def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
     return list(qs[:LIMIT]), qs.count()
 
 
-#: The columns a small queue reads (``_small``), in the order of ``Row``'s fields after
-#: ``pk``: every queue gives the first five; the others are "" where a queue has none.
+#: The columns a small queue reads (``Small.values``), in the order of ``Row``'s fields:
+#: every queue gives ``_ROW``; of ``_ROW_TEXT`` only those it shows (NULL, read as "",
+#: in the others).
 _ROW = ("q_pk", "q_public_id", "q_at", "q_client", "q_first", "q_last")
 _ROW_TEXT = ("q_pref", "q_full", "q_email", "q_status", "q_type")
 
