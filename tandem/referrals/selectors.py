@@ -533,7 +533,20 @@ def history(
     the first time, recorded in the client's accounting. Costs a constant number
     of queries, however many notes are newly released.
     """
-    events = list(referral.events.select_related("actor"))
+    events = list(
+        # The actor's name is all a step shows of them (``User.display_name``).
+        referral.events.select_related("actor").only(
+            "referral",
+            "from_status",
+            "to_status",
+            "actor",
+            "at",
+            "note",
+            "actor__preferred_name",
+            "actor__full_name",
+            "actor__email",
+        )
+    )
 
     def by_practice(e: ReferralEvent) -> bool:
         return e.actor_id is not None and e.actor_id != referral.therapist_id

@@ -9,13 +9,19 @@ caseload of 835 says 835, not the length of a page. Nothing here changes data.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet, Window
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Count, F, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from tandem.accounts.models import display_name
 from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
 from tandem.care.crisis.selectors import AlertRow, open_alerts_to_answer
 from tandem.care.notes.models import ConsultNote, DeliveryStatus, NoteDelivery, NoteStatus
@@ -75,36 +81,181 @@ def _local(moment: dt.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%a %b %-d, %-I:%M %p")
 
 
-#: What a queue shows of a client and of a colleague (the rest of their rows stays unread).
-_CLIENT = ("public_id", "first_name", "last_name")
-_PERSON = ("preferred_name", "full_name", "email")  # ``User.display_name``
-
-
-def _shown(*related: tuple[str, tuple[str, ...]], fields: tuple[str, ...]) -> tuple[str, ...]:
-    """Return the ``only()`` of a queue's rows: its own ``fields`` and the related rows' shown ones."""
-    return (
-        *fields,
-        *(name for name, _ in related),
-        *(f"{name}__{f}" for name, shown in related for f in shown),
-    )
-
-
 def _page(qs: QuerySet[Any]) -> tuple[list[Any], int]:
     """Return the first ``LIMIT`` rows and the true total: two bounded queries."""
     return list(qs[:LIMIT]), qs.count()
 
 
-def _page_small(qs: QuerySet[Any]) -> tuple[list[Any], int]:
-    """Return ``_page``'s rows and total in one query, for a queue that is small by nature.
+#: The columns a small queue reads (``Small.values``), in the order of ``Row``'s fields:
+#: every queue gives ``_ROW``; of ``_ROW_TEXT`` only those it shows (NULL, read as "",
+#: in the others).
+_ROW = ("q_pk", "q_public_id", "q_at", "q_client", "q_first", "q_last")
+_ROW_TEXT = ("q_pref", "q_full", "q_email", "q_status", "q_type")
 
-    The total rides on each row as ``COUNT(*) OVER ()``, taken over every matching row
-    before the ``LIMIT``; no row means a total of 0. The database reads (and joins)
-    every matching row to count them, so only queues of one person's own few items
-    use it (a day's visits, a prescriber's drafts and check-ins of two weeks), not the
-    inbox's, which can run to hundreds.
+
+@dataclass(frozen=True)
+class Row:
+    """One item of a small queue, as ``read_together`` reads it (no model instance)."""
+
+    pk: int
+    public_id: uuid.UUID
+    at: dt.datetime
+    client: uuid.UUID | None  # the client's public id (None: a visit booked without a client)
+    first_name: str
+    last_name: str
+    person: str = ""  # ``User.display_name`` of the queue's colleague (prescriber, therapist)
+    status: str = ""
+    type_name: str = ""
+
+    @property
+    def name(self) -> str:
+        """Return the client's name as ``_name`` says it."""
+        if self.client is None:
+            return "A new client"
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class Small:
+    """A queue that is small by nature, to be read with others in one statement.
+
+    ``qs`` is its scoped queryset in its order; ``at`` the time each item shows (and
+    the first key of that order), ``newest_first`` whether the order is descending;
+    ``person``, ``status`` and ``type_name`` the paths of the colleague, the status and
+    the appointment type an item shows, when it shows them.
     """
-    rows = list(qs.annotate(queue_total=Window(Count("*")))[:LIMIT])
-    return rows, (rows[0].queue_total if rows else 0)
+
+    qs: QuerySet[Any]
+    at: str
+    newest_first: bool = False
+    client: str = "client"
+    person: str = ""
+    status: str = ""
+    type_name: str = ""
+
+    def values(self) -> QuerySet[Any]:
+        """Return the first ``LIMIT`` rows as ``_ROW`` (and the texts it has) with the total.
+
+        The total rides on each row as ``COUNT(*) OVER ()``, taken over every matching
+        row before the ``LIMIT``; no row means a total of 0. The database reads (and
+        joins) every matching row to count them, so only queues of one person's own few
+        items are read so (a day's visits, a prescriber's drafts and check-ins of two
+        weeks), not the inbox's, which can run to hundreds.
+        """
+        columns: dict[str, Any] = {
+            "q_pk": F("pk"),
+            "q_public_id": F("public_id"),
+            "q_at": F(self.at),
+            "q_client": F(f"{self.client}__public_id"),
+            "q_first": F(f"{self.client}__first_name"),
+            "q_last": F(f"{self.client}__last_name"),
+        }
+        if self.person:
+            columns |= {
+                "q_pref": F(f"{self.person}__preferred_name"),
+                "q_full": F(f"{self.person}__full_name"),
+                "q_email": F(f"{self.person}__email"),
+            }
+        if self.status:
+            columns["q_status"] = F(self.status)
+        if self.type_name:
+            columns["q_type"] = F(self.type_name)
+        return self.qs.annotate(**columns, queue_total=Window(Count("*"))).values_list(
+            *columns, "queue_total"
+        )[:LIMIT]
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    """Return a UUID column's value as a UUID (SQLite gives its 32 hex digits)."""
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+
+def _moment(value: Any) -> dt.datetime:
+    """Return a datetime column's value as an aware datetime (SQLite gives UTC text)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    assert isinstance(value, dt.datetime)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def read_together(
+    queues: Mapping[str, Small], counted: QuerySet[Any] | None = None
+) -> tuple[dict[str, tuple[list[Row], int]], int]:
+    """Return each small queue's first ``LIMIT`` rows and total, and ``counted``'s count.
+
+    One statement for all of them: each queue's own scoped query, compiled by the ORM
+    as ``_page`` would run it (``Small.values``), is one arm of a ``UNION ALL``, and
+    ``counted`` (a values query of ids, like the caseload's) is counted in the last
+    arm. The rows and totals are those the queries give one by one (compared in
+    ``test_queues.py``); only the round trips and Django's per-query work are saved.
+    """
+    keys = list(queues)
+    arms: list[str] = []
+    params: list[Any] = []
+    alias = None
+    for i, key in enumerate(keys):
+        small = queues[key]
+        qs = small.values()
+        alias = qs.db
+        try:
+            sql, arm_params = qs.query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:  # a rule's ``none()``: nothing to read
+            continue
+        has = set(qs.query.annotation_select)
+        texts = ", ".join(f"q.{c}" if c in has else "NULL" for c in _ROW_TEXT)
+        arms.append(
+            f"SELECT {i} AS q_kind, {', '.join(f'q.{c}' for c in _ROW)}, {texts}, "  # noqa: S608
+            f"q.queue_total FROM ({sql}) q"
+        )
+        params.extend(arm_params)
+    if counted is not None:
+        alias = counted.db
+        try:
+            # As ``count()`` does: no ORDER BY (under DISTINCT it would add its columns).
+            sql, arm_params = counted.order_by().query.get_compiler(using=alias).as_sql()
+        except EmptyResultSet:
+            pass
+        else:
+            nulls = ", ".join("NULL" for _ in (*_ROW, *_ROW_TEXT))
+            # Last: PostgreSQL types a column of NULLs from the arms before it.
+            arms.append(f"SELECT {len(keys)} AS q_kind, {nulls}, COUNT(*) FROM ({sql}) counted")  # noqa: S608
+            params.extend(arm_params)
+    found: dict[str, tuple[list[Row], int]] = {key: ([], 0) for key in keys}
+    count = 0
+    if not arms:
+        return found, count
+    assert alias is not None
+    with connections[alias].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(arms), params)
+        fetched = cursor.fetchall()
+    for kind, pk, public_id, at, client, first, last, *texts, total in fetched:
+        if kind == len(keys):
+            count = int(total)
+            continue
+        rows, _ = found[keys[kind]]
+        pref, full, email, status, type_name = (t or "" for t in texts)
+        person = display_name(pref, full, email)
+        rows.append(
+            Row(
+                pk,
+                _uuid(public_id),  # type: ignore[arg-type]
+                _moment(at),
+                _uuid(client),
+                first or "",
+                last or "",
+                person,
+                status,
+                type_name,
+            )
+        )
+        found[keys[kind]] = (rows, int(total))
+    for key in keys:
+        # The arms' own ORDER BY does not order the UNION: put each queue back in its order.
+        rows = found[key][0]
+        rows.sort(key=lambda r: (r.at, r.pk), reverse=queues[key].newest_first)
+    return found, count
 
 
 def _today_bounds() -> tuple[dt.datetime, dt.datetime]:
@@ -197,11 +348,14 @@ def coordinator_queues(user: Any) -> list[Queue]:
             {str(r.client.public_id) for r in rows},
         )
     )
-    queues.append(_todays_visits(user, _practice_org_ids(user, (Role.COORDINATOR,)), None))
+    org_ids = _practice_org_ids(user, (Role.COORDINATOR,))
+    read, _ = read_together({"today": _todays_visits(user, org_ids, None)})
+    queues.append(_visits_queue(user, org_ids, None, *read["today"]))
     return queues
 
 
-def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
+def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Small:
+    """Return the day's visits at ``org_ids`` (``prescriber``'s only, when given) to read."""
     start, end = _today_bounds()
     qs = (
         policy.scope(user, Action.VIEW, Appointment.objects.all())
@@ -211,35 +365,34 @@ def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
             starts_at__lt=end,
             status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
         )
-        .select_related("client", "prescriber", "appointment_type")
-        .only(
-            *_shown(
-                ("client", _CLIENT),
-                ("prescriber", _PERSON),
-                ("appointment_type", ("name",)),
-                fields=("public_id", "starts_at", "status"),
-            )
-        )
         .order_by("starts_at", "pk")
     )
     if prescriber is not None:
         qs = qs.filter(prescriber=prescriber)
-    rows, total = _page_small(qs)
+    return Small(
+        qs, "starts_at", person="prescriber", status="status", type_name="appointment_type__name"
+    )
+
+
+def _visits_queue(
+    user: Any, org_ids: list[int], prescriber: Any, rows: list[Row], total: int
+) -> Queue:
     calendar = (
         reverse("scheduling:calendar", args=[_org_public_id(user, org_ids[0])]) + "?view=day"
         if org_ids
         else ""
     )
+    statuses = dict(AppointmentStatus.choices)
     return Queue(
         "today",
         "Today's visits" if prescriber is not None else "Today's schedule",
         [
             Item(
-                f"{timezone.localtime(a.starts_at):%-I:%M %p} {_name(a.client)}",
+                f"{timezone.localtime(a.at):%-I:%M %p} {a.name}",
                 reverse("scheduling:appointment", args=[a.public_id]),
-                f"{a.appointment_type.name}"
-                + ("" if prescriber is not None else f" with {a.prescriber.display_name}")
-                + f" · {a.get_status_display()}",
+                f"{a.type_name}"
+                + ("" if prescriber is not None else f" with {a.person}")
+                + f" · {statuses.get(a.status, a.status)}",
             )
             for a in rows
         ],
@@ -247,7 +400,7 @@ def _todays_visits(user: Any, org_ids: list[int], prescriber: Any) -> Queue:
         "No visits today.",
         calendar,
         "Open the calendar",
-        {str(a.client.public_id) for a in rows if a.client is not None},
+        {str(a.client) for a in rows if a.client is not None},
     )
 
 
@@ -262,36 +415,58 @@ def _org_public_id(user: Any, org_id: int) -> Any:
 # --- Prescriber ------------------------------------------------------------------------
 
 
-def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> list[Queue]:
+def prescriber_queues(
+    user: Any,
+    alert_rows: list[AlertRow] | None = None,
+    *,
+    caseload: QuerySet[Any] | None = None,
+) -> tuple[list[Queue], int]:
     """Today's visits, unsigned notes, open alerts, the registry's off-target clients, check-ins.
 
     ``alert_rows``: the user's open alerts when the page already read them
-    (``crisis.selectors.open_alert_rows``, shared with the banner).
+    (``crisis.selectors.open_alert_rows``, shared with the banner). ``caseload``: a
+    values query of the caseload's ids, counted in the same statement as the small
+    queues (``read_together``); the count is returned beside the queues (0 without it).
     """
     org_ids = _practice_org_ids(user, (Role.PRESCRIBER,))
-    queues = [_todays_visits(user, org_ids, user)]
-    rows, total = _page_small(
-        policy.scope(user, Action.VIEW, ConsultNote.objects.all())
-        .filter(author=user, status=NoteStatus.DRAFT)
-        .select_related("client")
-        .only(*_shown(("client", _CLIENT), fields=("public_id", "created_at")))
-        .order_by("created_at", "pk")
+    since = timezone.now() - dt.timedelta(days=14)
+    read, caseload_count = read_together(
+        {
+            "today": _todays_visits(user, org_ids, user),
+            "unsigned": Small(
+                policy.scope(user, Action.VIEW, ConsultNote.objects.all())
+                .filter(author=user, status=NoteStatus.DRAFT)
+                .order_by("created_at", "pk"),
+                "created_at",
+            ),
+            "answered": Small(
+                policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
+                .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
+                .order_by("-answered_at", "-pk"),
+                "answered_at",
+                newest_first=True,
+                person="therapist",
+            ),
+        },
+        caseload,
     )
+    queues = [_visits_queue(user, org_ids, user, *read["today"])]
+    rows, total = read["unsigned"]
     queues.append(
         Queue(
             "unsigned",
             "Consult notes to sign",
             [
                 Item(
-                    f"Consult note for {_name(n.client)}",
+                    f"Consult note for {n.name}",
                     reverse("care:note_edit", args=[n.public_id]),
-                    f"Draft started {_local(n.created_at)}",
+                    f"Draft started {_local(n.at)}",
                 )
                 for n in rows
             ],
             total,
             "No unsigned notes.",
-            clients={str(n.client.public_id) for n in rows},
+            clients={str(n.client) for n in rows},
         )
     )
     alerts, more = open_alerts_to_answer(user, where="home queue", rows=alert_rows)
@@ -329,36 +504,25 @@ def prescriber_queues(user: Any, alert_rows: list[AlertRow] | None = None) -> li
             "",
         )
     )
-    since = timezone.now() - dt.timedelta(days=14)
-    rows, total = _page_small(
-        policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
-        .filter(requested_by=user, status=CheckInStatus.ANSWERED, answered_at__gte=since)
-        .select_related("client", "therapist")
-        .only(
-            *_shown(
-                ("client", _CLIENT), ("therapist", _PERSON), fields=("public_id", "answered_at")
-            )
-        )
-        .order_by("-answered_at", "-pk")
-    )
+    rows, total = read["answered"]
     queues.append(
         Queue(
             "answered",
             "Check-ins answered (last 14 days)",
             [
                 Item(
-                    f"Progress update on {_name(c.client)}",
+                    f"Progress update on {c.name}",
                     reverse("care:checkin", args=[c.public_id]),
-                    f"From {c.therapist.display_name}, {_local(c.answered_at)}",
+                    f"From {c.person}, {_local(c.at)}",
                 )
                 for c in rows
             ],
             total,
             "No check-ins answered in the last two weeks.",
-            clients={str(c.client.public_id) for c in rows},
+            clients={str(c.client) for c in rows},
         )
     )
-    return queues
+    return queues, caseload_count
 
 
 # --- Therapist -------------------------------------------------------------------------

@@ -32,16 +32,15 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     held = policy.roles(user)
     memberships = policy.active_memberships(user)
-    caseload_count = 0
-    if policy.may_see_clinical_data(user) and held & {
-        Role.THERAPIST,
-        Role.PRESCRIBER,
-        Role.COORDINATOR,
-    }:
-        # The card shows how many, not who: one COUNT, not a sorted page of the caseload
-        # (which said "50" for 835 clients). The list itself is the clients page's, paged.
-        caseload_count = caseload_for(user).values("pk").count()  # DISTINCT of ids, not rows
     clinical = policy.may_see_clinical_data(user)
+    # The card shows how many, not who: one COUNT, not a sorted page of the caseload
+    # (which said "50" for 835 clients). The list itself is the clients page's, paged.
+    caseload = (
+        caseload_for(user).values("pk")  # DISTINCT of ids, not rows
+        if clinical and held & {Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}
+        else None
+    )
+    caseload_count = 0
     work: list[tuple[str, list[queues.Queue]]] = []
     if clinical and Role.COORDINATOR in held:
         work.append(("coordinator", queues.coordinator_queues(user)))
@@ -50,7 +49,11 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The alerts queue and the page's banner list the same open alerts: read them
         # once (each still names the clients, and records that read, itself).
         alert_rows = open_alert_rows(user, settled=settled(request))
-        work.append(("prescriber", queues.prescriber_queues(user, alert_rows)))
+        # The caseload is counted in the statement that reads the small queues.
+        prescriber, caseload_count = queues.prescriber_queues(user, alert_rows, caseload=caseload)
+        work.append(("prescriber", prescriber))
+    elif caseload is not None:
+        caseload_count = caseload.count()
     if clinical and Role.THERAPIST in held:
         work.append(("therapist", queues.therapist_queues(user)))
     own = own_record(user) if Role.CLIENT in held else None

@@ -1228,3 +1228,83 @@ def test_the_tracker_says_when_the_practice_is_late_to_answer_and_that_it_was_re
 
 def text_of(fragment: str) -> str:
     return re.sub(r"\s+", " ", htmllib.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+#: The history loop as ``detail.html`` wrote it before its steps were formatted in Python
+#: (``views._history_items``), inside the page's ``{% timezone zone %}``: the reference.
+TEMPLATE_HISTORY = """{% load tz %}{% timezone zone %}\
+{% for entry in history %}{% with e=entry.event %}
+    <li><time datetime="{{ e.at|date:'c' }}">{{ e.at|date:"D j M Y, H:i T" }}</time> \u2014 \
+{{ e.get_to_status_display }}{% if e.actor %} by {{ e.actor.display_name }}{% endif %}\
+{% if entry.note %}: \u201c{{ entry.note }}\u201d{% elif entry.withheld %} \
+<span class="muted">(note withheld)</span>{% endif %}</li>
+  {% endwith %}
+  {% endfor %}{% endtimezone %}"""
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "America/Los_Angeles", "UTC"])
+def test_the_history_steps_are_the_html_the_template_wrote(zone):
+    from zoneinfo import ZoneInfo
+
+    from django.template import engines
+
+    from tandem.accounts.models import User
+    from tandem.referrals.models import ReferralEvent
+    from tandem.referrals.selectors import HistoryEntry
+
+    # Given steps by someone, by nobody, with a note shown, withheld, or escaped, one of
+    # them in the hour the clocks go back (an ambiguous local time)
+    named = User(email="c@x.test", full_name="Cora <Coordinator> & Co")
+    preferred = User(email="d@x.test", full_name="Dr D", preferred_name="Dee")
+    history = [
+        HistoryEntry(
+            ReferralEvent(
+                pk=1, to_status=S.DRAFT, actor=None, at=dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+            ),
+            "",
+            False,
+        ),
+        HistoryEntry(
+            ReferralEvent(
+                pk=2,
+                to_status=S.SENT,
+                actor=named,
+                at=dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC),
+            ),
+            'O\'Brien said "soon" <b>&</b>',
+            False,
+        ),
+        HistoryEntry(
+            ReferralEvent(
+                pk=3,
+                to_status=S.FIRST_VISIT_DONE,
+                actor=preferred,
+                at=dt.datetime(2026, 11, 1, 6, 30, 15, 123456, tzinfo=dt.UTC),
+            ),
+            "",
+            True,
+        ),
+        HistoryEntry(
+            ReferralEvent(
+                pk=4,
+                to_status="gone",
+                actor=preferred,
+                at=dt.datetime(2026, 7, 4, 23, 59, tzinfo=dt.UTC),
+            ),
+            "",
+            False,
+        ),
+    ]
+
+    # When the view formats them, and the template's old loop renders the same steps
+    items = views._history_items(history, ZoneInfo(zone))
+    reference = (
+        engines["django"]
+        .from_string(TEMPLATE_HISTORY)
+        .render({"history": history, "zone": ZoneInfo(zone)})
+    )
+
+    # Then the HTML is the same, byte for byte
+    assert str(items) == reference
+    assert "&lt;Coordinator&gt; &amp; Co" in items
+    assert views._history_items([], ZoneInfo(zone)) == ""

@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from tandem.accounts.models import User
 from tandem.audit.models import AuditEvent
+from tandem.care.checkins.models import CheckInStatus, ProgressCheckIn
+from tandem.care.notes.models import ConsultNote, NoteStatus
+from tandem.clients.access import caseload_for
+from tandem.core import policy
+from tandem.core.policy import Action
 from tandem.referrals.models import Referral, ReferralStatus
+from tandem.scheduling.models import ACTIVE_STATUSES, Appointment, AppointmentStatus
 from tandem.tests.support.audit import fewer_on_postgresql
 from tandem.tests.support.demo import seeded_once
 from tandem.tests.support.http import Client
@@ -142,9 +148,11 @@ def test_counts_are_true_beyond_the_items_shown(demo_world):
     # two queries fewer for staff, one for Jordan (a client: no MFA check); were 19, 16,
     # 15 and 9. No open alert waits for Elena or Maya on the demo: the user's own query says
     # so (crisis.selectors.alert_may_wait), and the alerts are not read (were 14 and 13).
+    # A prescriber's three small queues and her caseload's count are one statement
+    # (queues.read_together; Elena's page was 13).
     [
         ("priya.raman", 17 - fewer_on_postgresql()),
-        ("elena.marsh", 13 - fewer_on_postgresql()),
+        ("elena.marsh", 10 - fewer_on_postgresql()),
         ("maya.brennan", 12),
         ("jordan.ellery", 8),
     ],
@@ -186,17 +194,163 @@ def test_more_referrals_cost_no_more_queries(demo_world, django_assert_num_queri
     assert re.search(r"and \d+ more\.", due)
 
 
-def test_a_small_queue_counts_in_its_one_query_what_the_separate_count_says(demo_world):
-    # Every referral of the demo (more than a queue shows), a slice of them, and none
-    for qs in (
-        Referral.objects.select_related("client").order_by("pk"),
-        Referral.objects.filter(status=ReferralStatus.RECEIVED).order_by("-pk"),
-        Referral.objects.none(),
-        Referral.objects.filter(pk=-1),
-    ):
-        rows, total = queues._page_small(qs)
-        expected_rows, expected_total = queues._page(qs)
+def test_small_queues_read_together_give_the_rows_and_counts_of_their_own_queries(
+    demo_world, django_assert_num_queries
+):
+    # Every referral of the demo (more than a queue shows), a slice of them newest first,
+    # none, and a rule's none(); the caseload counted beside them
+    elena = User.objects.get(email="elena.marsh" + DEMO)
+    parts = {
+        "all": queues.Small(Referral.objects.order_by("created_at", "pk"), "created_at"),
+        "received": queues.Small(
+            Referral.objects.filter(status=ReferralStatus.RECEIVED).order_by("-created_at", "-pk"),
+            "created_at",
+            newest_first=True,
+        ),
+        "nothing": queues.Small(Referral.objects.filter(pk=-1), "created_at"),
+        "denied": queues.Small(Referral.objects.none(), "created_at"),
+    }
+    caseload = caseload_for(elena).values("pk")
 
+    with django_assert_num_queries(1):
+        read, count = queues.read_together(parts, caseload)
+
+    assert count == caseload.count() > 0
+    for key, part in parts.items():
+        rows, total = read[key]
+        expected_rows, expected_total = queues._page(part.qs)
         assert [r.pk for r in rows] == [r.pk for r in expected_rows]
+        assert [(r.public_id, r.at, r.client) for r in rows] == [
+            (r.public_id, r.created_at, r.client.public_id) for r in expected_rows
+        ]
         assert total == expected_total
-    assert queues._page_small(Referral.objects.order_by("pk"))[1] > queues.LIMIT
+    assert read["all"][1] > queues.LIMIT
+
+
+def _old_prescriber_items(user: User) -> dict[str, tuple[list[queues.Item], int, set[str]]]:
+    """The prescriber's three small queues as the page built them from model instances."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    org_ids = [m.organisation_id for m in policy.active_memberships(user) if m.role == "prescriber"]
+    visits = (
+        policy.scope(user, Action.VIEW, Appointment.objects.all())
+        .filter(
+            organisation_id__in=org_ids,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+            status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
+            prescriber=user,
+        )
+        .select_related("client", "prescriber", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+    notes = (
+        policy.scope(user, Action.VIEW, ConsultNote.objects.all())
+        .filter(author=user, status=NoteStatus.DRAFT)
+        .select_related("client")
+        .order_by("created_at", "pk")
+    )
+    checkins = (
+        policy.scope(user, Action.VIEW, ProgressCheckIn.objects.all())
+        .filter(
+            requested_by=user,
+            status=CheckInStatus.ANSWERED,
+            answered_at__gte=timezone.now() - dt.timedelta(days=14),
+        )
+        .select_related("client", "therapist")
+        .order_by("-answered_at", "-pk")
+    )
+    a, n, c = (list(qs[: queues.LIMIT]) for qs in (visits, notes, checkins))
+    return {
+        "today": (
+            [
+                queues.Item(
+                    f"{timezone.localtime(v.starts_at):%-I:%M %p} {queues._name(v.client)}",
+                    reverse("scheduling:appointment", args=[v.public_id]),
+                    f"{v.appointment_type.name} · {v.get_status_display()}",
+                )
+                for v in a
+            ],
+            visits.count(),
+            {str(v.client.public_id) for v in a if v.client is not None},
+        ),
+        "unsigned": (
+            [
+                queues.Item(
+                    f"Consult note for {queues._name(x.client)}",
+                    reverse("care:note_edit", args=[x.public_id]),
+                    f"Draft started {queues._local(x.created_at)}",
+                )
+                for x in n
+            ],
+            notes.count(),
+            {str(x.client.public_id) for x in n},
+        ),
+        "answered": (
+            [
+                queues.Item(
+                    f"Progress update on {queues._name(x.client)}",
+                    reverse("care:checkin", args=[x.public_id]),
+                    f"From {x.therapist.display_name}, {queues._local(x.answered_at)}",
+                )
+                for x in c
+            ],
+            checkins.count(),
+            {str(x.client.public_id) for x in c},
+        ),
+    }
+
+
+def test_the_prescribers_queues_read_in_one_statement_show_what_the_model_reads_showed(
+    demo_world,
+):
+    # Given the demo's prescriber and her queues as the page read them from model instances
+    elena = User.objects.get(email="elena.marsh" + DEMO)
+    expected = _old_prescriber_items(elena)
+    assert sum(len(items) for items, _, _ in expected.values()) >= 2, "the demo fills queues"
+
+    # When her queues are read together, with her caseload counted beside them
+    shown, count = queues.prescriber_queues(elena, [], caseload=caseload_for(elena).values("pk"))
+
+    # Then each queue shows the same items, count and clients (so the same HTML and audit row)
+    by_key = {q.key: q for q in shown}
+    for key, (items, total, clients) in expected.items():
+        assert by_key[key].items == items
+        assert by_key[key].total == total
+        assert by_key[key].clients == clients
+    assert count == caseload_for(elena).count()
+
+
+def test_the_coordinators_schedule_reads_what_the_model_read_showed(demo_world):
+    # Given the demo's coordinator and today's visits at her practice, read as models
+    priya = User.objects.get(email="priya.raman" + DEMO)
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    org_ids = [
+        m.organisation_id for m in policy.active_memberships(priya) if m.role == "coordinator"
+    ]
+    visits = (
+        policy.scope(priya, Action.VIEW, Appointment.objects.all())
+        .filter(
+            organisation_id__in=org_ids,
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+            status__in=[*ACTIVE_STATUSES, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW],
+        )
+        .select_related("client", "prescriber", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+    rows = list(visits[: queues.LIMIT])
+    assert rows, "the demo has a visit today"
+
+    today = next(q for q in queues.coordinator_queues(priya) if q.key == "today")
+
+    assert today.items == [
+        queues.Item(
+            f"{timezone.localtime(v.starts_at):%-I:%M %p} {queues._name(v.client)}",
+            reverse("scheduling:appointment", args=[v.public_id]),
+            f"{v.appointment_type.name} with {v.prescriber.display_name}"
+            f" · {v.get_status_display()}",
+        )
+        for v in rows
+    ]
+    assert today.total == visits.count()
+    assert today.clients == {str(v.client.public_id) for v in rows if v.client is not None}
