@@ -715,6 +715,49 @@ def test_the_timeline_items_are_the_html_the_template_wrote():
     assert "<dt>Score</dt><dd><em>9</em></dd>" in str(views._item_rows(odd))
 
 
+#: The filter links as ``timeline.html`` wrote them before they were formatted in Python
+#: (``care.views._filters``): the reference its HTML must equal, byte for byte.
+TEMPLATE_TIMELINE_FILTERS = """\
+<nav aria-label="Filter the timeline" class="filters">
+  <ul>
+    <li><a href="{% url 'care:timeline' client.public_id %}" hx-get="{% url 'care:timeline' client.public_id %}" hx-target="#timeline-items" hx-push-url="true"{% if not kind %} aria-current="page"{% endif %}>Everything</a></li>
+    {% for value, label in kinds %}
+    <li><a href="?kind={{ value }}" hx-get="?kind={{ value }}" hx-target="#timeline-items" hx-push-url="true"{% if kind == value %} aria-current="page"{% endif %}>{{ label }}</a></li>
+    {% endfor %}
+  </ul>
+</nav>"""
+
+
+def test_the_timeline_filters_are_the_html_the_template_wrote():
+    from django.template import engines
+    from django.utils import translation
+
+    from tandem.care import views
+
+    # Given a client, and the filter in force: none, or each kind in turn
+    world = CareWorld()
+    loop = engines["django"].from_string(TEMPLATE_TIMELINE_FILTERS)
+    for language in ("en-us", "de"):
+        with translation.override(language):
+            for kind in ("", *Kind.values):
+                # When the view formats the links, and the template's old code renders them
+                formatted = views._filters(world.client, kind)
+                reference = loop.render(
+                    {"client": world.client, "kinds": Kind.choices, "kind": kind}
+                )
+
+                # Then the HTML is the same, byte for byte, with the one in force marked
+                assert str(formatted) == reference
+                assert str(formatted).count('aria-current="page"') == 1
+    # and the page shows them
+    body = (
+        http(world.therapist)
+        .get(reverse("care:timeline", kwargs={"client_id": world.client.public_id}))
+        .content.decode()
+    )
+    assert str(views._filters(world.client, "")) in body
+
+
 def test_referral_steps_and_results_say_what_their_models_display():
     from tandem.measures.models import ResponseSource
     from tandem.referrals.models import ReferralEvent
