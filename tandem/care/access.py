@@ -15,7 +15,12 @@ from typing import Any
 from django.db import models
 from django.http import Http404
 
-from tandem.clients.access import client_and_seat_for, client_for, seat
+from tandem.clients.access import (
+    client_and_seat_for,
+    client_for,
+    seat,
+    seated_client_and_seat_for,
+)
 from tandem.clients.models import CareTeamMember, Client
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -33,7 +38,12 @@ def team_client_and_seat(actor: Any, public_id: Any) -> tuple[Client, CareTeamMe
     """Return ``team_client_for``'s client (a viewing read) and the actor's seat on its team.
 
     The seat is the one the audited read looked up: a page that needs it reads it once.
+    A member of the team is read in one query, the seat with its client
+    (``seated_client_and_seat_for``); anyone else as before, 404 or not.
     """
+    seated = seated_client_and_seat_for(actor, public_id)
+    if seated is not None:
+        return seated
     client, member = client_and_seat_for(actor, public_id, Action.VIEW)
     if member is None:
         raise Http404("Not found.")

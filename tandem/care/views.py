@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import localtime
@@ -51,10 +52,30 @@ def timeline(request: HtmxHttpRequest, client_id: str) -> HttpResponse:
             "page": page,
             "newer": page.newer.token() if page.newer else "",
             "older": page.older.token() if page.older else "",
-            "kinds": selectors.Kind.choices,
+            "filters": _filters(client, kind if kinds else ""),
             "kind": kind if kinds else "",
             "role": member.role if member else "",
         },
+    )
+
+
+def _filters(client: Any, kind: str) -> SafeString:
+    """Return the page's filter links as HTML: the template's loop over the kinds, byte for byte.
+
+    ``kind`` is the filter in force ("" for everything). ``test_timeline.py`` renders the
+    old template code beside it.
+    """
+    e = escaped
+    url = e(reverse("care:timeline", args=[client.public_id]))
+    links = "".join(
+        f'\n    <li><a href="?kind={e(value)}" hx-get="?kind={e(value)}" hx-target="#timeline-items"'
+        f' hx-push-url="true"{' aria-current="page"' if kind == value else ""}>{e(label)}</a></li>\n    '
+        for value, label in selectors.Kind.choices
+    )
+    return mark_safe(  # noqa: S308 - every text above is escaped
+        '<nav aria-label="Filter the timeline" class="filters">\n  <ul>\n'
+        f'    <li><a href="{url}" hx-get="{url}" hx-target="#timeline-items" hx-push-url="true"'
+        f"{'' if kind else ' aria-current="page"'}>Everything</a></li>\n    {links}\n  </ul>\n</nav>"
     )
 
 

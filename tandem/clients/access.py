@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
@@ -102,15 +103,58 @@ def client_and_seat_for(
     member = None
     if action == Action.VIEW:
         member = seat(actor, client)
-        record(
-            actor=actor,
-            action=AuditAction.VIEW,
-            obj=client,
-            client=client,
-            # The practice through which the actor reads, so its admins see the read.
-            organisation=member.organisation if member else None,
-            actor_role=member.role if member else actor_role_for(actor, client),
+        _record_view(actor, client, member)
+    return client, member
+
+
+def _record_view(actor: Any, client: Client, member: CareTeamMember | None) -> None:
+    """Record ``actor``'s viewing read of ``client`` through ``member`` (their seat, if any)."""
+    record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        obj=client,
+        client=client,
+        # The practice through which the actor reads, so its admins see the read.
+        organisation=member.organisation if member else None,
+        actor_role=member.role if member else actor_role_for(actor, client),
+    )
+
+
+def seated_client_and_seat_for(actor: Any, public_id: Any) -> tuple[Client, CareTeamMember] | None:
+    """Return ``client_and_seat_for``'s viewing read when the actor holds a seat; else None.
+
+    One query where that takes two: the seat with its client joined. A seat that has not
+    ended, through an active membership of an active organisation, is exactly what the
+    client's access rule (``on_care_team``) asks to exist, so, for an actor who may see
+    clinical data, finding the seat is finding a client they may view; the seat is the
+    one ``seat`` returns (the lowest pk) and the read is recorded as there. The seat's
+    practice is the membership's organisation the request already read (the same row),
+    not joined again. None (nothing read or recorded beyond the one query) when the
+    actor has no such seat: the caller then takes ``client_and_seat_for``'s answer,
+    which may still be the client's own record or a 404.
+    """
+    if not policy.may_see_clinical_data(actor):
+        return None
+    organisations = {m.organisation_id: m.organisation for m in policy.active_memberships(actor)}
+    try:
+        member = (
+            CareTeamMember.objects.filter(
+                client__public_id=public_id,
+                user=actor,
+                ended_on__isnull=True,
+                organisation_id__in=list(organisations),
+            )
+            .select_related("client")
+            .order_by("pk")
+            .first()
         )
+    except (ValueError, ValidationError):
+        return None
+    if member is None:
+        return None
+    member.organisation = organisations[member.organisation_id]
+    client = member.client
+    _record_view(actor, client, member)
     return client, member
 
 

@@ -516,11 +516,11 @@ def test_skipping_the_kinds_a_client_has_no_row_of_shows_and_accounts_the_same(m
 
 
 #: Request (3: session, user with their client record and whether an alert may wait for
-#: them, memberships); the client and the reader's seat (2) and the audited read (5 on
+#: them, memberships); the reader's seat with its client (1) and the audited read (5 on
 #: SQLite, 4 on PostgreSQL); the consent context (3); which kinds the client has rows of
 #: (1); one query per kind with rows; which of those shown are already in the client's
 #: accounting (1). No open-alert banner query: no alert may wait for the reader.
-TIMELINE_QUERIES_BEYOND_KINDS = 15 - fewer_on_postgresql()
+TIMELINE_QUERIES_BEYOND_KINDS = 14 - fewer_on_postgresql()
 
 
 def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
@@ -713,6 +713,49 @@ def test_the_timeline_items_are_the_html_the_template_wrote():
         "&lt;b&gt;Better&lt;/b&gt; &amp; calmer<br>Still tired<br>Waking at 4<br><br>Done" in body
     )
     assert "<dt>Score</dt><dd><em>9</em></dd>" in str(views._item_rows(odd))
+
+
+#: The filter links as ``timeline.html`` wrote them before they were formatted in Python
+#: (``care.views._filters``): the reference its HTML must equal, byte for byte.
+TEMPLATE_TIMELINE_FILTERS = """\
+<nav aria-label="Filter the timeline" class="filters">
+  <ul>
+    <li><a href="{% url 'care:timeline' client.public_id %}" hx-get="{% url 'care:timeline' client.public_id %}" hx-target="#timeline-items" hx-push-url="true"{% if not kind %} aria-current="page"{% endif %}>Everything</a></li>
+    {% for value, label in kinds %}
+    <li><a href="?kind={{ value }}" hx-get="?kind={{ value }}" hx-target="#timeline-items" hx-push-url="true"{% if kind == value %} aria-current="page"{% endif %}>{{ label }}</a></li>
+    {% endfor %}
+  </ul>
+</nav>"""
+
+
+def test_the_timeline_filters_are_the_html_the_template_wrote():
+    from django.template import engines
+    from django.utils import translation
+
+    from tandem.care import views
+
+    # Given a client, and the filter in force: none, or each kind in turn
+    world = CareWorld()
+    loop = engines["django"].from_string(TEMPLATE_TIMELINE_FILTERS)
+    for language in ("en-us", "de"):
+        with translation.override(language):
+            for kind in ("", *Kind.values):
+                # When the view formats the links, and the template's old code renders them
+                formatted = views._filters(world.client, kind)
+                reference = loop.render(
+                    {"client": world.client, "kinds": Kind.choices, "kind": kind}
+                )
+
+                # Then the HTML is the same, byte for byte, with the one in force marked
+                assert str(formatted) == reference
+                assert str(formatted).count('aria-current="page"') == 1
+    # and the page shows them
+    body = (
+        http(world.therapist)
+        .get(reverse("care:timeline", kwargs={"client_id": world.client.public_id}))
+        .content.decode()
+    )
+    assert str(views._filters(world.client, "")) in body
 
 
 def test_referral_steps_and_results_say_what_their_models_display():

@@ -8,6 +8,7 @@ from tandem.core import policy
 from tandem.core.policy import Action
 from tandem.core.roles import Role
 from tandem.core.tests.factories import ClientFactory, UserFactory, add_to_care_team, make_staff
+from tandem.tests.support.audit import fewer_on_postgresql
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +73,117 @@ def test_client_sees_own_record_only():
     assert policy.allows(me, Action.VIEW, mine)
     assert not policy.allows(me, Action.VIEW, other)
     assert not policy.allows(me, Action.CHANGE, mine)
+
+
+def _as_before(actor, public_id):
+    """``team_client_and_seat`` as it was: the scoped client, then the seat (two queries)."""
+    from django.http import Http404
+
+    from tandem.clients.access import client_and_seat_for
+
+    client, member = client_and_seat_for(actor, public_id, Action.VIEW)
+    if member is None:
+        raise Http404("Not found.")
+    return client, member
+
+
+def _outcome(read, actor, public_id):
+    """Return what ``read`` answers (or that it 404s) and the audit rows it wrote."""
+    from django.contrib.auth import get_user_model
+    from django.http import Http404
+
+    fresh = get_user_model().objects.get(pk=actor.pk)  # no memberships cached from before
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    try:
+        client, member = read(fresh, public_id)
+        answer = (
+            client.pk,
+            [getattr(client, f.attname) for f in client._meta.concrete_fields],
+            member.pk,
+            [getattr(member, f.attname) for f in member._meta.concrete_fields],
+            member.organisation.pk,
+            [
+                getattr(member.organisation, f.attname)
+                for f in member.organisation._meta.concrete_fields
+            ],
+        )
+    except Http404:
+        answer = "404"
+    rows = list(
+        AuditEvent.objects.exclude(pk__in=before)
+        .order_by("pk")
+        .values_list(
+            "actor_id",
+            "actor_role",
+            "action",
+            "object_type",
+            "object_id",
+            "organisation_id",
+            "client_id",
+            "ip",
+            "detail",
+        )
+    )
+    return answer, rows
+
+
+def test_the_timeline_reads_a_seated_client_in_one_query_with_the_same_answers_and_audit_rows(
+    django_assert_num_queries,
+):
+    # Given a client and people in every relation to them: the primary therapist; a
+    # prescriber seated through two practices (the lower seat wins); a therapist without
+    # a second factor; one whose membership, one whose practice, one whose seat ended;
+    # an outsider; the client themself; and a staff member who is also this client
+    import datetime as dt
+
+    from tandem.care.access import team_client_and_seat
+    from tandem.core.tests.factories import MembershipFactory, OrganisationFactory
+
+    client = ClientFactory()
+    therapist = make_staff(Role.THERAPIST)
+    add_to_care_team(client, therapist, Role.THERAPIST, primary=True)
+    prescriber = make_staff(Role.PRESCRIBER)
+    MembershipFactory(user=prescriber, organisation=OrganisationFactory(), role=Role.COORDINATOR)
+    add_to_care_team(client, prescriber, Role.COORDINATOR)
+    add_to_care_team(client, prescriber, Role.PRESCRIBER)
+    no_mfa = make_staff(Role.THERAPIST, mfa=False)
+    add_to_care_team(client, no_mfa, Role.THERAPIST)
+    left = make_staff(Role.PRESCRIBER)
+    add_to_care_team(client, left, Role.PRESCRIBER)
+    left.memberships.update(is_active=False)
+    closed = make_staff(Role.PRESCRIBER)
+    add_to_care_team(client, closed, Role.PRESCRIBER)
+    closed.memberships.get().organisation.__class__.objects.filter(
+        pk=closed.memberships.get().organisation_id
+    ).update(is_active=False)
+    ended = make_staff(Role.PRESCRIBER)
+    add_to_care_team(client, ended, Role.PRESCRIBER).__class__.objects.filter(user=ended).update(
+        ended_on=dt.date(2026, 1, 1)
+    )
+    outsider = make_staff(Role.PRESCRIBER)
+    me = UserFactory()
+    own = ClientFactory(user=me)
+    colleague = make_staff(Role.THERAPIST)
+    own_and_seated = ClientFactory(user=colleague)
+    add_to_care_team(own_and_seated, colleague, Role.THERAPIST)
+
+    # When each opens the client's timeline (and their own, and a malformed id), as
+    # before and now
+    cases = [
+        (actor, public_id)
+        for actor in (therapist, prescriber, no_mfa, left, closed, ended, outsider, me, colleague)
+        for public_id in (client.public_id, own.public_id, own_and_seated.public_id, "not-an-id")
+    ]
+    before = [_outcome(_as_before, *case) for case in cases]
+    now = [_outcome(team_client_and_seat, *case) for case in cases]
+
+    # Then every answer, every seat (and its practice) and every audit row is the same
+    assert now == before
+    assert sum(answer != "404" for answer, _ in now) == 3
+    assert any(rows and answer == "404" for answer, rows in now)  # the client's own record
+    # and a seated reader is one query for the client and seat, then the audited read
+    fresh = type(therapist).objects.get(pk=therapist.pk)
+    policy.active_memberships(fresh)
+    policy.has_mfa(fresh)
+    with django_assert_num_queries(1 + 5 - fewer_on_postgresql()):
+        team_client_and_seat(fresh, client.public_id)
