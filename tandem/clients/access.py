@@ -29,13 +29,26 @@ def on_care_team(
     ``client_path`` is the lookup from the filtered model to its client (``"pk"`` on
     ``Client`` itself, ``"client"``, ``"message__client"``, …).
     """
+    return Exists(current_seats(user, roles).filter(client=OuterRef(client_path)))
+
+
+def current_seats(
+    user: Any, roles: tuple[str, ...] | None = None
+) -> models.QuerySet[CareTeamMember]:
+    """Return ``user``'s current seats: the one statement of what a seat that grants access is.
+
+    A seat that has not ended, through an active membership of an active organisation
+    (``policy.active_memberships``), optionally in one of ``roles``. ``on_care_team``,
+    ``seat``, ``seats`` and ``seated_client_and_seat_for`` all filter this queryset, so
+    a change to the rule here changes every one of them.
+    """
     org_ids = [m.organisation_id for m in policy.active_memberships(user)]
     team = CareTeamMember.objects.filter(
-        client=OuterRef(client_path), user=user, ended_on__isnull=True, organisation_id__in=org_ids
+        user=user, ended_on__isnull=True, organisation_id__in=org_ids
     )
     if roles is not None:
         team = team.filter(role__in=roles)
-    return Exists(team)
+    return team
 
 
 def team_rule(
@@ -123,9 +136,9 @@ def _record_view(actor: Any, client: Client, member: CareTeamMember | None) -> N
 def seated_client_and_seat_for(actor: Any, public_id: Any) -> tuple[Client, CareTeamMember] | None:
     """Return ``client_and_seat_for``'s viewing read when the actor holds a seat; else None.
 
-    One query where that takes two: the seat with its client joined. A seat that has not
-    ended, through an active membership of an active organisation, is exactly what the
-    client's access rule (``on_care_team``) asks to exist, so, for an actor who may see
+    One query where that takes two: the seat with its client joined. A current seat
+    (``current_seats``, the very queryset ``on_care_team`` asks to exist) is what the
+    client's access rule grants a viewing read for, so, for an actor who may see
     clinical data, finding the seat is finding a client they may view; the seat is the
     one ``seat`` returns (the lowest pk) and the read is recorded as there. The seat's
     practice is the membership's organisation the request already read (the same row),
@@ -138,12 +151,8 @@ def seated_client_and_seat_for(actor: Any, public_id: Any) -> tuple[Client, Care
     organisations = {m.organisation_id: m.organisation for m in policy.active_memberships(actor)}
     try:
         member = (
-            CareTeamMember.objects.filter(
-                client__public_id=public_id,
-                user=actor,
-                ended_on__isnull=True,
-                organisation_id__in=list(organisations),
-            )
+            current_seats(actor)
+            .filter(client__public_id=public_id)
             .select_related("client")
             .order_by("pk")
             .first()
@@ -171,26 +180,21 @@ def seat(actor: Any, client: Client, roles: tuple[str, ...] | None = None) -> Ca
     The same rule as ``on_care_team``: a seat that has not ended, through an active
     membership of an active organisation, optionally in one of ``roles``.
     """
-    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
-    qs = CareTeamMember.objects.filter(
-        client=client, user=actor, ended_on__isnull=True, organisation_id__in=org_ids
-    ).select_related("organisation")
-    if roles is not None:
-        qs = qs.filter(role__in=roles)
-    return qs.order_by("pk").first()
+    return (
+        current_seats(actor, roles)
+        .filter(client=client)
+        .select_related("organisation")
+        .order_by("pk")
+        .first()
+    )
 
 
 def seats(actor: Any, client_ids: Any) -> dict[int, CareTeamMember]:
     """Return ``seat`` for each of ``client_ids`` that has one (by client id), in one query."""
-    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
     found: dict[int, CareTeamMember] = {}
     for member in (
-        CareTeamMember.objects.filter(
-            client_id__in=list(client_ids),
-            user=actor,
-            ended_on__isnull=True,
-            organisation_id__in=org_ids,
-        )
+        current_seats(actor)
+        .filter(client_id__in=list(client_ids))
         .select_related("organisation")
         .order_by("-pk")
     ):
