@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -832,8 +833,10 @@ def test_a_sources_rows_from_tuples_are_the_instances_and_by_lines_the_orm_gives
 
         # Then each instance holds the same values, lacks the same others, and the
         # by-line is the same
-        assert [
-            (
+        def seen(
+            obj: Any, by: str, shown: tuple[str, ...] = shown, rel: str = rel
+        ) -> tuple[Any, ...]:
+            return (
                 obj.pk,
                 [getattr(obj, f) for f in shown],
                 getattr(obj, f"{rel}_id"),
@@ -843,19 +846,9 @@ def test_a_sources_rows_from_tuples_are_the_instances_and_by_lines_the_orm_gives
                 obj._state.adding,
                 by,
             )
-            for obj, by in rows
-        ] == [
-            (
-                obj.pk,
-                [getattr(obj, f) for f in shown],
-                getattr(obj, f"{rel}_id"),
-                obj.organisation_id,
-                obj.get_deferred_fields(),
-                obj._state.db,
-                obj._state.adding,
-                core_timeline.by_line(getattr(obj, rel), obj.organisation),
-            )
-            for obj in orm
+
+        assert [seen(obj, by) for obj, by in rows] == [
+            seen(obj, core_timeline.by_line(getattr(obj, rel), obj.organisation)) for obj in orm
         ]
         assert rows
     bys = {by for _, by in core_timeline.rows_by(
