@@ -551,6 +551,13 @@ def _rows(request: HttpRequest, params: dict[str, str]) -> list[Row]:
     return sort_rows(rows, params["sort"])
 
 
+def _counted_page(rows: list[Row], number: int, total: int) -> Page[Row]:
+    """Return ``rows`` as page ``number`` of ``total`` rows, counted by the page's own query."""
+    paginator: Paginator[Row] = Paginator([], PAGE_SIZE)  # for the page links only
+    paginator.count = total  # (a cached_property: counted already)
+    return Page(rows, number, paginator)
+
+
 def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]:
     """Return the page of rows asked for, and the number of rows in all.
 
@@ -581,10 +588,9 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
             actor, measure, params["sort"], offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
         )
         if entries and not entries[0][-1]:
-            paginator: Paginator[Row] = Paginator([], PAGE_SIZE)  # for the page links only
-            paginator.count = total = entries[0][-2]  # (a cached_property: counted already)
+            total = entries[0][-2]
             rows = fill_scores(actor, name_rows((e[:5] for e in entries), measure))
-            return Page(rows, number, paginator), total
+            return _counted_page(rows, number, total), total
     if params["flag"] or params["sort"].lstrip("-") != "name":
         rows = registry_rows(actor, measure, scores=False)
         # Every row's cadences with its scores: the consent gate decides both, and reads
@@ -609,10 +615,9 @@ def _page(request: HttpRequest, params: dict[str, str]) -> tuple[Page[Row], int]
             ]
         )
         if entries:
-            paginator = Paginator([], PAGE_SIZE)  # for the page links only
-            paginator.count = total = entries[0][-1]  # (a cached_property: counted already)
+            total = entries[0][-1]
             rows = fill_scores(actor, name_rows((e[:-1] for e in entries), measure))
-            return Page(rows, number, paginator), total
+            return _counted_page(rows, number, total), total
     # No such page (or none of the caseload): Paginator counts and picks the page it shows.
     clients = registry_by_name(actor, descending=descending)
     by_name = Paginator(clients, PAGE_SIZE).get_page(asked)
