@@ -68,13 +68,13 @@ def _visits_today(**where: object) -> int:
 
 
 def coordinator_work(practice: Organisation) -> dict[str, int]:
-    """What the practice's front desk has to do: unanswered referrals due by tonight, …"""
+    """What the practice's front desk has to do: unanswered referrals due by tonight or urgent, …"""
     to_practice = Referral.objects.filter(to_organisation=practice)
     return {
         "due": to_practice.filter(
+            Q(due_at__lt=_today()[1]) | Q(urgent=True),
             status__in=[ReferralStatus.SENT, ReferralStatus.RECEIVED],
             responded_at__isnull=True,
-            due_at__lt=_today()[1],
         ).count(),
         "info": to_practice.filter(status=ReferralStatus.INFO_REQUESTED).count(),
         "schedule": to_practice.filter(

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Count, F, QuerySet, Window
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -275,7 +275,11 @@ def coordinator_queues(user: Any) -> list[Queue]:
     """Referrals due today or overdue, information requested, clients to schedule, today."""
     _, end_of_today = _today_bounds()
     inbox = referral_selectors.inbox(user)
-    due = inbox.filter(responded_at__isnull=True, due_at__lt=end_of_today).order_by(*INBOX_ORDER)
+    # An urgent referral is due now whatever its clock says: one that arrives in the
+    # evening is due in working hours tomorrow, and must still head tonight's queue.
+    due = inbox.filter(
+        Q(due_at__lt=end_of_today) | Q(urgent=True), responded_at__isnull=True
+    ).order_by(*INBOX_ORDER)
     rows, total = _page(due)
     now = timezone.now()
     queues = [

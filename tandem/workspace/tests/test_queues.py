@@ -354,3 +354,24 @@ def test_the_coordinators_schedule_reads_what_the_model_read_showed(demo_world):
     ]
     assert today.total == visits.count()
     assert today.clients == {str(v.client.public_id) for v in rows if v.client is not None}
+
+
+def test_an_urgent_referral_stays_in_the_due_queue_when_its_due_time_is_past_midnight(demo_world):
+    # Given the urgent referral arrived in the evening: its working-hours response time
+    # falls tomorrow morning, after the end of the coordinator's day
+    priya = User.objects.get(email="priya.raman" + DEMO)
+    urgent = Referral.objects.get(
+        to_organisation__name="Harborlight Psychiatry", urgent=True, responded_at__isnull=True
+    )
+    kept = urgent.due_at
+    _, end_of_today = queues._today_bounds()
+    Referral.objects.filter(pk=urgent.pk).update(due_at=end_of_today + dt.timedelta(hours=10))
+    try:
+        # When she opens her home page
+        due = _queue(_home(priya), "due")
+    finally:
+        Referral.objects.filter(pk=urgent.pk).update(due_at=kept)
+
+    # Then the urgent referral is in her due queue, marked urgent
+    assert reverse("referrals:detail", args=[urgent.public_id]) in due
+    assert "urgent" in due
