@@ -164,7 +164,17 @@ class PythonFormRenderer(BaseRenderer):
     a form rendered here reads the templates it would have read.
     """
 
-    field_template_name = FIELD_TEMPLATE
+    @property
+    def form_template_name(self) -> str:  # type: ignore[override]
+        return str(get_default_renderer().form_template_name)
+
+    @property
+    def formset_template_name(self) -> str:  # type: ignore[override]
+        return str(get_default_renderer().formset_template_name)
+
+    @property
+    def field_template_name(self) -> str:  # type: ignore[override]
+        return str(get_default_renderer().field_template_name)
 
     def get_template(self, template_name: str) -> Any:
         return get_default_renderer().get_template(template_name)
