@@ -4,9 +4,13 @@ from django import forms
 from django.utils.html import escape
 
 from tandem.audit.models import AuditAction
+from tandem.core.formhtml import PythonFormRenderer
 
 
 class AuditSearchForm(forms.Form):
+    # Django's markup for its fields, written without the template engine (core.formhtml).
+    default_renderer = PythonFormRenderer()
+
     action = forms.ChoiceField(choices=[("", "Any action"), *AuditAction.choices], required=False)
     actor_email = forms.EmailField(required=False, label="Who (email)")
     object_id = forms.CharField(required=False, max_length=64, label="Object id")

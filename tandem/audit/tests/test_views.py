@@ -317,6 +317,10 @@ def test_an_admin_of_several_practices_searches_in_the_first_ones_zone_and_is_to
         # just after the clocks go forward, and a zone east of UTC on the next local day
         ("America/New_York", dt.datetime(2026, 3, 8, 7, 0, tzinfo=dt.UTC)),
         ("Asia/Kolkata", dt.datetime(2026, 1, 31, 20, 0, tzinfo=dt.UTC)),
+        # a half-hour clock change, twice over (01:45 comes twice), and UTC itself
+        ("Australia/Lord_Howe", dt.datetime(2026, 4, 4, 14, 45, tzinfo=dt.UTC)),
+        ("Australia/Lord_Howe", dt.datetime(2026, 4, 4, 15, 15, tzinfo=dt.UTC)),
+        ("UTC", dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)),
     ],
 )
 def test_a_rows_time_reads_as_the_date_filter_wrote_it_in_the_readers_zone(zone, moment):
@@ -329,6 +333,26 @@ def test_a_rows_time_reads_as_the_date_filter_wrote_it_in_the_readers_zone(zone,
 
     # Then both say the same
     assert "|".join(when(moment, ZoneInfo(zone))) == written
+
+
+@pytest.mark.parametrize("language", ["en-us", "fr"])
+def test_object_ids_are_cut_as_truncator_cuts_them(language):
+    from django.utils import translation
+    from django.utils.text import Truncator
+
+    from tandem.audit.reports.views import shortener
+
+    # Given ids of every length and script (UUIDs, numbers, combining accents, wide text)
+    texts = [
+        "", "1", "12345678901234", "123456789012345", "3f0c2a9e-8b1d-4c6e-9f00-0123456789ab",
+        "<b>&amp;</b>abcdefghij", "café-crème-brûlée", "cafe\u0301" * 5, "ｆｕｌｌｗｉｄｔｈの長い識別子です",
+        "ends with an ellipsis…………",
+    ]  # fmt: skip
+    with translation.override(language):
+        for length in (1, 2, 14):
+            short = shortener(length)
+            # When each is cut, Then it reads as Django's Truncator cuts it
+            assert [short(t) for t in texts] == [Truncator(t).chars(length) for t in texts]
 
 
 #: The table's row loop as ``search.html`` wrote it before the rows were formatted in
@@ -397,3 +421,72 @@ def test_the_audit_rows_are_the_html_the_template_wrote(row):
     # and no rows at all read as they did
     empty = engines["django"].from_string(TEMPLATE_ROWS).render({"rows": []})
     assert page.render({"table_rows": _table_rows([])}) == empty
+
+
+def _search_section(response) -> str:
+    """Return the page from its heading to the end of the results (no per-response token)."""
+    body = response.content.decode()
+    return body[body.index("<h1>Audit trail</h1>") : body.index("</main>")]
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},  # an unbound form
+        {  # every field wrong, with text to escape
+            "action": "<nope>",
+            "actor_email": "o'brien&<sons>",
+            "object_id": '"x" & <b>' * 8,
+            "client_id": "<i>not a uuid</i>",
+            "since": "2026-02-30",
+            "until": "yesterday",
+        },
+        {"since": "2026-03-05", "until": "2026-03-01"},  # the form's own error
+        {  # a search that runs and finds an event
+            "action": "update",
+            "actor_email": "admin.la@example.test",
+            "object_id": "x",
+            "since": "2026-03-01",
+            "until": "2026-03-05",
+        },
+    ],
+    ids=["unbound", "wrong", "backwards", "valid"],
+)
+@pytest.mark.parametrize("language", ["en-us", "fr"])
+def test_the_search_page_is_the_html_djangos_form_templates_wrote(
+    client, monkeypatch, zone, query, language
+):
+    from django.forms.renderers import get_default_renderer
+    from django.utils import translation
+
+    from tandem.audit.reports.forms import AuditSearchForm
+
+    # Given an admin of two practices (the help text names the first, anyone's text),
+    # events on the page, in a zone east or west of UTC
+    first = OrganisationFactory(name='<b>Pacific</b> & O\'Neil "Care"', time_zone=zone)
+    admin = make_staff(Role.PRACTICE_ADMIN, first, email="admin.la@example.test")
+    Membership.objects.create(
+        user=admin, organisation=OrganisationFactory(), role=Role.PRACTICE_ADMIN
+    )
+    at = dt.datetime(2026, 3, 2, 23, 30, tzinfo=ZoneInfo(zone))
+    with time_machine.travel(at, tick=False):
+        for object_id in ("x", "3f0c2a9e-8b1d-4c6e-9f00-0123456789ab"):
+            record(actor=admin, action=AuditAction.UPDATE, object_type="x", object_id=object_id,
+                   organisation=first)  # fmt: skip
+    client.force_login(admin)
+
+    # When the page is read as written now, and with Django's form templates
+    with translation.override(language), time_machine.travel(at, tick=False):
+        written = _search_section(client.get(URL, query))
+        monkeypatch.setattr(AuditSearchForm, "default_renderer", get_default_renderer())
+        templated = _search_section(client.get(URL, query))
+
+    # Then the two are the same, byte for byte
+    assert written == templated
+    assert "&lt;b&gt;Pacific&lt;/b&gt; &amp; O&#x27;Neil &quot;Care&quot;" in written
+    if query.get("actor_email") == "o'brien&<sons>":
+        assert 'value="o&#x27;brien&amp;&lt;sons&gt;"' in written
+        assert ("Saisissez" if language == "fr" else "Enter a valid email") in written
+    if query.get("object_id") == "x":
+        assert len(re.findall(r"<tr>\s*<td>\d+</td>", written)) == 1
