@@ -79,6 +79,16 @@ class CareTeamMember(models.Model):
                 name="clients_careteam_one_primary_therapist",
             ),
         ]
+        indexes: ClassVar = [
+            # A person's current seats, whole in the index (no table read): the registry's
+            # caseload, its first seat's practice per client, and the access rule's
+            # "is on this client's team" (``access.on_care_team``) are each a range of it.
+            models.Index(
+                fields=["user", "client", "organisation", "id"],
+                condition=models.Q(ended_on__isnull=True),
+                name="clients_careteam_seat_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_role_display()} for client {self.client.public_id}"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils import timezone
 
@@ -57,6 +57,21 @@ class ClientName:
     public_id: Any
     last_name: str
     first_name: str
+
+
+class Figures(NamedTuple):
+    """What a registry row shows besides its scores: ``Row.figures``, each computed once."""
+
+    change_points: int | None
+    change_percent: int | None
+    weeks_in_treatment: int | None
+    response: bool
+    remission: bool
+    not_improving: bool
+    is_new: bool
+    latest_flagged: bool
+    latest_item9_blank: bool
+    safety: bool
 
 
 @dataclass
@@ -150,6 +165,56 @@ class Row:
     def safety(self) -> bool:
         return self.open_alerts > 0 or self.latest_flagged or self.latest_item9_blank
 
+    def figures(self, tz: dt.tzinfo | None = None) -> Figures:
+        """Return the row's derived values at once, each the property of the same name's.
+
+        A table shows them all: read one by one, the properties compute ``has_change``
+        five times and the weeks in treatment three (``test_registry.py`` compares the
+        two over every combination that changes them). ``tz`` is the current time zone,
+        when the caller has it (``local_day``).
+        """
+        baseline, latest = self.baseline, self.latest
+        has_change = (
+            baseline is not None
+            and latest is not None
+            and latest.response_id != baseline.response_id
+        )
+        points = percent = None
+        response = remission = False
+        if has_change:
+            assert baseline is not None
+            assert latest is not None
+            points = latest.total - baseline.total
+            if baseline.total != 0:
+                percent = round_half_away(100 * points, baseline.total)
+            response = baseline.total > 0 and latest.total <= baseline.total * RESPONSE_FRACTION
+            remission = latest.total < REMISSION_BELOW
+        weeks = (
+            None
+            if baseline is None
+            else max(0, (self.today - local_day(baseline.at, tz)).days // 7)
+        )
+        flags = latest.flags if latest is not None else ()
+        flagged = bool(flags) and bool(ALERT_FLAGS.intersection(flags))
+        item9_blank = "suicide_item_unanswered" in flags
+        return Figures(
+            change_points=points,
+            change_percent=percent,
+            weeks_in_treatment=weeks,
+            response=response,
+            remission=remission,
+            not_improving=(
+                weeks is not None
+                and weeks >= NOT_IMPROVING_WEEKS
+                and not response
+                and not remission
+            ),
+            is_new=weeks is None or weeks < NEW_WEEKS,
+            latest_flagged=flagged,
+            latest_item9_blank=item9_blank,
+            safety=self.open_alerts > 0 or flagged or item9_blank,
+        )
+
     @property
     def review_priority(self) -> tuple[int, str]:
         """Order for the case review list: safety, not improving and new first, then the rest."""
@@ -164,8 +229,12 @@ class Row:
         return rank, f"{self.client.last_name} {self.client.first_name}".lower()
 
 
-def local_day(at: dt.datetime) -> dt.date:
-    return timezone.localdate(at) if timezone.is_aware(at) else at.date()
+def local_day(at: dt.datetime, tz: dt.tzinfo | None = None) -> dt.date:
+    """Return the day of ``at`` in the current time zone (``tz``, when the caller has it:
+    ``timezone.localdate`` looks the zone up on every call); a naive ``at``'s own day."""
+    if at.utcoffset() is None:
+        return at.date()
+    return at.astimezone(tz or timezone.get_current_timezone()).date()
 
 
 def round_half_away(numerator: int, denominator: int) -> int:

@@ -22,7 +22,7 @@ from django.db.models.functions import Collate, Lower
 from django.utils import timezone
 
 from tandem.care.models import MedicationEvent
-from tandem.clients.access import seat
+from tandem.clients.access import current_seats, seat
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent import actions as consent_actions
 from tandem.consent.categories import Category
@@ -381,12 +381,9 @@ def _markers(
 
 
 def _seats(actor: Any) -> QuerySet[CareTeamMember]:
-    org_ids = [m.organisation_id for m in policy.active_memberships(actor)]
-    return CareTeamMember.objects.filter(
-        user=actor,
-        ended_on__isnull=True,
-        organisation_id__in=org_ids,
-        client__in=policy.scope(actor, Action.VIEW, Client.objects.all()),
+    """Return the actor's current seats on the care teams of clients they may see."""
+    return current_seats(actor).filter(
+        client__in=policy.scope(actor, Action.VIEW, Client.objects.all())
     )
 
 
@@ -450,22 +447,15 @@ def registry_by_name(
     ``counted``, each entry ends with the number of entries in all (``COUNT(*) OVER ()``,
     counted before a slice cuts the page), so a page and the count are one query.
     """
-    seats = _seats(actor)
-    first_seat_org = (
-        CareTeamMember.objects.filter(
-            user=actor,
-            ended_on__isnull=True,
-            organisation_id__in=[m.organisation_id for m in policy.active_memberships(actor)],
-            client_id=OuterRef("pk"),
-        )
-        .order_by("pk")
-        .values("organisation_id")[:1]
-    )
+    seats = current_seats(actor)
+    first_seat_org = seats.filter(client_id=OuterRef("pk")).order_by("pk").values("organisation_id")
     last, first = _name_key("last_name"), _name_key("first_name")
     order = (last.desc(), first.desc()) if descending else (last.asc(), first.asc())
-    entries = Client.objects.filter(pk__in=seats.values("client_id")).annotate(
-        viewer_org_id=Subquery(first_seat_org)
-    )
+    # The access policy narrows the clients themselves (those with a seat: ``_seats``'s
+    # clients), not the seats: each client is read once, not once more to check its seat.
+    entries = policy.scope(
+        actor, Action.VIEW, Client.objects.filter(pk__in=seats.values("client_id"))
+    ).annotate(viewer_org_id=Subquery(first_seat_org[:1]))
     columns = ["pk", "public_id", "last_name", "first_name", "viewer_org_id"]
     if counted:
         entries = entries.annotate(total=Window(Count("*")))

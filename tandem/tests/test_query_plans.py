@@ -179,6 +179,46 @@ def test_the_audit_search_pages_walk_the_practices_index_without_sorting():
         assert "Sort" not in shown
 
 
+def test_the_registry_reads_its_caseloads_seats_from_their_index_and_each_client_once():
+    # Given a prescriber with 40 clients in a network of 4,000, each client with a seat of
+    # two other people, and a few of the prescriber's seats ended
+    psychiatry = OrganisationFactory(kind=OrganisationKind.PSYCHIATRIC_PRACTICE)
+    prescriber = make_staff(Role.PRESCRIBER, psychiatry)
+    others = [make_staff(Role.THERAPIST, OrganisationFactory()) for _ in range(4)]
+    people = clients(4000)
+    CareTeamMember.objects.bulk_create(
+        [
+            CareTeamMember(
+                client=c, user=prescriber, organisation=psychiatry, role=Role.PRESCRIBER,
+                ended_on=dt.date(2026, 1, 1) if n % 10 == 9 else None,
+            )
+            for n, c in enumerate(people[:44])
+        ]
+        + [
+            CareTeamMember(
+                client=c, user=others[(n + k) % 4], role=Role.THERAPIST,
+                organisation=others[(n + k) % 4].memberships.get().organisation,
+            )
+            for n, c in enumerate(people)
+            for k in range(2)
+        ]
+    )  # fmt: skip
+
+    # When the registry asks for a page of that caseload by name, with its count
+    shown = plan(registry_by_name(prescriber, counted=True)[:100])
+
+    # Then the prescriber's seats (the caseload, and each client's first seat's practice)
+    # are ranges of the seats' index, without reading the seats themselves, and each
+    # client is read once (the access rule narrows the clients, not the seats: it read
+    # each client a second time to check the seat it came from)
+    seat_reads = [line for line in shown.splitlines() if " on clients_careteammember " in line]
+    assert seat_reads, shown
+    assert all("Index Only Scan using clients_careteam_seat_idx" in line for line in seat_reads), (
+        shown
+    )
+    assert shown.count(" on clients_client ") == 1, shown
+
+
 def explain(sql: str) -> str:
     """Return the plan of one captured statement (``ANALYZE`` first)."""
     with connection.cursor() as cursor:

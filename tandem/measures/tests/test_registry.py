@@ -605,67 +605,135 @@ TEMPLATE_ROWS = """\
   {% endfor %}"""
 
 
+def _reference_lines(rows):
+    """What the template's loop read of each row: the row's properties, each day through
+    the ``date`` filter's formatter on the day in the current time zone (the table's
+    values as ``views`` computed them before ``Row.figures`` and ``views._registry_table_rows``
+    read the rows themselves)."""
+    from django.urls import reverse
+    from django.utils import dateformat
+
+    def day(at):
+        return timezone.localdate(at) if timezone.is_aware(at) else at.date()
+
+    return [
+        {
+            "row_class": "row-safety" if r.safety else "row-review" if r.not_improving else "",
+            "href": reverse("measures:client", args=[r.client.public_id]),
+            "last_name": r.client.last_name,
+            "first_name": r.client.first_name,
+            "baseline": r.baseline.total if r.baseline else None,
+            "baseline_on": dateformat.format(day(r.baseline.at), "M j") if r.baseline else "",
+            "withheld": r.withheld,
+            "latest": r.latest.total if r.latest else None,
+            "latest_on": dateformat.format(day(r.latest.at), "M j") if r.latest else "",
+            "change_points": r.change_points,
+            "change_percent": r.change_percent,
+            "weeks": r.weeks_in_treatment,
+            "open_alerts": r.open_alerts,
+            "latest_flagged": r.latest_flagged,
+            "latest_item9_blank": r.latest_item9_blank,
+            "not_improving": r.not_improving,
+            "response": r.response,
+            "remission": r.remission,
+            "is_new": r.is_new,
+            "overdue": ", ".join(r.overdue_measures),
+            "last_contact_on": (
+                dateformat.format(day(r.last_contact), "M j, Y") if r.last_contact else ""
+            ),
+            "next_due_measure": r.next_due_measure,
+            "next_due_on": dateformat.format(r.next_due, "M j") if r.next_due else "",
+        }
+        for r in rows
+    ]
+
+
+def _varied_rows():
+    """Rows of every kind the table shows: no score, one score, a change each way, flags,
+    withheld scores, overdue and due measures, contacts near midnight, names HTML escapes."""
+    import uuid
+
+    from tandem.measures.registry import ClientName
+
+    rng = random.Random(20261206)
+    names = [("Doe", "Jo"), ("O'Brien & <Sons>", '"Al"'), ("Łukasiewicz", "Zoë"), ("", "")]
+    flag_sets = [(), ("suicide_item_positive",), ("suicide_item_unanswered",), ("other",)]
+    rows = []
+    for n in range(160):
+        last, first = names[n % len(names)]
+        at0 = dt.datetime(2026, 1, 1, 4, 30, tzinfo=dt.UTC) + dt.timedelta(
+            days=rng.randint(0, 150), hours=rng.choice([0, 1, 20])
+        )
+        at1 = at0 + dt.timedelta(days=rng.choice([0, 3, 30, 70, 90]), minutes=rng.randint(0, 900))
+        total0, total1 = rng.choice([0, 4, 5, 9, 10, 20, 27]), rng.choice([0, 2, 4, 5, 10, 21])
+        kind = n % 5
+        baseline = None if kind == 0 else Score(total0, at0, (), 1)
+        latest = (
+            None if kind == 0 else baseline if kind == 1 else
+            Score(total1, at1, rng.choice(flag_sets), 2)
+        )  # fmt: skip
+        due = rng.choice([None, dt.date(2026, 5, 2), dt.date(2026, 6, 1), dt.date(2026, 7, 9)])
+        rows.append(
+            Row(
+                client=ClientName(n, uuid.UUID(int=n), last, first), measure="phq-9",
+                today=dt.date(2026, 6, 1), baseline=baseline, latest=latest,
+                withheld=rng.choice([0, 0, 1, 2]),
+                last_contact=rng.choice([None, at1, at1 + dt.timedelta(hours=7)]),
+                next_due=due, next_due_measure="PHQ-9 <&>" if n % 7 == 0 else "PHQ-9",
+                overdue_measures=rng.choice([[], ["PHQ-9"], ["PHQ-9", "GAD-7 & co"], [""]]),
+                open_alerts=rng.choice([0, 0, 0, 2]),
+            )
+        )  # fmt: skip
+    return rows
+
+
 @pytest.mark.parametrize(
-    "line",
-    [
-        {},  # no score, nothing due, no flag
-        {
-            "baseline": 21,
-            "baseline_on": "Sep 1",
-            "withheld": 2,
-            "latest": 7,
-            "latest_on": "Nov 24",
-            "change_points": -14,
-            "change_percent": -67,
-            "weeks": 12,
-            "response": True,
-            "row_class": "row-review",
-            "overdue": "PHQ-9, GAD-7",
-            "last_contact_on": "Nov 24, 2026",
-            "next_due_measure": "PHQ-9",
-            "next_due_on": "Dec 8",
-        },
-        {
-            "baseline": 0,
-            "baseline_on": "Dec 1",
-            "latest": 0,
-            "latest_on": "Dec 1",
-            "change_points": 0,
-            "weeks": 0,
-            "open_alerts": 3,
-            "latest_flagged": True,
-            "latest_item9_blank": True,
-            "not_improving": True,
-            "remission": True,
-            "is_new": True,
-            "row_class": "row-safety",
-            "withheld": 1,
-        },
-        {"last_name": "O'Brien & <Sons>", "first_name": '"Al"', "change_percent": 2600},
-    ],
+    ("zone", "language"),
+    [("America/New_York", "en-us"), ("UTC", "en-us"), ("Pacific/Kiritimati", "fr")],
 )
-def test_the_registry_rows_are_the_html_the_template_wrote(line):
+def test_the_registry_rows_are_the_html_the_template_wrote(zone, language):
     from django.template import engines
+    from django.utils import translation
 
-    # Given a table line (names with characters HTML escapes, numbers, empty cells, flags)
-    blank = {
-        "row_class": "", "href": "/measures/clients/0b0e/", "last_name": "Doe",
-        "first_name": "Jo", "baseline": None, "baseline_on": "", "withheld": 0,
-        "latest": None, "latest_on": "", "change_points": None, "change_percent": None,
-        "weeks": None, "open_alerts": 0, "latest_flagged": False, "latest_item9_blank": False,
-        "not_improving": False, "response": False, "remission": False, "is_new": False,
-        "overdue": "", "last_contact_on": "", "next_due_measure": "", "next_due_on": "",
-    }  # fmt: skip
-    lines = [{**blank, **line}, blank]
+    # Given rows of every kind (names with characters HTML escapes, numbers, empty cells,
+    # flags, moments that fall on another day in another time zone)
+    rows = _varied_rows()
 
-    # When the rows are formatted, and the template's loop renders the same lines
-    rows = views._registry_table_rows(lines)
-    reference = engines["django"].from_string(TEMPLATE_ROWS).render({"lines": lines})
+    with timezone.override(zone), translation.override(language):
+        # When the rows are formatted, and the template's loop renders what the rows'
+        # properties give
+        html = views._registry_table_rows(rows)
+        lines = _reference_lines(rows)
+        reference = engines["django"].from_string(TEMPLATE_ROWS).render({"lines": lines})
 
     # Then the HTML is the same, byte for byte
-    assert str(rows) == reference
-    if "last_name" in line:  # and text is escaped
-        assert "O&#x27;Brien &amp; &lt;Sons&gt;, &quot;Al&quot;</a>" in rows
+    assert str(html) == reference
+    # and text is escaped
+    assert "O&#x27;Brien &amp; &lt;Sons&gt;, &quot;Al&quot;</a>" in html
+    assert "PHQ-9 &lt;&amp;&gt; " in html
+    assert "Overdue: PHQ-9, GAD-7 &amp; co</span>" in html
+
+
+def test_a_rows_figures_are_its_properties():
+    def rows():
+        # rows of every kind, and rows with every score pair around the thresholds (new
+        # ones in each time zone: a score keeps the day it was first asked for)
+        every = _varied_rows()
+        for weeks in (0, 3, 4, 9, 10, 11):
+            for first in (0, 1, 4, 5, 9, 10, 20):
+                for last in (0, 2, 4, 5, 10, 20):
+                    for flags in ((), ("suicide_risk_high",), ("suicide_item_unanswered",)):
+                        every.append(_row(first, last, weeks, open_alerts=0))
+                        every[-1].latest = Score(last, every[-1].latest.at, flags, 2)
+        return [*every, _row(None, None)]
+
+    for zone in ("America/New_York", "Pacific/Kiritimati"):
+        with timezone.override(zone):
+            for row in rows():
+                # When the table reads a row's figures at once; Then each is its property's
+                figures = row.figures(timezone.get_current_timezone())
+                assert figures._asdict() == {f: getattr(row, f) for f in figures._fields}
+                assert row.figures() == figures
 
 
 @pytest.mark.parametrize(
