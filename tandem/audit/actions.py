@@ -177,7 +177,7 @@ def _insert_moving_head(
     ((insert, params),) = compiler.as_sql()
     qn = connection.ops.quote_name
     listed = _listed(events)
-    index, index_params = "", []
+    index, index_params = "", list[list[Any]]()
     if listed:
         index = _INDEX_LISTED
         index_params = [[e.seq for e, _ in listed], [c for _, c in listed]]
