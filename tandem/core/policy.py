@@ -123,10 +123,13 @@ def active_memberships(user: Any) -> list[Any]:
         return []
     cached = getattr(user, "_tandem_memberships", None)
     if cached is None:
-        cached = _compiled_memberships(type(user)).rows(user.pk)
-        of_user: Any = type(user)._meta.get_field("memberships").field
+        cached = _compiled_memberships(user.__class__).rows(user.pk)
+        # The user itself, not the request's lazy object around it, as the ORM's relation
+        # would give each membership.
+        person = user.memberships.instance
+        of_user: Any = user.__class__._meta.get_field("memberships").field
         for membership in cached:
-            of_user.set_cached_value(membership, user)
+            of_user.set_cached_value(membership, person)
         user._tandem_memberships = cached
     return cached
 
