@@ -122,18 +122,50 @@ def _append(chain: str, rows: list[dict[str, Any]]) -> list[AuditEvent]:
     AuditChainHead.objects.filter(pk=head_id).update(
         last_seq=last_seq, last_hash=last_hash, signature=signature
     )
+    _index_clients(events)
     return events
+
+
+def _listed(events: list[AuditEvent]) -> list[tuple[AuditEvent, str]]:
+    """Return the (event, client id) rows of the client index for ``events``, in order.
+
+    One row per distinct client a list read named (``detail["clients"]``), as
+    ``chain.listed_clients`` reads them back.
+    """
+    return [
+        (event, client_id)
+        for event in events
+        if isinstance(listed := event.detail.get("clients"), list)
+        for client_id in dict.fromkeys(str(c) for c in listed)
+    ]
+
+
+#: The client index rows of the events a ``_insert_moving_head`` statement inserts: a WITH
+#: clause after ``linked`` (the events' INSERT ... RETURNING id, seq), given two arrays of
+#: the same length, the event's seq and the client id, in the order ``_listed`` returns.
+_INDEX_LISTED = (
+    f", listed AS (INSERT INTO {AuditEventClient._meta.db_table} "  # noqa: S608 (model names)
+    f"({AuditEventClient._meta.get_field('event').column}, "
+    f"{AuditEventClient._meta.get_field('client_id').column}) "
+    "SELECT linked.id, pair.client_id "
+    "FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS pair(seq, client_id, n) "
+    "JOIN linked ON linked.seq = pair.seq ORDER BY pair.n)"
+)
 
 
 def _insert_moving_head(
     events: list[AuditEvent], head_id: int, last_seq: int, last_hash: str, signature: str
 ) -> None:
-    """PostgreSQL: insert ``events`` and move their chain's head in one statement.
+    """PostgreSQL: insert ``events``, index the clients they list and move their chain's head,
+    in one statement.
 
     The INSERT is the one ``save()`` (``bulk_create()`` for several) sends, compiled by
-    Django, inside a WITH whose UPDATE moves the (locked) head: one round trip to the
-    database instead of two, and one statement is all or nothing as the two in the
-    transaction were. SQLite, which has no INSERT inside WITH, takes the two statements.
+    Django, inside a WITH whose UPDATE moves the (locked) head; a second WITH clause
+    inserts the client index rows (``_listed``) from two arrays, (seq, client id),
+    joined to the events just inserted by seq: one round trip to the database instead of
+    three, no model instance per index row, and one statement is all or nothing as the
+    three in the transaction were. SQLite, which has no INSERT inside WITH, takes the
+    statements one by one.
     """
     meta = AuditEvent._meta
     query = InsertQuery(AuditEvent)
@@ -144,16 +176,21 @@ def _insert_moving_head(
     compiler.returning_fields = [meta.pk, meta.get_field("seq")]
     ((insert, params),) = compiler.as_sql()
     qn = connection.ops.quote_name
+    listed = _listed(events)
+    index, index_params = "", list[list[Any]]()
+    if listed:
+        index = _INDEX_LISTED
+        index_params = [[e.seq for e, _ in listed], [c for _, c in listed]]
     # Django's compiled INSERT and the model's own names: no value is formatted in.
     sql = (
-        f"WITH linked AS ({insert}) "  # noqa: S608
+        f"WITH linked AS ({insert}){index} "  # noqa: S608
         f"UPDATE {qn(AuditChainHead._meta.db_table)} "
         f"SET {qn('last_seq')} = %s, {qn('last_hash')} = %s, {qn('signature')} = %s "
         f"WHERE {qn('id')} = %s "
         f"RETURNING (SELECT array_agg({qn('id')} ORDER BY {qn('seq')}) FROM linked)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, last_seq, last_hash, signature, head_id])
+        cursor.execute(sql, [*params, *index_params, last_seq, last_hash, signature, head_id])
         moved = cursor.fetchone()
     if moved is None:  # the head is locked by this transaction: it cannot have gone
         raise RuntimeError("The audit chain's head was not found.")
@@ -164,13 +201,8 @@ def _insert_moving_head(
 
 
 def _index_clients(events: list[AuditEvent]) -> None:
-    """Index the clients each list read named (``detail["clients"]``), in one insert."""
-    rows = [
-        AuditEventClient(event=event, client_id=str(c))
-        for event in events
-        if isinstance(listed := event.detail.get("clients"), list)
-        for c in dict.fromkeys(listed)
-    ]
+    """SQLite: index the clients each list read named (``_listed``), in one insert."""
+    rows = [AuditEventClient(event=event, client_id=c) for event, c in _listed(events)]
     if rows:
         AuditEventClient.objects.bulk_create(rows)
 
@@ -207,7 +239,6 @@ def record(
     )
     with transaction.atomic():
         (event,) = _append(chain, [values])
-        _index_clients([event])
     return event
 
 
@@ -228,5 +259,4 @@ def record_many(entries: list[dict[str, Any]]) -> list[AuditEvent]:
     with transaction.atomic():
         for chain in sorted(by_chain):
             events += _append(chain, by_chain[chain])
-        _index_clients(events)
     return events

@@ -27,6 +27,7 @@ from django.core.exceptions import (
 from django.db import models
 from django.http import Http404
 
+from tandem.core.compiled import CompiledById
 from tandem.core.roles import Role
 
 M = TypeVar("M", bound=models.Model)
@@ -85,17 +86,50 @@ def has_mfa(user: Any) -> bool:
     return bool(cached)
 
 
+def memberships_query(user: Any) -> models.QuerySet[Any]:
+    """Return the ORM's query of the user's active memberships in active organisations."""
+    return user.memberships.filter(is_active=True, organisation__is_active=True).select_related(
+        "organisation"
+    )
+
+
+_COMPILED_MEMBERSHIPS: dict[Any, CompiledById[Any]] = {}
+
+
+def _compiled_memberships(user_model: Any) -> CompiledById[Any]:
+    """``memberships_query`` compiled to SQL once per process (``CompiledById``).
+
+    The memberships model is the one behind the user's ``memberships`` relation: core
+    imports no domain app.
+    """
+    found = _COMPILED_MEMBERSHIPS.get(user_model)
+    if found is None:
+        relation: Any = user_model._meta.get_field("memberships")
+        found = _COMPILED_MEMBERSHIPS[user_model] = CompiledById(
+            relation.related_model,
+            lambda pk: memberships_query(user_model(pk=pk)),
+            related="organisation",
+        )
+    return found
+
+
 def active_memberships(user: Any) -> list[Any]:
-    """Return the user's active memberships in active organisations (cached on the user)."""
+    """Return the user's active memberships in active organisations (cached on the user).
+
+    Each with its organisation, and the user themself as its ``user``, as
+    ``memberships_query`` loads them; its SQL is compiled once per process.
+    """
     if not is_signed_in(user):
         return []
     cached = getattr(user, "_tandem_memberships", None)
     if cached is None:
-        cached = list(
-            user.memberships.filter(is_active=True, organisation__is_active=True).select_related(
-                "organisation"
-            )
-        )
+        cached = _compiled_memberships(user.__class__).rows(user.pk)
+        # The user itself, not the request's lazy object around it, as the ORM's relation
+        # would give each membership.
+        person = user.memberships.instance
+        of_user: Any = user.__class__._meta.get_field("memberships").field
+        for membership in cached:
+            of_user.set_cached_value(membership, person)
         user._tandem_memberships = cached
     return cached
 

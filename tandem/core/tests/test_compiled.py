@@ -1,12 +1,20 @@
 """The signed-in user's query, compiled once per process, finds what the ORM finds."""
 
 import pytest
+from django.db import models
+from django.utils.functional import SimpleLazyObject
 
 from tandem.accounts.backends import _SESSION_USER, _users
 from tandem.accounts.models import User
 from tandem.core.compiled import CompiledById
 from tandem.core.roles import Role
-from tandem.core.tests.factories import ClientFactory, UserFactory, make_staff
+from tandem.core.tests.factories import (
+    ClientFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+    make_staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,3 +46,66 @@ def test_an_unknown_id_finds_nobody_and_a_query_must_use_its_id_once():
     twice = CompiledById(User, lambda pk: User.objects.filter(pk=pk) | User.objects.filter(pk=pk))
     with pytest.raises(ValueError, match="exactly once"):
         twice.rows(1)
+
+
+def test_the_compiled_memberships_statement_is_the_orms_and_loads_what_the_orm_loads(
+    django_assert_num_queries,
+):
+    from django.db import connection
+
+    from tandem.core import policy
+    from tandem.organisations.models import Membership, Organisation
+
+    # Given a person working in three practices, having left a fourth, and in a closed fifth
+    person = make_staff(Role.THERAPIST)
+    for role in (Role.PRESCRIBER, Role.COORDINATOR, Role.PRESCRIBER, Role.COORDINATOR):
+        MembershipFactory(user=person, organisation=OrganisationFactory(), role=role)
+    leaving, closing = Membership.objects.filter(user=person).order_by("pk")[3:5]
+    Membership.objects.filter(pk=leaving.pk).update(is_active=False)
+    Organisation.objects.filter(pk=closing.organisation_id).update(is_active=False)
+    # (signed in, as a request holds them: behind a lazy object)
+    fresh = User.objects.get(pk=person.pk)
+    lazy = SimpleLazyObject(lambda: fresh)
+
+    # When the memberships are read through the compiled statement, and by the ORM
+    compiled_sql, params, at = policy._compiled_memberships(User).statement(connection.alias)
+    orm_query = policy.memberships_query(fresh)
+    orm_sql, orm_params = orm_query.query.get_compiler(connection.alias).as_sql()
+    with django_assert_num_queries(1):
+        compiled = policy.active_memberships(lazy)
+        # (each membership's practice and person come with it: no query to read them)
+        [(m.organisation.name, m.user.email) for m in compiled]
+    orm = list(orm_query)
+
+    # Then the statement is the one the ORM builds, with the person's id in its place
+    assert compiled_sql == orm_sql
+    assert [*params[:at], person.pk, *params[at + 1 :]] == list(orm_params)
+    # and it finds the same memberships, field by field, with the same practices
+    assert [m.pk for m in compiled] == [m.pk for m in orm]
+    assert len(orm) == 3
+    for mine, theirs in zip(compiled, orm, strict=True):
+        for field in Membership._meta.concrete_fields:
+            assert getattr(mine, field.attname) == getattr(theirs, field.attname), field.name
+        for field in Organisation._meta.concrete_fields:
+            assert getattr(mine.organisation, field.attname) == getattr(
+                theirs.organisation, field.attname
+            ), field.name
+        assert mine.user is fresh
+        assert not mine._state.adding
+        assert mine.organisation._state.db == connection.alias
+
+
+def test_a_compiled_statement_with_a_related_model_must_select_its_columns_and_no_others():
+    from tandem.organisations.models import Membership
+
+    annotated = CompiledById(
+        Membership,
+        lambda pk: (
+            Membership.objects.filter(user_id=pk)
+            .select_related("organisation")
+            .annotate(n=models.Value(1))
+        ),
+        related="organisation",
+    )
+    with pytest.raises(ValueError, match="nothing else"):
+        annotated.rows(1)

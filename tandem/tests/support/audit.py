@@ -3,11 +3,13 @@
 from django.db import connection
 
 
-def fewer_on_postgresql(appends: int = 1) -> int:
+def fewer_on_postgresql(appends: int = 1, *, indexed: int = 0) -> int:
     """Return how many statements fewer ``appends`` audit appends take on PostgreSQL.
 
     PostgreSQL inserts the event and moves its chain's head in one statement
-    (``tandem.audit.actions._insert_moving_head``); SQLite takes two. The pins count
-    SQLite's statements and subtract this.
+    (``tandem.audit.actions._insert_moving_head``); SQLite takes two. Of those appends,
+    ``indexed`` are list reads naming clients: PostgreSQL writes their client index in
+    that same statement, SQLite in one more. The pins count SQLite's statements and
+    subtract this.
     """
-    return appends if connection.vendor == "postgresql" else 0
+    return appends + indexed if connection.vendor == "postgresql" else 0
