@@ -141,7 +141,7 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
 #: the open-alert banner, the names of its clients and the audit row of that read (savepoint,
 #: chain head, insert, head update, its clients indexed, release); no session write.
 CASE_REVIEW_QUERIES = 25 - fewer_on_postgresql(
-    2
+    2, indexed=2
 )  # 28 -> 27 (releases only when needed) -> 25 (user load)
 
 
