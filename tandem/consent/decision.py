@@ -14,7 +14,10 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+from django.db import connections
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from tandem.consent.categories import (
@@ -24,7 +27,7 @@ from tandem.consent.categories import (
     LegalBasis,
     Purpose,
 )
-from tandem.consent.models import PartyRole, Release, ReleaseKind, ReleaseStatus
+from tandem.consent.models import PartyRole, Release, ReleaseKind, ReleaseParty, ReleaseStatus
 from tandem.organisations.models import Organisation
 
 
@@ -120,6 +123,31 @@ class Decision:
         return self.allowed
 
 
+def weighed_releases(client_ids: Iterable[int]) -> QuerySet[Release]:
+    """Return the releases ``decide`` weighs for ``client_ids``: all but the withdrawn drafts.
+
+    Both ways of loading a ``ConsentContext`` read this queryset (the one statement reads
+    it, and its parties through it), so what they weigh cannot drift apart.
+    """
+    return Release.objects.filter(client_id__in=list(client_ids)).exclude(
+        status=ReleaseStatus.WITHDRAWN
+    )
+
+
+def exception_organisations() -> QuerySet[Organisation]:
+    """Return the organisations that turned on the treatment exception (unordered)."""
+    return Organisation.objects.filter(treatment_disclosures_without_release=True).order_by()
+
+
+def _newest_first(releases: list[Release]) -> list[Release]:
+    """Return ``releases`` in the order ``decide`` meets them: newest prepared first.
+
+    ``Release``'s own ordering, with the newer row first between two prepared at the same
+    instant (the database left those in any order): the same list whichever load read it.
+    """
+    return sorted(releases, key=lambda r: (r.prepared_at, r.pk), reverse=True)
+
+
 @dataclass
 class ConsentContext:
     """Everything ``decide`` needs for a set of clients, loaded in a constant number of queries."""
@@ -131,28 +159,135 @@ class ConsentContext:
     def load(cls, client_ids: Iterable[int], *, lock: bool = False) -> ConsentContext:
         """Load the releases (with their parties) of ``client_ids``.
 
-        With ``lock`` the release rows are locked FOR UPDATE, so a concurrent
-        revocation waits for the disclosure in progress (or the other way round).
+        In one statement (``_read_together``): every clinical page judges consent, and
+        three round trips (the releases, their parties, the exception's organisations)
+        were a sizeable share of a page's time. With ``lock`` the release rows are
+        locked FOR UPDATE, so a concurrent revocation waits for the disclosure in
+        progress (or the other way round); then the parties are read after the lock is
+        held, in queries of their own.
         """
         ids = list(client_ids)
-        qs = Release.objects.filter(client_id__in=ids).exclude(status=ReleaseStatus.WITHDRAWN)
         if lock:
             # Lock in a stable order; the parties are read after the lock is held.
-            locked = list(qs.select_for_update().order_by("pk"))
+            locked = list(weighed_releases(ids).select_for_update().order_by("pk"))
             releases = list(
                 Release.objects.filter(pk__in=[r.pk for r in locked]).prefetch_related("parties")
             )
+            exception_orgs = frozenset(exception_organisations().values_list("pk", flat=True))
         else:
-            releases = list(qs.prefetch_related("parties"))
+            releases, exception_orgs = _read_together(ids)
         by_client: dict[int, list[Release]] = defaultdict(list)
-        for release in releases:
+        for release in _newest_first(releases):
             by_client[release.client_id].append(release)
-        exception_orgs = frozenset(
-            Organisation.objects.filter(treatment_disclosures_without_release=True).values_list(
-                "pk", flat=True
-            )
-        )
         return cls(dict(by_client), exception_orgs)
+
+
+#: ``_read_together``'s row tags: which arm of the UNION a row comes from.
+_RELEASE, _PARTY, _EXCEPTION = 0, 1, 2
+
+
+def _read_together(client_ids: list[int]) -> tuple[list[Release], frozenset[int]]:
+    """Return ``weighed_releases(client_ids)`` with their parties, and the exception's
+    organisations, read in one statement.
+
+    A ``UNION ALL`` of three querysets the ORM builds and compiles, each read whole: the
+    releases (every column, as ``weighed``), their parties (the ``ReleaseParty`` rows
+    whose release is one of ``weighed``: the very rows of the first arm, read once) and
+    ``exception_organisations``. A row is a tag, the release's columns, then the party's:
+    a party row leaves the release's empty, and an organisation row puts its id in the
+    party's organisation column (the party's key to it, so the same type: PostgreSQL
+    types each column from the first arm that fills it).
+    Each arm's columns are converted by its own compiler's converters, as the ORM reads
+    its rows (JSON, UUIDs, dates on SQLite). The releases become the instances the ORM
+    builds (``from_db``), each with its parties as ``prefetch_related("parties")`` leaves
+    them, so ``release.parties.all()`` reads nothing. Compiled SQL wrapped rather than the
+    ORM's ``union()`` of padded ``values_list``s: resolving a hundred padding expressions
+    cost more than the two round trips saved. ``test_decision_load.py`` pins the
+    compiler's converters and the prefetch cache, and compares every decision with the
+    three queries this replaced.
+    """
+    if not client_ids:  # (no releases to read: ``IN ()`` compiles to nothing)
+        return [], frozenset(exception_organisations().values_list("pk", flat=True))
+    releases_qs = weighed_releases(client_ids).order_by()
+    arms = [
+        _Arm(releases_qs),
+        _Arm(ReleaseParty.objects.order_by()),
+        _Arm(exception_organisations().values_list("pk")),
+    ]
+    release_arm, party_arm, org_arm = arms
+    n, m = release_arm.width, party_arm.width
+    org_at = [f.attname for f in ReleaseParty._meta.concrete_fields].index("organisation_id")
+    q = connections[releases_qs.db].ops.quote_name
+    release_key = q(ReleaseParty._meta.get_field("release").column)
+    release_pk = q(str(Release._meta.pk.column))
+    pad_org, pad_after_org = ", NULL" * (n + org_at), ", NULL" * (m - org_at - 1)
+    # (names from the models' own metadata, quoted; every value a parameter)
+    sql = (
+        f"WITH weighed AS ({release_arm.sql}) "  # noqa: S608
+        f"SELECT {_RELEASE}, w.*{', NULL' * m} FROM weighed w "
+        f"UNION ALL SELECT {_PARTY}{', NULL' * n}, p.* FROM ({party_arm.sql}) p "
+        f"WHERE p.{release_key} IN (SELECT {release_pk} FROM weighed) "
+        f"UNION ALL SELECT {_EXCEPTION}{pad_org}, o.*{pad_after_org} "
+        f"FROM ({org_arm.sql}) o"
+    )
+    params = [p for arm in arms for p in arm.params]
+    db = releases_qs.db
+    release_names = [f.attname for f in Release._meta.concrete_fields]
+    party_names = [f.attname for f in ReleaseParty._meta.concrete_fields]
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    releases: dict[int, Release] = {}
+    found: dict[int, list[ReleaseParty]] = defaultdict(list)
+    exception: set[int] = set()
+    for tag, *row in fetched:
+        if tag == _RELEASE:
+            release = Release.from_db(db, release_names, release_arm.convert(row[:n]))
+            releases[release.pk] = release
+        elif tag == _PARTY:
+            party = ReleaseParty.from_db(db, party_names, party_arm.convert(row[n:]))
+            found[party.release_id].append(party)
+        else:
+            exception.add(org_arm.convert(row[n + org_at : n + org_at + 1])[0])
+    for release in releases.values():
+        _prefetched(release, sorted(found.get(release.pk, []), key=lambda p: p.pk))
+    return list(releases.values()), frozenset(exception)
+
+
+class _Arm:
+    """One queryset compiled as the ORM compiles it, and its columns' converters."""
+
+    def __init__(self, qs: QuerySet[Any]) -> None:
+        self.compiler = qs.query.get_compiler(using=qs.db)
+        self.sql, self.params = self.compiler.as_sql()
+        columns = [column for column, _, _ in self.compiler.select]
+        self.width = len(columns)
+        # What ``SQLCompiler.results_iter`` converts a row with (pinned by the tests).
+        self.converters = self.compiler.get_converters(columns)
+
+    def convert(self, values: list[Any]) -> list[Any]:
+        """Return one row's values (this arm's columns) as the ORM reads them."""
+        if not self.converters:
+            return values
+        return next(iter(self.compiler.apply_converters([values], self.converters)))
+
+
+def _prefetched(release: Release, parties: list[ReleaseParty]) -> None:
+    """Give ``release`` its ``parties`` as ``prefetch_related("parties")`` does.
+
+    Django's ``prefetch_one_level``: each party's cached release, and the manager's
+    queryset with its results in ``_prefetched_objects_cache`` (internals, pinned by
+    ``test_decision_load.py``: ``release.parties.all()`` then runs no query).
+    """
+    field = ReleaseParty._meta.get_field("release")
+    for party in parties:
+        field.set_cached_value(party, release)
+    qs = release.parties.get_queryset()
+    qs._result_cache = parties
+    qs._prefetch_done = True  # type: ignore[attr-defined]
+    if not hasattr(release, "_prefetched_objects_cache"):
+        release._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    release._prefetched_objects_cache["parties"] = qs  # type: ignore[attr-defined]
 
 
 def _names(release: Release, party: Party, role: PartyRole) -> bool:

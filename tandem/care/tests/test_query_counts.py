@@ -55,10 +55,10 @@ def warm_then_get(browser, path, django_assert_num_queries, queries):
 #: Request (4); the client, the reader's care-team seat and the audited read of the
 #: client (2 + 5); the seat again for the page, for the prescriber's form and for the
 #: consent gate (3); the consent context (releases, their parties, practices that
-#: share without a release: 3); the medication events with prescriber and practice
+#: share without a release, in one statement: 1, was 3); the medication events with prescriber and practice
 #: (1); which of those shown are already in the client's accounting (1); the
 #: navigation's own-record check (1); no open-alert banner query (no alert waits for the viewer: asked with the user).
-MEDICATIONS_QUERIES = 18 - fewer_on_postgresql()
+MEDICATIONS_QUERIES = 16 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -96,9 +96,9 @@ def test_the_medications_page_costs_the_same_for_2_and_30_events(n, django_asser
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
 #: the role (2); the cadence (1); the navigation's own-record check (1); no open-alert banner query (no alert waits for the viewer: asked with the user);
 #: the newest check-ins as the timeline reads them: the seat for the consent
-#: gate (1), the consent context (3), one page of check-ins (1), which of them are already
+#: gate (1), the consent context (1, was 3), one page of check-ins (1), which of them are already
 #: in the client's accounting (1).
-CHECKINS_QUERIES = 19 - fewer_on_postgresql()
+CHECKINS_QUERIES = 17 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -133,10 +133,10 @@ def test_the_check_ins_page_costs_the_same_for_2_and_30_check_ins(n, django_asse
 
 
 #: Request (4); client, seat and audited read (2 + 5); the seat for the page and for
-#: the consent gate (2); the consent context (3); the threads with who started them and
+#: the consent gate (2); the consent context (1, was 3); the threads with who started them and
 #: the practice of each one's first message (1); which subjects shown are already in the
 #: client's accounting (1); the navigation's own-record check (1); no open-alert banner query (no alert waits for the viewer: asked with the user).
-THREADS_QUERIES = 17 - fewer_on_postgresql()
+THREADS_QUERIES = 15 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -168,13 +168,13 @@ def test_the_threads_page_costs_the_same_for_2_and_30_threads(n, django_assert_n
 
 
 #: Request (4); the thread (1); the seat and the consent context for the messages
-#: (1 + 3); the messages with author and practice, their attachments, their read
+#: (1 + 1, was 1 + 3); the messages with author and practice, their attachments, their read
 #: receipts and the readers (4); which messages shown are already in the client's
 #: accounting (1); the new read receipts in one insert (1); the navigation's own-record
 #: check (1); the audited read (5); the seat and consent context again for the thread's
-#: subject (1 + 3); the thread with its first message's practice (1); whether the
+#: subject (1 + 1, was 1 + 3); the thread with its first message's practice (1); whether the
 #: subject is already in the accounting (1); no open-alert banner query (no alert waits for the viewer: asked with the user).
-THREAD_QUERIES = 25 - fewer_on_postgresql()
+THREAD_QUERIES = 21 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -290,11 +290,11 @@ def test_the_visits_page_costs_the_same_for_2_and_30_changes_and_visits(
 
 #: Request (4); the alert (1); the reader's seat, three times (whether on the team, the
 #: practice the details are read through, and whether a clinician who may record the
-#: outcome) (3); the consent context (3); the practices that share crisis details without
+#: outcome) (3); the consent context (1, was 3); the practices that share crisis details without
 #: a release (1); whether its details are already in the client's accounting (1); who
 #: raised it and their practice (2); the navigation's own-record check (1); the audited
 #: read (5); every step with its actor (1); who acknowledged (1); no open-alert banner query (no alert waits for the viewer: asked with the user).
-ALERT_QUERIES = 21 - fewer_on_postgresql()
+ALERT_QUERIES = 19 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -518,10 +518,11 @@ def test_skipping_the_kinds_a_client_has_no_row_of_shows_and_accounts_the_same(m
 
 #: Request (3: session, user with their client record and whether an alert may wait for
 #: them, memberships); the reader's seat with its client (1) and the audited read (5 on
-#: SQLite, 4 on PostgreSQL); the consent context (3); which kinds the client has rows of
+#: SQLite, 4 on PostgreSQL); the consent context (1: releases, parties and the
+#: treatment-exception practices in one statement, was 3); which kinds the client has rows of
 #: (1); one query per kind with rows; which of those shown are already in the client's
 #: accounting (1). No open-alert banner query: no alert may wait for the reader.
-TIMELINE_QUERIES_BEYOND_KINDS = 14 - fewer_on_postgresql()
+TIMELINE_QUERIES_BEYOND_KINDS = 12 - fewer_on_postgresql()
 
 
 def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(

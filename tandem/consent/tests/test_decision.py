@@ -187,7 +187,7 @@ def test_unknown_category_is_refused_loudly():
 def test_many_items_cost_a_constant_number_of_queries(django_assert_num_queries):
     world = World()
     world.signed()
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):  # the releases, their parties, the exception: together
         context = ConsentContext.load([world.client.pk])
         results = [
             decide(

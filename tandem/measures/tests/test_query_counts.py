@@ -96,12 +96,12 @@ def _fill_client(world: MeasuresWorld, responses: int, trackers: int) -> None:
 #: memberships; the client and the viewer's care-team seat; the read's
 #: audit row (savepoint, chain head, insert, head update, release); the viewer's seat for
 #: the consent gate; the client's releases, their parties and the treatment-exception
-#: practices (loaded once for the whole page); the responses, the tracker values, the
+#: practices (loaded once for the whole page, in one statement: was three); the responses, the tracker values, the
 #: trackers; the medication changes and the appointments (chart markers); the cadences;
 #: the case reviews (with authors and practices); which results shown are already in the
 #: client's accounting of disclosures; the viewer's seat for the page's forms; the
 #: no open-alert banner query (no alert waits for the viewer: asked with the user); and no session write.
-CLIENT_PAGE_QUERIES = 23 - fewer_on_postgresql()
+CLIENT_PAGE_QUERIES = 21 - fewer_on_postgresql()
 
 
 @pytest.mark.parametrize(("responses", "trackers"), [(3, 1), (40, 5)])
@@ -132,17 +132,17 @@ def test_the_client_measures_page_costs_the_same_queries_for_few_or_many_results
 #: Whatever the size of the caseload: session, user (with their second factor and client
 #: record, one query: tandem.accounts.backends; the MFA check and the navigation's
 #: own-client lookup were two more), memberships; the seats with their clients; the first and last scores; cadences;
-#: releases with their parties and the treatment-exception practices, for the clients with
-#: another practice's score or cadence only (was 28: the gate listed the caseload's ids
+#: releases with their parties and the treatment-exception practices in one statement
+#: (was three), for the clients with another practice's score or cadence only (was 28: the gate listed the caseload's ids
 #: from a query to read every client's releases up front); one UNION of the
 #: three last-contact aggregates (results, tracker values, visits); open safety alerts; the
 #: audit row (savepoint, chain head, insert, head update, the page's clients indexed,
 #: release);
 #: the open-alert banner, the names of its clients and the audit row of that read (savepoint,
 #: chain head, insert, head update, its clients indexed, release); no session write.
-CASE_REVIEW_QUERIES = 25 - fewer_on_postgresql(
+CASE_REVIEW_QUERIES = 23 - fewer_on_postgresql(
     2, indexed=2
-)  # 28 -> 27 (releases only when needed) -> 25 (user load)
+)  # 28 -> 27 (releases only when needed) -> 25 (user load) -> 23 (one consent statement)
 
 
 @pytest.mark.parametrize("clients", [3, 40])
