@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from tandem.clients.models import CareTeamMember, Client
 from tandem.consent.categories import Category, Purpose
-from tandem.consent.decision import exception_survivors
+from tandem.consent.decision import exception_organisations, exception_survivors
 from tandem.consent.models import Disclosure, PartyRole, Release, ReleaseParty, ReleaseStatus
 from tandem.core import policy
 from tandem.core.policy import Action
@@ -44,11 +44,7 @@ REVOCATION_STOPS = (
 
 def treatment_exception_orgs() -> frozenset[int]:
     """Return the organisations that turned on the treatment exception."""
-    return frozenset(
-        Organisation.objects.filter(treatment_disclosures_without_release=True).values_list(
-            "pk", flat=True
-        )
-    )
+    return frozenset(exception_organisations().values_list("pk", flat=True))
 
 
 def what_remains_shared(release: Release, exception_orgs: frozenset[int]) -> list[str]:
