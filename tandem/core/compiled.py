@@ -44,7 +44,8 @@ class CompiledById[M: Model]:
         self._build = build
         self._related = related
         self._compiled: dict[str, tuple[str, tuple[Any, ...], int]] = {}
-        self._columns: dict[str, list[Any]] = {}
+        #: Per alias, the compiler of the statement and its columns' converters (code, no data).
+        self._converting: dict[str, tuple[Any, dict[int, Any]]] = {}
 
     def statement(self, alias: str) -> tuple[str, tuple[Any, ...], int]:
         """Return the SQL, its parameters and the position of the id among them, for ``alias``."""
@@ -65,7 +66,7 @@ class CompiledById[M: Model]:
                         f"The statement must select {self.model.__name__}'s columns, "
                         f"then those of its {self._related}, and nothing else."
                     )
-                self._columns[alias] = columns
+                self._converting[alias] = (compiler, compiler.get_converters(columns))
             found = self._compiled[alias] = (sql, tuple(params), at[0])
         return found
 
@@ -89,17 +90,12 @@ class CompiledById[M: Model]:
     def _with_related(self, alias: str, sql: str, values: list[Any]) -> list[M]:
         """Run the statement and build each row as the ORM does for ``select_related``.
 
-        Each value converted as the compiler converts it (the backend's converters, then
-        the column's), the instance and its related one made by ``from_db``, the related
-        one put in the foreign key's cache.
+        Each value converted by the statement's own compiler (``get_converters`` and
+        ``apply_converters``, as ``results_iter`` does), the instance and its related one
+        made by ``from_db``, the related one put in the foreign key's cache.
         """
         connection = connections[alias]
-        columns = self._columns[alias]
-        converters = [
-            (i, [*connection.ops.get_db_converters(c), *c.get_db_converters(connection)], c)
-            for i, c in enumerate(columns)
-        ]
-        converters = [(i, found, c) for i, found, c in converters if found]
+        compiler, converters = self._converting[alias]
         foreign_key: Any = self.model._meta.get_field(self._related)
         related_model = foreign_key.related_model
         names = [f.attname for f in self._fields()]
@@ -109,12 +105,11 @@ class CompiledById[M: Model]:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             rows = cursor.fetchall()
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
         found: list[M] = []
         for row in rows:
             value = list(row)
-            for i, convert, column in converters:
-                for converter in convert:
-                    value[i] = converter(value[i], column, connection)
             instance = self.model.from_db(alias, names, value[:cut])
             other = value[cut:]
             related = (
