@@ -15,7 +15,7 @@ builds it: the instance, with its related instance already in place (no query wh
 read). The layout is checked against the compiler's own select list when the statement
 is compiled, so a Django that lays it out otherwise fails loudly rather than misreads.
 
-On PostgreSQL the statement is also prepared, once per connection (``_execute``): the
+On PostgreSQL the statement is also prepared, once per connection (``run_prepared``): the
 server plans it on its first runs and then reuses the plan, where each run of Django's
 client-side-bound SQL is parsed and planned afresh (the user's query, with its five
 subqueries, took ~0.4 ms to plan and ~0.04 ms to run). The rows are the same: the same
@@ -113,7 +113,7 @@ class CompiledById[M: Model]:
         """Run the statement; return its rows, each value converted by the statement's own
         compiler (``get_converters`` and ``apply_converters``, as ``results_iter`` does)."""
         compiler, converters = self._converting[alias]
-        rows = _execute(connections[alias], sql, values)
+        rows = run_prepared(connections[alias], sql, values)
         if converters:
             return list(compiler.apply_converters(rows, converters))
         return rows
@@ -171,11 +171,27 @@ if psycopg is not None:
         """
 
         def execute(self, query: Any, params: Any = None, **options: Any) -> Any:
-            return super().execute(query, params, **{**options, "prepare": True})
+            done = super().execute(query, params, **{**options, "prepare": True})
+            # What Django logs (CaptureQueriesContext, DEBUG) is ``_query.query``, which
+            # psycopg sets only for statements it does not prepare: the statement with its
+            # values spelled in, as the client-side cursor sends it, spelled only if read.
+            self._query = _Spelled(self.connection, query, params)  # type: ignore[assignment]
+            return done
+
+    class _Spelled:
+        """``query``: the statement as a client-side cursor would have sent it (bytes)."""
+
+        def __init__(self, connection: Any, sql: Any, params: Any) -> None:
+            self._connection, self._sql, self._params = connection, sql, params
+
+        @property
+        def query(self) -> bytes:
+            spelled = psycopg.ClientCursor(self._connection).mogrify(self._sql, self._params)
+            return spelled.encode()
 
 
 def prepares(connection: Any) -> bool:
-    """Return whether statements run on ``connection`` by ``_execute`` are prepared.
+    """Return whether statements run on ``connection`` by ``run_prepared`` are prepared.
 
     PostgreSQL with psycopg 3 only, and only where the settings let psycopg prepare
     (``prepare_threshold`` not None: off behind a transaction pooler, see settings).
@@ -188,10 +204,12 @@ def prepares(connection: Any) -> bool:
     )
 
 
-def _execute(connection: Any, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
+def run_prepared(connection: Any, sql: str, values: list[Any]) -> list[tuple[Any, ...]]:
     """Run ``sql`` through Django's cursor and return its rows; prepared where it may be.
 
-    The cursor is Django's own (health check, logging, ``execute_wrapper``s, error
+    For a statement whose text is the same on every run (its values all parameters)
+    and that runs on most requests: each text prepared takes one of the connection's
+    ``prepared_max`` places. The cursor is Django's own (health check, logging, ``execute_wrapper``s, error
     translation), its psycopg cursor swapped for a ``PreparingCursor`` on the same
     connection where the statement may be prepared.
     """
