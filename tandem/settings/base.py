@@ -137,6 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _pooler = env.str("DATABASE_POOLER", default="")
+#: psycopg's ``prepare_threshold`` (runs of a statement before it is prepared unasked).
+PREPARE_WHEN_ASKED = 2**31
 if _pooler not in {"", "session", "transaction"}:
     raise ImproperlyConfigured("DATABASE_POOLER must be empty, 'session' or 'transaction'.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -144,6 +146,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # cannot outlive the transaction the pooler gave it: set DATABASE_POOLER=transaction
     # there. See docs/configuration.md ("Database connections").
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = _pooler == "transaction"
+    # psycopg prepares a statement only where Tandem's code asks (tandem.core.compiled:
+    # the signed-in user's and their memberships' queries, which every page runs):
+    # Django's cursors bind parameters in the client and never prepare, and a statement
+    # run unasked would be prepared at its 2**31st run. Not behind a transaction pooler,
+    # whose next transaction may be on a server connection that never saw the statement.
+    if _pooler != "transaction":
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_WHEN_ASKED
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,7 +1,7 @@
 """Settings for the test suite: SQLite by default, PostgreSQL when DATABASE_URL says so."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import PREPARE_WHEN_ASKED, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
@@ -13,6 +13,8 @@ AUDIT_HMAC_KEY = "test-audit-key"
 DATABASES = {"default": env.db_url("DATABASE_URL", default="sqlite:///:memory:")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+else:  # as base.py: the statements tandem.core.compiled asks for are prepared
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = PREPARE_WHEN_ASKED
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The real ORM queue: tests enqueue as production does and run the worker

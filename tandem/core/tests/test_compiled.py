@@ -1,7 +1,9 @@
 """The signed-in user's query, compiled once per process, finds what the ORM finds."""
 
 import pytest
+from django.conf import settings
 from django.db import models
+from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
 from tandem.accounts.backends import _SESSION_USER, _users
@@ -34,11 +36,13 @@ def test_the_compiled_statement_loads_each_user_with_the_same_fields_and_facts_a
         orm = _users().get(pk=person.pk)
         (compiled,) = _SESSION_USER.rows(person.pk)
 
-        # Then every field and every fact agrees (booleans compared as the page reads them)
+        # Then every field and every fact agrees, converted as the ORM converts it
         for field in User._meta.concrete_fields:
             assert getattr(compiled, field.attname) == getattr(orm, field.attname), field.name
         for fact in FACTS:
-            assert (getattr(compiled, fact) or None) == (getattr(orm, fact) or None), fact
+            mine, theirs = getattr(compiled, fact), getattr(orm, fact)
+            assert (mine, type(mine)) == (theirs, type(theirs)), fact
+        assert (compiled._state.adding, compiled._state.db) == (False, orm._state.db)
 
 
 def test_an_unknown_id_finds_nobody_and_a_query_must_use_its_id_once():
@@ -109,3 +113,71 @@ def test_a_compiled_statement_with_a_related_model_must_select_its_columns_and_n
     )
     with pytest.raises(ValueError, match="nothing else"):
         annotated.rows(1)
+
+
+def test_a_compiled_statement_of_instances_must_select_the_models_columns_then_annotations():
+    deferred = CompiledById(User, lambda pk: User.objects.filter(pk=pk).only("email"))
+    with pytest.raises(ValueError, match="then its annotations"):
+        deferred.rows(1)
+
+
+def _prepared() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_session_users_statement_is_prepared_once_and_counted_as_a_query(
+    django_assert_num_queries,
+):
+    from django.db import connection
+
+    from tandem.core import compiled
+
+    # Given a signed-in person
+    person = make_staff(Role.THERAPIST)
+    sql, _, _ = _SESSION_USER.statement(connection.alias)
+
+    # When their user row is read three times (three requests), and once by the ORM
+    with django_assert_num_queries(3) as captured:
+        found = [_SESSION_USER.rows(person.pk) for _ in range(3)]
+    with CaptureQueriesContext(connection) as by_orm:
+        list(_users().filter(pk=person.pk))
+
+    # Then each read is one query, logged as the ORM's own is (values spelled in), and
+    # finds them
+    assert [q["sql"] for q in captured.captured_queries] == [by_orm[0]["sql"]] * 3
+    assert [[u.pk for u in users] for users in found] == [[person.pk]] * 3
+    # and the connection holds the statement prepared, once (its %s bound by the server)
+    numbered = sql
+    for n in range(1, sql.count("%s") + 1):
+        numbered = numbered.replace("%s", f"${n}", 1)
+    assert _prepared().count(numbered) == 1
+    assert compiled.prepares(connection)
+
+
+@pytest.mark.postgres
+def test_where_psycopg_may_not_prepare_the_statement_runs_as_django_sends_it():
+    from django.db import connection
+
+    from tandem.core import compiled
+
+    # Given a connection on which psycopg prepares nothing (behind a transaction pooler)
+    person = make_staff(Role.THERAPIST)
+    connection.ensure_connection()
+    before = _prepared()
+    connection.connection.prepare_threshold = None
+    try:
+        # When the user is read
+        assert not compiled.prepares(connection)
+        (user,) = _SESSION_USER.rows(person.pk)
+        # Then they are found, and nothing more is prepared
+        assert user.pk == person.pk
+        assert _prepared() == before
+    finally:
+        connection.connection.prepare_threshold = settings.DATABASES["default"]["OPTIONS"][
+            "prepare_threshold"
+        ]
