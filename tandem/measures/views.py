@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.access import CLINICIAN_ROLES, client_for, own_record, seat
 from tandem.clients.models import Client
 from tandem.core import policy
+from tandem.core.compiled import CompiledById
 from tandem.core.html import text as escaped
 from tandem.core.links import per_id
 from tandem.core.policy import Forbidden
@@ -668,6 +670,8 @@ def _registry_table_rows(rows: Iterable[Row]) -> SafeString:
     days = _Days()
     on, on_year = days.on, days.on_year
     measure_names: dict[str, str] = {}
+    flag_values = itemgetter(*_FLAG_FIELDS)
+    tags: dict[tuple[bool, tuple[bool, ...]], str] = {}  # the flags cell's tags, by flags
 
     out = []
     for r in rows:
@@ -680,9 +684,13 @@ def _registry_table_rows(rows: Iterable[Row]) -> SafeString:
         )
         if r.withheld:
             first += f' <span class="tag">{r.withheld} withheld</span>'
-        flags = "\n      " + _FLAG_TAGS[0][1] if r.open_alerts else "\n      "
-        for i, (_, tag) in zip(_FLAG_FIELDS, _FLAG_TAGS[1:], strict=True):
-            flags += "\n      " + tag if figures[i] else "\n      "
+        flagged = (r.open_alerts > 0, flag_values(figures))
+        flags = tags.get(flagged)
+        if flags is None:
+            flags = tags[flagged] = "".join(
+                "\n      " + tag if on else "\n      "
+                for on, (_, tag) in zip((flagged[0], *flagged[1]), _FLAG_TAGS, strict=True)
+            )
         overdue = ", ".join(r.overdue_measures)
         flags += (
             f'\n      <span class="tag tag-warn">Overdue: {e(overdue)}</span>'
@@ -793,14 +801,13 @@ def registry(request: HttpRequest) -> HttpResponse:
     # The page's one CSRF token, for base.html's forms and the saved views' (a view's
     # context wins over the context processors', whose lazy token this is).
     token = csrf(request)["csrf_token"]
-    content = _registry_content(
-        params,
-        page,
-        total,
-        list(SavedView.objects.filter(user_id=request.user.pk or 0)),
-        token,
-    )
+    views = _SAVED_VIEWS.rows(request.user.pk or 0)
+    content = _registry_content(params, page, total, views, token)
     return render(request, "measures/registry.html", {"content": content, "csrf_token": token})
+
+
+#: The user's saved views (by name), compiled once per process (``core.compiled``).
+_SAVED_VIEWS = CompiledById(SavedView, lambda user_id: SavedView.objects.filter(user_id=user_id))
 
 
 def _registry_content(

@@ -988,13 +988,13 @@ def test_the_registry_page_is_the_html_its_template_wrote(client, monkeypatch, z
 
     # Given a caseload of 16 in pages of four (names with markup, scores of another
     # practice, clients without), in a practice of ``zone``; saved views named with
-    # markup; someone with one client and someone with none
+    # markup (listed by name, not as saved); someone with one client and with none
     monkeypatch.setattr(views, "PAGE_SIZE", 4)
     prescriber = _scored_caseload(
         [*TRICKY_NAMES, ("<b>Bold</b> & Co", "\"Q\" 'R'")], other_practice=True
     )
-    SavedView.objects.create(user=prescriber, name="<i>Mine</i> & 'yours'", query="flag=safety")
     SavedView.objects.create(user=prescriber, name="Late", query='sort=-latest&x=<y>&z="')
+    SavedView.objects.create(user=prescriber, name="<i>Mine</i> & 'yours'", query="flag=safety")
     one = make_staff(Role.THERAPIST)
     add_to_care_team(ClientFactory(last_name="Solo", first_name="<Sam>"), one, Role.THERAPIST)
     nobody = make_staff(Role.COORDINATOR)
