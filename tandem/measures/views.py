@@ -11,7 +11,9 @@ import csv
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from functools import lru_cache
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.template.context_processors import csrf
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import dateformat, timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +33,7 @@ from tandem.audit.models import AuditAction
 from tandem.clients.access import CLINICIAN_ROLES, client_for, own_record, seat
 from tandem.clients.models import Client
 from tandem.core import policy
+from tandem.core.compiled import CompiledById
 from tandem.core.html import text as escaped
 from tandem.core.links import per_id
 from tandem.core.policy import Forbidden
@@ -653,37 +657,40 @@ def _registry_table_rows(rows: Iterable[Row]) -> SafeString:
     (no thousands separator in this project), each day as the ``date`` filter shows it.
 
     Each row's derived values are computed once (``Row.figures``); the client page's URL
-    is reversed once per page (``core.links.per_id``); each day is formatted and escaped
-    once per page, as is each measure's name; the row's class is one of three constants.
+    is reversed once per page (``core.links.per_id``) and, a public id being a UUID,
+    escaped only if the pattern itself needs it; each day is written from its month's
+    name, formatted by ``dateformat`` once per month a page (``_Days``), as is each
+    measure's name escaped once; the row's class is one of three constants.
     """
     e = escaped
     dash = "\u2014"
     client_url = per_id("measures:client")
+    plain_url = e(client_url(_SAMPLE_ID)) == client_url(_SAMPLE_ID)
     tz = timezone.get_current_timezone()
-    formatted: dict[tuple[dt.date, str], str] = {}
+    days = _Days()
+    on, on_year = days.on, days.on_year
     measure_names: dict[str, str] = {}
-
-    def on(day: dt.date, fmt: str) -> str:
-        """The day as ``|date:fmt`` shows it, escaped (once per day and format a page)."""
-        text = formatted.get((day, fmt))
-        if text is None:
-            text = formatted[day, fmt] = e(dateformat.format(day, fmt))
-        return text
+    flag_values = itemgetter(*_FLAG_FIELDS)
+    tags: dict[tuple[bool, tuple[bool, ...]], str] = {}  # the flags cell's tags, by flags
 
     out = []
     for r in rows:
         figures = r.figures(tz)
         baseline, latest, client = r.baseline, r.latest, r.client
         first = (
-            f'{baseline.total} <span class="muted">{on(local_day(baseline.at, tz), "M j")}</span>'
+            f'{baseline.total} <span class="muted">{on(local_day(baseline.at, tz))}</span>'
             if baseline is not None
             else '<span class="muted">no score</span>'
         )
         if r.withheld:
             first += f' <span class="tag">{r.withheld} withheld</span>'
-        flags = "\n      " + _FLAG_TAGS[0][1] if r.open_alerts else "\n      "
-        for i, (_, tag) in zip(_FLAG_FIELDS, _FLAG_TAGS[1:], strict=True):
-            flags += "\n      " + tag if figures[i] else "\n      "
+        flagged = (r.open_alerts > 0, flag_values(figures))
+        flags = tags.get(flagged)
+        if flags is None:
+            flags = tags[flagged] = "".join(
+                "\n      " + tag if on else "\n      "
+                for on, (_, tag) in zip((flagged[0], *flagged[1]), _FLAG_TAGS, strict=True)
+            )
         overdue = ", ".join(r.overdue_measures)
         flags += (
             f'\n      <span class="tag tag-warn">Overdue: {e(overdue)}</span>'
@@ -702,17 +709,23 @@ def _registry_table_rows(rows: Iterable[Row]) -> SafeString:
             name = measure_names.get(r.next_due_measure)
             if name is None:
                 name = measure_names[r.next_due_measure] = e(r.next_due_measure)
-            due = f"{name} {on(r.next_due, 'M j')}"
+            due = f"{name} {on(r.next_due)}"
         else:
             due = dash
+        public_id = client.public_id
+        href = (
+            client_url(public_id)
+            if plain_url and type(public_id) is uuid.UUID
+            else e(client_url(public_id))
+        )
         out.append(
             f'\n  <tr class="{row_class}">'
-            f'\n    <td><a href="{e(client_url(client.public_id))}">'
+            f'\n    <td><a href="{href}">'
             f"{e(client.last_name)}, {e(client.first_name)}</a></td>"
             f"\n    <td>{first}</td>"
             "\n    <td>"
             + (
-                f'{latest.total} <span class="muted">{on(local_day(latest.at, tz), "M j")}</span>'
+                f'{latest.total} <span class="muted">{on(local_day(latest.at, tz))}</span>'
                 if latest is not None
                 else dash
             )
@@ -722,10 +735,46 @@ def _registry_table_rows(rows: Iterable[Row]) -> SafeString:
             f"\n    <td>{dash if weeks is None else weeks}</td>"
             f'\n    <td class="flags">{flags}\n    </td>'
             "\n    <td>"
-            + (on(local_day(r.last_contact, tz), "M j, Y") if r.last_contact is not None else dash)
+            + (on_year(local_day(r.last_contact, tz)) if r.last_contact is not None else dash)
             + f"</td>\n    <td>{due}</td>\n  </tr>\n  "
         )
     return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, the rest numbers
+
+
+#: A public id to test the client page's URL pattern with (a UUID's text needs no escaping).
+_SAMPLE_ID = uuid.UUID(int=0)
+
+
+class _Days:
+    """Days as the ``date`` filter writes them with ``"M j"`` and ``"M j, Y"``, escaped.
+
+    ``dateformat.format`` parses its format and builds a formatter on every call (~9 µs;
+    a page shows a hundred-odd distinct days). Its ``M`` is the month's abbreviation in
+    the active language, ``j`` the day of the month without a leading zero and ``Y`` the
+    year in four digits, the rest written as it is: so the month's name is asked of
+    ``dateformat`` once per month a page and the day and year written beside it
+    (``test_registry.py`` compares every day of four years with ``dateformat``'s, in
+    three languages). Made per page: the language can change between requests.
+    """
+
+    __slots__ = ("months",)
+
+    def __init__(self) -> None:
+        self.months: dict[int, str] = {}
+
+    def month(self, day: dt.date) -> str:
+        name = self.months.get(day.month)
+        if name is None:
+            name = self.months[day.month] = escaped(dateformat.format(day, "M"))
+        return name
+
+    def on(self, day: dt.date) -> str:
+        """``day|date:"M j"``, escaped."""
+        return f"{self.month(day)} {day.day}"
+
+    def on_year(self, day: dt.date) -> str:
+        """``day|date:"M j, Y"``, escaped."""
+        return f"{self.month(day)} {day.day}, {day.year:04d}"
 
 
 def _require_registry_role(request: HttpRequest) -> None:
@@ -749,35 +798,199 @@ def registry(request: HttpRequest) -> HttpResponse:
         object_type="measures.registry",
         detail={"list": "registry", "clients": [str(r.client.public_id) for r in page.object_list]},
     )
-    query = urlencode(params)
-    sort_links = []
+    # The page's one CSRF token, for base.html's forms and the saved views' (a view's
+    # context wins over the context processors', whose lazy token this is).
+    token = csrf(request)["csrf_token"]
+    views = _SAVED_VIEWS.rows(request.user.pk or 0)
+    content = _registry_content(params, page, total, views, token)
+    return render(request, "measures/registry.html", {"content": content, "csrf_token": token})
+
+
+#: The user's saved views (by name), compiled once per process (``core.compiled``).
+_SAVED_VIEWS = CompiledById(SavedView, lambda user_id: SavedView.objects.filter(user_id=user_id))
+
+
+def _registry_content(
+    params: dict[str, str], page: Page[Row], total: int, views: list[SavedView], token: Any
+) -> SafeString:
+    """Return the registry page's content block as HTML, as ``registry.html`` wrote it.
+
+    Written here rather than in the template: its filter selects, sort links, saved views
+    and page links were ~40 template nodes a request, the page's largest share after its
+    rows. What depends only on the filter and sort (the form, the links, the table's
+    head) is written once per process and per URL prefix (``_registry_fixed``: nothing
+    about anyone); the rest per request. ``test_registry.py`` renders the template the
+    page had beside it over every filter, sort and measure, pages, saved views and names
+    with markup, and asks for the same page byte for byte.
+    """
+    e = escaped
+    fixed = _registry_fixed(
+        params["measure"], params["flag"], params["sort"], get_script_prefix(), get_urlconf()
+    )
+    if token:  # as {% csrf_token %} writes it
+        csrf_input = (
+            ""
+            if token == "NOTPROVIDED"  # noqa: S105 - Django's sentinel, not a secret
+            else f'<input type="hidden" name="csrfmiddlewaretoken" value="{e(token)}">'
+        )
+    else:
+        csrf_input = ""
+    out = [fixed.top]
+    if views:
+        out.append(f' ({len(views)})</summary>\n  <ul class="code-list">')
+        for v in views:
+            name = e(v.name)
+            out.append(
+                f'<li><a href="?{e(v.query)}">{name}</a>'
+                '\n    <details class="confirm"><summary class="link-button">Delete…'
+                f'<span class="visually-hidden"> {name}</span></summary>'
+                f'\n      <form method="post" action="{fixed.delete_url}">{csrf_input}'
+                f'<input type="hidden" name="view" value="{v.pk}">'
+                '<button type="submit" class="button button-danger-confirm">'
+                "Yes, delete the saved view"
+                f'<span class="visually-hidden"> {name}</span></button></form>'
+                "\n    </details></li>"
+            )
+        out.append("</ul>")
+    else:
+        out.append("</summary>\n  ")
+    flag_label = FILTERS.get(params["flag"], "")
+    out.append(
+        f"{fixed.save_form}{csrf_input}{fixed.after_csrf}"
+        f'<p role="status">{total} client{"" if total == 1 else "s"}'
+        f"{f' ({e(flag_label)})' if flag_label else ''}.</p>\n"
+    )
+    rows = page.object_list
+    if rows:
+        out.append("\n")
+        out.append(fixed.table_head)
+        out.append(_registry_table_rows(rows))
+        out.append("\n  </tbody>\n</table></div>\n")
+        out.append(_page_links(page, fixed.query, "Previous page", "Next page"))
+        out.append("\n")
+    else:
+        out.append('\n<p class="muted">No clients match.</p>\n')
+    out.append("\n")
+    return mark_safe("".join(out))  # noqa: S308 - every text above is escaped, the rest numbers
+
+
+class _Fixed(NamedTuple):
+    """The parts of the registry page that depend only on its filter, sort and measure."""
+
+    top: str  # up to the saved views' summary's count
+    delete_url: str
+    save_form: str  # after the saved views' list, up to the CSRF input
+    after_csrf: str  # after it, up to the status line
+    table_head: str  # the table up to its rows
+    query: str  # the filter and sort, urlencoded and escaped
+
+
+@lru_cache(maxsize=1024)
+def _registry_fixed(measure: str, flag: str, sort: str, prefix: str, urlconf: str | None) -> _Fixed:
+    """Return the registry page's parts for this filter, sort and measure, escaped.
+
+    Cached per process: ``prefix`` and ``urlconf`` (what ``reverse`` reads besides the
+    names) are part of the key, and the rest are the three parameters (2 x 8 x 16).
+    """
+    e = escaped
+    params = {"measure": measure, "flag": flag, "sort": sort}
+    query = e(urlencode(params))
+
+    def selected(value: str, current: str) -> str:
+        return "selected" if value == current else ""
+
+    measures = "".join(
+        f'<option value="{e(code)}" {selected(code, measure)}>{e(name)}</option>'
+        for code, name in REGISTRY_MEASURES.items()
+    )
+    filters = "".join(
+        f'<option value="{e(key)}" {selected(key, flag)}>{e(label)}</option>'
+        for key, label in FILTERS.items()
+    )
+    sorts = "".join(
+        f'<option value="{e(key)}" {selected(key, sort)}>{e(label)}, lowest first</option>'
+        f'<option value="-{e(key)}" {selected(f"-{key}", sort)}>{e(label)}, highest first'
+        "</option>"
+        for key, (label, _) in SORTS.items()
+    )
+    top = (
+        "\n<h1>Caseload registry</h1>"
+        '\n<p class="lede">One row per active client of your care teams. Response: a drop'
+        " of 50% or more from baseline. Remission: latest below 5. Not improving: 10 weeks"
+        " or more without a response — bring to case review.</p>"
+        f'\n<p><a href="{e(reverse("measures:case_reviews"))}?measure={e(measure)}">'
+        "Case review list</a> · "
+        f'<a href="{e(reverse("measures:registry_export"))}?{query}">Download CSV</a></p>'
+        '\n<form method="get" class="filters" aria-label="Filter the registry">'
+        '\n  <p class="field"><label for="measure">Measure</label>'
+        f'\n    <select id="measure" name="measure">{measures}</select></p>'
+        '\n  <p class="field"><label for="flag">Show</label>'
+        f'\n    <select id="flag" name="flag"><option value="">Everyone</option>{filters}'
+        "</select></p>"
+        '\n  <p class="field"><label for="sort">Sort by</label>'
+        f'\n    <select id="sort" name="sort">{sorts}</select></p>'
+        '\n  <p class="field"><button type="submit">Apply</button></p>'
+        "\n</form>"
+        '\n<details class="saved-views">'
+        "\n  <summary>Saved views"
+    )
+    save_form = (
+        f'\n  <form method="post" action="{e(reverse("measures:save_view"))}"'
+        ' class="filters">\n    '
+    )
+    after_csrf = (
+        f'<input type="hidden" name="query" value="{query}">'
+        '\n    <p class="field"><label for="view-name">Save this view as</label>'
+        '<input type="text" id="view-name" name="name" maxlength="60" required></p>'
+        '\n    <p class="field"><button type="submit" class="button button-secondary">'
+        "Save view</button></p>"
+        "\n  </form>"
+        "\n</details>\n"
+    )
+    head = []
     for key, (label, _) in SORTS.items():
-        if params["sort"] == key:
+        if sort == key:
             current, target = "ascending", f"-{key}"
-        elif params["sort"] == f"-{key}":
+        elif sort == f"-{key}":
             current, target = "descending", key
         else:
             current, target = "", key
-        sort_links.append((key, label, urlencode({**params, "sort": target}), current))
-    return render(
-        request,
-        "measures/registry.html",
-        {
-            "rows": page.object_list,
-            "table_rows": _registry_table_rows(page.object_list),
-            "page": page,
-            "params": params,
-            "query": query,
-            "measures": REGISTRY_MEASURES,
-            "filters": FILTERS,
-            "sorts": [(k, v[0]) for k, v in SORTS.items()],
-            "sort_links": sort_links,
-            "views": SavedView.objects.filter(user_id=request.user.pk or 0),
-            "total": total,
-            "flag_label": FILTERS.get(params["flag"], ""),
-            "measure_label": REGISTRY_MEASURES[params["measure"]],
-        },
+        link = e(urlencode({**params, "sort": target}))
+        aria = f' aria-sort="{current}"' if current else ""
+        flags = '<th scope="col">Flags</th>' if key == "weeks" else ""
+        head.append(
+            f'\n    <th scope="col"{aria}><a href="?{link}">{e(label)}</a></th>\n    {flags}\n    '
+        )
+    table_head = (
+        '<div class="table-scroll" tabindex="0" role="region" aria-label="Caseload registry">'
+        '<table class="registry">'
+        f'\n  <caption class="visually-hidden">Registry, {e(REGISTRY_MEASURES[measure])}'
+        "</caption>"
+        "\n  <thead><tr>\n    " + "".join(head) + "\n  </tr></thead>\n  <tbody>\n  "
     )
+    return _Fixed(
+        top=top,
+        delete_url=e(reverse("measures:delete_view")),
+        save_form=save_form,
+        after_csrf=after_csrf,
+        table_head=table_head,
+        query=query,
+    )
+
+
+def _page_links(page: Page[Row], query: str, previous: str, next_: str) -> str:
+    """Return what ``{% include "core/pages.html" %}`` writes for ``page`` (``query``
+    urlencoded and escaped, the labels escaped)."""
+    if not page.has_other_pages():
+        return "\n\n"
+    before = f"{query}&amp;" if query else ""
+    out = '\n\n<nav aria-label="Pages" class="actions">\n  '
+    if page.has_previous():
+        out += f'<a href="?{before}page={page.previous_page_number()}" rel="prev">{previous}</a>'
+    out += f"\n  <span>Page {page.number} of {page.paginator.num_pages}</span>\n  "
+    if page.has_next():
+        out += f'<a href="?{before}page={page.next_page_number()}" rel="next">{next_}</a>'
+    return out + "\n</nav>\n\n"
 
 
 @login_required

@@ -688,12 +688,35 @@ def _varied_rows():
                 open_alerts=rng.choice([0, 0, 0, 2]),
             )
         )  # fmt: skip
+    # Moments either side of the clock changes of New York and Berlin (local midnight and
+    # the change itself): the day shown is the day in the zone's time at that moment.
+    changes = [
+        dt.datetime(2026, 3, 8, 7, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, 6, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 1, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 1, tzinfo=dt.UTC),
+    ]  # fmt: skip
+    for n, change in enumerate(changes):
+        for minutes in (-301, -300, -299, -241, -240, -239, -61, -60, -1, 0, 1, 59, 60, 61):
+            at = change + dt.timedelta(minutes=minutes)
+            score = Score(n % 27, at, (), 3)
+            rows.append(
+                Row(
+                    client=ClientName(1000 + n, uuid.UUID(int=1000 + n), "Clock", "Change"),
+                    measure="phq-9", today=dt.date(2026, 12, 1), baseline=score,
+                    latest=Score(n % 5, at + dt.timedelta(days=70), (), 4),
+                    last_contact=at, next_due=at.date(),
+                )
+            )  # fmt: skip
     return rows
 
 
 @pytest.mark.parametrize(
     ("zone", "language"),
-    [("America/New_York", "en-us"), ("UTC", "en-us"), ("Pacific/Kiritimati", "fr")],
+    [
+        ("America/New_York", "en-us"),
+        ("UTC", "en-us"),
+        ("Pacific/Kiritimati", "fr"),
+        ("Europe/Berlin", "de"),
+    ],
 )
 def test_the_registry_rows_are_the_html_the_template_wrote(zone, language):
     from django.template import engines
@@ -716,6 +739,21 @@ def test_the_registry_rows_are_the_html_the_template_wrote(zone, language):
     assert "O&#x27;Brien &amp; &lt;Sons&gt;, &quot;Al&quot;</a>" in html
     assert "PHQ-9 &lt;&amp;&gt; " in html
     assert "Overdue: PHQ-9, GAD-7 &amp; co</span>" in html
+
+
+@pytest.mark.parametrize("language", ["en-us", "fr", "de"])
+def test_the_table_writes_each_day_as_the_date_filter_does(language):
+    from django.utils import dateformat, translation
+    from django.utils.html import escape
+
+    # Given every day of four years (leap year included)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(4 * 365 + 1)]
+    with translation.override(language):
+        # When the table writes them; Then each is what ``|date`` writes, escaped
+        written = views._Days()
+        for day in days:
+            assert written.on(day) == escape(dateformat.format(day, "M j"))
+            assert written.on_year(day) == escape(dateformat.format(day, "M j, Y"))
 
 
 def test_a_rows_figures_are_its_properties():
@@ -824,3 +862,185 @@ def test_pages_by_score_ordered_in_sql_are_the_pages_sorted_in_python(
             # orders the page (another practice's score) or there is no such page
             assert bool(python_sorted) == (other_practice or asked in ("5", "0")), (sort, asked)
             python_sorted.clear()
+
+
+#: ``registry.html`` as it was before its content block was written in Python
+#: (``views._registry_content``), its rows being ``TEMPLATE_ROWS``: the page the registry
+#: must still write, byte for byte.
+OLD_REGISTRY_HTML = """\
+{% extends "base.html" %}
+{% load static %}
+{% block title %}Registry{% endblock %}
+{% block extra_head %}<link rel="stylesheet" href="{% static 'measures/measures.css' %}">{% endblock %}
+{% block content %}
+<h1>Caseload registry</h1>
+<p class="lede">One row per active client of your care teams. Response: a drop of 50% or more from baseline. Remission: latest below 5. Not improving: 10 weeks or more without a response — bring to case review.</p>
+<p><a href="{% url 'measures:case_reviews' %}?measure={{ params.measure }}">Case review list</a> · <a href="{% url 'measures:registry_export' %}?{{ query }}">Download CSV</a></p>
+<form method="get" class="filters" aria-label="Filter the registry">
+  <p class="field"><label for="measure">Measure</label>
+    <select id="measure" name="measure">{% for code, name in measures.items %}<option value="{{ code }}" {% if params.measure == code %}selected{% endif %}>{{ name }}</option>{% endfor %}</select></p>
+  <p class="field"><label for="flag">Show</label>
+    <select id="flag" name="flag"><option value="">Everyone</option>{% for key, label in filters.items %}<option value="{{ key }}" {% if params.flag == key %}selected{% endif %}>{{ label }}</option>{% endfor %}</select></p>
+  <p class="field"><label for="sort">Sort by</label>
+    <select id="sort" name="sort">{% for key, label in sorts %}<option value="{{ key }}" {% if params.sort == key %}selected{% endif %}>{{ label }}, lowest first</option><option value="-{{ key }}" {% if params.sort == "-"|add:key %}selected{% endif %}>{{ label }}, highest first</option>{% endfor %}</select></p>
+  <p class="field"><button type="submit">Apply</button></p>
+</form>
+<details class="saved-views">
+  <summary>Saved views{% if views %} ({{ views|length }}){% endif %}</summary>
+  {% if views %}<ul class="code-list">{% for v in views %}<li><a href="?{{ v.query }}">{{ v.name }}</a>
+    <details class="confirm"><summary class="link-button">Delete…<span class="visually-hidden"> {{ v.name }}</span></summary>
+      <form method="post" action="{% url 'measures:delete_view' %}">{% csrf_token %}<input type="hidden" name="view" value="{{ v.pk }}"><button type="submit" class="button button-danger-confirm">Yes, delete the saved view<span class="visually-hidden"> {{ v.name }}</span></button></form>
+    </details></li>{% endfor %}</ul>{% endif %}
+  <form method="post" action="{% url 'measures:save_view' %}" class="filters">
+    {% csrf_token %}<input type="hidden" name="query" value="{{ query }}">
+    <p class="field"><label for="view-name">Save this view as</label><input type="text" id="view-name" name="name" maxlength="60" required></p>
+    <p class="field"><button type="submit" class="button button-secondary">Save view</button></p>
+  </form>
+</details>
+<p role="status">{{ total }} client{{ total|pluralize }}{% if flag_label %} ({{ flag_label }}){% endif %}.</p>
+{% if rows %}
+<div class="table-scroll" tabindex="0" role="region" aria-label="Caseload registry"><table class="registry">
+  <caption class="visually-hidden">Registry, {{ measure_label }}</caption>
+  <thead><tr>
+    {% for key, label, link, current in sort_links %}
+    <th scope="col"{% if current %} aria-sort="{{ current }}"{% endif %}><a href="?{{ link }}">{{ label }}</a></th>
+    {% if key == "weeks" %}<th scope="col">Flags</th>{% endif %}
+    {% endfor %}
+  </tr></thead>
+  <tbody>
+  {% include table_rows %}
+  </tbody>
+</table></div>
+{% include "core/pages.html" with previous="Previous page" next="Next page" %}
+{% else %}
+<p class="muted">No clients match.</p>
+{% endif %}
+{% endblock %}
+"""
+
+
+def _first_difference(a, b):
+    """Where two texts first differ, with some text either side (for a failure's message)."""
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    return a[max(0, at - 80) : at + 80], b[max(0, at - 80) : at + 80]
+
+
+def _old_registry_context(params, page, total, user):
+    """The context the registry view gave ``OLD_REGISTRY_HTML`` (its code, as it was)."""
+    from urllib.parse import urlencode
+
+    from django.template import engines
+
+    from tandem.measures.registry import FILTERS, REGISTRY_MEASURES, SORTS
+
+    query = urlencode(params)
+    sort_links = []
+    for key, (label, _) in SORTS.items():
+        if params["sort"] == key:
+            current, target = "ascending", f"-{key}"
+        elif params["sort"] == f"-{key}":
+            current, target = "descending", key
+        else:
+            current, target = "", key
+        sort_links.append((key, label, urlencode({**params, "sort": target}), current))
+    return {
+        "rows": page.object_list,
+        "table_rows": engines["django"].from_string(TEMPLATE_ROWS),
+        "lines": _reference_lines(page.object_list),
+        "page": page,
+        "params": params,
+        "query": query,
+        "measures": REGISTRY_MEASURES,
+        "filters": FILTERS,
+        "sorts": [(k, v[0]) for k, v in SORTS.items()],
+        "sort_links": sort_links,
+        "views": SavedView.objects.filter(user_id=user.pk),
+        "total": total,
+        "flag_label": FILTERS.get(params["flag"], ""),
+        "measure_label": REGISTRY_MEASURES[params["measure"]],
+    }
+
+
+#: Registry addresses that show every part of the page: each sort both ways, each filter,
+#: both measures, the first, a middle, the last, a missing and a mistyped page.
+_PAGE_QUERIES = [
+    *({"sort": s} for s in ("name", "baseline", "latest", "change", "change_pct", "weeks",
+                             "last_contact", "next_due")),
+    *({"sort": f"-{s}"} for s in ("name", "latest", "change", "weeks", "next_due")),
+    *({"flag": f, "sort": "-latest"} for f in ("safety", "not_improving", "new", "overdue",
+                                                "response", "remission", "no_score")),
+    {"measure": "gad-7"}, {"measure": "gad-7", "sort": "weeks", "flag": "new"},
+    {"page": "2"}, {"page": "4"}, {"page": "99"}, {"page": "x"},
+    {"sort": "-latest", "page": "3"}, {"sort": "weeks", "page": "2", "flag": "new"},
+    {"measure": "nonsense", "sort": "<b>", "flag": "\"x"},
+]  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("zone", "language"), [("America/New_York", "en-us"), ("Pacific/Kiritimati", "fr")]
+)
+def test_the_registry_page_is_the_html_its_template_wrote(client, monkeypatch, zone, language):
+    from django.template import engines
+    from django.utils import translation
+
+    # Given a caseload of 16 in pages of four (names with markup, scores of another
+    # practice, clients without), in a practice of ``zone``; saved views named with
+    # markup (listed by name, not as saved); someone with one client and with none
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
+    prescriber = _scored_caseload(
+        [*TRICKY_NAMES, ("<b>Bold</b> & Co", "\"Q\" 'R'")], other_practice=True
+    )
+    SavedView.objects.create(user=prescriber, name="Late", query='sort=-latest&x=<y>&z="')
+    SavedView.objects.create(user=prescriber, name="<i>Mine</i> & 'yours'", query="flag=safety")
+    one = make_staff(Role.THERAPIST)
+    add_to_care_team(ClientFactory(last_name="Solo", first_name="<Sam>"), one, Role.THERAPIST)
+    nobody = make_staff(Role.COORDINATOR)
+    for user in (prescriber, one, nobody):
+        for m in user.memberships.all():
+            m.organisation.time_zone = zone
+            m.organisation.save()
+    shown = []
+    real_page, real_render = views._page, views.render
+
+    def page_spy(request, params):
+        shown.append((params, *real_page(request, params)))
+        return shown[-1][1:]
+
+    def render_spy(request, template, context):
+        shown.append((request, context))
+        return real_render(request, template, context)
+
+    monkeypatch.setattr(views, "_page", page_spy)
+    monkeypatch.setattr(views, "render", render_spy)
+    old = engines["django"].from_string(OLD_REGISTRY_HTML)
+    bodies = []
+    for user, queries in ((prescriber, _PAGE_QUERIES), (one, [{}]), (nobody, [{}])):
+        client.force_login(user)
+        for query in queries:
+            with translation.override(language):
+                # When the registry page is asked for
+                response = client.get(reverse("measures:registry"), query)
+                (params, page, total), (request, context) = shown
+                shown.clear()
+                # Then it is the page the old template wrote with the old view's context
+                # (the same CSRF token: each render masks its own)
+                with timezone.override(zone):
+                    reference = old.render(
+                        {
+                            **_old_registry_context(params, page, total, user),
+                            "csrf_token": context["csrf_token"],
+                        },
+                        request,
+                    )
+            body = response.content.decode()
+            assert body == reference, (query, _first_difference(body, reference))
+            bodies.append(body)
+    # (and the pages compared show every part of it)
+    for part in ('rel="prev"', 'rel="next"', "No clients match.", "<p role=\"status\">1 client.",
+                 "&lt;i&gt;Mine&lt;/i&gt; &amp; &#x27;yours&#x27;", "x=&lt;y&gt;", "(2)</summary>",
+                 "&lt;b&gt;Bold&lt;/b&gt; &amp; Co", "&lt;Sam&gt;", 'aria-sort="descending"',
+                 "(Safety flag or open alert)", "withheld", 'name="csrfmiddlewaretoken"'):  # fmt: skip
+        assert any(part in b for b in bodies), part
