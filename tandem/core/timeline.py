@@ -192,6 +192,9 @@ class Query:
     newest: int | None = None
     #: Where the page starts (None: at the newest item).
     cursor: Cursor | None = None
+    #: ``wanted`` less the kinds the client has no row of, when already read
+    #: (``kinds_check``, beside the consent context); None: ``compose`` asks.
+    with_rows: frozenset[str] | None = None
 
     def window(self, qs: QuerySet[Any], at: str | Expression, kind: str) -> QuerySet[Any]:
         """Return ``qs``'s rows of ``kind`` for the page: past the cursor, at most ``newest``.
@@ -242,32 +245,66 @@ def register(
     _tables.update(tables or {})
 
 
-def kinds_with_rows(client_id: int, kinds: frozenset[str]) -> frozenset[str]:
-    """Return ``kinds`` less those whose table holds no row of the client, in one query.
+@dataclass(frozen=True)
+class KindsCheck:
+    """The one statement that tells which of some kinds a client has rows of.
+
+    ``sql`` selects one integer: the sum of ``2**i`` for each ``checked[i]`` whose table
+    holds a row of the client (one ``EXISTS`` per kind on the kind's client index). The
+    SQL is plain (a select list with no ``FROM``), the same on SQLite and PostgreSQL, and
+    reads as a scalar subquery too (``ConsentContext.load_beside`` reads it with the
+    consent context).
+    """
+
+    kinds: frozenset[str]
+    checked: tuple[str, ...]
+    sql: str
+    params: list[int]
+
+    def with_rows(self, found: int) -> frozenset[str]:
+        """Return ``kinds`` less the checked ones ``found`` (the statement's answer) lacks."""
+        return self.kinds - {k for i, k in enumerate(self.checked) if not found >> i & 1}
+
+
+def kinds_check(client_id: int, kinds: frozenset[str]) -> KindsCheck | None:
+    """Return the check of which of ``kinds`` the client has rows of; None: nothing to ask.
 
     Most clients have items of a few kinds only, and an empty source costs as much Python
-    as a full one (building, compiling and sending its query): one ``EXISTS`` per kind on
-    the kind's client index answers for all of them. A kind registered without a table
-    is kept (its provider answers); with fewer than two kinds to check nothing is asked,
-    the provider's own query being as cheap. The SQL is plain (``EXISTS`` in a select
-    list with no ``FROM``), the same on SQLite and PostgreSQL.
+    as a full one (building, compiling and sending its query). A kind registered without
+    a table is kept (its provider answers); with fewer than two kinds to check nothing is
+    asked, the provider's own query being as cheap.
     """
     checked = [kind for kind in Kind.values if kind in kinds and kind in _tables]
     if len(checked) < 2:
-        return kinds
+        return None
     quote = connection.ops.quote_name
     tests = []
-    for kind in checked:
+    for i, kind in enumerate(checked):
         model, fk = _tables[kind]
         field = model._meta.get_field(fk)
         assert isinstance(field, models.ForeignKey), (kind, fk)
         table, column = quote(model._meta.db_table), quote(field.column)
-        tests.append(f"EXISTS (SELECT 1 FROM {table} WHERE {column} = %s)")  # noqa: S608
+        tests.append(
+            f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {column} = %s) THEN {1 << i} ELSE 0 END"  # noqa: S608
+        )
+    # (names from the models' own metadata, quoted; the client's id a parameter)
+    return KindsCheck(
+        kinds, tuple(checked), "SELECT " + " + ".join(tests), [client_id] * len(tests)
+    )
+
+
+def kinds_with_rows(client_id: int, kinds: frozenset[str]) -> frozenset[str]:
+    """Return ``kinds`` less those whose table holds no row of the client, in one query.
+
+    (``kinds_check``'s statement, run on its own.)
+    """
+    check = kinds_check(client_id, kinds)
+    if check is None:
+        return kinds
     with connection.cursor() as cursor:
-        # (names from the models' own metadata, quoted; the client's id a parameter)
-        cursor.execute("SELECT " + ", ".join(tests), [client_id] * len(tests))
-        found = cursor.fetchone()
-    return kinds - {kind for kind, has in zip(checked, found, strict=True) if not has}
+        cursor.execute(check.sql, check.params)
+        (found,) = cursor.fetchone()
+    return check.with_rows(int(found))
 
 
 def by_line(user: Any, org: Any) -> str:
@@ -450,7 +487,10 @@ def compose(query: Query) -> list[Item]:
     statement (``read_together``) when there are two or more; every provider then makes
     its items in ``Kind`` order, so the consent gate judges them in the same order.
     """
-    wanted = kinds_with_rows(query.client.pk, query.wanted)
+    if query.with_rows is not None:
+        wanted = query.with_rows
+    else:
+        wanted = kinds_with_rows(query.client.pk, query.wanted)
     if wanted != query.wanted:
         query = replace(query, wanted=wanted)
     asked = [

@@ -518,11 +518,12 @@ def test_skipping_the_kinds_a_client_has_no_row_of_shows_and_accounts_the_same(m
 
 #: Request (3: session, user with their client record and whether an alert may wait for
 #: them, memberships); the reader's seat with its client (1) and the audited read (5 on
-#: SQLite, 4 on PostgreSQL); the consent context (1: releases, parties and the
-#: treatment-exception practices in one statement, was 3); which kinds the client has rows of
-#: (1); one query per kind with rows; which of those shown are already in the client's
-#: accounting (1). No open-alert banner query: no alert may wait for the reader.
-TIMELINE_QUERIES_BEYOND_KINDS = 12 - fewer_on_postgresql()
+#: SQLite, 4 on PostgreSQL); the consent context with which kinds the client has rows of
+#: (1: releases, parties, the treatment-exception practices and the kinds in one
+#: statement, was 4); one query per kind with rows (the referral steps, results and
+#: reviews together: one for any of them); which of those shown are already in the
+#: client's accounting (1). No open-alert banner query: no alert may wait for the reader.
+TIMELINE_QUERIES_BEYOND_KINDS = 11 - fewer_on_postgresql()
 
 
 def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
@@ -552,7 +553,9 @@ def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
     ):  # fmt: skip
         reads = [q["sql"] for q in captured if f'"{table}"' in q["sql"]]
         assert len(reads) == 1, (table, reads)
-        assert reads[0].startswith("SELECT EXISTS"), (table, reads)
+        # (the check, in the consent context's statement)
+        assert reads[0].startswith("WITH weighed AS"), (table, reads)
+        assert reads[0].count(f'EXISTS (SELECT 1 FROM "{table}" WHERE') == 1, (table, reads)  # noqa: S608
     assert not [q for q in captured if "referrals_referralevent" in q["sql"]]
 
 
@@ -944,3 +947,49 @@ def test_the_timeline_reads_the_value_sources_rows_in_one_statement_and_shows_th
             assert {s[0] for s in shown} == {"QuestionnaireResponse", "CaseReview"}
         assert len(statements) == len(alone_statements) - 2
         assert sum("UNION ALL" in sql for sql in statements) == 1
+
+
+def test_the_kinds_read_beside_the_consent_context_are_the_kinds_the_client_has_rows_of():
+    from tandem.consent.decision import ConsentContext
+
+    # Given clients with no item, with items of two kinds, with referral steps only, and
+    # with items of every kind
+    empty, sparse, referred, full = CareWorld(), CareWorld(), CareWorld(), CareWorld()
+    medication_actions.record_medication(
+        actor=sparse.prescriber, client=sparse.client, change=MedicationChange.START,
+        drug="sertraline", dose="25", unit="mg", frequency="daily",
+    )  # fmt: skip
+    message_actions.start_thread(
+        actor=sparse.prescriber, client=sparse.client, subject="Sleep", body="Better?"
+    )
+    referred.accepted()
+    bulk_items(full, 7 * 3)
+    full.accepted()
+    tables = core_timeline._tables
+    subsets = [
+        frozenset(Kind.values),
+        frozenset({Kind.MEDICATION, Kind.MESSAGE}),
+        frozenset({Kind.REFERRAL, Kind.QUESTIONNAIRE, Kind.SAFETY}),
+        frozenset({Kind.CASE_REVIEW}),
+    ]
+    seen = set()
+    for world in (empty, sparse, referred, full):
+        for wanted in subsets:
+            # When the check is read beside the consent context
+            check = core_timeline.kinds_check(world.client.pk, wanted)
+            if check is None:
+                assert len([k for k in wanted if k in tables]) < 2
+                continue
+            context, found = ConsentContext.load_beside([world.client.pk], check.sql, check.params)
+
+            # Then the kinds are those whose table holds a row of the client (as the ORM
+            # says), the same as the check run on its own, and the context is the same
+            has = frozenset(
+                k for k in wanted
+                if tables[k][0]._default_manager.filter(**{tables[k][1]: world.client}).exists()
+            )  # fmt: skip
+            assert check.with_rows(found) == has, (world.client.pk, wanted)
+            assert core_timeline.kinds_with_rows(world.client.pk, wanted) == has
+            assert context == ConsentContext.load([world.client.pk])
+            seen.add(len(has))
+    assert {0, 1, 2} < seen
