@@ -13,8 +13,18 @@ from typing import Any
 
 from tandem.clients.access import seat
 from tandem.clients.models import Client
+from tandem.consent.decision import ConsentContext
 from tandem.consent.timeline import Gate
-from tandem.core.timeline import Cursor, Item, Kind, Page, Query, compose, compose_page
+from tandem.core.timeline import (
+    Cursor,
+    Item,
+    Kind,
+    Page,
+    Query,
+    compose,
+    compose_page,
+    kinds_check,
+)
 
 __all__ = ["PAGE_SIZE", "Cursor", "Item", "Kind", "Page", "timeline", "timeline_page"]
 
@@ -71,8 +81,17 @@ def timeline_page(
     wanted = frozenset(kinds) if kinds else frozenset(Kind.values)
     if member is _UNREAD:
         member = seat(viewer, client)
-    gate = Gate(viewer, client, member.organisation_id if member else None)
-    page = compose_page(Query(client, gate, wanted, newest=size + 1, cursor=cursor), size)
+    # Which kinds the client has rows of, read in the consent context's statement.
+    check = kinds_check(client.pk, wanted)
+    if check is None:
+        context, with_rows = ConsentContext.load([client.pk]), None
+    else:
+        context, found = ConsentContext.load_beside([client.pk], check.sql, check.params)
+        with_rows = check.with_rows(found)
+    gate = Gate(viewer, client, member.organisation_id if member else None, context)
+    page = compose_page(
+        Query(client, gate, wanted, newest=size + 1, cursor=cursor, with_rows=with_rows), size
+    )
     decisions = {id(item.decision) for item in page.items if item.decision is not None}
     objs = {id(item.obj) for item in page.items if item.obj is not None}
     gate.shown = [s for s in gate.shown if id(s.decision) in decisions or id(s.obj) in objs]

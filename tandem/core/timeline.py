@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from django.db import connection, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections, models
 from django.db.models import Expression, Q, QuerySet
 
 from tandem.core.cursors import seal, unseal
@@ -190,6 +192,9 @@ class Query:
     newest: int | None = None
     #: Where the page starts (None: at the newest item).
     cursor: Cursor | None = None
+    #: ``wanted`` less the kinds the client has no row of, when already read
+    #: (``kinds_check``, beside the consent context); None: ``compose`` asks.
+    with_rows: frozenset[str] | None = None
 
     def window(self, qs: QuerySet[Any], at: str | Expression, kind: str) -> QuerySet[Any]:
         """Return ``qs``'s rows of ``kind`` for the page: past the cursor, at most ``newest``.
@@ -240,32 +245,66 @@ def register(
     _tables.update(tables or {})
 
 
-def kinds_with_rows(client_id: int, kinds: frozenset[str]) -> frozenset[str]:
-    """Return ``kinds`` less those whose table holds no row of the client, in one query.
+@dataclass(frozen=True)
+class KindsCheck:
+    """The one statement that tells which of some kinds a client has rows of.
+
+    ``sql`` selects one integer: the sum of ``2**i`` for each ``checked[i]`` whose table
+    holds a row of the client (one ``EXISTS`` per kind on the kind's client index). The
+    SQL is plain (a select list with no ``FROM``), the same on SQLite and PostgreSQL, and
+    reads as a scalar subquery too (``ConsentContext.load_beside`` reads it with the
+    consent context).
+    """
+
+    kinds: frozenset[str]
+    checked: tuple[str, ...]
+    sql: str
+    params: list[int]
+
+    def with_rows(self, found: int) -> frozenset[str]:
+        """Return ``kinds`` less the checked ones ``found`` (the statement's answer) lacks."""
+        return self.kinds - {k for i, k in enumerate(self.checked) if not found >> i & 1}
+
+
+def kinds_check(client_id: int, kinds: frozenset[str]) -> KindsCheck | None:
+    """Return the check of which of ``kinds`` the client has rows of; None: nothing to ask.
 
     Most clients have items of a few kinds only, and an empty source costs as much Python
-    as a full one (building, compiling and sending its query): one ``EXISTS`` per kind on
-    the kind's client index answers for all of them. A kind registered without a table
-    is kept (its provider answers); with fewer than two kinds to check nothing is asked,
-    the provider's own query being as cheap. The SQL is plain (``EXISTS`` in a select
-    list with no ``FROM``), the same on SQLite and PostgreSQL.
+    as a full one (building, compiling and sending its query). A kind registered without
+    a table is kept (its provider answers); with fewer than two kinds to check nothing is
+    asked, the provider's own query being as cheap.
     """
     checked = [kind for kind in Kind.values if kind in kinds and kind in _tables]
     if len(checked) < 2:
-        return kinds
+        return None
     quote = connection.ops.quote_name
     tests = []
-    for kind in checked:
+    for i, kind in enumerate(checked):
         model, fk = _tables[kind]
         field = model._meta.get_field(fk)
         assert isinstance(field, models.ForeignKey), (kind, fk)
         table, column = quote(model._meta.db_table), quote(field.column)
-        tests.append(f"EXISTS (SELECT 1 FROM {table} WHERE {column} = %s)")  # noqa: S608
+        tests.append(
+            f"CASE WHEN EXISTS (SELECT 1 FROM {table} WHERE {column} = %s) THEN {1 << i} ELSE 0 END"  # noqa: S608
+        )
+    # (names from the models' own metadata, quoted; the client's id a parameter)
+    return KindsCheck(
+        kinds, tuple(checked), "SELECT " + " + ".join(tests), [client_id] * len(tests)
+    )
+
+
+def kinds_with_rows(client_id: int, kinds: frozenset[str]) -> frozenset[str]:
+    """Return ``kinds`` less those whose table holds no row of the client, in one query.
+
+    (``kinds_check``'s statement, run on its own.)
+    """
+    check = kinds_check(client_id, kinds)
+    if check is None:
+        return kinds
     with connection.cursor() as cursor:
-        # (names from the models' own metadata, quoted; the client's id a parameter)
-        cursor.execute("SELECT " + ", ".join(tests), [client_id] * len(tests))
-        found = cursor.fetchone()
-    return kinds - {kind for kind, has in zip(checked, found, strict=True) if not has}
+        cursor.execute(check.sql, check.params)
+        (found,) = cursor.fetchone()
+    return check.with_rows(int(found))
 
 
 def by_line(user: Any, org: Any) -> str:
@@ -284,6 +323,38 @@ def by_fields(user: str, org: str) -> tuple[str, ...]:
     return (f"{user}__preferred_name", f"{user}__full_name", f"{user}__email", f"{org}__name")
 
 
+class ByRows[M: models.Model]:
+    """How ``rows_by`` reads a queryset's rows as tuples, and builds each row's instance and by-line.
+
+    ``values(qs)`` is the ``values_list`` queryset a page reads; ``build(row)`` the
+    instance and by-line of one of its rows. Split so that a ``Source`` can read the
+    tuples with other kinds' in one statement (``read_together``) and build them after.
+    """
+
+    def __init__(self, model: type[M], fields: tuple[str, ...], user: str, org: str) -> None:
+        meta = model._meta
+        attname = {f.name: f.attname for f in meta.concrete_fields}  # (a KeyError: not a column)
+        user_id = attname[user]
+        keep = {attname[meta.pk.name], user_id, attname[org], *(attname[f] for f in fields)}
+        self.model = model
+        # ``from_db`` takes the values in the model's field order
+        self.names = [f.attname for f in meta.concrete_fields if f.attname in keep]
+        self._n, self._user_at = len(self.names), self.names.index(user_id)
+        self._by = by_fields(user, org)
+
+    def values(self, qs: QuerySet[M]) -> QuerySet[Any]:
+        """Return ``qs`` read as the tuples ``build`` takes."""
+        return qs.values_list(*self.names, *self._by)
+
+    def build(self, row: tuple[Any, ...], db: str) -> tuple[M, str]:
+        """Return one row's instance (as ``only()`` would make it) and its ``by_line``."""
+        n = self._n
+        preferred, full, email, org_name = row[n:]
+        # ``User.display_name``: the preferred name, the full name, then the email
+        by = org_name if row[self._user_at] is None else f"{preferred or full or email}, {org_name}"
+        return self.model.from_db(db, self.names, row[:n]), by
+
+
 def rows_by[M: models.Model](
     qs: QuerySet[M], fields: tuple[str, ...], user: str, org: str
 ) -> list[tuple[M, str]]:
@@ -295,34 +366,145 @@ def rows_by[M: models.Model](
     names ``by_fields`` reads, without a person and a practice built for every row (about
     a third of a source's cost for the bench client's twenty results). ``org`` is not null.
     """
-    meta = qs.model._meta
-    attname = {f.name: f.attname for f in meta.concrete_fields}  # (a KeyError: not a column)
-    user_id = attname[user]
-    keep = {attname[meta.pk.name], user_id, attname[org], *(attname[f] for f in fields)}
-    # ``from_db`` takes the values in the model's field order
-    names = [f.attname for f in meta.concrete_fields if f.attname in keep]
-    n, user_at = len(names), names.index(user_id)
-    rows = []
-    for row in qs.values_list(*names, *by_fields(user, org)):
-        preferred, full, email, org_name = row[n:]
-        # ``User.display_name``: the preferred name, the full name, then the email
-        by = org_name if row[user_at] is None else f"{preferred or full or email}, {org_name}"
-        rows.append((qs.model.from_db(qs.db, names, row[:n]), by))
-    return rows
+    reader = ByRows(qs.model, fields, user, org)
+    return [reader.build(row, qs.db) for row in reader.values(qs)]
+
+
+@dataclass(frozen=True, eq=False)
+class Source:
+    """A provider of one kind whose rows are value tuples: read with other sources' at once.
+
+    ``rows(query)``: the kind's rows for the page, a ``values_list`` queryset of plain
+    fields passed through ``Query.window`` (None: nothing to read for this viewer);
+    ``items(query, rows)``: the items of those rows, in the window's order. ``at`` and
+    ``pk``: the names, in the values list, of the item's time and row id (the window's
+    order, which ``read_together`` restores). Called as a provider, it runs its own query.
+    """
+
+    kind: str
+    rows: Callable[[Query], QuerySet[Any] | None]
+    items: Callable[[Query, list[tuple[Any, ...]]], list[Item]]
+    at: str
+    pk: str
+
+    def __call__(self, query: Query) -> list[Item]:
+        qs = self.rows(query)
+        return self.items(query, [] if qs is None else list(qs))
+
+
+def read_together(query: Query, sources: list[Source]) -> dict[Source, list[tuple[Any, ...]]]:
+    """Return each source's rows for ``query``, read in one statement: what ``list(qs)`` gives.
+
+    Each source's queryset is compiled by the ORM as it would run it, and is one arm of a
+    ``UNION ALL``: a row is the arm's number, then every arm's columns, each arm filling
+    only its own (PostgreSQL types a column from the arm that fills it; the others' are
+    NULL). Each arm's values are converted by its own compiler's converters, as
+    ``results_iter`` does, and its rows put back in the window's order (newest first, or
+    oldest first on a "Newer" page; the row id breaks a tie), which a ``UNION ALL`` does
+    not promise to keep. ``test_timeline.py`` compares every source's rows with its own
+    query's, on every kind of page.
+    """
+    found: dict[Source, list[tuple[Any, ...]]] = {source: [] for source in sources}
+    arms: list[_Arm] = []
+    for source in sources:
+        qs = source.rows(query)
+        if qs is not None:
+            with suppress(EmptyResultSet):  # (a queryset that can match nothing: no arm)
+                arms.append(_Arm(source, qs))
+    if not arms:
+        return found
+    total = sum(arm.width for arm in arms)
+    parts, params = [], []
+    before = 0
+    for i, arm in enumerate(arms):
+        if i == 0:
+            # PostgreSQL types a UNION's columns two arms at a time, a column of NULLs in
+            # both as text: the first arm names the type of every other arm's column.
+            others = "".join(f", {null}" for other in arms[1:] for null in other.nulls)
+        else:
+            others = ", NULL" * (total - before - arm.width)
+        # (the ORM's own SQL, every value a parameter; types from the fields' metadata)
+        parts.append(f"SELECT {i}{', NULL' * before}, a{i}.*{others} FROM ({arm.sql}) a{i}")  # noqa: S608
+        params += arm.params
+        arm.start = before + 1  # (after the arm's number)
+        before += arm.width
+    with connections[arms[0].alias].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        fetched = cursor.fetchall()
+    read: list[list[Any]] = [[] for _ in arms]
+    for row in fetched:
+        arm = arms[row[0]]
+        read[row[0]].append(row[arm.start : arm.start + arm.width])
+    newest_first = query.cursor is None or query.cursor.older
+    for arm, rows in zip(arms, read, strict=True):
+        found[arm.source] = arm.ordered(rows, newest_first=newest_first)
+    return found
+
+
+class _Arm:
+    """One source's values query compiled as the ORM runs it: its columns, their converters."""
+
+    def __init__(self, source: Source, qs: QuerySet[Any]) -> None:
+        if qs.query.annotation_select or qs.query.extra_select:
+            raise ValueError(f"{source.kind}: a source reads plain fields, no annotation.")
+        self.source, self.alias = source, qs.db
+        self.compiler = qs.query.get_compiler(using=self.alias)
+        sql, params = self.compiler.as_sql()  # (EmptyResultSet: nothing to read)
+        self.sql, self.params = sql, list(params)
+        columns = [column for column, _, _ in self.compiler.select]
+        names = list(qs.query.values_select)
+        if len(names) != len(columns):
+            raise ValueError(f"{source.kind}: the statement's columns are not its values.")
+        self.width, self.start = len(columns), 0
+        self.at, self.pk = names.index(source.at), names.index(source.pk)
+        # What ``SQLCompiler.results_iter`` converts a row with
+        self.converters = self.compiler.get_converters(columns)
+        self.nulls = [_typed_null(column, connections[self.alias]) for column in columns]
+
+    def ordered(self, rows: list[Any], *, newest_first: bool) -> list[tuple[Any, ...]]:
+        """Return the arm's rows converted as the ORM reads them, in the window's order."""
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        got = [tuple(row) for row in rows]
+        at, pk = self.at, self.pk
+        got.sort(key=lambda row: (row[at], row[pk]), reverse=newest_first)
+        return got
+
+
+def _typed_null(column: Any, connection_: Any) -> str:
+    """Return a NULL of ``column``'s type as the database casts to it (``Cast``'s type)."""
+    db_type = column.output_field.cast_db_type(connection_)
+    if not db_type:
+        raise ValueError(f"No type to cast a NULL to for {column!r}.")
+    return f"CAST(NULL AS {db_type})"
 
 
 def compose(query: Query) -> list[Item]:
     """Return the items of every provider of a wanted kind, newest first (``sort_key``).
 
     Providers of kinds the client has no row of are not asked (``kinds_with_rows``): they
-    would return nothing.
+    would return nothing. The rows of the ``Source`` providers asked are read in one
+    statement (``read_together``) when there are two or more; every provider then makes
+    its items in ``Kind`` order, so the consent gate judges them in the same order.
     """
-    wanted = kinds_with_rows(query.client.pk, query.wanted)
+    if query.with_rows is not None:
+        wanted = query.with_rows
+    else:
+        wanted = kinds_with_rows(query.client.pk, query.wanted)
     if wanted != query.wanted:
         query = replace(query, wanted=wanted)
+    asked = [
+        provider
+        for kinds, provider in sorted(_providers, key=lambda p: min(kind_rank(k) for k in p[0]))
+        if wanted.intersection(kinds)
+    ]
+    sources = [provider for provider in asked if isinstance(provider, Source)]
+    read = read_together(query, sources) if len(sources) > 1 else {}
     items: list[Item] = []
-    for kinds, provider in sorted(_providers, key=lambda p: min(kind_rank(k) for k in p[0])):
-        if wanted.intersection(kinds):
+    for provider in asked:
+        if isinstance(provider, Source) and provider in read:
+            items += provider.items(query, read[provider])
+        else:
             items += provider(query)
     items.sort(key=sort_key, reverse=True)
     return items

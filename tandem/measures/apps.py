@@ -11,13 +11,14 @@ class MeasuresConfig(AppConfig):
         from tandem.core.timeline import Kind, register
         from tandem.measures import access, tasks  # noqa: F401  (access rules; task receivers)
         from tandem.measures.models import CaseReview, QuestionnaireResponse
-        from tandem.measures.timeline import results_and_reviews
+        from tandem.measures.timeline import case_reviews, questionnaire_results
 
+        # (two sources, one a kind: their rows are read with the other sources' at once)
         register(
-            (Kind.QUESTIONNAIRE, Kind.CASE_REVIEW),
-            results_and_reviews,
-            tables={
-                Kind.QUESTIONNAIRE: (QuestionnaireResponse, "client"),
-                Kind.CASE_REVIEW: (CaseReview, "client"),
-            },
+            (Kind.QUESTIONNAIRE,),
+            questionnaire_results,
+            tables={Kind.QUESTIONNAIRE: (QuestionnaireResponse, "client")},
+        )
+        register(
+            (Kind.CASE_REVIEW,), case_reviews, tables={Kind.CASE_REVIEW: (CaseReview, "client")}
         )

@@ -518,11 +518,12 @@ def test_skipping_the_kinds_a_client_has_no_row_of_shows_and_accounts_the_same(m
 
 #: Request (3: session, user with their client record and whether an alert may wait for
 #: them, memberships); the reader's seat with its client (1) and the audited read (5 on
-#: SQLite, 4 on PostgreSQL); the consent context (1: releases, parties and the
-#: treatment-exception practices in one statement, was 3); which kinds the client has rows of
-#: (1); one query per kind with rows; which of those shown are already in the client's
-#: accounting (1). No open-alert banner query: no alert may wait for the reader.
-TIMELINE_QUERIES_BEYOND_KINDS = 12 - fewer_on_postgresql()
+#: SQLite, 4 on PostgreSQL); the consent context with which kinds the client has rows of
+#: (1: releases, parties, the treatment-exception practices and the kinds in one
+#: statement, was 4); one query per kind with rows (the referral steps, results and
+#: reviews together: one for any of them); which of those shown are already in the
+#: client's accounting (1). No open-alert banner query: no alert may wait for the reader.
+TIMELINE_QUERIES_BEYOND_KINDS = 11 - fewer_on_postgresql()
 
 
 def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
@@ -552,7 +553,9 @@ def test_the_timeline_page_asks_only_the_sources_of_kinds_the_client_has(
     ):  # fmt: skip
         reads = [q["sql"] for q in captured if f'"{table}"' in q["sql"]]
         assert len(reads) == 1, (table, reads)
-        assert reads[0].startswith("SELECT EXISTS"), (table, reads)
+        # (the check, in the consent context's statement)
+        assert reads[0].startswith("WITH weighed AS"), (table, reads)
+        assert reads[0].count(f'EXISTS (SELECT 1 FROM "{table}" WHERE') == 1, (table, reads)  # noqa: S608
     assert not [q for q in captured if "referrals_referralevent" in q["sql"]]
 
 
@@ -862,3 +865,131 @@ def test_a_sources_rows_from_tuples_are_the_instances_and_by_lines_the_orm_gives
         f"nameless@example.org, {world.psychiatry.name}",
         world.psychiatry.name,
     }
+
+
+def test_the_value_sources_read_together_give_each_the_rows_of_its_own_query():
+    from tandem.measures.timeline import case_reviews, questionnaire_results
+    from tandem.referrals.timeline import referral_steps
+
+    # Given a client with referral steps, results and reviews, some at the same moment
+    # (the row id orders them), and a viewer of each organisation and none
+    world = CareWorld()
+    world.accepted()
+    bulk_items(world, 7 * 30)
+    tied = list(QuestionnaireResponse.objects.filter(client=world.client).order_by("pk")[:6])
+    QuestionnaireResponse.objects.filter(pk__in=[r.pk for r in tied]).update(
+        entered_at=tied[0].entered_at
+    )
+    CaseReview.objects.filter(client=world.client).update(reviewed_at=tied[0].entered_at)
+    sources = [referral_steps, questionnaire_results, case_reviews]
+    everything = frozenset(Kind.values)
+    checked = 0
+    for viewer, org_id in (
+        (world.therapist, world.therapy.pk),
+        (world.prescriber, world.psychiatry.pk),
+        (world.therapist, None),
+    ):
+        gate = Gate(viewer, world.client, org_id)
+        whole = compose(Query(world.client, gate, everything))
+        cursors = [None, *(Cursor.of(whole[i], older=o) for i in (5, 20, 40) for o in (1, 0))]
+        for cursor in cursors:
+            for newest in (None, 4, 51):
+                query = Query(world.client, gate, everything, newest=newest, cursor=cursor)
+
+                # When the three sources' rows are read together (one statement)
+                with CaptureQueriesContext(connection) as captured:
+                    together = core_timeline.read_together(query, sources)
+                assert len(captured) == 1
+
+                # Then each source has the rows, values and order its own query gives
+                for source in sources:
+                    qs = source.rows(query)
+                    alone = [] if qs is None else list(qs)
+                    assert together[source] == alone, (source.kind, cursor, newest)
+                    checked += bool(alone)
+    assert checked > 50
+
+
+def test_the_timeline_reads_the_value_sources_rows_in_one_statement_and_shows_the_same():
+    # Given a client with referral steps, questionnaire results and case reviews, and a
+    # release that lets the therapist see results and reviews (both accounted as shown)
+    world = CareWorld(release=False)
+    world.collaboration_release([Category.QUESTIONNAIRES, Category.CONSULT_NOTES])
+    world.accepted()
+    bulk_items(world, 7 * 10)
+    wanted = frozenset({Kind.REFERRAL, Kind.QUESTIONNAIRE, Kind.CASE_REVIEW})
+    for viewer in (world.therapist, world.prescriber):
+        member = seat(viewer, world.client)
+
+        def read(compose_=compose, viewer=viewer, member=member) -> tuple[list, list, list]:
+            gate = Gate(viewer, world.client, member.organisation_id)
+            with CaptureQueriesContext(connection) as captured:
+                items = compose_(Query(world.client, gate, wanted, newest=51))
+            return _seen(items), _accounted(gate), [q["sql"] for q in captured]
+
+        # When the timeline is composed, and each source asked on its own as before
+        items, shown, statements = read()
+        saved = core_timeline._providers[:]
+        try:
+            core_timeline._providers[:] = [
+                (kinds, (lambda q, p=p: p(q)) if isinstance(p, core_timeline.Source) else p)
+                for kinds, p in saved
+            ]
+            alone_items, alone_shown, alone_statements = read()
+        finally:
+            core_timeline._providers[:] = saved
+
+        # Then the items, decisions and accounting are the same, and the three sources'
+        # rows came in one statement instead of three (beside the check of which kinds)
+        assert (items, shown) == (alone_items, alone_shown)
+        assert {i[0] for i in items} == set(wanted)
+        if viewer == world.therapist:  # (in the order judged: results, then reviews)
+            assert {s[0] for s in shown} == {"QuestionnaireResponse", "CaseReview"}
+        assert len(statements) == len(alone_statements) - 2
+        assert sum("UNION ALL" in sql for sql in statements) == 1
+
+
+def test_the_kinds_read_beside_the_consent_context_are_the_kinds_the_client_has_rows_of():
+    from tandem.consent.decision import ConsentContext
+
+    # Given clients with no item, with items of two kinds, with referral steps only, and
+    # with items of every kind
+    empty, sparse, referred, full = CareWorld(), CareWorld(), CareWorld(), CareWorld()
+    medication_actions.record_medication(
+        actor=sparse.prescriber, client=sparse.client, change=MedicationChange.START,
+        drug="sertraline", dose="25", unit="mg", frequency="daily",
+    )  # fmt: skip
+    message_actions.start_thread(
+        actor=sparse.prescriber, client=sparse.client, subject="Sleep", body="Better?"
+    )
+    referred.accepted()
+    bulk_items(full, 7 * 3)
+    full.accepted()
+    tables = core_timeline._tables
+    subsets = [
+        frozenset(Kind.values),
+        frozenset({Kind.MEDICATION, Kind.MESSAGE}),
+        frozenset({Kind.REFERRAL, Kind.QUESTIONNAIRE, Kind.SAFETY}),
+        frozenset({Kind.CASE_REVIEW}),
+    ]
+    seen = set()
+    for world in (empty, sparse, referred, full):
+        for wanted in subsets:
+            # When the check is read beside the consent context
+            check = core_timeline.kinds_check(world.client.pk, wanted)
+            if check is None:
+                assert len([k for k in wanted if k in tables]) < 2
+                continue
+            context, found = ConsentContext.load_beside([world.client.pk], check.sql, check.params)
+
+            # Then the kinds are those whose table holds a row of the client (as the ORM
+            # says), the same as the check run on its own, and the context is the same
+            has = frozenset(
+                k for k in wanted
+                if tables[k][0]._default_manager.filter(**{tables[k][1]: world.client}).exists()
+            )  # fmt: skip
+            assert check.with_rows(found) == has, (world.client.pk, wanted)
+            assert core_timeline.kinds_with_rows(world.client.pk, wanted) == has
+            assert context == ConsentContext.load([world.client.pk])
+            seen.add(len(has))
+    assert {0, 1, 2} < seen

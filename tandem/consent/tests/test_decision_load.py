@@ -244,6 +244,9 @@ def assert_same(network: Network) -> None:
         assert named == answers(network, plain, release_named=False)
     with transaction.atomic():  # (a lock needs a transaction)
         assert shape(ConsentContext.load(ids, lock=True)) == shape(new)
+    # And the context read beside another statement's integer is the same context
+    beside, value = ConsentContext.load_beside(ids, "SELECT %s + 1", [41])
+    assert (shape(beside), value) == (shape(new), 42)
 
 
 NAMED_STATES: dict[str, list[Spec]] = {
@@ -375,3 +378,22 @@ def test_no_clients_still_reads_the_treatment_exception():
     context = ConsentContext.load([])
     assert context.releases_by_client == {}
     assert context.treatment_exception_orgs == frozenset({network.therapy.pk})
+
+
+def test_an_integer_read_beside_the_context_costs_no_statement_of_its_own():
+    # Given releases of two clients, and one client with none
+    network = Network.make()
+    make(network, Spec())
+    make(network, Spec(client=1, status=ReleaseStatus.REVOKED))
+    ids = [c.pk for c in network.clients]
+    count = "SELECT COUNT(*) FROM consent_releaseparty WHERE organisation_id = %s"
+    for clients in (ids, ids[:1], []):
+        # When the context is loaded beside a count
+        with CaptureQueriesContext(connection) as queries:
+            context, parties = ConsentContext.load_beside(clients, count, [network.therapy.pk])
+
+        # Then it is one statement (two without clients, as ``load``), the count is the
+        # count, and the context the one ``load`` reads
+        assert len(queries) == (1 if clients else 2)
+        assert parties == ReleaseParty.objects.filter(organisation=network.therapy).count() > 0
+        assert shape(context) == shape(ConsentContext.load(clients))
