@@ -128,14 +128,25 @@ class QuestionnaireResponse(models.Model):
             models.Index(
                 fields=["client", "instrument", "entered_at"], name="measures_resp_series_idx"
             ),
-            # The registry ordered by score checks, a client at a time, whether any of their
-            # scores is another practice's (``registry_sql.by_score``): the client's scored
-            # responses' practices are read from this index alone. (The score ends it was
-            # made for are now read from ``measures_resp_series_idx``.)
+            # A client's scored responses of a measure in time order, with all the registry
+            # reads of them (``registry_sql``): the latest or first score is one step down it,
+            # whether any is another practice's a scan of the client's entries (``by_score``),
+            # and the series ends are read from it alone (``score_ends``): no response row is
+            # read. The columns after ``id`` (unique) only carry values, as ``INCLUDE`` would
+            # (which SQLite lacks); ``test_query_plans.py`` pins the index-only reads.
             models.Index(
-                fields=["instrument", "client", "organisation", "entered_by", "entered_at", "id"],
+                fields=[
+                    "client",
+                    "instrument",
+                    "entered_at",
+                    "id",
+                    "total",
+                    "organisation",
+                    "entered_by",
+                    "flags",
+                ],
                 condition=models.Q(total__isnull=False),
-                name="measures_resp_ends_idx",
+                name="measures_resp_scores_idx",
             ),
             # The client's timeline, newest first, paged by (time, id): ``Query.window``.
             models.Index(fields=["client", "entered_at", "id"], name="measures_resp_timeline_idx"),

@@ -1,14 +1,16 @@
 """The registry's per-caseload reads, written as SQL: score ends, cadences, contacts, alerts,
 and the caseload's page in score order.
 
-``selectors.fill_scores`` runs each of these once per page, over up to a whole
-caseload. Built through the ORM, the four cost ~10 ms of Python a page (each id list
-compiled, prepared and sent one parameter per id, the score ends' grouped subqueries
-planned three times); here each is a fixed text with the client ids as one parameter
-(a PostgreSQL array, or a JSON list that SQLite reads with ``json_each``), so the same
-statements run on both databases and PostgreSQL sees a short query whatever the size
-of the caseload. ``tests/test_registry_sql.py`` compares every read with the ORM
-query it replaced.
+``selectors.fill_scores`` reads the parts it fills (of the four) once per call, over up
+to a whole caseload, as one statement (``read``: each part's statement an arm of one
+``UNION ALL``, one round trip instead of four). Built through the ORM, the four cost
+~10 ms of Python a page (each id list compiled, prepared and sent one parameter per id,
+the score ends' grouped subqueries planned three times); here each is a fixed text with
+the client ids as one parameter (a PostgreSQL array, or a JSON list that SQLite reads
+with ``json_each``), so the same statements run on both databases and PostgreSQL sees a
+short query whatever the size of the caseload. ``tests/test_registry_sql.py`` compares
+every read with the ORM query it replaced, and the parts read together with each part
+read alone.
 
 The score ends are one pass over the clients' scored responses of the measure: each
 (client, practice, author) series numbered in time order, its first (number 1) and its
@@ -18,7 +20,8 @@ next response share one window, so PostgreSQL computes both in one window step; 
 ``COUNT(*)`` of the series to find the last one was a second step over every score, ~2
 ms more. On the full network (460 clients, 6,440 scores) that is ~7 ms of SQL, against
 ~25 ms for the grouped series with one ``LIMIT 1`` per end and, with the ids as a list,
-a JIT-compiled plan of ~250 ms.
+a JIT-compiled plan of ~250 ms. The index ``measures_resp_scores_idx`` carries every
+value read of a score, so neither these reads nor ``by_score``'s read a response row.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
@@ -87,11 +91,23 @@ def _run(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+#: ``read``'s statement: one arm (or three, the contacts) per part, each row led by its
+#: part's number and laid out as ``(part, client id, response id, practice id, author id,
+#: total or count, moment, day, instrument, flags)``, the columns a part leaves out NULL
+#: (typed: PostgreSQL types a UNION's columns pair by pair, and NULL alone would be text).
+_SCORES, _SCHEDULES, _CONTACTS, _ALERTS = range(4)
+_ID, _AT, _DAY, _LABEL, _JSON = (
+    f"CAST(NULL AS {name})" for name in ("BIGINT", "TIMESTAMPTZ", "DATE", "VARCHAR", "JSONB")
+)
+
+
 def score_ends_sql(measure: str, client_ids: Collection[int]) -> tuple[str, list[Any]]:
-    """Return ``score_ends``'s statement and parameters (the query plan test reads its plan)."""
+    """Return the score ends' arm of ``read`` and its parameters (the query plan test reads
+    its plan)."""
     among, ids = _among("client_id", client_ids)
     sql = f"""
-        SELECT id, client_id, organisation_id, entered_by_id, total, entered_at, flags
+        SELECT {_SCORES}, client_id, id, organisation_id, entered_by_id, total, entered_at,
+            {_DAY}, {_LABEL}, flags
         FROM (
             SELECT id, client_id, organisation_id, entered_by_id, total, entered_at, flags,
                 ROW_NUMBER() OVER series_order AS place,
@@ -107,6 +123,112 @@ def score_ends_sql(measure: str, client_ids: Collection[int]) -> tuple[str, list
     return sql, [measure, ids]
 
 
+def _schedules_sql(client_ids: Collection[int]) -> tuple[str, list[Any]]:
+    among, ids = _among("client_id", client_ids)
+    sql = f"""
+        SELECT {_SCHEDULES}, client_id, {_ID}, organisation_id, set_by_id, {_ID}, {_AT},
+            next_due, instrument, {_JSON}
+        FROM {MeasureSchedule._meta.db_table}
+        WHERE is_active AND {among}
+    """  # noqa: S608 - table names from the models; every value a parameter
+    return sql, [ids]
+
+
+def _contacts_sql(client_ids: Collection[int], org_ids: Collection[int]) -> tuple[str, list[Any]]:
+    """The latest response is one step down the client's timeline index from its newest
+    end (``measures_resp_timeline_idx``), a client at a time: grouping the responses of
+    the practice and the clients read every response of the clients (and the practice's
+    index: ~37,000 entries at the full network) to keep one a client, ~2 ms for a page
+    of 100 against ~0.6."""
+    clients, response_ids = _each(client_ids)
+    response_orgs, response_org_ids = _among("r.organisation_id", org_ids)
+    entries, entry_ids = _among("t.client_id", client_ids)
+    entry_orgs, entry_org_ids = _among("e.organisation_id", org_ids)
+    visits, visit_ids = _among("client_id", client_ids)
+    visit_orgs, visit_org_ids = _among("organisation_id", org_ids)
+    empty = f"{_ID}, {_ID}, {_ID}, {_ID}"
+    rest = f"{_DAY}, {_LABEL}, {_JSON}"
+    sql = f"""
+        SELECT {_CONTACTS}, c.id, {empty}, (
+            SELECT r.entered_at FROM {QuestionnaireResponse._meta.db_table} r
+            WHERE r.client_id = c.id AND {response_orgs} ORDER BY r.entered_at DESC LIMIT 1
+        ), {rest} FROM {clients}
+        UNION ALL
+        SELECT {_CONTACTS}, t.client_id, {empty}, MAX(e.entered_at), {rest}
+        FROM {SymptomEntry._meta.db_table} e
+        JOIN {SymptomTracker._meta.db_table} t ON t.id = e.tracker_id
+        WHERE {entries} AND {entry_orgs} GROUP BY t.client_id
+        UNION ALL
+        SELECT {_CONTACTS}, client_id, {empty}, MAX(starts_at), {rest}
+        FROM {Appointment._meta.db_table}
+        WHERE {visits} AND {visit_orgs} AND status = %s GROUP BY client_id
+    """  # noqa: S608 - table names from the models; every value a parameter
+    params = [response_org_ids, response_ids, entry_ids, entry_org_ids, visit_ids, visit_org_ids]
+    return sql, [*params, AppointmentStatus.COMPLETED.value]
+
+
+def _alerts_sql(client_ids: Collection[int]) -> tuple[str, list[Any]]:
+    among, ids = _among("client_id", client_ids)
+    sql = f"""
+        SELECT {_ALERTS}, client_id, {_ID}, {_ID}, {_ID}, COUNT(*), {_AT}, {_DAY}, {_LABEL},
+            {_JSON}
+        FROM {SafetyAlert._meta.db_table}
+        WHERE {among} AND status <> %s GROUP BY client_id
+    """  # noqa: S608 - table names from the models; every value a parameter
+    return sql, [ids, AlertStatus.RESOLVED.value]
+
+
+@dataclass
+class Read:
+    """What ``read`` found, by part (each as the function of that part's name returns it)."""
+
+    ends: list[ScoreEnd] = field(default_factory=list)
+    schedules: list[tuple[int, str, dt.date, int, int | None]] = field(default_factory=list)
+    contacts: list[tuple[int, dt.datetime]] = field(default_factory=list)
+    alerts: dict[int, int] = field(default_factory=dict)
+
+
+def read(
+    measure: str, client_ids: Collection[int], org_ids: Collection[int], parts: Collection[str]
+) -> Read:
+    """Return the ``parts`` (of ``registry.PARTS``) of ``client_ids``' rows, in one statement.
+
+    "scores": ``score_ends(measure, ...)``; "schedules": ``active_schedules``;
+    "contacts": ``last_contacts(..., org_ids)``; "alerts": ``open_alert_counts``. Each
+    part's statement is an arm of one ``UNION ALL`` (one round trip, one statement to
+    plan and log, instead of up to four); none when there is nothing to read.
+    """
+    found = Read()
+    arms = []
+    if client_ids:
+        if "scores" in parts:
+            arms.append(score_ends_sql(measure, client_ids))
+        if "schedules" in parts:
+            arms.append(_schedules_sql(client_ids))
+        if "contacts" in parts and org_ids:
+            arms.append(_contacts_sql(client_ids, org_ids))
+        if "alerts" in parts:
+            arms.append(_alerts_sql(client_ids))
+    if not arms:
+        return found
+    sql = "UNION ALL".join(arm for arm, _ in arms)
+    for part, client_id, pk, org_id, author_id, number, at, day, label, flags in _run(
+        sql, [value for _, params in arms for value in params]
+    ):
+        if part == _SCORES:
+            found.ends.append(
+                (pk, client_id, org_id, author_id, number, _moment(at), _flags(flags))
+            )
+        elif part == _SCHEDULES:
+            found.schedules.append((client_id, label, _day(day), org_id, author_id))
+        elif part == _CONTACTS:
+            if at is not None:
+                found.contacts.append((client_id, _moment(at)))
+        else:
+            found.alerts[client_id] = number
+    return found
+
+
 def score_ends(measure: str, client_ids: Collection[int]) -> list[ScoreEnd]:
     """Return the first and last scored response of each (client, practice, author) series.
 
@@ -115,81 +237,27 @@ def score_ends(measure: str, client_ids: Collection[int]) -> list[ScoreEnd]:
     its own in ``fill_scores``, which orders them). The responses of ``measure`` with a
     total, of ``client_ids`` only.
     """
-    if not client_ids:
-        return []
-    sql, params = score_ends_sql(measure, client_ids)
-    return [
-        (
-            pk,
-            client_id,
-            org_id,
-            author_id,
-            total,
-            _moment(at),
-            _flags(flags),
-        )
-        for pk, client_id, org_id, author_id, total, at, flags in _run(sql, params)
-    ]
+    return read(measure, client_ids, (), {"scores"}).ends
 
 
 def active_schedules(
     client_ids: Collection[int],
 ) -> list[tuple[int, str, dt.date, int, int | None]]:
     """Return ``(client id, instrument, next due, practice id, set by)`` of active cadences."""
-    if not client_ids:
-        return []
-    among, ids = _among("client_id", client_ids)
-    sql = f"""
-        SELECT client_id, instrument, next_due, organisation_id, set_by_id
-        FROM {MeasureSchedule._meta.db_table}
-        WHERE is_active AND {among}
-    """  # noqa: S608 - table names from the models; every value a parameter
-    return [
-        (client_id, instrument, _day(due), org_id, set_by_id)
-        for client_id, instrument, due, org_id, set_by_id in _run(sql, [ids])
-    ]
+    return read("", client_ids, (), {"schedules"}).schedules
 
 
 def last_contacts(
     client_ids: Collection[int], org_ids: Collection[int]
 ) -> list[tuple[int, dt.datetime]]:
     """Return ``(client id, moment)``: each client's latest response, symptom entry and
-    completed visit recorded by one of ``org_ids`` (up to three rows a client).
+    completed visit recorded by one of ``org_ids`` (up to three rows a client)."""
+    return read("", client_ids, org_ids, {"contacts"}).contacts
 
-    The latest response is one step down the client's timeline index from its newest
-    end (``measures_resp_timeline_idx``), a client at a time: grouping the responses of
-    the practice and the clients read every response of the clients (and the practice's
-    index: ~37,000 entries at the full network) to keep one a client, ~2 ms for a page
-    of 100 against ~0.6.
-    """
-    if not client_ids or not org_ids:
-        return []
-    clients, response_ids = _each(client_ids)
-    response_orgs, response_org_ids = _among("r.organisation_id", org_ids)
-    entries, entry_ids = _among("t.client_id", client_ids)
-    entry_orgs, entry_org_ids = _among("e.organisation_id", org_ids)
-    visits, visit_ids = _among("client_id", client_ids)
-    visit_orgs, visit_org_ids = _among("organisation_id", org_ids)
-    sql = f"""
-        SELECT c.id, (
-            SELECT r.entered_at FROM {QuestionnaireResponse._meta.db_table} r
-            WHERE r.client_id = c.id AND {response_orgs} ORDER BY r.entered_at DESC LIMIT 1
-        ) FROM {clients}
-        UNION ALL
-        SELECT t.client_id, MAX(e.entered_at)
-        FROM {SymptomEntry._meta.db_table} e
-        JOIN {SymptomTracker._meta.db_table} t ON t.id = e.tracker_id
-        WHERE {entries} AND {entry_orgs} GROUP BY t.client_id
-        UNION ALL
-        SELECT client_id, MAX(starts_at) FROM {Appointment._meta.db_table}
-        WHERE {visits} AND {visit_orgs} AND status = %s GROUP BY client_id
-    """  # noqa: S608 - table names from the models; every value a parameter
-    params = [response_org_ids, response_ids, entry_ids, entry_org_ids, visit_ids, visit_org_ids]
-    return [
-        (client_id, _moment(at))
-        for client_id, at in _run(sql, [*params, AppointmentStatus.COMPLETED.value])
-        if at is not None
-    ]
+
+def open_alert_counts(client_ids: Collection[int]) -> dict[int, int]:
+    """Return {client id: number of safety alerts not yet resolved}, from any practice."""
+    return read("", client_ids, (), {"alerts"}).alerts
 
 
 #: The registry's sorts that ``by_score_sql`` orders in SQL: the end of the series each
@@ -260,15 +328,3 @@ def by_score(
         (pk, uuid(public_id), last, first, org_id, int(total), int(others))
         for pk, public_id, last, first, org_id, total, others in _run(sql, params)
     ]
-
-
-def open_alert_counts(client_ids: Collection[int]) -> dict[int, int]:
-    """Return {client id: number of safety alerts not yet resolved}, from any practice."""
-    if not client_ids:
-        return {}
-    among, ids = _among("client_id", client_ids)
-    sql = f"""
-        SELECT client_id, COUNT(*) FROM {SafetyAlert._meta.db_table}
-        WHERE {among} AND status <> %s GROUP BY client_id
-    """  # noqa: S608 - table names from the models; every value a parameter
-    return dict(_run(sql, [ids, AlertStatus.RESOLVED.value]))

@@ -517,8 +517,8 @@ def fill_scores(
     clients with another practice's scores or cadences, in one load per call (none when
     every item is the viewer's practice's): the parts it decides ("scores",
     "schedules") are best filled in one call. "contacts" needs the rows' scores filled
-    before or with it. Each part is one statement of ``registry_sql`` whatever the
-    number of rows.
+    before or with it. The parts are one statement (``registry_sql.read``) whatever the
+    number of rows and of parts.
     """
     if not rows:
         return rows
@@ -531,22 +531,14 @@ def fill_scores(
     if gate is None:
         gate = registry_gate(actor, rows, list(client_ids))
 
-    # Read what the gate decides on first, so that it reads the releases of the clients
-    # with another practice's items (if any) in one load.
+    # Every part in one statement; then the gate reads the releases of the clients with
+    # another practice's items (if any) in one load.
+    found = registry_sql.read(measure, client_ids, set(viewer_orgs.values()), parts)
     ends: dict[tuple[int, int, int | None], list[Score]] = defaultdict(list)
-    if "scores" in parts:
-        for pk, client_id, org_id, author_id, total, at, flags in registry_sql.score_ends(
-            measure, client_ids
-        ):
-            if client_id in by_client:
-                ends[(client_id, org_id, author_id)].append(Score(total or 0, at, flags, pk))
-    schedules: list[tuple[int, str, dt.date, int, int | None]] = []
-    if "schedules" in parts:
-        schedules = [
-            schedule
-            for schedule in registry_sql.active_schedules(client_ids)
-            if schedule[0] in by_client
-        ]
+    for pk, client_id, org_id, author_id, total, at, flags in found.ends:
+        if client_id in by_client:
+            ends[(client_id, org_id, author_id)].append(Score(total or 0, at, flags, pk))
+    schedules = [schedule for schedule in found.schedules if schedule[0] in by_client]
     gate.prepare([(c, org) for c, org, _ in ends] + [(sched[0], sched[3]) for sched in schedules])
 
     for (end_client, end_org, end_author), scores in ends.items():
@@ -579,7 +571,7 @@ def fill_scores(
             row.overdue_measures.append(name)
 
     if "contacts" in parts:
-        contacts = registry_sql.last_contacts(client_ids, set(viewer_orgs.values()))
+        contacts = found.contacts
         for row in rows:
             if row.latest is not None:
                 contacts.append((row.client.pk, row.latest.at))
@@ -591,7 +583,7 @@ def fill_scores(
                 row.last_contact = moment
 
     if "alerts" in parts:
-        for client_id, count in registry_sql.open_alert_counts(client_ids).items():
+        for client_id, count in found.alerts.items():
             if client_id in by_client:
                 by_client[client_id].open_alerts = count
     return rows

@@ -7,13 +7,16 @@ were written as SQL (``measures/registry_sql.py``), kept here as the oracle.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery, Value
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tandem.care.crisis.models import AlertStatus, SafetyAlert
@@ -27,6 +30,7 @@ from tandem.measures.models import (
     SymptomEntry,
     SymptomTracker,
 )
+from tandem.measures.registry import PARTS
 from tandem.scheduling.models import Appointment, AppointmentStatus, AppointmentType
 
 pytestmark = pytest.mark.django_db
@@ -241,7 +245,51 @@ def test_the_cadences_contacts_and_alerts_are_the_orm_querys(network):
     assert registry_sql.open_alert_counts(ids)  # some alerts are open
 
 
+@pytest.mark.parametrize(
+    "parts",
+    [
+        set(chosen)
+        for n in range(1, 5)
+        for chosen in itertools.combinations(["scores", "schedules", "contacts", "alerts"], n)
+    ],
+)
+def test_the_parts_read_together_are_each_parts_own_read(network, parts):
+    # Given the network (every part has rows), and the clients asked about by practice
+    ids, orgs = network["ids"], network["both"]
+
+    # When some of a row's parts are read in one statement
+    with CaptureQueriesContext(connection) as ran:
+        found = registry_sql.read("phq-9", ids, orgs, parts)
+
+    # Then it is one statement, and each part read is that part's own read, with its
+    # values in their types (moments aware, days as dates, flags as tuples), and the parts
+    # not asked for are empty
+    assert len(ran) == 1
+    assert sorted(found.ends) == (
+        sorted(registry_sql.score_ends("phq-9", ids)) if "scores" in parts else []
+    )
+    assert sorted(found.schedules) == (
+        sorted(registry_sql.active_schedules(ids)) if "schedules" in parts else []
+    )
+    assert sorted(found.contacts) == (
+        sorted(registry_sql.last_contacts(ids, orgs)) if "contacts" in parts else []
+    )
+    assert found.alerts == (registry_sql.open_alert_counts(ids) if "alerts" in parts else {})
+    for _, _, _, _, total, at, flags in found.ends:
+        assert isinstance(total, int)
+        assert at.tzinfo is not None
+        assert isinstance(flags, tuple)
+    assert {type(day) for _, _, day, _, _ in found.schedules} <= {dt.date}
+    assert {type(at) for _, at in found.contacts} <= {dt.datetime}
+    assert any(flags for *_, flags in found.ends) == ("scores" in parts)
+    assert {type(n) for n in found.alerts.values()} <= {int}
+
+
 def test_no_clients_read_nothing():
+    with CaptureQueriesContext(connection) as ran:
+        assert registry_sql.read("phq-9", [], {1}, PARTS) == registry_sql.Read()
+        assert registry_sql.read("phq-9", [1], set(), {"contacts"}) == registry_sql.Read()
+    assert not ran
     assert registry_sql.score_ends("phq-9", []) == []
     assert registry_sql.active_schedules([]) == []
     assert registry_sql.last_contacts([], {1}) == []
