@@ -102,7 +102,7 @@ def choose(database_url: str) -> tuple[dict[str, tuple[str, str]], dict[str, str
     from tandem.accounts.models import User
     from tandem.clients.models import CareTeamMember
     from tandem.demo import scale
-    from tandem.referrals.models import Referral
+    from tandem.referrals.models import Referral, ReferralStatus
 
     prescriber = User.objects.get(email=scale.email("prescriber", 1, 1))
     coordinator = User.objects.get(email=scale.email("coordinator", 1, 1))
@@ -118,7 +118,19 @@ def choose(database_url: str) -> tuple[dict[str, tuple[str, str]], dict[str, str
         .order_by("pk")
         .first()
     )
-    if referral is None:
+    # The detail page's referral is one waiting for triage (sent): its page carries the
+    # coordinator's accept, decline, ask-for-information and forward forms, the heaviest
+    # state of the page and the one a coordinator opens most. The same state at every
+    # size, so a growth figure compares the same page (the first referral above was a
+    # sent one at a tenth and a finished one at the full network).
+    triage = (
+        Referral.objects.filter(
+            to_organisation=practice, client_id__in=in_care, status=ReferralStatus.SENT
+        )
+        .order_by("pk")
+        .first()
+    )
+    if referral is None or triage is None:
         raise SystemExit("No referral of a client in care: run manage.py seed_scale first.")
 
     def login(user: User) -> tuple[str, str]:
@@ -132,7 +144,7 @@ def choose(database_url: str) -> tuple[dict[str, tuple[str, str]], dict[str, str
         "admin": login(admin),
     }
     objects = {
-        "referral": str(referral.public_id),
+        "referral": str(triage.public_id),
         "client": str(referral.client.public_id),
     }
     return logins, objects
